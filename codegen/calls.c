@@ -1,0 +1,207 @@
+/* calls.c — lowering of planned IR instructions to runtime calls (calls.h).
+ *
+ * The argument order of each call is the runtime's prototype in
+ * runtime/include/gqcrt.h; keep the two in step.
+ */
+#include "codegen/calls.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct builder {
+  gqc_call_list *l;
+  int cap, desc_cap;
+  const ir_module *m;
+  gqc_diag *d;
+} builder;
+
+static gqc_call *new_call(builder *b, const char *fn, const ir_inst *i) {
+  if (b->l->n_calls == b->cap) {
+    b->cap = b->cap ? b->cap * 2 : 256;
+    gqc_call *n = realloc(b->l->calls, (size_t)b->cap * sizeof *n);
+    if (!n)
+      return NULL;
+    b->l->calls = n;
+  }
+  gqc_call *c = &b->l->calls[b->l->n_calls++];
+  memset(c, 0, sizeof *c);
+  c->fn = fn;
+  c->inst = i;
+  return c;
+}
+
+static void arg(gqc_call *c, gqc_arg a) { c->args[c->n_args++] = a; }
+static gqc_arg a_i32(int64_t v) { return (gqc_arg){.kind = GQC_ARG_I32, .i = v}; }
+static gqc_arg a_f32(double v) { return (gqc_arg){.kind = GQC_ARG_F32, .f = (float)v}; }
+static gqc_arg a_pos(void) { return (gqc_arg){.kind = GQC_ARG_POS}; }
+
+/* Where a value lives. */
+static gqc_arg a_value(builder *b, const ir_inst *v) {
+  if (v->op == IR_OP_WEIGHT)
+    return (gqc_arg){.kind = GQC_ARG_WEIGHT, .offset = b->m->weights[v->ref].offset};
+  if (v->op == IR_OP_CACHE)
+    return (gqc_arg){.kind = GQC_ARG_ARENA, .offset = b->m->caches[v->ref].offset};
+  return (gqc_arg){.kind = GQC_ARG_ARENA, .offset = v->offset};
+}
+
+static int64_t len(const ir_inst *v) { return v->type.dims[0]; }
+
+static bool lower_inst(builder *b, const ir_inst *i) {
+  const char *kernel = ir_attr_str(i, "kernel", NULL);
+  gqc_call *c = NULL;
+  switch (i->op) {
+  case IR_OP_PARAM:
+  case IR_OP_WEIGHT:
+  case IR_OP_CACHE:
+  case IR_OP_TRANSPOSE:
+    return true;
+  case IR_OP_RETURN:
+    b->l->result_offset = i->operands[0]->offset;
+    b->l->n_vocab = len(i->operands[0]);
+    return true;
+  case IR_OP_MATMUL:
+    return gqc_error(b->d, "codegen: matmul reached codegen (run fold-transpose first)");
+  case IR_OP_EMBED: {
+    if (!kernel)
+      return gqc_error(b->d, "codegen: embed without a kernel (run select-kernels first)");
+    const ir_inst *w = i->operands[0];
+    int64_t row_bytes = ir_type_bytes(&w->type) / w->type.dims[0];
+    if (!b->l->embed_rows || w->type.dims[0] < b->l->embed_rows)
+      b->l->embed_rows = w->type.dims[0];
+    if (!(c = new_call(b, kernel, i)))
+      break;
+    arg(c, a_value(b, i));
+    arg(c, (gqc_arg){.kind = GQC_ARG_WEIGHT_ROW, .offset = b->m->weights[w->ref].offset,
+                     .row_bytes = row_bytes});
+    arg(c, a_i32(w->type.dims[1]));
+    return true;
+  }
+  case IR_OP_RMS_NORM:
+    if (!(c = new_call(b, "gqcrt_rms_norm", i)))
+      break;
+    arg(c, a_value(b, i));
+    arg(c, a_value(b, i->operands[0]));
+    arg(c, i->n_operands > 1 ? a_value(b, i->operands[1]) : (gqc_arg){.kind = GQC_ARG_NULL});
+    arg(c, a_i32(len(i)));
+    arg(c, a_i32(ir_attr_int(i, "group", i->n_operands > 1 ? len(i->operands[1]) : len(i))));
+    arg(c, a_f32(ir_attr_float(i, "eps", 0)));
+    return true;
+  case IR_OP_LINEAR:
+  case IR_OP_QUANTIZE:
+    if (!kernel)
+      return gqc_error(b->d, "codegen: %s without a kernel (run select-kernels first)",
+                       ir_op_get(i->op)->name);
+    if (!(c = new_call(b, kernel, i)))
+      break;
+    arg(c, a_value(b, i));
+    if (i->op == IR_OP_LINEAR) {
+      arg(c, a_value(b, i->operands[1]));
+      arg(c, a_value(b, i->operands[0]));
+      arg(c, a_i32(i->operands[1]->type.dims[1]));
+      arg(c, a_i32(i->operands[1]->type.dims[0]));
+    } else {
+      arg(c, a_value(b, i->operands[0]));
+      arg(c, a_i32(len(i)));
+    }
+    return true;
+  case IR_OP_ADD:
+  case IR_OP_MUL:
+    if (!(c = new_call(b, i->op == IR_OP_ADD ? "gqcrt_add" : "gqcrt_mul", i)))
+      break;
+    arg(c, a_value(b, i));
+    arg(c, a_value(b, i->operands[0]));
+    arg(c, a_value(b, i->operands[1]));
+    arg(c, a_i32(len(i)));
+    return true;
+  case IR_OP_SCALE:
+  case IR_OP_SOFTCAP:
+    if (!(c = new_call(b, i->op == IR_OP_SCALE ? "gqcrt_scale" : "gqcrt_softcap", i)))
+      break;
+    arg(c, a_value(b, i));
+    arg(c, a_value(b, i->operands[0]));
+    arg(c, a_f32(ir_attr_float(i, i->op == IR_OP_SCALE ? "s" : "cap", 0)));
+    arg(c, a_i32(len(i)));
+    return true;
+  case IR_OP_SILU:
+  case IR_OP_GELU:
+  case IR_OP_SOFTMAX: {
+    const char *fn = i->op == IR_OP_SILU   ? "gqcrt_silu"
+                     : i->op == IR_OP_GELU ? "gqcrt_gelu_tanh"
+                                           : "gqcrt_softmax";
+    if (!(c = new_call(b, fn, i)))
+      break;
+    arg(c, a_value(b, i));
+    arg(c, a_value(b, i->operands[0]));
+    arg(c, a_i32(len(i)));
+    return true;
+  }
+  case IR_OP_ROPE:
+    if (!(c = new_call(b, "gqcrt_rope", i)))
+      break;
+    arg(c, a_value(b, i));
+    arg(c, a_value(b, i->operands[0]));
+    arg(c, a_pos());
+    arg(c, a_i32(len(i) / ir_attr_int(i, "head_dim", 1)));
+    arg(c, a_i32(ir_attr_int(i, "head_dim", 0)));
+    arg(c, a_i32(ir_attr_int(i, "n_rot", 0)));
+    arg(c, a_f32(ir_attr_float(i, "base", 10000)));
+    arg(c, a_f32(ir_attr_float(i, "freq_scale", 1)));
+    arg(c, a_i32(ir_attr_int(i, "mode", 0)));
+    return true;
+  case IR_OP_ATTENTION: {
+    if (b->l->n_descs == b->desc_cap) {
+      b->desc_cap = b->desc_cap ? b->desc_cap * 2 : 32;
+      gqc_attn_desc *n = realloc(b->l->descs, (size_t)b->desc_cap * sizeof *n);
+      if (!n)
+        break;
+      b->l->descs = n;
+    }
+    const ir_inst *kc = i->operands[3];
+    if (ir_attr_int(i, "scores", -1) < 0)
+      return gqc_error(b->d, "codegen: attention without score scratch (run plan-memory)");
+    gqc_attn_desc *ad = &b->l->descs[b->l->n_descs];
+    ad->n_head = (int32_t)ir_attr_int(i, "n_head", 0);
+    ad->n_head_kv = (int32_t)ir_attr_int(i, "n_head_kv", 0);
+    ad->head_dim = (int32_t)ir_attr_int(i, "head_dim", 0);
+    ad->cache_rows = (int32_t)kc->type.dims[0];
+    ad->window = (int32_t)ir_attr_int(i, "window", 0);
+    ad->kv_type = kc->type.dtype == IR_F16 ? 1 : 0;
+    ad->scale = (float)ir_attr_float(i, "scale", 1);
+    if (!(c = new_call(b, "gqcrt_attention", i)))
+      break;
+    arg(c, (gqc_arg){.kind = GQC_ARG_ATTN_DESC, .i = b->l->n_descs++});
+    arg(c, a_value(b, i));
+    for (int k = 0; k < 5; k++)
+      arg(c, a_value(b, i->operands[k]));
+    arg(c, (gqc_arg){.kind = GQC_ARG_ARENA, .offset = ir_attr_int(i, "scores", 0)});
+    arg(c, a_pos());
+    return true;
+  }
+  case IR_OP_COUNT:
+    break;
+  }
+  return gqc_error(b->d, "codegen: cannot lower %s", ir_op_get(i->op) ? ir_op_get(i->op)->name : "?");
+}
+
+bool gqc_lower_calls(const ir_module *m, gqc_call_list *out, gqc_diag *d) {
+  memset(out, 0, sizeof *out);
+  out->result_offset = -1;
+  if (m->arena_bytes < 0 || m->weight_bytes < 0)
+    return gqc_error(d, "codegen: the module has no memory plan (run plan-memory)");
+  builder b = {.l = out, .m = m, .d = d};
+  ir_for_each_inst(m->decode, i) if (!lower_inst(&b, i)) {
+    if (!d->failed)
+      gqc_error(d, "codegen: out of memory");
+    gqc_call_list_free(out);
+    return false;
+  }
+  if (out->result_offset < 0)
+    return gqc_error(d, "codegen: the function returns no planned value");
+  return true;
+}
+
+void gqc_call_list_free(gqc_call_list *l) {
+  free(l->calls);
+  free(l->descs);
+  memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,254 @@
+/* compile.c — `gqc MODEL.gguf -o OUT`: the compiler proper.
+ *
+ *   GGUF file ─► frontend (description + GGUF → IR) ─► vocabulary blob
+ *            ─► pipeline (driver/pipeline.c) ─► backend (by -o / --emit)
+ *
+ * Outputs: `x.c` C source (+ x.h, x.weights, x.vocab beside it);
+ * `x.o` an object (+ x.h), made by compiling that C with the target's C
+ * compiler; `x.ir` the final IR as text.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "driver/driver.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/codegen.h"
+#include "frontend/frontend.h"
+#include "frontend/gguf.h"
+#include "frontend/vocab_build.h"
+
+static int fail(const gqc_diag *d) {
+  fprintf(stderr, "gqc: error: %s\n", d->msg);
+  return 1;
+}
+
+static bool is_c_identifier(const char *s) {
+  if (!*s || (*s >= '0' && *s <= '9'))
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '_'))
+      return false;
+  return true;
+}
+
+static const char *extension(const char *path) {
+  const char *slash = strrchr(path, '/');
+  const char *dot = strrchr(path, '.');
+  return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+/* Splits "dir/base.ext" into dir and base. */
+static void split_output(const char *path, char *dir, size_t dn, char *base, size_t bn) {
+  const char *slash = strrchr(path, '/');
+  if (slash)
+    snprintf(dir, dn, "%.*s", (int)(slash - path), path);
+  else
+    snprintf(dir, dn, ".");
+  if (!*dir)
+    snprintf(dir, dn, "/");
+  const char *b = slash ? slash + 1 : path;
+  const char *dot = strrchr(b, '.');
+  snprintf(base, bn, "%.*s", (int)(dot ? dot - b : (long)strlen(b)), b);
+}
+
+/* Loads, lowers and optimises o->input. On success *gf and *m are set. */
+static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **m,
+                        gqc_vocab_blob *vocab) {
+  gqc_diag d = {0};
+  if (!is_c_identifier(o->name)) {
+    fprintf(stderr, "gqc: error: --name '%s' is not a C identifier\n", o->name);
+    return 1;
+  }
+  if (!gqc_pipeline_check_options(&o->pipe, &d) ||
+      !gqc_target_init(t, o->triple, o->cpu, o->features, &d))
+    return fail(&d);
+  gguf_error ge = {0};
+  *gf = gguf_open(o->input, &ge);
+  if (!*gf) {
+    fprintf(stderr, "gqc: error: %s\n", ge.msg);
+    return 1;
+  }
+  gqc_frontend_options fo = {.arch_file = o->arch_file, .module_name = o->name,
+                             .n_ctx = o->n_ctx, .kv_type = o->kv_type};
+  *m = gqc_frontend_load(*gf, &fo, &d);
+  if (!*m)
+    return fail(&d);
+  if (!o->no_tokenizer) {
+    if (!gqc_vocab_build(*gf, vocab, &d)) {
+      fprintf(stderr, "gqc: error: %s\n(use --no-tokenizer to compile without one)\n", d.msg);
+      return 1;
+    }
+    (*m)->vocab = vocab->data;
+    (*m)->vocab_bytes = vocab->size;
+  }
+  if (!o->max_text_bytes)
+    o->max_text_bytes = ir_meta_int(*m, "n_ctx", 512) * 16 < 4096
+                            ? 4096
+                            : ir_meta_int(*m, "n_ctx", 512) * 16;
+  if (!gqc_run_pipeline(*m, t, &o->pipe, &d))
+    return fail(&d);
+  if (o->stats)
+    gqc_print_stats(stdout, *m);
+  return 0;
+}
+
+static void source_desc(const gqc_options *o, const ir_module *m, char *buf, size_t n) {
+  const char *slash = strrchr(o->input, '/');
+  const ir_attr *arch = ir_meta_get(m, "arch");
+  snprintf(buf, n, "%s (%s)", slash ? slash + 1 : o->input,
+           arch && arch->kind == IR_ATTR_STR ? arch->s : "?");
+}
+
+static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m, const char *dir,
+                        const char *base) {
+  gqc_diag d = {0};
+  char src[512];
+  source_desc(o, m, src, sizeof src);
+  gqc_codegen_options co = {.name = o->name, .out_dir = dir, .base = base, .source = src,
+                            .max_text_bytes = o->max_text_bytes};
+  if (!gqc_emit_header(m, &co, &d) || !gqc_emit_c(m, t, &co, &d))
+    return fail(&d);
+  return 0;
+}
+
+int gqc_compile_to_c(gqc_options *o, const char *dir, const char *base) {
+  gqc_target t;
+  gguf_file *gf = NULL;
+  ir_module *m = NULL;
+  gqc_vocab_blob vocab = {0};
+  int rc = build_module(o, &t, &gf, &m, &vocab);
+  if (!rc)
+    rc = emit_c_files(o, &t, m, dir, base);
+  ir_module_free(m);
+  gqc_vocab_blob_free(&vocab);
+  gguf_close(gf);
+  return rc;
+}
+
+static int copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb");
+  if (!in)
+    return -1;
+  FILE *out = fopen(to, "wb");
+  if (!out) {
+    fclose(in);
+    return -1;
+  }
+  char buf[1 << 16];
+  size_t n;
+  int rc = 0;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, out) != n)
+      rc = -1;
+  fclose(in);
+  if (fclose(out) != 0)
+    rc = -1;
+  return rc;
+}
+
+/* -o x.o through the C backend: compile the generated C with the target's
+ * C compiler, in a temporary directory. */
+static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_module *m,
+                             const char *dir, const char *base) {
+  char *tmp = gqc_make_temp_dir();
+  if (!tmp) {
+    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    return 1;
+  }
+  int rc = emit_c_files(o, t, m, tmp, base);
+  char c_path[4096], o_path[4096], inc[4096], asm_inc[4096], march[128] = "";
+  snprintf(c_path, sizeof c_path, "%s/%s.c", tmp, base);
+  snprintf(o_path, sizeof o_path, "%s/%s.o", tmp, base);
+  snprintf(inc, sizeof inc, "-I%s", gqc_runtime_include_dir());
+  snprintf(asm_inc, sizeof asm_inc, "-Wa,-I%s", tmp);
+  if (t->arch == GQC_ARCH_AARCH64 && strcmp(t->cpu, "native"))
+    snprintf(march, sizeof march, "-mcpu=%s", t->cpu);
+  if (!rc) {
+    char *argv[16];
+    int n = 0;
+    argv[n++] = (char *)gqc_c_compiler(t->triple, t->is_host);
+    argv[n++] = "-O2";
+    argv[n++] = "-std=c11";
+    argv[n++] = "-c";
+    if (*march)
+      argv[n++] = march;
+    argv[n++] = inc;
+    argv[n++] = asm_inc;
+    argv[n++] = c_path;
+    argv[n++] = "-o";
+    argv[n++] = o_path;
+    argv[n] = NULL;
+    int st = gqc_spawn(argv, getenv("GQC_VERBOSE") != NULL);
+    if (st != 0) {
+      fprintf(stderr, "gqc: error: the C compiler failed (exit %d) on %s\n", st, c_path);
+      rc = 1;
+    }
+  }
+  if (!rc) {
+    char dst[4096], hdr_from[4096], hdr_to[4096];
+    snprintf(dst, sizeof dst, "%s/%s.o", dir, base);
+    snprintf(hdr_from, sizeof hdr_from, "%s/%s.h", tmp, base);
+    snprintf(hdr_to, sizeof hdr_to, "%s/%s.h", dir, base);
+    if (copy_file(o_path, dst) || copy_file(hdr_from, hdr_to)) {
+      fprintf(stderr, "gqc: error: cannot write %s: %s\n", dst, strerror(errno));
+      rc = 1;
+    }
+  }
+  if (o->keep_temps)
+    fprintf(stderr, "gqc: intermediate files kept in %s\n", tmp);
+  else
+    gqc_remove_temp_dir(tmp);
+  free(tmp);
+  return rc;
+}
+
+int gqc_cmd_compile(gqc_options *o) {
+  if (!o->input) {
+    fprintf(stderr, "gqc: error: no input file (usage: gqc MODEL.gguf -o OUT.o)\n");
+    return 2;
+  }
+  if (!o->output && !o->stats) {
+    fprintf(stderr, "gqc: error: no output: give -o FILE (.o, .c or .ir), or --stats\n");
+    return 2;
+  }
+  const char *emit = o->emit;
+  if (!emit && o->output) {
+    const char *ext = extension(o->output);
+    emit = !strcmp(ext, "c") ? "c" : !strcmp(ext, "ir") ? "ir" : "obj";
+  }
+  if (emit && strcmp(emit, "c") && strcmp(emit, "obj") && strcmp(emit, "ir")) {
+    fprintf(stderr, "gqc: error: --emit must be c, obj or ir, got '%s'\n", emit);
+    return 2;
+  }
+  gqc_target t;
+  gguf_file *gf = NULL;
+  ir_module *m = NULL;
+  gqc_vocab_blob vocab = {0};
+  int rc = build_module(o, &t, &gf, &m, &vocab);
+  if (!rc && o->output) {
+    char dir[4096], base[1024];
+    split_output(o->output, dir, sizeof dir, base, sizeof base);
+    if (!strcmp(emit, "c")) {
+      rc = emit_c_files(o, &t, m, dir, base);
+    } else if (!strcmp(emit, "ir")) {
+      FILE *f = fopen(o->output, "w");
+      if (!f) {
+        fprintf(stderr, "gqc: error: cannot write %s: %s\n", o->output, strerror(errno));
+        rc = 1;
+      } else {
+        ir_print_module(f, m);
+        rc = fclose(f) ? 1 : 0;
+      }
+    } else {
+      rc = emit_object_via_c(o, &t, m, dir, base);
+    }
+  }
+  ir_module_free(m);
+  gqc_vocab_blob_free(&vocab);
+  gguf_close(gf);
+  return rc;
+}

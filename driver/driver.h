@@ -1,0 +1,61 @@
+/* driver.h — the gqc command's subcommands and shared option handling. */
+#ifndef GQC_DRIVER_H
+#define GQC_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver/pipeline.h"
+#include "ir/ir.h"
+
+#define GQC_VERSION "0.1.0"
+
+typedef struct gqc_options {
+  const char *input;       /* the GGUF file */
+  const char *output;      /* -o */
+  const char *name;        /* --name: API prefix (default "model") */
+  const char *arch_file;   /* --arch FILE */
+  const char *triple;      /* --target */
+  const char *cpu;         /* --cpu */
+  const char *features;    /* --features +x,-y */
+  const char *emit;        /* --emit c|obj|ir (default: from the output's extension) */
+  int64_t n_ctx;           /* --ctx */
+  ir_dtype kv_type;        /* --kv-type f32|f16 */
+  int64_t max_text_bytes;  /* --max-text */
+  bool stats;              /* --stats */
+  bool no_tokenizer;       /* --no-tokenizer */
+  bool keep_temps;         /* --keep-temps: leave the intermediate C of -o x.o */
+  gqc_pipeline_options pipe;
+} gqc_options;
+
+/* Parses one compile option at argv[*i] (advancing *i past its value).
+ * Returns 1 if consumed, 0 if not a compile option, -1 on error (printed). */
+int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i);
+void gqc_options_init(gqc_options *o);
+
+int gqc_cmd_compile(gqc_options *o);
+int gqc_cmd_run(int argc, char **argv);
+int gqc_cmd_tokenize(int argc, char **argv);
+int gqc_cmd_opt(int argc, char **argv);
+int gqc_cmd_stats_only(int argc, char **argv);
+
+/* Compiles opts->input into `dir` as <base>.c/.h plus blobs (C backend),
+ * used by compile (-o x.o) and run. Prints errors; returns 0 or an exit code. */
+int gqc_compile_to_c(gqc_options *o, const char *dir, const char *base);
+
+/* Prints the --stats tables for a planned module. */
+void gqc_print_stats(FILE *out, const ir_module *m);
+
+/* Runs argv[0] with argv (no shell); returns its exit status, or -1. */
+int gqc_spawn(char *const argv[], bool verbose);
+/* Makes a fresh temporary directory (returns a malloc'd path) / removes it. */
+char *gqc_make_temp_dir(void);
+void gqc_remove_temp_dir(const char *dir);
+/* Where the runtime headers, library and samples are (build tree or env). */
+const char *gqc_runtime_include_dir(void);
+const char *gqc_runtime_library(const char *triple);
+const char *gqc_samples_dir(void);
+/* The C compiler for a target triple ($CC for the host). */
+const char *gqc_c_compiler(const char *triple, bool is_host);
+
+#endif

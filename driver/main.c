@@ -1,0 +1,93 @@
+/* main.c — the gqc command line.
+ *
+ *   gqc MODEL.gguf -o model.o [options]     compile (also -o model.c, -o model.ir)
+ *   gqc run MODEL.gguf [options]            compile, link samples/generate, run
+ *   gqc tokenize MODEL.gguf TEXT            token ids, as llama-tokenize --ids
+ *   gqc opt IN.ir --passes=a,b              run passes on textual IR
+ *   gqc gen-model --arch A --type T -o F    write a random-weight GGUF
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "driver/driver.h"
+#ifdef GQC_HAVE_GENMODEL
+#include "tools/genmodel/genmodel.h"
+#endif
+
+static void usage(FILE *out) {
+  fputs("usage: gqc MODEL.gguf -o OUT [options]     compile a model\n"
+        "       gqc run MODEL.gguf [options] [-p TEXT] [-n N] [--ids FILE] [--logits F] [--top5]\n"
+        "       gqc tokenize MODEL.gguf TEXT [--no-bos] [--no-parse-special] [--pieces]\n"
+        "       gqc opt IN.ir --passes=PASS[,PASS...] [-o OUT.ir]\n"
+        "       gqc gen-model --arch ARCH --type TYPE -o OUT.gguf [shape options]\n"
+        "\n"
+        "outputs (by the extension of -o, or --emit c|obj|ir):\n"
+        "  x.o   object file for the target, plus x.h      x.c   C source + x.h + blobs\n"
+        "  x.ir  the final IR as text\n"
+        "\n"
+        "options:\n"
+        "  --name NAME          API prefix (default model: model_init, model_decode, ...)\n"
+        "  --ctx N              compiled context length (default min(model's, 2048))\n"
+        "  --kv-type f32|f16    KV-cache element type (default f32, as the parity references)\n"
+        "  --target TRIPLE      x86_64-linux-gnu (host default) or aarch64-linux-gnu\n"
+        "  --cpu CPU            e.g. cortex-a55 (aarch64 default), x86-64-v3, native (host default)\n"
+        "  --features +f,-f     adjust the CPU's features (neon, dotprod, fp16, avx2, fma, f16c)\n"
+        "  --arch FILE          architecture description (default: built-in for the model)\n"
+        "  --max-text N         longest text NAME_tokenize accepts, bytes\n"
+        "  --no-tokenizer       compile without the vocabulary\n"
+        "  --stats              print weights, kernels, KV cache and memory totals\n"
+        "  --print-after=PASS   print the IR after PASS (frontend, fold-transpose, ...)\n"
+        "  --print-after-all    print the IR after every pass\n"
+        "  --keep-temps         keep intermediate files\n"
+        "  --version, --help\n",
+        out);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "--version")) {
+    printf("gqc %s\n", GQC_VERSION);
+    return 0;
+  }
+  if (!strcmp(cmd, "run"))
+    return gqc_cmd_run(argc - 2, argv + 2);
+  if (!strcmp(cmd, "tokenize"))
+    return gqc_cmd_tokenize(argc - 2, argv + 2);
+  if (!strcmp(cmd, "opt"))
+    return gqc_cmd_opt(argc - 2, argv + 2);
+  if (!strcmp(cmd, "gen-model")) {
+#ifdef GQC_HAVE_GENMODEL
+    return gqc_genmodel_main(argc - 1, argv + 1);
+#else
+    fputs("gqc: error: this gqc was built without the model generator\n", stderr);
+    return 2;
+#endif
+  }
+  gqc_options o;
+  gqc_options_init(&o);
+  for (int i = 1; i < argc; i++) {
+    int r = gqc_parse_compile_option(&o, argc, argv, &i);
+    if (r < 0)
+      return 2;
+    if (r)
+      continue;
+    if (argv[i][0] == '-' && argv[i][1]) {
+      fprintf(stderr, "gqc: error: unknown option '%s' (see gqc --help)\n", argv[i]);
+      return 2;
+    }
+    if (o.input) {
+      fprintf(stderr, "gqc: error: more than one input file ('%s' and '%s')\n", o.input, argv[i]);
+      return 2;
+    }
+    o.input = argv[i];
+  }
+  return gqc_cmd_compile(&o);
+}

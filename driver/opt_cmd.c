@@ -1,0 +1,92 @@
+/* opt_cmd.c — `gqc opt IN.ir --passes=a,b [-o OUT.ir]`: passes on textual IR.
+ *
+ * The golden tests (tests/golden) drive passes through this: IR text in,
+ * IR text out, compared against expectations.
+ */
+#include "driver/driver.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  size_t r;
+  while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += r;
+    if (n == cap) {
+      char *nb = realloc(buf, cap *= 2);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+      }
+      buf = nb;
+    }
+  }
+  fclose(f);
+  *len = n;
+  return buf;
+}
+
+int gqc_cmd_opt(int argc, char **argv) {
+  gqc_options o;
+  gqc_options_init(&o);
+  const char *passes = NULL;
+  for (int i = 0; i < argc; i++) {
+    int r = gqc_parse_compile_option(&o, argc, argv, &i);
+    if (r < 0)
+      return 2;
+    if (r)
+      continue;
+    if (!strncmp(argv[i], "--passes=", 9))
+      passes = argv[i] + 9;
+    else if (!strcmp(argv[i], "--passes") && i + 1 < argc)
+      passes = argv[++i];
+    else if (argv[i][0] != '-' && !o.input)
+      o.input = argv[i];
+    else {
+      fprintf(stderr, "gqc opt: error: unknown option '%s'\n", argv[i]);
+      return 2;
+    }
+  }
+  if (!o.input) {
+    fprintf(stderr, "usage: gqc opt IN.ir --passes=PASS[,PASS...] [-o OUT.ir] [--target T]\n");
+    return 2;
+  }
+  size_t len;
+  char *text = read_file(o.input, &len);
+  if (!text) {
+    fprintf(stderr, "gqc opt: error: cannot read %s: %s\n", o.input, strerror(errno));
+    return 1;
+  }
+  gqc_diag d = {0};
+  gqc_target t;
+  ir_module *m = NULL;
+  int rc = 0;
+  if (!gqc_target_init(&t, o.triple, o.cpu ? o.cpu : (o.triple ? NULL : "x86-64-v3"), o.features,
+                       &d) ||
+      !gqc_pipeline_check_options(&o.pipe, &d) ||
+      !(m = ir_parse_module(text, len, o.input, &d)) ||
+      !gqc_run_passes(m, passes, &t, &o.pipe, &d)) {
+    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    rc = 1;
+  } else {
+    FILE *out = o.output ? fopen(o.output, "w") : stdout;
+    if (!out) {
+      fprintf(stderr, "gqc opt: error: cannot write %s\n", o.output);
+      rc = 1;
+    } else {
+      ir_print_module(out, m);
+      if (o.output)
+        fclose(out);
+    }
+  }
+  ir_module_free(m);
+  free(text);
+  return rc;
+}

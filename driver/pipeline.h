@@ -1,0 +1,27 @@
+/* pipeline.h — the pass pipeline, with the verifier between passes and IR
+ * printing hooks (--print-after=PASS, --print-after-all). */
+#ifndef GQC_PIPELINE_H
+#define GQC_PIPELINE_H
+
+#include <stdio.h>
+
+#include "passes/passes.h"
+
+typedef struct gqc_pipeline_options {
+  const char *print_after; /* comma-separated pass names, or NULL */
+  bool print_after_all;
+  FILE *print_to;          /* default stderr */
+} gqc_pipeline_options;
+
+/* Checks that every name in o->print_after is a pass or "frontend". */
+bool gqc_pipeline_check_options(const gqc_pipeline_options *o, gqc_diag *d);
+
+/* The full compilation pipeline, from frontend output to a planned module. */
+bool gqc_run_pipeline(ir_module *m, const gqc_target *t, const gqc_pipeline_options *o,
+                      gqc_diag *d);
+
+/* `gqc opt`: the named passes (comma-separated) in the order given. */
+bool gqc_run_passes(ir_module *m, const char *passes, const gqc_target *t,
+                    const gqc_pipeline_options *o, gqc_diag *d);
+
+#endif

@@ -1,0 +1,96 @@
+/* run.c — `gqc run MODEL.gguf [options]`: compile, link, run, in one line.
+ *
+ * Compiles the model to C in a temporary directory, links it with
+ * samples/generate.c and libgqcrt using the target's C compiler, and runs the
+ * program with every option gqc does not know itself (-p, -n, --ids,
+ * --logits, --top5, ...). For an aarch64 target on another host the program
+ * runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more).
+ */
+#include "driver/driver.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gqc_cmd_run(int argc, char **argv) {
+  gqc_options o;
+  gqc_options_init(&o);
+  char **fwd = calloc((size_t)argc + 8, sizeof *fwd);
+  int n_fwd = 0;
+  if (!fwd)
+    return 1;
+  for (int i = 0; i < argc; i++) {
+    int r = gqc_parse_compile_option(&o, argc, argv, &i);
+    if (r < 0) {
+      free(fwd);
+      return 2;
+    }
+    if (r)
+      continue;
+    if (!o.input && argv[i][0] != '-')
+      o.input = argv[i];
+    else
+      fwd[n_fwd++] = argv[i];
+  }
+  if (!o.input) {
+    fprintf(stderr, "usage: gqc run MODEL.gguf [compile options] [-p TEXT] [-n N] [--ids FILE] "
+                    "[--logits OUT.f32] [--top5]\n");
+    free(fwd);
+    return 2;
+  }
+  gqc_target t;
+  gqc_diag d = {0};
+  if (!gqc_target_init(&t, o.triple, o.cpu, o.features, &d)) {
+    fprintf(stderr, "gqc: error: %s\n", d.msg);
+    free(fwd);
+    return 2;
+  }
+  char *tmp = gqc_make_temp_dir();
+  if (!tmp) {
+    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    free(fwd);
+    return 1;
+  }
+  int rc = gqc_compile_to_c(&o, tmp, "model");
+  char c_path[4096], exe[4096], inc[4096], inc2[4096], asm_inc[4096], sample[4096];
+  snprintf(c_path, sizeof c_path, "%s/model.c", tmp);
+  snprintf(exe, sizeof exe, "%s/generate", tmp);
+  snprintf(inc, sizeof inc, "-I%s", gqc_runtime_include_dir());
+  snprintf(inc2, sizeof inc2, "-I%s", tmp);
+  snprintf(asm_inc, sizeof asm_inc, "-Wa,-I%s", tmp);
+  snprintf(sample, sizeof sample, "%s/generate.c", gqc_samples_dir());
+  if (!rc) {
+    char *cc[] = {(char *)gqc_c_compiler(t.triple, t.is_host), "-O2", "-std=c11", inc, inc2,
+                  asm_inc, c_path, sample, (char *)gqc_runtime_library(t.triple), "-lm",
+                  t.is_host ? "-o" : "-static", t.is_host ? exe : "-o", t.is_host ? NULL : exe,
+                  NULL};
+    int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
+    if (st != 0) {
+      fprintf(stderr, "gqc: error: building the generate program failed (exit %d)\n", st);
+      rc = 1;
+    }
+  }
+  if (!rc) {
+    char **run = calloc((size_t)n_fwd + 8, sizeof *run);
+    int k = 0;
+    if (!t.is_host) {
+      run[k++] = "qemu-aarch64";
+      run[k++] = "-cpu";
+      run[k++] = "cortex-a76";
+    }
+    run[k++] = exe;
+    for (int i = 0; i < n_fwd; i++)
+      run[k++] = fwd[i];
+    run[k] = NULL;
+    rc = gqc_spawn(run, getenv("GQC_VERBOSE") != NULL);
+    free(run);
+  }
+  if (o.keep_temps)
+    fprintf(stderr, "gqc: files kept in %s\n", tmp);
+  else
+    gqc_remove_temp_dir(tmp);
+  free(tmp);
+  free(fwd);
+  return rc;
+}

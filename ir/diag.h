@@ -1,0 +1,26 @@
+/* diag.h — error reporting shared by every stage of the compiler.
+ *
+ * A gqc_diag collects the first error (stages stop at their first problem):
+ * a message already prefixed with its location — "file:line:col: " for
+ * text inputs, "file: offset 0x1234: " for binary ones. Callers print it and
+ * exit non-zero; nothing in the compiler aborts on bad input.
+ */
+#ifndef GQC_DIAG_H
+#define GQC_DIAG_H
+
+#include <stdbool.h>
+
+typedef struct gqc_diag {
+  bool failed;
+  char msg[1024];
+} gqc_diag;
+
+/* Records an error (the first one wins) and returns false, so callers can
+ * write `return gqc_error(d, ...)`. */
+bool gqc_error(gqc_diag *d, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,532 @@
+/* ir.c — construction, types and rewriting helpers for the tensor IR.
+ *
+ * Everything a module owns comes from its pool: a chain of large chunks that
+ * is freed in one go by ir_module_free(). Instructions are never freed
+ * individually — a pass that removes one just unlinks it — which keeps
+ * passes simple and makes dangling pointers between instructions harmless.
+ */
+#include "ir/ir.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- pool --------------------------------------------------------------- */
+struct ir_pool {
+  struct ir_pool *next;
+  size_t used, cap;
+  max_align_t data[];
+};
+
+static ir_pool *pool_chunk(size_t min) {
+  size_t cap = min > (1u << 16) ? min : (1u << 16);
+  ir_pool *p = malloc(sizeof *p + cap);
+  if (!p) {
+    fputs("gqc: out of memory\n", stderr);
+    exit(70);
+  }
+  p->next = NULL;
+  p->used = 0;
+  p->cap = cap;
+  return p;
+}
+
+void *ir_alloc(ir_module *m, size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  ir_pool *p = m->pool;
+  if (p->cap - p->used < size) {
+    ir_pool *c = pool_chunk(size);
+    c->next = p;
+    m->pool = p = c;
+  }
+  void *r = (char *)p->data + p->used;
+  p->used += size;
+  memset(r, 0, size);
+  return r;
+}
+
+const char *ir_strdup(ir_module *m, const char *s) {
+  if (!s)
+    return NULL;
+  size_t n = strlen(s) + 1;
+  char *r = ir_alloc(m, n);
+  memcpy(r, s, n);
+  return r;
+}
+
+const char *ir_strfmt(ir_module *m, const char *fmt, ...) {
+  va_list ap, ap2;
+  va_start(ap, fmt);
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *r = ir_alloc(m, (size_t)n + 1);
+  vsnprintf(r, (size_t)n + 1, fmt, ap2);
+  va_end(ap2);
+  return r;
+}
+
+/* Grows a pool-owned array (old contents copied; old block stays in the pool). */
+static void *grow(ir_module *m, void *arr, int *cap, int need, size_t elem) {
+  if (need <= *cap)
+    return arr;
+  int nc = *cap ? *cap * 2 : 16;
+  while (nc < need)
+    nc *= 2;
+  void *n = ir_alloc(m, (size_t)nc * elem);
+  if (arr)
+    memcpy(n, arr, (size_t)*cap * elem);
+  *cap = nc;
+  return n;
+}
+
+/* ---- dtypes, layouts, ops ----------------------------------------------- */
+static const ir_dtype_info dtype_table[] = {
+#define IR_DTYPE(id, name, be, bb, g) {name, be, bb, g},
+#include "ir/ir_dtypes.def"
+#undef IR_DTYPE
+};
+
+const ir_dtype_info *ir_dtype_get(ir_dtype t) {
+  return (unsigned)t < IR_DTYPE_COUNT ? &dtype_table[t] : NULL;
+}
+
+bool ir_dtype_from_name(const char *name, ir_dtype *out) {
+  for (int i = 0; i < IR_DTYPE_COUNT; i++)
+    if (!strcmp(dtype_table[i].name, name)) {
+      *out = (ir_dtype)i;
+      return true;
+    }
+  return false;
+}
+
+bool ir_dtype_from_ggml(int ggml_id, ir_dtype *out) {
+  for (int i = 0; i < IR_DTYPE_COUNT; i++)
+    if (dtype_table[i].ggml_id == ggml_id && ggml_id >= 0) {
+      *out = (ir_dtype)i;
+      return true;
+    }
+  return false;
+}
+
+bool ir_dtype_is_quantized(ir_dtype t) { return dtype_table[t].block_elems > 1; }
+
+ir_dtype ir_dtype_vec_dot(ir_dtype weight) {
+  switch (weight) {
+  case IR_Q4_0:
+  case IR_Q5_0:
+  case IR_Q8_0:
+    return IR_Q8_0;
+  case IR_Q4_1:
+  case IR_Q5_1:
+    return IR_Q8_1;
+  case IR_Q2_K:
+  case IR_Q3_K:
+  case IR_Q4_K:
+  case IR_Q5_K:
+  case IR_Q6_K:
+    return IR_Q8_K;
+  default:
+    return weight;
+  }
+}
+
+static const char *const layout_names[IR_LAYOUT_COUNT] = {"", "rowmajor", "pretransposed"};
+
+const char *ir_layout_name(ir_layout l) {
+  return (unsigned)l < IR_LAYOUT_COUNT ? layout_names[l] : "?";
+}
+
+bool ir_layout_from_name(const char *name, ir_layout *out) {
+  for (int i = 1; i < IR_LAYOUT_COUNT; i++)
+    if (!strcmp(layout_names[i], name)) {
+      *out = (ir_layout)i;
+      return true;
+    }
+  return false;
+}
+
+static const ir_op_info op_table[] = {
+#define IR_OP(id, name, mn, mx, attrs) {name, mn, mx, attrs},
+#include "ir/ir_ops.def"
+#undef IR_OP
+};
+
+const ir_op_info *ir_op_get(ir_opcode op) {
+  return (unsigned)op < IR_OP_COUNT ? &op_table[op] : NULL;
+}
+
+bool ir_op_from_name(const char *name, ir_opcode *out) {
+  for (int i = 0; i < IR_OP_COUNT; i++)
+    if (!strcmp(op_table[i].name, name)) {
+      *out = (ir_opcode)i;
+      return true;
+    }
+  return false;
+}
+
+/* ---- types -------------------------------------------------------------- */
+ir_type ir_type_scalar(ir_dtype dt) {
+  ir_type t = {0};
+  t.dtype = dt;
+  return t;
+}
+
+ir_type ir_type_vec(ir_dtype dt, int64_t n) {
+  ir_type t = ir_type_scalar(dt);
+  t.rank = 1;
+  t.dims[0] = n;
+  return t;
+}
+
+ir_type ir_type_mat(ir_dtype dt, int64_t rows, int64_t cols) {
+  ir_type t = ir_type_scalar(dt);
+  t.rank = 2;
+  t.dims[0] = rows;
+  t.dims[1] = cols;
+  return t;
+}
+
+int64_t ir_type_elems(const ir_type *t) {
+  int64_t n = 1;
+  for (int i = 0; i < t->rank; i++) {
+    if (t->dims[i] <= 0 || n > INT64_MAX / t->dims[i])
+      return -1;
+    n *= t->dims[i];
+  }
+  return n;
+}
+
+int64_t ir_type_bytes(const ir_type *t) {
+  const ir_dtype_info *di = ir_dtype_get(t->dtype);
+  if (!di)
+    return -1;
+  int64_t n = ir_type_elems(t);
+  if (n < 0)
+    return -1;
+  int64_t last = t->rank ? t->dims[t->rank - 1] : 1;
+  if (last % di->block_elems)
+    return -1;
+  int64_t blocks = n / di->block_elems;
+  if (blocks > INT64_MAX / di->block_bytes)
+    return -1;
+  return blocks * di->block_bytes;
+}
+
+bool ir_type_same_shape(const ir_type *a, const ir_type *b) {
+  if (a->rank != b->rank)
+    return false;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i])
+      return false;
+  return true;
+}
+
+bool ir_type_equal(const ir_type *a, const ir_type *b) {
+  return a->dtype == b->dtype && a->layout == b->layout && ir_type_same_shape(a, b);
+}
+
+char *ir_type_str(const ir_type *t, char *buf, size_t size) {
+  const ir_dtype_info *di = ir_dtype_get(t->dtype);
+  size_t n = (size_t)snprintf(buf, size, "%s", di ? di->name : "?");
+  if (t->rank > 0) {
+    for (int i = 0; i < t->rank && n < size; i++)
+      n += (size_t)snprintf(buf + n, size - n, "%s%" PRId64, i ? ", " : "[", t->dims[i]);
+    if (n < size)
+      n += (size_t)snprintf(buf + n, size - n, "]");
+  }
+  if (t->layout != IR_LAYOUT_NONE && n < size)
+    snprintf(buf + n, size - n, " %s", ir_layout_name(t->layout));
+  return buf;
+}
+
+/* ---- module ------------------------------------------------------------- */
+ir_module *ir_module_new(const char *name) {
+  ir_pool *p = pool_chunk(0);
+  ir_module tmp = {.pool = p};
+  ir_module *m = ir_alloc(&tmp, sizeof *m);
+  m->pool = tmp.pool;
+  m->name = ir_strdup(m, name ? name : "model");
+  m->arena_bytes = -1;
+  m->weight_bytes = -1;
+  return m;
+}
+
+void ir_module_free(ir_module *m) {
+  if (!m)
+    return;
+  ir_pool *p = m->pool;
+  while (p) {
+    ir_pool *n = p->next;
+    free(p);
+    p = n;
+  }
+}
+
+static ir_attr *meta_slot(ir_module *m, const char *key) {
+  for (int i = 0; i < m->n_meta; i++)
+    if (!strcmp(m->meta[i].key, key))
+      return &m->meta[i];
+  m->meta = grow(m, m->meta, &m->meta_cap, m->n_meta + 1, sizeof *m->meta);
+  ir_attr *a = &m->meta[m->n_meta++];
+  a->key = ir_strdup(m, key);
+  return a;
+}
+
+void ir_meta_set_int(ir_module *m, const char *key, int64_t v) {
+  ir_attr *a = meta_slot(m, key);
+  a->kind = IR_ATTR_INT;
+  a->i = v;
+}
+
+void ir_meta_set_float(ir_module *m, const char *key, double v) {
+  ir_attr *a = meta_slot(m, key);
+  a->kind = IR_ATTR_FLOAT;
+  a->f = v;
+}
+
+void ir_meta_set_str(ir_module *m, const char *key, const char *v) {
+  ir_attr *a = meta_slot(m, key);
+  a->kind = IR_ATTR_STR;
+  a->s = ir_strdup(m, v);
+}
+
+const ir_attr *ir_meta_get(const ir_module *m, const char *key) {
+  for (int i = 0; i < m->n_meta; i++)
+    if (!strcmp(m->meta[i].key, key))
+      return &m->meta[i];
+  return NULL;
+}
+
+int64_t ir_meta_int(const ir_module *m, const char *key, int64_t dflt) {
+  const ir_attr *a = ir_meta_get(m, key);
+  return a && a->kind == IR_ATTR_INT ? a->i : dflt;
+}
+
+int ir_module_find_weight(const ir_module *m, const char *name) {
+  for (int i = 0; i < m->n_weights; i++)
+    if (!strcmp(m->weights[i].name, name))
+      return i;
+  return -1;
+}
+
+int ir_module_add_weight(ir_module *m, const char *name, ir_type type, const void *data,
+                         uint64_t nbytes) {
+  int i = ir_module_find_weight(m, name);
+  if (i >= 0)
+    return i;
+  m->weights = grow(m, m->weights, &m->weights_cap, m->n_weights + 1, sizeof *m->weights);
+  ir_weight *w = &m->weights[m->n_weights];
+  w->name = ir_strdup(m, name);
+  type.layout = IR_LAYOUT_ROWMAJOR;
+  w->type = type;
+  w->data = data;
+  w->nbytes = nbytes;
+  w->offset = -1;
+  w->storage = "gguf";
+  return m->n_weights++;
+}
+
+int ir_module_find_cache(const ir_module *m, const char *name) {
+  for (int i = 0; i < m->n_caches; i++)
+    if (!strcmp(m->caches[i].name, name))
+      return i;
+  return -1;
+}
+
+int ir_module_add_cache(ir_module *m, const char *name, ir_type type) {
+  int i = ir_module_find_cache(m, name);
+  if (i >= 0)
+    return i;
+  m->caches = grow(m, m->caches, &m->caches_cap, m->n_caches + 1, sizeof *m->caches);
+  ir_cache *c = &m->caches[m->n_caches];
+  c->name = ir_strdup(m, name);
+  c->type = type;
+  c->offset = -1;
+  return m->n_caches++;
+}
+
+ir_func *ir_func_new(ir_module *m, const char *name) {
+  ir_func *f = ir_alloc(m, sizeof *f);
+  f->name = ir_strdup(m, name);
+  m->decode = f;
+  return f;
+}
+
+ir_inst *ir_func_add_param(ir_module *m, ir_func *f, const char *name, ir_type type) {
+  if (f->n_params >= (int)(sizeof f->params / sizeof f->params[0]))
+    return NULL;
+  ir_inst *p = ir_inst_new(m, IR_OP_PARAM, type, 0, NULL);
+  ir_inst_set_name(m, p, name);
+  p->ref = f->n_params;
+  f->params[f->n_params++] = p;
+  return p;
+}
+
+/* ---- instructions ------------------------------------------------------- */
+ir_inst *ir_inst_new(ir_module *m, ir_opcode op, ir_type type, int n_operands,
+                     ir_inst *const *operands) {
+  ir_inst *i = ir_alloc(m, sizeof *i);
+  i->op = op;
+  i->type = type;
+  i->has_result = op != IR_OP_RETURN;
+  if (n_operands > IR_MAX_OPERANDS)
+    n_operands = IR_MAX_OPERANDS;
+  i->n_operands = n_operands;
+  for (int k = 0; k < n_operands; k++)
+    i->operands[k] = operands[k];
+  i->offset = -1;
+  i->ref = -1;
+  return i;
+}
+
+void ir_inst_set_name(ir_module *m, ir_inst *i, const char *name) { i->name = ir_strdup(m, name); }
+
+void ir_inst_append(ir_func *f, ir_inst *i) {
+  i->prev = f->last;
+  i->next = NULL;
+  if (f->last)
+    f->last->next = i;
+  else
+    f->first = i;
+  f->last = i;
+}
+
+void ir_inst_insert_before(ir_func *f, ir_inst *before, ir_inst *i) {
+  i->next = before;
+  i->prev = before->prev;
+  if (before->prev)
+    before->prev->next = i;
+  else
+    f->first = i;
+  before->prev = i;
+}
+
+void ir_inst_remove(ir_func *f, ir_inst *i) {
+  if (i->prev)
+    i->prev->next = i->next;
+  else
+    f->first = i->next;
+  if (i->next)
+    i->next->prev = i->prev;
+  else
+    f->last = i->prev;
+  i->prev = i->next = NULL;
+}
+
+static ir_attr *attr_slot(ir_module *m, ir_inst *i, const char *key) {
+  for (int k = 0; k < i->n_attrs; k++)
+    if (!strcmp(i->attrs[k].key, key))
+      return &i->attrs[k];
+  if (i->n_attrs >= IR_MAX_ATTRS)
+    return NULL;
+  ir_attr *a = &i->attrs[i->n_attrs++];
+  a->key = ir_strdup(m, key);
+  return a;
+}
+
+void ir_attr_set_int(ir_module *m, ir_inst *i, const char *key, int64_t v) {
+  ir_attr *a = attr_slot(m, i, key);
+  if (a) {
+    a->kind = IR_ATTR_INT;
+    a->i = v;
+  }
+}
+
+void ir_attr_set_float(ir_module *m, ir_inst *i, const char *key, double v) {
+  ir_attr *a = attr_slot(m, i, key);
+  if (a) {
+    a->kind = IR_ATTR_FLOAT;
+    a->f = v;
+  }
+}
+
+void ir_attr_set_str(ir_module *m, ir_inst *i, const char *key, const char *v) {
+  ir_attr *a = attr_slot(m, i, key);
+  if (a) {
+    a->kind = IR_ATTR_STR;
+    a->s = ir_strdup(m, v);
+  }
+}
+
+const ir_attr *ir_attr_get(const ir_inst *i, const char *key) {
+  for (int k = 0; k < i->n_attrs; k++)
+    if (!strcmp(i->attrs[k].key, key))
+      return &i->attrs[k];
+  return NULL;
+}
+
+int64_t ir_attr_int(const ir_inst *i, const char *key, int64_t dflt) {
+  const ir_attr *a = ir_attr_get(i, key);
+  return a && a->kind == IR_ATTR_INT ? a->i : dflt;
+}
+
+double ir_attr_float(const ir_inst *i, const char *key, double dflt) {
+  const ir_attr *a = ir_attr_get(i, key);
+  if (!a)
+    return dflt;
+  return a->kind == IR_ATTR_FLOAT ? a->f : a->kind == IR_ATTR_INT ? (double)a->i : dflt;
+}
+
+const char *ir_attr_str(const ir_inst *i, const char *key, const char *dflt) {
+  const ir_attr *a = ir_attr_get(i, key);
+  return a && a->kind == IR_ATTR_STR ? a->s : dflt;
+}
+
+ir_inst *ir_build(ir_module *m, ir_func *f, ir_opcode op, ir_type type, int n_operands,
+                  ir_inst *const *operands) {
+  ir_inst *i = ir_inst_new(m, op, type, n_operands, operands);
+  ir_inst_append(f, i);
+  return i;
+}
+
+ir_inst *ir_build_weight(ir_module *m, ir_func *f, int weight_index) {
+  ir_inst *i = ir_build(m, f, IR_OP_WEIGHT, m->weights[weight_index].type, 0, NULL);
+  i->ref = weight_index;
+  return i;
+}
+
+ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index) {
+  ir_inst *i = ir_build(m, f, IR_OP_CACHE, m->caches[cache_index].type, 0, NULL);
+  i->ref = cache_index;
+  return i;
+}
+
+/* ---- queries and rewriting ---------------------------------------------- */
+int ir_count_uses(const ir_func *f, const ir_inst *v) {
+  int n = 0;
+  ir_for_each_inst(f, i) for (int k = 0; k < i->n_operands; k++) n += i->operands[k] == v;
+  return n;
+}
+
+void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value) {
+  ir_for_each_inst(f, i) for (int k = 0; k < i->n_operands; k++) if (i->operands[k] == old_value)
+      i->operands[k] = new_value;
+}
+
+static bool has_side_effects(const ir_inst *i) {
+  return i->op == IR_OP_ATTENTION || i->op == IR_OP_RETURN;
+}
+
+int ir_remove_dead(ir_module *m, ir_func *f) {
+  int removed = 0;
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (ir_inst *i = f->last, *prev; i; i = prev) {
+      prev = i->prev;
+      if (!has_side_effects(i) && ir_count_uses(f, i) == 0) {
+        ir_inst_remove(f, i);
+        removed++;
+        changed = true;
+      }
+    }
+  }
+  for (int w = 0; w < m->n_weights; w++)
+    m->weights[w].dead = true;
+  ir_for_each_inst(f, i) if (i->op == IR_OP_WEIGHT && i->ref >= 0 && i->ref < m->n_weights)
+      m->weights[i->ref].dead = false;
+  return removed;
+}

@@ -1,0 +1,318 @@
+/* ir_verify.c — the IR verifier, run between every two passes.
+ *
+ * It checks what every later stage relies on, so that a pass bug shows up as
+ * "after fold-transpose: %q.0 = linear ...: expected ..." instead of a wrong
+ * number or a crash in generated code:
+ *   - structure: operand counts, attributes against the op's schema, SSA
+ *     (each operand defined earlier in the function), `return` last;
+ *   - references: weight/cache indices in range, types matching the module's
+ *     declarations;
+ *   - types and shapes, op by op (the table in ir_ops.def);
+ *   - memory: once plan-memory ran, every planned value lies in the arena.
+ */
+#include "ir/ir.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct verifier {
+  const ir_module *m;
+  const char *stage;
+  gqc_diag *d;
+} verifier;
+
+static bool fail(verifier *v, const ir_inst *i, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static bool fail(verifier *v, const ir_inst *i, const char *fmt, ...) {
+  char msg[640];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  char where[160] = "";
+  if (i) {
+    const ir_op_info *oi = ir_op_get(i->op);
+    if (i->name)
+      snprintf(where, sizeof where, "%%%s = %s: ", i->name, oi ? oi->name : "?");
+    else
+      snprintf(where, sizeof where, "%s (instruction %d): ", oi ? oi->name : "?", i->id);
+  }
+  return gqc_error(v->d, "IR verifier%s%s: %s%s", v->stage ? " " : "", v->stage ? v->stage : "",
+                   where, msg);
+}
+
+static const char *tstr(const ir_type *t, char *buf) { return ir_type_str(t, buf, 128); }
+
+/* Checks attributes against the op's schema "name:k,name:k?". */
+static bool check_attrs(verifier *v, const ir_inst *i) {
+  const char *schema = ir_op_get(i->op)->attrs;
+  /* every attribute present must be in the schema with a compatible kind */
+  for (int k = 0; k < i->n_attrs; k++) {
+    const ir_attr *a = &i->attrs[k];
+    const char *p = schema;
+    bool found = false;
+    while (*p) {
+      const char *colon = strchr(p, ':');
+      if (!colon)
+        break;
+      size_t len = (size_t)(colon - p);
+      char kind = colon[1];
+      if (strlen(a->key) == len && !strncmp(a->key, p, len)) {
+        found = true;
+        bool ok = (kind == 'i' && a->kind == IR_ATTR_INT) ||
+                  (kind == 'f' && (a->kind == IR_ATTR_FLOAT || a->kind == IR_ATTR_INT)) ||
+                  (kind == 's' && a->kind == IR_ATTR_STR);
+        if (!ok)
+          return fail(v, i, "attribute '%s' must be %s", a->key,
+                      kind == 'i' ? "an integer" : kind == 'f' ? "a number" : "a string");
+        break;
+      }
+      const char *comma = strchr(colon, ',');
+      p = comma ? comma + 1 : colon + strlen(colon);
+    }
+    if (!found)
+      return fail(v, i, "unknown attribute '%s' (allowed: %s)", a->key,
+                  *schema ? schema : "none");
+  }
+  /* every required attribute is present */
+  const char *p = schema;
+  while (*p) {
+    const char *colon = strchr(p, ':');
+    if (!colon)
+      break;
+    const char *comma = strchr(colon, ',');
+    const char *end = comma ? comma : colon + strlen(colon);
+    bool optional = end[-1] == '?';
+    char key[64];
+    size_t len = (size_t)(colon - p) < sizeof key - 1 ? (size_t)(colon - p) : sizeof key - 1;
+    memcpy(key, p, len);
+    key[len] = 0;
+    if (!optional && !ir_attr_get(i, key))
+      return fail(v, i, "missing attribute '%s'", key);
+    p = comma ? comma + 1 : end;
+  }
+  return true;
+}
+
+static bool is_f32_vec(const ir_type *t) { return t->dtype == IR_F32 && t->rank == 1; }
+static bool is_i32_scalar(const ir_type *t) { return t->dtype == IR_I32 && t->rank == 0; }
+
+static bool expect_result(verifier *v, const ir_inst *i, ir_type want) {
+  char a[128], b[128];
+  if (!ir_type_equal(&i->type, &want))
+    return fail(v, i, "result type is %s, expected %s", tstr(&i->type, a), tstr(&want, b));
+  return true;
+}
+
+static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
+  const ir_module *m = v->m;
+  char a[128], b[128];
+  const ir_type *t0 = i->n_operands > 0 ? &i->operands[0]->type : NULL;
+  const ir_type *t1 = i->n_operands > 1 ? &i->operands[1]->type : NULL;
+  switch (i->op) {
+  case IR_OP_PARAM:
+    return fail(v, i, "param inside the function body");
+  case IR_OP_WEIGHT: {
+    if (i->ref < 0 || i->ref >= m->n_weights)
+      return fail(v, i, "weight index %d out of range", i->ref);
+    const ir_weight *w = &m->weights[i->ref];
+    if (w->dead)
+      return fail(v, i, "uses weight @%s, which is marked dead", w->name);
+    if (i->type.layout != IR_LAYOUT_ROWMAJOR && i->type.layout != IR_LAYOUT_PRETRANSPOSED)
+      return fail(v, i, "a weight value needs a layout (rowmajor or pretransposed)");
+    if (i->type.dtype != w->type.dtype || !ir_type_same_shape(&i->type, &w->type))
+      return fail(v, i, "type %s does not match weight @%s : %s", tstr(&i->type, a), w->name,
+                  tstr(&w->type, b));
+    return true;
+  }
+  case IR_OP_CACHE: {
+    if (i->ref < 0 || i->ref >= m->n_caches)
+      return fail(v, i, "cache index %d out of range", i->ref);
+    const ir_cache *c = &m->caches[i->ref];
+    if (!ir_type_equal(&i->type, &c->type))
+      return fail(v, i, "type %s does not match cache @%s : %s", tstr(&i->type, a), c->name,
+                  tstr(&c->type, b));
+    return true;
+  }
+  case IR_OP_EMBED:
+    if (t0->rank != 2 || t0->layout != IR_LAYOUT_ROWMAJOR)
+      return fail(v, i, "the table must be a rowmajor matrix, not %s", tstr(t0, a));
+    if (!is_i32_scalar(t1))
+      return fail(v, i, "the token must be an i32 scalar, not %s", tstr(t1, a));
+    return expect_result(v, i, ir_type_vec(IR_F32, t0->dims[1]));
+  case IR_OP_RMS_NORM: {
+    if (!is_f32_vec(t0))
+      return fail(v, i, "input must be an f32 vector, not %s", tstr(t0, a));
+    int64_t group = ir_attr_int(i, "group", t1 ? t1->dims[0] : t0->dims[0]);
+    if (t1 && (!is_f32_vec(t1) || t1->dims[0] != group))
+      return fail(v, i, "weight must be f32[%" PRId64 "], not %s", group, tstr(t1, a));
+    if (group <= 0 || t0->dims[0] % group)
+      return fail(v, i, "group %" PRId64 " does not divide the length %" PRId64, group,
+                  t0->dims[0]);
+    return expect_result(v, i, *t0);
+  }
+  case IR_OP_MATMUL:
+    if (!is_f32_vec(t0))
+      return fail(v, i, "left operand must be an f32 vector, not %s", tstr(t0, a));
+    if (t1->rank != 2 || t1->dims[0] != t0->dims[0])
+      return fail(v, i, "shapes do not agree: %s x %s", tstr(t0, a), tstr(t1, b));
+    return expect_result(v, i, ir_type_vec(IR_F32, t1->dims[1]));
+  case IR_OP_TRANSPOSE: {
+    if (t0->rank != 2)
+      return fail(v, i, "transpose of a non-matrix %s", tstr(t0, a));
+    ir_type want = ir_type_mat(t0->dtype, t0->dims[1], t0->dims[0]);
+    want.layout = t0->layout;
+    return expect_result(v, i, want);
+  }
+  case IR_OP_LINEAR: {
+    if (t1->rank != 2 || t1->layout != IR_LAYOUT_PRETRANSPOSED)
+      return fail(v, i, "the weight must be a pretransposed matrix, not %s", tstr(t1, a));
+    if (i->operands[1]->op != IR_OP_WEIGHT)
+      return fail(v, i, "the weight operand must be a weight value");
+    ir_dtype act = ir_dtype_vec_dot(t1->dtype);
+    if (t0->rank != 1 || (t0->dtype != IR_F32 && t0->dtype != act))
+      return fail(v, i, "input %s: expected f32 or %s for a %s weight", tstr(t0, a),
+                  ir_dtype_get(act)->name, ir_dtype_get(t1->dtype)->name);
+    if (t0->dims[0] != t1->dims[1])
+      return fail(v, i, "input length %" PRId64 " does not match the weight's %s", t0->dims[0],
+                  tstr(t1, b));
+    return expect_result(v, i, ir_type_vec(IR_F32, t1->dims[0]));
+  }
+  case IR_OP_QUANTIZE: {
+    if (!is_f32_vec(t0))
+      return fail(v, i, "input must be an f32 vector, not %s", tstr(t0, a));
+    ir_dtype dt = i->type.dtype;
+    if (!(dt == IR_F16 || dt == IR_BF16 || dt == IR_Q8_0 || dt == IR_Q8_1 || dt == IR_Q8_K))
+      return fail(v, i, "cannot quantize activations to %s", ir_dtype_get(dt)->name);
+    if (t0->dims[0] % ir_dtype_get(dt)->block_elems)
+      return fail(v, i, "length %" PRId64 " is not a multiple of the %s block (%d)", t0->dims[0],
+                  ir_dtype_get(dt)->name, ir_dtype_get(dt)->block_elems);
+    return expect_result(v, i, ir_type_vec(dt, t0->dims[0]));
+  }
+  case IR_OP_ADD:
+  case IR_OP_MUL:
+    if (!is_f32_vec(t0) || !is_f32_vec(t1) || t0->dims[0] != t1->dims[0])
+      return fail(v, i, "operands must be f32 vectors of one length: %s, %s", tstr(t0, a),
+                  tstr(t1, b));
+    return expect_result(v, i, ir_type_vec(IR_F32, t0->dims[0]));
+  case IR_OP_SCALE:
+  case IR_OP_SILU:
+  case IR_OP_GELU:
+  case IR_OP_SOFTCAP:
+  case IR_OP_SOFTMAX:
+    if (!is_f32_vec(t0))
+      return fail(v, i, "input must be an f32 vector, not %s", tstr(t0, a));
+    if (i->op == IR_OP_SOFTCAP && !(ir_attr_float(i, "cap", 0) > 0))
+      return fail(v, i, "cap must be positive");
+    return expect_result(v, i, *t0);
+  case IR_OP_ROPE: {
+    int64_t hd = ir_attr_int(i, "head_dim", 0), nrot = ir_attr_int(i, "n_rot", 0);
+    int64_t mode = ir_attr_int(i, "mode", -1);
+    if (!is_f32_vec(t0) || !is_i32_scalar(t1))
+      return fail(v, i, "operands must be an f32 vector and an i32 position");
+    if (hd <= 0 || t0->dims[0] % hd)
+      return fail(v, i, "head_dim %" PRId64 " does not divide the length %" PRId64, hd,
+                  t0->dims[0]);
+    if (nrot <= 0 || nrot > hd || nrot % 2)
+      return fail(v, i, "n_rot %" PRId64 " must be even and within head_dim", nrot);
+    if (mode != 0 && mode != 2)
+      return fail(v, i, "mode must be 0 (normal) or 2 (neox)");
+    return expect_result(v, i, *t0);
+  }
+  case IR_OP_ATTENTION: {
+    int64_t h = ir_attr_int(i, "n_head", 0), hkv = ir_attr_int(i, "n_head_kv", 0);
+    int64_t hd = ir_attr_int(i, "head_dim", 0), win = ir_attr_int(i, "window", -1);
+    if (h <= 0 || hkv <= 0 || hd <= 0 || h % hkv)
+      return fail(v, i, "n_head %" PRId64 " must be a positive multiple of n_head_kv %" PRId64, h,
+                  hkv);
+    if (win < 0)
+      return fail(v, i, "window must be >= 0");
+    if (!is_f32_vec(t0) || t0->dims[0] != h * hd)
+      return fail(v, i, "q must be f32[%" PRId64 "], not %s", h * hd, tstr(t0, a));
+    for (int k = 1; k <= 2; k++)
+      if (!is_f32_vec(&i->operands[k]->type) || i->operands[k]->type.dims[0] != hkv * hd)
+        return fail(v, i, "%s must be f32[%" PRId64 "], not %s", k == 1 ? "k" : "v", hkv * hd,
+                    tstr(&i->operands[k]->type, a));
+    for (int k = 3; k <= 4; k++) {
+      const ir_inst *c = i->operands[k];
+      if (c->op != IR_OP_CACHE || c->type.rank != 2 || c->type.dims[1] != hkv * hd ||
+          (c->type.dtype != IR_F32 && c->type.dtype != IR_F16))
+        return fail(v, i, "operand %d must be an f32/f16 cache [rows, %" PRId64 "]", k + 1,
+                    hkv * hd);
+      if (win > 0 && c->type.dims[0] < win &&
+          c->type.dims[0] < ir_meta_int(v->m, "n_ctx", INT64_MAX))
+        return fail(v, i, "cache @%s has %" PRId64 " rows, fewer than the window %" PRId64,
+                    v->m->caches[c->ref].name, c->type.dims[0], win);
+    }
+    if (!is_i32_scalar(&i->operands[5]->type))
+      return fail(v, i, "the position must be an i32 scalar");
+    return expect_result(v, i, *t0);
+  }
+  case IR_OP_RETURN:
+    if (i->next)
+      return fail(v, i, "return must be the last instruction");
+    if (!ir_type_equal(t0, &f->result))
+      return fail(v, i, "returns %s but the function returns %s", tstr(t0, a),
+                  tstr(&f->result, b));
+    return true;
+  case IR_OP_COUNT:
+    break;
+  }
+  return fail(v, i, "unknown opcode %d", (int)i->op);
+}
+
+bool ir_verify(const ir_module *m, const char *stage, gqc_diag *d) {
+  verifier v = {m, stage, d};
+  const ir_func *f = m->decode;
+  if (!f)
+    return fail(&v, NULL, "the module has no function");
+  for (int k = 0; k < m->n_weights; k++) {
+    const ir_weight *w = &m->weights[k];
+    int64_t bytes = ir_type_bytes(&w->type);
+    if (bytes < 0 || (uint64_t)bytes != w->nbytes)
+      return fail(&v, NULL, "weight @%s: %" PRIu64 " bytes do not match its type", w->name,
+                  w->nbytes);
+  }
+  /* Number params and instructions; an operand is valid when it was numbered
+   * earlier in this walk. */
+  int n = 0;
+  for (int p = 0; p < f->n_params; p++) {
+    f->params[p]->id = n++;
+    if (!is_i32_scalar(&f->params[p]->type))
+      return fail(&v, f->params[p], "parameters must be i32 scalars");
+  }
+  ir_for_each_inst(f, i) i->id = -1;
+  bool saw_return = false;
+  ir_for_each_inst(f, i) {
+    const ir_op_info *oi = ir_op_get(i->op);
+    if (!oi)
+      return fail(&v, i, "unknown opcode %d", (int)i->op);
+    if (i->n_operands < oi->min_operands || i->n_operands > oi->max_operands)
+      return fail(&v, i, "takes %d to %d operands, has %d", oi->min_operands, oi->max_operands,
+                  i->n_operands);
+    for (int k = 0; k < i->n_operands; k++) {
+      const ir_inst *o = i->operands[k];
+      if (!o || o->id < 0 || !o->has_result)
+        return fail(&v, i, "operand %d is not defined before its use", k + 1);
+    }
+    if (!check_attrs(&v, i) || !check_types(&v, f, i))
+      return false;
+    if (i->offset >= 0 && m->arena_bytes >= 0) {
+      int64_t bytes = ir_type_bytes(&i->type);
+      if (bytes < 0 || i->offset + bytes > m->arena_bytes)
+        return fail(&v, i, "arena range [%" PRId64 ", +%" PRId64 ") is outside the arena (%" PRId64
+                    " bytes)", i->offset, bytes, m->arena_bytes);
+    }
+    saw_return |= i->op == IR_OP_RETURN;
+    i->id = n++;
+  }
+  if (!saw_return)
+    return fail(&v, NULL, "function @%s has no return", f->name);
+  return true;
+}

@@ -1,0 +1,158 @@
+/* target.c — target triples, CPUs and their features (see target.h). */
+#include "ir/target.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct cpu_features {
+  const char *arch_prefix, *cpu, *features;
+} cpu_features;
+
+/* Features gqc's kernels care about, per known CPU. */
+static const cpu_features known_cpus[] = {
+    {"aarch64", "cortex-a55", "neon,dotprod,fp16"},
+    {"aarch64", "cortex-a76", "neon,dotprod,fp16"},
+    {"aarch64", "cortex-a53", "neon"},
+    {"aarch64", "cortex-a72", "neon"},
+    {"aarch64", "generic", "neon"},
+    {"x86_64", "x86-64", ""},
+    {"x86_64", "generic", ""},
+    {"x86_64", "x86-64-v2", ""},
+    {"x86_64", "x86-64-v3", "avx2,fma,f16c"},
+    {"x86_64", "haswell", "avx2,fma,f16c"},
+    {"x86_64", "znver2", "avx2,fma,f16c"},
+    {"x86_64", "znver3", "avx2,fma,f16c"},
+};
+
+static void host_triple(char *buf, size_t n) {
+#if defined(__x86_64__)
+  snprintf(buf, n, "x86_64-linux-gnu");
+#elif defined(__aarch64__)
+  snprintf(buf, n, "aarch64-linux-gnu");
+#else
+  snprintf(buf, n, "unknown-linux-gnu");
+#endif
+}
+
+static void host_features(char *buf, size_t n) {
+  buf[0] = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    snprintf(buf, n, "avx2,fma%s", __builtin_cpu_supports("f16c") ? ",f16c" : "");
+#elif defined(__aarch64__)
+  snprintf(buf, n, "neon%s%s",
+#if defined(__ARM_FEATURE_DOTPROD)
+           ",dotprod",
+#else
+           "",
+#endif
+#if defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)
+           ",fp16"
+#else
+           ""
+#endif
+  );
+#endif
+}
+
+static bool has_feature(const char *list, const char *f, size_t len) {
+  const char *p = list;
+  while (*p) {
+    const char *comma = strchr(p, ',');
+    size_t l = comma ? (size_t)(comma - p) : strlen(p);
+    if (l == len && !strncmp(p, f, len))
+      return true;
+    p = comma ? comma + 1 : p + l;
+  }
+  return false;
+}
+
+static void add_feature(char *list, size_t n, const char *f, size_t len) {
+  if (has_feature(list, f, len))
+    return;
+  size_t cur = strlen(list);
+  snprintf(list + cur, n - cur, "%s%.*s", cur ? "," : "", (int)len, f);
+}
+
+static void remove_feature(char *list, const char *f, size_t len) {
+  char out[256] = "";
+  const char *p = list;
+  while (*p) {
+    const char *comma = strchr(p, ',');
+    size_t l = comma ? (size_t)(comma - p) : strlen(p);
+    if (!(l == len && !strncmp(p, f, len)))
+      add_feature(out, sizeof out, p, l);
+    p = comma ? comma + 1 : p + l;
+  }
+  strcpy(list, out);
+}
+
+bool gqc_target_init(gqc_target *t, const char *triple, const char *cpu, const char *features,
+                     gqc_diag *d) {
+  memset(t, 0, sizeof *t);
+  char host[64];
+  host_triple(host, sizeof host);
+  snprintf(t->triple, sizeof t->triple, "%s", triple ? triple : host);
+  if (!strncmp(t->triple, "x86_64", 6))
+    t->arch = GQC_ARCH_X86_64;
+  else if (!strncmp(t->triple, "aarch64", 7) || !strncmp(t->triple, "arm64", 5))
+    t->arch = GQC_ARCH_AARCH64;
+  else
+    return gqc_error(d, "unsupported target '%s' (supported: x86_64-linux-gnu, aarch64-linux-gnu)",
+                     t->triple);
+  t->is_host = !strncmp(t->triple, host, t->arch == GQC_ARCH_X86_64 ? 6 : 7);
+  const char *prefix = t->arch == GQC_ARCH_X86_64 ? "x86_64" : "aarch64";
+  if (!cpu)
+    cpu = t->is_host ? "native" : t->arch == GQC_ARCH_AARCH64 ? "cortex-a55" : "x86-64-v3";
+  snprintf(t->cpu, sizeof t->cpu, "%s", cpu);
+  if (!strcmp(cpu, "native")) {
+    if (!t->is_host)
+      return gqc_error(d, "--cpu native needs the target to be the host");
+    host_features(t->features, sizeof t->features);
+  } else {
+    bool found = false;
+    for (size_t i = 0; i < sizeof known_cpus / sizeof known_cpus[0]; i++)
+      if (!strcmp(known_cpus[i].arch_prefix, prefix) && !strcmp(known_cpus[i].cpu, cpu)) {
+        snprintf(t->features, sizeof t->features, "%s", known_cpus[i].features);
+        found = true;
+      }
+    if (!found) {
+      char list[512] = "";
+      for (size_t i = 0; i < sizeof known_cpus / sizeof known_cpus[0]; i++)
+        if (!strcmp(known_cpus[i].arch_prefix, prefix)) {
+          size_t cur = strlen(list);
+          snprintf(list + cur, sizeof list - cur, "%s%s", cur ? ", " : "", known_cpus[i].cpu);
+        }
+      return gqc_error(d, "unknown CPU '%s' for %s (known: %s, native)", cpu, t->triple, list);
+    }
+  }
+  /* +feature / -feature adjustments */
+  const char *p = features ? features : "";
+  while (*p) {
+    const char *comma = strchr(p, ',');
+    size_t l = comma ? (size_t)(comma - p) : strlen(p);
+    if (l > 1 && (p[0] == '+' || p[0] == '-')) {
+      if (p[0] == '+')
+        add_feature(t->features, sizeof t->features, p + 1, l - 1);
+      else
+        remove_feature(t->features, p + 1, l - 1);
+    } else if (l) {
+      return gqc_error(d, "--features: expected +name or -name, got '%.*s'", (int)l, p);
+    }
+    p = comma ? comma + 1 : p + l;
+  }
+  return true;
+}
+
+bool gqc_target_has_all(const gqc_target *t, const char *required) {
+  const char *p = required;
+  while (*p) {
+    const char *comma = strchr(p, ',');
+    size_t l = comma ? (size_t)(comma - p) : strlen(p);
+    if (l && !has_feature(t->features, p, l))
+      return false;
+    p = comma ? comma + 1 : p + l;
+  }
+  return true;
+}

@@ -1,0 +1,44 @@
+/* passes.h — the IR-to-IR passes and their registry.
+ *
+ * Each pass lives in its own file and has one entry point taking the module
+ * and a context (target, diagnostics, options). A pass returns false after
+ * reporting an error into ctx->d. The driver's pipeline (driver/pipeline.c)
+ * calls them in a literal list with the verifier between them; the registry
+ * below gives them names for --print-after=NAME and `gqc opt --passes=`.
+ */
+#ifndef GQC_PASSES_H
+#define GQC_PASSES_H
+
+#include "ir/ir.h"
+#include "ir/target.h"
+
+typedef struct gqc_pass_context {
+  const gqc_target *target;
+  gqc_diag *d;
+} gqc_pass_context;
+
+typedef bool (*gqc_pass_fn)(ir_module *m, const gqc_pass_context *ctx);
+
+/* matmul(x, transpose(W)) on a weight W becomes linear(x, W) with W marked
+ * pretransposed; no transpose of a weight survives. */
+bool pass_fold_transpose(ir_module *m, const gqc_pass_context *ctx);
+/* Weights with the same bytes (the tied embedding and lm_head) become one. */
+bool pass_share_tied_weights(ir_module *m, const gqc_pass_context *ctx);
+/* Picks each linear's kernel for its encoding and the target, inserting one
+ * activation conversion per (activation, encoding), shared by all readers. */
+bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx);
+/* Liveness-based offsets for every activation and the KV cache in one
+ * static arena; offsets of the weights in the weight blob. */
+bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx);
+
+typedef struct gqc_pass_info {
+  const char *name;
+  gqc_pass_fn run;
+  const char *summary;
+} gqc_pass_info;
+
+/* The registry, NULL-terminated, in pipeline order. */
+extern const gqc_pass_info gqc_passes[];
+const gqc_pass_info *gqc_pass_find(const char *name);
+
+#endif

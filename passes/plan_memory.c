@@ -1,0 +1,176 @@
+/* plan_memory.c — every byte a decode step touches, placed at compile time.
+ *
+ * The arena is one static buffer laid out as
+ *
+ *     [ KV caches (persistent, one region per layer and K/V) | activations ]
+ *
+ * Activations are planned by liveness over the straight-line function: a
+ * value is live from the instruction that defines it to its last use. Walking
+ * the instructions in order, each result (and an attention op's score
+ * scratch) gets the best-fitting free block, or extends the high-water mark;
+ * a value's block is released after its last use. Outputs never share memory
+ * with their own inputs, so every kernel may assume y does not alias x.
+ * Every block is 64-byte aligned (cache lines, and the widest SIMD loads).
+ *
+ * The weights get offsets in the weight blob, in module order, 64-byte
+ * aligned, skipping dead (merged or unused) ones.
+ *
+ * Results: inst->offset, the `scores` attribute of attention ops,
+ * cache->offset, weight->offset, m->arena_bytes, m->weight_bytes, and module
+ * metadata kv_bytes and activation_bytes.
+ */
+#include "passes/passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN 64
+static int64_t align_up(int64_t v) { return (v + ALIGN - 1) & ~(int64_t)(ALIGN - 1); }
+
+typedef struct block {
+  int64_t offset, size;
+} block;
+
+typedef struct allocator {
+  block *free;
+  int n_free, cap;
+  int64_t top; /* high-water mark, relative to the activation region */
+} allocator;
+
+static bool alloc_block(allocator *a, int64_t size, int64_t *out) {
+  int best = -1;
+  for (int k = 0; k < a->n_free; k++)
+    if (a->free[k].size >= size && (best < 0 || a->free[k].size < a->free[best].size))
+      best = k;
+  if (best >= 0) {
+    *out = a->free[best].offset;
+    a->free[best].offset += size;
+    a->free[best].size -= size;
+    if (!a->free[best].size)
+      a->free[best] = a->free[--a->n_free];
+    return true;
+  }
+  /* Grow the top; absorb a free block that ends at the top. */
+  for (int k = 0; k < a->n_free; k++)
+    if (a->free[k].offset + a->free[k].size == a->top) {
+      *out = a->free[k].offset;
+      a->top = a->free[k].offset + size;
+      a->free[k] = a->free[--a->n_free];
+      return true;
+    }
+  *out = a->top;
+  a->top += size;
+  return true;
+}
+
+static bool free_block(allocator *a, int64_t offset, int64_t size) {
+  /* coalesce with neighbours */
+  for (int k = 0; k < a->n_free; k++) {
+    if (a->free[k].offset + a->free[k].size == offset) {
+      offset = a->free[k].offset;
+      size += a->free[k].size;
+      a->free[k--] = a->free[--a->n_free];
+    } else if (offset + size == a->free[k].offset) {
+      size += a->free[k].size;
+      a->free[k--] = a->free[--a->n_free];
+    }
+  }
+  if (a->n_free == a->cap) {
+    a->cap = a->cap ? a->cap * 2 : 32;
+    block *nb = realloc(a->free, (size_t)a->cap * sizeof *nb);
+    if (!nb)
+      return false;
+    a->free = nb;
+  }
+  a->free[a->n_free++] = (block){offset, size};
+  return true;
+}
+
+static bool needs_storage(const ir_inst *i) {
+  return i->has_result && i->op != IR_OP_WEIGHT && i->op != IR_OP_CACHE &&
+         i->op != IR_OP_TRANSPOSE && i->op != IR_OP_PARAM;
+}
+
+bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx) {
+  ir_func *f = m->decode;
+
+  /* weights */
+  int64_t woff = 0;
+  for (int k = 0; k < m->n_weights; k++) {
+    ir_weight *w = &m->weights[k];
+    w->offset = -1;
+    if (w->dead)
+      continue;
+    w->offset = woff;
+    woff = align_up(woff + (int64_t)w->nbytes);
+  }
+  m->weight_bytes = woff;
+
+  /* KV caches */
+  int64_t kv = 0;
+  for (int k = 0; k < m->n_caches; k++) {
+    int64_t bytes = ir_type_bytes(&m->caches[k].type);
+    if (bytes < 0)
+      return gqc_error(ctx->d, "plan-memory: cache @%s has an invalid size", m->caches[k].name);
+    m->caches[k].offset = kv;
+    kv = align_up(kv + bytes);
+  }
+
+  /* liveness: last use index per instruction */
+  int n = 0;
+  ir_for_each_inst(f, i) i->id = n++;
+  int *last = calloc((size_t)n + 1, sizeof *last);
+  if (!last)
+    return gqc_error(ctx->d, "plan-memory: out of memory");
+  ir_for_each_inst(f, i) {
+    last[i->id] = i->id;
+    for (int k = 0; k < i->n_operands; k++)
+      if (i->operands[k]->op != IR_OP_PARAM)
+        last[i->operands[k]->id] = i->id;
+  }
+
+  allocator a = {0};
+  bool ok = true;
+  ir_for_each_inst(f, i) {
+    int64_t scratch_off = -1, scratch_size = 0;
+    if (needs_storage(i)) {
+      int64_t bytes = ir_type_bytes(&i->type);
+      if (bytes < 0) {
+        ok = gqc_error(ctx->d, "plan-memory: a value has an invalid size");
+        break;
+      }
+      int64_t off;
+      alloc_block(&a, align_up(bytes), &off);
+      i->offset = kv + off;
+    }
+    if (i->op == IR_OP_ATTENTION) {
+      const ir_inst *kc = i->operands[3];
+      scratch_size = align_up(kc->type.dims[0] * (int64_t)sizeof(float));
+      alloc_block(&a, scratch_size, &scratch_off);
+      ir_attr_set_int(m, i, "scores", kv + scratch_off);
+    }
+    /* release what dies here */
+    if (scratch_off >= 0)
+      ok &= free_block(&a, scratch_off, scratch_size);
+    for (int k = 0; k < i->n_operands; k++) {
+      ir_inst *o = i->operands[k];
+      bool first = true; /* an operand may appear twice: free once */
+      for (int j = 0; j < k; j++)
+        first &= i->operands[j] != o;
+      if (first && needs_storage(o) && last[o->id] == i->id)
+        ok &= free_block(&a, o->offset - kv, align_up(ir_type_bytes(&o->type)));
+    }
+    if (!ok) {
+      gqc_error(ctx->d, "plan-memory: out of memory");
+      break;
+    }
+  }
+  free(last);
+  free(a.free);
+  if (!ok)
+    return false;
+  m->arena_bytes = kv + align_up(a.top);
+  ir_meta_set_int(m, "kv_bytes", kv);
+  ir_meta_set_int(m, "activation_bytes", align_up(a.top));
+  return true;
+}

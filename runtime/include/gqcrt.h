@@ -1,0 +1,164 @@
+/* gqcrt.h — the kernel ABI between gqc-generated code and the runtime.
+ *
+ * Generated model code is a straight list of calls to the functions declared
+ * here, with every pointer pointing into the model's static arena or its
+ * read-only weight blob. The runtime allocates nothing, keeps no global state
+ * (except the constant GELU table) and needs no OS: only memcpy/memset and
+ * the libm functions expf, tanhf, sinf, cosf, powf, sqrtf.
+ *
+ * Conventions
+ *  - Weights are GGUF tensors in their stored encoding: a matrix [n_out, n_in]
+ *    is n_out rows of n_in elements, each row n_in / block_elems blocks.
+ *  - "Activation encodings" are what a linear kernel wants its input in
+ *    (llama.cpp's vec_dot_type): f32, f16, bf16, q8_0, q8_1 or q8_k.
+ *  - Every kernel exists in a portable `_scalar` variant; SIMD variants
+ *    (`_avx2`, `_neon`) compute the same function with a different float
+ *    summation order. gqcrt_kernels.def lists them all with the CPU features
+ *    they need; the compiler's select-kernels pass reads that table.
+ *  - Linear kernels work on any contiguous range of output rows: to split a
+ *    linear across threads, offset y and w by whole rows.
+ *
+ * This header must never include anything from the compiler.
+ */
+#ifndef GQCRT_H
+#define GQCRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GQCRT_ABI_VERSION 1
+
+/* Error codes returned by generated API functions and runtime helpers. */
+enum {
+  GQCRT_OK = 0,
+  GQCRT_ERR_NOT_INITIALISED = -1, /* a call before model_init() */
+  GQCRT_ERR_BAD_TOKEN = -2,       /* token id outside [0, n_vocab) */
+  GQCRT_ERR_BAD_POS = -3,         /* position < 0, >= n_ctx, or past the filled cache */
+  GQCRT_ERR_NULL = -4,            /* a NULL pointer argument */
+  GQCRT_ERR_NO_SPACE = -5,        /* an output buffer is too small */
+  GQCRT_ERR_TOO_LONG = -6,        /* input longer than the compiled limit */
+  GQCRT_ERR_BAD_UTF8 = -7,        /* text is not valid UTF-8 */
+  GQCRT_ERR_BAD_BLOB = -8,        /* weight/vocab blob fails its size or checksum check */
+};
+
+/* ---- block geometry (ggml) -------------------------------------------- */
+#define GQCRT_QK 32     /* legacy block: q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 */
+#define GQCRT_QK_K 256  /* k-quant super-block: q2_k .. q6_k, q8_k */
+
+#define GQCRT_Q4_0_BYTES 18
+#define GQCRT_Q4_1_BYTES 20
+#define GQCRT_Q5_0_BYTES 22
+#define GQCRT_Q5_1_BYTES 24
+#define GQCRT_Q8_0_BYTES 34
+#define GQCRT_Q8_1_BYTES 36
+#define GQCRT_Q2_K_BYTES 84
+#define GQCRT_Q3_K_BYTES 110
+#define GQCRT_Q4_K_BYTES 144
+#define GQCRT_Q5_K_BYTES 176
+#define GQCRT_Q6_K_BYTES 210
+#define GQCRT_Q8_K_BYTES 292
+
+/* ---- scalar conversions ------------------------------------------------ */
+float gqcrt_fp16_to_fp32(uint16_t h);
+uint16_t gqcrt_fp32_to_fp16(float f);   /* round to nearest even */
+float gqcrt_bf16_to_fp32(uint16_t h);
+uint16_t gqcrt_fp32_to_bf16(float f);   /* round to nearest even, NaN stays NaN */
+
+/* ---- activation conversion --------------------------------------------
+ * Convert n floats (n a multiple of the block size) into the activation
+ * encoding a linear kernel wants. Rounding follows llama.cpp's x86 build:
+ * q8_0/q8_1 use id = 127/amax and round half to even; q8_k as ggml's
+ * reference (signed max, nearest-even, f32 scale, 16-element bsums). */
+void gqcrt_quantize_f16(void *dst, const float *x, int32_t n);
+void gqcrt_quantize_bf16(void *dst, const float *x, int32_t n);
+void gqcrt_quantize_q8_0(void *dst, const float *x, int32_t n);
+void gqcrt_quantize_q8_1(void *dst, const float *x, int32_t n);
+void gqcrt_quantize_q8_k(void *dst, const float *x, int32_t n);
+
+/* ---- dequantisation of one row (embedding lookup, tests) ----------------
+ * y[0..n) = the n elements starting at src, which must start on a block
+ * boundary. Evaluation order follows ggml's reference dequantisers. */
+#define GQCRT_DECLARE_DEQUANT(enc) \
+  void gqcrt_dequantize_##enc(float *y, const void *src, int32_t n);
+GQCRT_DECLARE_DEQUANT(f32)
+GQCRT_DECLARE_DEQUANT(f16)
+GQCRT_DECLARE_DEQUANT(bf16)
+GQCRT_DECLARE_DEQUANT(q4_0)
+GQCRT_DECLARE_DEQUANT(q4_1)
+GQCRT_DECLARE_DEQUANT(q5_0)
+GQCRT_DECLARE_DEQUANT(q5_1)
+GQCRT_DECLARE_DEQUANT(q8_0)
+GQCRT_DECLARE_DEQUANT(q2_k)
+GQCRT_DECLARE_DEQUANT(q3_k)
+GQCRT_DECLARE_DEQUANT(q4_k)
+GQCRT_DECLARE_DEQUANT(q5_k)
+GQCRT_DECLARE_DEQUANT(q6_k)
+#undef GQCRT_DECLARE_DEQUANT
+
+/* ---- linear (matrix-vector) kernels --------------------------------------
+ * y[r] = sum_k W[r][k] * x[k] for r in [0, n_out), where W is the packed
+ * weight and x the activation already converted to the kernel's activation
+ * encoding. n_in is a multiple of the weight's block size. y must not alias
+ * x or w. The full list is in gqcrt_kernels.def. */
+typedef void (*gqcrt_linear_fn)(float *y, const void *w, const void *x, int32_t n_in,
+                                int32_t n_out);
+#define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features) \
+  void gqcrt_linear_##wenc##_##variant(float *y, const void *w, const void *x, \
+                                       int32_t n_in, int32_t n_out);
+#include "gqcrt_kernels.def"
+#undef GQCRT_LINEAR_KERNEL
+
+/* ---- element-wise and normalisation ops (f32) ---------------------------
+ * Outputs may alias inputs exactly (y == x) but must not partially overlap. */
+
+/* For each group of `group` elements (n a multiple of group):
+ *   y = x * (1/sqrt(mean(x^2) + eps)) * w      (w has `group` elements)
+ * The mean is accumulated in double, as llama.cpp does. */
+void gqcrt_rms_norm(float *y, const float *x, const float *w, int32_t n, int32_t group,
+                    float eps);
+void gqcrt_add(float *y, const float *a, const float *b, int32_t n);
+void gqcrt_mul(float *y, const float *a, const float *b, int32_t n);
+void gqcrt_scale(float *y, const float *x, float s, int32_t n);
+void gqcrt_silu(float *y, const float *x, int32_t n);
+/* tanh-approximated GELU as llama.cpp's CPU computes it (f16 lookup table). */
+void gqcrt_gelu_tanh(float *y, const float *x, int32_t n);
+void gqcrt_softcap(float *y, const float *x, float cap, int32_t n); /* cap*tanh(x/cap) */
+void gqcrt_softmax(float *y, const float *x, int32_t n);
+void gqcrt_copy(float *y, const float *x, int32_t n);
+
+/* ---- rotary position embedding ------------------------------------------
+ * x holds n_head heads of head_dim; the first n_rot dims of each are rotated.
+ * mode GQCRT_ROPE_NORMAL pairs (2i, 2i+1); GQCRT_ROPE_NEOX pairs (i, i+n_rot/2).
+ * theta_i = pos * powf(base, -2/n_rot)^i (by repeated multiplication) * freq_scale. */
+enum { GQCRT_ROPE_NORMAL = 0, GQCRT_ROPE_NEOX = 2 };
+void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t head_dim,
+                int32_t n_rot, float base, float freq_scale, int32_t mode);
+
+/* ---- attention over a KV cache ------------------------------------------
+ * Stores k and v (n_head_kv * head_dim each) at cache row pos % cache_rows,
+ * then for each query head h (using KV head h / (n_head / n_head_kv)) attends
+ * over the visible positions: all p' <= pos, and when window > 0 only
+ * pos - p' < window. cache_rows >= min(n_ctx, window) so a visible position
+ * is never overwritten. Scores are scale * dot(q, k); softmax with max
+ * subtraction; out = sum softmax * v. `scores` is scratch of at least
+ * cache_rows floats. kv_type is GQCRT_KV_F32 or GQCRT_KV_F16. */
+enum { GQCRT_KV_F32 = 0, GQCRT_KV_F16 = 1 };
+typedef struct gqcrt_attention_desc {
+  int32_t n_head, n_head_kv, head_dim;
+  int32_t cache_rows;  /* rows in each cache buffer */
+  int32_t window;      /* 0 = unlimited (causal only) */
+  int32_t kv_type;
+  float scale;
+} gqcrt_attention_desc;
+void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q,
+                     const float *k, const float *v, void *k_cache, void *v_cache,
+                     float *scores, int32_t pos);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

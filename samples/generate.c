@@ -1,0 +1,186 @@
+/* generate.c — run a gqc-compiled model: greedy generation or teacher forcing.
+ *
+ * Links with any model compiled with the default API prefix (`--name model`)
+ * and libgqcrt:
+ *
+ *   gqc stories260K.gguf -o model.o
+ *   cc generate.c model.o -I. -I<gqc>/runtime/include <gqc-build>/runtime/libgqcrt.a -lm
+ *
+ *   generate -p "Once upon a time" -n 64      prompt, then 64 greedy tokens
+ *   generate --ids prompt.ids --logits out.f32 --top5
+ *                                             feed the listed ids one per step
+ *
+ * --logits writes every step's logits as float32 rows (steps x n_vocab);
+ * --top5 prints "step <i> pos <p> tok <id> argmax <id> top5 <id>:<logit> ..."
+ * lines in the format of llama.cpp's reference files. Decode speed goes to
+ * stderr.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int argmax(const float *x, int n) {
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (x[i] > x[best])
+      best = i;
+  return best;
+}
+
+static void print_top5(int step, int pos, int tok, const float *logits, int n) {
+  int top[5];
+  int k = n < 5 ? n : 5;
+  for (int j = 0; j < k; j++) {
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+      int taken = 0;
+      for (int t = 0; t < j; t++)
+        taken |= top[t] == i;
+      if (!taken && (best < 0 || logits[i] > logits[best]))
+        best = i;
+    }
+    top[j] = best;
+  }
+  printf("step %d pos %d tok %d argmax %d top5", step, pos, tok, argmax(logits, n));
+  for (int j = 0; j < k; j++)
+    printf(" %d:%.9g", top[j], (double)logits[top[j]]);
+  putchar('\n');
+}
+
+/* Reads whitespace-separated token ids. */
+static int read_ids(const char *path, int32_t *ids, int max) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "generate: cannot read %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  int n = 0;
+  long v;
+  while (fscanf(f, "%ld", &v) == 1) {
+    if (n == max) {
+      fprintf(stderr, "generate: %s has more than %d ids (the compiled context)\n", path, max);
+      fclose(f);
+      return -1;
+    }
+    ids[n++] = (int32_t)v;
+  }
+  int bad = !feof(f);
+  fclose(f);
+  if (bad) {
+    fprintf(stderr, "generate: %s: expected whitespace-separated integers\n", path);
+    return -1;
+  }
+  return n;
+}
+
+static void usage(void) {
+  fputs("usage: generate [-p TEXT] [--ids FILE] [-n N] [--logits OUT.f32] [--top5] [--quiet]\n",
+        stderr);
+}
+
+int main(int argc, char **argv) {
+  const char *prompt = NULL, *ids_path = NULL, *logits_path = NULL;
+  int n_gen = 64, top5 = 0, quiet = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-p") && i + 1 < argc)
+      prompt = argv[++i];
+    else if (!strcmp(argv[i], "--ids") && i + 1 < argc)
+      ids_path = argv[++i];
+    else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+      n_gen = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--logits") && i + 1 < argc)
+      logits_path = argv[++i];
+    else if (!strcmp(argv[i], "--top5"))
+      top5 = 1;
+    else if (!strcmp(argv[i], "--quiet"))
+      quiet = 1;
+    else {
+      usage();
+      return 2;
+    }
+  }
+  if (!prompt && !ids_path)
+    prompt = "Once upon a time";
+  if (model_init() != 0) {
+    fprintf(stderr, "generate: model_init failed (%d)\n", model_last_error());
+    return 1;
+  }
+  int n_ctx = model_n_ctx(), n_vocab = model_n_vocab();
+  int32_t *ids = malloc((size_t)n_ctx * sizeof *ids);
+  if (!ids)
+    return 1;
+  int n_prompt;
+  if (ids_path) {
+    n_prompt = read_ids(ids_path, ids, n_ctx);
+    n_gen = 0;
+  } else {
+    n_prompt = model_tokenize(prompt, ids, n_ctx);
+    if (n_prompt < 0)
+      fprintf(stderr, "generate: cannot tokenize the prompt (error %d)\n", n_prompt);
+  }
+  if (n_prompt <= 0) {
+    free(ids);
+    return 1;
+  }
+  FILE *lf = NULL;
+  if (logits_path && !(lf = fopen(logits_path, "wb"))) {
+    fprintf(stderr, "generate: cannot write %s: %s\n", logits_path, strerror(errno));
+    free(ids);
+    return 1;
+  }
+  if (!quiet && !top5 && !ids_path)
+    for (int i = 0; i < n_prompt; i++)
+      fputs(model_token_text(ids[i]), stdout);
+  fflush(stdout);
+
+  double t0 = now();
+  int steps = 0, rc = 0;
+  int total = n_prompt + n_gen < n_ctx ? n_prompt + n_gen : n_ctx;
+  for (int pos = 0; pos < total; pos++) {
+    const float *logits = model_decode(ids[pos], pos);
+    if (!logits) {
+      fprintf(stderr, "generate: decode of token %d at position %d failed (error %d)\n", ids[pos],
+              pos, model_last_error());
+      rc = 1;
+      break;
+    }
+    steps++;
+    if (lf && fwrite(logits, sizeof(float), (size_t)n_vocab, lf) != (size_t)n_vocab) {
+      fprintf(stderr, "generate: write to %s failed\n", logits_path);
+      rc = 1;
+      break;
+    }
+    if (top5)
+      print_top5(pos, pos, ids[pos], logits, n_vocab);
+    if (pos + 1 >= n_prompt && pos + 1 < total) {
+      int next = argmax(logits, n_vocab);
+      ids[pos + 1] = next;
+      if (!quiet && !top5) {
+        fputs(model_token_text(next), stdout);
+        fflush(stdout);
+      }
+      if (model_is_eog(next))
+        total = pos + 1;
+    }
+  }
+  double dt = now() - t0;
+  if (!quiet && !top5 && !ids_path)
+    putchar('\n');
+  fprintf(stderr, "generate: %d steps in %.3f s: %.1f tokens/s\n", steps, dt,
+          dt > 0 ? steps / dt : 0.0);
+  if (lf && fclose(lf) != 0)
+    rc = 1;
+  free(ids);
+  return rc;
+}
