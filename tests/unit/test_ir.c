@@ -1,6 +1,6 @@
 /* test_ir.c — the IR core: types, printing/parsing round trips, the verifier,
-#define _POSIX_C_SOURCE 200809L
  * and the passes on hand-written IR. */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
