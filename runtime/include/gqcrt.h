@@ -3,7 +3,7 @@
  * Generated model code is a straight list of calls to the functions declared
  * here, with every pointer pointing into the model's static arena or its
  * read-only weight blob. The runtime allocates nothing, keeps no global state
- * (except the constant GELU table) and needs no OS: only memcpy/memset and
+ * and needs no OS: only memcpy/memset and
  * the libm functions expf, tanhf, sinf, cosf, powf, sqrtf.
  *
  * Conventions

@@ -1,0 +1,257 @@
+/* bench_kernels.c — throughput of libgqcrt's linear kernels at
+ * FunctionGemma-270M-like shapes.
+ *
+ * For every kernel variant this machine can run (`_scalar`, `_avx2` with
+ * AVX2+FMA+F16C on x86-64, `_neon` on AArch64) and the shapes
+ *   n_in x n_out = 640 x 2048 (q/k/v, gate/up-like), 2048 x 640 (down-like),
+ *   and 640 x 262144 for q8_0 (the tied-embedding logits matrix),
+ * it prints the time per call, the weight bandwidth (GB/s of packed weight
+ * bytes streamed) and GFLOP-equivalent (2 * n_in * n_out per call). k-quant
+ * rows must be a multiple of 256 long, so their 640 becomes 768. Activation
+ * quantisers are timed too. Figures only: no pass/fail.
+ *
+ * Usage: bench_kernels [substring]   (only kernels whose name contains it)
+ */
+#define _POSIX_C_SOURCE 199309L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gqcrt.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+typedef struct {
+  const char *wenc, *aenc, *variant;
+  gqcrt_linear_fn fn;
+} kernel_entry;
+
+#define KERNEL_ENTRY(w, a, v) {#w, #a, #v, gqcrt_linear_##w##_##v},
+#define VARIANT_scalar(w, a) KERNEL_ENTRY(w, a, scalar)
+#if defined(__x86_64__)
+#define VARIANT_avx2(w, a) KERNEL_ENTRY(w, a, avx2)
+#else
+#define VARIANT_avx2(w, a)
+#endif
+#if defined(__aarch64__)
+#define VARIANT_neon(w, a) KERNEL_ENTRY(w, a, neon)
+#else
+#define VARIANT_neon(w, a)
+#endif
+#define GQCRT_LINEAR_KERNEL(w, a, v, features) VARIANT_##v(w, a)
+static const kernel_entry kernels[] = {
+#include "gqcrt_kernels.def"
+};
+#undef GQCRT_LINEAR_KERNEL
+
+#if defined(__x86_64__)
+/* AVX2 and FMA through the compiler's CPU model, F16C from CPUID leaf 1
+ * (ECX bit 29), which not every compiler's __builtin_cpu_supports knows. */
+static int x86_has_avx2_fma_f16c(void) {
+  unsigned eax, ebx, ecx, edx;
+  __builtin_cpu_init();
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+    return 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ((ecx >> 29) & 1);
+}
+#endif
+
+static int variant_runs_here(const char *variant) {
+  if (!strcmp(variant, "scalar"))
+    return 1;
+#if defined(__x86_64__)
+  if (!strcmp(variant, "avx2")) {
+    return x86_has_avx2_fma_f16c();
+  }
+#endif
+#if defined(__aarch64__)
+  if (!strcmp(variant, "neon"))
+    return 1;
+#endif
+  return 0;
+}
+
+/* block elements and bytes of each weight encoding */
+static void encoding_geometry(const char *enc, int *elems, int *bytes) {
+  static const struct {
+    const char *name;
+    int elems, bytes;
+  } g[] = {{"f32", 1, 4},      {"f16", 1, 2},      {"bf16", 1, 2},     {"q4_0", 32, 18},
+           {"q4_1", 32, 20},   {"q5_0", 32, 22},   {"q5_1", 32, 24},   {"q8_0", 32, 34},
+           {"q2_k", 256, 84},  {"q3_k", 256, 110}, {"q4_k", 256, 144}, {"q5_k", 256, 176},
+           {"q6_k", 256, 210}, {"q8_1", 32, 36},   {"q8_k", 256, 292}};
+  for (size_t i = 0; i < sizeof g / sizeof g[0]; ++i)
+    if (!strcmp(g[i].name, enc)) {
+      *elems = g[i].elems;
+      *bytes = g[i].bytes;
+      return;
+    }
+  *elems = 1;
+  *bytes = 4;
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static uint32_t rnd32(void) {
+  rng ^= rng >> 12;
+  rng ^= rng << 25;
+  rng ^= rng >> 27;
+  return (uint32_t)((rng * 2685821657736338717ull) >> 32);
+}
+static float rnd_float(void) {
+  return (float)(rnd32() >> 8) / 16777216.0f * 2.0f - 1.0f;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Valid-looking weights: random bytes with small f16 scales in the first two
+ * bytes of every legacy block (d, m) and in the k-quant d/dmin fields; f16,
+ * bf16 and f32 weights as converted random values. */
+static void fill_weights(const char *enc, uint8_t *w, size_t n_elems) {
+  int elems, bytes;
+  encoding_geometry(enc, &elems, &bytes);
+  if (!strcmp(enc, "f32")) {
+    for (size_t i = 0; i < n_elems; ++i) {
+      const float v = rnd_float();
+      memcpy(w + 4 * i, &v, 4);
+    }
+    return;
+  }
+  if (elems == 1) {
+    for (size_t i = 0; i < n_elems; ++i) {
+      const uint16_t h =
+          strcmp(enc, "bf16") ? gqcrt_fp32_to_fp16(rnd_float()) : gqcrt_fp32_to_bf16(rnd_float());
+      memcpy(w + 2 * i, &h, 2);
+    }
+    return;
+  }
+  const size_t n_blocks = n_elems / (size_t)elems;
+  for (size_t i = 0; i < n_blocks * (size_t)bytes; i += 4) {
+    const uint32_t r = rnd32();
+    memcpy(w + i, &r, (n_blocks * (size_t)bytes - i) < 4 ? n_blocks * (size_t)bytes - i : 4);
+  }
+  const uint16_t small = gqcrt_fp32_to_fp16(0.01f);
+  int d_off = 0, dmin_off = -1;
+  if (!strcmp(enc, "q4_1") || !strcmp(enc, "q5_1") || !strcmp(enc, "q4_k") || !strcmp(enc, "q5_k"))
+    dmin_off = 2;
+  if (!strcmp(enc, "q2_k"))
+    d_off = 80, dmin_off = 82;
+  if (!strcmp(enc, "q3_k"))
+    d_off = 108;
+  if (!strcmp(enc, "q6_k"))
+    d_off = 208;
+  for (size_t b = 0; b < n_blocks; ++b) {
+    memcpy(w + b * (size_t)bytes + d_off, &small, 2);
+    if (dmin_off >= 0)
+      memcpy(w + b * (size_t)bytes + dmin_off, &small, 2);
+  }
+}
+
+static void quantize_activation(const char *aenc, void *dst, const float *x, int n) {
+  if (!strcmp(aenc, "f32"))
+    memcpy(dst, x, 4u * (size_t)n);
+  else if (!strcmp(aenc, "f16"))
+    gqcrt_quantize_f16(dst, x, n);
+  else if (!strcmp(aenc, "bf16"))
+    gqcrt_quantize_bf16(dst, x, n);
+  else if (!strcmp(aenc, "q8_0"))
+    gqcrt_quantize_q8_0(dst, x, n);
+  else if (!strcmp(aenc, "q8_1"))
+    gqcrt_quantize_q8_1(dst, x, n);
+  else
+    gqcrt_quantize_q8_k(dst, x, n);
+}
+
+/* Best-of time of one call: repeat until ~0.15 s of work (at least 2 calls). */
+static double time_kernel(const kernel_entry *k, float *y, const uint8_t *w, const void *xq,
+                          int n_in, int n_out) {
+  double best = 1e30, total = 0.0;
+  for (int rep = 0; rep < 1000 && (rep < 2 || total < 0.15); ++rep) {
+    const double t0 = now_s();
+    k->fn(y, w, xq, n_in, n_out);
+    const double dt = now_s() - t0;
+    total += dt;
+    best = dt < best ? dt : best;
+  }
+  return best;
+}
+
+static void bench_shape(const kernel_entry *k, int n_in, int n_out) {
+  int elems, bytes;
+  encoding_geometry(k->wenc, &elems, &bytes);
+  if (n_in % 256 && elems == 256)
+    n_in = (n_in + 255) / 256 * 256;
+  const size_t w_bytes = (size_t)n_in / (size_t)elems * (size_t)bytes * (size_t)n_out;
+  uint8_t *w = malloc(w_bytes);
+  float *x = malloc(sizeof(float) * (size_t)n_in), *y = malloc(sizeof(float) * (size_t)n_out);
+  void *xq = malloc(sizeof(float) * (size_t)n_in + 64);
+  if (!w || !x || !y || !xq) {
+    printf("%-6s %-6s %6d x %-7d  (out of memory)\n", k->wenc, k->variant, n_in, n_out);
+    free(w), free(x), free(y), free(xq);
+    return;
+  }
+  fill_weights(k->wenc, w, (size_t)n_in * (size_t)n_out);
+  for (int i = 0; i < n_in; ++i)
+    x[i] = rnd_float();
+  quantize_activation(k->aenc, xq, x, n_in);
+  const double t = time_kernel(k, y, w, xq, n_in, n_out);
+  const double flops = 2.0 * n_in * (double)n_out;
+  printf("%-6s %-6s %6d x %-7d %10.3f ms %8.2f GB/s %8.2f GFLOP/s\n", k->wenc, k->variant, n_in,
+         n_out, t * 1e3, (double)w_bytes / t * 1e-9, flops / t * 1e-9);
+  fflush(stdout);
+  free(w), free(x), free(y), free(xq);
+}
+
+static void bench_quantizers(void) {
+  static const struct {
+    const char *name;
+    void (*fn)(void *, const float *, int32_t);
+  } q[] = {{"f16", gqcrt_quantize_f16},
+           {"bf16", gqcrt_quantize_bf16},
+           {"q8_0", gqcrt_quantize_q8_0},
+           {"q8_1", gqcrt_quantize_q8_1},
+           {"q8_k", gqcrt_quantize_q8_k}};
+  enum { N = 2048 };
+  static float x[N];
+  static uint8_t out[N * 4];
+  for (int i = 0; i < N; ++i)
+    x[i] = rnd_float();
+  for (size_t i = 0; i < sizeof q / sizeof q[0]; ++i) {
+    double best = 1e30;
+    for (int rep = 0; rep < 2000; ++rep) {
+      const double t0 = now_s();
+      q[i].fn(out, x, N);
+      const double dt = now_s() - t0;
+      best = dt < best ? dt : best;
+    }
+    printf("quantize_%-5s %6d floats %10.3f us %8.2f Gelem/s\n", q[i].name, N, best * 1e6,
+           N / best * 1e-9);
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *filter = argc > 1 ? argv[1] : "";
+  printf("%-6s %-6s %16s %13s %13s %16s\n", "weight", "variant", "n_in x n_out", "time", "weights",
+         "equivalent");
+  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; ++i) {
+    const kernel_entry *k = &kernels[i];
+    char name[64];
+    snprintf(name, sizeof name, "%s_%s", k->wenc, k->variant);
+    if (!variant_runs_here(k->variant) || !strstr(name, filter))
+      continue;
+    bench_shape(k, 640, 2048);
+    bench_shape(k, 2048, 640);
+    if (!strcmp(k->wenc, "q8_0"))
+      bench_shape(k, 640, 262144);
+  }
+  if (!*filter || strstr("quantize", filter))
+    bench_quantizers();
+  return 0;
+}

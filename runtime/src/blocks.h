@@ -1,0 +1,129 @@
+/* blocks.h — in-memory layout of the ggml block encodings (archspec §6).
+ *
+ * Every quantised weight row is a sequence of these structs, exactly as
+ * llama.cpp writes them into a GGUF file: no padding, little-endian fields,
+ * f16 scales kept as raw uint16_t bits. The static assertions pin the sizes
+ * to the GQCRT_*_BYTES constants of the public header, so a layout mistake
+ * fails the build rather than a test.
+ *
+ * The helpers at the bottom unpack the packed 6-bit scales of Q3_K and
+ * Q4_K/Q5_K; dequantisers and dot-product kernels of every variant share
+ * them so the bit twiddling lives in one place.
+ */
+#ifndef GQCRT_BLOCKS_H
+#define GQCRT_BLOCKS_H
+
+#include <stdint.h>
+
+#include "gqcrt.h"
+
+/* ---- legacy 32-element blocks ------------------------------------------ */
+typedef struct {
+  uint16_t d;     /* f16 scale */
+  uint8_t qs[16]; /* element j in low nibble of qs[j], element j+16 in high nibble */
+} blk_q4_0;
+
+typedef struct {
+  uint16_t d, m; /* f16 scale and min */
+  uint8_t qs[16];
+} blk_q4_1;
+
+typedef struct {
+  uint16_t d;
+  uint8_t qh[4]; /* bit j = fifth bit of element j (little-endian u32) */
+  uint8_t qs[16];
+} blk_q5_0;
+
+typedef struct {
+  uint16_t d, m;
+  uint8_t qh[4];
+  uint8_t qs[16];
+} blk_q5_1;
+
+typedef struct {
+  uint16_t d;
+  int8_t qs[32];
+} blk_q8_0;
+
+typedef struct {
+  uint16_t d; /* f16 scale */
+  uint16_t s; /* f16 of d * sum(qs) (computed from the unrounded d) */
+  int8_t qs[32];
+} blk_q8_1;
+
+/* ---- k-quant 256-element super-blocks ----------------------------------- */
+typedef struct {
+  uint8_t scales[16]; /* low nibble: scale, high nibble: min, per 16 elements */
+  uint8_t qs[64];     /* 2-bit quants */
+  uint16_t d, dmin;
+} blk_q2_k;
+
+typedef struct {
+  uint8_t hmask[32];  /* high bit of each 3-bit quant (set = no -4 offset) */
+  uint8_t qs[64];     /* low 2 bits */
+  uint8_t scales[12]; /* 16 packed 6-bit scales, biased by 32 */
+  uint16_t d;
+} blk_q3_k;
+
+typedef struct {
+  uint16_t d, dmin;
+  uint8_t scales[12]; /* 8 packed 6-bit scales and 8 6-bit mins */
+  uint8_t qs[128];
+} blk_q4_k;
+
+typedef struct {
+  uint16_t d, dmin;
+  uint8_t scales[12];
+  uint8_t qh[32];
+  uint8_t qs[128];
+} blk_q5_k;
+
+typedef struct {
+  uint8_t ql[128];   /* low 4 bits */
+  uint8_t qh[64];    /* high 2 bits */
+  int8_t scales[16]; /* signed scale per 16 elements */
+  uint16_t d;
+} blk_q6_k;
+
+typedef struct {
+  float d; /* f32 scale (not rounded to f16) */
+  int8_t qs[256];
+  int16_t bsums[16]; /* sum of each group of 16 quants */
+} blk_q8_k;
+
+_Static_assert(sizeof(blk_q4_0) == GQCRT_Q4_0_BYTES, "q4_0 layout");
+_Static_assert(sizeof(blk_q4_1) == GQCRT_Q4_1_BYTES, "q4_1 layout");
+_Static_assert(sizeof(blk_q5_0) == GQCRT_Q5_0_BYTES, "q5_0 layout");
+_Static_assert(sizeof(blk_q5_1) == GQCRT_Q5_1_BYTES, "q5_1 layout");
+_Static_assert(sizeof(blk_q8_0) == GQCRT_Q8_0_BYTES, "q8_0 layout");
+_Static_assert(sizeof(blk_q8_1) == GQCRT_Q8_1_BYTES, "q8_1 layout");
+_Static_assert(sizeof(blk_q2_k) == GQCRT_Q2_K_BYTES, "q2_k layout");
+_Static_assert(sizeof(blk_q3_k) == GQCRT_Q3_K_BYTES, "q3_k layout");
+_Static_assert(sizeof(blk_q4_k) == GQCRT_Q4_K_BYTES, "q4_k layout");
+_Static_assert(sizeof(blk_q5_k) == GQCRT_Q5_K_BYTES, "q5_k layout");
+_Static_assert(sizeof(blk_q6_k) == GQCRT_Q6_K_BYTES, "q6_k layout");
+_Static_assert(sizeof(blk_q8_k) == GQCRT_Q8_K_BYTES, "q8_k layout");
+
+/* Q3_K: the 16 signed scales (-32..31) of a super-block, from its 12 bytes:
+ * low 4 bits from b[i] (i < 8, low nibble) or b[i-8] (high nibble), high 2 bits
+ * from b[8 + i%4] at bit 2*(i/4). */
+static inline void gqcrt_q3_k_scales(const uint8_t b[12], int8_t sc[16]) {
+  for (int i = 0; i < 16; ++i) {
+    const int low4 = i < 8 ? (b[i] & 0xF) : (b[i - 8] >> 4);
+    const int high2 = (b[8 + (i % 4)] >> (2 * (i / 4))) & 3;
+    sc[i] = (int8_t)((low4 | (high2 << 4)) - 32);
+  }
+}
+
+/* Q4_K/Q5_K: the 6-bit scale and min of sub-block j (0..7). */
+static inline void gqcrt_k4_scale_min(const uint8_t b[12], int j, uint8_t *sc, uint8_t *m) {
+  if (j < 4) {
+    *sc = b[j] & 63;
+    *m = b[j + 4] & 63;
+  } else {
+    *sc = (uint8_t)((b[j + 4] & 0xF) | ((b[j - 4] >> 6) << 4));
+    *m = (uint8_t)((b[j + 4] >> 4) | ((b[j] >> 6) << 4));
+  }
+}
+
+#endif
