@@ -3,9 +3,14 @@
  *   GGUF file ─► frontend (description + GGUF → IR) ─► vocabulary blob
  *            ─► pipeline (driver/pipeline.c) ─► backend (by -o / --emit)
  *
- * Outputs: `x.c` C source (+ x.h, x.weights, x.vocab beside it);
- * `x.o` an object (+ x.h), made by compiling that C with the target's C
- * compiler; `x.ir` the final IR as text.
+ * Outputs (by --emit, else by the extension of -o):
+ *   obj   x.o   an object; the LLVM backend writes it directly (default), the
+ *               C backend (--backend c) compiles its C with the target's cc
+ *   asm   x.s   target assembly (LLVM backend)
+ *   llvm  x.ll  LLVM IR (LLVM backend)
+ *   c     x.c   C source + x.weights, x.vocab beside it
+ *   ir    x.ir  the final IR as text
+ * The model header x.h is written beside every output but the IR.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "driver/driver.h"
@@ -16,12 +21,13 @@
 #include <string.h>
 
 #include "codegen/codegen.h"
+#include "codegen/emit_llvm.h"
 #include "frontend/frontend.h"
 #include "frontend/gguf.h"
 #include "frontend/vocab_build.h"
 
 static int fail(const gqc_diag *d) {
-  fprintf(stderr, "gqc: error: %s\n", d->msg);
+  fprintf(stderr, strstr(d->msg, ": error: ") ? "%s\n" : "gqc: error: %s\n", d->msg);
   return 1;
 }
 
@@ -39,6 +45,16 @@ static const char *extension(const char *path) {
   const char *slash = strrchr(path, '/');
   const char *dot = strrchr(path, '.');
   return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+/* dir/base.ext into buf; false (with a message) if it does not fit. */
+static bool join_path(char *buf, size_t n, const char *dir, const char *base, const char *ext) {
+  int len = snprintf(buf, n, "%s/%s.%s", dir, base, ext);
+  if (len < 0 || (size_t)len >= n) {
+    fprintf(stderr, "gqc: error: path too long: %s/%s.%s\n", dir, base, ext);
+    return false;
+  }
+  return true;
 }
 
 /* Splits "dir/base.ext" into dir and base. */
@@ -109,8 +125,22 @@ static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m,
   char src[512];
   source_desc(o, m, src, sizeof src);
   gqc_codegen_options co = {.name = o->name, .out_dir = dir, .base = base, .source = src,
-                            .max_text_bytes = o->max_text_bytes};
+                            .max_text_bytes = o->max_text_bytes, .static_reloc = o->static_reloc};
   if (!gqc_emit_header(m, &co, &d) || !gqc_emit_c(m, t, &co, &d))
+    return fail(&d);
+  return 0;
+}
+
+/* The LLVM backend: `path` (object, assembly or LLVM IR) plus dir/base.h. */
+static int emit_llvm_files(gqc_options *o, const gqc_target *t, const ir_module *m,
+                           const char *dir, const char *base, gqc_llvm_output kind,
+                           const char *path) {
+  gqc_diag d = {0};
+  char src[512];
+  source_desc(o, m, src, sizeof src);
+  gqc_codegen_options co = {.name = o->name, .out_dir = dir, .base = base, .source = src,
+                            .max_text_bytes = o->max_text_bytes, .static_reloc = o->static_reloc};
+  if (!gqc_emit_header(m, &co, &d) || !gqc_emit_llvm(m, t, &co, kind, path, &d))
     return fail(&d);
   return 0;
 }
@@ -161,8 +191,9 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
   }
   int rc = emit_c_files(o, t, m, tmp, base);
   char c_path[4096], o_path[4096], inc[4096], asm_inc[4096], march[128] = "";
-  snprintf(c_path, sizeof c_path, "%s/%s.c", tmp, base);
-  snprintf(o_path, sizeof o_path, "%s/%s.o", tmp, base);
+  if (!join_path(c_path, sizeof c_path, tmp, base, "c") ||
+      !join_path(o_path, sizeof o_path, tmp, base, "o"))
+    rc = 1;
   snprintf(inc, sizeof inc, "-I%s", gqc_runtime_include_dir());
   snprintf(asm_inc, sizeof asm_inc, "-Wa,-I%s", tmp);
   if (t->arch == GQC_ARCH_AARCH64 && strcmp(t->cpu, "native"))
@@ -176,6 +207,8 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     argv[n++] = "-c";
     if (*march)
       argv[n++] = march;
+    if (o->static_reloc)
+      argv[n++] = "-fno-pic";
     argv[n++] = inc;
     argv[n++] = asm_inc;
     argv[n++] = c_path;
@@ -189,12 +222,12 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     }
   }
   if (!rc) {
-    char dst[4096], hdr_from[4096], hdr_to[4096];
-    snprintf(dst, sizeof dst, "%s/%s.o", dir, base);
-    snprintf(hdr_from, sizeof hdr_from, "%s/%s.h", tmp, base);
-    snprintf(hdr_to, sizeof hdr_to, "%s/%s.h", dir, base);
-    if (copy_file(o_path, dst) || copy_file(hdr_from, hdr_to)) {
-      fprintf(stderr, "gqc: error: cannot write %s: %s\n", dst, strerror(errno));
+    char hdr_from[4096], hdr_to[4096];
+    if (!join_path(hdr_from, sizeof hdr_from, tmp, base, "h") ||
+        !join_path(hdr_to, sizeof hdr_to, dir, base, "h")) {
+      rc = 1;
+    } else if (copy_file(o_path, o->output) || copy_file(hdr_from, hdr_to)) {
+      fprintf(stderr, "gqc: error: cannot write %s: %s\n", o->output, strerror(errno));
       rc = 1;
     }
   }
@@ -206,24 +239,67 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
   return rc;
 }
 
+/* The output kind: --emit, else the extension of -o. */
+static const char *output_kind(const gqc_options *o) {
+  if (o->emit)
+    return o->emit;
+  if (!o->output)
+    return NULL;
+  const char *ext = extension(o->output);
+  return !strcmp(ext, "c")    ? "c"
+         : !strcmp(ext, "ir") ? "ir"
+         : !strcmp(ext, "s")  ? "asm"
+         : !strcmp(ext, "ll") ? "llvm"
+                              : "obj";
+}
+
+/* Checks --emit against --backend; sets *llvm when the LLVM backend is used. */
+static bool check_backend(const gqc_options *o, const char *emit, bool *llvm) {
+  static const char *const kinds[] = {"obj", "asm", "llvm", "c", "ir"};
+  bool known = false;
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+    known |= !strcmp(emit, kinds[k]);
+  if (!known) {
+    fprintf(stderr, "gqc: error: --emit must be obj, asm, llvm, c or ir, got '%s'\n", emit);
+    return false;
+  }
+  bool wants_llvm = !strcmp(emit, "asm") || !strcmp(emit, "llvm");
+  if (!strcmp(emit, "c") || !strcmp(emit, "ir")) {
+    if (o->backend && !strcmp(o->backend, "llvm")) {
+      fprintf(stderr, "gqc: error: --emit %s is not an output of the LLVM backend\n", emit);
+      return false;
+    }
+    *llvm = false;
+    return true;
+  }
+  if (wants_llvm && o->backend && !strcmp(o->backend, "c")) {
+    fprintf(stderr, "gqc: error: --emit %s needs the LLVM backend (--backend llvm)\n", emit);
+    return false;
+  }
+  /* objects: LLVM unless asked for C, or unless gqc was built without LLVM */
+  *llvm = wants_llvm || (o->backend ? !strcmp(o->backend, "llvm") : gqc_llvm_available());
+  if (*llvm && !gqc_llvm_available()) {
+    fprintf(stderr, "gqc: error: this gqc was built without LLVM: --emit %s is unavailable%s\n",
+            emit, wants_llvm ? "" : " (use --backend c)");
+    return false;
+  }
+  return true;
+}
+
 int gqc_cmd_compile(gqc_options *o) {
   if (!o->input) {
     fprintf(stderr, "gqc: error: no input file (usage: gqc MODEL.gguf -o OUT.o)\n");
     return 2;
   }
   if (!o->output && !o->stats) {
-    fprintf(stderr, "gqc: error: no output: give -o FILE (.o, .c or .ir), or --stats\n");
+    fprintf(stderr,
+            "gqc: error: no output: give -o FILE (.o, .s, .ll, .c or .ir), or --stats\n");
     return 2;
   }
-  const char *emit = o->emit;
-  if (!emit && o->output) {
-    const char *ext = extension(o->output);
-    emit = !strcmp(ext, "c") ? "c" : !strcmp(ext, "ir") ? "ir" : "obj";
-  }
-  if (emit && strcmp(emit, "c") && strcmp(emit, "obj") && strcmp(emit, "ir")) {
-    fprintf(stderr, "gqc: error: --emit must be c, obj or ir, got '%s'\n", emit);
+  const char *emit = output_kind(o);
+  bool llvm = false;
+  if (emit && !check_backend(o, emit, &llvm))
     return 2;
-  }
   gqc_target t;
   gguf_file *gf = NULL;
   ir_module *m = NULL;
@@ -243,6 +319,11 @@ int gqc_cmd_compile(gqc_options *o) {
         ir_print_module(f, m);
         rc = fclose(f) ? 1 : 0;
       }
+    } else if (llvm) {
+      gqc_llvm_output kind = !strcmp(emit, "asm")    ? GQC_LLVM_ASSEMBLY
+                             : !strcmp(emit, "llvm") ? GQC_LLVM_IR
+                                                     : GQC_LLVM_OBJECT;
+      rc = emit_llvm_files(o, &t, m, dir, base, kind, o->output);
     } else {
       rc = emit_object_via_c(o, &t, m, dir, base);
     }

@@ -18,7 +18,9 @@ typedef struct gqc_options {
   const char *triple;      /* --target */
   const char *cpu;         /* --cpu */
   const char *features;    /* --features +x,-y */
-  const char *emit;        /* --emit c|obj|ir (default: from the output's extension) */
+  const char *emit;        /* --emit obj|asm|llvm|c|ir (default: from the output's extension) */
+  const char *backend;     /* --backend llvm|c for obj (default llvm when built with LLVM) */
+  bool static_reloc;       /* --reloc static: position-dependent objects (default pic) */
   int64_t n_ctx;           /* --ctx */
   ir_dtype kv_type;        /* --kv-type f32|f16 */
   int64_t max_text_bytes;  /* --max-text */

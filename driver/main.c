@@ -1,6 +1,6 @@
 /* main.c — the gqc command line.
  *
- *   gqc MODEL.gguf -o model.o [options]     compile (also -o model.c, -o model.ir)
+ *   gqc MODEL.gguf -o model.o [options]     compile (also -o model.s/.ll/.c/.ir)
  *   gqc run MODEL.gguf [options]            compile, link samples/generate, run
  *   gqc tokenize MODEL.gguf TEXT            token ids, as llama-tokenize --ids
  *   gqc opt IN.ir --passes=a,b              run passes on textual IR
@@ -21,9 +21,10 @@ static void usage(FILE *out) {
         "       gqc opt IN.ir --passes=PASS[,PASS...] [-o OUT.ir]\n"
         "       gqc gen-model --arch ARCH --type TYPE -o OUT.gguf [shape options]\n"
         "\n"
-        "outputs (by the extension of -o, or --emit c|obj|ir):\n"
-        "  x.o   object file for the target, plus x.h      x.c   C source + x.h + blobs\n"
-        "  x.ir  the final IR as text\n"
+        "outputs (by the extension of -o, or --emit obj|asm|llvm|c|ir), each with x.h:\n"
+        "  x.o   object file for the target               x.s   target assembly\n"
+        "  x.ll  LLVM IR                                  x.c   C source + blobs\n"
+        "  x.ir  the final IR as text (no header)\n"
         "\n"
         "options:\n"
         "  --name NAME          API prefix (default model: model_init, model_decode, ...)\n"
@@ -32,6 +33,9 @@ static void usage(FILE *out) {
         "  --target TRIPLE      x86_64-linux-gnu (host default) or aarch64-linux-gnu\n"
         "  --cpu CPU            e.g. cortex-a55 (aarch64 default), x86-64-v3, native (host default)\n"
         "  --features +f,-f     adjust the CPU's features (neon, dotprod, fp16, avx2, fma, f16c)\n"
+        "  --backend llvm|c     how objects are made: LLVM directly (default), or the C\n"
+        "                       backend's source compiled with the target's C compiler\n"
+        "  --reloc pic|static   objects: position-independent (default) or static code\n"
         "  --arch FILE          architecture description (default: built-in for the model)\n"
         "  --max-text N         longest text NAME_tokenize accepts, bytes\n"
         "  --no-tokenizer       compile without the vocabulary\n"

@@ -61,6 +61,19 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
     o->features = v;
   } else if (OPT("--emit")) {
     o->emit = v;
+  } else if (OPT("--backend")) {
+    if (!err && strcmp(v, "llvm") && strcmp(v, "c")) {
+      fprintf(stderr, "gqc: error: --backend must be llvm or c, got '%s'\n", v);
+      return -1;
+    }
+    o->backend = v;
+  } else if (OPT("--reloc")) {
+    if (!err && strcmp(v, "static") && strcmp(v, "pic")) {
+      fprintf(stderr, "gqc: error: --reloc must be static or pic, got '%s'\n", v);
+      return -1;
+    }
+    if (!err)
+      o->static_reloc = !strcmp(v, "static");
   } else if (OPT("--ctx")) {
     if (!err && !parse_i64("--ctx", v, 1, 1 << 24, &o->n_ctx))
       return -1;

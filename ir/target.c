@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
 
 typedef struct cpu_features {
   const char *arch_prefix, *cpu, *features;
@@ -38,8 +41,13 @@ static void host_features(char *buf, size_t n) {
   buf[0] = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    snprintf(buf, n, "avx2,fma%s", __builtin_cpu_supports("f16c") ? ",f16c" : "");
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    /* F16C is CPUID.1:ECX bit 29 (clang 14's __builtin_cpu_supports does not
+     * know "f16c"). */
+    unsigned eax, ebx, ecx = 0, edx;
+    bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29));
+    snprintf(buf, n, "avx2,fma%s", f16c ? ",f16c" : "");
+  }
 #elif defined(__aarch64__)
   snprintf(buf, n, "neon%s%s",
 #if defined(__ARM_FEATURE_DOTPROD)

@@ -12,6 +12,7 @@
  * exits 0 when every step passes, 1 otherwise (listing the failing steps).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,0 +1,212 @@
+/* tokenizer_bpe.c — the byte-level BPE ("gpt2") tokenizer, as llama.cpp's
+ * llm_tokenizer_bpe_session computes it.
+ *
+ * For each raw fragment:
+ *  1. Decode it into code points and split it into pre-tokens
+ *     (tokenizer_pretok.c, chosen by tokenizer.ggml.pre).
+ *  2. Byte-encode each pre-token: every UTF-8 byte becomes one character of
+ *     the GPT-2 byte map. With IGNORE_MERGES (llama3), a pre-token whose
+ *     encoded text is a whole token is emitted as that token directly.
+ *  3. Start from one symbol per byte (the symbol of its byte-map character)
+ *     and repeatedly apply the merge of lowest rank, the leftmost on ties,
+ *     from a min-heap in scratch. Merges are looked up by the pair of symbol
+ *     ids (the blob's merge hash), and give the result's symbol id directly.
+ *     A popped candidate is stale when either side changed since it was
+ *     pushed; sides only grow, so comparing the summed length suffices (the
+ *     same test as llama.cpp's comparison of texts).
+ *  4. Emit each final symbol that is a token. One that is not (a byte with
+ *     no token, or a merge result that only exists as an intermediate) falls
+ *     back, as in llama.cpp, to looking up each byte of its encoded text as a
+ *     one-byte token and silently dropping the bytes that have none.
+ */
+#include "gqcrt.h"
+#include "tokenizer_internal.h"
+#include "unicode.h"
+
+typedef struct bpe_symbol {
+  int32_t prev, next;
+  int32_t sym;  /* symbol id, -1 when the text is not in the vocabulary */
+  uint32_t len; /* bytes of the pre-token; 0 once merged away */
+} bpe_symbol;
+
+typedef struct bpe_candidate {
+  int32_t rank; /* = merge index */
+  int32_t left, right;
+  uint32_t len;
+} bpe_candidate;
+
+/* Heap order: lower rank first, then lower left index. */
+static int before(const bpe_candidate *a, const bpe_candidate *b) {
+  return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
+}
+
+typedef struct bpe_state {
+  const gqcrt_vocab *v;
+  bpe_symbol *sym;
+  bpe_candidate *heap;
+  size_t n_heap, cap_heap;
+} bpe_state;
+
+static void heap_push(bpe_state *s, bpe_candidate c) {
+  if (s->n_heap >= s->cap_heap)
+    return; /* cannot happen: at most 3 pushes per symbol */
+  size_t i = s->n_heap++;
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!before(&c, &s->heap[parent]))
+      break;
+    s->heap[i] = s->heap[parent];
+    i = parent;
+  }
+  s->heap[i] = c;
+}
+
+static bpe_candidate heap_pop(bpe_state *s) {
+  bpe_candidate top = s->heap[0];
+  bpe_candidate last = s->heap[--s->n_heap];
+  size_t i = 0, n = s->n_heap;
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, best = i;
+    const bpe_candidate *bc = &last;
+    if (l < n && before(&s->heap[l], bc))
+      best = l, bc = &s->heap[l];
+    if (r < n && before(&s->heap[r], bc))
+      best = r;
+    if (best == i)
+      break;
+    s->heap[i] = s->heap[best];
+    i = best;
+  }
+  if (n > 0)
+    s->heap[i] = last;
+  return top;
+}
+
+static void try_pair(bpe_state *s, int32_t left, int32_t right) {
+  if (left < 0 || right < 0)
+    return;
+  int32_t l = s->sym[left].sym, r = s->sym[right].sym;
+  if (l < 0 || r < 0)
+    return;
+  int32_t rank = gqcrt_vocab_find_merge(s->v, l, r);
+  if (rank < 0)
+    return;
+  bpe_candidate c = {rank, left, right, s->sym[left].len + s->sym[right].len};
+  heap_push(s, c);
+}
+
+/* The GPT-2 byte-map character of byte b, UTF-8 encoded (1 or 2 bytes). */
+static size_t encode_byte(uint8_t b, uint8_t out[4]) {
+  return gqcrt_utf8_encode(gqcrt_gpt2_byte_to_cp(b), out);
+}
+
+static void emit_fallback(const gqcrt_vocab *v, const uint8_t *bytes, uint32_t len,
+                          gqcrt_tok_out *out) {
+  for (uint32_t i = 0; i < len; i++) {
+    uint8_t enc[4];
+    size_t n = encode_byte(bytes[i], enc);
+    for (size_t j = 0; j < n; j++) {
+      int32_t id = v->byte_token[enc[j]];
+      if (id >= 0)
+        gqcrt_out_push(out, id);
+    }
+  }
+}
+
+/* Merge one pre-token (bytes[0..len), len > 0) and emit its tokens. */
+static int32_t bpe_word(const gqcrt_vocab *v, const uint8_t *bytes, size_t len, gqcrt_arena *a,
+                        gqcrt_tok_out *out) {
+  if (v->h->flags & GQCRT_VOCAB_IGNORE_MERGES) {
+    uint8_t *enc = gqcrt_arena_alloc(a, 2 * len);
+    if (!enc)
+      return GQCRT_ERR_NO_SPACE;
+    size_t n_enc = 0;
+    for (size_t i = 0; i < len; i++)
+      n_enc += encode_byte(bytes[i], enc + n_enc);
+    int32_t id = gqcrt_vocab_lookup(v, enc, n_enc);
+    if (id >= 0 && id < v->h->n_tokens) {
+      gqcrt_out_push(out, id);
+      return GQCRT_OK;
+    }
+  }
+  bpe_symbol *sym = gqcrt_arena_alloc(a, sizeof(bpe_symbol) * len);
+  bpe_candidate *heap = gqcrt_arena_alloc(a, sizeof(bpe_candidate) * 3 * len);
+  if (!sym || !heap)
+    return GQCRT_ERR_NO_SPACE;
+  int32_t n = (int32_t)len;
+  for (int32_t i = 0; i < n; i++) {
+    sym[i].prev = i - 1;
+    sym[i].next = i + 1 == n ? -1 : i + 1;
+    sym[i].sym = v->byte_symbol[bytes[i]];
+    sym[i].len = 1;
+  }
+  bpe_state s = {v, sym, heap, 0, 3 * len};
+  for (int32_t i = 1; i < n; i++)
+    try_pair(&s, i - 1, i);
+  while (s.n_heap > 0) {
+    bpe_candidate c = heap_pop(&s);
+    bpe_symbol *l = &sym[c.left], *r = &sym[c.right];
+    if (l->len == 0 || r->len == 0 || l->len + r->len != c.len)
+      continue;
+    l->sym = v->merges[c.rank].result;
+    l->len += r->len;
+    r->len = 0;
+    l->next = r->next;
+    if (r->next >= 0)
+      sym[r->next].prev = c.left;
+    try_pair(&s, l->prev, c.left);
+    try_pair(&s, c.left, l->next);
+  }
+  /* A symbol's first byte is its index: merges only ever grow the left side. */
+  for (int32_t i = 0; i != -1; i = sym[i].next) {
+    int32_t id = sym[i].sym;
+    if (id >= 0 && id < v->h->n_tokens)
+      gqcrt_out_push(out, id);
+    else
+      emit_fallback(v, bytes + i, sym[i].len, out);
+  }
+  return GQCRT_OK;
+}
+
+size_t gqcrt_bpe_scratch_bytes(size_t n) {
+  /* code points + flags + two piece-length buffers, then one pre-token's
+   * encoded text, symbols and heap */
+  return 4 * n + 8 + 2 * n + 8 + 2 * (4 * n + 8) + 2 * n + 8 + sizeof(bpe_symbol) * n + 8 +
+         sizeof(bpe_candidate) * 3 * n + 8;
+}
+
+int32_t gqcrt_bpe_fragment(const gqcrt_vocab *v, const uint8_t *text, size_t len, gqcrt_arena *a,
+                           gqcrt_tok_out *out) {
+  uint32_t *cp = gqcrt_arena_alloc(a, 4 * len);
+  uint16_t *fl = gqcrt_arena_alloc(a, 2 * len);
+  uint32_t *buf_a = gqcrt_arena_alloc(a, 4 * len);
+  uint32_t *buf_b = gqcrt_arena_alloc(a, 4 * len);
+  if (!cp || !fl || !buf_a || !buf_b)
+    return GQCRT_ERR_NO_SPACE;
+  size_t n_cp = 0;
+  for (size_t off = 0; off < len;) {
+    size_t cl = gqcrt_utf8_decode(text + off, len - off, &cp[n_cp]);
+    if (cl == 0)
+      return GQCRT_ERR_BAD_UTF8; /* validated by the caller */
+    fl[n_cp] = gqcrt_uni_flags(cp[n_cp]);
+    n_cp++;
+    off += cl;
+  }
+  size_t n_pieces = 0;
+  const uint32_t *pieces = gqcrt_pretokenize(v->h->pre, cp, fl, n_cp, buf_a, buf_b, &n_pieces);
+  size_t cp_pos = 0, byte_pos = 0;
+  for (size_t p = 0; p < n_pieces; p++) {
+    size_t n_bytes = 0;
+    for (uint32_t k = 0; k < pieces[p]; k++) {
+      uint32_t c = cp[cp_pos++];
+      n_bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    }
+    size_t mark = a->used;
+    int32_t rc = bpe_word(v, text + byte_pos, n_bytes, a, out);
+    a->used = mark;
+    if (rc != GQCRT_OK)
+      return rc;
+    byte_pos += n_bytes;
+  }
+  return GQCRT_OK;
+}

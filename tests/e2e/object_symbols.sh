@@ -1,0 +1,35 @@
+#!/bin/sh
+# object_symbols.sh — object hygiene: the only global symbols an object
+# defines are its model's API (<name>_init, ...); every undefined symbol is a
+# runtime function (gqcrt_*). Weights, vocabulary, arena and step are local.
+#
+#   usage: object_symbols.sh MODEL.gguf NAME [gqc options...]
+#   env:   GQC, NM (default nm)
+set -eu
+model=$1 name=$2
+shift 2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-symbols-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+"$GQC" "$model" -o "$tmp/$name.o" --name "$name" "$@"
+nm=${NM:-nm}
+for f in bos decode eos init is_eog last_error n_ctx n_vocab reset token_piece token_text \
+  tokenize; do
+  echo "${name}_$f"
+done | sort > "$tmp/expected"
+"$nm" -g --defined-only "$tmp/$name.o" | awk '{print $3}' | sort > "$tmp/defined"
+if ! cmp -s "$tmp/expected" "$tmp/defined"; then
+  echo "global symbols defined by $name.o differ from the API (< expected, > found):"
+  diff "$tmp/expected" "$tmp/defined" || true
+  exit 1
+fi
+"$nm" -u "$tmp/$name.o" | awk '{print $2}' > "$tmp/undefined"
+if grep -v '^gqcrt_' "$tmp/undefined"; then
+  echo "$name.o references the symbols above, which are not runtime functions"
+  exit 1
+fi
+"$nm" "$tmp/$name.o" | grep -q " b [a-z_]*arena\$" || {
+  echo "$name.o: the arena is not a local .bss symbol"
+  exit 1
+}
+echo "$name.o: defines exactly the $(wc -l < "$tmp/defined") API functions," \
+  "references $(wc -l < "$tmp/undefined") runtime functions"

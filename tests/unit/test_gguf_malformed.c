@@ -1,0 +1,787 @@
+/* test_gguf_malformed.c — the GGUF reader rejects malformed files.
+ *
+ * Every case is built in memory, either with the writer (raw KVs and raw
+ * tensor infos for the impossible ones) or by patching the bytes of a small
+ * valid file. Each must be rejected with a message that begins
+ * "bad.gguf: offset 0x<hex>: ", names the problem, and has err.offset set to
+ * the offending field; and quickly (absurd counts must fail before any work
+ * or allocation proportional to them). Run this under ASan too.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "frontend/gguf.h"
+#include "frontend/gguf_writer.h"
+
+#define ANY_OFFSET UINT64_MAX
+
+typedef struct blob {
+  uint8_t *p;
+  uint64_t size;
+} blob;
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Asserts that the reader rejects buf with a message containing `needle`,
+ * located at `offset` (unless ANY_OFFSET), within a fraction of a second. */
+static void expect_reject(const uint8_t *buf, uint64_t size, const char *needle, uint64_t offset) {
+  gguf_error err;
+  memset(&err, 0, sizeof err);
+  double t0 = now_seconds();
+  gguf_file *f = gguf_open_memory(buf, size, "bad.gguf", &err);
+  double dt = now_seconds() - t0;
+  if (f) {
+    gguf_close(f);
+    fail_msg("accepted a malformed file (expected \"%s\")", needle);
+  }
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "bad.gguf: offset 0x%llx: ", (unsigned long long)err.offset);
+  if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
+    fail_msg("message \"%s\" does not start with \"%s\"", err.msg, prefix);
+  if (!strstr(err.msg, needle))
+    fail_msg("message \"%s\" does not mention \"%s\"", err.msg, needle);
+  if (offset != ANY_OFFSET && err.offset != offset)
+    fail_msg("message \"%s\": offset 0x%llx, expected 0x%llx", err.msg,
+             (unsigned long long)err.offset, (unsigned long long)offset);
+  if (dt > 0.5)
+    fail_msg("rejecting took %.3f s", dt);
+}
+
+static void expect_blob_reject(blob b, const char *needle, uint64_t offset) {
+  expect_reject(b.p, b.size, needle, offset);
+  free(b.p);
+}
+
+static void put32(uint8_t *p, uint64_t at, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    p[at + i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t at, uint64_t v) {
+  put32(p, at, (uint32_t)v);
+  put32(p, at + 4, (uint32_t)(v >> 32));
+}
+
+/* ---- the valid base file and its layout --------------------------------- */
+
+static const char *const base_tokens[] = {"a", "bb", "ccc"};
+static const float base_scores[] = {1, 2, 3};
+
+/* A long first string, so that truncations inside the later KVs are past
+ * what the header's counts need and reach the KV parser. */
+static void base_kvs(gguf_writer *w) {
+  char name[201];
+  memset(name, 'n', 200);
+  name[200] = 0;
+  gguf_writer_add_str(w, "general.name", name);
+  gguf_writer_add_str(w, "general.architecture", "llama");
+  gguf_writer_add_u32(w, "test.count", 7);
+  gguf_writer_add_str_array(w, "tokenizer.ggml.tokens", base_tokens, 3);
+  gguf_writer_add_array(w, "test.scores", GGUF_F32, base_scores, 3);
+}
+
+static const uint64_t ne_a[2] = {32, 2}; /* w.a: f32, 256 bytes at 0 */
+static const uint64_t ne_b[2] = {64, 2}; /* w.b: q8_0, 136 bytes at 256 */
+
+static void base_tensors(gguf_writer *w) {
+  gguf_writer_add_tensor(w, "w.a", 2, ne_a, GGML_F32);
+  gguf_writer_add_tensor(w, "w.b", 2, ne_b, GGML_Q8_0);
+}
+
+static void base_data(gguf_writer *w) {
+  uint8_t data[256 + 136];
+  for (size_t i = 0; i < sizeof data; i++)
+    data[i] = (uint8_t)(i * 7);
+  gguf_writer_write_tensor_data(w, data, sizeof data);
+}
+
+static blob finish(gguf_writer *w) {
+  blob b = {0};
+  if (!gguf_writer_finish(w) || !gguf_writer_take_buffer(w, &b.p, &b.size))
+    fail_msg("writer: %s", gguf_writer_error(w));
+  gguf_writer_free(w);
+  return b;
+}
+
+/* A file with custom KVs (or the base ones) and the base tensors. */
+static blob build(void (*kvs)(gguf_writer *)) {
+  gguf_writer *w = gguf_writer_open_memory();
+  (kvs ? kvs : base_kvs)(w);
+  base_tensors(w);
+  base_data(w);
+  return finish(w);
+}
+
+/* Field positions in the base file, found by reading it. */
+typedef struct layout {
+  uint64_t kv[5], kv_type[5], kv_value[5];
+  uint64_t ti[2], ti_ndims[2], ti_ne[2], ti_type[2], ti_offset[2];
+  uint64_t infos_end, data_offset, data_end;
+} layout;
+
+static blob base(layout *l) {
+  blob b = build(NULL);
+  gguf_error err;
+  gguf_file *f = gguf_open_memory(b.p, b.size, "base.gguf", &err);
+  if (!f)
+    fail_msg("base file rejected: %s", err.msg);
+  assert_int_equal(f->n_kv, 5);
+  assert_int_equal(f->n_tensors, 2);
+  for (int i = 0; i < 5; i++) {
+    l->kv[i] = f->kv[i].file_offset;
+    l->kv_type[i] = l->kv[i] + 8 + strlen(f->kv[i].key);
+    l->kv_value[i] = l->kv_type[i] + 4;
+  }
+  for (int i = 0; i < 2; i++) {
+    l->ti[i] = f->tensors[i].info_offset;
+    l->ti_ndims[i] = l->ti[i] + 8 + strlen(f->tensors[i].name);
+    l->ti_ne[i] = l->ti_ndims[i] + 4;
+    l->ti_type[i] = l->ti_ne[i] + 8 * f->tensors[i].n_dims;
+    l->ti_offset[i] = l->ti_type[i] + 4;
+  }
+  l->infos_end = l->ti_offset[1] + 8;
+  l->data_offset = f->data_offset;
+  l->data_end = f->data_offset + f->tensors[1].offset + f->tensors[1].nbytes;
+  assert_int_equal(f->tensors[1].offset, 256);
+  gguf_close(f);
+  return b;
+}
+
+/* ---- truncation ------------------------------------------------------------ */
+
+static void test_empty_buffer(void **state) {
+  (void)state;
+  expect_reject((const uint8_t *)"", 0, "unexpected end of file reading the magic", 0);
+}
+
+static void test_truncated_header(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  expect_reject(b.p, 3, "unexpected end of file reading the magic", 0);
+  expect_reject(b.p, 6, "unexpected end of file reading the version", 4);
+  expect_reject(b.p, 12, "unexpected end of file reading the tensor count", 8);
+  expect_reject(b.p, 23, "unexpected end of file reading the KV count", 16);
+  free(b.p);
+}
+
+/* Cut at every byte before the end of the last tensor's data: always a
+ * clean rejection whose offset is inside what is left. Cuts in the trailing
+ * padding after the last tensor lose nothing and are accepted. */
+static void test_truncated_at_every_byte(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  for (uint64_t n = 0; n < l.data_end; n++) {
+    uint8_t *copy = malloc(n ? n : 1); /* exact size, so ASan sees any overread */
+    memcpy(copy, b.p, n);
+    gguf_error err;
+    gguf_file *f = gguf_open_memory(copy, n, "bad.gguf", &err);
+    if (f)
+      fail_msg("truncation to %llu bytes accepted", (unsigned long long)n);
+    assert_true(err.offset <= n);
+    assert_non_null(strstr(err.msg, "bad.gguf: offset 0x"));
+    free(copy);
+  }
+  for (uint64_t n = l.data_end; n <= b.size; n++) {
+    gguf_error err;
+    gguf_file *f = gguf_open_memory(b.p, n, "ok.gguf", &err);
+    if (!f)
+      fail_msg("%s", err.msg);
+    gguf_close(f);
+  }
+  free(b.p);
+}
+
+static void test_truncated_at_section_boundaries(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  /* Cuts early in the KVs leave too few bytes for the counts. */
+  expect_reject(b.p, 24, "tensor count 2 cannot fit in the 0 bytes", 8);
+  expect_reject(b.p, 24 + 64, "KV count 5 cannot fit in the 64 bytes", 16);
+  for (int i = 1; i < 5; i++) {
+    expect_reject(b.p, l.kv[i], "unexpected end of file reading key", l.kv[i]);
+    expect_reject(b.p, l.kv_type[i], "unexpected end of file reading value type", l.kv_type[i]);
+  }
+  expect_reject(b.p, l.kv_value[2], "end of file reading the value of key 'test.count'",
+                l.kv_value[2]);
+  expect_reject(b.p, l.kv_value[3] + 4, "unexpected end of file reading array length",
+                l.kv_value[3] + 4);
+  for (int i = 0; i < 2; i++) {
+    expect_reject(b.p, l.ti[i], "unexpected end of file reading tensor name", l.ti[i]);
+    expect_reject(b.p, l.ti_ne[i], "unexpected end of file reading tensor dimension", l.ti_ne[i]);
+    expect_reject(b.p, l.ti_offset[i], "reading tensor data offset", l.ti_offset[i]);
+  }
+  /* In the padding before the data section. */
+  assert_true(l.data_offset > l.infos_end);
+  expect_reject(b.p, l.infos_end, "tensor data section should start", l.infos_end);
+  expect_reject(b.p, l.data_offset - 1, "tensor data section should start", l.infos_end);
+  /* At the data section and at each tensor's data. */
+  expect_reject(b.p, l.data_offset, "tensor 'w.a': data [0x0, +256 bytes) runs past the end",
+                l.ti_offset[0]);
+  expect_reject(b.p, l.data_offset + 256, "tensor 'w.b': data [0x100, +136 bytes) runs past",
+                l.ti_offset[1]);
+  expect_reject(b.p, l.data_end - 1, "runs past the end of the file", l.ti_offset[1]);
+  free(b.p);
+}
+
+/* ---- header ---------------------------------------------------------------- */
+
+static void test_wrong_magic(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  b.p[3] = 'G';
+  expect_blob_reject(b, "bad magic 47 47 55 47", 0);
+}
+
+static void test_version_1(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, 4, 1);
+  expect_blob_reject(b, "unsupported GGUF version 1", 4);
+}
+
+static void test_version_99(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, 4, 99);
+  expect_blob_reject(b, "unsupported GGUF version 99", 4);
+}
+
+static void test_version_big_endian(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, 4, 0x03000000);
+  expect_blob_reject(b, "big-endian", 4);
+}
+
+static void test_tensor_count_2_60(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, 8, UINT64_C(1) << 60);
+  expect_blob_reject(b, "tensor count 1152921504606846976 cannot fit", 8);
+}
+
+static void test_kv_count_huge(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, 16, UINT64_MAX);
+  expect_blob_reject(b, "KV count 18446744073709551615 cannot fit", 16);
+  b = base(&l);
+  put64(b.p, 16, UINT64_C(1) << 60);
+  expect_blob_reject(b, "KV count", 16);
+}
+
+/* Counts that each fit alone but not together. */
+static void test_counts_fit_only_separately(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  uint64_t rest = b.size - 24;
+  put64(b.p, 8, rest / 32);
+  put64(b.p, 16, rest / 14);
+  expect_blob_reject(b, "KV count", 16);
+}
+
+/* ---- KVs --------------------------------------------------------------------- */
+
+static void test_key_length_past_end(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.kv[2], UINT64_C(1) << 63);
+  expect_blob_reject(b, "key length 9223372036854775808 runs past the end", l.kv[2]);
+  b = base(&l);
+  put64(b.p, l.kv[2], UINT64_MAX); /* pos + len would wrap */
+  expect_blob_reject(b, "key length 18446744073709551615 runs past", l.kv[2]);
+}
+
+static void test_string_value_past_end(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.kv_value[1], b.size);
+  expect_blob_reject(b, "the value of key 'general.architecture' length", l.kv_value[1]);
+}
+
+static void kvs_duplicate(gguf_writer *w) {
+  gguf_writer_add_u32(w, "test.count", 1);
+  gguf_writer_add_str(w, "general.architecture", "llama");
+  gguf_writer_add_u32(w, "test.count", 2);
+}
+
+static void test_duplicate_key(void **state) {
+  (void)state;
+  blob b = build(kvs_duplicate);
+  gguf_error err;
+  assert_null(gguf_open_memory(b.p, b.size, "bad.gguf", &err));
+  /* The third KV starts after a 4+8+10-byte first and a 8+20+4+8+5 second. */
+  uint64_t third = 24 + (8 + 10 + 4 + 4) + (8 + 20 + 4 + 8 + 5);
+  expect_blob_reject(b, "duplicate key 'test.count' (first defined at offset 0x18)", third);
+}
+
+static void kvs_empty_key(gguf_writer *w) {
+  gguf_writer_add_u32(w, "", 1);
+}
+
+static void test_empty_key(void **state) {
+  (void)state;
+  expect_blob_reject(build(kvs_empty_key), "KV 0 has an empty key", 24);
+}
+
+static void test_key_with_nul(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  b.p[l.kv[2] + 8 + 2] = 0; /* "te\0t.count" */
+  expect_blob_reject(b, "key contains a NUL byte", l.kv[2]);
+}
+
+static void test_value_type_out_of_range(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, l.kv_type[2], 13);
+  expect_blob_reject(b, "key 'test.count': unknown value type 13", l.kv_type[2]);
+  b = base(&l);
+  put32(b.p, l.kv_type[2], UINT32_MAX);
+  expect_blob_reject(b, "unknown value type 4294967295", l.kv_type[2]);
+}
+
+static void test_array_elem_type_out_of_range(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, l.kv_value[4], 200);
+  expect_blob_reject(b, "key 'test.scores': unknown array element type 200", l.kv_value[4]);
+}
+
+static void kvs_nested(gguf_writer *w) {
+  uint8_t payload[4 + 8 + 4 + 8 + 4];
+  put32(payload, 0, GGUF_ARRAY); /* array of arrays */
+  put64(payload, 4, 1);
+  put32(payload, 12, GGUF_U32); /* inner: one u32 */
+  put64(payload, 16, 1);
+  put32(payload, 24, 5);
+  gguf_writer_add_raw_kv(w, "test.nested", GGUF_ARRAY, payload, sizeof payload);
+}
+
+static void test_nested_array(void **state) {
+  (void)state;
+  expect_blob_reject(build(kvs_nested), "key 'test.nested': nested arrays", 24 + 8 + 11 + 4);
+}
+
+/* Array lengths whose byte size overflows 64 bits (2^62 x 4, 2^61 x 8) or
+ * is merely absurd: rejected at the count, before any allocation. */
+static void test_array_count_absurd(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.kv_value[4] + 4, UINT64_C(1) << 62);
+  expect_blob_reject(b, "array of 4611686018427387904 f32 elements cannot fit", l.kv_value[4] + 4);
+  b = base(&l);
+  put32(b.p, l.kv_value[4], GGUF_U64);
+  put64(b.p, l.kv_value[4] + 4, UINT64_C(1) << 61); /* x 8 = 2^64 wraps to 0 */
+  expect_blob_reject(b, "array of 2305843009213693952 u64 elements", l.kv_value[4] + 4);
+  b = base(&l);
+  put64(b.p, l.kv_value[4] + 4, UINT64_MAX);
+  expect_blob_reject(b, "cannot fit", l.kv_value[4] + 4);
+}
+
+static void test_string_array_count_absurd(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.kv_value[3] + 4, UINT64_C(1) << 62);
+  expect_blob_reject(b, "array of 4611686018427387904 string elements cannot fit",
+                     l.kv_value[3] + 4);
+}
+
+static void test_string_array_element_past_end(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  uint64_t second = l.kv_value[3] + 12 + 8 + 1; /* after count, then "a" */
+  put64(b.p, second, UINT64_C(1) << 40);
+  expect_blob_reject(b, "array string length 1099511627776 runs past the end", second);
+}
+
+/* ---- general.alignment ---------------------------------------------------- */
+
+static void kvs_align0(gguf_writer *w) {
+  gguf_writer_add_u32(w, "general.alignment", 0);
+}
+static void kvs_align3(gguf_writer *w) {
+  gguf_writer_add_u32(w, "general.alignment", 3);
+}
+static void kvs_align_big(gguf_writer *w) {
+  gguf_writer_add_u32(w, "general.alignment", 1u << 21);
+}
+static void kvs_align_str(gguf_writer *w) {
+  gguf_writer_add_str(w, "general.alignment", "32");
+}
+static void kvs_align_u64(gguf_writer *w) {
+  gguf_writer_add_u64(w, "general.alignment", 32);
+}
+
+enum { ALIGN_KEY_TYPE_AT = 24 + 8 + 17, ALIGN_VALUE_AT = ALIGN_KEY_TYPE_AT + 4 };
+
+static void test_alignment_zero(void **state) {
+  (void)state;
+  expect_blob_reject(build(kvs_align0), "general.alignment 0 is not a power of two",
+                     ALIGN_VALUE_AT);
+}
+
+static void test_alignment_three(void **state) {
+  (void)state;
+  expect_blob_reject(build(kvs_align3), "general.alignment 3 is not a power of two",
+                     ALIGN_VALUE_AT);
+}
+
+static void test_alignment_too_large(void **state) {
+  (void)state;
+  expect_blob_reject(build(kvs_align_big), "general.alignment 2097152", ALIGN_VALUE_AT);
+}
+
+static void test_alignment_as_string(void **state) {
+  (void)state;
+  expect_blob_reject(build(kvs_align_str), "general.alignment has type string; it must be u32",
+                     ALIGN_KEY_TYPE_AT);
+}
+
+static void test_alignment_as_u64(void **state) {
+  (void)state;
+  expect_blob_reject(build(kvs_align_u64), "general.alignment has type u64", ALIGN_KEY_TYPE_AT);
+}
+
+/* ---- tensor infos ------------------------------------------------------------ */
+
+/* The base KVs, the tensor infos given, and no data (cases that must fail
+ * in the infos). */
+static blob build_infos(void (*infos)(gguf_writer *)) {
+  gguf_writer *w = gguf_writer_open_memory();
+  base_kvs(w);
+  infos(w);
+  gguf_writer_pad(w);
+  uint8_t data[512] = {0};
+  gguf_writer_write_raw(w, data, sizeof data);
+  return finish(w);
+}
+
+static void infos_dup(gguf_writer *w) {
+  gguf_writer_add_tensor_raw(w, "w.a", 2, ne_a, GGML_F32, 0);
+  gguf_writer_add_tensor_raw(w, "w.a", 2, ne_a, GGML_F32, 256);
+}
+
+static void test_duplicate_tensor_name(void **state) {
+  (void)state;
+  layout l;
+  free(base(&l).p);
+  expect_blob_reject(build_infos(infos_dup), "duplicate tensor name 'w.a'", l.ti[1]);
+}
+
+static void infos_long_name(gguf_writer *w) {
+  char name[65];
+  memset(name, 'x', 64);
+  name[64] = 0;
+  gguf_writer_add_tensor_raw(w, name, 2, ne_a, GGML_F32, 0);
+}
+
+static void test_tensor_name_too_long(void **state) {
+  (void)state;
+  layout l;
+  free(base(&l).p);
+  expect_blob_reject(build_infos(infos_long_name), "is 64 bytes long", l.ti[0]);
+}
+
+static void infos_empty_name(gguf_writer *w) {
+  gguf_writer_add_tensor_raw(w, "", 2, ne_a, GGML_F32, 0);
+}
+
+static void test_tensor_name_empty(void **state) {
+  (void)state;
+  layout l;
+  free(base(&l).p);
+  expect_blob_reject(build_infos(infos_empty_name), "tensor 0 has an empty name", l.ti[0]);
+}
+
+static void test_n_dims_zero(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, l.ti_ndims[0], 0);
+  expect_blob_reject(b, "tensor 'w.a': n_dims 0 is not in 1..4", l.ti_ndims[0]);
+}
+
+static void test_n_dims_five(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, l.ti_ndims[1], 5);
+  expect_blob_reject(b, "tensor 'w.b': n_dims 5 is not in 1..4", l.ti_ndims[1]);
+}
+
+static void test_zero_dimension(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.ti_ne[0] + 8, 0);
+  expect_blob_reject(b, "tensor 'w.a': dimension 1 is zero", l.ti_ne[0] + 8);
+}
+
+static void infos_overflow(gguf_writer *w) {
+  const uint64_t ne[4] = {UINT64_C(1) << 32, UINT64_C(1) << 32, 1, 1};
+  gguf_writer_add_tensor_raw(w, "big", 4, ne, GGML_F32, 0);
+}
+
+static void test_dimension_product_overflows(void **state) {
+  (void)state;
+  layout l;
+  free(base(&l).p);
+  /* 2^32 * 2^32 = 2^64 wraps to 0 in 64-bit arithmetic. */
+  expect_blob_reject(build_infos(infos_overflow), "dimension 1 = 4294967296 makes the element",
+                     l.ti[0] + 8 + 3 + 4 + 8);
+}
+
+static void test_single_dimension_too_large(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.ti_ne[0], UINT64_C(1) << 62);
+  expect_blob_reject(b, "limit 2^62", l.ti_ne[0]);
+  b = base(&l);
+  put64(b.p, l.ti_ne[0], UINT64_MAX); /* -1 as int64 */
+  expect_blob_reject(b, "dimension 0 = 18446744073709551615", l.ti_ne[0]);
+}
+
+static void test_tensor_type_out_of_range(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, l.ti_type[1], GGML_TYPE_LIMIT);
+  expect_blob_reject(b, "tensor 'w.b': unknown type id 64", l.ti_type[1]);
+  b = base(&l);
+  put32(b.p, l.ti_type[1], UINT32_MAX);
+  expect_blob_reject(b, "tensor 'w.b': unknown type id 4294967295", l.ti_type[1]);
+}
+
+static void test_tensor_type_q8_k(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, l.ti_type[1], GGML_Q8_K);
+  expect_blob_reject(b, "tensor 'w.b': type id 15 (q8_k) is an activation-only", l.ti_type[1]);
+}
+
+static void test_tensor_type_q8_1(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, l.ti_type[0], GGML_Q8_1);
+  expect_blob_reject(b, "tensor 'w.a': type id 9 (q8_1)", l.ti_type[0]);
+}
+
+static void test_tensor_type_unsupported_iq(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put32(b.p, l.ti_type[0], 20);
+  expect_blob_reject(b, "tensor 'w.a': type id 20 (iq4_nl) is not supported", l.ti_type[0]);
+}
+
+static void test_ne0_not_multiple_of_block(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.ti_ne[1], 48);
+  expect_blob_reject(b, "tensor 'w.b': ne[0] = 48 is not a multiple of the q8_0 block size 32",
+                     l.ti_ne[1]);
+  b = base(&l);
+  put32(b.p, l.ti_type[0], GGML_Q4_K); /* ne[0] = 32 < 256 */
+  expect_blob_reject(b, "q4_k block size 256", l.ti_ne[0]);
+}
+
+/* ---- tensor data ------------------------------------------------------------ */
+
+static void test_unaligned_offset(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.ti_offset[1], 257);
+  expect_blob_reject(b, "tensor 'w.b': data offset 0x101 is not a multiple of the alignment 32",
+                     l.ti_offset[1]);
+}
+
+static void test_offset_past_end(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.ti_offset[1], UINT64_C(1) << 40);
+  expect_blob_reject(b, "tensor 'w.b': data [0x10000000000, +136 bytes) runs past the end",
+                     l.ti_offset[1]);
+  b = base(&l);
+  put64(b.p, l.ti_offset[1], UINT64_MAX - 31); /* aligned, and offset + size wraps */
+  expect_blob_reject(b, "runs past the end", l.ti_offset[1]);
+}
+
+static void test_overlapping_tensors(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  put64(b.p, l.ti_offset[1], 224); /* w.a is [0, 256) */
+  expect_blob_reject(b, "tensor 'w.b': data [0xe0, 0x168) overlaps tensor 'w.a' data [0x0, 0x100)",
+                     l.ti_offset[1]);
+  b = base(&l);
+  put64(b.p, l.ti_offset[0], 128); /* [128, 384) and [256, 392) */
+  expect_blob_reject(b, "tensor 'w.b': data [0x100, 0x188) overlaps tensor 'w.a'", l.ti_offset[1]);
+}
+
+/* 20000 tensors are read in linear time (hash tables, not pairwise
+ * scans), and a duplicate name at the very end is still found. */
+static blob build_many(int n, bool last_duplicates_first) {
+  gguf_writer *w = gguf_writer_open_memory();
+  gguf_writer_add_str(w, "general.architecture", "llama");
+  const uint64_t ne[1] = {8};
+  char name[32];
+  for (int i = 0; i < n; i++) {
+    snprintf(name, sizeof name, "t%d", last_duplicates_first && i == n - 1 ? 0 : i);
+    gguf_writer_add_tensor(w, name, 1, ne, GGML_F32);
+  }
+  for (int i = 0; i < n; i++)
+    gguf_writer_write_tensor_data(w, "0123456789abcdef0123456789abcdef", 32);
+  return finish(w);
+}
+
+static void test_many_tensors_are_fast(void **state) {
+  (void)state;
+  enum { N = 20000 };
+  blob b = build_many(N, false);
+  double t0 = now_seconds();
+  gguf_error err;
+  gguf_file *f = gguf_open_memory(b.p, b.size, "many.gguf", &err);
+  assert_non_null(f);
+  assert_int_equal(f->n_tensors, N);
+  assert_non_null(gguf_find_tensor(f, "t19999"));
+  gguf_close(f);
+  assert_true(now_seconds() - t0 < 1.0);
+  free(b.p);
+  expect_blob_reject(build_many(N, true), "duplicate tensor name 't0'", ANY_OFFSET);
+}
+
+/* Random byte corruption of the metadata never crashes (ASan/UBSan builds
+ * check the reads): every result is either a clean, located rejection or a
+ * file whose tensors all lie inside the buffer. */
+static void test_random_corruption(void **state) {
+  (void)state;
+  layout l;
+  blob b = base(&l);
+  uint8_t *copy = malloc(b.size);
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  int rejected = 0;
+  for (int iter = 0; iter < 5000; iter++) {
+    memcpy(copy, b.p, b.size);
+    int flips = 1 + iter % 4;
+    for (int k = 0; k < flips; k++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      uint64_t at = x % l.data_offset;
+      copy[at] = (uint8_t)(iter % 3 == 0 ? x >> 32 : copy[at] ^ (1u << (x >> 61)));
+    }
+    uint64_t size = iter % 5 == 0 ? (x >> 20) % (b.size + 1) : b.size;
+    uint8_t *exact = malloc(size ? size : 1);
+    memcpy(exact, copy, size);
+    gguf_error err;
+    gguf_file *f = gguf_open_memory(exact, size, "bad.gguf", &err);
+    if (f) {
+      for (uint64_t i = 0; i < f->n_tensors; i++) {
+        const gguf_tensor *t = &f->tensors[i];
+        assert_true(t->data >= exact && t->data + t->nbytes <= exact + size);
+      }
+      for (uint64_t i = 0; i < f->n_kv; i++)
+        if (f->kv[i].value.type == GGUF_ARRAY && f->kv[i].value.v.arr.elem_type == GGUF_STRING)
+          for (uint64_t j = 0; j < f->kv[i].value.v.arr.count; j++) {
+            gguf_str s = gguf_arr_str(&f->kv[i].value, j);
+            assert_true((const uint8_t *)s.ptr + s.len <= exact + size);
+          }
+      gguf_close(f);
+    } else {
+      rejected++;
+      assert_true(err.offset <= size);
+      assert_non_null(strstr(err.msg, "bad.gguf: offset 0x"));
+    }
+    free(exact);
+  }
+  assert_true(rejected > 1000);
+  free(copy);
+  free(b.p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_empty_buffer),
+      cmocka_unit_test(test_truncated_header),
+      cmocka_unit_test(test_truncated_at_every_byte),
+      cmocka_unit_test(test_truncated_at_section_boundaries),
+      cmocka_unit_test(test_wrong_magic),
+      cmocka_unit_test(test_version_1),
+      cmocka_unit_test(test_version_99),
+      cmocka_unit_test(test_version_big_endian),
+      cmocka_unit_test(test_tensor_count_2_60),
+      cmocka_unit_test(test_kv_count_huge),
+      cmocka_unit_test(test_counts_fit_only_separately),
+      cmocka_unit_test(test_key_length_past_end),
+      cmocka_unit_test(test_string_value_past_end),
+      cmocka_unit_test(test_duplicate_key),
+      cmocka_unit_test(test_empty_key),
+      cmocka_unit_test(test_key_with_nul),
+      cmocka_unit_test(test_value_type_out_of_range),
+      cmocka_unit_test(test_array_elem_type_out_of_range),
+      cmocka_unit_test(test_nested_array),
+      cmocka_unit_test(test_array_count_absurd),
+      cmocka_unit_test(test_string_array_count_absurd),
+      cmocka_unit_test(test_string_array_element_past_end),
+      cmocka_unit_test(test_alignment_zero),
+      cmocka_unit_test(test_alignment_three),
+      cmocka_unit_test(test_alignment_too_large),
+      cmocka_unit_test(test_alignment_as_string),
+      cmocka_unit_test(test_alignment_as_u64),
+      cmocka_unit_test(test_duplicate_tensor_name),
+      cmocka_unit_test(test_tensor_name_too_long),
+      cmocka_unit_test(test_tensor_name_empty),
+      cmocka_unit_test(test_n_dims_zero),
+      cmocka_unit_test(test_n_dims_five),
+      cmocka_unit_test(test_zero_dimension),
+      cmocka_unit_test(test_dimension_product_overflows),
+      cmocka_unit_test(test_single_dimension_too_large),
+      cmocka_unit_test(test_tensor_type_out_of_range),
+      cmocka_unit_test(test_tensor_type_q8_k),
+      cmocka_unit_test(test_tensor_type_q8_1),
+      cmocka_unit_test(test_tensor_type_unsupported_iq),
+      cmocka_unit_test(test_ne0_not_multiple_of_block),
+      cmocka_unit_test(test_unaligned_offset),
+      cmocka_unit_test(test_offset_past_end),
+      cmocka_unit_test(test_overlapping_tensors),
+      cmocka_unit_test(test_many_tensors_are_fast),
+      cmocka_unit_test(test_random_corruption),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
