@@ -6,6 +6,17 @@
  * and the same data: the weight blob (weights at their planned offsets, in
  * the read-only section .gqc.weights, 64-byte aligned), the vocabulary blob,
  * and the arena in .bss. Backends read only the IR (and the target).
+ *
+ * Two placement options change that, identically in every backend:
+ *   weights_external  (--weights=file) no weights in the output: the step
+ *                     function reads them through a pointer that the extra
+ *                     API function <name>_init_weights(blob, size) sets after
+ *                     checking the blob (gqcrt_weights_check); the blob is the
+ *                     file gqc_write_weight_file wrote, whose checksums the
+ *                     header states; <name>_verify_weights does a full check.
+ *   arena_section     (--arena-section S) the arena and the tokenizer scratch
+ *                     in section S ("aw", nobits) instead of .bss, defined by
+ *                     the assembler text of gqc_arena_section_asm.
  */
 #ifndef GQC_CODEGEN_H
 #define GQC_CODEGEN_H
@@ -20,11 +31,16 @@ typedef struct gqc_codegen_options {
   const char *source;     /* what was compiled, for comments: "stories260K.gguf (llama)" */
   int64_t max_text_bytes; /* longest text <name>_tokenize accepts */
   bool static_reloc;      /* objects: position-dependent code (default: PIC) */
+  bool weights_external;  /* --weights=file: weights loaded at run time, see above */
+  uint32_t weight_crc32c; /* weights_external: checksums of the blob (gqcrt_blob.h) */
+  uint32_t weight_quick_crc32c;
+  const char *arena_section; /* --arena-section: arena's section (NULL: .bss) */
 } gqc_codegen_options;
 
 /* <out_dir>/<base>.h */
 bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag *d);
-/* <out_dir>/<base>.c plus the blobs it includes (<base>.weights, <base>.vocab). */
+/* <out_dir>/<base>.c plus the blobs it includes (<base>.vocab, and <base>.weights
+ * unless weights_external: the caller writes that one). */
 bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o,
                 gqc_diag *d);
 /* The weights laid out at their planned offsets (zero padding between). */
@@ -38,10 +54,23 @@ bool gqc_weight_blob_fill(const ir_module *m, void *buf, gqc_diag *d);
 typedef bool (*gqc_blob_sink)(void *ctx, const void *data, uint64_t n);
 bool gqc_weight_blob_walk(const ir_module *m, gqc_blob_sink sink, void *ctx, const char *what,
                           gqc_diag *d);
+/* gqc_write_weight_blob, also computing the blob's CRC-32C checksums as
+ * gqcrt_weights_crc32c defines them (full: all of it; quick: its ends). */
+bool gqc_write_weight_file(const ir_module *m, const char *path, uint32_t *full, uint32_t *quick,
+                           gqc_diag *d);
 /* The vocabulary blob (an empty file when the module has none). */
 bool gqc_write_vocab_blob(const ir_module *m, const char *path, gqc_diag *d);
 /* Bytes of tokenizer scratch the generated code reserves. */
 uint64_t gqc_tokenize_scratch_bytes(const ir_module *m, const gqc_codegen_options *o);
+/* Whether s can name the arena's section: letters, digits, '.', '_', not
+ * starting with a digit (it goes into assembler text unquoted). */
+bool gqc_valid_section_name(const char *s);
+/* With o->arena_section: the assembler text (lines ending in '\n') that
+ * defines the local symbols <name>__arena (align 64, the arena's size) and
+ * <name>__tok_scratch (align 16, at least 1 byte) in that section as nobits
+ * data; both backends emit exactly this. A malloc'd string, NULL when out of
+ * memory. */
+char *gqc_arena_section_asm(const ir_module *m, const gqc_codegen_options *o);
 /* Upper-case copy of the prefix for macros ("model" -> "MODEL"). */
 void gqc_macro_prefix(const char *name, char *buf, size_t size);
 

@@ -24,6 +24,11 @@
  *   @N__vocab       constant [V+1 x i8], align 64, in .rodata.N__vocab: the
  *                   vocabulary blob plus a NUL, exactly as the C backend's.
  *   @N__arena       zero-initialised [A x i8], align 64: lands in .bss.
+ *                   With --arena-section S, it and @N__tok_scratch are
+ *                   instead hidden external declarations of the symbols
+ *                   that module-level inline assembly (gqc_arena_section_asm,
+ *                   the C backend's text too) defines in S as nobits data:
+ *                   LLVM puts a global with an explicit section in PROGBITS.
  *   @N__attn        constant [n x %gqcrt_attention_desc]: one per attention.
  *   @N__tok_scratch, @N__ready, @N__n_past, @N__last_error: the C backend's
  *                   statics of the same names.
@@ -31,11 +36,18 @@
  *                   the call list. Pointer arguments are constant GEPs into
  *                   the globals; the embedding row is
  *                   weights + offset + sext(token) * row_bytes.
+ *
+ * --weights=file (o->weights_external): no @N__weights constant; instead
+ * @N__weights is an internal i8* global (null until N_init_weights accepts a
+ * blob), loaded once at the top of the step, and weight arguments are GEPs
+ * from that value. N_init_weights and N_verify_weights call
+ * gqcrt_weights_check exactly as emit_c.c's C does.
  *   the API         N_init, N_reset, N_decode, ... written out block by block
  *                   as the IR of emit_c.c's C text would be.
  *
  * Runtime prototypes come from a table that mirrors gqcrt.h and
- * gqcrt_tokenizer.h (the linear kernels through gqcrt_kernels.def); every call
+ * gqcrt_tokenizer.h (the linear kernels through gqcrt_kernels.def and
+ * gqcrt_packed_kernels.def); every call
  * in the call list is checked against it, so calls.c and the runtime cannot
  * drift apart silently. All pointers are i8* (C's void *): the same in the
  * ABI, and what LLVM 15+ calls `ptr` anyway.
@@ -102,8 +114,8 @@ const char *gqc_llvm_version(void) {
 }
 
 /* ---- runtime prototypes ---------------------------------------------------
- * "r:params", one letter per type: v void, p pointer, i int32_t/int,
- * f float, z size_t. */
+ * "r:params", one letter per type: v void, p pointer, i int32_t/int/uint32_t,
+ * l int64_t/uint64_t, f float, z size_t. */
 typedef struct runtime_proto {
   const char *name, *sig;
 } runtime_proto;
@@ -143,6 +155,10 @@ static const runtime_proto runtime_protos[] = {
   {"gqcrt_linear_" #wenc "_" #variant, "v:pppii"},
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
+#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
+  {"gqcrt_linear_" #wenc "_" #packing "_" #variant, "v:pppii"},
+#include "gqcrt_packed_kernels.def"
+#undef GQCRT_PACKED_LINEAR_KERNEL
     /* gqcrt_tokenizer.h */
     {"gqcrt_vocab_check", "i:pz"},
     {"gqcrt_vocab_bos", "i:p"},
@@ -150,6 +166,8 @@ static const runtime_proto runtime_protos[] = {
     {"gqcrt_vocab_is_eog", "i:pi"},
     {"gqcrt_tokenize", "i:ppziipipz"},
     {"gqcrt_token_piece", "p:piip"},
+    /* gqcrt_blob.h */
+    {"gqcrt_weights_check", "i:pllii"},
 };
 
 static const char *runtime_sig(const char *name) {
@@ -173,6 +191,8 @@ typedef struct emitter {
   bool has_vocab;
   /* globals, and their addresses as i8* */
   LLVMValueRef weights, vocab, arena, attn, scratch, ready, n_past, last_error;
+  bool weights_external; /* weights is then an i8* global, wb its value in step */
+  LLVMValueRef wb;
   LLVMTypeRef attn_type;
   int n_descs;
   uint64_t scratch_bytes;
@@ -190,6 +210,8 @@ static LLVMTypeRef sig_type(emitter *e, char c) {
     return e->t_i32;
   case 'f':
     return e->t_f32;
+  case 'l':
+    return e->t_i64;
   default:
     return e->t_size;
   }
@@ -252,6 +274,19 @@ static LLVMValueRef add_global(emitter *e, const char *suffix, LLVMTypeRef type,
   return g;
 }
 
+/* A hidden external declaration of <name>__<suffix>: a symbol that the
+ * module's inline assembly defines (gqc_arena_section_asm). */
+static LLVMValueRef add_section_symbol(emitter *e, const char *suffix, LLVMTypeRef type,
+                                       unsigned align) {
+  char name[256];
+  snprintf(name, sizeof name, "%s__%s", e->o->name, suffix);
+  LLVMValueRef g = LLVMAddGlobal(e->mod, type, name);
+  LLVMSetLinkage(g, LLVMExternalLinkage);
+  LLVMSetVisibility(g, LLVMHiddenVisibility);
+  LLVMSetAlignment(g, align);
+  return g;
+}
+
 static LLVMValueRef add_i32_global(emitter *e, const char *suffix) {
   return add_global(e, suffix, e->t_i32, i32c(e, 0), false, 4);
 }
@@ -259,6 +294,11 @@ static LLVMValueRef add_i32_global(emitter *e, const char *suffix) {
 /* ---- data ---------------------------------------------------------------- */
 static bool emit_weights(emitter *e) {
   uint64_t n = (uint64_t)e->m->weight_bytes;
+  e->weights_external = e->o->weights_external;
+  if (e->weights_external) { /* static const unsigned char *weights; */
+    e->weights = add_global(e, "weights", e->t_ptr, LLVMConstNull(e->t_ptr), false, 8);
+    return true;
+  }
   if (n > UINT32_MAX - 64u)
     return gqc_error(e->d,
                      "codegen: %" PRIu64 " bytes of weights: the LLVM backend supports up to"
@@ -303,7 +343,10 @@ static bool emit_vocab(emitter *e) {
                      e->scratch_bytes);
   uint64_t sn = e->scratch_bytes ? e->scratch_bytes : 1;
   LLVMTypeRef st = LLVMArrayType(e->t_i8, (unsigned)sn);
-  e->scratch = add_global(e, "tok_scratch", st, LLVMConstNull(st), false, 16);
+  if (e->o->arena_section)
+    e->scratch = add_section_symbol(e, "tok_scratch", st, 16);
+  else
+    e->scratch = add_global(e, "tok_scratch", st, LLVMConstNull(st), false, 16);
   return true;
 }
 
@@ -314,7 +357,16 @@ static bool emit_arena(emitter *e) {
                      "4 GiB (lower --ctx)",
                      e->m->arena_bytes);
   LLVMTypeRef at = LLVMArrayType(e->t_i8, (unsigned)e->m->arena_bytes);
-  e->arena = add_global(e, "arena", at, LLVMConstNull(at), false, 64);
+  if (e->o->arena_section) {
+    char *text = gqc_arena_section_asm(e->m, e->o);
+    if (!text)
+      return gqc_error(e->d, "codegen: out of memory");
+    LLVMAppendModuleInlineAsm(e->mod, text, strlen(text));
+    free(text);
+    e->arena = add_section_symbol(e, "arena", at, 64);
+  } else {
+    e->arena = add_global(e, "arena", at, LLVMConstNull(at), false, 64);
+  }
   e->ready = add_i32_global(e, "ready");
   e->n_past = add_i32_global(e, "n_past");
   e->last_error = add_i32_global(e, "last_error");
@@ -394,6 +446,14 @@ static char arg_sig(gqc_arg_kind k) {
   }
 }
 
+/* W(offset): a constant GEP into the blob, or (--weights=file) wb + offset. */
+static LLVMValueRef weight_ptr(emitter *e, int64_t offset) {
+  if (!e->weights_external)
+    return byte_ptr(e, e->weights, offset);
+  LLVMValueRef idx = i64c(e, offset);
+  return LLVMBuildInBoundsGEP2(e->b, e->t_i8, e->wb, &idx, 1, "");
+}
+
 static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a, LLVMValueRef token,
                              LLVMValueRef pos) {
   const ir_module *m = e->m;
@@ -405,14 +465,14 @@ static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a, LL
   case GQC_ARG_WEIGHT:
     if (a->offset < 0 || a->offset > m->weight_bytes)
       break;
-    return byte_ptr(e, e->weights, a->offset);
+    return weight_ptr(e, a->offset);
   case GQC_ARG_WEIGHT_ROW: {
     if (a->offset < 0 || a->offset > m->weight_bytes || a->row_bytes < 0)
       break;
     /* (const unsigned char *)W(offset) + (size_t)token * row_bytes */
     LLVMValueRef row = LLVMBuildMul(e->b, LLVMBuildSExt(e->b, token, e->t_i64, "token64"),
                                     i64c(e, a->row_bytes), "row_offset");
-    return LLVMBuildInBoundsGEP2(e->b, e->t_i8, byte_ptr(e, e->weights, a->offset), &row, 1, "row");
+    return LLVMBuildInBoundsGEP2(e->b, e->t_i8, weight_ptr(e, a->offset), &row, 1, "row");
   }
   case GQC_ARG_NULL:
     return LLVMConstNull(e->t_ptr);
@@ -458,6 +518,9 @@ static bool emit_step(emitter *e, const gqc_call_list *calls) {
   LLVMValueRef token = LLVMGetParam(e->step, 0), pos = LLVMGetParam(e->step, 1);
   LLVMSetValueName2(token, "token", 5);
   LLVMSetValueName2(pos, "pos", 3);
+  /* const unsigned char *const wb = weights; */
+  if (e->weights_external)
+    e->wb = LLVMBuildLoad2(e->b, e->t_ptr, e->weights, "wb");
   for (int k = 0; k < calls->n_calls; k++) {
     const gqc_call *c = &calls->calls[k];
     const char *sig = runtime_sig(c->fn);
@@ -482,9 +545,69 @@ static bool emit_step(emitter *e, const gqc_call_list *calls) {
   return true;
 }
 
+/* int N_init_weights(const void *blob, uint64_t size):
+ *   weights = NULL; ready = 0;
+ *   int r = gqcrt_weights_check(blob, size, WEIGHT_BYTES, WEIGHT_QUICK_CHECKSUM, 0);
+ *   if (r != GQCRT_OK) return last_error = r;
+ *   weights = blob; return GQCRT_OK;
+ * int N_verify_weights(void):
+ *   if (!weights) return last_error = GQCRT_ERR_NOT_INITIALISED;
+ *   int r = gqcrt_weights_check(weights, WEIGHT_BYTES, WEIGHT_BYTES, WEIGHT_CHECKSUM, 1);
+ *   if (r != GQCRT_OK) { weights = NULL; ready = 0; return last_error = r; }
+ *   return GQCRT_OK; */
+static void emit_weights_api(emitter *e) {
+  LLVMBuilderRef b = e->b;
+  LLVMValueRef null = LLVMConstNull(e->t_ptr);
+  LLVMTypeRef params[2] = {e->t_ptr, e->t_i64};
+  LLVMValueRef f = begin_api(e, "init_weights", e->t_i32, params, 2);
+  LLVMValueRef blob = LLVMGetParam(f, 0), size = LLVMGetParam(f, 1);
+  LLVMSetValueName2(blob, "blob", 4);
+  LLVMSetValueName2(size, "size", 4);
+  LLVMBuildStore(b, null, e->weights);
+  LLVMBuildStore(b, i32c(e, 0), e->ready);
+  LLVMValueRef args[5] = {blob, size, i64c(e, e->m->weight_bytes),
+                          LLVMConstInt(e->t_i32, e->o->weight_quick_crc32c, 0), i32c(e, 0)};
+  LLVMValueRef r = call_runtime(e, "gqcrt_weights_check", args, 5);
+  LLVMBasicBlockRef bad = new_block(e, f, "bad_blob"), ok = new_block(e, f, "ok");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, r, i32c(e, GQCRT_OK), ""), bad, ok);
+  LLVMPositionBuilderAtEnd(b, bad);
+  fail_with(e, r, NULL);
+  LLVMPositionBuilderAtEnd(b, ok);
+  LLVMBuildStore(b, blob, e->weights);
+  LLVMBuildRet(b, i32c(e, GQCRT_OK));
+
+  f = begin_api(e, "verify_weights", e->t_i32, NULL, 0);
+  LLVMValueRef w = LLVMBuildLoad2(b, e->t_ptr, e->weights, "weights");
+  LLVMBasicBlockRef none = new_block(e, f, "no_weights"), check = new_block(e, f, "check");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, w, null, ""), none, check);
+  LLVMPositionBuilderAtEnd(b, none);
+  fail_with(e, i32c(e, GQCRT_ERR_NOT_INITIALISED), NULL);
+  LLVMPositionBuilderAtEnd(b, check);
+  LLVMValueRef vargs[5] = {w, i64c(e, e->m->weight_bytes), i64c(e, e->m->weight_bytes),
+                           LLVMConstInt(e->t_i32, e->o->weight_crc32c, 0), i32c(e, 1)};
+  r = call_runtime(e, "gqcrt_weights_check", vargs, 5);
+  bad = new_block(e, f, "bad_blob");
+  ok = new_block(e, f, "ok");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, r, i32c(e, GQCRT_OK), ""), bad, ok);
+  LLVMPositionBuilderAtEnd(b, bad);
+  LLVMBuildStore(b, null, e->weights);
+  LLVMBuildStore(b, i32c(e, 0), e->ready);
+  fail_with(e, r, NULL);
+  LLVMPositionBuilderAtEnd(b, ok);
+  LLVMBuildRet(b, i32c(e, GQCRT_OK));
+}
+
 /* int N_init(void) */
 static void emit_init(emitter *e) {
   LLVMValueRef f = begin_api(e, "init", e->t_i32, NULL, 0);
+  if (e->weights_external) { /* if (!weights) return last_error = NOT_INITIALISED; */
+    LLVMValueRef w = LLVMBuildLoad2(e->b, e->t_ptr, e->weights, "weights");
+    LLVMBasicBlockRef none = new_block(e, f, "no_weights"), go = new_block(e, f, "have_weights");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, w, LLVMConstNull(e->t_ptr), ""), none, go);
+    LLVMPositionBuilderAtEnd(e->b, none);
+    fail_with(e, i32c(e, GQCRT_ERR_NOT_INITIALISED), NULL);
+    LLVMPositionBuilderAtEnd(e->b, go);
+  }
   if (e->has_vocab) {
     LLVMValueRef args[2] = {byte_base(e, e->vocab), LLVMConstInt(e->t_size, e->m->vocab_bytes, 0)};
     LLVMValueRef r = call_runtime(e, "gqcrt_vocab_check", args, 2);
@@ -694,6 +817,8 @@ static void emit_vocab_queries(emitter *e) {
 static bool build_module(emitter *e, const gqc_call_list *calls) {
   if (calls->result_offset < 0 || calls->result_offset > e->m->arena_bytes)
     return gqc_error(e->d, "codegen: the logits lie outside the arena");
+  if (e->o->arena_section && !gqc_valid_section_name(e->o->arena_section))
+    return gqc_error(e->d, "codegen: '%s' is not a valid section name", e->o->arena_section);
   if (!emit_weights(e) || !emit_vocab(e) || !emit_arena(e))
     return false;
   emit_attention_descs(e, calls);
@@ -701,6 +826,8 @@ static bool build_module(emitter *e, const gqc_call_list *calls) {
     return gqc_error(e->d, "codegen: out of memory");
   if (!emit_step(e, calls))
     return false;
+  if (e->weights_external)
+    emit_weights_api(e);
   emit_init(e);
   emit_reset(e);
   emit_decode(e, calls);
@@ -727,10 +854,12 @@ static void init_llvm(void) {
   LLVMInitializeX86Target();
   LLVMInitializeX86TargetMC();
   LLVMInitializeX86AsmPrinter();
+  LLVMInitializeX86AsmParser(); /* module inline asm (--arena-section) */
   LLVMInitializeAArch64TargetInfo();
   LLVMInitializeAArch64Target();
   LLVMInitializeAArch64TargetMC();
   LLVMInitializeAArch64AsmPrinter();
+  LLVMInitializeAArch64AsmParser();
 }
 
 #define GQC_CPU_MAX 128

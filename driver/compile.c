@@ -10,7 +10,11 @@
  *   llvm  x.ll  LLVM IR (LLVM backend)
  *   c     x.c   C source + x.weights, x.vocab beside it
  *   ir    x.ir  the final IR as text
- * The model header x.h is written beside every output but the IR.
+ * The model header x.h is written beside every output but the IR. With
+ * --weights=file the weights are not in the output but in x.weights beside
+ * it (written here, for every output but the IR), which the firmware loads
+ * and hands to <name>_init_weights; --arena-section puts the arena in a
+ * named section (codegen/arena_section.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "driver/driver.h"
@@ -119,44 +123,55 @@ static void source_desc(const gqc_options *o, const ir_module *m, char *buf, siz
            arch && arch->kind == IR_ATTR_STR ? arch->s : "?");
 }
 
+/* The backends' options for dir/base (src receives the source description).
+ * With --weights=file, first writes the weight blob to
+ * weights_dir/base.weights, the file the firmware loads: its checksums go
+ * into the header and the code. */
+static bool codegen_options(const gqc_options *o, const ir_module *m, const char *dir,
+                            const char *base, const char *weights_dir, char *src, size_t src_n,
+                            gqc_codegen_options *co, gqc_diag *d) {
+  source_desc(o, m, src, src_n);
+  *co = (gqc_codegen_options){.name = o->name,
+                              .out_dir = dir,
+                              .base = base,
+                              .source = src,
+                              .max_text_bytes = o->max_text_bytes,
+                              .static_reloc = o->static_reloc,
+                              .weights_external = o->weights_external,
+                              .arena_section = o->arena_section};
+  if (!o->weights_external)
+    return true;
+  char path[4096];
+  int len = snprintf(path, sizeof path, "%s/%s.weights", weights_dir, base);
+  if (len < 0 || (size_t)len >= sizeof path)
+    return gqc_error(d, "path too long: %s/%s.weights", weights_dir, base);
+  return gqc_write_weight_file(m, path, &co->weight_crc32c, &co->weight_quick_crc32c, d);
+}
+
+/* The C backend's files in dir; with --weights=file the blob in weights_dir. */
 static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m, const char *dir,
-                        const char *base) {
+                        const char *base, const char *weights_dir) {
   gqc_diag d = {0};
   char src[512];
-  source_desc(o, m, src, sizeof src);
-  gqc_codegen_options co = {.name = o->name, .out_dir = dir, .base = base, .source = src,
-                            .max_text_bytes = o->max_text_bytes, .static_reloc = o->static_reloc};
-  if (!gqc_emit_header(m, &co, &d) || !gqc_emit_c(m, t, &co, &d))
+  gqc_codegen_options co;
+  if (!codegen_options(o, m, dir, base, weights_dir, src, sizeof src, &co, &d) ||
+      !gqc_emit_header(m, &co, &d) || !gqc_emit_c(m, t, &co, &d))
     return fail(&d);
   return 0;
 }
 
-/* The LLVM backend: `path` (object, assembly or LLVM IR) plus dir/base.h. */
+/* The LLVM backend: `path` (object, assembly or LLVM IR) plus dir/base.h
+ * (and dir/base.weights with --weights=file). */
 static int emit_llvm_files(gqc_options *o, const gqc_target *t, const ir_module *m,
                            const char *dir, const char *base, gqc_llvm_output kind,
                            const char *path) {
   gqc_diag d = {0};
   char src[512];
-  source_desc(o, m, src, sizeof src);
-  gqc_codegen_options co = {.name = o->name, .out_dir = dir, .base = base, .source = src,
-                            .max_text_bytes = o->max_text_bytes, .static_reloc = o->static_reloc};
-  if (!gqc_emit_header(m, &co, &d) || !gqc_emit_llvm(m, t, &co, kind, path, &d))
+  gqc_codegen_options co;
+  if (!codegen_options(o, m, dir, base, dir, src, sizeof src, &co, &d) ||
+      !gqc_emit_header(m, &co, &d) || !gqc_emit_llvm(m, t, &co, kind, path, &d))
     return fail(&d);
   return 0;
-}
-
-int gqc_compile_to_c(gqc_options *o, const char *dir, const char *base) {
-  gqc_target t;
-  gguf_file *gf = NULL;
-  ir_module *m = NULL;
-  gqc_vocab_blob vocab = {0};
-  int rc = build_module(o, &t, &gf, &m, &vocab);
-  if (!rc)
-    rc = emit_c_files(o, &t, m, dir, base);
-  ir_module_free(m);
-  gqc_vocab_blob_free(&vocab);
-  gguf_close(gf);
-  return rc;
 }
 
 static int copy_file(const char *from, const char *to) {
@@ -189,7 +204,7 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
     return 1;
   }
-  int rc = emit_c_files(o, t, m, tmp, base);
+  int rc = emit_c_files(o, t, m, tmp, base, dir);
   char c_path[4096], o_path[4096], inc[4096], asm_inc[4096], march[128] = "";
   if (!join_path(c_path, sizeof c_path, tmp, base, "c") ||
       !join_path(o_path, sizeof o_path, tmp, base, "o"))
@@ -309,7 +324,7 @@ int gqc_cmd_compile(gqc_options *o) {
     char dir[4096], base[1024];
     split_output(o->output, dir, sizeof dir, base, sizeof base);
     if (!strcmp(emit, "c")) {
-      rc = emit_c_files(o, &t, m, dir, base);
+      rc = emit_c_files(o, &t, m, dir, base, dir);
     } else if (!strcmp(emit, "ir")) {
       FILE *f = fopen(o->output, "w");
       if (!f) {

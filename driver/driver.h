@@ -21,6 +21,9 @@ typedef struct gqc_options {
   const char *emit;        /* --emit obj|asm|llvm|c|ir (default: from the output's extension) */
   const char *backend;     /* --backend llvm|c for obj (default llvm when built with LLVM) */
   bool static_reloc;       /* --reloc static: position-dependent objects (default pic) */
+  bool weights_external;   /* --weights=file: weights in <base>.weights, not the object */
+  /* --arena-section NAME: the arena's section (default .bss) */
+  const char *arena_section;
   int64_t n_ctx;           /* --ctx */
   ir_dtype kv_type;        /* --kv-type f32|f16 */
   int64_t max_text_bytes;  /* --max-text */
@@ -40,10 +43,6 @@ int gqc_cmd_run(int argc, char **argv);
 int gqc_cmd_tokenize(int argc, char **argv);
 int gqc_cmd_opt(int argc, char **argv);
 int gqc_cmd_stats_only(int argc, char **argv);
-
-/* Compiles opts->input into `dir` as <base>.c/.h plus blobs (C backend),
- * used by compile (-o x.o) and run. Prints errors; returns 0 or an exit code. */
-int gqc_compile_to_c(gqc_options *o, const char *dir, const char *base);
 
 /* Prints the --stats tables for a planned module. */
 void gqc_print_stats(FILE *out, const ir_module *m);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/codegen.h"
+
 void gqc_options_init(gqc_options *o) {
   memset(o, 0, sizeof *o);
   o->name = "model";
@@ -74,6 +76,22 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
     }
     if (!err)
       o->static_reloc = !strcmp(v, "static");
+  } else if (OPT("--weights")) {
+    if (!err && strcmp(v, "embedded") && strcmp(v, "file")) {
+      fprintf(stderr, "gqc: error: --weights must be embedded or file, got '%s'\n", v);
+      return -1;
+    }
+    if (!err)
+      o->weights_external = !strcmp(v, "file");
+  } else if (OPT("--arena-section")) {
+    if (!err && !gqc_valid_section_name(v)) {
+      fprintf(stderr,
+              "gqc: error: --arena-section expects a section name (letters, digits, '.', '_'; "
+              "e.g. .gqc.arena), got '%s'\n",
+              v);
+      return -1;
+    }
+    o->arena_section = v;
   } else if (OPT("--ctx")) {
     if (!err && !parse_i64("--ctx", v, 1, 1 << 24, &o->n_ctx))
       return -1;

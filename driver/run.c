@@ -1,9 +1,9 @@
 /* run.c — `gqc run MODEL.gguf [options]`: compile, link, run, in one line.
  *
- * Compiles the model to C in a temporary directory, links it with
- * samples/generate.c and libgqcrt using the target's C compiler, and runs the
- * program with every option gqc does not know itself (-p, -n, --ids,
- * --logits, --top5, ...). For an aarch64 target on another host the program
+ * Compiles the model to an object in a temporary directory (as `gqc MODEL
+ * -o model.o` does), links it with samples/generate.c and libgqcrt using the
+ * target's C compiler, and runs the program with every option gqc does not
+ * know itself (-p, -n, --ids, --logits, --top5, ...). For an aarch64 target on another host the program
  * runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more).
  */
 #include "driver/driver.h"
@@ -52,17 +52,19 @@ int gqc_cmd_run(int argc, char **argv) {
     free(fwd);
     return 1;
   }
-  int rc = gqc_compile_to_c(&o, tmp, "model");
-  char c_path[4096], exe[4096], inc[4096], inc2[4096], asm_inc[4096], sample[4096];
-  snprintf(c_path, sizeof c_path, "%s/model.c", tmp);
+  /* The object, as `gqc MODEL -o model.o` makes it (default backend). */
+  char obj[4096], exe[4096], inc[4096], inc2[4096], sample[4096];
+  snprintf(obj, sizeof obj, "%s/model.o", tmp);
   snprintf(exe, sizeof exe, "%s/generate", tmp);
   snprintf(inc, sizeof inc, "-I%s", gqc_runtime_include_dir());
   snprintf(inc2, sizeof inc2, "-I%s", tmp);
-  snprintf(asm_inc, sizeof asm_inc, "-Wa,-I%s", tmp);
   snprintf(sample, sizeof sample, "%s/generate.c", gqc_samples_dir());
+  o.output = obj;
+  o.name = "model";
+  int rc = gqc_cmd_compile(&o);
   if (!rc) {
     char *cc[] = {(char *)gqc_c_compiler(t.triple, t.is_host), "-O2", "-std=c11", inc, inc2,
-                  asm_inc, c_path, sample, (char *)gqc_runtime_library(t.triple), "-lm",
+                  sample, obj, (char *)gqc_runtime_library(t.triple), "-lm",
                   t.is_host ? "-o" : "-static", t.is_host ? exe : "-o", t.is_host ? NULL : exe,
                   NULL};
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);

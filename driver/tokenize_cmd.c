@@ -72,7 +72,7 @@ int gqc_cmd_tokenize(int argc, char **argv) {
   }
   size_t len = strlen(text);
   size_t scratch_bytes = gqcrt_tokenize_scratch_bytes(blob.data, len);
-  int32_t max_ids = (int32_t)(len + 8);
+  int32_t max_ids = (int32_t)(3 * len + 8); /* worst case: 3 byte tokens per byte, + specials */
   void *scratch = malloc(scratch_bytes ? scratch_bytes : 1);
   int32_t *ids = malloc((size_t)max_ids * sizeof *ids);
   int rc = 0;

@@ -16,12 +16,12 @@
 
 #include "frontend/gguf.h"
 
-#define CHECK(cond)                                                                      \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      fprintf(stderr, "fuzz_gguf: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                           \
-    }                                                                                    \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "fuzz_gguf: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);          \
+      abort();                                                                                     \
+    }                                                                                              \
   } while (0)
 
 static volatile uint64_t sink; /* keeps the reads alive */

@@ -20,12 +20,12 @@
 #include "ir/target.h"
 #include "passes/passes.h"
 
-#define CHECK(cond)                                                                    \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      fprintf(stderr, "fuzz_ir: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                         \
-    }                                                                                  \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "fuzz_ir: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
+      abort();                                                                                     \
+    }                                                                                              \
   } while (0)
 
 /* The module's text form, malloc'd. */

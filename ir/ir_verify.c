@@ -8,7 +8,11 @@
  *   - references: weight/cache indices in range, types matching the module's
  *     declarations;
  *   - types and shapes, op by op (the table in ir_ops.def);
- *   - memory: once plan-memory ran, every planned value lies in the arena.
+ *   - memory: once plan-memory ran, every planned value lies in the arena;
+ *   - weight layouts: a weight repacked at compile time (storage other than
+ *     "gguf", e.g. "q8_0_r4") is read only as the weight of a linear whose
+ *     kernel is gqcrt_linear_<storage>_<variant>, and a weight as stored only
+ *     by kernels named gqcrt_linear_<encoding>_<variant>.
  */
 #include "ir/ir.h"
 
@@ -267,6 +271,49 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
   return fail(v, i, "unknown opcode %d", (int)i->op);
 }
 
+/* The kernel name for the weight layout `storage` (a packed layout name, or
+ * the encoding for GGUF storage) and a variant: gqcrt_linear_<storage>_<v>,
+ * <v> a non-empty name without '_'. */
+static bool kernel_reads_storage(const char *kernel, const char *storage) {
+  const size_t n = strlen(storage);
+  if (strncmp(kernel, "gqcrt_linear_", 13) || strncmp(kernel + 13, storage, n) ||
+      kernel[13 + n] != '_')
+    return false;
+  const char *variant = kernel + 13 + n + 1;
+  return *variant && !strchr(variant, '_');
+}
+
+/* Operands that are weights in a packed layout, and linears' kernels
+ * against their weight's layout. */
+static bool check_weight_layouts(verifier *v, const ir_inst *i) {
+  const ir_module *m = v->m;
+  for (int k = 0; k < i->n_operands; k++) {
+    const ir_inst *o = i->operands[k];
+    if (o->op != IR_OP_WEIGHT || o->ref < 0 || o->ref >= m->n_weights)
+      continue;
+    const ir_weight *w = &m->weights[o->ref];
+    const bool packed = w->storage && strcmp(w->storage, "gguf");
+    const char *kernel = ir_attr_str(i, "kernel", NULL);
+    const bool is_linear_weight = i->op == IR_OP_LINEAR && k == 1;
+    if (packed && !is_linear_weight)
+      return fail(v, i, "operand %d is weight @%s, stored as %s, which only a linear can read",
+                  k + 1, w->name, w->storage);
+    if (packed && (!kernel || !kernel_reads_storage(kernel, w->storage)))
+      return fail(v, i,
+                  "weight @%s is stored as %s; kernel %s%s%s cannot read it (expected "
+                  "gqcrt_linear_%s_<variant>)",
+                  w->name, w->storage, kernel ? "\"" : "(none)", kernel ? kernel : "",
+                  kernel ? "\"" : "", w->storage);
+    if (!packed && is_linear_weight && kernel &&
+        !kernel_reads_storage(kernel, ir_dtype_get(w->type.dtype)->name))
+      return fail(v, i,
+                  "weight @%s is stored as in the GGUF file; kernel \"%s\" is not a "
+                  "gqcrt_linear_%s_<variant> kernel",
+                  w->name, kernel, ir_dtype_get(w->type.dtype)->name);
+  }
+  return true;
+}
+
 bool ir_verify(const ir_module *m, const char *stage, gqc_diag *d) {
   verifier v = {m, stage, d};
   const ir_func *f = m->decode;
@@ -278,6 +325,15 @@ bool ir_verify(const ir_module *m, const char *stage, gqc_diag *d) {
     if (bytes < 0 || (uint64_t)bytes != w->nbytes)
       return fail(&v, NULL, "weight @%s: %" PRIu64 " bytes do not match its type", w->name,
                   w->nbytes);
+    /* A packed layout is one of its own encoding: "<encoding>_<packing>". */
+    const char *enc = ir_dtype_get(w->type.dtype)->name;
+    if (w->storage && strcmp(w->storage, "gguf") &&
+        (strncmp(w->storage, enc, strlen(enc)) || w->storage[strlen(enc)] != '_' ||
+         !w->storage[strlen(enc) + 1]))
+      return fail(&v, NULL,
+                  "weight @%s: storage %s is not a layout of its encoding %s (expected "
+                  "gguf or %s_<packing>)",
+                  w->name, w->storage, enc, enc);
   }
   /* Number params and instructions; an operand is valid when it was numbered
    * earlier in this walk. */
@@ -301,7 +357,7 @@ bool ir_verify(const ir_module *m, const char *stage, gqc_diag *d) {
       if (!o || o->id < 0 || !o->has_result)
         return fail(&v, i, "operand %d is not defined before its use", k + 1);
     }
-    if (!check_attrs(&v, i) || !check_types(&v, f, i))
+    if (!check_attrs(&v, i) || !check_types(&v, f, i) || !check_weight_layouts(&v, i))
       return false;
     if (i->offset >= 0 && m->arena_bytes >= 0) {
       int64_t bytes = ir_type_bytes(&i->type);

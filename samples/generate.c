@@ -14,6 +14,10 @@
  * --top5 prints "step <i> pos <p> tok <id> argmax <id> top5 <id>:<logit> ..."
  * lines in the format of llama.cpp's reference files. Decode speed goes to
  * stderr.
+ *
+ * A model compiled with `gqc --weights=file` (its header defines
+ * MODEL_WEIGHTS_EXTERNAL) needs its blob: `--weights model.weights` maps it
+ * and calls model_init_weights; --verify-weights adds the full check.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -23,6 +27,46 @@
 #include <time.h>
 
 #include "model.h"
+
+#ifdef MODEL_WEIGHTS_EXTERNAL
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Maps the weight blob (page-aligned, so MODEL_WEIGHT_ALIGN holds) and hands
+ * it to model_init_weights; the mapping lives as long as the program. */
+static int load_weights(const char *path, int verify) {
+  if (!path) {
+    fputs("generate: this model was compiled with --weights=file: give --weights FILE\n", stderr);
+    return -1;
+  }
+  struct stat st;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    fprintf(stderr, "generate: cannot read %s: %s\n", path, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  void *blob = NULL;
+  if (st.st_size > 0) {
+    blob = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (blob == MAP_FAILED) {
+      fprintf(stderr, "generate: cannot map %s: %s\n", path, strerror(errno));
+      close(fd);
+      return -1;
+    }
+  }
+  close(fd);
+  int r = model_init_weights(blob, (uint64_t)st.st_size);
+  if (r == 0 && verify)
+    r = model_verify_weights();
+  if (r != 0)
+    fprintf(stderr, "generate: %s: the weights were refused (error %d)\n", path, r);
+  return r;
+}
+#endif
 
 static double now(void) {
   struct timespec ts;
@@ -85,13 +129,14 @@ static int read_ids(const char *path, int32_t *ids, int max) {
 }
 
 static void usage(void) {
-  fputs("usage: generate [-p TEXT] [--ids FILE] [-n N] [--logits OUT.f32] [--top5] [--quiet]\n",
+  fputs("usage: generate [-p TEXT] [--ids FILE] [-n N] [--logits OUT.f32] [--top5] [--quiet]\n"
+        "                [--weights FILE [--verify-weights]]\n",
         stderr);
 }
 
 int main(int argc, char **argv) {
-  const char *prompt = NULL, *ids_path = NULL, *logits_path = NULL;
-  int n_gen = 64, top5 = 0, quiet = 0;
+  const char *prompt = NULL, *ids_path = NULL, *logits_path = NULL, *weights_path = NULL;
+  int n_gen = 64, top5 = 0, quiet = 0, verify = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-p") && i + 1 < argc)
       prompt = argv[++i];
@@ -105,6 +150,10 @@ int main(int argc, char **argv) {
       top5 = 1;
     else if (!strcmp(argv[i], "--quiet"))
       quiet = 1;
+    else if (!strcmp(argv[i], "--weights") && i + 1 < argc)
+      weights_path = argv[++i];
+    else if (!strcmp(argv[i], "--verify-weights"))
+      verify = 1;
     else {
       usage();
       return 2;
@@ -112,6 +161,15 @@ int main(int argc, char **argv) {
   }
   if (!prompt && !ids_path)
     prompt = "Once upon a time";
+#ifdef MODEL_WEIGHTS_EXTERNAL
+  if (load_weights(weights_path, verify) != 0)
+    return 1;
+#else
+  if (weights_path || verify) {
+    fputs("generate: this model has its weights built in (no --weights)\n", stderr);
+    return 2;
+  }
+#endif
   if (model_init() != 0) {
     fprintf(stderr, "generate: model_init failed (%d)\n", model_last_error());
     return 1;

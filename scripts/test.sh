@@ -2,7 +2,8 @@
 # test.sh — install what gqc needs, build, and run every test:
 #   1. the normal build: unit (cmocka), golden IR and end-to-end parity tests;
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the aarch64 runtime tests and parity under qemu (when the cross tools exist).
+#   3. every libFuzzer target of fuzz/ for a short bounded time (scripts/fuzz.sh);
+#   4. the aarch64 runtime tests and parity under qemu (when the cross tools exist).
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -18,6 +19,9 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGQC_SANITIZE=ON >/d
 ninja -C build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== fuzzing (clang, libFuzzer + ASan + UBSan; 24 s per target)"
+GQC_FUZZ_JOBS="$jobs" ./scripts/fuzz.sh 24
 
 if [ -x scripts/test-aarch64.sh ]; then
   echo "== aarch64 (cross-compiled, run under qemu)"

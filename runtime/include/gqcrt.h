@@ -8,7 +8,9 @@
  *
  * Conventions
  *  - Weights are GGUF tensors in their stored encoding: a matrix [n_out, n_in]
- *    is n_out rows of n_in elements, each row n_in / block_elems blocks.
+ *    is n_out rows of n_in elements, each row n_in / block_elems blocks;
+ *    except for the packed kernels, whose weights the compiler repacked
+ *    (gqcrt_packed_kernels.def).
  *  - "Activation encodings" are what a linear kernel wants its input in
  *    (llama.cpp's vec_dot_type): f32, f16, bf16, q8_0, q8_1 or q8_k.
  *  - Every kernel exists in a portable `_scalar` variant; SIMD variants
@@ -111,6 +113,24 @@ typedef void (*gqcrt_linear_fn)(float *y, const void *w, const void *x, int32_t 
                                        int32_t n_in, int32_t n_out);
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
+
+/* ---- packed weight layouts ------------------------------------------------
+ * Layouts the compiler repacks weights into at compile time, for kernels
+ * that read several rows at once (gqcrt_packed_kernels.def, which documents
+ * the contract). gqcrt_pack_<enc>_<packing> converts an [n_out, n_in] GGUF
+ * matrix into the layout (same byte count; n_out a multiple of the packing's
+ * rows; dst must not overlap src), gqcrt_unpack_* converts back. Packed
+ * linear kernels take (y, w, x, n_in, n_out) as above with w packed; to
+ * split one across threads, offset y and w by whole row groups. */
+#define GQCRT_PACKING(wenc, packing, rows)                                                         \
+  void gqcrt_pack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);     \
+  void gqcrt_unpack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);
+#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
+  void gqcrt_linear_##wenc##_##packing##_##variant(float *y, const void *w, const void *x,         \
+                                                   int32_t n_in, int32_t n_out);
+#include "gqcrt_packed_kernels.def"
+#undef GQCRT_PACKING
+#undef GQCRT_PACKED_LINEAR_KERNEL
 
 /* ---- element-wise and normalisation ops (f32) ---------------------------
  * Outputs may alias inputs exactly (y == x) but must not partially overlap. */

@@ -17,10 +17,9 @@
  *
  * Head h of q is fully consumed before out_h is written, so out may alias q.
  */
-#include <math.h>
-
 #include "fp16.h"
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 static float load_kv(const void *cache, int32_t kv_type, size_t idx) {
   if (kv_type == GQCRT_KV_F16)

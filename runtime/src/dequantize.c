@@ -6,11 +6,10 @@
  * embedding row matches llama.cpp bit for bit. n must be a multiple of the
  * block size and src must start on a block boundary.
  */
-#include <string.h>
-
 #include "blocks.h"
 #include "fp16.h"
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 void gqcrt_dequantize_f32(float *y, const void *src, int32_t n) {
   memcpy(y, src, (size_t)n * sizeof(float));

@@ -13,12 +13,10 @@
  * Softmax: max subtraction, expf, the sum accumulated in double, then every
  * element multiplied by the f32 value of 1/sum (ggml's soft_max).
  */
-#include <math.h>
-#include <string.h>
-
 #include "fp16.h"
 #include "fused_mul_add.h"
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 void gqcrt_add(float *y, const float *a, const float *b, int32_t n) {
   for (int32_t i = 0; i < n; ++i)

@@ -14,7 +14,8 @@
 #define GQCRT_FP16_H
 
 #include <stdint.h>
-#include <string.h>
+
+#include "rt_libc.h"
 
 static inline uint32_t gqcrt_f32_bits(float f) {
   uint32_t u;

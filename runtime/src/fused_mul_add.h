@@ -21,7 +21,8 @@
 #define GQCRT_FUSED_MUL_ADD_H
 
 #include <stdint.h>
-#include <string.h>
+
+#include "rt_libc.h"
 
 static inline float gqcrt_fused_mul_add(float a, float b, float c) {
   const double p = (double)a * (double)b; /* exact */

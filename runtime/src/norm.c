@@ -5,9 +5,8 @@
  * 1/sqrtf(mean + eps) in f32; y = (x * scale) * w, two f32 multiplies. The
  * sum is taken before anything is written, so y may alias x.
  */
-#include <math.h>
-
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 void gqcrt_rms_norm(float *y, const float *x, const float *w, int32_t n, int32_t group, float eps) {
   if (group <= 0)

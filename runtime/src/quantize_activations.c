@@ -16,11 +16,10 @@
  * Every variant of every linear kernel reads the same bytes, so there is one
  * portable implementation; its loops are simple enough to auto-vectorise.
  */
-#include <string.h>
-
 #include "blocks.h"
 #include "fp16.h"
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 /* Round to nearest, ties to even, for |v| < 2^22: adding 1.5*2^23 leaves the
  * rounded integer in the low mantissa bits (ggml's nearest_int). */

@@ -12,10 +12,9 @@
  * computed once per pair for all heads, in chunks to bound the stack. y may
  * alias x.
  */
-#include <math.h>
-
 #include "fused_mul_add.h"
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 enum { ROPE_CHUNK = 64 }; /* pairs whose cos/sin are cached at once */
 

@@ -23,9 +23,8 @@
  * final symbol that is not a token is therefore an unmerged single
  * character, which the map cannot contain. So step 4 is exact without it.
  */
-#include <string.h>
-
 #include "gqcrt.h"
+#include "rt_libc.h"
 #include "tokenizer_internal.h"
 #include "unicode.h"
 

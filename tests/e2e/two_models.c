@@ -31,10 +31,28 @@ typedef struct model {
 } model;
 
 static model models[2] = {
-    {"story", story_init, story_decode, story_n_vocab, story_n_ctx, story_last_error,
-     story_tokenize, story_token_text, {0}, 0, NULL},
-    {"llama", llama_init, llama_decode, llama_n_vocab, llama_n_ctx, llama_last_error,
-     llama_tokenize, llama_token_text, {0}, 0, NULL},
+    {"story",
+     story_init,
+     story_decode,
+     story_n_vocab,
+     story_n_ctx,
+     story_last_error,
+     story_tokenize,
+     story_token_text,
+     {0},
+     0,
+     NULL},
+    {"llama",
+     llama_init,
+     llama_decode,
+     llama_n_vocab,
+     llama_n_ctx,
+     llama_last_error,
+     llama_tokenize,
+     llama_token_text,
+     {0},
+     0,
+     NULL},
 };
 
 static int read_ids(model *m, const char *path) {

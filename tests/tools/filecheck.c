@@ -69,6 +69,7 @@ int main(int argc, char **argv) {
     lines = realloc(lines, (size_t)(nl + 1) * sizeof *lines);
     lines[nl++] = dupstr(buf);
   }
+  int rc = 0;
   int pos = 0; /* next line to search */
   int last = -1;
   for (int d = 0; d < nd; d++) {
@@ -91,12 +92,14 @@ int main(int argc, char **argv) {
         if (strstr(lines[l], dirs[n].text)) {
           fprintf(stderr, "%s:%d: CHECK-NOT: '%s' found in output line %d: %s", argv[1],
                   dirs[n].line, dirs[n].text, l + 1, lines[l]);
-          return 1;
+          rc = 1;
+          goto done;
         }
     if (found < 0) {
       fprintf(stderr, "%s:%d: %s '%s' not found after output line %d\n", argv[1], dirs[d].line,
               dirs[d].kind == 1 ? "CHECK-NEXT:" : "CHECK:", dirs[d].text, last + 1);
-      return 1;
+      rc = 1;
+      goto done;
     }
     last = found;
     pos = found + 1;
@@ -105,9 +108,18 @@ int main(int argc, char **argv) {
   for (int n = nd - 1; n >= 0 && dirs[n].kind == 2; n--)
     for (int l = last + 1; l < nl; l++)
       if (strstr(lines[l], dirs[n].text)) {
-        fprintf(stderr, "%s:%d: CHECK-NOT: '%s' found in output line %d: %s", argv[1],
-                dirs[n].line, dirs[n].text, l + 1, lines[l]);
-        return 1;
+        fprintf(stderr, "%s:%d: CHECK-NOT: '%s' found in output line %d: %s", argv[1], dirs[n].line,
+                dirs[n].text, l + 1, lines[l]);
+        rc = 1;
+        goto done;
       }
-  return 0;
+done:
+  /* Everything freed, so the sanitizer build's leak check passes. */
+  for (int d = 0; d < nd; d++)
+    free(dirs[d].text);
+  free(dirs);
+  for (int l = 0; l < nl; l++)
+    free(lines[l]);
+  free(lines);
+  return rc;
 }

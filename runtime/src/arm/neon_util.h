@@ -11,7 +11,8 @@
 
 #include <arm_neon.h>
 #include <stdint.h>
-#include <string.h>
+
+#include "rt_libc.h"
 
 /* Kernels are written once as generic inline functions taking the block
  * format and row count as constants; this makes sure each instantiation is

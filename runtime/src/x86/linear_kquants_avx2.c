@@ -17,11 +17,11 @@
  * 8, which changes its order; this kernel matches its plain vec_dot.
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "avx2_helpers.h"
 #include "blocks.h"
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 /* int32 lanes of sum over pairs of scale * (u*a pair sum), for 32 elements
  * and an int16 scale vector (per 16 or per 32 elements). */

@@ -13,11 +13,11 @@
  * operations, so results do not depend on how rows are split across calls.
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "avx2_helpers.h"
 #include "blocks.h"
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 #define INLINE_AVX2 GQCRT_AVX2 static inline __attribute__((always_inline))
 

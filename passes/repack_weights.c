@@ -1,0 +1,162 @@
+/* repack_weights.c — weights rearranged at compile time for the kernels that
+ * read them.
+ *
+ * GGUF stores a matrix row after row. A SIMD matrix-vector kernel that
+ * computes several output rows at once wants those rows' blocks interleaved
+ * instead, so that one load feeds every row and the per-row sums land in the
+ * lanes of one vector (runtime/src/pack_legacy.c explains the r4 layouts).
+ * llama.cpp repacks like this when it loads a model; gqc does it once, here,
+ * and writes the packed bytes into the object file: nothing is converted at
+ * load or run time, and the IR says which layout every weight is in.
+ *
+ * The layouts and kernels are listed in runtime/include/
+ * gqcrt_packed_kernels.def; each layout's packing function is the runtime's
+ * own (gqcrt_pack_<enc>_<packing>, portable C linked into gqc), so the layout
+ * is defined once, beside the kernel that reads it.
+ *
+ * For each weight, after select-kernels:
+ *   - every use must be the weight operand of a `linear` whose kernel is
+ *     gqcrt_linear_<enc>_<variant>, with a packed line for the same encoding
+ *     and variant whose features the target has and whose row count divides
+ *     the weight's rows (the first such line wins). A weight with any other
+ *     use — an `embed` of a tied embedding table, which reads GGUF rows —
+ *     stays as stored;
+ *   - then the packed bytes are allocated in the module's pool and filled by
+ *     the packing function (same byte count), the weight's storage becomes
+ *     "<enc>_<packing>" (e.g. "q8_0_r4") and each linear's kernel
+ *     gqcrt_linear_<enc>_<packing>_<variant>.
+ * IR parsed from text has no weight bytes: the pass still rewrites storage
+ * and kernels (so `gqc opt` shows its decisions) and has nothing to pack.
+ *
+ * The verifier (ir/ir_verify.c) checks the result: a packed weight may only
+ * be read by a linear whose kernel is named for its storage.
+ */
+#include "passes/passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gqcrt.h"
+
+typedef void (*pack_fn)(void *dst, const void *src, int32_t n_in, int32_t n_out);
+
+typedef struct packing {
+  const char *wenc, *name;
+  int rows;
+  pack_fn pack;
+} packing;
+
+static const packing packings[] = {
+#define GQCRT_PACKING(w, p, rows) {#w, #p, rows, gqcrt_pack_##w##_##p},
+#include "gqcrt_packed_kernels.def"
+#undef GQCRT_PACKING
+};
+
+typedef struct packed_kernel {
+  const char *wenc, *packing, *variant, *features;
+  int rows;
+} packed_kernel;
+
+static const packed_kernel packed_kernels[] = {
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, f, rows) {#w, #p, #v, f, rows},
+#include "gqcrt_packed_kernels.def"
+#undef GQCRT_PACKED_LINEAR_KERNEL
+};
+
+/* The packed kernel replacing `kernel` (the linear's selected kernel) for a
+ * weight of encoding wenc with n_out rows, or NULL. */
+static const packed_kernel *find_packed(const char *kernel, const char *wenc, int64_t n_out,
+                                        const gqc_target *t) {
+  for (size_t k = 0; k < sizeof packed_kernels / sizeof packed_kernels[0]; k++) {
+    const packed_kernel *pk = &packed_kernels[k];
+    char plain[96];
+    snprintf(plain, sizeof plain, "gqcrt_linear_%s_%s", pk->wenc, pk->variant);
+    if (!strcmp(pk->wenc, wenc) && !strcmp(kernel, plain) && n_out % pk->rows == 0 &&
+        gqc_target_has_all(t, pk->features))
+      return pk;
+  }
+  return NULL;
+}
+
+static const packing *find_packing(const char *wenc, const char *name) {
+  for (size_t k = 0; k < sizeof packings / sizeof packings[0]; k++)
+    if (!strcmp(packings[k].wenc, wenc) && !strcmp(packings[k].name, name))
+      return &packings[k];
+  return NULL;
+}
+
+/* What the uses of one weight allow. */
+typedef struct weight_plan {
+  const packed_kernel *kernel; /* the packed kernel every use agrees on */
+  bool blocked;                /* some use cannot read a packed layout */
+  bool packed;                 /* repacked by this run */
+} weight_plan;
+
+/* Records operand k of instruction i, a weight value, in its weight's plan. */
+static void note_use(const ir_module *m, const gqc_target *t, weight_plan *plans, const ir_inst *i,
+                     int k) {
+  const ir_inst *v = i->operands[k];
+  const ir_weight *w = &m->weights[v->ref];
+  weight_plan *p = &plans[v->ref];
+  if (p->blocked)
+    return;
+  const char *kernel = ir_attr_str(i, "kernel", NULL);
+  const packed_kernel *pk = NULL;
+  if (i->op == IR_OP_LINEAR && k == 1 && kernel && v->type.rank == 2 &&
+      v->type.dims[0] <= INT32_MAX && v->type.dims[1] <= INT32_MAX)
+    pk = find_packed(kernel, ir_dtype_get(w->type.dtype)->name, v->type.dims[0], t);
+  if (!pk || (p->kernel && p->kernel != pk))
+    p->blocked = true;
+  else
+    p->kernel = pk;
+}
+
+bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx) {
+  ir_func *f = m->decode;
+  if (!m->n_weights)
+    return true;
+  weight_plan *plans = calloc((size_t)m->n_weights, sizeof *plans);
+  if (!plans)
+    return gqc_error(ctx->d, "repack-weights: out of memory");
+  ir_for_each_inst(f, i) {
+    for (int k = 0; k < i->n_operands; k++)
+      if (i->operands[k]->op == IR_OP_WEIGHT)
+        note_use(m, ctx->target, plans, i, k);
+  }
+  /* Pack. */
+  for (int k = 0; k < m->n_weights; k++) {
+    ir_weight *w = &m->weights[k];
+    const packed_kernel *pk = plans[k].kernel;
+    if (plans[k].blocked || !pk || w->dead || (w->storage && strcmp(w->storage, "gguf")))
+      continue;
+    const packing *p = find_packing(pk->wenc, pk->packing);
+    if (!p || p->rows != pk->rows) {
+      free(plans);
+      return gqc_error(ctx->d,
+                       "repack-weights: gqcrt_packed_kernels.def lists kernel %s_%s_%s (%d rows) "
+                       "but no packing %s_%s of %d rows",
+                       pk->wenc, pk->packing, pk->variant, pk->rows, pk->wenc, pk->packing,
+                       pk->rows);
+    }
+    if (w->data) {
+      void *packed = ir_alloc(m, w->nbytes);
+      p->pack(packed, w->data, (int32_t)w->type.dims[1], (int32_t)w->type.dims[0]);
+      w->data = packed;
+    }
+    w->storage = ir_strfmt(m, "%s_%s", p->wenc, p->name);
+    plans[k].packed = true;
+  }
+  /* Point the linears at the packed kernels. */
+  ir_for_each_inst(f, i) {
+    if (i->op != IR_OP_LINEAR || i->operands[1]->op != IR_OP_WEIGHT)
+      continue;
+    const weight_plan *p = &plans[i->operands[1]->ref];
+    if (!p->packed)
+      continue;
+    const packed_kernel *pk = p->kernel;
+    ir_attr_set_str(m, i, "kernel",
+                    ir_strfmt(m, "gqcrt_linear_%s_%s_%s", pk->wenc, pk->packing, pk->variant));
+  }
+  free(plans);
+  return true;
+}

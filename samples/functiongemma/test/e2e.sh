@@ -1,0 +1,85 @@
+#!/bin/sh
+# e2e.sh — end-to-end plumbing test of the FunctionGemma sample.
+#
+# Builds a random-weight gemma3 model whose vocabulary has FunctionGemma's
+# control tokens at their real ids (fg-test-vocab + gqc gen-model), compiles
+# it with gqc, links samples/functiongemma against it and runs it. Random
+# weights answer with garbage, so this checks the plumbing, not the answer:
+#   - every control token tokenizes to its single id (46..52, 105, 106);
+#   - the prompt's ids start with <bos> and hold the turn and declaration
+#     tokens the expected number of times;
+#   - generation runs and stops by itself or at the -n limit;
+#   - the answer goes through the parser (stdout has a JSON object per call,
+#     an {"error": ...} object, or the text) and the exit status is 0;
+#   - --parse turns a well-formed answer into the exact JSON.
+#
+# Environment (set by CMake): GQC, GQC_RT_INCLUDE, GQC_RT_LIB, FG_TEST_VOCAB,
+# GQC_TEST_DATA; optional CC, GQC_LDFLAGS.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+: "${GQC:?}" "${GQC_RT_INCLUDE:?}" "${GQC_RT_LIB:?}" "${FG_TEST_VOCAB:?}" "${GQC_TEST_DATA:?}"
+cc=${CC:-cc}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fg-e2e.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+  echo "e2e/functiongemma: FAIL: $*" >&2
+  exit 1
+}
+
+"$FG_TEST_VOCAB" "$GQC_TEST_DATA/models/tiny-gemma3-f32.gguf" "$tmp/vocab.gguf"
+"$GQC" gen-model --arch gemma3 --vocab-from "$tmp/vocab.gguf" --layers 2 --swa-pattern 2 \
+  --embd 64 --heads 2 --kv-heads 1 --ff 128 --window 16 --ctx 1024 -o "$tmp/fg-test.gguf" >/dev/null
+"$GQC" "$tmp/fg-test.gguf" -o "$tmp/model.o" --ctx 1024
+# shellcheck disable=SC2086
+"$cc" -std=c11 -O1 -I"$tmp" -I"$GQC_RT_INCLUDE" ${GQC_LDFLAGS:-} \
+  "$src/functiongemma.c" "$src/prompt.c" "$src/call_parser.c" "$src/json.c" "$tmp/model.o" \
+  "$GQC_RT_LIB" -lm -o "$tmp/functiongemma"
+
+# --- the prompt -----------------------------------------------------------------
+"$tmp/functiongemma" --tools "$src/examples/tools.json" --print-prompt "What's the weather in Paris?" \
+  >"$tmp/prompt.txt"
+grep -q '^<start_of_turn>developer$' "$tmp/prompt.txt" || fail "no developer turn in the prompt"
+[ "$(tail -c 21 "$tmp/prompt.txt")" = "<start_of_turn>model" ] || fail "the prompt does not end the template's way"
+[ "$(grep -o '<start_function_declaration>declaration:' "$tmp/prompt.txt" | wc -l)" -eq 2 ] ||
+  fail "the prompt does not declare the 2 tools"
+
+# --- a run ------------------------------------------------------------------------
+status=0
+"$tmp/functiongemma" -v --tools "$src/examples/tools.json" -n 24 "What's the weather in Paris?" \
+  >"$tmp/out.txt" 2>"$tmp/err.txt" || status=$?
+cat "$tmp/err.txt" >&2
+[ "$status" -eq 0 ] || fail "exit status $status"
+for pair in "<start_of_turn> 105" "<end_of_turn> 106" "<start_function_declaration> 46" \
+  "<end_function_declaration> 47" "<start_function_call> 48" "<end_function_call> 49" \
+  "<start_function_response> 50" "<end_function_response> 51" "<escape> 52"; do
+  tok=${pair% *}
+  id=${pair#* }
+  grep -qx "functiongemma: token $tok = $id" "$tmp/err.txt" ||
+    fail "$tok is not the single token $id"
+done
+ids=$(sed -n 's/^functiongemma: prompt ids ([0-9]*)://p' "$tmp/err.txt")
+[ -n "$ids" ] || fail "no prompt ids reported"
+count() { echo "$ids" | tr ' ' '\n' | grep -cx "$1" || true; }
+[ "$(echo "$ids" | awk '{print $1}')" = 2 ] || fail "the prompt does not start with <bos> (2)"
+[ "$(count 105)" -eq 3 ] || fail "expected 3 <start_of_turn> ids, got $(count 105)"
+[ "$(count 106)" -eq 2 ] || fail "expected 2 <end_of_turn> ids, got $(count 106)"
+[ "$(count 46)" -eq 2 ] || fail "expected 2 <start_function_declaration> ids"
+[ "$(count 47)" -eq 2 ] || fail "expected 2 <end_function_declaration> ids"
+[ "$(count 52)" -ge 40 ] || fail "expected the <escape> id around every string"
+[ "$(count 48)" -eq 0 ] || fail "a function call token in the prompt"
+stopline=$(grep '^functiongemma: prompt [0-9]* tokens' "$tmp/err.txt") || fail "no generation report"
+generated=$(echo "$stopline" | sed 's/.*generated \([0-9]*\) tokens.*/\1/')
+[ "$generated" -le 24 ] || fail "generated $generated tokens with -n 24"
+echo "$stopline" | grep -Eq 'stop: (token limit|end of turn|function response expected|end of function calls|stop string)$' ||
+  fail "unexpected stop: $stopline"
+[ -s "$tmp/out.txt" ] || fail "nothing on stdout"
+echo "stdout: $(cat "$tmp/out.txt")" >&2
+
+# --- the parser on a well-formed answer --------------------------------------------
+got=$("$tmp/functiongemma" --parse \
+  '<start_function_call>call:get_weather{location:<escape>Paris<escape>,unit:<escape>celsius<escape>}<end_function_call>')
+want='{"name": "get_weather", "arguments": {"location": "Paris", "unit": "celsius"}}'
+[ "$got" = "$want" ] || fail "--parse printed: $got"
+echo "e2e/functiongemma: ok" >&2

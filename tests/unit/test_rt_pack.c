@@ -1,0 +1,354 @@
+/* test_rt_pack.c — the packed weight layouts of gqcrt_packed_kernels.def:
+ * their pack/unpack functions everywhere, their kernels where they run.
+ *
+ *  - round trip: unpack(pack(W)) == W byte for byte for random bytes, pack
+ *    writes exactly the GGUF byte count (guard bytes stay), and the packed
+ *    bytes differ from the GGUF ones (a no-op "packing" would pass the round
+ *    trip);
+ *  - layout: every quant of every row, read from the packed bytes at the
+ *    position the runtime's pack_*.c comment documents, is the quant the
+ *    GGUF block holds (so the documented layout, the pack function and the
+ *    kernels reading it agree);
+ *  - kernels (on AArch64, under qemu on x86 via
+ *    scripts/test-aarch64-runtime.sh): each packed kernel on packed random
+ *    weights gives bit for bit the `_scalar` kernel's results on the GGUF
+ *    weights, for 1..9 blocks per row and 1, 2, 3 and 9 row groups, with
+ *    extreme quants and scales (integer-overflow bounds) as well as random
+ *    ones; and a run over a subrange of row groups (y and w offset by whole
+ *    groups) gives the same bits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gqcrt.h"
+
+/* ---- the tables -------------------------------------------------------------- */
+
+typedef void (*pack_fn)(void *dst, const void *src, int32_t n_in, int32_t n_out);
+
+typedef struct {
+  const char *wenc, *packing;
+  int rows;
+  pack_fn pack, unpack;
+} packing_entry;
+
+static const packing_entry packings[] = {
+#define GQCRT_PACKING(w, p, rows) {#w, #p, rows, gqcrt_pack_##w##_##p, gqcrt_unpack_##w##_##p},
+#include "gqcrt_packed_kernels.def"
+#undef GQCRT_PACKING
+};
+
+typedef struct {
+  const char *wenc, *aenc, *packing, *variant;
+  int rows;
+  gqcrt_linear_fn fn;
+} packed_kernel;
+
+#if defined(__aarch64__)
+#define VARIANT_neon(w, a, p, rows) {#w, #a, #p, "neon", rows, gqcrt_linear_##w##_##p##_neon},
+#else
+#define VARIANT_neon(w, a, p, rows)
+#endif
+#define VARIANT_avx2(w, a, p, rows)
+#define VARIANT_scalar(w, a, p, rows)
+static const packed_kernel packed_kernels[] = {
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows) VARIANT_##v(w, a, p, rows)
+#include "gqcrt_packed_kernels.def"
+#undef GQCRT_PACKED_LINEAR_KERNEL
+    {NULL, NULL, NULL, NULL, 0, NULL},
+};
+
+typedef struct {
+  const char *name;
+  int block_elems, block_bytes;
+  int d_off, min_off; /* byte offsets of the f16 scale and min (-1: none) */
+  gqcrt_linear_fn scalar;
+} weight_encoding;
+
+static const weight_encoding wencs[] = {
+    {"q4_0", 32, GQCRT_Q4_0_BYTES, 0, -1, gqcrt_linear_q4_0_scalar},
+    {"q8_0", 32, GQCRT_Q8_0_BYTES, 0, -1, gqcrt_linear_q8_0_scalar},
+    {"q4_k", 256, GQCRT_Q4_K_BYTES, 0, 2, gqcrt_linear_q4_k_scalar},
+    {"q6_k", 256, GQCRT_Q6_K_BYTES, 208, -1, gqcrt_linear_q6_k_scalar},
+};
+
+static const weight_encoding *find_wenc(const char *name) {
+  for (size_t i = 0; i < sizeof wencs / sizeof wencs[0]; ++i)
+    if (!strcmp(wencs[i].name, name))
+      return &wencs[i];
+  fail_msg("no test description of encoding %s", name);
+  return NULL;
+}
+
+/* ---- random data ---------------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd32(void) {
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
+}
+static float rnd_uniform(float lo, float hi) {
+  return lo + (hi - lo) * (float)((rnd32() >> 8) * (1.0 / 16777216.0));
+}
+static void wr16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+}
+
+static void *xalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  assert_non_null(p);
+  return p;
+}
+
+static size_t matrix_bytes(const weight_encoding *e, int n_in, int n_out) {
+  return (size_t)n_in / (size_t)e->block_elems * (size_t)e->block_bytes * (size_t)n_out;
+}
+
+/* Random blocks with sane f16 scales (+-[0.001, 0.02]) and mins (+-0.05).
+ * extreme: every quant (and integer scale) at the end of its range that
+ * makes the integer sums largest instead: Q8_0 -128, Q4_0 -8, Q4_K 15 with
+ * scales and mins 63, Q6_K -32 with scales -128. */
+static void random_weights(const weight_encoding *e, uint8_t *w, size_t bytes, int extreme) {
+  const uint8_t fill = !strcmp(e->name, "q8_0") ? 0x80 : !strcmp(e->name, "q4_k") ? 0xff : 0x00;
+  for (size_t i = 0; i < bytes; ++i)
+    w[i] = extreme ? fill : (uint8_t)rnd32();
+  for (size_t b = 0; b < bytes; b += (size_t)e->block_bytes) {
+    uint8_t *blk = w + b;
+    const float d = rnd_uniform(0.001f, 0.02f) * ((rnd32() & 1) ? -1.0f : 1.0f);
+    if (extreme && !strcmp(e->name, "q6_k"))
+      memset(blk + 192, 0x80, 16);
+    wr16(blk + e->d_off, gqcrt_fp32_to_fp16(d));
+    if (e->min_off >= 0)
+      wr16(blk + e->min_off, gqcrt_fp32_to_fp16(rnd_uniform(-0.05f, 0.05f)));
+  }
+}
+
+/* ---- the quants as the GGUF blocks hold them --------------------------------- */
+
+/* Quant e of a GGUF block, as the integer dot product uses it (Q4_0: q - 8,
+ * Q6_K: q - 32, Q4_K: 0..15). */
+static int gguf_quant(const weight_encoding *e, const uint8_t *b, int el) {
+  if (!strcmp(e->name, "q8_0"))
+    return (int8_t)b[2 + el];
+  if (!strcmp(e->name, "q4_0"))
+    return ((el < 16 ? b[2 + el] : b[2 + el - 16] >> 4) & 0xF) - 8;
+  if (!strcmp(e->name, "q4_k")) /* el = 64c + 32hi + l */
+    return (b[16 + 32 * (el / 64) + el % 32] >> (4 * ((el % 64) / 32))) & 0xF;
+  const int n = el / 128, k = (el % 128) / 32, l = el % 32; /* q6_k */
+  const int low4 = (b[64 * n + 32 * (k % 2) + l] >> (4 * (k / 2))) & 0xF;
+  const int high2 = (b[128 + 32 * n + l] >> (2 * k)) & 3;
+  return (low4 | high2 << 4) - 32;
+}
+
+/* The same quant (row r, block b, element el) read from the packed matrix
+ * at the position runtime/src/pack_legacy.c / pack_kquants.c document. */
+static int packed_quant(const weight_encoding *e, const uint8_t *p, int n_in, int row, int blk,
+                        int el) {
+  const int nb = n_in / e->block_elems, g = row / 4, r = row % 4;
+  const uint8_t *q = p + ((size_t)g * (size_t)nb + (size_t)blk) * 4u * (size_t)e->block_bytes;
+  if (e->block_elems == 32) /* scales of the row group first, then the quants */
+    q = p + (size_t)g * (size_t)nb * 4u * (size_t)e->block_bytes + 8u * (size_t)nb +
+        (size_t)blk * 4u * (size_t)(e->block_bytes - 2);
+  if (!strcmp(e->name, "q8_0"))
+    return (int8_t)q[16 * (el / 4) + 4 * r + el % 4];
+  if (!strcmp(e->name, "q4_0")) {
+    const int t = (el % 16) / 4, byte = q[16 * t + 4 * r + el % 4];
+    const int nib = el < 16 ? byte & 0xF : byte >> 4;
+    return (int8_t)(uint8_t)(nib << 4) >> 4; /* stored as (q - 8) in 4-bit two's complement */
+  }
+  if (!strcmp(e->name, "q4_k")) {
+    const int c = el / 64, hi = (el % 64) / 32, k = (el % 32) / 4;
+    const int byte = q[64 + 128 * c + 16 * k + 4 * r + el % 4];
+    return hi ? byte >> 4 : byte & 0xF;
+  }
+  const int s = el / 16, t = (el % 16) / 4; /* q6_k */
+  const uint8_t *abc = q + 72 + 48 * s + 4 * r + el % 4;
+  const int u = t < 3 ? abc[16 * t] >> 2 : (abc[0] & 3) << 4 | (abc[16] & 3) << 2 | (abc[32] & 3);
+  return (int8_t)(uint8_t)(u << 2) >> 2; /* 6-bit two's complement of v - 32 */
+}
+
+/* Row r's scale bytes of block blk in the packed matrix, as in GGUF. */
+static void packed_scales(const weight_encoding *e, const uint8_t *p, int n_in, int row, int blk,
+                          uint8_t *out, int *n_out_bytes) {
+  const int nb = n_in / e->block_elems, g = row / 4, r = row % 4;
+  const uint8_t *q = p + ((size_t)g * (size_t)nb + (size_t)blk) * 4u * (size_t)e->block_bytes;
+  if (e->block_elems == 32)
+    q = p + (size_t)g * (size_t)nb * 4u * (size_t)e->block_bytes + 8u * (size_t)blk;
+  int n = 0;
+  out[n++] = q[2 * r];
+  out[n++] = q[2 * r + 1];
+  if (!strcmp(e->name, "q4_k")) {
+    out[n++] = q[8 + 2 * r];
+    out[n++] = q[8 + 2 * r + 1];
+    for (int k = 0; k < 12; k++)
+      out[n++] = q[16 + 4 * k + r];
+  } else if (!strcmp(e->name, "q6_k")) {
+    for (int s = 0; s < 16; s++)
+      out[n++] = q[8 + 4 * s + r];
+  }
+  *n_out_bytes = n;
+}
+
+static void gguf_scales(const weight_encoding *e, const uint8_t *b, uint8_t *out, int *n) {
+  if (!strcmp(e->name, "q4_k")) {
+    memcpy(out, b, 16); /* d, dmin, scales[12] */
+    *n = 16;
+  } else if (!strcmp(e->name, "q6_k")) {
+    memcpy(out, b + 208, 2);
+    memcpy(out + 2, b + 192, 16);
+    *n = 18;
+  } else {
+    memcpy(out, b, 2);
+    *n = 2;
+  }
+}
+
+/* ---- pack / unpack ------------------------------------------------------------ */
+
+static const int shapes_blocks[] = {1, 2, 3, 9}; /* blocks per row */
+static const int shapes_groups[] = {1, 2, 3, 9}; /* row groups */
+
+static void test_pack_round_trip(void **state) {
+  (void)state;
+  for (size_t k = 0; k < sizeof packings / sizeof packings[0]; ++k) {
+    const packing_entry *pk = &packings[k];
+    const weight_encoding *e = find_wenc(pk->wenc);
+    for (size_t sb = 0; sb < sizeof shapes_blocks / sizeof shapes_blocks[0]; ++sb)
+      for (size_t sg = 0; sg < sizeof shapes_groups / sizeof shapes_groups[0]; ++sg) {
+        const int n_in = shapes_blocks[sb] * e->block_elems, n_out = shapes_groups[sg] * pk->rows;
+        const size_t bytes = matrix_bytes(e, n_in, n_out);
+        uint8_t *w = xalloc(bytes), *p = xalloc(bytes + 64), *u = xalloc(bytes + 64);
+        for (size_t i = 0; i < bytes; ++i)
+          w[i] = (uint8_t)rnd32();
+        memset(p, 0xA5, bytes + 64);
+        memset(u, 0x5A, bytes + 64);
+        pk->pack(p, w, n_in, n_out);
+        for (size_t i = bytes; i < bytes + 64; ++i)
+          assert_int_equal(p[i], 0xA5);
+        assert_true(memcmp(p, w, bytes) != 0);
+        pk->unpack(u, p, n_in, n_out);
+        for (size_t i = bytes; i < bytes + 64; ++i)
+          assert_int_equal(u[i], 0x5A);
+        if (memcmp(u, w, bytes) != 0)
+          fail_msg("%s_%s: unpack(pack(w)) != w for %d x %d", pk->wenc, pk->packing, n_out, n_in);
+        free(w);
+        free(p);
+        free(u);
+      }
+  }
+}
+
+static void test_pack_layout(void **state) {
+  (void)state;
+  for (size_t k = 0; k < sizeof packings / sizeof packings[0]; ++k) {
+    const packing_entry *pk = &packings[k];
+    const weight_encoding *e = find_wenc(pk->wenc);
+    const int nb = 3, n_in = nb * e->block_elems, n_out = 2 * pk->rows;
+    const size_t bytes = matrix_bytes(e, n_in, n_out), row_bytes = bytes / (size_t)n_out;
+    uint8_t *w = xalloc(bytes), *p = xalloc(bytes);
+    for (size_t i = 0; i < bytes; ++i)
+      w[i] = (uint8_t)rnd32();
+    pk->pack(p, w, n_in, n_out);
+    for (int row = 0; row < n_out; ++row)
+      for (int b = 0; b < nb; ++b) {
+        const uint8_t *blk = w + (size_t)row * row_bytes + (size_t)b * (size_t)e->block_bytes;
+        for (int el = 0; el < e->block_elems; ++el) {
+          const int want = gguf_quant(e, blk, el), got = packed_quant(e, p, n_in, row, b, el);
+          if (want != got)
+            fail_msg("%s_%s: row %d block %d element %d: packed %d, GGUF %d", pk->wenc, pk->packing,
+                     row, b, el, got, want);
+        }
+        uint8_t sa[32], sb[32];
+        int na, nbytes;
+        gguf_scales(e, blk, sa, &na);
+        packed_scales(e, p, n_in, row, b, sb, &nbytes);
+        assert_int_equal(na, nbytes);
+        assert_memory_equal(sa, sb, (size_t)na);
+      }
+    free(w);
+    free(p);
+  }
+}
+
+/* ---- kernels ------------------------------------------------------------------ */
+
+static int n_kernel_checks;
+
+static void check_packed_kernel(const packed_kernel *k, int nb, int groups, int extreme) {
+  const weight_encoding *e = find_wenc(k->wenc);
+  const packing_entry *pk = NULL;
+  for (size_t i = 0; i < sizeof packings / sizeof packings[0]; ++i)
+    if (!strcmp(packings[i].wenc, k->wenc) && !strcmp(packings[i].packing, k->packing))
+      pk = &packings[i];
+  assert_non_null(pk);
+  const int n_in = nb * e->block_elems, n_out = groups * k->rows;
+  const size_t bytes = matrix_bytes(e, n_in, n_out);
+  const size_t xbytes = !strcmp(k->aenc, "q8_k") ? (size_t)nb * GQCRT_Q8_K_BYTES
+                                                 : (size_t)(n_in / 32) * GQCRT_Q8_0_BYTES;
+  uint8_t *w = xalloc(bytes), *p = xalloc(bytes), *xq = xalloc(xbytes);
+  float *x = xalloc(4u * (size_t)n_in), *ys = xalloc(4u * (size_t)n_out);
+  float *yp = xalloc(4u * (size_t)n_out), *yr = xalloc(4u * (size_t)n_out);
+  random_weights(e, w, bytes, extreme);
+  for (int i = 0; i < n_in; ++i)
+    x[i] = extreme ? 1.0f : rnd_uniform(-1.0f, 1.0f);
+  if (!strcmp(k->aenc, "q8_k"))
+    gqcrt_quantize_q8_k(xq, x, n_in);
+  else
+    gqcrt_quantize_q8_0(xq, x, n_in);
+  pk->pack(p, w, n_in, n_out);
+
+  e->scalar(ys, w, xq, n_in, n_out);
+  k->fn(yp, p, xq, n_in, n_out);
+  for (int r = 0; r < n_out; ++r)
+    if (memcmp(&ys[r], &yp[r], 4) != 0)
+      fail_msg("%s_%s_%s %d x %d%s: row %d: %.9g, scalar %.9g", k->wenc, k->packing, k->variant,
+               n_out, n_in, extreme ? " (extreme)" : "", r, (double)yp[r], (double)ys[r]);
+  /* Row groups [1, groups) on their own, w and y offset by one group. */
+  if (groups > 1) {
+    memset(yr, 0, 4u * (size_t)n_out);
+    k->fn(yr + k->rows, p + bytes / (size_t)groups, xq, n_in, n_out - k->rows);
+    assert_memory_equal(yr + k->rows, ys + k->rows, 4u * (size_t)(n_out - k->rows));
+  }
+  n_kernel_checks++;
+  free(w);
+  free(p);
+  free(xq);
+  free(x);
+  free(ys);
+  free(yp);
+  free(yr);
+}
+
+static void test_packed_kernels_vs_scalar(void **state) {
+  (void)state;
+  int n_kernels = 0;
+  for (const packed_kernel *k = packed_kernels; k->wenc; ++k, ++n_kernels) {
+    for (size_t sb = 0; sb < sizeof shapes_blocks / sizeof shapes_blocks[0]; ++sb)
+      for (size_t sg = 0; sg < sizeof shapes_groups / sizeof shapes_groups[0]; ++sg)
+        check_packed_kernel(k, shapes_blocks[sb], shapes_groups[sg], 0);
+    check_packed_kernel(k, 2, 2, 1);
+    check_packed_kernel(k, 5, 1, 0); /* odd block counts take the loop's tail */
+  }
+  assert_int_equal(n_kernel_checks, n_kernels * 18);
+#if defined(__aarch64__)
+  assert_true(n_kernels >= 4); /* q4_0, q8_0, q4_k, q6_k */
+#endif
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_pack_round_trip),
+      cmocka_unit_test(test_pack_layout),
+      cmocka_unit_test(test_packed_kernels_vs_scalar),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
