@@ -35,10 +35,10 @@ if(GQC_AARCH64_RUNTIME AND NOT CMAKE_CROSSCOMPILING AND NOT GQC_RUNTIME_ONLY)
   include(ExternalProject)
   set(GQC_AARCH64_DIR ${CMAKE_BINARY_DIR}/aarch64)
   set(GQC_AARCH64_RUNTIME_LIB ${GQC_AARCH64_DIR}/runtime/libgqcrt.a)
-  set(gqc_aarch64_build_type ${CMAKE_BUILD_TYPE})
-  if(NOT gqc_aarch64_build_type)
-    set(gqc_aarch64_build_type RelWithDebInfo)
-  endif()
+  # Optimised whatever the host build is: a Debug (or sanitizer) build of
+  # gqc still runs the board's code at its real speed under qemu.
+  set(GQC_AARCH64_BUILD_TYPE RelWithDebInfo CACHE STRING
+      "CMAKE_BUILD_TYPE of the AArch64 runtime built by GQC_AARCH64_RUNTIME")
   ExternalProject_Add(gqcrt_aarch64
     SOURCE_DIR ${CMAKE_SOURCE_DIR}
     BINARY_DIR ${GQC_AARCH64_DIR}
@@ -46,7 +46,7 @@ if(GQC_AARCH64_RUNTIME AND NOT CMAKE_CROSSCOMPILING AND NOT GQC_RUNTIME_ONLY)
     CMAKE_GENERATOR ${CMAKE_GENERATOR}
     CMAKE_ARGS -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/cmake/aarch64-linux-gnu.cmake
                -DGQC_RUNTIME_ONLY=ON -DGQC_BUILD_TESTS=OFF
-               -DCMAKE_BUILD_TYPE=${gqc_aarch64_build_type}
+               -DCMAKE_BUILD_TYPE=${GQC_AARCH64_BUILD_TYPE}
     BUILD_COMMAND ${CMAKE_COMMAND} --build ${GQC_AARCH64_DIR} --target gqcrt
     INSTALL_COMMAND ""
     # the nested build tracks the runtime's sources itself

@@ -74,7 +74,7 @@ int gqc_cmd_run(int argc, char **argv) {
     }
   }
   if (!rc) {
-    char **run = calloc((size_t)n_fwd + 8, sizeof *run);
+    char **run = calloc((size_t)n_fwd + 10, sizeof *run);
     int k = 0;
     if (!t.is_host) {
       run[k++] = "qemu-aarch64";
@@ -82,6 +82,12 @@ int gqc_cmd_run(int argc, char **argv) {
       run[k++] = "cortex-a76";
     }
     run[k++] = exe;
+    char blob[4096];
+    if (o.weights_external) { /* --weights=file: generate loads the blob itself */
+      snprintf(blob, sizeof blob, "%s/model.weights", tmp);
+      run[k++] = "--weights";
+      run[k++] = blob;
+    }
     for (int i = 0; i < n_fwd; i++)
       run[k++] = fwd[i];
     run[k] = NULL;

@@ -30,11 +30,12 @@ uint32_t gqcrt_crc32c_portable(uint32_t crc, const void *data, size_t n) {
   return ~c;
 }
 
+/* GQCRT_HAVE_*_SOURCES: runtime/CMakeLists.txt compiles src/x86 or src/arm. */
 uint32_t gqcrt_crc32c(uint32_t crc, const void *data, size_t n) {
-#if defined(__aarch64__)
+#if defined(__aarch64__) && defined(GQCRT_HAVE_ARM_SOURCES)
   return gqcrt_crc32c_armv8(crc, data, n);
 #else
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(GQCRT_HAVE_X86_SOURCES)
   if (__builtin_cpu_supports("sse4.2"))
     return gqcrt_crc32c_sse42(crc, data, n);
 #endif

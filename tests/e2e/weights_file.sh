@@ -6,6 +6,8 @@
 # default) and with --weights=file, and checks that
 #   - the file-mode object has no (or an empty) .gqc.weights section and is
 #     smaller than the embedded one by the weights' size (give or take 64 KiB);
+#   - its global symbols are the embedded object's plus model_init_weights
+#     and model_verify_weights, and it references only gqcrt_* functions;
 #   - <base>.weights holds exactly the bytes of the embedded object's
 #     .gqc.weights section, and the header says MODEL_WEIGHTS_EXTERNAL and
 #     MODEL_WEIGHT_BYTES = its size;
@@ -18,7 +20,7 @@
 #
 #   usage: weights_file.sh MODEL.gguf IDS_FILE [gqc options...]
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER,
-#          GQC_LDFLAGS, READELF (default readelf), BACKENDS (default "llvm c")
+#          GQC_LDFLAGS, READELF (default readelf), NM (default nm), BACKENDS (default "llvm c")
 set -eu
 model=$1 ids=$2
 shift 2
@@ -67,6 +69,15 @@ for backend in ${BACKENDS:-llvm c}; do
   sec=$(section "$ext/model.o" .gqc.weights)
   if [ -n "$sec" ] && [ $((0x${sec#* })) -ne 0 ]; then
     fail "$backend: the --weights=file object has a non-empty .gqc.weights section"
+  fi
+  # the API gains exactly model_init_weights and model_verify_weights
+  "${NM:-nm}" -g --defined-only "$emb/model.o" | awk '{print $3}' | sort > "$tmp/api-emb"
+  "${NM:-nm}" -g --defined-only "$ext/model.o" | awk '{print $3}' | sort > "$tmp/api-ext"
+  printf 'model_init_weights\nmodel_verify_weights\n' | sort -m - "$tmp/api-emb" > "$tmp/api-want"
+  cmp -s "$tmp/api-want" "$tmp/api-ext" ||
+    fail "$backend: global symbols are not the API plus init_weights/verify_weights: $(echo $(cat "$tmp/api-ext"))"
+  if "${NM:-nm}" -u "$ext/model.o" | awk '{print $2}' | grep -v '^gqcrt_'; then
+    fail "$backend: the object references the non-runtime symbols above"
   fi
   obj_emb=$(wc -c < "$emb/model.o") obj_ext=$(wc -c < "$ext/model.o")
   # (the code may grow a little: base-relative addresses need no relocations
