@@ -26,7 +26,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "model.h"
+/* The model's generated header: model.h by default (gqc ... -o model.o), or
+ * -DGQC_MODEL_HEADER='"other.h"' for another output name. The API prefix
+ * must be `model` (gqc's default --name). */
+#ifndef GQC_MODEL_HEADER
+#define GQC_MODEL_HEADER "model.h"
+#endif
+#include GQC_MODEL_HEADER
 
 #ifdef MODEL_WEIGHTS_EXTERNAL
 #include <fcntl.h>
@@ -72,6 +78,20 @@ static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Peak resident set size in KiB (Linux), or -1. */
+static long peak_rss_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f)
+    return -1;
+  char line[256];
+  long kib = -1;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmHWM:", 6))
+      kib = strtol(line + 6, NULL, 10);
+  fclose(f);
+  return kib;
 }
 
 static int argmax(const float *x, int n) {
@@ -235,8 +255,12 @@ int main(int argc, char **argv) {
   double dt = now() - t0;
   if (!quiet && !top5 && !ids_path)
     putchar('\n');
-  fprintf(stderr, "generate: %d steps in %.3f s: %.1f tokens/s\n", steps, dt,
+  long rss = peak_rss_kib();
+  fprintf(stderr, "generate: %d steps in %.3f s: %.1f tokens/s", steps, dt,
           dt > 0 ? steps / dt : 0.0);
+  if (rss >= 0)
+    fprintf(stderr, ", peak RSS %.1f MiB", rss / 1024.0);
+  fputc('\n', stderr);
   if (lf && fclose(lf) != 0)
     rc = 1;
   free(ids);
