@@ -34,6 +34,7 @@ static void arg(gqc_call *c, gqc_arg a) { c->args[c->n_args++] = a; }
 static gqc_arg a_i32(int64_t v) { return (gqc_arg){.kind = GQC_ARG_I32, .i = v}; }
 static gqc_arg a_f32(double v) { return (gqc_arg){.kind = GQC_ARG_F32, .f = (float)v}; }
 static gqc_arg a_pos(void) { return (gqc_arg){.kind = GQC_ARG_POS}; }
+static gqc_arg a_token(void) { return (gqc_arg){.kind = GQC_ARG_TOKEN}; }
 
 /* Where a value lives. */
 static gqc_arg a_value(builder *b, const ir_inst *v) {
@@ -65,14 +66,30 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     if (!kernel)
       return gqc_error(b->d, "codegen: embed without a kernel (run select-kernels first)");
     const ir_inst *w = i->operands[0];
+    const ir_weight *table = &b->m->weights[w->ref];
     int64_t row_bytes = ir_type_bytes(&w->type) / w->type.dims[0];
     if (!b->l->embed_rows || w->type.dims[0] < b->l->embed_rows)
       b->l->embed_rows = w->type.dims[0];
+    if (table->storage && strcmp(table->storage, "gguf")) {
+      /* A packed table (repack-weights): its rows are not contiguous, so
+       * the kernel (gqcrt_embed_<storage>) gets the table and the token. */
+      if (strncmp(kernel, "gqcrt_embed_", 12) || strcmp(kernel + 12, table->storage))
+        return gqc_error(b->d,
+                         "codegen: embed of weight @%s, stored as %s, has kernel %s (expected "
+                         "gqcrt_embed_%s)",
+                         table->name, table->storage, kernel, table->storage);
+      if (!(c = new_call(b, kernel, i)))
+        break;
+      arg(c, a_value(b, i));
+      arg(c, a_value(b, w));
+      arg(c, a_token());
+      arg(c, a_i32(w->type.dims[1]));
+      return true;
+    }
     if (!(c = new_call(b, kernel, i)))
       break;
     arg(c, a_value(b, i));
-    arg(c, (gqc_arg){.kind = GQC_ARG_WEIGHT_ROW, .offset = b->m->weights[w->ref].offset,
-                     .row_bytes = row_bytes});
+    arg(c, (gqc_arg){.kind = GQC_ARG_WEIGHT_ROW, .offset = table->offset, .row_bytes = row_bytes});
     arg(c, a_i32(w->type.dims[1]));
     return true;
   }

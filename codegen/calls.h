@@ -19,6 +19,7 @@ typedef enum gqc_arg_kind {
   GQC_ARG_I32,
   GQC_ARG_F32,
   GQC_ARG_POS,        /* the step's position */
+  GQC_ARG_TOKEN,      /* the step's token (row of a packed embedding table) */
   GQC_ARG_ATTN_DESC,  /* &attention_descs[index] */
 } gqc_arg_kind;
 

@@ -60,6 +60,9 @@ static void print_arg(FILE *f, const gqc_arg *a) {
   case GQC_ARG_POS:
     fputs("pos", f);
     break;
+  case GQC_ARG_TOKEN:
+    fputs("token", f);
+    break;
   case GQC_ARG_ATTN_DESC:
     fprintf(f, "&attn[%" PRId64 "]", a->i);
     break;

@@ -82,8 +82,12 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
             m->weight_bytes);
   }
   fprintf(f, "#define %s_VOCAB_BYTES %" PRIu64 "ULL /* read-only data */\n", P, m->vocab_bytes);
-  fprintf(f, "#define %s_MAX_TEXT_BYTES %" PRId64 " /* longest text %s_tokenize accepts */\n\n",
+  fprintf(f, "#define %s_MAX_TEXT_BYTES %" PRId64 " /* longest text %s_tokenize accepts */\n",
           P, o->max_text_bytes, n);
+  fprintf(f,
+          "#define %s_TOKENIZER_SCRATCH_BYTES %" PRIu64
+          "ULL /* static scratch of %s_tokenize (with the arena) */\n\n",
+          P, gqc_tokenize_scratch_bytes(m, o), n);
   fprintf(f,
           "/* Prepares the decoder (empty KV cache). Returns 0, or a negative GQCRT_ERR_*\n"
           " * code if the compiled-in data fails its checks%s. */\n"

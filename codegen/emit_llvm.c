@@ -35,7 +35,9 @@
  *   @N__step        internal void(i32 token, i32 pos): one call per entry of
  *                   the call list. Pointer arguments are constant GEPs into
  *                   the globals; the embedding row is
- *                   weights + offset + sext(token) * row_bytes.
+ *                   weights + offset + sext(token) * row_bytes, or, for a
+ *                   packed table (gqcrt_embed_<layout>), the token itself
+ *                   is the argument.
  *
  * --weights=file (o->weights_external): no @N__weights constant; instead
  * @N__weights is an internal i8* global (null until N_init_weights accepts a
@@ -47,10 +49,10 @@
  *
  * Runtime prototypes come from a table that mirrors gqcrt.h and
  * gqcrt_tokenizer.h (the linear kernels through gqcrt_kernels.def and
- * gqcrt_packed_kernels.def); every call
- * in the call list is checked against it, so calls.c and the runtime cannot
- * drift apart silently. All pointers are i8* (C's void *): the same in the
- * ABI, and what LLVM 15+ calls `ptr` anyway.
+ * gqcrt_packed_kernels.def, which also gives the packed tables' embed
+ * functions); every call in the call list is checked against it, so
+ * calls.c and the runtime cannot drift apart silently. All pointers are i8*
+ * (C's void *): the same in the ABI, and what LLVM 15+ calls `ptr` anyway.
  *
  * Target: LLVM's normalised form of the triple; the CPU and features of
  * ir/target.h with gqc's feature names translated to LLVM's (fp16 is
@@ -157,8 +159,10 @@ static const runtime_proto runtime_protos[] = {
 #undef GQCRT_LINEAR_KERNEL
 #define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
   {"gqcrt_linear_" #wenc "_" #packing "_" #variant, "v:pppii"},
+#define GQCRT_PACKING(wenc, packing, rows) {"gqcrt_embed_" #wenc "_" #packing, "v:ppii"},
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
+#undef GQCRT_PACKING
     /* gqcrt_tokenizer.h */
     {"gqcrt_vocab_check", "i:pz"},
     {"gqcrt_vocab_bos", "i:p"},
@@ -438,6 +442,7 @@ static char arg_sig(gqc_arg_kind k) {
   switch (k) {
   case GQC_ARG_I32:
   case GQC_ARG_POS:
+  case GQC_ARG_TOKEN:
     return 'i';
   case GQC_ARG_F32:
     return 'f';
@@ -484,6 +489,8 @@ static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a, LL
     return LLVMConstReal(e->t_f32, a->f);
   case GQC_ARG_POS:
     return pos;
+  case GQC_ARG_TOKEN:
+    return token;
   case GQC_ARG_ATTN_DESC: {
     if (a->i < 0 || a->i >= e->n_descs)
       break;

@@ -105,10 +105,9 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
     (*m)->vocab = vocab->data;
     (*m)->vocab_bytes = vocab->size;
   }
-  if (!o->max_text_bytes)
-    o->max_text_bytes = ir_meta_int(*m, "n_ctx", 512) * 16 < 4096
-                            ? 4096
-                            : ir_meta_int(*m, "n_ctx", 512) * 16;
+  if (!o->max_text_bytes) /* default: about 4 bytes of text per context token */
+    o->max_text_bytes = ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256
+                                                                : ir_meta_int(*m, "n_ctx", 512) * 4;
   if (!gqc_run_pipeline(*m, t, &o->pipe, &d))
     return fail(&d);
   if (o->stats)

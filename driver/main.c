@@ -40,7 +40,7 @@ static void usage(FILE *out) {
         "                       it, loaded at run time with NAME_init_weights\n"
         "  --arena-section S    put the arena (KV cache, activations) in section S, not .bss\n"
         "  --arch FILE          architecture description (default: built-in for the model)\n"
-        "  --max-text N         longest text NAME_tokenize accepts, bytes\n"
+        "  --max-text N         longest text NAME_tokenize accepts, bytes (default 4 x ctx)\n"
         "  --no-tokenizer       compile without the vocabulary\n"
         "  --stats              print weights, kernels, KV cache and memory totals\n"
         "  --print-after=PASS   print the IR after PASS (frontend, fold-transpose, ...)\n"

@@ -13,6 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether this gqc is itself built with AddressSanitizer (GQC_SANITIZE). */
+#if defined(__SANITIZE_ADDRESS__)
+#define GQC_ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GQC_ASAN_BUILD 1
+#endif
+#endif
+#ifndef GQC_ASAN_BUILD
+#define GQC_ASAN_BUILD 0
+#endif
+
 int gqc_cmd_run(int argc, char **argv) {
   gqc_options o;
   gqc_options_init(&o);
@@ -63,9 +75,12 @@ int gqc_cmd_run(int argc, char **argv) {
   o.name = "model";
   int rc = gqc_cmd_compile(&o);
   if (!rc) {
+    /* A sanitizer build of gqc finds the build tree's libgqcrt, which is
+     * instrumented too: a host program linked with it needs the runtimes. */
+    char *san = GQC_ASAN_BUILD ? "-fsanitize=address,undefined" : NULL;
     char *cc[] = {(char *)gqc_c_compiler(t.triple, t.is_host), "-O2", "-std=c11", inc, inc2,
                   sample, obj, (char *)gqc_runtime_library(t.triple), "-lm",
-                  t.is_host ? "-o" : "-static", t.is_host ? exe : "-o", t.is_host ? NULL : exe,
+                  t.is_host ? "-o" : "-static", t.is_host ? exe : "-o", t.is_host ? san : exe,
                   NULL};
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {

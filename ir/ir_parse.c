@@ -486,8 +486,11 @@ static bool parse_module_body(parser *ps) {
       if (!next(ps) || !expect_punct(ps, ':') || !parse_type(ps, &t, false))
         return false;
       int64_t bytes = ir_type_bytes(&t);
-      if (bytes < 0)
+      int64_t block = ir_dtype_get(t.dtype)->block_elems;
+      if (bytes < 0 && t.rank > 0 && t.dims[t.rank - 1] % block != 0)
         return perr(ps, "weight @%s: the row length is not a multiple of the block size", name);
+      if (bytes < 0)
+        return perr(ps, "weight @%s: the size in bytes does not fit in 64 bits", name);
       int w = ir_module_add_weight(ps->m, name, t, NULL, (uint64_t)bytes);
       if (ps->tok.kind != T_IDENT)
         return perr(ps, "expected the weight's storage (e.g. gguf)");

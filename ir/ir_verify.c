@@ -11,8 +11,10 @@
  *   - memory: once plan-memory ran, every planned value lies in the arena;
  *   - weight layouts: a weight repacked at compile time (storage other than
  *     "gguf", e.g. "q8_0_r4") is read only as the weight of a linear whose
- *     kernel is gqcrt_linear_<storage>_<variant>, and a weight as stored only
- *     by kernels named gqcrt_linear_<encoding>_<variant>.
+ *     kernel is gqcrt_linear_<storage>_<variant> or as the table of an embed
+ *     whose kernel is gqcrt_embed_<storage> (a tied embedding packed for its
+ *     lm_head), and a weight as stored only by linear kernels named
+ *     gqcrt_linear_<encoding>_<variant> and by no gqcrt_embed_* kernel.
  */
 #include "ir/ir.h"
 
@@ -283,8 +285,14 @@ static bool kernel_reads_storage(const char *kernel, const char *storage) {
   return *variant && !strchr(variant, '_');
 }
 
-/* Operands that are weights in a packed layout, and linears' kernels
- * against their weight's layout. */
+/* Whether kernel is gqcrt_embed_<storage>, the row reader of a packed
+ * embedding table. */
+static bool embed_reads_storage(const char *kernel, const char *storage) {
+  return !strncmp(kernel, "gqcrt_embed_", 12) && !strcmp(kernel + 12, storage);
+}
+
+/* Operands that are weights in a packed layout, and linears' and embeds'
+ * kernels against their weight's layout. */
 static bool check_weight_layouts(verifier *v, const ir_inst *i) {
   const ir_module *m = v->m;
   for (int k = 0; k < i->n_operands; k++) {
@@ -295,9 +303,26 @@ static bool check_weight_layouts(verifier *v, const ir_inst *i) {
     const bool packed = w->storage && strcmp(w->storage, "gguf");
     const char *kernel = ir_attr_str(i, "kernel", NULL);
     const bool is_linear_weight = i->op == IR_OP_LINEAR && k == 1;
-    if (packed && !is_linear_weight)
-      return fail(v, i, "operand %d is weight @%s, stored as %s, which only a linear can read",
+    const bool is_embed_table = i->op == IR_OP_EMBED && k == 0;
+    if (packed && !is_linear_weight && !is_embed_table)
+      return fail(v, i,
+                  "operand %d is weight @%s, stored as %s, which only a linear or an embed can "
+                  "read",
                   k + 1, w->name, w->storage);
+    if (packed && is_embed_table && (!kernel || !embed_reads_storage(kernel, w->storage)))
+      return fail(v, i,
+                  "weight @%s is stored as %s; kernel %s%s%s cannot read it as a table (expected "
+                  "gqcrt_embed_%s)",
+                  w->name, w->storage, kernel ? "\"" : "(none)", kernel ? kernel : "",
+                  kernel ? "\"" : "", w->storage);
+    if (is_embed_table) {
+      if (!packed && kernel && !strncmp(kernel, "gqcrt_embed_", 12))
+        return fail(v, i,
+                    "weight @%s is stored as in the GGUF file; kernel \"%s\" reads a packed "
+                    "table (expected gqcrt_dequantize_%s)",
+                    w->name, kernel, ir_dtype_get(w->type.dtype)->name);
+      continue;
+    }
     if (packed && (!kernel || !kernel_reads_storage(kernel, w->storage)))
       return fail(v, i,
                   "weight @%s is stored as %s; kernel %s%s%s cannot read it (expected "

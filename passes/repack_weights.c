@@ -15,21 +15,31 @@
  * is defined once, beside the kernel that reads it.
  *
  * For each weight, after select-kernels:
- *   - every use must be the weight operand of a `linear` whose kernel is
- *     gqcrt_linear_<enc>_<variant>, with a packed line for the same encoding
- *     and variant whose features the target has and whose row count divides
- *     the weight's rows (the first such line wins). A weight with any other
- *     use — an `embed` of a tied embedding table, which reads GGUF rows —
- *     stays as stored;
+ *   - every use must be either the weight operand of a `linear` whose kernel
+ *     is gqcrt_linear_<enc>_<variant>, with a packed line for the same
+ *     encoding and variant whose features the target has and whose row count
+ *     divides the weight's rows (the first such line wins), or the table of
+ *     an `embed` whose kernel is the plain row dequantiser
+ *     gqcrt_dequantize_<enc>; and at least one use must be such a linear. A
+ *     weight with any other use stays as stored, and so does a table that
+ *     only embeds read (one row per step gains nothing from packing);
  *   - then the packed bytes are allocated in the module's pool and filled by
  *     the packing function (same byte count), the weight's storage becomes
- *     "<enc>_<packing>" (e.g. "q8_0_r4") and each linear's kernel
- *     gqcrt_linear_<enc>_<packing>_<variant>.
+ *     "<enc>_<packing>" (e.g. "q8_0_r4"), each linear's kernel
+ *     gqcrt_linear_<enc>_<packing>_<variant> and each embed's kernel
+ *     gqcrt_embed_<enc>_<packing>, the runtime's row reader for the layout
+ *     (bit for bit the GGUF row's dequantisation).
  * IR parsed from text has no weight bytes: the pass still rewrites storage
  * and kernels (so `gqc opt` shows its decisions) and has nothing to pack.
  *
+ * The embeds are what makes tied models worth it: their token_embd.weight is
+ * also the lm_head, the largest matrix of a small model. FunctionGemma-270M
+ * (a 262144 x 640 Q8_0 tied table; --ctx 64, under qemu, Cortex-A76) went
+ * from 85.7M to @@FG_AFTER@@ instructions per decode step once its lm_head
+ * was packed, and tiny-gemma3-Q8_0 from 2.15M to @@TG_AFTER@@.
+ *
  * The verifier (ir/ir_verify.c) checks the result: a packed weight may only
- * be read by a linear whose kernel is named for its storage.
+ * be read by a linear or an embed whose kernel is named for its storage.
  */
 #include "passes/passes.h"
 
@@ -87,10 +97,22 @@ static const packing *find_packing(const char *wenc, const char *name) {
 
 /* What the uses of one weight allow. */
 typedef struct weight_plan {
-  const packed_kernel *kernel; /* the packed kernel every use agrees on */
+  const packed_kernel *kernel; /* the packed kernel every linear use agrees on */
   bool blocked;                /* some use cannot read a packed layout */
   bool packed;                 /* repacked by this run */
 } weight_plan;
+
+/* Whether instruction i reads operand k as an embedding table with the
+ * plain GGUF row dequantiser, which a packed table's row reader replaces. */
+static bool is_plain_embed(const ir_module *m, const ir_inst *i, int k) {
+  const char *kernel = ir_attr_str(i, "kernel", NULL);
+  if (i->op != IR_OP_EMBED || k != 0 || !kernel)
+    return false;
+  const ir_weight *w = &m->weights[i->operands[k]->ref];
+  char plain[64];
+  snprintf(plain, sizeof plain, "gqcrt_dequantize_%s", ir_dtype_get(w->type.dtype)->name);
+  return !strcmp(kernel, plain);
+}
 
 /* Records operand k of instruction i, a weight value, in its weight's plan. */
 static void note_use(const ir_module *m, const gqc_target *t, weight_plan *plans, const ir_inst *i,
@@ -98,7 +120,7 @@ static void note_use(const ir_module *m, const gqc_target *t, weight_plan *plans
   const ir_inst *v = i->operands[k];
   const ir_weight *w = &m->weights[v->ref];
   weight_plan *p = &plans[v->ref];
-  if (p->blocked)
+  if (p->blocked || is_plain_embed(m, i, k))
     return;
   const char *kernel = ir_attr_str(i, "kernel", NULL);
   const packed_kernel *pk = NULL;
@@ -146,16 +168,20 @@ bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx) {
     w->storage = ir_strfmt(m, "%s_%s", p->wenc, p->name);
     plans[k].packed = true;
   }
-  /* Point the linears at the packed kernels. */
+  /* Point the linears at the packed kernels and the embeds at the packed
+   * tables' row readers. */
   ir_for_each_inst(f, i) {
-    if (i->op != IR_OP_LINEAR || i->operands[1]->op != IR_OP_WEIGHT)
+    const int k = i->op == IR_OP_LINEAR ? 1 : i->op == IR_OP_EMBED ? 0 : -1;
+    if (k < 0 || i->operands[k]->op != IR_OP_WEIGHT)
       continue;
-    const weight_plan *p = &plans[i->operands[1]->ref];
+    const weight_plan *p = &plans[i->operands[k]->ref];
     if (!p->packed)
       continue;
     const packed_kernel *pk = p->kernel;
     ir_attr_set_str(m, i, "kernel",
-                    ir_strfmt(m, "gqcrt_linear_%s_%s_%s", pk->wenc, pk->packing, pk->variant));
+                    i->op == IR_OP_LINEAR
+                        ? ir_strfmt(m, "gqcrt_linear_%s_%s_%s", pk->wenc, pk->packing, pk->variant)
+                        : ir_strfmt(m, "gqcrt_embed_%s_%s", pk->wenc, pk->packing));
   }
   free(plans);
   return true;

@@ -119,12 +119,16 @@ typedef void (*gqcrt_linear_fn)(float *y, const void *w, const void *x, int32_t 
  * that read several rows at once (gqcrt_packed_kernels.def, which documents
  * the contract). gqcrt_pack_<enc>_<packing> converts an [n_out, n_in] GGUF
  * matrix into the layout (same byte count; n_out a multiple of the packing's
- * rows; dst must not overlap src), gqcrt_unpack_* converts back. Packed
+ * rows; dst must not overlap src), gqcrt_unpack_* converts back, and
+ * gqcrt_embed_<enc>_<packing> dequantises row `row` of a packed [n_out, n_in]
+ * table into y[0..n_in), bit for bit as gqcrt_dequantize_<enc> on the GGUF row
+ * (the embedding lookup of a tied table packed for its lm_head). Packed
  * linear kernels take (y, w, x, n_in, n_out) as above with w packed; to
  * split one across threads, offset y and w by whole row groups. */
 #define GQCRT_PACKING(wenc, packing, rows)                                                         \
   void gqcrt_pack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);     \
-  void gqcrt_unpack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);
+  void gqcrt_unpack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);   \
+  void gqcrt_embed_##wenc##_##packing(float *y, const void *table, int32_t row, int32_t n_in);
 #define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
   void gqcrt_linear_##wenc##_##packing##_##variant(float *y, const void *w, const void *x,         \
                                                    int32_t n_in, int32_t n_out);

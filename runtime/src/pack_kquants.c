@@ -48,7 +48,13 @@
  *                 so A & 0xFC, B & 0xFC and C & 0xFC are, as int8, 4 (v - 32)
  *                 of tiles 0, 1, 2, and tile 3's is the low two bits of A, B
  *                 and C shifted into place (one shift, two shift-inserts).
+ *
+ * gqcrt_embed_<enc>_r4 reads one row of a packed table (a tied embedding
+ * packed for its lm_head): each super-block of the row is unpacked into a
+ * GGUF super-block on the stack and dequantised by gqcrt_dequantize_<enc>,
+ * so the row is bit for bit the GGUF table's (pack_legacy.c says why).
  */
+#include "blocks.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
 
@@ -69,17 +75,20 @@ static void q4_k_pack_quad(uint8_t *quad, uint8_t *const blk[ROWS]) {
   }
 }
 
+/* Row r's GGUF super-block b from one packed quad. */
+static void q4_k_unpack_row(uint8_t *b, const uint8_t *quad, int r) {
+  memcpy(b, quad + 2 * r, 2);
+  memcpy(b + 2, quad + 8 + 2 * r, 2);
+  for (int k = 0; k < 12; k++)
+    b[4 + k] = quad[16 + 4 * k + r];
+  for (int c = 0; c < 4; c++)
+    for (int t = 0; t < 8; t++)
+      memcpy(b + 16 + 32 * c + 4 * t, quad + 64 + 128 * c + 16 * t + 4 * r, 4);
+}
+
 static void q4_k_unpack_quad(uint8_t *quad, uint8_t *const blk[ROWS]) {
-  for (int r = 0; r < ROWS; r++) {
-    uint8_t *b = blk[r];
-    memcpy(b, quad + 2 * r, 2);
-    memcpy(b + 2, quad + 8 + 2 * r, 2);
-    for (int k = 0; k < 12; k++)
-      b[4 + k] = quad[16 + 4 * k + r];
-    for (int c = 0; c < 4; c++)
-      for (int t = 0; t < 8; t++)
-        memcpy(b + 16 + 32 * c + 4 * t, quad + 64 + 128 * c + 16 * t + 4 * r, 4);
-  }
+  for (int r = 0; r < ROWS; r++)
+    q4_k_unpack_row(blk[r], quad, r);
 }
 
 /* ---- q6_k ------------------------------------------------------------------ */
@@ -121,21 +130,26 @@ static void q6_k_pack_quad(uint8_t *quad, uint8_t *const blk[ROWS]) {
   }
 }
 
+/* Row r's GGUF super-block b from one packed quad. Every quant bit of b is
+ * written (q6_k_set keeps the bits of the other elements sharing a byte), so
+ * b's previous contents do not matter. */
+static void q6_k_unpack_row(uint8_t *b, const uint8_t *quad, int r) {
+  memcpy(b + 208, quad + 2 * r, 2);
+  for (int s = 0; s < 16; s++)
+    b[192 + s] = quad[8 + 4 * s + r];
+  for (int s = 0; s < 16; s++)
+    for (int i = 0; i < 4; i++) {
+      const uint8_t *abc = quad + 72 + 48 * s + 4 * r + i;
+      const int u[4] = {abc[0] >> 2, abc[16] >> 2, abc[32] >> 2,
+                        (abc[0] & 3) << 4 | (abc[16] & 3) << 2 | (abc[32] & 3)};
+      for (int t = 0; t < 4; t++)
+        q6_k_set(b, 16 * s + 4 * t + i, u[t] ^ 32);
+    }
+}
+
 static void q6_k_unpack_quad(uint8_t *quad, uint8_t *const blk[ROWS]) {
-  for (int r = 0; r < ROWS; r++) {
-    uint8_t *b = blk[r];
-    memcpy(b + 208, quad + 2 * r, 2);
-    for (int s = 0; s < 16; s++)
-      b[192 + s] = quad[8 + 4 * s + r];
-    for (int s = 0; s < 16; s++)
-      for (int i = 0; i < 4; i++) {
-        const uint8_t *abc = quad + 72 + 48 * s + 4 * r + i;
-        const int u[4] = {abc[0] >> 2, abc[16] >> 2, abc[32] >> 2,
-                          (abc[0] & 3) << 4 | (abc[16] & 3) << 2 | (abc[32] & 3)};
-        for (int t = 0; t < 4; t++)
-          q6_k_set(b, 16 * s + 4 * t + i, u[t] ^ 32);
-      }
-  }
+  for (int r = 0; r < ROWS; r++)
+    q6_k_unpack_row(blk[r], quad, r);
 }
 
 /* ---- walking a matrix -------------------------------------------------------- */
@@ -170,4 +184,31 @@ void gqcrt_pack_q6_k_r4(void *dst, const void *src, int32_t n_in, int32_t n_out)
 
 void gqcrt_unpack_q6_k_r4(void *dst, const void *src, int32_t n_in, int32_t n_out) {
   for_each_quad(dst, (uint8_t *)(uintptr_t)src, n_in, n_out, GQCRT_Q6_K_BYTES, q6_k_unpack_quad);
+}
+
+/* ---- embedding rows ------------------------------------------------------------ */
+
+/* y = row `row` of a packed [n_out, n_in] table of GGUF super-blocks `bytes`
+ * long: each super-block of the row unpacked into `blk` by unpack_row and
+ * dequantised by dequant. */
+static void embed_row(float *y, const uint8_t *table, int32_t row, int32_t n_in, size_t bytes,
+                      void *blk, void (*unpack_row)(uint8_t *, const uint8_t *, int),
+                      void (*dequant)(float *, const void *, int32_t)) {
+  const size_t nb = (size_t)n_in / GQCRT_QK_K;
+  const uint8_t *group = table + (size_t)(row / ROWS) * ROWS * nb * bytes;
+  for (size_t b = 0; b < nb; b++) {
+    unpack_row(blk, group + b * ROWS * bytes, row % ROWS);
+    dequant(y + GQCRT_QK_K * b, blk, GQCRT_QK_K);
+  }
+}
+
+void gqcrt_embed_q4_k_r4(float *y, const void *table, int32_t row, int32_t n_in) {
+  blk_q4_k blk;
+  embed_row(y, table, row, n_in, GQCRT_Q4_K_BYTES, &blk, q4_k_unpack_row, gqcrt_dequantize_q4_k);
+}
+
+void gqcrt_embed_q6_k_r4(float *y, const void *table, int32_t row, int32_t n_in) {
+  blk_q6_k blk;
+  memset(&blk, 0, sizeof blk); /* q6_k_unpack_row merges bits into it */
+  embed_row(y, table, row, n_in, GQCRT_Q6_K_BYTES, &blk, q6_k_unpack_row, gqcrt_dequantize_q6_k);
 }

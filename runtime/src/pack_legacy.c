@@ -38,7 +38,17 @@
  *     its low nibble is element 4t + i, its high nibble element 16 + 4t + i,
  *     each stored as q - 8 in 4-bit two's complement (nibble ^ 8), so that
  *     shifting it to the top of a byte gives the signed value times 16.
+ *
+ * Embedding rows from a packed table
+ *
+ * A tied embedding (token_embd.weight doubling as the lm_head) is packed for
+ * the lm_head's kernel, so the embedding lookup reads it packed as well:
+ * gqcrt_embed_<enc>_r4 gathers each block of the row back into a GGUF block
+ * on the stack (the unpacking below, one row) and dequantises it with
+ * gqcrt_dequantize_<enc>, so the row is bit for bit the one the GGUF table
+ * gives. It costs a few instructions per element, once per decode step.
  */
+#include "blocks.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
 
@@ -55,12 +65,16 @@ static void q8_0_pack_block(uint8_t *sc, uint8_t *q, uint8_t *const blk[ROWS]) {
   }
 }
 
+/* Row r's GGUF block from one packed block's scales sc and quants q. */
+static void q8_0_unpack_row(uint8_t *blk, const uint8_t *sc, const uint8_t *q, int r) {
+  memcpy(blk, sc + 2 * r, 2);
+  for (int t = 0; t < 8; t++)
+    memcpy(blk + 2 + 4 * t, q + 16 * t + 4 * r, 4);
+}
+
 static void q8_0_unpack_block(uint8_t *sc, uint8_t *q, uint8_t *const blk[ROWS]) {
-  for (int r = 0; r < ROWS; r++) {
-    memcpy(blk[r], sc + 2 * r, 2);
-    for (int t = 0; t < 8; t++)
-      memcpy(blk[r] + 2 + 4 * t, q + 16 * t + 4 * r, 4);
-  }
+  for (int r = 0; r < ROWS; r++)
+    q8_0_unpack_row(blk[r], sc, q, r);
 }
 
 static void q4_0_pack_block(uint8_t *sc, uint8_t *q, uint8_t *const blk[ROWS]) {
@@ -72,13 +86,16 @@ static void q4_0_pack_block(uint8_t *sc, uint8_t *q, uint8_t *const blk[ROWS]) {
   }
 }
 
+static void q4_0_unpack_row(uint8_t *blk, const uint8_t *sc, const uint8_t *q, int r) {
+  memcpy(blk, sc + 2 * r, 2);
+  for (int t = 0; t < 4; t++)
+    for (int i = 0; i < 4; i++)
+      blk[2 + 4 * t + i] = (uint8_t)(q[16 * t + 4 * r + i] ^ 0x88);
+}
+
 static void q4_0_unpack_block(uint8_t *sc, uint8_t *q, uint8_t *const blk[ROWS]) {
-  for (int r = 0; r < ROWS; r++) {
-    memcpy(blk[r], sc + 2 * r, 2);
-    for (int t = 0; t < 4; t++)
-      for (int i = 0; i < 4; i++)
-        blk[r][2 + 4 * t + i] = (uint8_t)(q[16 * t + 4 * r + i] ^ 0x88);
-  }
+  for (int r = 0; r < ROWS; r++)
+    q4_0_unpack_row(blk[r], sc, q, r);
 }
 
 /* Calls fn(scales, quants, the four GGUF blocks) for every block of every
@@ -113,4 +130,31 @@ void gqcrt_pack_q4_0_r4(void *dst, const void *src, int32_t n_in, int32_t n_out)
 
 void gqcrt_unpack_q4_0_r4(void *dst, const void *src, int32_t n_in, int32_t n_out) {
   for_each_block(dst, (uint8_t *)(uintptr_t)src, n_in, n_out, GQCRT_Q4_0_BYTES, q4_0_unpack_block);
+}
+
+/* ---- embedding rows ------------------------------------------------------- */
+
+/* y = row `row` of a packed [n_out, n_in] table of GGUF blocks `bytes` long:
+ * each block of the row gathered into `blk` (a GGUF block) by unpack_row and
+ * dequantised by dequant. */
+static void embed_row(float *y, const uint8_t *table, int32_t row, int32_t n_in, size_t bytes,
+                      void *blk,
+                      void (*unpack_row)(uint8_t *, const uint8_t *, const uint8_t *, int),
+                      void (*dequant)(float *, const void *, int32_t)) {
+  const size_t nb = (size_t)n_in / GQCRT_QK, qb = ROWS * (bytes - 2);
+  const uint8_t *group = table + (size_t)(row / ROWS) * ROWS * nb * bytes;
+  for (size_t b = 0; b < nb; b++) {
+    unpack_row(blk, group + 8 * b, group + 8 * nb + qb * b, row % ROWS);
+    dequant(y + GQCRT_QK * b, blk, GQCRT_QK);
+  }
+}
+
+void gqcrt_embed_q8_0_r4(float *y, const void *table, int32_t row, int32_t n_in) {
+  blk_q8_0 blk;
+  embed_row(y, table, row, n_in, GQCRT_Q8_0_BYTES, &blk, q8_0_unpack_row, gqcrt_dequantize_q8_0);
+}
+
+void gqcrt_embed_q4_0_r4(float *y, const void *table, int32_t row, int32_t n_in) {
+  blk_q4_0 blk;
+  embed_row(y, table, row, n_in, GQCRT_Q4_0_BYTES, &blk, q4_0_unpack_row, gqcrt_dequantize_q4_0);
 }

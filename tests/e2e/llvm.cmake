@@ -9,10 +9,8 @@
 #                         runtime library exists)
 if(GQC_HAVE_LLVM)
   set(E2E_DIR ${CMAKE_CURRENT_SOURCE_DIR})
-  set(LLVM_AARCH64_RT ${CMAKE_SOURCE_DIR}/build-aarch64/runtime/libgqcrt.a)
-  if(EXISTS ${CMAKE_BINARY_DIR}/aarch64/runtime/libgqcrt.a)
-    set(LLVM_AARCH64_RT ${CMAKE_BINARY_DIR}/aarch64/runtime/libgqcrt.a)
-  endif()
+  # The aarch64 runtime the main build makes (cmake/aarch64_runtime.cmake).
+  set(LLVM_AARCH64_RT "${GQC_AARCH64_RUNTIME_LIB}")
 
   function(llvm_e2e name)
     add_test(NAME e2e/${name} COMMAND ${ARGN})

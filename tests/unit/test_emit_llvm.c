@@ -491,6 +491,14 @@ static char *run_capture(const char *cmd) {
   return buf;
 }
 
+/* In a sanitizer build (GQC_SANITIZE) the build tree's libgqcrt is
+ * instrumented: programs linked with it need the sanitizer runtimes. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SAN_FLAGS " -fsanitize=address,undefined"
+#else
+#define SAN_FLAGS ""
+#endif
+
 static bool can_link(void) {
   struct stat st;
   return stat(GQC_BUILD_DIR "/runtime/libgqcrt.a", &st) == 0 &&
@@ -517,14 +525,15 @@ static void run_both(fixture *fx, char **out_c, char **out_llvm) {
   assert_true(gqc_emit_c(fx->m, &t, &o, &d));
   snprintf(cmd, sizeof cmd,
            "cd '%s' && cc -O2 -std=c11 -c -I'%s' model.c -o model_c.o && "
-           "cc -O2 -std=c11 -I. -I'%s' driver.c model_c.o '%s' -lm -o prog_c",
+           "cc -O2 -std=c11 -I. -I'%s' driver.c model_c.o '%s' -lm" SAN_FLAGS " -o prog_c",
            fx->dir, inc, inc, lib);
   assert_int_equal(system(cmd), 0);
   snprintf(path, sizeof path, "%s/model_llvm.o", fx->dir);
   if (!gqc_emit_llvm(fx->m, &t, &o, GQC_LLVM_OBJECT, path, &d))
     fail_msg("%s", d.msg);
   snprintf(cmd, sizeof cmd,
-           "cd '%s' && cc -O2 -std=c11 -I. -I'%s' driver.c model_llvm.o '%s' -lm -o prog_llvm",
+           "cd '%s' && cc -O2 -std=c11 -I. -I'%s' driver.c model_llvm.o '%s' -lm" SAN_FLAGS
+           " -o prog_llvm",
            fx->dir, inc, lib);
   assert_int_equal(system(cmd), 0);
   snprintf(cmd, sizeof cmd, "'%s/prog_c'", fx->dir);

@@ -9,6 +9,11 @@
  *    position the runtime's pack_*.c comment documents, is the quant the
  *    GGUF block holds (so the documented layout, the pack function and the
  *    kernels reading it agree);
+ *  - embedding rows: gqcrt_embed_<enc>_<packing> on a packed table gives,
+ *    for every row, bit for bit gqcrt_dequantize_<enc> of that row of the
+ *    unpacked (GGUF) table and writes exactly n_in floats, for random bytes
+ *    (any scale bits) and random sane blocks, 1..9 blocks per row and 1..9
+ *    row groups (portable code: checked on x86 and under qemu alike);
  *  - kernels (on AArch64, under qemu on x86 via
  *    scripts/test-aarch64-runtime.sh): each packed kernel on packed random
  *    weights gives bit for bit the `_scalar` kernel's results on the GGUF
@@ -31,15 +36,19 @@
 /* ---- the tables -------------------------------------------------------------- */
 
 typedef void (*pack_fn)(void *dst, const void *src, int32_t n_in, int32_t n_out);
+typedef void (*embed_fn)(float *y, const void *table, int32_t row, int32_t n_in);
+typedef void (*dequant_fn)(float *y, const void *src, int32_t n);
 
 typedef struct {
   const char *wenc, *packing;
   int rows;
   pack_fn pack, unpack;
+  embed_fn embed;
 } packing_entry;
 
 static const packing_entry packings[] = {
-#define GQCRT_PACKING(w, p, rows) {#w, #p, rows, gqcrt_pack_##w##_##p, gqcrt_unpack_##w##_##p},
+#define GQCRT_PACKING(w, p, rows)                                                                  \
+  {#w, #p, rows, gqcrt_pack_##w##_##p, gqcrt_unpack_##w##_##p, gqcrt_embed_##w##_##p},
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKING
 };
@@ -69,13 +78,14 @@ typedef struct {
   int block_elems, block_bytes;
   int d_off, min_off; /* byte offsets of the f16 scale and min (-1: none) */
   gqcrt_linear_fn scalar;
+  dequant_fn dequantize;
 } weight_encoding;
 
 static const weight_encoding wencs[] = {
-    {"q4_0", 32, GQCRT_Q4_0_BYTES, 0, -1, gqcrt_linear_q4_0_scalar},
-    {"q8_0", 32, GQCRT_Q8_0_BYTES, 0, -1, gqcrt_linear_q8_0_scalar},
-    {"q4_k", 256, GQCRT_Q4_K_BYTES, 0, 2, gqcrt_linear_q4_k_scalar},
-    {"q6_k", 256, GQCRT_Q6_K_BYTES, 208, -1, gqcrt_linear_q6_k_scalar},
+    {"q4_0", 32, GQCRT_Q4_0_BYTES, 0, -1, gqcrt_linear_q4_0_scalar, gqcrt_dequantize_q4_0},
+    {"q8_0", 32, GQCRT_Q8_0_BYTES, 0, -1, gqcrt_linear_q8_0_scalar, gqcrt_dequantize_q8_0},
+    {"q4_k", 256, GQCRT_Q4_K_BYTES, 0, 2, gqcrt_linear_q4_k_scalar, gqcrt_dequantize_q4_k},
+    {"q6_k", 256, GQCRT_Q6_K_BYTES, 208, -1, gqcrt_linear_q6_k_scalar, gqcrt_dequantize_q6_k},
 };
 
 static const weight_encoding *find_wenc(const char *name) {
@@ -279,6 +289,56 @@ static void test_pack_layout(void **state) {
   }
 }
 
+/* ---- embedding rows from packed tables --------------------------------------- */
+
+/* Every row of one random packed table through the packing's embed reader
+ * against gqcrt_dequantize_<enc> of the unpacked row, bit for bit. */
+static void check_embed_rows(const packing_entry *pk, int nb, int groups, int sane) {
+  const weight_encoding *e = find_wenc(pk->wenc);
+  const int n_in = nb * e->block_elems, n_out = groups * pk->rows, guard = 16;
+  const size_t bytes = matrix_bytes(e, n_in, n_out), row_bytes = bytes / (size_t)n_out;
+  uint8_t *w = xalloc(bytes), *p = xalloc(bytes), *u = xalloc(bytes);
+  float *want = xalloc(4u * (size_t)n_in), *got = xalloc(4u * (size_t)(n_in + guard));
+  if (sane)
+    random_weights(e, w, bytes, 0);
+  else
+    for (size_t i = 0; i < bytes; ++i)
+      w[i] = (uint8_t)rnd32();
+  pk->pack(p, w, n_in, n_out);
+  pk->unpack(u, p, n_in, n_out);
+  assert_memory_equal(u, w, bytes);
+  for (int row = 0; row < n_out; ++row) {
+    e->dequantize(want, u + (size_t)row * row_bytes, n_in);
+    memset(got, 0xC3, 4u * (size_t)(n_in + guard));
+    pk->embed(got, p, row, n_in);
+    for (int i = 0; i < n_in; ++i)
+      if (memcmp(&got[i], &want[i], 4) != 0)
+        fail_msg("gqcrt_embed_%s_%s %d x %d: row %d element %d: %.9g, dequantize %.9g", pk->wenc,
+                 pk->packing, n_out, n_in, row, i, (double)got[i], (double)want[i]);
+    for (int i = n_in; i < n_in + guard; ++i) {
+      uint32_t bits;
+      memcpy(&bits, &got[i], 4);
+      assert_int_equal(bits, 0xC3C3C3C3u);
+    }
+  }
+  free(w);
+  free(p);
+  free(u);
+  free(want);
+  free(got);
+}
+
+static void test_embed_rows(void **state) {
+  (void)state;
+  int n_checks = 0;
+  for (size_t k = 0; k < sizeof packings / sizeof packings[0]; ++k)
+    for (size_t sb = 0; sb < sizeof shapes_blocks / sizeof shapes_blocks[0]; ++sb)
+      for (size_t sg = 0; sg < sizeof shapes_groups / sizeof shapes_groups[0]; ++sg)
+        for (int sane = 0; sane < 2; ++sane, ++n_checks)
+          check_embed_rows(&packings[k], shapes_blocks[sb], shapes_groups[sg], sane);
+  assert_true(n_checks >= 4 * 16 * 2); /* q4_0, q8_0, q4_k, q6_k */
+}
+
 /* ---- kernels ------------------------------------------------------------------ */
 
 static int n_kernel_checks;
@@ -348,6 +408,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pack_round_trip),
       cmocka_unit_test(test_pack_layout),
+      cmocka_unit_test(test_embed_rows),
       cmocka_unit_test(test_packed_kernels_vs_scalar),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
