@@ -3,13 +3,21 @@
  * (tests/golden/bad_*.test: one located message, exit status 1).
  *
  *   usage: make_bad_gguf OUT_DIR
+ *          make_bad_gguf --garbage-weights nan|inf|random IN.gguf OUT.gguf
  *
  * Every file starts as the same small, valid llama-shaped model (a few KVs,
  * a tokenizer array, two tensors) written with frontend/gguf_writer.h, and
  * then has one field patched, is cut short, or is written with the writer's
  * raw calls — so each file has exactly one thing wrong, at a known offset.
  * The committed files are this program's output; the ctest
- * hostile/bad-files-current checks they still are.
+ * fuzz/bad-files-current checks they still are.
+ *
+ * --garbage-weights writes a copy of a valid model whose header is intact
+ * and whose tensor data is all f32/f16 NaN bytes (0xff), all f16 +Inf
+ * (0x7c00), or pseudo-random bytes (so quantised blocks get random scales,
+ * NaN and Inf included): well formed, adversarial numbers. The e2e tests
+ * e2e/hostile/garbage/<model> run the generated API on such models under the
+ * sanitizers: the logits are garbage, nothing else may go wrong.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -173,9 +181,49 @@ static uint64_t find_kv(const blob *b, const char *key, int nth) {
   exit(1);
 }
 
+/* A copy of in with every byte of the tensor data section replaced. */
+static int garbage_weights(const char *mode, const char *in, const char *out) {
+  gguf_error err;
+  gguf_file *f = gguf_open(in, &err);
+  if (!f) {
+    fprintf(stderr, "make_bad_gguf: %s\n", err.msg);
+    return 1;
+  }
+  uint8_t *copy = malloc(f->size);
+  if (!copy) {
+    gguf_close(f);
+    return 1;
+  }
+  memcpy(copy, f->base, f->size);
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  for (uint64_t i = f->data_offset; i < f->size; i++) {
+    if (!strcmp(mode, "nan")) {
+      copy[i] = 0xff;
+    } else if (!strcmp(mode, "inf")) {
+      copy[i] = (i - f->data_offset) % 2 ? 0x7c : 0x00;
+    } else {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      copy[i] = (uint8_t)(x >> 24);
+    }
+  }
+  FILE *fp = fopen(out, "wb");
+  int rc = !fp || fwrite(copy, 1, f->size, fp) != f->size;
+  if (fp && fclose(fp) != 0)
+    rc = 1;
+  if (rc)
+    fprintf(stderr, "make_bad_gguf: cannot write %s\n", out);
+  free(copy);
+  gguf_close(f);
+  return rc;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 5 && !strcmp(argv[1], "--garbage-weights") &&
+      (!strcmp(argv[2], "nan") || !strcmp(argv[2], "inf") || !strcmp(argv[2], "random")))
+    return garbage_weights(argv[2], argv[3], argv[4]);
   if (argc != 2) {
-    fprintf(stderr, "usage: make_bad_gguf OUT_DIR\n");
+    fprintf(stderr, "usage: make_bad_gguf OUT_DIR\n"
+                    "       make_bad_gguf --garbage-weights nan|inf|random IN.gguf OUT.gguf\n");
     return 2;
   }
   out_dir = argv[1];

@@ -27,10 +27,11 @@ bool pass_share_tied_weights(ir_module *m, const gqc_pass_context *ctx);
 /* Picks each linear's kernel for its encoding and the target, inserting one
  * activation conversion per (activation, encoding), shared by all readers. */
 bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx);
-/* Weights whose every use is a linear with a packed kernel variant for the
- * target (gqcrt_packed_kernels.def) are repacked into that kernel's layout
- * at compile time; their storage names the layout and the linears get the
- * packed kernel. Tied embedding tables stay as stored. */
+/* Weights whose linears all have a packed kernel variant for the target
+ * (gqcrt_packed_kernels.def) are repacked into that kernel's layout at
+ * compile time; their storage names the layout and the linears get the
+ * packed kernel. A tied embedding table is packed too: its embeds switch to
+ * the packed row reader gqcrt_embed_<enc>_<packing>. */
 bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx);
 /* Liveness-based offsets for every activation and the KV cache in one
  * static arena; offsets of the weights in the weight blob. */

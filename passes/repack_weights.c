@@ -35,8 +35,8 @@
  * The embeds are what makes tied models worth it: their token_embd.weight is
  * also the lm_head, the largest matrix of a small model. FunctionGemma-270M
  * (a 262144 x 640 Q8_0 tied table; --ctx 64, under qemu, Cortex-A76) went
- * from 85.7M to @@FG_AFTER@@ instructions per decode step once its lm_head
- * was packed, and tiny-gemma3-Q8_0 from 2.15M to @@TG_AFTER@@.
+ * from 85.7M to 59.6M instructions per decode step once its lm_head
+ * was packed, and tiny-gemma3-Q8_0 from 2.15M to 1.97M.
  *
  * The verifier (ir/ir_verify.c) checks the result: a packed weight may only
  * be read by a linear or an embed whose kernel is named for its storage.

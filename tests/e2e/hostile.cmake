@@ -4,6 +4,9 @@
 #   e2e/hostile/c/M      the C backend's code (compiled with the sanitizers in
 #                        a GQC_SANITIZE build)
 #   e2e/hostile/llvm/M   the LLVM backend's object
+#   e2e/hostile/garbage/M-KIND   M with its tensor data replaced by NaN, Inf or
+#                        random bytes (well formed, adversarial numbers),
+#                        through the C backend: garbage logits, nothing worse
 set(HOSTILE_MODELS stories260K tiny-qwen2-Q8_0 llama-2-tiny-random)
 set(HOSTILE_BACKENDS c)
 if(GQC_HAVE_LLVM)
@@ -28,3 +31,20 @@ foreach(backend IN LISTS HOSTILE_BACKENDS)
   set_tests_properties(e2e/hostile/${backend}/tiny-gemma3-Q5_1 PROPERTIES
                        ENVIRONMENT "${E2E_ENV}" LABELS "e2e;hostile" DISABLED TRUE)
 endforeach()
+
+# Adversarial weights: each weight encoding family with nonsense numbers
+# (random bytes give quantised blocks random, NaN and Inf scales).
+if(NOT GQC_FUZZ) # make_bad_gguf (fuzz/CMakeLists.txt) exists in every non-fuzz build
+  foreach(case "stories260K;nan" "tiny-llama-F16;inf" "tiny-llama-Q4_K_M;random"
+               "tiny-llama-Q3_K_S;random" "tiny-llama-Q2_K;random" "tiny-llama-Q5_1;random"
+               "tiny-qwen2-Q8_0;random" "tiny-llama-BF16;random")
+    list(GET case 0 stem)
+    list(GET case 1 kind)
+    add_test(NAME e2e/hostile/garbage/${stem}-${kind}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/hostile.sh ${DATA}/models/${stem}.gguf c
+                     --garbage-weights ${kind})
+    set_tests_properties(e2e/hostile/garbage/${stem}-${kind} PROPERTIES
+                         ENVIRONMENT "${E2E_ENV};MAKE_BAD_GGUF=$<TARGET_FILE:make_bad_gguf>"
+                         LABELS "e2e;hostile")
+  endforeach()
+endif()
