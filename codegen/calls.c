@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gqcrt_parallel.h"
+
 typedef struct builder {
   gqc_call_list *l;
   int cap, desc_cap;
@@ -46,6 +48,44 @@ static gqc_arg a_value(builder *b, const ir_inst *v) {
 }
 
 static int64_t len(const ir_inst *v) { return v->type.dims[0]; }
+
+/* Rows per group of a weight's storage: 1 as in GGUF, else the packing's
+ * (gqcrt_packed_kernels.def: storage "<enc>_<packing>"). */
+static int32_t storage_rows(const ir_weight *w) {
+#define GQCRT_PACKING(wenc, packing, rows)                                                         \
+  if (!strcmp(w->storage, #wenc "_" #packing))                                                    \
+    return rows;
+#include "gqcrt_packed_kernels.def"
+#undef GQCRT_PACKING
+  return 1;
+}
+
+/* A linear big enough to be worth splitting over the executor's threads
+ * becomes gqcrt_linear_parallel(executor, kernel, y, w, x, n_in, n_out,
+ * row_bytes, row_align); smaller ones call the kernel directly. */
+static bool lower_linear(builder *b, const ir_inst *i, const char *kernel) {
+  const ir_inst *w = i->operands[1];
+  const ir_weight *wt = &b->m->weights[w->ref];
+  int64_t n_out = w->type.dims[0], n_in = w->type.dims[1];
+  bool parallel = (int64_t)wt->nbytes >= GQCRT_PARALLEL_MIN_BYTES;
+  gqc_call *c = new_call(b, parallel ? "gqcrt_linear_parallel" : kernel, i);
+  if (!c)
+    return false;
+  if (parallel) {
+    arg(c, (gqc_arg){.kind = GQC_ARG_EXECUTOR});
+    arg(c, (gqc_arg){.kind = GQC_ARG_FN, .sym = kernel});
+  }
+  arg(c, a_value(b, i));
+  arg(c, a_value(b, w));
+  arg(c, a_value(b, i->operands[0]));
+  arg(c, a_i32(n_in));
+  arg(c, a_i32(n_out));
+  if (parallel) {
+    arg(c, a_i32((int64_t)wt->nbytes / n_out));
+    arg(c, a_i32(storage_rows(wt)));
+  }
+  return true;
+}
 
 static bool lower_inst(builder *b, const ir_inst *i) {
   const char *kernel = ir_attr_str(i, "kernel", NULL);
@@ -108,18 +148,16 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     if (!kernel)
       return gqc_error(b->d, "codegen: %s without a kernel (run select-kernels first)",
                        ir_op_get(i->op)->name);
+    if (i->op == IR_OP_LINEAR) {
+      if (!lower_linear(b, i, kernel))
+        break;
+      return true;
+    }
     if (!(c = new_call(b, kernel, i)))
       break;
     arg(c, a_value(b, i));
-    if (i->op == IR_OP_LINEAR) {
-      arg(c, a_value(b, i->operands[1]));
-      arg(c, a_value(b, i->operands[0]));
-      arg(c, a_i32(i->operands[1]->type.dims[1]));
-      arg(c, a_i32(i->operands[1]->type.dims[0]));
-    } else {
-      arg(c, a_value(b, i->operands[0]));
-      arg(c, a_i32(len(i)));
-    }
+    arg(c, a_value(b, i->operands[0]));
+    arg(c, a_i32(len(i)));
     return true;
   case IR_OP_ADD:
   case IR_OP_MUL:

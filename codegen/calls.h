@@ -21,6 +21,8 @@ typedef enum gqc_arg_kind {
   GQC_ARG_POS,        /* the step's position */
   GQC_ARG_TOKEN,      /* the step's token (row of a packed embedding table) */
   GQC_ARG_ATTN_DESC,  /* &attention_descs[index] */
+  GQC_ARG_EXECUTOR,   /* the executor set by <name>_set_executor (may be NULL) */
+  GQC_ARG_FN,         /* the address of runtime function `sym` */
 } gqc_arg_kind;
 
 typedef struct gqc_arg {
@@ -29,6 +31,7 @@ typedef struct gqc_arg {
   int64_t row_bytes;  /* WEIGHT_ROW */
   int64_t i;          /* I32, ATTN_DESC index */
   float f;            /* F32 */
+  const char *sym;    /* FN */
 } gqc_arg;
 
 #define GQC_MAX_ARGS 10

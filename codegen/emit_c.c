@@ -66,6 +66,12 @@ static void print_arg(FILE *f, const gqc_arg *a) {
   case GQC_ARG_ATTN_DESC:
     fprintf(f, "&attn[%" PRId64 "]", a->i);
     break;
+  case GQC_ARG_EXECUTOR:
+    fputs("executor", f);
+    break;
+  case GQC_ARG_FN:
+    fputs(a->sym, f);
+    break;
   }
 }
 
@@ -146,10 +152,13 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           " * Compile from this directory or with -Wa,-I<this directory>.\n"
           " */\n"
           "#include <stddef.h>\n#include <stdint.h>\n\n"
-          "#include \"gqcrt.h\"\n%s#include \"gqcrt_tokenizer.h\"\n#include \"%s.h\"\n\n",
+          "#include \"gqcrt.h\"\n%s#include \"gqcrt_parallel.h\"\n#include \"gqcrt_tokenizer.h\"\n"
+          "#include \"%s.h\"\n\n"
+          "/* Set by %s_set_executor: linear layers split over its threads. */\n"
+          "static const gqcrt_executor *executor;\n\n",
           o->base, o->source ? o->source : "a GGUF file", m->arena_bytes,
           o->arena_section ? " in section " : "", o->arena_section ? o->arena_section : "",
-          m->weight_bytes, where, ext ? "#include \"gqcrt_blob.h\"\n" : "", o->base);
+          m->weight_bytes, where, ext ? "#include \"gqcrt_blob.h\"\n" : "", o->base, o->name);
   if (!ext)
     fprintf(f,
             "__asm__(\".pushsection .gqc.weights,\\\"a\\\",%%progbits\\n\"\n"
@@ -269,8 +278,9 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   fprintf(f,
           "int %s_n_vocab(void) { return %s_N_VOCAB; }\n"
           "int %s_n_ctx(void) { return %s_N_CTX; }\n"
-          "int %s_last_error(void) { return last_error; }\n\n",
-          n, P, n, P, n);
+          "int %s_last_error(void) { return last_error; }\n"
+          "void %s_set_executor(const struct gqcrt_executor *ex) { executor = ex; }\n\n",
+          n, P, n, P, n, n);
   fprintf(f,
           "int %s_tokenize(const char *text, int32_t *ids, int max_ids) {\n"
           "  if (!%s_VOCAB_BYTES)\n    return last_error = GQCRT_ERR_BAD_BLOB;\n"

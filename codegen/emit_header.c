@@ -104,11 +104,16 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
           "int %s_n_vocab(void);\n"
           "int %s_n_ctx(void);\n"
           "/* The GQCRT_ERR_* code of the last failed call, 0 if none failed. */\n"
-          "int %s_last_error(void);\n\n",
+          "int %s_last_error(void);\n"
+          "/* Runs the large linear layers of each decode step on an executor's\n"
+          " * threads (gqcrt_parallel.h; gqcrt_pthread.h has one for POSIX); NULL\n"
+          " * returns to one thread. Results are bit-identical either way. */\n"
+          "struct gqcrt_executor;\n"
+          "void %s_set_executor(const struct gqcrt_executor *ex);\n\n",
           o->weights_external ? " (GQCRT_ERR_NOT_INITIALISED until\n"
                                 " * the weights are given, see below)"
                               : "",
-          n, weights_api, n, P, n, n, n, n, n);
+          n, weights_api, n, P, n, n, n, n, n, n);
   fprintf(f,
           "/* Tokenizes NUL-terminated UTF-8 text as llama.cpp does (BOS added when the\n"
           " * model's vocabulary says so; special-token texts are matched). Returns the\n"

@@ -30,8 +30,11 @@
  *                   the C backend's text too) defines in S as nobits data:
  *                   LLVM puts a global with an explicit section in PROGBITS.
  *   @N__attn        constant [n x %gqcrt_attention_desc]: one per attention.
- *   @N__tok_scratch, @N__ready, @N__n_past, @N__last_error: the C backend's
- *                   statics of the same names.
+ *   @N__tok_scratch, @N__ready, @N__n_past, @N__last_error, @N__executor:
+ *                   the C backend's statics of the same names (executor: the
+ *                   gqcrt_executor pointer <name>_set_executor stores; the
+ *                   large linears go through gqcrt_linear_parallel with it and
+ *                   the kernel's address).
  *   @N__step        internal void(i32 token, i32 pos): one call per entry of
  *                   the call list. Pointer arguments are constant GEPs into
  *                   the globals; the embedding row is
@@ -135,6 +138,8 @@ static const runtime_proto runtime_protos[] = {
     {"gqcrt_copy", "v:ppi"},
     {"gqcrt_rope", "v:ppiiiiffi"},
     {"gqcrt_attention", "v:ppppppppi"},
+    /* gqcrt_parallel.h */
+    {"gqcrt_linear_parallel", "v:pppppiiii"},
     {"gqcrt_quantize_f16", "v:ppi"},
     {"gqcrt_quantize_bf16", "v:ppi"},
     {"gqcrt_quantize_q8_0", "v:ppi"},
@@ -195,6 +200,7 @@ typedef struct emitter {
   bool has_vocab;
   /* globals, and their addresses as i8* */
   LLVMValueRef weights, vocab, arena, attn, scratch, ready, n_past, last_error;
+  LLVMValueRef executor; /* const gqcrt_executor *, set by <name>_set_executor */
   bool weights_external; /* weights is then an i8* global, wb its value in step */
   LLVMValueRef wb;
   LLVMTypeRef attn_type;
@@ -374,6 +380,7 @@ static bool emit_arena(emitter *e) {
   e->ready = add_i32_global(e, "ready");
   e->n_past = add_i32_global(e, "n_past");
   e->last_error = add_i32_global(e, "last_error");
+  e->executor = add_global(e, "executor", e->t_ptr, LLVMConstNull(e->t_ptr), false, 8);
   return true;
 }
 
@@ -491,6 +498,15 @@ static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a, LL
     return pos;
   case GQC_ARG_TOKEN:
     return token;
+  case GQC_ARG_EXECUTOR:
+    return LLVMBuildLoad2(e->b, e->t_ptr, e->executor, "executor");
+  case GQC_ARG_FN: {
+    LLVMTypeRef type;
+    LLVMValueRef fn = runtime_fn(e, a->sym, &type);
+    if (!fn)
+      return NULL;
+    return LLVMConstBitCast(fn, e->t_ptr); /* typed pointers before LLVM 15 */
+  }
   case GQC_ARG_ATTN_DESC: {
     if (a->i < 0 || a->i >= e->n_descs)
       break;
@@ -689,7 +705,8 @@ static void emit_decode(emitter *e, const gqc_call_list *calls) {
   LLVMBuildRet(b, byte_ptr(e, e->arena, calls->result_offset));
 }
 
-/* int N_n_vocab(void), int N_n_ctx(void), int N_last_error(void) */
+/* int N_n_vocab(void), int N_n_ctx(void), int N_last_error(void),
+ * void N_set_executor(const gqcrt_executor *) */
 static void emit_queries(emitter *e) {
   begin_api(e, "n_vocab", e->t_i32, NULL, 0);
   LLVMBuildRet(e->b, i32c(e, ir_meta_int(e->m, "n_vocab", 0)));
@@ -697,6 +714,10 @@ static void emit_queries(emitter *e) {
   LLVMBuildRet(e->b, i32c(e, ir_meta_int(e->m, "n_ctx", 0)));
   begin_api(e, "last_error", e->t_i32, NULL, 0);
   LLVMBuildRet(e->b, load_i32(e, e->last_error));
+  /* void N_set_executor(const gqcrt_executor *ex) { executor = ex; } */
+  LLVMValueRef f = begin_api(e, "set_executor", e->t_void, &e->t_ptr, 1);
+  LLVMBuildStore(e->b, LLVMGetParam(f, 0), e->executor);
+  LLVMBuildRetVoid(e->b);
 }
 
 /* int N_tokenize(const char *text, int32_t *ids, int max_ids) */

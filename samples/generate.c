@@ -12,8 +12,9 @@
  *
  * --logits writes every step's logits as float32 rows (steps x n_vocab);
  * --top5 prints "step <i> pos <p> tok <id> argmax <id> top5 <id>:<logit> ..."
- * lines in the format of llama.cpp's reference files. Decode speed goes to
- * stderr.
+ * lines in the format of llama.cpp's reference files. -t N decodes on N
+ * threads (the runtime's POSIX executor; logits are bit-identical). Decode
+ * speed and peak memory go to stderr.
  *
  * A model compiled with `gqc --weights=file` (its header defines
  * MODEL_WEIGHTS_EXTERNAL) needs its blob: `--weights model.weights` maps it
@@ -25,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "gqcrt_pthread.h"
 
 /* The model's generated header: model.h by default (gqc ... -o model.o), or
  * -DGQC_MODEL_HEADER='"other.h"' for another output name. The API prefix
@@ -150,13 +153,13 @@ static int read_ids(const char *path, int32_t *ids, int max) {
 
 static void usage(void) {
   fputs("usage: generate [-p TEXT] [--ids FILE] [-n N] [--logits OUT.f32] [--top5] [--quiet]\n"
-        "                [--weights FILE [--verify-weights]]\n",
+        "                [-t THREADS] [--weights FILE [--verify-weights]]\n",
         stderr);
 }
 
 int main(int argc, char **argv) {
   const char *prompt = NULL, *ids_path = NULL, *logits_path = NULL, *weights_path = NULL;
-  int n_gen = 64, top5 = 0, quiet = 0, verify = 0;
+  int n_gen = 64, top5 = 0, quiet = 0, verify = 0, threads = 1;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-p") && i + 1 < argc)
       prompt = argv[++i];
@@ -170,6 +173,8 @@ int main(int argc, char **argv) {
       top5 = 1;
     else if (!strcmp(argv[i], "--quiet"))
       quiet = 1;
+    else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+      threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--weights") && i + 1 < argc)
       weights_path = argv[++i];
     else if (!strcmp(argv[i], "--verify-weights"))
@@ -193,6 +198,14 @@ int main(int argc, char **argv) {
   if (model_init() != 0) {
     fprintf(stderr, "generate: model_init failed (%d)\n", model_last_error());
     return 1;
+  }
+  if (threads > 1) {
+    const gqcrt_executor *ex = gqcrt_pthread_executor_start(threads);
+    if (!ex) {
+      fprintf(stderr, "generate: cannot start %d threads\n", threads);
+      return 1;
+    }
+    model_set_executor(ex);
   }
   int n_ctx = model_n_ctx(), n_vocab = model_n_vocab();
   int32_t *ids = malloc((size_t)n_ctx * sizeof *ids);
@@ -263,6 +276,8 @@ int main(int argc, char **argv) {
   fputc('\n', stderr);
   if (lf && fclose(lf) != 0)
     rc = 1;
+  if (threads > 1)
+    gqcrt_pthread_executor_stop();
   free(ids);
   return rc;
 }

@@ -129,3 +129,10 @@ if(GQC_MAKE)
                  "MAKE=${GQC_MAKE}" "CMAKE=${CMAKE_COMMAND}")
   endforeach()
 endif()
+
+# Two and three threads on the board's architecture (packed r4 weights are
+# split by whole row groups): bit-identical to one thread.
+foreach(stem tiny-llama-Q8_0 tiny-gemma3-Q8_0 tiny-qwen3-Q4_K_M)
+  a64_test(threads/${stem} ${CMAKE_CURRENT_SOURCE_DIR}/threads.sh ${DATA}/models/${stem}.gguf
+           ${DATA}/reference/${stem} --target aarch64-linux-gnu)
+endforeach()
