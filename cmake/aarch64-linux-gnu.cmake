@@ -32,4 +32,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-cpu;cortex-a76;-L;/usr/${GQC_CROSS_TRIPLE})
+# LD_LIBRARY_PATH: the C library must come from the same package as the
+# dynamic loader (libc6-arm64-cross, under /usr/${GQC_CROSS_TRIPLE}/lib).
+# Debian's multiarch libc6:arm64 (pulled in by libcmocka-dev:arm64) can be a
+# newer point release; the loader mixing the two hangs in pthread_create.
+# cmocka itself is found after it, in /usr/lib/${GQC_CROSS_TRIPLE}.
+set(CMAKE_CROSSCOMPILING_EMULATOR
+    qemu-aarch64;-cpu;cortex-a76;-L;/usr/${GQC_CROSS_TRIPLE};-E;LD_LIBRARY_PATH=/usr/${GQC_CROSS_TRIPLE}/lib:/usr/lib/${GQC_CROSS_TRIPLE})

@@ -222,6 +222,9 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     ad->window = (int32_t)ir_attr_int(i, "window", 0);
     ad->kv_type = kc->type.dtype == IR_F16 ? 1 : 0;
     ad->scale = (float)ir_attr_float(i, "scale", 1);
+    if (ad->cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX) &&
+        (!b->l->ring_rows || ad->cache_rows < b->l->ring_rows))
+      b->l->ring_rows = ad->cache_rows;
     if (!(c = new_call(b, "gqcrt_attention", i)))
       break;
     arg(c, (gqc_arg){.kind = GQC_ARG_ATTN_DESC, .i = b->l->n_descs++});

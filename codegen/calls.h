@@ -56,6 +56,8 @@ typedef struct gqc_call_list {
   int64_t result_offset; /* arena offset of the logits */
   int64_t n_vocab;       /* length of the logits */
   int64_t embed_rows;    /* rows of the embedding table (token bound), or 0 */
+  int64_t ring_rows;     /* the smallest ring-buffer KV cache (sliding window
+                          * layers), or 0: bounds how far decode may rewind */
 } gqc_call_list;
 
 /* Needs a planned module (plan-memory ran). Returns false with d set. */

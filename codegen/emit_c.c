@@ -271,10 +271,19 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           "const float *%s_decode(int32_t token, int32_t pos) {\n"
           "  if (!ready)\n    return fail(GQCRT_ERR_NOT_INITIALISED);\n"
           "  if (token < 0 || token >= %" PRId64 ")\n    return fail(GQCRT_ERR_BAD_TOKEN);\n"
-          "  if (pos < 0 || pos >= %s_N_CTX || pos > n_past)\n    return fail(GQCRT_ERR_BAD_POS);\n"
+          "  if (pos < 0 || pos >= %s_N_CTX || pos > n_past)\n    return fail(GQCRT_ERR_BAD_POS);\n",
+          n, n_tokens, P);
+  if (calls.ring_rows) /* a rewind must not need ring rows already overwritten */
+    fprintf(f,
+            "  /* sliding-window caches keep the last %" PRId64 " positions: a rewind to pos\n"
+            "   * needs positions pos-%" PRId64 "+1 .. pos-1 still in the ring */\n"
+            "  if (n_past - %" PRId64 " > (pos - %" PRId64 " + 1 > 0 ? pos - %" PRId64 " + 1 : 0))\n"
+            "    return fail(GQCRT_ERR_BAD_POS);\n",
+            calls.ring_rows, calls.ring_rows, calls.ring_rows, calls.ring_rows, calls.ring_rows);
+  fprintf(f,
           "  step(token, pos);\n  n_past = pos + 1;\n"
           "  return (const float *)A(%" PRId64 ");\n}\n\n",
-          n, n_tokens, P, calls.result_offset);
+          calls.result_offset);
   fprintf(f,
           "int %s_n_vocab(void) { return %s_N_VOCAB; }\n"
           "int %s_n_ctx(void) { return %s_N_CTX; }\n"

@@ -693,6 +693,16 @@ static void emit_decode(emitter *e, const gqc_call_list *calls) {
   bad = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, p64, i64c(e, 0), ""),
                     LLVMBuildICmp(b, LLVMIntSGE, p64, i64c(e, ir_meta_int(m, "n_ctx", 0)), ""), "");
   bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGT, p64, past, ""), "");
+  if (calls->ring_rows) {
+    /* sliding-window caches keep the last R positions: a rewind to pos needs
+     * positions pos-R+1 .. pos-1 still in the ring:
+     * if (n_past - R > max(0, pos - R + 1)) return fail(GQCRT_ERR_BAD_POS); */
+    LLVMValueRef r = i64c(e, calls->ring_rows);
+    LLVMValueRef lo = LLVMBuildAdd(b, LLVMBuildSub(b, p64, r, ""), i64c(e, 1), "");
+    lo = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, lo, i64c(e, 0), ""), lo, i64c(e, 0), "");
+    bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGT, LLVMBuildSub(b, past, r, ""), lo, ""),
+                      "");
+  }
   LLVMBuildCondBr(b, bad, bad_pos, run);
   LLVMPositionBuilderAtEnd(b, bad_pos);
   fail_with(e, i32c(e, GQCRT_ERR_BAD_POS), null);

@@ -212,8 +212,12 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
   snprintf(asm_inc, sizeof asm_inc, "-Wa,-I%s", tmp);
   if (t->arch == GQC_ARCH_AARCH64 && strcmp(t->cpu, "native"))
     snprintf(march, sizeof march, "-mcpu=%s", t->cpu);
+  /* Extra flags for the C compiler, e.g. GQC_CFLAGS="-fsanitize=address" (the
+   * sanitizer test build sets it), split at spaces. */
+  char extra[1024];
+  snprintf(extra, sizeof extra, "%s", getenv("GQC_CFLAGS") ? getenv("GQC_CFLAGS") : "");
   if (!rc) {
-    char *argv[16];
+    char *argv[48];
     int n = 0;
     argv[n++] = (char *)gqc_c_compiler(t->triple, t->is_host);
     argv[n++] = "-O2";
@@ -223,6 +227,8 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
       argv[n++] = march;
     if (o->static_reloc)
       argv[n++] = "-fno-pic";
+    for (char *tok = strtok(extra, " "); tok && n < 40; tok = strtok(NULL, " "))
+      argv[n++] = tok;
     argv[n++] = inc;
     argv[n++] = asm_inc;
     argv[n++] = c_path;

@@ -27,7 +27,7 @@
 /* Budgets that keep a runaway description (nested loops over huge ranges)
  * from running for hours or exhausting memory: real models need a few
  * thousand statements and instructions. */
-#define MAX_STATEMENTS (1 << 24)
+#define MAX_STATEMENTS (1 << 22)
 #define MAX_INSTRUCTIONS (1 << 20)
 
 bool arch_fail(arch_interp *in, arch_loc loc, const char *fmt, ...) {

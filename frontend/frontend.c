@@ -101,7 +101,10 @@ ir_module *gqc_frontend_load(const gguf_file *f, const gqc_frontend_options *opt
   char arch[128];
   snprintf(arch, sizeof arch, "%.*s", (int)(kv->value.v.s.len < 127 ? kv->value.v.s.len : 127),
            kv->value.v.s.ptr);
-  const struct gqc_builtin_arch *a = find_builtin(arch);
+  /* A name with a NUL byte ("llama\0x") or longer than the buffer is not
+   * the built-in it starts like. */
+  const struct gqc_builtin_arch *a =
+      strlen(arch) == kv->value.v.s.len ? find_builtin(arch) : NULL;
   if (!a) {
     gqc_error(d,
               "%s: error: architecture '%s' has no built-in description (built-in: %s); describe "

@@ -20,6 +20,8 @@ static void part_rows(const linear_task *t, int32_t part, int32_t n_parts, int32
 
 static void run_part(void *arg, int32_t part, int32_t n_parts) {
   const linear_task *t = arg;
+  if (n_parts <= 0 || part < 0 || part >= n_parts) /* a broken executor */
+    return;
   int32_t lo, hi;
   part_rows(t, part, n_parts, &lo, &hi);
   if (hi > lo)
@@ -29,7 +31,7 @@ static void run_part(void *arg, int32_t part, int32_t n_parts) {
 void gqcrt_linear_parallel(const gqcrt_executor *ex, gqcrt_linear_fn kernel, float *y,
                            const void *w, const void *x, int32_t n_in, int32_t n_out,
                            int32_t row_bytes, int32_t row_align) {
-  if (!ex || ex->n_threads <= 1 || row_align <= 0 || n_out < 2 * row_align ||
+  if (!ex || !ex->parallel || ex->n_threads <= 1 || row_align <= 0 || n_out < 2 * row_align ||
       (int64_t)n_out * row_bytes < GQCRT_PARALLEL_MIN_BYTES) {
     kernel(y, w, x, n_in, n_out);
     return;

@@ -20,16 +20,14 @@ foreach(backend IN LISTS HOSTILE_BACKENDS)
                          LABELS "e2e;hostile")
   endforeach()
   # A sliding-window model (gemma3: window 8 < --ctx 16, so its sliding layers
-  # keep a ring of 8 cache rows). Rewinding decode to an earlier position
-  # reads rows that later positions overwrote, and gives other logits than a
-  # clean run (up to ~12 logits apart) instead of refusing with BAD_POS.
-  # Disabled until decode refuses such rewinds (or the ring keeps n_ctx rows);
-  # enable it with the fix.
+  # keep a ring of 8 cache rows). A rewind that would need ring rows later
+  # positions overwrote is refused with BAD_POS; allowed rewinds give the
+  # logits of a clean run.
   add_test(NAME e2e/hostile/${backend}/tiny-gemma3-Q5_1
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/hostile.sh ${DATA}/models/tiny-gemma3-Q5_1.gguf
                    ${backend})
   set_tests_properties(e2e/hostile/${backend}/tiny-gemma3-Q5_1 PROPERTIES
-                       ENVIRONMENT "${E2E_ENV}" LABELS "e2e;hostile" DISABLED TRUE)
+                       ENVIRONMENT "${E2E_ENV}" LABELS "e2e;hostile")
 endforeach()
 
 # Adversarial weights: each weight encoding family with nonsense numbers
