@@ -22,6 +22,7 @@
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER,
 #          GQC_LDFLAGS, READELF (default readelf), NM (default nm), BACKENDS (default "llvm c")
 set -eu
+not_instrumentation() { grep -v -E '^(__(asan|ubsan|lsan|sanitizer|odr_asan)|___asan)'; }
 model=$1 ids=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,12 +72,16 @@ for backend in ${BACKENDS:-llvm c}; do
     fail "$backend: the --weights=file object has a non-empty .gqc.weights section"
   fi
   # the API gains exactly model_init_weights and model_verify_weights
-  "${NM:-nm}" -g --defined-only "$emb/model.o" | awk '{print $3}' | sort > "$tmp/api-emb"
-  "${NM:-nm}" -g --defined-only "$ext/model.o" | awk '{print $3}' | sort > "$tmp/api-ext"
+  # (symbols of a sanitizer build's instrumentation, GQC_CFLAGS, are not ours)
+  "${NM:-nm}" -g --defined-only "$emb/model.o" | awk '{print $3}' | not_instrumentation |
+    sort > "$tmp/api-emb"
+  "${NM:-nm}" -g --defined-only "$ext/model.o" | awk '{print $3}' | not_instrumentation |
+    sort > "$tmp/api-ext"
   printf 'model_init_weights\nmodel_verify_weights\n' | sort -m - "$tmp/api-emb" > "$tmp/api-want"
   cmp -s "$tmp/api-want" "$tmp/api-ext" ||
     fail "$backend: global symbols are not the API plus init_weights/verify_weights: $(echo $(cat "$tmp/api-ext"))"
-  if "${NM:-nm}" -u "$ext/model.o" | awk '{print $2}' | grep -v -e '^gqcrt_' -e '^_GLOBAL_OFFSET_TABLE_$'; then
+  if "${NM:-nm}" -u "$ext/model.o" | awk '{print $2}' | not_instrumentation |
+    grep -v -e '^gqcrt_' -e '^_GLOBAL_OFFSET_TABLE_$'; then
     fail "$backend: the object references the non-runtime symbols above"
   fi
   obj_emb=$(wc -c < "$emb/model.o") obj_ext=$(wc -c < "$ext/model.o")
