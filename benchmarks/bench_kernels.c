@@ -21,59 +21,7 @@
 
 #include "gqcrt.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
-
-typedef struct {
-  const char *wenc, *aenc, *variant;
-  gqcrt_linear_fn fn;
-} kernel_entry;
-
-#define KERNEL_ENTRY(w, a, v) {#w, #a, #v, gqcrt_linear_##w##_##v},
-#define VARIANT_scalar(w, a) KERNEL_ENTRY(w, a, scalar)
-#if defined(__x86_64__)
-#define VARIANT_avx2(w, a) KERNEL_ENTRY(w, a, avx2)
-#else
-#define VARIANT_avx2(w, a)
-#endif
-#if defined(__aarch64__)
-#define VARIANT_neon(w, a) KERNEL_ENTRY(w, a, neon)
-#else
-#define VARIANT_neon(w, a)
-#endif
-#define GQCRT_LINEAR_KERNEL(w, a, v, features) VARIANT_##v(w, a)
-static const kernel_entry kernels[] = {
-#include "gqcrt_kernels.def"
-};
-#undef GQCRT_LINEAR_KERNEL
-
-#if defined(__x86_64__)
-/* AVX2 and FMA through the compiler's CPU model, F16C from CPUID leaf 1
- * (ECX bit 29), which not every compiler's __builtin_cpu_supports knows. */
-static int x86_has_avx2_fma_f16c(void) {
-  unsigned eax, ebx, ecx, edx;
-  __builtin_cpu_init();
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
-    return 0;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ((ecx >> 29) & 1);
-}
-#endif
-
-static int variant_runs_here(const char *variant) {
-  if (!strcmp(variant, "scalar"))
-    return 1;
-#if defined(__x86_64__)
-  if (!strcmp(variant, "avx2")) {
-    return x86_has_avx2_fma_f16c();
-  }
-#endif
-#if defined(__aarch64__)
-  if (!strcmp(variant, "neon"))
-    return 1;
-#endif
-  return 0;
-}
+#include "../tests/unit/linear_kernels.h"
 
 /* block elements and bytes of each weight encoding */
 static void encoding_geometry(const char *enc, int *elems, int *bytes) {
@@ -154,21 +102,6 @@ static void fill_weights(const char *enc, uint8_t *w, size_t n_elems) {
   }
 }
 
-static void quantize_activation(const char *aenc, void *dst, const float *x, int n) {
-  if (!strcmp(aenc, "f32"))
-    memcpy(dst, x, 4u * (size_t)n);
-  else if (!strcmp(aenc, "f16"))
-    gqcrt_quantize_f16(dst, x, n);
-  else if (!strcmp(aenc, "bf16"))
-    gqcrt_quantize_bf16(dst, x, n);
-  else if (!strcmp(aenc, "q8_0"))
-    gqcrt_quantize_q8_0(dst, x, n);
-  else if (!strcmp(aenc, "q8_1"))
-    gqcrt_quantize_q8_1(dst, x, n);
-  else
-    gqcrt_quantize_q8_k(dst, x, n);
-}
-
 /* Best-of time of one call: repeat until ~0.15 s of work (at least 2 calls). */
 static double time_kernel(const kernel_entry *k, float *y, const uint8_t *w, const void *xq,
                           int n_in, int n_out) {
@@ -244,7 +177,7 @@ int main(int argc, char **argv) {
     const kernel_entry *k = &kernels[i];
     char name[64];
     snprintf(name, sizeof name, "%s_%s", k->wenc, k->variant);
-    if (!variant_runs_here(k->variant) || !strstr(name, filter))
+    if (!variant_runs_on_this_cpu(k->variant) || !strstr(name, filter))
       continue;
     bench_shape(k, 640, 2048);
     bench_shape(k, 2048, 640);

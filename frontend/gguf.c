@@ -359,15 +359,11 @@ static bool read_str(cursor *c, gguf_str *out, const char *what) {
   return true;
 }
 
-/* Reads a scalar (non-array) value of type t at the cursor. */
-static bool read_scalar(cursor *c, uint32_t t, gguf_value *v, const char *what) {
+/* Decodes the fixed-size value of type t (not string or array) at p into v:
+ * unsigned types and bool into v.u, signed types into v.i, floats into v.f.
+ * Shared by scalar KVs and array elements. */
+static void decode_fixed(uint32_t t, const uint8_t *p, gguf_value *v) {
   v->type = (gguf_vtype)t;
-  if (t == GGUF_STRING)
-    return read_str(c, &v->v.s, what);
-  uint32_t sz = vtype_size(t);
-  if (!need(c, sz, what))
-    return false;
-  const uint8_t *p = c->base + c->pos;
   switch (t) {
   case GGUF_U8:
     v->v.u = p[0];
@@ -405,6 +401,17 @@ static bool read_scalar(cursor *c, uint32_t t, gguf_value *v, const char *what) 
   default:
     break;
   }
+}
+
+/* Reads a scalar (non-array) value of type t at the cursor. */
+static bool read_scalar(cursor *c, uint32_t t, gguf_value *v, const char *what) {
+  v->type = (gguf_vtype)t;
+  if (t == GGUF_STRING)
+    return read_str(c, &v->v.s, what);
+  uint32_t sz = vtype_size(t);
+  if (!need(c, sz, what))
+    return false;
+  decode_fixed(t, c->base + c->pos, v);
   c->pos += sz;
   return true;
 }
@@ -1013,58 +1020,26 @@ double gguf_arr_f64(const gguf_value *arr, uint64_t i) {
   const uint8_t *p = elem_ptr(arr, i);
   if (!p)
     return 0.0;
-  switch (arr->v.arr.elem_type) {
-  case GGUF_U8:
-    return p[0];
-  case GGUF_I8:
-    return (int8_t)p[0];
-  case GGUF_BOOL:
-    return p[0] != 0;
-  case GGUF_U16:
-    return load_u16(p);
-  case GGUF_I16:
-    return (int16_t)load_u16(p);
-  case GGUF_U32:
-    return load_u32(p);
-  case GGUF_I32:
-    return (int32_t)load_u32(p);
-  case GGUF_F32:
-    return load_f32(p);
-  case GGUF_U64:
-    return (double)load_u64(p);
-  case GGUF_I64:
-    return (double)(int64_t)load_u64(p);
-  case GGUF_F64:
-    return load_f64(p);
-  default:
-    return 0.0;
-  }
+  gguf_value e;
+  decode_fixed(arr->v.arr.elem_type, p, &e);
+  if (is_unsigned(e.type) || e.type == GGUF_BOOL)
+    return (double)e.v.u;
+  if (is_signed(e.type))
+    return (double)e.v.i;
+  if (e.type == GGUF_F32 || e.type == GGUF_F64)
+    return e.v.f;
+  return 0.0;
 }
 
 int64_t gguf_arr_i64(const gguf_value *arr, uint64_t i) {
   const uint8_t *p = elem_ptr(arr, i);
   if (!p)
     return 0;
-  switch (arr->v.arr.elem_type) {
-  case GGUF_U8:
-    return p[0];
-  case GGUF_I8:
-    return (int8_t)p[0];
-  case GGUF_BOOL:
-    return p[0] != 0;
-  case GGUF_U16:
-    return load_u16(p);
-  case GGUF_I16:
-    return (int16_t)load_u16(p);
-  case GGUF_U32:
-    return load_u32(p);
-  case GGUF_I32:
-    return (int32_t)load_u32(p);
-  case GGUF_U64:
-    return (int64_t)load_u64(p);
-  case GGUF_I64:
-    return (int64_t)load_u64(p);
-  default:
-    return 0;
-  }
+  gguf_value e;
+  decode_fixed(arr->v.arr.elem_type, p, &e);
+  if (is_unsigned(e.type) || e.type == GGUF_BOOL)
+    return (int64_t)e.v.u;
+  if (is_signed(e.type))
+    return e.v.i;
+  return 0;
 }

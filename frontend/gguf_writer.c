@@ -88,14 +88,20 @@ static bool bytes_append(gguf_writer *w, bytes *b, const void *data, uint64_t n)
   return true;
 }
 
+/* Appends the low `size` (1..8) bytes of bits, little-endian. */
+static void put_le(gguf_writer *w, bytes *b, uint64_t bits, unsigned size) {
+  uint8_t x[8];
+  for (unsigned i = 0; i < size; i++)
+    x[i] = (uint8_t)(bits >> (8 * i));
+  bytes_append(w, b, x, size);
+}
+
 static void put_u32(gguf_writer *w, bytes *b, uint32_t v) {
-  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-  bytes_append(w, b, x, 4);
+  put_le(w, b, v, 4);
 }
 
 static void put_u64(gguf_writer *w, bytes *b, uint64_t v) {
-  put_u32(w, b, (uint32_t)v);
-  put_u32(w, b, (uint32_t)(v >> 32));
+  put_le(w, b, v, 8);
 }
 
 static void put_str(gguf_writer *w, bytes *b, const char *s, uint64_t len) {
@@ -214,12 +220,8 @@ static bool kv_begin(gguf_writer *w, const char *key, uint32_t type) {
 
 static void kv_scalar(gguf_writer *w, const char *key, uint32_t type, uint64_t bits,
                       unsigned size) {
-  if (!kv_begin(w, key, type))
-    return;
-  uint8_t x[8];
-  for (unsigned i = 0; i < size; i++)
-    x[i] = (uint8_t)(bits >> (8 * i));
-  bytes_append(w, &w->kvs, x, size);
+  if (kv_begin(w, key, type))
+    put_le(w, &w->kvs, bits, size);
 }
 
 void gguf_writer_add_u8(gguf_writer *w, const char *key, uint8_t v) {
@@ -296,6 +298,16 @@ static unsigned elem_size(gguf_vtype t) {
   }
 }
 
+/* Starts an array KV: the key, GGUF_ARRAY, the element type and the count;
+ * the caller appends the elements. False if nothing may be added. */
+static bool array_begin(gguf_writer *w, const char *key, uint32_t elem_type, uint64_t count) {
+  if (!kv_begin(w, key, GGUF_ARRAY))
+    return false;
+  put_u32(w, &w->kvs, elem_type);
+  put_u64(w, &w->kvs, count);
+  return true;
+}
+
 void gguf_writer_add_array(gguf_writer *w, const char *key, gguf_vtype elem_type, const void *data,
                            uint64_t count) {
   unsigned sz = elem_size(elem_type);
@@ -303,10 +315,8 @@ void gguf_writer_add_array(gguf_writer *w, const char *key, gguf_vtype elem_type
     fail(w, "KV '%s': gguf_writer_add_array takes numeric or bool elements only", key);
     return;
   }
-  if (!kv_begin(w, key, GGUF_ARRAY))
+  if (!array_begin(w, key, elem_type, count))
     return;
-  put_u32(w, &w->kvs, elem_type);
-  put_u64(w, &w->kvs, count);
   const uint8_t *p = data;
   for (uint64_t i = 0; i < count && !w->failed; i++) {
     uint64_t bits = 0;
@@ -332,29 +342,22 @@ void gguf_writer_add_array(gguf_writer *w, const char *key, gguf_vtype elem_type
     }
     if (elem_type == GGUF_BOOL)
       bits = bits != 0;
-    uint8_t x[8];
-    for (unsigned k = 0; k < sz; k++)
-      x[k] = (uint8_t)(bits >> (8 * k));
-    bytes_append(w, &w->kvs, x, sz);
+    put_le(w, &w->kvs, bits, sz);
   }
 }
 
 void gguf_writer_add_str_array(gguf_writer *w, const char *key, const char *const *strs,
                                uint64_t count) {
-  if (!kv_begin(w, key, GGUF_ARRAY))
+  if (!array_begin(w, key, GGUF_STRING, count))
     return;
-  put_u32(w, &w->kvs, GGUF_STRING);
-  put_u64(w, &w->kvs, count);
   for (uint64_t i = 0; i < count && !w->failed; i++)
     put_str(w, &w->kvs, strs[i], strlen(strs[i]));
 }
 
 void gguf_writer_add_gguf_str_array(gguf_writer *w, const char *key, const gguf_str *strs,
                                     uint64_t count) {
-  if (!kv_begin(w, key, GGUF_ARRAY))
+  if (!array_begin(w, key, GGUF_STRING, count))
     return;
-  put_u32(w, &w->kvs, GGUF_STRING);
-  put_u64(w, &w->kvs, count);
   for (uint64_t i = 0; i < count && !w->failed; i++)
     put_str(w, &w->kvs, strs[i].ptr, strs[i].len);
 }
@@ -385,10 +388,8 @@ void gguf_writer_copy_kv(gguf_writer *w, const gguf_kv *kv) {
     gguf_writer_add_strn(w, kv->key, v->v.s.ptr, v->v.s.len);
     break;
   case GGUF_ARRAY:
-    if (!kv_begin(w, kv->key, GGUF_ARRAY))
+    if (!array_begin(w, kv->key, v->v.arr.elem_type, v->v.arr.count))
       return;
-    put_u32(w, &w->kvs, v->v.arr.elem_type);
-    put_u64(w, &w->kvs, v->v.arr.count);
     if (v->v.arr.elem_type == GGUF_STRING) {
       for (uint64_t i = 0; i < v->v.arr.count && !w->failed; i++) {
         gguf_str s = gguf_arr_str(v, i);
@@ -413,6 +414,18 @@ void gguf_writer_add_raw_kv(gguf_writer *w, const char *key, uint32_t type, cons
 
 /* ---- tensor infos ------------------------------------------------------- */
 
+/* False (failing the writer if it is the cause) when no tensor info may be
+ * added any more. */
+static bool tensor_allowed(gguf_writer *w, const char *name) {
+  if (!w || w->failed)
+    return false;
+  if (w->flushed) {
+    fail(w, "tensor '%s' added after the metadata was written", name);
+    return false;
+  }
+  return true;
+}
+
 static void put_tensor_info(gguf_writer *w, const char *name, uint32_t n_dims, const uint64_t *ne,
                             uint32_t type, uint64_t offset) {
   put_str(w, &w->infos, name, strlen(name));
@@ -426,23 +439,14 @@ static void put_tensor_info(gguf_writer *w, const char *name, uint32_t n_dims, c
 
 void gguf_writer_add_tensor_raw(gguf_writer *w, const char *name, uint32_t n_dims,
                                 const uint64_t *ne, uint32_t type, uint64_t offset) {
-  if (!w || w->failed)
-    return;
-  if (w->flushed) {
-    fail(w, "tensor '%s' added after the metadata was written", name);
-    return;
-  }
-  put_tensor_info(w, name, n_dims, ne, type, offset);
+  if (tensor_allowed(w, name))
+    put_tensor_info(w, name, n_dims, ne, type, offset);
 }
 
 uint64_t gguf_writer_add_tensor(gguf_writer *w, const char *name, uint32_t n_dims,
                                 const uint64_t *ne, uint32_t type) {
-  if (!w || w->failed)
+  if (!tensor_allowed(w, name))
     return 0;
-  if (w->flushed) {
-    fail(w, "tensor '%s' added after the metadata was written", name);
-    return 0;
-  }
   if (strlen(name) >= sizeof w->plan[0].name) {
     fail(w, "tensor name '%s' is too long", name);
     return 0;

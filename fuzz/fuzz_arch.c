@@ -24,13 +24,8 @@
 #include "ir/target.h"
 #include "passes/passes.h"
 
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "fuzz_arch: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);          \
-      abort();                                                                                     \
-    }                                                                                              \
-  } while (0)
+#define FUZZ_TARGET "fuzz_arch"
+#include "fuzz_check.h"
 
 enum { M_STORIES, M_QWEN2, M_QWEN3, M_GEMMA3, N_MODELS };
 static const char *const model_files[N_MODELS] = {

@@ -16,13 +16,8 @@
 
 #include "frontend/gguf.h"
 
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "fuzz_gguf: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);          \
-      abort();                                                                                     \
-    }                                                                                              \
-  } while (0)
+#define FUZZ_TARGET "fuzz_gguf"
+#include "fuzz_check.h"
 
 static volatile uint64_t sink; /* keeps the reads alive */
 

@@ -20,13 +20,8 @@
 #include "ir/target.h"
 #include "passes/passes.h"
 
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "fuzz_ir: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-      abort();                                                                                     \
-    }                                                                                              \
-  } while (0)
+#define FUZZ_TARGET "fuzz_ir"
+#include "fuzz_check.h"
 
 /* The module's text form, malloc'd. */
 static char *print_to_string(const ir_module *m, size_t *len) {

@@ -29,13 +29,8 @@
 #include "gqcrt.h"
 #include "gqcrt_tokenizer.h"
 
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "fuzz_tokenizer: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
-      abort();                                                                                     \
-    }                                                                                              \
-  } while (0)
+#define FUZZ_TARGET "fuzz_tokenizer"
+#include "fuzz_check.h"
 
 static gqc_vocab_blob blobs[2];
 static volatile uint64_t sink;

@@ -19,13 +19,8 @@
 #include "gqcrt.h"
 #include "gqcrt_tokenizer.h"
 
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "fuzz_vocab: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);         \
-      abort();                                                                                     \
-    }                                                                                              \
-  } while (0)
+#define FUZZ_TARGET "fuzz_vocab"
+#include "fuzz_check.h"
 
 static volatile uint64_t sink;
 

@@ -124,41 +124,35 @@ void gqcrt_dequantize_q3_k(float *y, const void *src, int32_t n) {
   }
 }
 
-/* Q4_K: element e = 64c + 32hi + l is the low (hi=0) or high nibble of
- * qs[32c + l]; sub-block j = 2c + hi. */
-void gqcrt_dequantize_q4_k(float *y, const void *src, int32_t n) {
-  const blk_q4_k *b = src;
-  for (int32_t ib = 0; ib < n / GQCRT_QK_K; ++ib, ++b, y += GQCRT_QK_K) {
-    const float d = gqcrt_h2f(b->d), dmin = gqcrt_h2f(b->dmin);
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      gqcrt_k4_scale_min(b->scales, j, &sc, &m);
-      const float d1 = d * (float)sc, m1 = dmin * (float)m;
-      const uint8_t *qs = b->qs + 32 * (j / 2);
-      const int shift = 4 * (j % 2);
-      for (int l = 0; l < 32; ++l)
-        y[32 * j + l] = d1 * (float)((qs[l] >> shift) & 0xF) - m1;
+/* One Q4_K or Q5_K super-block: element e = 64c + 32hi + l is the low (hi=0)
+ * or high nibble of qs[32c + l]; sub-block j = 2c + hi. Q5_K (qh non-NULL)
+ * adds a fifth bit in qh[l] at bit j. */
+static void dequantize_k4_block(float *y, uint16_t d16, uint16_t dmin16, const uint8_t scales[12],
+                                const uint8_t qs_all[128], const uint8_t *qh) {
+  const float d = gqcrt_h2f(d16), dmin = gqcrt_h2f(dmin16);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    gqcrt_k4_scale_min(scales, j, &sc, &m);
+    const float d1 = d * (float)sc, m1 = dmin * (float)m;
+    const uint8_t *qs = qs_all + 32 * (j / 2);
+    const int shift = 4 * (j % 2);
+    for (int l = 0; l < 32; ++l) {
+      const int q = ((qs[l] >> shift) & 0xF) + ((qh && ((qh[l] >> j) & 1)) ? 16 : 0);
+      y[32 * j + l] = d1 * (float)q - m1;
     }
   }
 }
 
-/* Q5_K: Q4_K plus a fifth bit in qh[l] at bit j (= 2c + hi). */
+void gqcrt_dequantize_q4_k(float *y, const void *src, int32_t n) {
+  const blk_q4_k *b = src;
+  for (int32_t ib = 0; ib < n / GQCRT_QK_K; ++ib, ++b, y += GQCRT_QK_K)
+    dequantize_k4_block(y, b->d, b->dmin, b->scales, b->qs, NULL);
+}
+
 void gqcrt_dequantize_q5_k(float *y, const void *src, int32_t n) {
   const blk_q5_k *b = src;
-  for (int32_t ib = 0; ib < n / GQCRT_QK_K; ++ib, ++b, y += GQCRT_QK_K) {
-    const float d = gqcrt_h2f(b->d), dmin = gqcrt_h2f(b->dmin);
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      gqcrt_k4_scale_min(b->scales, j, &sc, &m);
-      const float d1 = d * (float)sc, m1 = dmin * (float)m;
-      const uint8_t *qs = b->qs + 32 * (j / 2);
-      const int shift = 4 * (j % 2);
-      for (int l = 0; l < 32; ++l) {
-        const int q = ((qs[l] >> shift) & 0xF) + (((b->qh[l] >> j) & 1) ? 16 : 0);
-        y[32 * j + l] = d1 * (float)q - m1;
-      }
-    }
-  }
+  for (int32_t ib = 0; ib < n / GQCRT_QK_K; ++ib, ++b, y += GQCRT_QK_K)
+    dequantize_k4_block(y, b->d, b->dmin, b->scales, b->qs, b->qh);
 }
 
 /* Q6_K: element e = 128n + 32k + l: low 4 bits from ql[64n + l (+32 if k odd)]

@@ -29,58 +29,16 @@ typedef struct bpe_symbol {
   uint32_t len; /* bytes of the pre-token; 0 once merged away */
 } bpe_symbol;
 
-typedef struct bpe_candidate {
-  int32_t rank; /* = merge index */
-  int32_t left, right;
-  uint32_t len;
-} bpe_candidate;
-
 /* Heap order: lower rank first, then lower left index. */
-static int before(const bpe_candidate *a, const bpe_candidate *b) {
+static int before(const gqcrt_merge_candidate *a, const gqcrt_merge_candidate *b) {
   return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
 }
 
 typedef struct bpe_state {
   const gqcrt_vocab *v;
   bpe_symbol *sym;
-  bpe_candidate *heap;
-  size_t n_heap, cap_heap;
+  gqcrt_merge_heap heap;
 } bpe_state;
-
-static void heap_push(bpe_state *s, bpe_candidate c) {
-  if (s->n_heap >= s->cap_heap)
-    return; /* cannot happen: at most 3 pushes per symbol */
-  size_t i = s->n_heap++;
-  while (i > 0) {
-    size_t parent = (i - 1) / 2;
-    if (!before(&c, &s->heap[parent]))
-      break;
-    s->heap[i] = s->heap[parent];
-    i = parent;
-  }
-  s->heap[i] = c;
-}
-
-static bpe_candidate heap_pop(bpe_state *s) {
-  bpe_candidate top = s->heap[0];
-  bpe_candidate last = s->heap[--s->n_heap];
-  size_t i = 0, n = s->n_heap;
-  for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, best = i;
-    const bpe_candidate *bc = &last;
-    if (l < n && before(&s->heap[l], bc))
-      best = l, bc = &s->heap[l];
-    if (r < n && before(&s->heap[r], bc))
-      best = r;
-    if (best == i)
-      break;
-    s->heap[i] = s->heap[best];
-    i = best;
-  }
-  if (n > 0)
-    s->heap[i] = last;
-  return top;
-}
 
 static void try_pair(bpe_state *s, int32_t left, int32_t right) {
   if (left < 0 || right < 0)
@@ -91,8 +49,9 @@ static void try_pair(bpe_state *s, int32_t left, int32_t right) {
   int32_t rank = gqcrt_vocab_find_merge(s->v, l, r);
   if (rank < 0)
     return;
-  bpe_candidate c = {rank, left, right, s->sym[left].len + s->sym[right].len};
-  heap_push(s, c);
+  gqcrt_merge_candidate c = {
+      .rank = rank, .left = left, .right = right, .len = s->sym[left].len + s->sym[right].len};
+  gqcrt_merge_heap_push(&s->heap, c);
 }
 
 /* The GPT-2 byte-map character of byte b, UTF-8 encoded (1 or 2 bytes). */
@@ -130,7 +89,7 @@ static int32_t bpe_word(const gqcrt_vocab *v, const uint8_t *bytes, size_t len, 
     }
   }
   bpe_symbol *sym = gqcrt_arena_alloc(a, sizeof(bpe_symbol) * len);
-  bpe_candidate *heap = gqcrt_arena_alloc(a, sizeof(bpe_candidate) * 3 * len);
+  gqcrt_merge_candidate *heap = gqcrt_arena_alloc(a, sizeof(gqcrt_merge_candidate) * 3 * len);
   if (!sym || !heap)
     return GQCRT_ERR_NO_SPACE;
   int32_t n = (int32_t)len;
@@ -140,11 +99,11 @@ static int32_t bpe_word(const gqcrt_vocab *v, const uint8_t *bytes, size_t len, 
     sym[i].sym = v->byte_symbol[bytes[i]];
     sym[i].len = 1;
   }
-  bpe_state s = {v, sym, heap, 0, 3 * len};
+  bpe_state s = {v, sym, {heap, 0, 3 * len, before}};
   for (int32_t i = 1; i < n; i++)
     try_pair(&s, i - 1, i);
-  while (s.n_heap > 0) {
-    bpe_candidate c = heap_pop(&s);
+  while (s.heap.n > 0) {
+    gqcrt_merge_candidate c = gqcrt_merge_heap_pop(&s.heap);
     bpe_symbol *l = &sym[c.left], *r = &sym[c.right];
     if (l->len == 0 || r->len == 0 || l->len + r->len != c.len)
       continue;
@@ -172,7 +131,7 @@ size_t gqcrt_bpe_scratch_bytes(size_t n) {
   /* code points + flags + two piece-length buffers, then one pre-token's
    * encoded text, symbols and heap */
   return 4 * n + 8 + 2 * n + 8 + 2 * (4 * n + 8) + 2 * n + 8 + sizeof(bpe_symbol) * n + 8 +
-         sizeof(bpe_candidate) * 3 * n + 8;
+         sizeof(gqcrt_merge_candidate) * 3 * n + 8;
 }
 
 int32_t gqcrt_bpe_fragment(const gqcrt_vocab *v, const uint8_t *text, size_t len, gqcrt_arena *a,

@@ -1,7 +1,8 @@
 /* tokenizer_internal.h — what the tokenizer's source files share: a
  * resolved view of a (trusted) vocab blob, the lookups over it, a bump
- * allocator over the caller's scratch memory, the output sink, and the entry
- * points of the SPM, BPE and pre-tokenizer files. Not installed. */
+ * allocator over the caller's scratch memory, the output sink, the heap of
+ * merge candidates, and the entry points of the SPM, BPE and pre-tokenizer
+ * files. Not installed. */
 #ifndef GQCRT_TOKENIZER_INTERNAL_H
 #define GQCRT_TOKENIZER_INTERNAL_H
 
@@ -65,6 +66,31 @@ static inline void gqcrt_out_push(gqcrt_tok_out *o, int32_t id) {
   if (o->n < INT32_MAX)
     o->n++;
 }
+
+/* A candidate merge of the adjacent symbols left and right, whose texts
+ * summed len bytes when it was found (a popped candidate whose symbols no
+ * longer add up to len is stale). BPE orders by merge rank, SPM by score. */
+typedef struct gqcrt_merge_candidate {
+  union {
+    int32_t rank; /* BPE: the merge's index */
+    float score;  /* SPM: the merged token's score */
+  };
+  int32_t left, right;
+  uint32_t len;
+} gqcrt_merge_candidate;
+
+/* Binary heap of candidates in caller scratch; `before` says which of two
+ * candidates pops first. */
+typedef struct gqcrt_merge_heap {
+  gqcrt_merge_candidate *item;
+  size_t n, cap;
+  int (*before)(const gqcrt_merge_candidate *a, const gqcrt_merge_candidate *b);
+} gqcrt_merge_heap;
+
+/* Push is a no-op when the heap is full (the callers' capacity bound makes
+ * that impossible); pop requires n > 0. */
+void gqcrt_merge_heap_push(gqcrt_merge_heap *h, gqcrt_merge_candidate c);
+gqcrt_merge_candidate gqcrt_merge_heap_pop(gqcrt_merge_heap *h);
 
 /* Scratch each model needs for one raw fragment of n bytes (an upper
  * bound, allocation slack included). */

@@ -94,6 +94,20 @@ static size_t contraction_len(const piece_cursor *c, size_t pos, int case_insens
 /* [^\s\p{L}\p{N}] for a position inside the piece (flags non-zero). */
 #define IS_OTHER(f) (!IS_WS(f) && !IS_L(f) && !IS_N(f) && (f) != 0)
 
+/* The last alternatives of both hand-written patterns, at pos with n_ws
+ * whitespace characters there: \s+(?!\S), else \s+, else no match (one
+ * character). Emits the piece and returns the position after it. */
+static size_t split_whitespace_tail(piece_cursor *c, size_t pos, size_t n_ws) {
+  if (n_ws > 1 && cpt_at(c, pos + n_ws) != OUT_OF_PIECE) /* \s+(?!\S) */
+    pos += n_ws - 1;
+  else if (n_ws > 0) /* \s+ */
+    pos += n_ws;
+  else /* no match: one character */
+    pos++;
+  emit_to(c, pos);
+  return pos;
+}
+
 /* The GPT-2 pattern over one piece. */
 static void split_piece_gpt2(piece_cursor *c) {
   size_t pos = c->ini;
@@ -117,17 +131,7 @@ static void split_piece_gpt2(piece_cursor *c) {
     size_t n_ws = 0;
     while (IS_WS(flags_at(c, pos + n_ws)))
       n_ws++;
-    if (n_ws > 1 && cpt_at(c, pos + n_ws) != OUT_OF_PIECE) { /* \s+(?!\S) */
-      pos += n_ws - 1;
-      emit_to(c, pos);
-      continue;
-    }
-    if (n_ws > 0) { /* \s+ */
-      pos += n_ws;
-      emit_to(c, pos);
-      continue;
-    }
-    emit_to(c, ++pos); /* no match: one character */
+    pos = split_whitespace_tail(c, pos, n_ws);
   }
 }
 
@@ -188,17 +192,7 @@ static void split_piece_llama3(piece_cursor *c, size_t max_digits, uint16_t word
       emit_to(c, pos);
       continue;
     }
-    if (n_ws > 1 && cpt_at(c, pos + n_ws) != OUT_OF_PIECE) { /* \s+(?!\S) */
-      pos += n_ws - 1;
-      emit_to(c, pos);
-      continue;
-    }
-    if (n_ws > 0) { /* \s+ */
-      pos += n_ws;
-      emit_to(c, pos);
-      continue;
-    }
-    emit_to(c, ++pos);
+    pos = split_whitespace_tail(c, pos, n_ws);
   }
 }
 

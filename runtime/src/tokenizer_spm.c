@@ -33,14 +33,8 @@ typedef struct spm_symbol {
   uint32_t start, len; /* bytes of the escaped text; len 0 once merged away */
 } spm_symbol;
 
-typedef struct spm_candidate {
-  float score;
-  int32_t left, right;
-  uint32_t len;
-} spm_candidate;
-
 /* Heap order: higher score first, then lower left index. */
-static int before(const spm_candidate *a, const spm_candidate *b) {
+static int before(const gqcrt_merge_candidate *a, const gqcrt_merge_candidate *b) {
   return a->score > b->score || (a->score == b->score && a->left < b->left);
 }
 
@@ -48,44 +42,8 @@ typedef struct spm_state {
   const gqcrt_vocab *v;
   const uint8_t *text; /* escaped */
   spm_symbol *sym;
-  spm_candidate *heap;
-  size_t n_heap, cap_heap;
+  gqcrt_merge_heap heap;
 } spm_state;
-
-static void heap_push(spm_state *s, spm_candidate c) {
-  if (s->n_heap >= s->cap_heap)
-    return; /* cannot happen: at most 3 pushes per symbol */
-  size_t i = s->n_heap++;
-  while (i > 0) {
-    size_t parent = (i - 1) / 2;
-    if (!before(&c, &s->heap[parent]))
-      break;
-    s->heap[i] = s->heap[parent];
-    i = parent;
-  }
-  s->heap[i] = c;
-}
-
-static spm_candidate heap_pop(spm_state *s) {
-  spm_candidate top = s->heap[0];
-  spm_candidate last = s->heap[--s->n_heap];
-  size_t i = 0, n = s->n_heap;
-  for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, best = i;
-    const spm_candidate *bc = &last;
-    if (l < n && before(&s->heap[l], bc))
-      best = l, bc = &s->heap[l];
-    if (r < n && before(&s->heap[r], bc))
-      best = r;
-    if (best == i)
-      break;
-    s->heap[i] = s->heap[best];
-    i = best;
-  }
-  if (n > 0)
-    s->heap[i] = last;
-  return top;
-}
 
 static void try_pair(spm_state *s, int32_t left, int32_t right) {
   if (left < 0 || right < 0)
@@ -94,13 +52,14 @@ static void try_pair(spm_state *s, int32_t left, int32_t right) {
   int32_t id = gqcrt_vocab_lookup(s->v, s->text + s->sym[left].start, len);
   if (id < 0 || id >= s->v->h->n_tokens)
     return;
-  spm_candidate c = {s->v->score[id], left, right, len};
-  heap_push(s, c);
+  gqcrt_merge_candidate c = {.score = s->v->score[id], .left = left, .right = right, .len = len};
+  gqcrt_merge_heap_push(&s->heap, c);
 }
 
 size_t gqcrt_spm_scratch_bytes(size_t n) {
   size_t chars = n + 1; /* + the space prefix */
-  return 3 * chars + 8 + sizeof(spm_symbol) * chars + 8 + sizeof(spm_candidate) * 3 * chars + 8;
+  return 3 * chars + 8 + sizeof(spm_symbol) * chars + 8 +
+         sizeof(gqcrt_merge_candidate) * 3 * chars + 8;
 }
 
 int32_t gqcrt_spm_fragment(const gqcrt_vocab *v, const uint8_t *text, size_t len, int space_prefix,
@@ -109,7 +68,7 @@ int32_t gqcrt_spm_fragment(const gqcrt_vocab *v, const uint8_t *text, size_t len
   size_t chars = len + (space_prefix ? 1 : 0);
   uint8_t *esc = gqcrt_arena_alloc(a, 3 * chars);
   spm_symbol *sym = gqcrt_arena_alloc(a, sizeof(spm_symbol) * chars);
-  spm_candidate *heap = gqcrt_arena_alloc(a, sizeof(spm_candidate) * 3 * chars);
+  gqcrt_merge_candidate *heap = gqcrt_arena_alloc(a, sizeof(gqcrt_merge_candidate) * 3 * chars);
   if (!esc || !sym || !heap)
     return GQCRT_ERR_NO_SPACE;
 
@@ -145,11 +104,11 @@ int32_t gqcrt_spm_fragment(const gqcrt_vocab *v, const uint8_t *text, size_t len
   }
 
   /* 3. merge by score */
-  spm_state s = {v, esc, sym, heap, 0, 3 * chars};
+  spm_state s = {v, esc, sym, {heap, 0, 3 * chars, before}};
   for (int32_t i = 1; i < n_sym; i++)
     try_pair(&s, i - 1, i);
-  while (s.n_heap > 0) {
-    spm_candidate c = heap_pop(&s);
+  while (s.heap.n > 0) {
+    gqcrt_merge_candidate c = gqcrt_merge_heap_pop(&s.heap);
     spm_symbol *l = &sym[c.left], *r = &sym[c.right];
     if (l->len == 0 || r->len == 0 || l->len + r->len != c.len)
       continue;

@@ -24,6 +24,7 @@
 #include "codegen/codegen.h"
 #include "gqcrt_blob.h"
 #include "ir/ir.h"
+#include "test_util.h"
 
 #define MiB (1u << 20)
 
@@ -58,21 +59,6 @@ static ir_module *make_module(const placed *w, int n, uint64_t total, void **buf
   return m;
 }
 
-static unsigned char *read_file(const char *path, uint64_t *size) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *p = malloc((size_t)n + 1);
-  assert_non_null(p);
-  assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  p[n] = 0;
-  *size = (uint64_t)n;
-  return p;
-}
-
 static void check_layout(const placed *w, int n, uint64_t total) {
   void *bufs[8];
   ir_module *m = make_module(w, n, total, bufs);
@@ -86,8 +72,8 @@ static void check_layout(const placed *w, int n, uint64_t total) {
   close(fd);
   uint32_t full = 1, quick = 2;
   assert_true(gqc_write_weight_file(m, path, &full, &quick, &d));
-  uint64_t size;
-  unsigned char *got = read_file(path, &size);
+  size_t size;
+  unsigned char *got = (unsigned char *)test_read_file(path, &size);
   assert_int_equal(size, total);
   assert_memory_equal(got, want, total);
   assert_int_equal(full, gqcrt_weights_crc32c(want, total, 1));

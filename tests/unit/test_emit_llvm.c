@@ -30,6 +30,7 @@
 #include "ir/ir.h"
 #include "ir/target.h"
 #include "passes/passes.h"
+#include "test_util.h"
 
 /* One layer of a llama-like model touching every runtime call the backends
  * emit: embed (q8_0 row), rms_norm, linear (q8_0, q4_0, f16, f32), rope,
@@ -100,10 +101,9 @@ static const char *const tiny_model =
     "}\n";
 
 static const char *const api_names[] = {
-    "model_init",       "model_reset",      "model_decode",   "model_n_vocab",
-    "model_n_ctx",      "model_last_error", "model_tokenize", "model_token_piece",
-    "model_token_text", "model_bos",        "model_eos",      "model_is_eog",
-    "model_set_executor",
+    "model_init",       "model_reset",    "model_decode",       "model_n_vocab",    "model_n_ctx",
+    "model_last_error", "model_tokenize", "model_token_piece",  "model_token_text", "model_bos",
+    "model_eos",        "model_is_eog",   "model_set_executor",
 };
 #define N_API (sizeof api_names / sizeof api_names[0])
 
@@ -203,21 +203,6 @@ static void emit(const fixture *fx, const char *triple, const char *cpu, int kin
     fail_msg("gqc_emit_llvm: %s", d.msg);
 }
 
-static char *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = 0;
-  fclose(f);
-  if (size)
-    *size = (size_t)n;
-  return buf;
-}
-
 /* ---- ELF checks ---------------------------------------------------------- */
 static const Elf64_Shdr *section(const char *elf, const char *name) {
   const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
@@ -231,7 +216,7 @@ static const Elf64_Shdr *section(const char *elf, const char *name) {
 
 static void check_object(const fixture *fx, const char *path, int machine) {
   size_t size;
-  char *elf = read_file(path, &size);
+  char *elf = test_read_file(path, &size);
   const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
   assert_true(size > sizeof *eh);
   assert_memory_equal(eh->e_ident, ELFMAG, SELFMAG);
@@ -310,7 +295,7 @@ static void test_x86_object(void **state) {
 
 /* Counts the relocations of .rela.text with an absolute 32/64-bit type. */
 static int absolute_relocations(const char *path) {
-  char *elf = read_file(path, NULL);
+  char *elf = test_read_file(path, NULL);
   const Elf64_Shdr *rela = section(elf, ".rela.text");
   assert_non_null(rela);
   const Elf64_Rela *r = (const Elf64_Rela *)(elf + rela->sh_offset);
@@ -362,7 +347,7 @@ static void test_assembly_and_ir(void **state) {
   char path[512];
   snprintf(path, sizeof path, "%s/model.s", fx.dir);
   emit(&fx, "x86_64-linux-gnu", "x86-64-v3", GQC_LLVM_ASSEMBLY, path);
-  char *s = read_file(path, NULL);
+  char *s = test_read_file(path, NULL);
   assert_non_null(strstr(s, "model_decode:"));
   assert_non_null(strstr(s, ".globl\tmodel_tokenize"));
   assert_non_null(strstr(s, ".section\t.gqc.weights,\"a\""));
@@ -372,7 +357,7 @@ static void test_assembly_and_ir(void **state) {
 
   snprintf(path, sizeof path, "%s/model.ll", fx.dir);
   emit(&fx, "aarch64-linux-gnu", "cortex-a55", GQC_LLVM_IR, path);
-  s = read_file(path, NULL);
+  s = test_read_file(path, NULL);
   assert_non_null(strstr(s, "target triple = \"aarch64-unknown-linux-gnu\""));
   assert_non_null(strstr(s, "@model__weights = internal constant"));
   assert_non_null(strstr(s, "section \".gqc.weights\", align 64"));
@@ -399,7 +384,7 @@ static void test_removed_feature(void **state) {
   assert_true(gqc_target_init(&t, "aarch64-linux-gnu", "cortex-a55", "-dotprod", &d));
   gqc_codegen_options o = options(fx.dir);
   assert_true(gqc_emit_llvm(fx.m, &t, &o, GQC_LLVM_IR, path, &d));
-  char *s = read_file(path, NULL);
+  char *s = test_read_file(path, NULL);
   assert_non_null(strstr(s, "\"target-features\"=\"+neon,+fullfp16,-dotprod\""));
   free(s);
   free_fixture(&fx);

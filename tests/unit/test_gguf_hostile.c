@@ -34,25 +34,7 @@
 #include "frontend/gguf.h"
 #include "frontend/gguf_writer.h"
 #include "frontend/vocab_build.h"
-
-typedef struct blob {
-  uint8_t *p;
-  uint64_t size;
-} blob;
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static blob finish(gguf_writer *w) {
-  blob b = {0};
-  if (!gguf_writer_finish(w) || !gguf_writer_take_buffer(w, &b.p, &b.size))
-    fail_msg("writer: %s", gguf_writer_error(w));
-  gguf_writer_free(w);
-  return b;
-}
+#include "gguf_blob.h"
 
 /* Expects the reader to reject b with `needle` in a located message. */
 static void expect_reject(blob b, const char *needle) {

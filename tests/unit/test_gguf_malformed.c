@@ -21,19 +21,9 @@
 
 #include "frontend/gguf.h"
 #include "frontend/gguf_writer.h"
+#include "gguf_blob.h"
 
 #define ANY_OFFSET UINT64_MAX
-
-typedef struct blob {
-  uint8_t *p;
-  uint64_t size;
-} blob;
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Asserts that the reader rejects buf with a message containing `needle`,
  * located at `offset` (unless ANY_OFFSET), within a fraction of a second. */
@@ -106,14 +96,6 @@ static void base_data(gguf_writer *w) {
   for (size_t i = 0; i < sizeof data; i++)
     data[i] = (uint8_t)(i * 7);
   gguf_writer_write_tensor_data(w, data, sizeof data);
-}
-
-static blob finish(gguf_writer *w) {
-  blob b = {0};
-  if (!gguf_writer_finish(w) || !gguf_writer_take_buffer(w, &b.p, &b.size))
-    fail_msg("writer: %s", gguf_writer_error(w));
-  gguf_writer_free(w);
-  return b;
 }
 
 /* A file with custom KVs (or the base ones) and the base tensors. */

@@ -34,64 +34,16 @@
 #include <cmocka.h>
 
 #include "gqcrt.h"
+#include "linear_kernels.h"
+#include "test_util.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
-
-/* ---- the kernel table ------------------------------------------------------ */
-
-typedef struct {
-  const char *wenc, *aenc, *variant;
-  gqcrt_linear_fn fn;
-} kernel_entry;
-
-#define KERNEL_ENTRY(w, a, v) {#w, #a, #v, gqcrt_linear_##w##_##v},
-#define VARIANT_scalar(w, a) KERNEL_ENTRY(w, a, scalar)
-#if defined(__x86_64__)
-#define VARIANT_avx2(w, a) KERNEL_ENTRY(w, a, avx2)
-#else
-#define VARIANT_avx2(w, a)
-#endif
-#if defined(__aarch64__)
-#define VARIANT_neon(w, a) KERNEL_ENTRY(w, a, neon)
-#else
-#define VARIANT_neon(w, a)
-#endif
-#define GQCRT_LINEAR_KERNEL(w, a, v, features) VARIANT_##v(w, a)
-static const kernel_entry kernels[] = {
-#include "gqcrt_kernels.def"
-};
-#undef GQCRT_LINEAR_KERNEL
-
-#if defined(__x86_64__)
-/* AVX2 and FMA through the compiler's CPU model, F16C from CPUID leaf 1
- * (ECX bit 29), which not every compiler's __builtin_cpu_supports knows. */
-static int x86_has_avx2_fma_f16c(void) {
-  unsigned eax, ebx, ecx, edx;
-  __builtin_cpu_init();
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
-    return 0;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ((ecx >> 29) & 1);
-}
-#endif
+/* ---- the kernel table (linear_kernels.h) ------------------------------------ */
 
 static int variant_runs_here(const char *variant) {
   const char *only = getenv("GQCRT_VARIANT");
   if (only && *only && strcmp(only, variant) != 0)
     return 0;
-  if (!strcmp(variant, "scalar"))
-    return 1;
-#if defined(__x86_64__)
-  if (!strcmp(variant, "avx2")) {
-    return x86_has_avx2_fma_f16c();
-  }
-#endif
-#if defined(__aarch64__)
-  if (!strcmp(variant, "neon"))
-    return 1;
-#endif
-  return 0;
+  return variant_runs_on_this_cpu(variant);
 }
 
 static gqcrt_linear_fn scalar_kernel(const char *wenc) {
@@ -142,24 +94,6 @@ static const double SIMD_VS_SCALAR_TOL = 2e-6;
 
 /* ---- random data ------------------------------------------------------------- */
 
-static uint64_t rng_state = 0x243F6A8885A308D3ull;
-static uint32_t rnd32(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
-}
-static float rnd_uniform(float lo, float hi) {
-  return lo + (hi - lo) * (float)((rnd32() >> 8) * (1.0 / 16777216.0));
-}
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-static uint16_t rd16(const uint8_t *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
-}
-
 static void *xalloc(size_t n) {
   void *p = aligned_alloc(64, (n + 63) / 64 * 64);
   assert_non_null(p);
@@ -185,16 +119,10 @@ static void random_weights(const weight_encoding *e, uint8_t *w, int n_in, int n
     }
     return;
   }
-  const size_t n_blocks = n_elems / (size_t)e->block_elems;
-  for (size_t i = 0; i < n_blocks * (size_t)e->block_bytes; ++i)
+  const size_t bytes = n_elems / (size_t)e->block_elems * (size_t)e->block_bytes;
+  for (size_t i = 0; i < bytes; ++i)
     w[i] = (uint8_t)rnd32();
-  for (size_t b = 0; b < n_blocks; ++b) {
-    uint8_t *blk = w + b * (size_t)e->block_bytes;
-    const float d = rnd_uniform(0.001f, 0.02f) * ((rnd32() & 1) ? -1.0f : 1.0f);
-    wr16(blk + e->d_off, gqcrt_fp32_to_fp16(d));
-    if (e->min_off >= 0)
-      wr16(blk + e->min_off, gqcrt_fp32_to_fp16(rnd_uniform(-0.05f, 0.05f)));
-  }
+  random_block_scales(w, bytes, e->block_bytes, e->d_off, e->min_off);
 }
 
 /* ---- activations --------------------------------------------------------------- */
@@ -209,21 +137,6 @@ static size_t activation_bytes(const char *aenc, int n) {
   if (!strcmp(aenc, "q8_1"))
     return (size_t)n / 32 * GQCRT_Q8_1_BYTES;
   return (size_t)n / 256 * GQCRT_Q8_K_BYTES;
-}
-
-static void quantize_activation(const char *aenc, void *dst, const float *x, int n) {
-  if (!strcmp(aenc, "f32"))
-    memcpy(dst, x, 4u * (size_t)n);
-  else if (!strcmp(aenc, "f16"))
-    gqcrt_quantize_f16(dst, x, n);
-  else if (!strcmp(aenc, "bf16"))
-    gqcrt_quantize_bf16(dst, x, n);
-  else if (!strcmp(aenc, "q8_0"))
-    gqcrt_quantize_q8_0(dst, x, n);
-  else if (!strcmp(aenc, "q8_1"))
-    gqcrt_quantize_q8_1(dst, x, n);
-  else
-    gqcrt_quantize_q8_k(dst, x, n);
 }
 
 /* The activation values the kernel really sees. For q8_1 also returns, per
@@ -451,12 +364,12 @@ static const golden_rows golden[] = {
 /* Inputs of golden case `idx` (encoding e): deterministic, independent of the
  * other tests' use of the generator. */
 static void golden_inputs(const weight_encoding *e, size_t idx, uint8_t *w, float *x) {
-  const uint64_t saved = rng_state;
-  rng_state = 0x9E3779B97F4A7C15ull * (idx + 1);
+  const uint64_t saved = test_rng_state;
+  test_rng_seed(0x9E3779B97F4A7C15ull * (idx + 1));
   random_weights(e, w, GOLDEN_N_IN, GOLDEN_ROWS);
   for (int i = 0; i < GOLDEN_N_IN; ++i)
     x[i] = rnd_uniform(-2.0f, 2.0f);
-  rng_state = saved;
+  test_rng_seed(saved);
 }
 
 static void test_linear_golden_llama_cpp(void **state) {
@@ -516,6 +429,7 @@ static void test_linear_q8_0_literal(void **state) {
 }
 
 int main(void) {
+  test_rng_seed(0x243F6A8885A308D3ull);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_linear_kernels_vs_reference),
       cmocka_unit_test(test_linear_zero_activation),

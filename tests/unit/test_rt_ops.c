@@ -22,26 +22,8 @@
 
 #include "gqcrt.h"
 #include "runtime/src/fused_mul_add.h" /* internal helper, tested directly */
+#include "test_util.h"
 
-static uint64_t rng_state = 0x13198A2E03707344ull;
-static uint32_t rnd32(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
-}
-static float rnd_uniform(float lo, float hi) {
-  return lo + (hi - lo) * (float)((rnd32() >> 8) * (1.0 / 16777216.0));
-}
-static void fill(float *x, int n, float s) {
-  for (int i = 0; i < n; ++i)
-    x[i] = rnd_uniform(-s, s);
-}
-static uint32_t f2u(float f) {
-  uint32_t u;
-  memcpy(&u, &f, 4);
-  return u;
-}
 #define assert_same_float(a, b) assert_int_equal(f2u(a), f2u(b))
 #define assert_close(a, b, tol)                                                                    \
   do {                                                                                             \
@@ -55,14 +37,9 @@ static uint32_t f2u(float f) {
  * portable correctly rounded a*b + c; it must agree with libm's fmaf,
  * including cancellation, results near rounding ties and tiny results. */
 
-static float bits_f32(uint32_t u) {
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
 static float rnd_exp_float(int emin, int emax) {
   const uint32_t e = (uint32_t)emin + rnd32() % (uint32_t)(emax - emin);
-  return bits_f32((rnd32() & 0x80000000u) | (e << 23) | (rnd32() & 0x7FFFFFu));
+  return u2f((rnd32() & 0x80000000u) | (e << 23) | (rnd32() & 0x7FFFFFu));
 }
 
 static void test_fused_mul_add_matches_fmaf(void **state) {
@@ -82,7 +59,7 @@ static void test_fused_mul_add_matches_fmaf(void **state) {
     case 2: { /* a few ulps around -a*b */
       uint32_t u = f2u(-(a * b));
       u += rnd32() % 5 - 2;
-      c = bits_f32(u);
+      c = u2f(u);
       break;
     }
     default:
@@ -105,8 +82,8 @@ static void test_fused_mul_add_matches_fmaf(void **state) {
 static void test_rms_norm(void **state) {
   (void)state;
   float x[3 * 64], w[64], y[3 * 64];
-  fill(x, 3 * 64, 4.0f);
-  fill(w, 64, 2.0f);
+  fill_uniform(x, 3 * 64, 4.0f);
+  fill_uniform(w, 64, 2.0f);
   const float eps = 1e-6f;
   gqcrt_rms_norm(y, x, w, 3 * 64, 64, eps); /* three groups (e.g. per-head norm) */
   for (int g = 0; g < 3; ++g) {
@@ -148,7 +125,7 @@ static float chain_theta(int pos, int i, float base, int n_rot) {
 static void check_rope(int mode, int n_head, int head_dim, int n_rot, int pos, float base,
                        float fs) {
   float x[4 * 128], y[4 * 128];
-  fill(x, n_head * head_dim, 2.0f);
+  fill_uniform(x, n_head * head_dim, 2.0f);
   gqcrt_rope(y, x, pos, n_head, head_dim, n_rot, base, fs, mode);
   for (int h = 0; h < n_head; ++h) {
     const float *xh = x + h * head_dim, *yh = y + h * head_dim;
@@ -208,7 +185,7 @@ static void test_rope_pairs_and_identity(void **state) {
   assert_true(y[0] == 0.0f && y[4] == 0.0f);
   /* position 0 is the identity */
   float r[16], r_out[16];
-  fill(r, 16, 1.0f);
+  fill_uniform(r, 16, 1.0f);
   gqcrt_rope(r_out, r, 0, 2, 8, 8, 10000.0f, 1.0f, GQCRT_ROPE_NEOX);
   assert_memory_equal(r_out, r, sizeof r);
   /* archspec §4.4.1: theta_scale for (1e4, 256), (1e6, 256), (1e4, 64), (1e6, 128) */
@@ -271,9 +248,9 @@ enum { HD = 8, NH = 4, NKV = 2, NPOS = 10 };
 
 static void make_tokens(float q[NPOS][NH * HD], float k[NPOS][NKV * HD], float v[NPOS][NKV * HD]) {
   for (int p = 0; p < NPOS; ++p) {
-    fill(q[p], NH * HD, 1.5f);
-    fill(k[p], NKV * HD, 1.5f);
-    fill(v[p], NKV * HD, 3.0f);
+    fill_uniform(q[p], NH * HD, 1.5f);
+    fill_uniform(k[p], NKV * HD, 1.5f);
+    fill_uniform(v[p], NKV * HD, 3.0f);
   }
 }
 
@@ -363,7 +340,7 @@ static void test_attention_f16_cache(void **state) {
 static void test_silu(void **state) {
   (void)state;
   float x[64], y[64];
-  fill(x, 64, 12.0f);
+  fill_uniform(x, 64, 12.0f);
   x[0] = 0.0f;
   x[1] = -100.0f;
   x[2] = 100.0f;
@@ -437,7 +414,7 @@ static void test_gelu_table_semantics(void **state) {
 static void test_softcap(void **state) {
   (void)state;
   float x[32], y[32];
-  fill(x, 32, 100.0f);
+  fill_uniform(x, 32, 100.0f);
   x[0] = 1e6f;
   const float cap = 30.0f;
   gqcrt_softcap(y, x, cap, 32);
@@ -457,7 +434,7 @@ static void test_softmax(void **state) {
   assert_close(y[0], 1.0 / 3, 1e-7);
   assert_close(y[1], 2.0 / 3, 1e-7);
   float big[100], out[100];
-  fill(big, 100, 50.0f);
+  fill_uniform(big, 100, 50.0f);
   big[7] = 1000.0f; /* max subtraction keeps this finite */
   gqcrt_softmax(out, big, 100);
   double sum = 0.0;
@@ -465,7 +442,7 @@ static void test_softmax(void **state) {
     sum += out[i];
   assert_close(sum, 1.0, 1e-6);
   assert_close(out[7], 1.0, 1e-6);
-  fill(big, 100, 5.0f);
+  fill_uniform(big, 100, 5.0f);
   gqcrt_softmax(out, big, 100);
   double ref_sum = 0.0;
   for (int i = 0; i < 100; ++i)
@@ -479,8 +456,8 @@ static void test_softmax(void **state) {
 static void test_add_mul_scale_copy_aliasing(void **state) {
   (void)state;
   float a[37], b[37], y[37], z[37];
-  fill(a, 37, 3.0f);
-  fill(b, 37, 3.0f);
+  fill_uniform(a, 37, 3.0f);
+  fill_uniform(b, 37, 3.0f);
   gqcrt_add(y, a, b, 37);
   for (int i = 0; i < 37; ++i)
     assert_same_float(y[i], a[i] + b[i]);
@@ -516,6 +493,7 @@ static void test_add_mul_scale_copy_aliasing(void **state) {
 }
 
 int main(void) {
+  test_rng_seed(0x13198A2E03707344ull);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fused_mul_add_matches_fmaf),
       cmocka_unit_test(test_rms_norm),

@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "gqcrt.h"
+#include "test_util.h"
 
 /* ---- the tables -------------------------------------------------------------- */
 
@@ -98,21 +99,6 @@ static const weight_encoding *find_wenc(const char *name) {
 
 /* ---- random data ---------------------------------------------------------------- */
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd32(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
-}
-static float rnd_uniform(float lo, float hi) {
-  return lo + (hi - lo) * (float)((rnd32() >> 8) * (1.0 / 16777216.0));
-}
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-
 static void *xalloc(size_t n) {
   void *p = malloc(n ? n : 1);
   assert_non_null(p);
@@ -131,15 +117,10 @@ static void random_weights(const weight_encoding *e, uint8_t *w, size_t bytes, i
   const uint8_t fill = !strcmp(e->name, "q8_0") ? 0x80 : !strcmp(e->name, "q4_k") ? 0xff : 0x00;
   for (size_t i = 0; i < bytes; ++i)
     w[i] = extreme ? fill : (uint8_t)rnd32();
-  for (size_t b = 0; b < bytes; b += (size_t)e->block_bytes) {
-    uint8_t *blk = w + b;
-    const float d = rnd_uniform(0.001f, 0.02f) * ((rnd32() & 1) ? -1.0f : 1.0f);
-    if (extreme && !strcmp(e->name, "q6_k"))
-      memset(blk + 192, 0x80, 16);
-    wr16(blk + e->d_off, gqcrt_fp32_to_fp16(d));
-    if (e->min_off >= 0)
-      wr16(blk + e->min_off, gqcrt_fp32_to_fp16(rnd_uniform(-0.05f, 0.05f)));
-  }
+  random_block_scales(w, bytes, e->block_bytes, e->d_off, e->min_off);
+  if (extreme && !strcmp(e->name, "q6_k"))
+    for (size_t b = 0; b < bytes; b += (size_t)e->block_bytes)
+      memset(w + b + 192, 0x80, 16); /* the 16 int8 scales */
 }
 
 /* ---- the quants as the GGUF blocks hold them --------------------------------- */
@@ -405,6 +386,7 @@ static void test_packed_kernels_vs_scalar(void **state) {
 }
 
 int main(void) {
+  test_rng_seed(0x9E3779B97F4A7C15ull);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pack_round_trip),
       cmocka_unit_test(test_pack_layout),

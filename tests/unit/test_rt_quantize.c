@@ -23,39 +23,9 @@
 #include <cmocka.h>
 
 #include "gqcrt.h"
+#include "test_util.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static uint32_t f2u(float f) {
-  uint32_t u;
-  memcpy(&u, &f, 4);
-  return u;
-}
-
-static float u2f(uint32_t u) {
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd32(void) { /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
-}
-static float rnd_uniform(float lo, float hi) {
-  return lo + (hi - lo) * (float)((rnd32() >> 8) * (1.0 / 16777216.0));
-}
-
-static uint16_t rd16(const uint8_t *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
-}
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
 
 /* Independent value of an f16 bit pattern (non-NaN), via ldexp. */
 static double half_value(uint16_t h) {
@@ -210,15 +180,10 @@ static void test_bf16_conversions(void **state) {
 
 /* ---- activation quantisers --------------------------------------------------- */
 
-static void fill_random(float *x, int n, float scale) {
-  for (int i = 0; i < n; ++i)
-    x[i] = rnd_uniform(-scale, scale);
-}
-
 static void test_quantize_f16_bf16(void **state) {
   (void)state;
   float x[96];
-  fill_random(x, 96, 3.0f);
+  fill_uniform(x, 96, 3.0f);
   x[5] = 1e6f;
   x[6] = 1e-7f;
   uint16_t h[96], b[96];
@@ -263,7 +228,7 @@ static void test_quantize_q8_0(void **state) {
   (void)state;
   float x[32 * 16];
   for (int rep = 0; rep < 20; ++rep) {
-    fill_random(x, 32 * 16, rep == 0 ? 1e-3f : (float)(rep * rep));
+    fill_uniform(x, 32 * 16, rep == 0 ? 1e-3f : (float)(rep * rep));
     check_q8_0_row(x, 32 * 16);
   }
   /* an all-zero block and a block with one non-zero value */
@@ -288,7 +253,7 @@ static void test_quantize_q8_1(void **state) {
   float x[32 * 8];
   uint8_t out[36 * 8];
   for (int rep = 0; rep < 20; ++rep) {
-    fill_random(x, 32 * 8, 0.1f + (float)rep);
+    fill_uniform(x, 32 * 8, 0.1f + (float)rep);
     if (rep == 3)
       memset(x + 64, 0, 32 * sizeof(float));
     gqcrt_quantize_q8_1(out, x, 32 * 8);
@@ -348,7 +313,7 @@ static void test_quantize_q8_k(void **state) {
   (void)state;
   float x[256 * 4];
   for (int rep = 0; rep < 20; ++rep) {
-    fill_random(x, 256 * 4, 0.01f + (float)rep);
+    fill_uniform(x, 256 * 4, 0.01f + (float)rep);
     if (rep == 1)
       memset(x + 256, 0, 256 * sizeof(float)); /* zero super-block */
     if (rep == 2) {
@@ -605,6 +570,7 @@ static void test_dequant_float(void **state) {
 }
 
 int main(void) {
+  test_rng_seed(0x9E3779B97F4A7C15ull);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fp16_widen_exhaustive),
       cmocka_unit_test(test_fp16_narrow_known),

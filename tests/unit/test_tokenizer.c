@@ -37,6 +37,7 @@
 #include "gqcrt.h"
 #include "gqcrt_tokenizer.h"
 #include "runtime/src/vocab_blob.h"
+#include "test_util.h"
 
 #define MODEL(name) GQC_TEST_DATA "/models/" name
 #define REF(name) GQC_TEST_DATA "/reference/" name
@@ -177,22 +178,6 @@ static void assert_round_trip(const gqc_vocab_blob *b, const char *text, size_t 
   assert_round_trip_ex(b, text, len, false);
 }
 
-static char *read_file(const char *path, size_t *n) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp)
-    return NULL;
-  fseek(fp, 0, SEEK_END);
-  long sz = ftell(fp);
-  fseek(fp, 0, SEEK_SET);
-  char *buf = malloc((size_t)sz + 1);
-  assert_non_null(buf);
-  assert_int_equal(fread(buf, 1, (size_t)sz, fp), (size_t)sz);
-  buf[sz] = 0;
-  fclose(fp);
-  *n = (size_t)sz;
-  return buf;
-}
-
 static int b64_value(char c) {
   if (c >= 'A' && c <= 'Z')
     return c - 'A';
@@ -228,8 +213,7 @@ static size_t b64_decode(const char *s, size_t n, char *out) {
 static void check_reference(const char *model, const char *ref, bool spm_bytes) {
   gqc_vocab_blob b = build_file(model);
   size_t n;
-  char *data = read_file(ref, &n);
-  assert_non_null(data);
+  char *data = test_read_file(ref, &n);
   int lines = 0;
   for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
     char *tab = strchr(line, '\t');
@@ -288,8 +272,7 @@ static void test_reference_prompts(void **s) {
     gqc_vocab_blob b = build_file(path);
     snprintf(path, sizeof path, GQC_TEST_DATA "/reference/%s.ids", models[m]);
     size_t n;
-    char *data = read_file(path, &n);
-    assert_non_null(data);
+    char *data = test_read_file(path, &n);
     static int32_t want[MAX_IDS], got[MAX_IDS];
     int32_t n_want = parse_ids(data, want) - 48; /* then 48 generated tokens */
     int32_t n_got = tokenize(&b, prompt, sizeof prompt - 1, 1, 1, got, MAX_IDS);
@@ -514,9 +497,9 @@ static void test_llamacpp_vectors_checkout(void **s) {
     char path[1024];
     snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.inp", dir, vocabs[k]);
     size_t n_inp, n_out;
-    char *inp = read_file(path, &n_inp);
+    char *inp = test_read_file_if_present(path, &n_inp);
     snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.out", dir, vocabs[k]);
-    char *out = read_file(path, &n_out);
+    char *out = test_read_file_if_present(path, &n_out);
     if (!inp || !out) {
       free(inp);
       free(out);

@@ -316,15 +316,9 @@ bool qref_quantize_row(uint32_t type, const float *x, void *out, uint64_t n) {
     memcpy(out, x, n * 4);
     return true;
   case GGML_F16:
-    for (uint64_t i = 0; i < n; i++) {
-      uint16_t h = qref_f32_to_f16(x[i]);
-      o[2 * i] = (uint8_t)h;
-      o[2 * i + 1] = (uint8_t)(h >> 8);
-    }
-    return true;
   case GGML_BF16:
     for (uint64_t i = 0; i < n; i++) {
-      uint16_t h = qref_f32_to_bf16(x[i]);
+      uint16_t h = type == GGML_F16 ? qref_f32_to_f16(x[i]) : qref_f32_to_bf16(x[i]);
       o[2 * i] = (uint8_t)h;
       o[2 * i + 1] = (uint8_t)(h >> 8);
     }

@@ -1,0 +1,25 @@
+/* fuzz_check.h — CHECK(cond), the invariant check of the fuzz targets: when
+ * cond is false it prints the target's name (FUZZ_TARGET, a string literal
+ * the target defines before including this), the file, line and condition
+ * on stderr, and aborts, which libFuzzer and the corpus replay
+ * (replay_main.c) both report as a crash.
+ */
+#ifndef GQC_FUZZ_CHECK_H
+#define GQC_FUZZ_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifndef FUZZ_TARGET
+#error "define FUZZ_TARGET (the target's name) before including fuzz_check.h"
+#endif
+
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, FUZZ_TARGET ": %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);       \
+      abort();                                                                                     \
+    }                                                                                              \
+  } while (0)
+
+#endif
