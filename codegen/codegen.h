@@ -2,7 +2,8 @@
  *
  * Every backend writes the same API (the header from gqc_emit_header):
  *   <name>_init, _reset, _decode, _n_vocab, _n_ctx, _tokenize, _token_text,
- *   _token_piece, _bos, _eos, _is_eog, _last_error
+ *   _token_piece, _bos, _eos, _is_eog, _last_error, _set_executor, and
+ *   _prefill when the module has a @prefill function (gqc --batch)
  * and the same data: the weight blob (weights at their planned offsets, in
  * the read-only section .gqc.weights, 64-byte aligned), the vocabulary blob,
  * and the arena in .bss. Backends read only the IR (and the target).

@@ -1,7 +1,10 @@
 /* emit_c.c — the C backend.
  *
- * Writes <base>.c: the planned IR as one function of runtime calls with
- * constant offsets, plus the API around it. The weights and the vocabulary
+ * Writes <base>.c: the planned IR as functions of runtime calls with
+ * constant offsets — step() for @decode and, when the module has @prefill,
+ * prefill_step(tokens, pos, n), whose counts and row pointers depend on n
+ * and whose per-row calls are loops over the rows — plus the API around
+ * them (<name>_prefill runs prefill_step once per BATCH tokens). The weights and the vocabulary
  * are not C initialisers (a 300 MB array literal takes a C compiler minutes);
  * they are binary files pulled in by the assembler's .incbin, so compiling
  * the output of any model takes about as long as compiling 1000 lines of C.
@@ -36,10 +39,14 @@ static void print_f32(FILE *f, float v) {
     fprintf(f, "%af", (double)v);
 }
 
-static void print_arg(FILE *f, const gqc_arg *a) {
+/* An argument as C; `per_row`: inside the loop over the live rows (r). */
+static void print_arg(FILE *f, const gqc_arg *a, bool per_row) {
   switch (a->kind) {
   case GQC_ARG_ARENA:
-    fprintf(f, "A(%" PRId64 ")", a->offset);
+    if (per_row && a->row_bytes)
+      fprintf(f, "A(%" PRId64 " + (size_t)r * %" PRId64 "u)", a->offset, a->row_bytes);
+    else
+      fprintf(f, "A(%" PRId64 ")", a->offset);
     break;
   case GQC_ARG_WEIGHT:
     fprintf(f, "W(%" PRId64 ")", a->offset);
@@ -54,6 +61,9 @@ static void print_arg(FILE *f, const gqc_arg *a) {
   case GQC_ARG_I32:
     fprintf(f, "%" PRId64, a->i);
     break;
+  case GQC_ARG_I64:
+    fprintf(f, "INT64_C(%" PRId64 ")", a->i);
+    break;
   case GQC_ARG_F32:
     print_f32(f, a->f);
     break;
@@ -62,6 +72,18 @@ static void print_arg(FILE *f, const gqc_arg *a) {
     break;
   case GQC_ARG_TOKEN:
     fputs("token", f);
+    break;
+  case GQC_ARG_TOKENS:
+    fputs("tokens", f);
+    break;
+  case GQC_ARG_ROWS:
+    if (a->i == 1)
+      fputs("n", f);
+    else
+      fprintf(f, "n * %" PRId64, a->i);
+    break;
+  case GQC_ARG_ARENA_LAST_ROW:
+    fprintf(f, "A(%" PRId64 " + (size_t)(n - 1) * %" PRId64 "u)", a->offset, a->row_bytes);
     break;
   case GQC_ARG_ATTN_DESC:
     fprintf(f, "&attn[%" PRId64 "]", a->i);
@@ -100,6 +122,72 @@ static void print_asm_string(FILE *f, const char *text) {
   fputs(");\n", f);
 }
 
+/* A step function: `head` opens it, then one statement per call (a loop
+ * over the live rows for per_row calls). */
+static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool ext) {
+  fputs(head, f);
+  if (ext)
+    fputs("  const unsigned char *const wb = weights;\n  (void)wb;\n", f);
+  for (int k = 0; k < l->n_calls; k++) {
+    const gqc_call *c = &l->calls[k];
+    print_comment(f, c->inst);
+    fprintf(f, c->per_row ? "  for (int32_t r = 0; r < n; r++)\n    %s(" : "  %s(", c->fn);
+    for (int a = 0; a < c->n_args; a++) {
+      if (a)
+        fputs(", ", f);
+      print_arg(f, &c->args[a], c->per_row);
+    }
+    fputs(");\n", f);
+  }
+  fputs("}\n\n", f);
+}
+
+/* <name>_prefill: decode's checks for every token, all before anything
+ * runs — the positions (and n) first, since they bound how many token ids
+ * may be read, then the ids — and then the batch in steps of at most BATCH
+ * tokens; the logits are the last step's last row. */
+static void emit_prefill_api(FILE *f, const char *n, const char *P, int64_t n_tokens,
+                             const gqc_program *calls) {
+  fprintf(f,
+          "const float *%s_prefill(const int32_t *tokens, int32_t n, int32_t pos) {\n"
+          "  if (!ready)\n    return fail(GQCRT_ERR_NOT_INITIALISED);\n"
+          "  if (!tokens)\n    return fail(GQCRT_ERR_NULL);\n"
+          "  /* the positions first: they bound how many tokens may be read */\n"
+          "  if (n < 1 || pos < 0 || pos >= %s_N_CTX || pos > n_past || n > %s_N_CTX - pos)\n"
+          "    return fail(GQCRT_ERR_BAD_POS);\n",
+          n, P, P);
+  if (calls->ring_rows)
+    fprintf(f,
+            "  if (n_past - %" PRId64 " > (pos - %" PRId64 " + 1 > 0 ? pos - %" PRId64
+            " + 1 : 0))\n"
+            "    return fail(GQCRT_ERR_BAD_POS);\n",
+            calls->ring_rows, calls->ring_rows, calls->ring_rows);
+  fprintf(f,
+          "  for (int32_t i = 0; i < n; i++)\n"
+          "    if (tokens[i] < 0 || tokens[i] >= %" PRId64 ")\n"
+          "      return fail(GQCRT_ERR_BAD_TOKEN);\n"
+          "  int32_t done = 0, rows = 0;\n"
+          "  do {\n"
+          "    rows = n - done < %s_BATCH ? n - done : %s_BATCH;\n"
+          "    prefill_step(tokens + done, pos + done, rows);\n"
+          "    done += rows;\n"
+          "  } while (done < n);\n"
+          "  n_past = pos + n;\n",
+          n_tokens, P, P);
+  /* the result may be a row of the last step's batch: n there is `rows` */
+  if (calls->prefill.result.kind == GQC_ARG_ARENA_LAST_ROW)
+    fputs("  const int32_t n_rows_last = rows;\n", f);
+  else
+    fputs("  (void)rows;\n", f);
+  fputs("  return (const float *)", f);
+  if (calls->prefill.result.kind == GQC_ARG_ARENA_LAST_ROW)
+    fprintf(f, "A(%" PRId64 " + (size_t)(n_rows_last - 1) * %" PRId64 "u)",
+            calls->prefill.result.offset, calls->prefill.result.row_bytes);
+  else
+    print_arg(f, &calls->prefill.result, false);
+  fputs(";\n}\n\n", f);
+}
+
 bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o,
                 gqc_diag *d) {
   (void)t;
@@ -113,19 +201,19 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   if (!gqc_write_vocab_blob(m, path, d))
     return false;
 
-  gqc_call_list calls;
-  if (!gqc_lower_calls(m, &calls, d))
+  gqc_program calls;
+  if (!gqc_lower_program(m, &calls, d))
     return false;
   char *arena_asm = NULL;
   if (o->arena_section && !(arena_asm = gqc_arena_section_asm(m, o))) {
-    gqc_call_list_free(&calls);
+    gqc_program_free(&calls);
     return gqc_error(d, "codegen: out of memory");
   }
 
   snprintf(path, sizeof path, "%s/%s.c", o->out_dir, o->base);
   FILE *f = fopen(path, "w");
   if (!f) {
-    gqc_call_list_free(&calls);
+    gqc_program_free(&calls);
     free(arena_asm);
     return gqc_error(d, "%s: cannot write: %s", path, strerror(errno));
   }
@@ -147,7 +235,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   fprintf(f,
           "/* %s.c — generated by gqc from %s. Do not edit.\n"
           " *\n"
-          " * One decode step of the model as a list of libgqcrt calls on a static arena\n"
+          " * The model's decode step%s as lists of libgqcrt calls on a static arena\n"
           " * (%" PRId64 " bytes%s%s) and the packed weights (%" PRId64 " bytes,%s).\n"
           " * Compile from this directory or with -Wa,-I<this directory>.\n"
           " */\n"
@@ -156,7 +244,8 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           "#include \"%s.h\"\n\n"
           "/* Set by %s_set_executor: linear layers split over its threads. */\n"
           "static const gqcrt_executor *executor;\n\n",
-          o->base, o->source ? o->source : "a GGUF file", m->arena_bytes,
+          o->base, o->source ? o->source : "a GGUF file",
+          calls.prefill.func ? " and its batched prefill step" : "", m->arena_bytes,
           o->arena_section ? " in section " : "", o->arena_section ? o->arena_section : "",
           m->weight_bytes, where, ext ? "#include \"gqcrt_blob.h\"\n" : "", o->base, o->name);
   if (!ext)
@@ -223,22 +312,16 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
     fputs("};\n\n", f);
   }
 
-  fprintf(f, "static void step(int32_t token, int32_t pos) {\n"
-             "  (void)token;\n  (void)pos;\n");
-  if (ext)
-    fputs("  const unsigned char *const wb = weights;\n  (void)wb;\n", f);
-  for (int k = 0; k < calls.n_calls; k++) {
-    const gqc_call *c = &calls.calls[k];
-    print_comment(f, c->inst);
-    fprintf(f, "  %s(", c->fn);
-    for (int a = 0; a < c->n_args; a++) {
-      if (a)
-        fputs(", ", f);
-      print_arg(f, &c->args[a]);
-    }
-    fputs(");\n", f);
-  }
-  fputs("}\n\n", f);
+  emit_step(f, &calls.decode,
+            "static void step(int32_t token, int32_t pos) {\n"
+            "  (void)token;\n  (void)pos;\n",
+            ext);
+  if (calls.prefill.func)
+    emit_step(f, &calls.prefill,
+              "/* Tokens tokens[0..n) at positions pos..pos+n-1, 1 <= n <= the batch. */\n"
+              "static void prefill_step(const int32_t *tokens, int32_t pos, int32_t n) {\n"
+              "  (void)tokens;\n  (void)pos;\n  (void)n;\n",
+              ext);
 
   fprintf(f,
           "static int ready;\nstatic int32_t n_past;\nstatic int last_error;\n\n"
@@ -280,10 +363,11 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             "  if (n_past - %" PRId64 " > (pos - %" PRId64 " + 1 > 0 ? pos - %" PRId64 " + 1 : 0))\n"
             "    return fail(GQCRT_ERR_BAD_POS);\n",
             calls.ring_rows, calls.ring_rows, calls.ring_rows, calls.ring_rows, calls.ring_rows);
-  fprintf(f,
-          "  step(token, pos);\n  n_past = pos + 1;\n"
-          "  return (const float *)A(%" PRId64 ");\n}\n\n",
-          calls.result_offset);
+  fputs("  step(token, pos);\n  n_past = pos + 1;\n  return (const float *)", f);
+  print_arg(f, &calls.decode.result, false);
+  fputs(";\n}\n\n", f);
+  if (calls.prefill.func)
+    emit_prefill_api(f, n, P, n_tokens, &calls);
   fprintf(f,
           "int %s_n_vocab(void) { return %s_N_VOCAB; }\n"
           "int %s_n_ctx(void) { return %s_N_CTX; }\n"
@@ -312,7 +396,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           "int %s_is_eog(int32_t id) {\n"
           "  return %s_VOCAB_BYTES ? gqcrt_vocab_is_eog(%s__vocab, id) : 0;\n}\n",
           n, P, n, n, n, n, P, n, n, P, n, n, P, n);
-  gqc_call_list_free(&calls);
+  gqc_program_free(&calls);
   if (fclose(f) != 0)
     return gqc_error(d, "%s: write failed", path);
   return true;

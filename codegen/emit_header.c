@@ -3,7 +3,9 @@
  * Besides the functions, the header states every size a firmware integrator
  * needs at link time (arena, KV cache, weights, vocabulary), the way Glow's
  * bundles do, so memory can be reserved and checked before anything runs.
- * With --weights=file it also defines <NAME>_WEIGHTS_EXTERNAL, the blob's
+ * A model compiled with a prefill batch (gqc --batch B, B > 0 by default)
+ * defines <NAME>_BATCH and declares <name>_prefill. With --weights=file it
+ * also defines <NAME>_WEIGHTS_EXTERNAL, the blob's
  * checksums and alignment, and declares <name>_init_weights and
  * <name>_verify_weights; with --arena-section, <NAME>_ARENA_SECTION.
  */
@@ -56,6 +58,10 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
           P);
   fprintf(f, "#define %s_N_VOCAB %" PRId64 "\n", P, ir_meta_int(m, "n_vocab", 0));
   fprintf(f, "#define %s_N_CTX %" PRId64 "\n", P, ir_meta_int(m, "n_ctx", 0));
+  const ir_func *prefill = ir_module_find_func(m, "prefill");
+  if (prefill)
+    fprintf(f, "#define %s_BATCH %" PRId64 " /* tokens per %s_prefill step */\n", P, prefill->batch,
+            n);
   if (o->arena_section) {
     fprintf(f, "#define %s_ARENA_SECTION \"%s\" /* where the arena and tokenizer scratch are */\n",
             P, o->arena_section);
@@ -88,6 +94,19 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
           "#define %s_TOKENIZER_SCRATCH_BYTES %" PRIu64
           "ULL /* static scratch of %s_tokenize (with the arena) */\n\n",
           P, gqc_tokenize_scratch_bytes(m, o), n);
+  char prefill_api[2048] = "";
+  if (prefill)
+    snprintf(prefill_api, sizeof prefill_api,
+             "/* Feeds tokens[0..n) at positions pos .. pos+n-1, as n calls of %s_decode\n"
+             " * would, %s_BATCH tokens per step (each weight is read once per step,\n"
+             " * not once per token), and returns the logits of the last token, bit for\n"
+             " * bit those %s_decode would return, valid until the next call. The checks\n"
+             " * are %s_decode's, for every token, made before anything runs: NULL (see\n"
+             " * %s_last_error) before init, for tokens == NULL (GQCRT_ERR_NULL), a token\n"
+             " * outside [0, n_vocab), n < 1 or pos .. pos+n-1 not all valid positions\n"
+             " * (GQCRT_ERR_BAD_POS); the cache is then unchanged. */\n"
+             "const float *%s_prefill(const int32_t *tokens, int32_t n, int32_t pos);\n",
+             n, P, n, n, n, n);
   fprintf(f,
           "/* Prepares the decoder (empty KV cache). Returns 0, or a negative GQCRT_ERR_*\n"
           " * code if the compiled-in data fails its checks%s. */\n"
@@ -102,6 +121,7 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
           " * %s_last_error) before init, for a token outside [0, n_vocab), or for\n"
           " * pos < 0, pos >= n_ctx, pos beyond the next position or too far back. */\n"
           "const float *%s_decode(int32_t token, int32_t pos);\n"
+          "%s"
           "int %s_n_vocab(void);\n"
           "int %s_n_ctx(void);\n"
           "/* The GQCRT_ERR_* code of the last failed call, 0 if none failed. */\n"
@@ -114,7 +134,7 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
           o->weights_external ? " (GQCRT_ERR_NOT_INITIALISED until\n"
                                 " * the weights are given, see below)"
                               : "",
-          n, weights_api, n, P, n, n, n, n, n, n);
+          n, weights_api, n, P, n, n, prefill_api, n, n, n, n);
   fprintf(f,
           "/* Tokenizes NUL-terminated UTF-8 text as llama.cpp does (BOS added when the\n"
           " * model's vocabulary says so; special-token texts are matched). Returns the\n"

@@ -36,11 +36,18 @@
  *                   large linears go through gqcrt_linear_parallel with it and
  *                   the kernel's address).
  *   @N__step        internal void(i32 token, i32 pos): one call per entry of
- *                   the call list. Pointer arguments are constant GEPs into
- *                   the globals; the embedding row is
+ *                   @decode's call list. Pointer arguments are constant GEPs
+ *                   into the globals; the embedding row is
  *                   weights + offset + sext(token) * row_bytes, or, for a
  *                   packed table (gqcrt_embed_<layout>), the token itself
  *                   is the argument.
+ *   @N__prefill_step  internal void(i8* tokens, i32 pos, i32 n), when the
+ *                   module has @prefill: its call list, where counts n * N
+ *                   are `mul nsw n, N`, a batch's last row is a GEP by
+ *                   (n - 1) * row_bytes, and per_row calls sit in a loop
+ *                   over r = 0 .. n-1 (GEPs by r * row_bytes). N_prefill
+ *                   checks its arguments as emit_c.c's C does and calls it
+ *                   once per step of at most BATCH tokens.
  *
  * --weights=file (o->weights_external): no @N__weights constant; instead
  * @N__weights is an internal i8* global (null until N_init_weights accepts a
@@ -138,8 +145,14 @@ static const runtime_proto runtime_protos[] = {
     {"gqcrt_copy", "v:ppi"},
     {"gqcrt_rope", "v:ppiiiiffi"},
     {"gqcrt_attention", "v:ppppppppi"},
+    /* gqcrt.h: row-batched ops (prefill) */
+    {"gqcrt_embed_rows", "v:ppplpii"},
+    {"gqcrt_embed_rows_packed", "v:ppppii"},
+    {"gqcrt_rope_rows", "v:ppiiiiiffi"},
+    {"gqcrt_attention_rows", "v:ppppppppii"},
     /* gqcrt_parallel.h */
     {"gqcrt_linear_parallel", "v:pppppiiii"},
+    {"gqcrt_gemm_parallel", "v:pppippiiiii"},
     {"gqcrt_quantize_f16", "v:ppi"},
     {"gqcrt_quantize_bf16", "v:ppi"},
     {"gqcrt_quantize_q8_0", "v:ppi"},
@@ -159,11 +172,12 @@ static const runtime_proto runtime_protos[] = {
     {"gqcrt_dequantize_q5_k", "v:ppi"},
     {"gqcrt_dequantize_q6_k", "v:ppi"},
 #define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                         \
-  {"gqcrt_linear_" #wenc "_" #variant, "v:pppii"},
+  {"gqcrt_linear_" #wenc "_" #variant, "v:pppii"}, {"gqcrt_gemm_" #wenc "_" #variant, "v:pippiii"},
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
 #define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
-  {"gqcrt_linear_" #wenc "_" #packing "_" #variant, "v:pppii"},
+  {"gqcrt_linear_" #wenc "_" #packing "_" #variant, "v:pppii"},                                    \
+      {"gqcrt_gemm_" #wenc "_" #packing "_" #variant, "v:pippiii"},
 #define GQCRT_PACKING(wenc, packing, rows) {"gqcrt_embed_" #wenc "_" #packing, "v:ppii"},
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
@@ -206,9 +220,15 @@ typedef struct emitter {
   LLVMTypeRef attn_type;
   int n_descs;
   uint64_t scratch_bytes;
-  LLVMValueRef step;
-  LLVMTypeRef step_type;
+  LLVMValueRef step, prefill_step; /* the two functions' call lists */
+  LLVMTypeRef step_type, prefill_step_type;
 } emitter;
+
+/* The values a step's arguments are made of: its parameters, and inside a
+ * per_row loop the row index r (NULL outside). */
+typedef struct step_values {
+  LLVMValueRef token, pos, tokens, n, r;
+} step_values;
 
 static LLVMTypeRef sig_type(emitter *e, char c) {
   switch (c) {
@@ -384,7 +404,7 @@ static bool emit_arena(emitter *e) {
   return true;
 }
 
-static void emit_attention_descs(emitter *e, const gqc_call_list *calls) {
+static void emit_attention_descs(emitter *e, const gqc_program *calls) {
   /* struct gqcrt_attention_desc { int32_t x6; float scale; } */
   e->t_desc = LLVMStructCreateNamed(e->ctx, "gqcrt_attention_desc");
   LLVMTypeRef fields[7] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_f32};
@@ -450,7 +470,10 @@ static char arg_sig(gqc_arg_kind k) {
   case GQC_ARG_I32:
   case GQC_ARG_POS:
   case GQC_ARG_TOKEN:
+  case GQC_ARG_ROWS:
     return 'i';
+  case GQC_ARG_I64:
+    return 'l';
   case GQC_ARG_F32:
     return 'f';
   default:
@@ -466,14 +489,41 @@ static LLVMValueRef weight_ptr(emitter *e, int64_t offset) {
   return LLVMBuildInBoundsGEP2(e->b, e->t_i8, e->wb, &idx, 1, "");
 }
 
-static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a, LLVMValueRef token,
-                             LLVMValueRef pos) {
+/* (i8 *)arena + offset + row * row_bytes, row an i32 value. */
+static LLVMValueRef arena_row(emitter *e, int64_t offset, LLVMValueRef row, int64_t row_bytes) {
+  LLVMValueRef off =
+      LLVMBuildMul(e->b, LLVMBuildSExt(e->b, row, e->t_i64, ""), i64c(e, row_bytes), "row_offset");
+  return LLVMBuildInBoundsGEP2(e->b, e->t_i8, byte_ptr(e, e->arena, offset), &off, 1, "row");
+}
+
+static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a,
+                             const step_values *sv) {
   const ir_module *m = e->m;
   switch (a->kind) {
   case GQC_ARG_ARENA:
-    if (a->offset < 0 || a->offset > m->arena_bytes)
+    if (a->offset < 0 || a->offset > m->arena_bytes || a->row_bytes < 0)
       break;
+    if (c->per_row && a->row_bytes) { /* row r: arena + offset + r * row_bytes */
+      if (!sv->r)
+        break;
+      return arena_row(e, a->offset, sv->r, a->row_bytes);
+    }
     return byte_ptr(e, e->arena, a->offset);
+  case GQC_ARG_ARENA_LAST_ROW: { /* arena + offset + (n - 1) * row_bytes */
+    if (a->offset < 0 || a->offset > m->arena_bytes || a->row_bytes < 0 || !sv->n)
+      break;
+    return arena_row(e, a->offset, LLVMBuildSub(e->b, sv->n, i32c(e, 1), "last"), a->row_bytes);
+  }
+  case GQC_ARG_I64:
+    return i64c(e, a->i);
+  case GQC_ARG_TOKENS:
+    if (!sv->tokens)
+      break;
+    return sv->tokens;
+  case GQC_ARG_ROWS: /* i * n, in int32_t (lowering checked batch * i fits) */
+    if (!sv->n || a->i < 1 || a->i > INT32_MAX)
+      break;
+    return a->i == 1 ? sv->n : LLVMBuildNSWMul(e->b, sv->n, i32c(e, a->i), "count");
   case GQC_ARG_WEIGHT:
     if (a->offset < 0 || a->offset > m->weight_bytes)
       break;
@@ -482,7 +532,9 @@ static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a, LL
     if (a->offset < 0 || a->offset > m->weight_bytes || a->row_bytes < 0)
       break;
     /* (const unsigned char *)W(offset) + (size_t)token * row_bytes */
-    LLVMValueRef row = LLVMBuildMul(e->b, LLVMBuildSExt(e->b, token, e->t_i64, "token64"),
+    if (!sv->token)
+      break;
+    LLVMValueRef row = LLVMBuildMul(e->b, LLVMBuildSExt(e->b, sv->token, e->t_i64, "token64"),
                                     i64c(e, a->row_bytes), "row_offset");
     return LLVMBuildInBoundsGEP2(e->b, e->t_i8, weight_ptr(e, a->offset), &row, 1, "row");
   }
@@ -495,9 +547,11 @@ static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a, LL
   case GQC_ARG_F32:
     return LLVMConstReal(e->t_f32, a->f);
   case GQC_ARG_POS:
-    return pos;
+    return sv->pos;
   case GQC_ARG_TOKEN:
-    return token;
+    if (!sv->token)
+      break;
+    return sv->token;
   case GQC_ARG_EXECUTOR:
     return LLVMBuildLoad2(e->b, e->t_ptr, e->executor, "executor");
   case GQC_ARG_FN: {
@@ -531,38 +585,86 @@ static void annotate(emitter *e, LLVMValueRef call, const ir_inst *i) {
                   LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, &s, 1)));
 }
 
-/* static void step(int32_t token, int32_t pos): the call list. */
-static bool emit_step(emitter *e, const gqc_call_list *calls) {
-  LLVMTypeRef params[2] = {e->t_i32, e->t_i32};
-  e->step_type = LLVMFunctionType(e->t_void, params, 2, 0);
+/* One call of the list, with its arguments; in a per_row call, r is the
+ * row index. */
+static bool emit_call(emitter *e, const gqc_call *c, const step_values *sv) {
+  const char *sig = runtime_sig(c->fn);
+  if (!sig)
+    return gqc_error(e->d, "codegen: no prototype for runtime function %s (emit_llvm.c's table)",
+                     c->fn);
+  bool match = sig[0] == 'v' && (int)strlen(sig + 2) == c->n_args;
+  for (int a = 0; match && a < c->n_args; a++)
+    match = sig[2 + a] == arg_sig(c->args[a].kind);
+  if (!match)
+    return gqc_error(e->d, "codegen: the call to %s does not match its runtime prototype", c->fn);
+  LLVMValueRef args[GQC_MAX_ARGS];
+  for (int a = 0; a < c->n_args; a++)
+    if (!(args[a] = call_arg(e, c, &c->args[a], sv)))
+      return false;
+  LLVMValueRef call = call_runtime(e, c->fn, args, c->n_args);
+  if (!call)
+    return false;
+  annotate(e, call, c->inst);
+  return true;
+}
+
+/* for (int32_t r = 0; r < n; r++) call: a per_row call. */
+static bool emit_row_loop(emitter *e, LLVMValueRef f, const gqc_call *c, step_values sv) {
+  LLVMBuilderRef b = e->b;
+  if (!sv.n)
+    return gqc_error(e->d, "codegen: a per-row call outside a row-batched function");
+  LLVMBasicBlockRef entry = LLVMGetInsertBlock(b), head = new_block(e, f, "rows"),
+                    body = new_block(e, f, "row"), done = new_block(e, f, "rows_done");
+  LLVMBuildBr(b, head);
+  LLVMPositionBuilderAtEnd(b, head);
+  LLVMValueRef r = LLVMBuildPhi(b, e->t_i32, "r");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, r, sv.n, ""), body, done);
+  LLVMPositionBuilderAtEnd(b, body);
+  sv.r = r;
+  if (!emit_call(e, c, &sv))
+    return false;
+  LLVMValueRef r1 = LLVMBuildNSWAdd(b, r, i32c(e, 1), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+  LLVMBuildBr(b, head);
+  LLVMValueRef vals[2] = {i32c(e, 0), r1};
+  LLVMBasicBlockRef blocks[2] = {entry, latch};
+  LLVMAddIncoming(r, vals, blocks, 2);
+  LLVMPositionBuilderAtEnd(b, done);
+  return true;
+}
+
+/* A step function, internal: one call per entry of the call list.
+ *   decode:  void N__step(int32_t token, int32_t pos)
+ *   prefill: void N__prefill_step(const int32_t *tokens, int32_t pos, int32_t n) */
+static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
+  LLVMTypeRef params[3] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32};
+  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 3 : 2, 0);
   char name[256];
-  snprintf(name, sizeof name, "%s__step", e->o->name);
-  e->step = begin_function(e, name, false, e->step_type);
-  LLVMValueRef token = LLVMGetParam(e->step, 0), pos = LLVMGetParam(e->step, 1);
-  LLVMSetValueName2(token, "token", 5);
-  LLVMSetValueName2(pos, "pos", 3);
+  snprintf(name, sizeof name, "%s__%s", e->o->name, batched ? "prefill_step" : "step");
+  LLVMValueRef f = begin_function(e, name, false, type);
+  step_values sv = {0};
+  sv.pos = LLVMGetParam(f, 1);
+  LLVMSetValueName2(sv.pos, "pos", 3);
+  if (batched) {
+    sv.tokens = LLVMGetParam(f, 0);
+    sv.n = LLVMGetParam(f, 2);
+    LLVMSetValueName2(sv.tokens, "tokens", 6);
+    LLVMSetValueName2(sv.n, "n", 1);
+    e->prefill_step = f;
+    e->prefill_step_type = type;
+  } else {
+    sv.token = LLVMGetParam(f, 0);
+    LLVMSetValueName2(sv.token, "token", 5);
+    e->step = f;
+    e->step_type = type;
+  }
   /* const unsigned char *const wb = weights; */
   if (e->weights_external)
     e->wb = LLVMBuildLoad2(e->b, e->t_ptr, e->weights, "wb");
   for (int k = 0; k < calls->n_calls; k++) {
     const gqc_call *c = &calls->calls[k];
-    const char *sig = runtime_sig(c->fn);
-    if (!sig)
-      return gqc_error(e->d, "codegen: no prototype for runtime function %s (emit_llvm.c's table)",
-                       c->fn);
-    bool match = sig[0] == 'v' && (int)strlen(sig + 2) == c->n_args;
-    for (int a = 0; match && a < c->n_args; a++)
-      match = sig[2 + a] == arg_sig(c->args[a].kind);
-    if (!match)
-      return gqc_error(e->d, "codegen: the call to %s does not match its runtime prototype", c->fn);
-    LLVMValueRef args[GQC_MAX_ARGS];
-    for (int a = 0; a < c->n_args; a++)
-      if (!(args[a] = call_arg(e, c, &c->args[a], token, pos)))
-        return false;
-    LLVMValueRef call = call_runtime(e, c->fn, args, c->n_args);
-    if (!call)
+    if (!(c->per_row ? emit_row_loop(e, f, c, sv) : emit_call(e, c, &sv)))
       return false;
-    annotate(e, call, c->inst);
   }
   LLVMBuildRetVoid(e->b);
   return true;
@@ -654,7 +756,7 @@ static void emit_reset(emitter *e) {
 }
 
 /* const float *N_decode(int32_t token, int32_t pos) */
-static void emit_decode(emitter *e, const gqc_call_list *calls) {
+static void emit_decode(emitter *e, const gqc_program *calls) {
   const ir_module *m = e->m;
   int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
   int64_t n_tokens = calls->embed_rows && calls->embed_rows < n_vocab ? calls->embed_rows : n_vocab;
@@ -712,7 +814,128 @@ static void emit_decode(emitter *e, const gqc_call_list *calls) {
   LLVMValueRef args[2] = {token, pos};
   LLVMBuildCall2(b, e->step_type, e->step, args, 2, "");
   LLVMBuildStore(b, LLVMBuildNSWAdd(b, pos, i32c(e, 1), ""), e->n_past);
-  LLVMBuildRet(b, byte_ptr(e, e->arena, calls->result_offset));
+  LLVMBuildRet(b, byte_ptr(e, e->arena, calls->decode.result.offset));
+}
+
+/* if (n_past - R > max(0, pos - R + 1)): a rewind to pos needs positions
+ * pos-R+1 .. pos-1 still in a ring of R rows (emit_c.c's check). */
+static LLVMValueRef ring_too_far(emitter *e, LLVMValueRef p64, LLVMValueRef past, int64_t ring) {
+  LLVMBuilderRef b = e->b;
+  LLVMValueRef r = i64c(e, ring);
+  LLVMValueRef lo = LLVMBuildAdd(b, LLVMBuildSub(b, p64, r, ""), i64c(e, 1), "");
+  lo = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, lo, i64c(e, 0), ""), lo, i64c(e, 0), "");
+  return LLVMBuildICmp(b, LLVMIntSGT, LLVMBuildSub(b, past, r, ""), lo, "");
+}
+
+/* const float *N_prefill(const int32_t *tokens, int32_t n, int32_t pos), as
+ * emit_c.c writes it:
+ *   if (!ready) return fail(NOT_INITIALISED);
+ *   if (!tokens) return fail(NULL);
+ *   if (n < 1 || pos < 0 || pos >= N_CTX || pos > n_past || n > N_CTX - pos) return fail(BAD_POS);
+ *   [ring check]
+ *   for (i = 0; i < n; i++) if (tokens[i] outside [0, n_tokens)) return fail(BAD_TOKEN);
+ *   done = 0; do { rows = min(n - done, BATCH); step(tokens + done, pos + done, rows);
+ *                  done += rows; } while (done < n);
+ *   n_past = pos + n; return result (row rows - 1 of a batch, or a vector). */
+static void emit_prefill(emitter *e, const gqc_program *calls) {
+  const ir_module *m = e->m;
+  int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
+  int64_t n_tokens = calls->embed_rows && calls->embed_rows < n_vocab ? calls->embed_rows : n_vocab;
+  int64_t n_ctx = ir_meta_int(m, "n_ctx", 0), batch = calls->prefill.batch;
+  LLVMTypeRef params[3] = {e->t_ptr, e->t_i32, e->t_i32};
+  LLVMValueRef f = begin_api(e, "prefill", e->t_ptr, params, 3);
+  LLVMValueRef tokens = LLVMGetParam(f, 0), n = LLVMGetParam(f, 1), pos = LLVMGetParam(f, 2);
+  LLVMSetValueName2(tokens, "tokens", 6);
+  LLVMSetValueName2(n, "n", 1);
+  LLVMSetValueName2(pos, "pos", 3);
+  LLVMBuilderRef b = e->b;
+  LLVMValueRef null = LLVMConstNull(e->t_ptr);
+  LLVMTypeRef t_i32p = LLVMPointerType(e->t_i32, 0);
+  LLVMBasicBlockRef not_ready = new_block(e, f, "not_initialised"),
+                    check_null = new_block(e, f, "check_null"), null_arg = new_block(e, f, "null"),
+                    check_pos = new_block(e, f, "check_pos"), bad_pos = new_block(e, f, "bad_pos"),
+                    scan = new_block(e, f, "check_tokens"), scan_next = new_block(e, f, "next"),
+                    bad_token = new_block(e, f, "bad_token"), run = new_block(e, f, "run"),
+                    done_block = new_block(e, f, "done");
+
+  /* if (!ready) return fail(GQCRT_ERR_NOT_INITIALISED); */
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, load_i32(e, e->ready), i32c(e, 0), ""), not_ready,
+                  check_null);
+  LLVMPositionBuilderAtEnd(b, not_ready);
+  fail_with(e, i32c(e, GQCRT_ERR_NOT_INITIALISED), null);
+
+  /* if (!tokens) return fail(GQCRT_ERR_NULL); */
+  LLVMPositionBuilderAtEnd(b, check_null);
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, tokens, null, ""), null_arg, check_pos);
+  LLVMPositionBuilderAtEnd(b, null_arg);
+  fail_with(e, i32c(e, GQCRT_ERR_NULL), null);
+
+  /* the positions first, they bound how many ids may be read:
+   * if (n < 1 || pos < 0 || pos >= N_CTX || pos > n_past || n > N_CTX - pos) BAD_POS;
+   * the ring check */
+  LLVMPositionBuilderAtEnd(b, check_pos);
+  LLVMValueRef p64 = LLVMBuildSExt(b, pos, e->t_i64, "");
+  LLVMValueRef n64 = LLVMBuildSExt(b, n, e->t_i64, "");
+  LLVMValueRef past = LLVMBuildSExt(b, load_i32(e, e->n_past), e->t_i64, "");
+  LLVMValueRef bad = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, n64, i64c(e, 1), ""),
+                                 LLVMBuildICmp(b, LLVMIntSLT, p64, i64c(e, 0), ""), "");
+  bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGE, p64, i64c(e, n_ctx), ""), "");
+  bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGT, p64, past, ""), "");
+  bad = LLVMBuildOr(
+      b, bad, LLVMBuildICmp(b, LLVMIntSGT, n64, LLVMBuildSub(b, i64c(e, n_ctx), p64, ""), ""), "");
+  if (calls->ring_rows)
+    bad = LLVMBuildOr(b, bad, ring_too_far(e, p64, past, calls->ring_rows), "");
+  LLVMValueRef ip = LLVMBuildPointerCast(b, tokens, t_i32p, "ids");
+  LLVMBuildCondBr(b, bad, bad_pos, scan);
+  LLVMPositionBuilderAtEnd(b, bad_pos);
+  fail_with(e, i32c(e, GQCRT_ERR_BAD_POS), null);
+
+  /* for (i = 0; i < n; i++) if (tokens[i] < 0 || tokens[i] >= n_tokens) BAD_TOKEN (n >= 1) */
+  LLVMPositionBuilderAtEnd(b, scan);
+  LLVMValueRef i = LLVMBuildPhi(b, e->t_i32, "i");
+  LLVMValueRef idx = LLVMBuildSExt(b, i, e->t_i64, "");
+  LLVMValueRef tok =
+      LLVMBuildLoad2(b, e->t_i32, LLVMBuildInBoundsGEP2(b, e->t_i32, ip, &idx, 1, ""), "token");
+  LLVMValueRef t64 = LLVMBuildSExt(b, tok, e->t_i64, "");
+  bad = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, t64, i64c(e, 0), ""),
+                    LLVMBuildICmp(b, LLVMIntSGE, t64, i64c(e, n_tokens), ""), "");
+  LLVMBuildCondBr(b, bad, bad_token, scan_next);
+  LLVMPositionBuilderAtEnd(b, scan_next);
+  LLVMValueRef i1 = LLVMBuildNSWAdd(b, i, i32c(e, 1), "");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i1, n, ""), scan, run);
+  LLVMValueRef i_vals[2] = {i32c(e, 0), i1};
+  LLVMBasicBlockRef i_blocks[2] = {check_pos, scan_next};
+  LLVMAddIncoming(i, i_vals, i_blocks, 2);
+  LLVMPositionBuilderAtEnd(b, bad_token);
+  fail_with(e, i32c(e, GQCRT_ERR_BAD_TOKEN), null);
+
+  /* the steps: do { rows = min(n - done, BATCH); step(tokens + done, pos + done, rows);
+   * done += rows; } while (done < n); */
+  LLVMPositionBuilderAtEnd(b, run);
+  LLVMValueRef done = LLVMBuildPhi(b, e->t_i32, "done");
+  LLVMValueRef left = LLVMBuildSub(b, n, done, "left");
+  LLVMValueRef rows = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, left, i32c(e, batch), ""),
+                                      left, i32c(e, batch), "rows");
+  LLVMValueRef d64 = LLVMBuildSExt(b, done, e->t_i64, "");
+  LLVMValueRef sargs[3] = {
+      LLVMBuildPointerCast(b, LLVMBuildInBoundsGEP2(b, e->t_i32, ip, &d64, 1, ""), e->t_ptr, ""),
+      LLVMBuildNSWAdd(b, pos, done, ""), rows};
+  LLVMBuildCall2(b, e->prefill_step_type, e->prefill_step, sargs, 3, "");
+  LLVMValueRef done1 = LLVMBuildNSWAdd(b, done, rows, "");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, done1, n, ""), run, done_block);
+  LLVMValueRef d_vals[2] = {i32c(e, 0), done1};
+  LLVMBasicBlockRef d_blocks[2] = {scan_next, run};
+  LLVMAddIncoming(done, d_vals, d_blocks, 2);
+
+  /* n_past = pos + n; return the last token's logits */
+  LLVMPositionBuilderAtEnd(b, done_block);
+  LLVMBuildStore(b, LLVMBuildNSWAdd(b, pos, n, ""), e->n_past);
+  const gqc_arg *res = &calls->prefill.result;
+  if (res->kind == GQC_ARG_ARENA_LAST_ROW)
+    LLVMBuildRet(b,
+                 arena_row(e, res->offset, LLVMBuildSub(b, rows, i32c(e, 1), ""), res->row_bytes));
+  else
+    LLVMBuildRet(b, byte_ptr(e, e->arena, res->offset));
 }
 
 /* int N_n_vocab(void), int N_n_ctx(void), int N_last_error(void),
@@ -852,9 +1075,13 @@ static void emit_vocab_queries(emitter *e) {
   }
 }
 
-static bool build_module(emitter *e, const gqc_call_list *calls) {
-  if (calls->result_offset < 0 || calls->result_offset > e->m->arena_bytes)
-    return gqc_error(e->d, "codegen: the logits lie outside the arena");
+static bool build_module(emitter *e, const gqc_program *calls) {
+  const gqc_arg *results[2] = {&calls->decode.result, &calls->prefill.result};
+  for (int k = 0; k < (calls->prefill.func ? 2 : 1); k++)
+    if ((results[k]->kind != GQC_ARG_ARENA && results[k]->kind != GQC_ARG_ARENA_LAST_ROW) ||
+        (k == 0 && results[k]->kind != GQC_ARG_ARENA) || results[k]->offset < 0 ||
+        results[k]->offset > e->m->arena_bytes)
+      return gqc_error(e->d, "codegen: the logits lie outside the arena");
   if (e->o->arena_section && !gqc_valid_section_name(e->o->arena_section))
     return gqc_error(e->d, "codegen: '%s' is not a valid section name", e->o->arena_section);
   if (!emit_weights(e) || !emit_vocab(e) || !emit_arena(e))
@@ -862,13 +1089,16 @@ static bool build_module(emitter *e, const gqc_call_list *calls) {
   emit_attention_descs(e, calls);
   if (calls->n_descs && !e->attn)
     return gqc_error(e->d, "codegen: out of memory");
-  if (!emit_step(e, calls))
+  if (!emit_step(e, &calls->decode, false) ||
+      (calls->prefill.func && !emit_step(e, &calls->prefill, true)))
     return false;
   if (e->weights_external)
     emit_weights_api(e);
   emit_init(e);
   emit_reset(e);
   emit_decode(e, calls);
+  if (calls->prefill.func)
+    emit_prefill(e, calls);
   emit_queries(e);
   emit_tokenize(e);
   emit_token_piece(e);
@@ -1023,14 +1253,14 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
                    const char *out_path, gqc_diag *d) {
   if (kind != GQC_LLVM_OBJECT && kind != GQC_LLVM_ASSEMBLY && kind != GQC_LLVM_IR)
     return gqc_error(d, "codegen: unknown LLVM output kind %d", kind);
-  gqc_call_list calls;
-  if (!gqc_lower_calls(m, &calls, d))
+  gqc_program calls;
+  if (!gqc_lower_program(m, &calls, d))
     return false;
   char *triple = NULL, cpu[GQC_CPU_MAX], features[GQC_FEATURES_MAX];
   LLVMTargetMachineRef tm = make_target_machine(t, o->static_reloc, &triple, cpu, features, d);
   if (!tm) {
     LLVMDisposeMessage(triple);
-    gqc_call_list_free(&calls);
+    gqc_program_free(&calls);
     return false;
   }
   emitter e = {.m = m, .o = o, .d = d};
@@ -1063,7 +1293,7 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   LLVMDisposeTargetData(td);
   LLVMDisposeTargetMachine(tm);
   LLVMDisposeMessage(triple);
-  gqc_call_list_free(&calls);
+  gqc_program_free(&calls);
   return ok;
 }
 

@@ -92,8 +92,11 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
     fprintf(stderr, "gqc: error: %s\n", ge.msg);
     return 1;
   }
-  gqc_frontend_options fo = {.arch_file = o->arch_file, .module_name = o->name,
-                             .n_ctx = o->n_ctx, .kv_type = o->kv_type};
+  gqc_frontend_options fo = {.arch_file = o->arch_file,
+                             .module_name = o->name,
+                             .n_ctx = o->n_ctx,
+                             .kv_type = o->kv_type,
+                             .batch = o->batch};
   *m = gqc_frontend_load(*gf, &fo, &d);
   if (!*m)
     return fail(&d);

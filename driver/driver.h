@@ -25,6 +25,7 @@ typedef struct gqc_options {
   /* --arena-section NAME: the arena's section (default .bss) */
   const char *arena_section;
   int64_t n_ctx;           /* --ctx */
+  int64_t batch;           /* --batch: prefill batch size (0: no <name>_prefill) */
   ir_dtype kv_type;        /* --kv-type f32|f16 */
   int64_t max_text_bytes;  /* --max-text */
   bool stats;              /* --stats */

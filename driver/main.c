@@ -30,6 +30,8 @@ static void usage(FILE *out) {
         "  --name NAME          API prefix (default model: model_init, model_decode, ...)\n"
         "  --ctx N              compiled context length (default min(model's, 2048))\n"
         "  --kv-type f32|f16    KV-cache element type (default f32, as the parity references)\n"
+        "  --batch B            NAME_prefill feeds prompts B tokens per step (default 32;\n"
+        "                       0: no NAME_prefill)\n"
         "  --target TRIPLE      x86_64-linux-gnu (host default) or aarch64-linux-gnu\n"
         "  --cpu CPU            e.g. cortex-a55 (aarch64 default), x86-64-v3, native (host default)\n"
         "  --features +f,-f     adjust the CPU's features (neon, dotprod, fp16, avx2, fma, f16c)\n"

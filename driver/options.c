@@ -13,6 +13,7 @@ void gqc_options_init(gqc_options *o) {
   o->name = "model";
   o->kv_type = IR_F32;
   o->max_text_bytes = 0; /* 0: derived from n_ctx at compile time */
+  o->batch = 32;
 }
 
 static bool parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out) {
@@ -94,6 +95,9 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
     o->arena_section = v;
   } else if (OPT("--ctx")) {
     if (!err && !parse_i64("--ctx", v, 1, 1 << 24, &o->n_ctx))
+      return -1;
+  } else if (OPT("--batch")) {
+    if (!err && !parse_i64("--batch", v, 0, 4096, &o->batch))
       return -1;
   } else if (OPT("--max-text")) {
     if (!err && !parse_i64("--max-text", v, 1, 1 << 28, &o->max_text_bytes))

@@ -71,12 +71,13 @@ bool gqc_pipeline_check_options(const gqc_pipeline_options *o, gqc_diag *d) {
 bool gqc_run_pipeline(ir_module *m, const gqc_target *t, const gqc_pipeline_options *o,
                       gqc_diag *d) {
   pipeline p = {m, {t, d}, o};
-  return after(&p, "frontend")         /* verify what the frontend built */
-         && run(&p, "fold-transpose")  /* matmul(x, transpose(W)) -> linear(x, W) */
+  return after(&p, "frontend")            /* verify what the frontend built */
+         && run(&p, "fold-transpose")     /* matmul(x, transpose(W)) -> linear(x, W) */
+         && run(&p, "hoist-last-row")     /* @prefill: only the last row where only it counts */
          && run(&p, "share-tied-weights") /* one storage per distinct tensor */
-         && run(&p, "select-kernels")  /* kernels + shared activation quantisation */
-         && run(&p, "repack-weights")  /* weights in the packed kernels' layouts */
-         && run(&p, "plan-memory");    /* the static arena and the weight blob */
+         && run(&p, "select-kernels")     /* kernels + shared activation quantisation */
+         && run(&p, "repack-weights")     /* weights in the packed kernels' layouts */
+         && run(&p, "plan-memory");       /* the static arena and the weight blob */
 }
 
 bool gqc_run_passes(ir_module *m, const char *passes, const gqc_target *t,

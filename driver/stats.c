@@ -3,7 +3,8 @@
  * One row per weight (name, encoding, shape, the kernels that read it,
  * bytes), one per KV-cache buffer, and the totals a firmware integrator
  * budgets with: weight bytes (flash/rodata), arena bytes (RAM: KV cache +
- * activations), vocabulary bytes.
+ * activations — the larger of @decode's and @prefill's working sets, each
+ * listed), vocabulary bytes.
  */
 #include "driver/driver.h"
 
@@ -19,13 +20,13 @@ static void human(int64_t b, char *buf, size_t n) {
     snprintf(buf, n, "%" PRId64 " B", b);
 }
 
-/* Kernels reading weight w, comma-separated (duplicates removed). */
-static void kernels_of(const ir_module *m, int w, char *buf, size_t n) {
-  buf[0] = 0;
-  ir_for_each_inst(m->decode, i) {
+/* Kernels reading weight w in function f, appended comma-separated
+ * (duplicates removed). */
+static void kernels_in(const ir_func *f, int w, char *buf, size_t n) {
+  ir_for_each_inst(f, i) {
     if (i->op != IR_OP_WEIGHT || i->ref != w)
       continue;
-    ir_for_each_inst(m->decode, u) {
+    ir_for_each_inst(f, u) {
       for (int k = 0; k < u->n_operands; k++) {
         if (u->operands[k] != i)
           continue;
@@ -39,6 +40,13 @@ static void kernels_of(const ir_module *m, int w, char *buf, size_t n) {
       }
     }
   }
+}
+
+/* Kernels reading weight w in every function (@decode's first). */
+static void kernels_of(const ir_module *m, int w, char *buf, size_t n) {
+  buf[0] = 0;
+  for (int k = 0; k < m->n_funcs; k++)
+    kernels_in(m->funcs[k], w, buf, n);
 }
 
 void gqc_print_stats(FILE *out, const ir_module *m) {
@@ -80,5 +88,16 @@ void gqc_print_stats(FILE *out, const ir_module *m) {
   fprintf(out, "    kv cache        %12" PRId64 "  (n_ctx %" PRId64 ")\n",
           ir_meta_int(m, "kv_bytes", 0), ir_meta_int(m, "n_ctx", 0));
   fprintf(out, "    activations     %12" PRId64 "\n", ir_meta_int(m, "activation_bytes", 0));
+  /* per function when there are several: the region is the largest */
+  for (int k = 0; m->n_funcs > 1 && k < m->n_funcs; k++) {
+    const ir_func *f = m->funcs[k];
+    char key[96], label[64];
+    snprintf(key, sizeof key, "%s_activation_bytes", f->name);
+    if (f->batch > 0)
+      snprintf(label, sizeof label, "%s (batch %" PRId64 ")", f->name, f->batch);
+    else
+      snprintf(label, sizeof label, "%s", f->name);
+    fprintf(out, "      %-28s %12" PRId64 "\n", label, ir_meta_int(m, key, 0));
+  }
   fprintf(out, "  vocab bytes       %12" PRIu64 "\n", m->vocab_bytes);
 }

@@ -3,7 +3,8 @@
  *
  * Running a description is compile-time evaluation: hparams read GGUF keys,
  * lets compute numbers, loops unroll, `if`s pick branches, and every tensor
- * operation appends IR instructions to @decode. The parts:
+ * operation appends IR instructions to the function being built: @decode,
+ * then (batch mode) @prefill from the same graph. The parts:
  *   arch_lower.c    the driver: module, top-level declarations, metadata
  *   arch_eval.c     expressions, statements, function calls
  *   arch_hparams.c  GGUF keys -> typed values, vocab_size, n_ctx
@@ -84,6 +85,10 @@ typedef struct arch_interp {
   const char *arch;      /* value of the predefined name `arch` */
   ir_module *m;
   ir_func *f; /* NULL until the graph runs */
+  /* > 0 while the graph runs in batch mode (@prefill): the token parameter
+   * is an i32[batch] vector and activations are [batch, n] rows, see
+   * arch_ops.c; 0 for @decode */
+  int64_t batch;
   /* top-level hparams and lets, indexed like the declarations */
   const arch_decl **global_decls;
   arch_var *globals;

@@ -14,6 +14,13 @@
  *      name their values after the variable and the loop indices (%q.3).
  *   3. The returned vector becomes the function's result; its length is
  *      n_vocab (checked against the vocabulary when the file has one).
+ *   3b. With opts->batch (gqc --batch B), the graph runs a second time, in
+ *      batch mode, into @prefill(tok : i32[B], pos, n_rows): the token is a
+ *      vector of B ids, every activation a [B, n] matrix with one row per
+ *      token (arch_ops.c generalises each operation to rows), the caches are
+ *      @decode's (same names, so the same buffers), and the result is the
+ *      last live row of the logits (last_row). The description is the same:
+ *      batching is the compiler's business, not the architecture's.
  *   4. Module metadata — arch, n_vocab, n_ctx, n_layer, n_embd, then each
  *      `meta` — is set, and the module is verified.
  *
@@ -97,13 +104,40 @@ static bool run_toplevel(arch_interp *in, meta_value *metas, int *n_metas) {
   return true;
 }
 
-static bool run_graph(arch_interp *in, const arch_decl *g, int64_t *n_vocab) {
-  in->f = ir_func_new(in->m, "decode");
+/* Clears the set of value names, for a function of its own. */
+static void reset_names(arch_interp *in) {
+  free(in->names);
+  in->names = NULL;
+  in->names_cap = in->n_names = 0;
+}
+
+/* Runs the graph into a new function. batch == 0: @decode(tok, pos), the
+ * logits vector. batch > 0: @prefill(tok : i32[batch], pos, n_rows), every
+ * activation a [batch, n] matrix of rows, returning the last live row of
+ * the logits (the statements, names and caches are those of @decode). */
+static bool run_graph(arch_interp *in, const arch_decl *g, int64_t batch, int64_t *n_vocab) {
+  reset_names(in);
+  in->seq = 0;
+  in->n_statements = 0;
+  in->batch = batch;
+  in->f = ir_func_new(in->m, batch > 0 ? "prefill" : "decode");
+  if (!in->f)
+    return arch_fail(in, g->loc, "internal error: cannot add a function to the module");
   arch_frame fr = {.names_values = true};
-  for (const arch_ident *p = g->params; p; p = p->next) {
-    ir_inst *param =
-        ir_func_add_param(in->m, in->f, arch_unique_name(in, p->name), ir_type_scalar(IR_I32));
+  int k = 0;
+  for (const arch_ident *p = g->params; p; p = p->next, k++) {
+    ir_type t = batch > 0 && k == 0 ? ir_type_vec(IR_I32, batch) : ir_type_scalar(IR_I32);
+    ir_inst *param = ir_func_add_param(in->m, in->f, arch_unique_name(in, p->name), t);
+    if (!param)
+      return arch_fail(in, g->loc, "graph %s has too many parameters", g->name);
     arch_frame_set(&fr, p->name, arch_tensor(param));
+  }
+  if (batch > 0) {
+    in->f->batch = batch;
+    in->f->rows =
+        ir_func_add_param(in->m, in->f, arch_unique_name(in, "n_rows"), ir_type_scalar(IR_I32));
+    if (!in->f->rows)
+      return arch_fail(in, g->loc, "graph %s has too many parameters", g->name);
   }
   bool returned = false;
   arch_value ret;
@@ -116,13 +150,18 @@ static bool run_graph(arch_interp *in, const arch_decl *g, int64_t *n_vocab) {
   ir_inst *t;
   if (!arch_as_tensor(in, &ret, g->loc, "decode's result", &t))
     return false;
-  if (t->type.rank != 1 || t->type.dtype != IR_F32) {
+  const bool rows = batch > 0 && t->type.rank == 2 && t->type.dims[0] == batch;
+  if ((t->type.rank != 1 && !rows) || t->type.dtype != IR_F32) {
     char b[96];
     return arch_fail(in, g->loc, "decode must return the f32 logits vector, not %s",
                      ir_type_str(&t->type, b, sizeof b));
   }
-  *n_vocab = t->type.dims[0];
-  if (gguf_find_kv(in->g, "tokenizer.ggml.tokens")) {
+  if (batch > 0 && !rows)
+    return arch_fail(in, g->loc,
+                     "decode returns logits that do not depend on the token: nothing to "
+                     "prefill (compile with --batch 0)");
+  *n_vocab = t->type.dims[t->type.rank - 1];
+  if (batch == 0 && gguf_find_kv(in->g, "tokenizer.ggml.tokens")) {
     int64_t v;
     if (!arch_vocab_size(in, g->loc, &v))
       return false;
@@ -131,6 +170,11 @@ static bool run_graph(arch_interp *in, const arch_decl *g, int64_t *n_vocab) {
                        "decode returns %" PRId64 " logits, but the vocabulary has %" PRId64
                        " tokens",
                        *n_vocab, v);
+  }
+  if (rows) { /* the last token's logits */
+    t = arch_emit(in, IR_OP_LAST_ROW, ir_type_row(&t->type), 1, &t);
+    t->name = arch_unique_name(
+        in, t->operands[0]->name ? ir_strfmt(in->m, "%s.last", t->operands[0]->name) : "last");
   }
   arch_emit(in, IR_OP_RETURN, ir_type_scalar(IR_F32), 1, &t);
   in->f->result = t->type;
@@ -239,7 +283,15 @@ ir_module *arch_lower(const arch_program *p, const gguf_file *f, const gqc_front
   ok = ok && run_toplevel(&in, metas, &n_metas);
   if (ok && in.n_ctx <= 0)
     ok = arch_fail(&in, (arch_loc){0, 0}, "n_ctx_train is never defined");
-  ok = ok && run_graph(&in, graph, &n_vocab);
+  ok = ok && run_graph(&in, graph, 0, &n_vocab);
+  if (ok && opts->batch > 0) {
+    int64_t n_vocab_rows = 0;
+    ok = run_graph(&in, graph, opts->batch < in.n_ctx ? opts->batch : in.n_ctx, &n_vocab_rows);
+    if (ok && n_vocab_rows != n_vocab)
+      ok = arch_fail(&in, graph->loc,
+                     "internal error: the batched graph returns %" PRId64 " logits, not %" PRId64,
+                     n_vocab_rows, n_vocab);
+  }
   ok = ok && set_metadata(&in, n_vocab, metas, n_metas);
   ok = ok && ir_verify(in.m, "after the frontend", d);
 

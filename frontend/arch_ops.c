@@ -2,10 +2,18 @@
  *
  * Each built-in operation (embed, rms_norm, matmul, transpose, add, mul,
  * scale, rope, attention, silu, gelu, softcap, softmax) and each operator on
- * tensors (+ * / and unary -) appends one IR instruction to @decode, after
+ * tensors (+ * / and unary -) appends one IR instruction to the function
+ * being built (@decode, or @prefill in batch mode), after
  * checking its operands' shapes the way ir_verify.c will — but reporting at
  * the description's line and column, in the description's terms. Weight
  * handles become `weight` instructions at each use.
+ *
+ * Batch mode (@prefill, arch_lower.c): the token parameter is an i32[B]
+ * vector, so embed gives a [B, D] batch of rows, and every operation on it
+ * gives rows of the length the vector form would (the IR's row-batched
+ * forms, ir_ops.def). The description still speaks of vectors: shape checks
+ * compare row lengths, and a vector operand of add/mul (a bias, a norm
+ * weight) applies to every row.
  *
  * attention() also creates the layer's two cache buffers in the module:
  * [rows, n_head_kv * head_dim] of the requested KV type, rows = n_ctx, or
@@ -110,9 +118,29 @@ static const char *type_str(const ir_inst *t, char *buf) {
   return ir_type_str(&t->type, buf, 96);
 }
 
+/* Whether t is a batch of rows: in batch mode (@prefill), an activation
+ * [batch, n] holding one row per token. Weights are never rows. */
+static bool is_rows(const arch_interp *in, const ir_inst *t) {
+  return in->batch > 0 && t->type.rank == 2 && t->type.dims[0] == in->batch &&
+         t->op != IR_OP_WEIGHT && t->op != IR_OP_CACHE && t->op != IR_OP_TRANSPOSE;
+}
+
+/* The length of a vector, or of each row of a batch. */
+static int64_t row_len(const ir_inst *t) {
+  return t->type.dims[t->type.rank - 1];
+}
+
+/* An f32 activation of n elements shaped like `like`: a vector, or (batch
+ * mode) a batch of rows of n elements. */
+static ir_type shaped_like(const ir_inst *like, int64_t n) {
+  return like->type.rank == 2 ? ir_type_mat(IR_F32, like->type.dims[0], n) : ir_type_vec(IR_F32, n);
+}
+
+/* The description's activations are vectors; in batch mode each is a batch
+ * of rows of that vector's length, so shape errors still read in vectors. */
 static bool want_vec(arch_interp *in, const ir_inst *t, arch_loc loc, const char *op,
                      const char *what) {
-  if (t->type.rank == 1 && t->type.dtype == IR_F32)
+  if ((t->type.rank == 1 || is_rows(in, t)) && t->type.dtype == IR_F32)
     return true;
   char b[96];
   return arch_fail(in, loc, "%s: %s must be an f32 vector, got %s", op, what, type_str(t, b));
@@ -208,7 +236,9 @@ static bool build_scale(arch_interp *in, ir_inst *x, double s, arch_loc loc, ir_
   return true;
 }
 
-/* add/mul: two f32 vectors of one length; a weight goes second. */
+/* add/mul: two f32 vectors of one length; a weight goes second. In batch
+ * mode a vector (a bias, a norm weight) meets a batch of rows: it goes
+ * second too and applies to every row (both ops commute exactly). */
 static bool build_elementwise(arch_interp *in, ir_opcode op, const arch_value *a,
                               const arch_value *b, arch_loc loc, arch_value *out) {
   const char *name = op == IR_OP_ADD ? "add" : "mul";
@@ -220,13 +250,18 @@ static bool build_elementwise(arch_interp *in, ir_opcode op, const arch_value *a
   ir_inst *x, *y;
   if (!arch_as_tensor(in, a, loc, name, &x) || !arch_as_tensor(in, b, loc, name, &y))
     return false;
+  if (x->type.rank == 1 && is_rows(in, y)) {
+    ir_inst *t = x;
+    x = y;
+    y = t;
+  }
   char bx[96], by[96];
-  if (x->type.rank != 1 || y->type.rank != 1 || x->type.dtype != IR_F32 ||
-      y->type.dtype != IR_F32 || x->type.dims[0] != y->type.dims[0])
+  bool vx = x->type.rank == 1 || is_rows(in, x), vy = y->type.rank == 1 || is_rows(in, y);
+  if (!vx || !vy || x->type.dtype != IR_F32 || y->type.dtype != IR_F32 || row_len(x) != row_len(y))
     return arch_fail(in, loc, "%s: operands must be f32 vectors of one length, got %s and %s", name,
                      type_str(x, bx), type_str(y, by));
   ir_inst *ops[2] = {x, y};
-  *out = arch_tensor(arch_emit(in, op, ir_type_vec(IR_F32, x->type.dims[0]), 2, ops));
+  *out = arch_tensor(arch_emit(in, op, shaped_like(x, row_len(x)), 2, ops));
   return true;
 }
 
@@ -297,10 +332,15 @@ static bool op_embed(op_args *a, ir_inst *table, ir_inst *tok, ir_inst **out) {
     return arch_fail(in, arg_loc(a->call, 0, NULL),
                      "embed: the table must be a weight matrix [n_vocab, n_embd], got %s",
                      type_str(table, b));
-  if (!want_index(in, tok, arg_loc(a->call, 1, NULL), "embed", "the token"))
+  /* batch mode: the token parameter is the batch's i32[batch] ids */
+  bool tokens = in->batch > 0 && tok->op == IR_OP_PARAM && tok->type.dtype == IR_I32 &&
+                tok->type.rank == 1 && tok->type.dims[0] == in->batch;
+  if (!tokens && !want_index(in, tok, arg_loc(a->call, 1, NULL), "embed", "the token"))
     return false;
   ir_inst *ops[2] = {table, tok};
-  *out = arch_emit(in, IR_OP_EMBED, ir_type_vec(IR_F32, table->type.dims[1]), 2, ops);
+  ir_type t = tokens ? ir_type_mat(IR_F32, in->batch, table->type.dims[1])
+                     : ir_type_vec(IR_F32, table->type.dims[1]);
+  *out = arch_emit(in, IR_OP_EMBED, t, 2, ops);
   return true;
 }
 
@@ -313,7 +353,7 @@ static bool op_rms_norm(op_args *a, ir_inst *x, ir_inst *w, ir_inst **out) {
     return arch_fail(in, arg_loc(a->call, 1, NULL), "rms_norm: the weight must be f32[n], got %s",
                      type_str(w, b));
   double eps;
-  int64_t n = x->type.dims[0], group;
+  int64_t n = row_len(x), group;
   if (!kw_num(a, "eps", 0, &eps) || !kw_int(a, "group", w ? w->type.dims[0] : n, 1, &group))
     return false;
   if (!(eps >= 0) || !isfinite(eps))
@@ -343,14 +383,14 @@ static bool op_matmul(op_args *a, ir_inst *x, ir_inst *m, ir_inst **out) {
   if (m->type.rank != 2)
     return arch_fail(in, arg_loc(a->call, 1, NULL),
                      "matmul: the right operand must be a matrix, got %s", type_str(m, bm));
-  if (m->type.dims[0] != x->type.dims[0]) {
-    bool hint = m->type.dims[1] == x->type.dims[0];
+  if (m->type.dims[0] != row_len(x)) {
+    bool hint = m->type.dims[1] == row_len(x);
     return arch_fail(in, a->call->loc, "matmul: %s times %s: the matrix needs %" PRId64 " rows%s",
-                     type_str(x, bx), type_str(m, bm), x->type.dims[0],
+                     type_str(x, bx), type_str(m, bm), row_len(x),
                      hint ? " (a weight [out, in] is used as matmul(x, transpose(w)))" : "");
   }
   ir_inst *ops[2] = {x, m};
-  *out = arch_emit(in, IR_OP_MATMUL, ir_type_vec(IR_F32, m->type.dims[1]), 2, ops);
+  *out = arch_emit(in, IR_OP_MATMUL, shaped_like(x, m->type.dims[1]), 2, ops);
   return true;
 }
 
@@ -388,7 +428,7 @@ static bool op_rope(op_args *a, ir_inst *x, ir_inst *pos, ir_inst **out) {
     return false;
   if (!kw_int(a, "n_rot", hd, 1, &n_rot))
     return false;
-  int64_t n = x->type.dims[0];
+  int64_t n = row_len(x);
   if (n % hd)
     return arch_fail(in, arg_loc(a->call, 0, "head_dim"),
                      "rope: head_dim %" PRId64 " does not divide the input length %" PRId64, hd, n);
@@ -434,15 +474,22 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
                      hkv);
   if (!isfinite(scale) || scale <= 0)
     return arch_fail(in, arg_loc(a->call, 0, "scale"), "attention: scale must be positive");
-  if (q->type.dims[0] != h * hd)
+  if (row_len(q) != h * hd)
     return arch_fail(in, arg_loc(a->call, 0, NULL),
                      "attention: q is %s, but n_head * head_dim = %" PRId64, type_str(q, b),
                      h * hd);
   for (int j = 1; j < 3; j++)
-    if (qkv[j]->type.dims[0] != hkv * hd)
+    if (row_len(qkv[j]) != hkv * hd)
       return arch_fail(in, arg_loc(a->call, j, NULL),
                        "attention: %s is %s, but n_head_kv * head_dim = %" PRId64, names[j],
                        type_str(qkv[j], b), hkv * hd);
+  /* batch mode: k and v of every token are stored, so all three are rows */
+  for (int j = 1; j < 3; j++)
+    if (qkv[j]->type.rank != q->type.rank)
+      return arch_fail(in, arg_loc(a->call, j, NULL),
+                       "attention: %s is %s but q is %s: in a batch of tokens (@prefill) q, k "
+                       "and v must all depend on the token",
+                       names[j], type_str(qkv[j], b), type_str(q, b));
   ir_dtype kv = in->opts->kv_type;
   if (kv != IR_F32 && kv != IR_F16)
     return arch_fail(in, a->call->loc, "attention: the KV cache type must be f32 or f16, not %s",
@@ -455,7 +502,14 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
   for (int j = 0; j < 2; j++) {
     snprintf(name, sizeof name, "kv%s.%c", suffix, j == 0 ? 'k' : 'v');
     const char *cname = arch_unique_name(in, name);
-    int ci = ir_module_add_cache(in->m, cname, ct);
+    /* @prefill runs the statements @decode ran, so it names the same
+     * caches: the KV cache both functions fill and read */
+    int ci = ir_module_find_cache(in->m, cname);
+    if (in->batch > 0 && (ci < 0 || !ir_type_equal(&in->m->caches[ci].type, &ct)))
+      return arch_fail(in, a->call->loc,
+                       "internal error: the batched graph has no cache @%s like @decode's", cname);
+    if (ci < 0)
+      ci = ir_module_add_cache(in->m, cname, ct);
     caches[j] = arch_emit(in, IR_OP_CACHE, ct, 0, NULL);
     caches[j]->ref = ci;
     caches[j]->name = cname;

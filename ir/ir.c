@@ -189,6 +189,16 @@ ir_type ir_type_mat(ir_dtype dt, int64_t rows, int64_t cols) {
   return t;
 }
 
+ir_type ir_type_row(const ir_type *t) {
+  if (t->rank < 2)
+    return *t;
+  ir_type r = ir_type_scalar(t->dtype);
+  r.rank = t->rank - 1;
+  for (int i = 1; i < t->rank; i++)
+    r.dims[i - 1] = t->dims[i];
+  return r;
+}
+
 int64_t ir_type_elems(const ir_type *t) {
   int64_t n = 1;
   for (int i = 0; i < t->rank; i++) {
@@ -348,10 +358,21 @@ int ir_module_add_cache(ir_module *m, const char *name, ir_type type) {
   return m->n_caches++;
 }
 
+ir_func *ir_module_find_func(const ir_module *m, const char *name) {
+  for (int k = 0; k < m->n_funcs; k++)
+    if (!strcmp(m->funcs[k]->name, name))
+      return m->funcs[k];
+  return NULL;
+}
+
 ir_func *ir_func_new(ir_module *m, const char *name) {
+  if (m->n_funcs == IR_MAX_FUNCS || ir_module_find_func(m, name))
+    return NULL;
   ir_func *f = ir_alloc(m, sizeof *f);
   f->name = ir_strdup(m, name);
-  m->decode = f;
+  m->funcs[m->n_funcs++] = f;
+  if (!strcmp(name, "decode"))
+    m->decode = f;
   return f;
 }
 
@@ -526,7 +547,9 @@ int ir_remove_dead(ir_module *m, ir_func *f) {
   }
   for (int w = 0; w < m->n_weights; w++)
     m->weights[w].dead = true;
-  ir_for_each_inst(f, i) if (i->op == IR_OP_WEIGHT && i->ref >= 0 && i->ref < m->n_weights)
-      m->weights[i->ref].dead = false;
+  for (int k = 0; k < m->n_funcs; k++)
+    ir_for_each_inst(m->funcs[k], i) if (i->op == IR_OP_WEIGHT && i->ref >= 0 &&
+                                         i->ref < m->n_weights) m->weights[i->ref]
+        .dead = false;
   return removed;
 }

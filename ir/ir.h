@@ -2,8 +2,18 @@
  *
  * A module is what one compilation produces and every stage reads: the
  * weights (GGUF tensors kept in their packed encoding), the KV-cache buffers,
- * module metadata (n_vocab, n_ctx, the vocabulary blob, ...) and one function,
- * @decode, that computes the logits of one token at one position.
+ * module metadata (n_vocab, n_ctx, the vocabulary blob, ...) and its
+ * functions, which share the weights and the caches: @decode computes the
+ * logits of one token at one position; @prefill (optional) feeds a batch of
+ * tokens at consecutive positions and computes the logits of the last one.
+ *
+ * Row batching. A function with `batch B rows %n` in its signature processes
+ * up to B tokens at once: its activations may be matrices [B, N], one row per
+ * token (token r at position pos + r), of which the first %n (a parameter,
+ * 1..B at run time) are live; its token parameter is an i32[B] vector. Ops
+ * act on such values row by row (ir_ops.def says how each generalises);
+ * last_row selects row %n - 1 as a vector. In a function without `batch`
+ * every activation is a vector.
  *
  * The function body is a straight-line list of instructions in SSA form. Each
  * instruction produces at most one value with a type (element type + shape).
@@ -82,6 +92,8 @@ typedef struct ir_type {
 ir_type ir_type_scalar(ir_dtype dt);
 ir_type ir_type_vec(ir_dtype dt, int64_t n);
 ir_type ir_type_mat(ir_dtype dt, int64_t rows, int64_t cols);
+/* One row of t: [B, N] -> [N] (same dtype, no layout); a vector stays itself. */
+ir_type ir_type_row(const ir_type *t);
 int64_t ir_type_elems(const ir_type *t);
 /* Bytes of storage; -1 if the last dim is not a multiple of the block size
  * or the size overflows. */
@@ -160,12 +172,18 @@ typedef struct ir_cache {
 } ir_cache;
 
 typedef struct ir_func {
-  const char *name;       /* "decode" */
+  const char *name; /* "decode", "prefill" */
   int n_params;
   ir_inst *params[4];     /* PARAM instructions (not in the body list) */
   ir_inst *first, *last;  /* body */
   ir_type result;
+  /* Row batching (see the top of this file): batch = B > 0 and rows = the
+   * parameter holding the live row count; 0 and NULL otherwise. */
+  int64_t batch;
+  ir_inst *rows;
 } ir_func;
+
+#define IR_MAX_FUNCS 4
 
 typedef struct ir_pool ir_pool;
 
@@ -179,7 +197,9 @@ typedef struct ir_module {
   ir_weight *weights;
   int n_caches, caches_cap;
   ir_cache *caches;
-  ir_func *decode;
+  int n_funcs;
+  ir_func *funcs[IR_MAX_FUNCS]; /* in definition order */
+  ir_func *decode;              /* the function named "decode" (also in funcs), or NULL */
   const void *vocab;      /* tokenizer blob (gqcrt_tokenizer.h); may be NULL */
   uint64_t vocab_bytes;
   int64_t arena_bytes;    /* from plan-memory; -1 before */
@@ -212,7 +232,10 @@ int ir_module_find_weight(const ir_module *m, const char *name);
 int ir_module_add_cache(ir_module *m, const char *name, ir_type type);
 int ir_module_find_cache(const ir_module *m, const char *name);
 
+/* Adds a function (the one named "decode" also becomes m->decode). NULL when
+ * the module has IR_MAX_FUNCS functions or one of that name already. */
 ir_func *ir_func_new(ir_module *m, const char *name);
+ir_func *ir_module_find_func(const ir_module *m, const char *name);
 ir_inst *ir_func_add_param(ir_module *m, ir_func *f, const char *name, ir_type type);
 
 /* Creates an instruction (not yet in a list). */
@@ -243,9 +266,9 @@ ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index);
 #define ir_for_each_inst(f, it) for (ir_inst *it = (f)->first; it; it = it->next)
 int ir_count_uses(const ir_func *f, const ir_inst *v);
 void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value);
-/* Removes instructions whose results are unused and that have no side
+/* Removes instructions of f whose results are unused and that have no side
  * effects (everything but ATTENTION and RETURN). Returns how many. Marks
- * weights no instruction references as dead. */
+ * weights that no instruction of any function references as dead. */
 int ir_remove_dead(ir_module *m, ir_func *f);
 
 /* ---- text form ---------------------------------------------------------- */
@@ -255,8 +278,9 @@ void ir_print_module(FILE *out, const ir_module *m);
 ir_module *ir_parse_module(const char *text, size_t len, const char *file, gqc_diag *d);
 
 /* ---- verifier ----------------------------------------------------------- */
-/* Checks operand counts, attribute schemas, SSA dominance (operands defined
- * before use), types and shapes per op. Returns true when valid; otherwise
+/* Checks every function: operand counts, attribute schemas, SSA dominance
+ * (operands defined before use), types and shapes per op, row batching.
+ * Returns true when valid; otherwise
  * reports the first problem (naming the instruction) into d. `stage` names
  * the pipeline point ("after fold-transpose") in the message. */
 bool ir_verify(const ir_module *m, const char *stage, gqc_diag *d);

@@ -414,11 +414,13 @@ static bool parse_inst(parser *ps, ir_func *f) {
 }
 
 static bool parse_func(parser *ps) {
-  if (ps->m->decode)
-    return perr(ps, "only one function per module");
   if (ps->tok.kind != T_SYMBOL)
     return perr(ps, "expected @name after 'func'");
+  if (ir_module_find_func(ps->m, ps->tok.text))
+    return perr(ps, "function @%s defined twice", ps->tok.text);
   ir_func *f = ir_func_new(ps->m, ps->tok.text);
+  if (!f)
+    return perr(ps, "more than %d functions in one module", IR_MAX_FUNCS);
   ps->n_vals = 0;
   if (!next(ps) || !expect_punct(ps, '('))
     return false;
@@ -439,8 +441,26 @@ static bool parse_func(parser *ps) {
       if (!next(ps))
         return false;
   }
-  if (!next(ps) || !expect_punct(ps, '>') || !parse_type(ps, &f->result, false) ||
-      !expect_punct(ps, '{'))
+  if (!next(ps) || !expect_punct(ps, '>') || !parse_type(ps, &f->result, false))
+    return false;
+  /* row batching: "batch B rows %n" */
+  if (is_ident(ps, "batch")) {
+    if (!next(ps) || !parse_int(ps, &f->batch))
+      return false;
+    if (f->batch <= 0)
+      return perr(ps, "the batch size must be positive");
+    if (!expect_ident(ps, "rows"))
+      return false;
+    if (ps->tok.kind != T_VALUE)
+      return perr(ps, "expected the row-count parameter %%name after 'rows'");
+    ir_inst *r = lookup_value(ps, ps->tok.text);
+    if (!r)
+      return perr(ps, "'rows' names %%%s, which is not a parameter", ps->tok.text);
+    f->rows = r;
+    if (!next(ps))
+      return false;
+  }
+  if (!expect_punct(ps, '{'))
     return false;
   while (!is_punct(ps, '}')) {
     if (ps->tok.kind == T_EOF)
@@ -543,7 +563,7 @@ ir_module *ir_parse_module(const char *text, size_t len, const char *file, gqc_d
   bool ok = next(&ps) && expect_punct(&ps, '{') && parse_module_body(&ps);
   if (ok && ps.tok.kind != T_EOF)
     ok = perr(&ps, "text after the end of the module");
-  if (ok && !ps.m->decode)
+  if (ok && !ps.m->n_funcs)
     ok = gqc_error(d, "%s: error: the module has no function", ps.file);
   free(ps.vals);
   free(ps.val_names);

@@ -11,6 +11,11 @@
  *       ...
  *       return %logits
  *     }
+ *     func @prefill(%tok : i32[32], %pos : i32, %n : i32) -> f32[512] batch 32 rows %n {
+ *       ...
+ *       %x = embed %0, %tok : f32[32, 64]
+ *       ...
+ *     }
  *   }
  *
  * Values print under their name when they have one (and it is unique), else
@@ -162,6 +167,9 @@ static void print_func(FILE *out, const ir_module *m, ir_func *f) {
   }
   fputs(") -> ", out);
   print_type(out, &f->result);
+  if (f->batch > 0)
+    fprintf(out, " batch %" PRId64 " rows %%%s", f->batch,
+            f->rows ? namer_get(&nm, f->rows) : "<undefined>");
   fputs(" {\n", out);
 
   ir_for_each_inst(f, i) {
@@ -242,7 +250,7 @@ void ir_print_module(FILE *out, const ir_module *m) {
       fprintf(out, " offset %" PRId64, c->offset);
     fputc('\n', out);
   }
-  if (m->decode)
-    print_func(out, m, m->decode);
+  for (int k = 0; k < m->n_funcs; k++)
+    print_func(out, m, m->funcs[k]);
   fputs("}\n", out);
 }

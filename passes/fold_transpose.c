@@ -7,6 +7,7 @@
  * kernel wants, so the pair folds into one `linear` whose weight operand is
  * the same bytes marked `pretransposed`. Afterwards no transpose of a weight
  * may remain: one used anywhere else is an error (it would need a copy).
+ * A batch of rows x[B, K] folds the same way (a linear on rows: one GEMM).
  */
 #include "passes/passes.h"
 
@@ -19,8 +20,7 @@ static ir_inst *pretransposed_weight(ir_module *m, ir_func *f, ir_inst *w, ir_in
   return n;
 }
 
-bool pass_fold_transpose(ir_module *m, const gqc_pass_context *ctx) {
-  ir_func *f = m->decode;
+static bool fold(ir_module *m, ir_func *f, const gqc_pass_context *ctx) {
   ir_for_each_inst(f, i) {
     if (i->op != IR_OP_MATMUL)
       continue;
@@ -38,5 +38,12 @@ bool pass_fold_transpose(ir_module *m, const gqc_pass_context *ctx) {
                      "operand of matmul; that would need a transposed copy of the weight",
                      m->weights[i->operands[0]->ref].name);
   }
+  return true;
+}
+
+bool pass_fold_transpose(ir_module *m, const gqc_pass_context *ctx) {
+  for (int k = 0; k < m->n_funcs; k++)
+    if (!fold(m, m->funcs[k], ctx))
+      return false;
   return true;
 }

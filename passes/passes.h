@@ -22,6 +22,10 @@ typedef bool (*gqc_pass_fn)(ir_module *m, const gqc_pass_context *ctx);
 /* matmul(x, transpose(W)) on a weight W becomes linear(x, W) with W marked
  * pretransposed; no transpose of a weight survives. */
 bool pass_fold_transpose(ir_module *m, const gqc_pass_context *ctx);
+/* In row-batched functions, last_row (the last token's row) moves before
+ * every row-wise op whose result only it reads, so those ops (the final
+ * norm, the lm_head, ...) run on one row: a GEMV instead of a GEMM. */
+bool pass_hoist_last_row(ir_module *m, const gqc_pass_context *ctx);
 /* Weights with the same bytes (the tied embedding and lm_head) become one. */
 bool pass_share_tied_weights(ir_module *m, const gqc_pass_context *ctx);
 /* Picks each linear's kernel for its encoding and the target, inserting one

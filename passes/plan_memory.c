@@ -4,6 +4,10 @@
  *
  *     [ KV caches (persistent, one region per layer and K/V) | activations ]
  *
+ * Each function (@decode, @prefill) plans its activations separately in the
+ * same region: they never run at the same time, so the region is as large
+ * as the largest function's working set, on top of the shared KV caches.
+ *
  * Activations are planned by liveness over the straight-line function: a
  * value is live from the instruction that defines it to its last use. Walking
  * the instructions in order, each result (and an attention op's score
@@ -15,9 +19,13 @@
  * The weights get offsets in the weight blob, in module order, 64-byte
  * aligned, skipping dead (merged or unused) ones.
  *
+ * A last_row of a batch is a view: it takes no block of its own (codegen
+ * points at the batch's last live row), and its uses keep the batch alive.
+ *
  * Results: inst->offset, the `scores` attribute of attention ops,
  * cache->offset, weight->offset, m->arena_bytes, m->weight_bytes, and module
- * metadata kv_bytes and activation_bytes.
+ * metadata kv_bytes, activation_bytes (the region: the largest function's)
+ * and <function>_activation_bytes for each function.
  */
 #include "passes/passes.h"
 
@@ -88,12 +96,81 @@ static bool free_block(allocator *a, int64_t offset, int64_t size) {
 
 static bool needs_storage(const ir_inst *i) {
   return i->has_result && i->op != IR_OP_WEIGHT && i->op != IR_OP_CACHE &&
-         i->op != IR_OP_TRANSPOSE && i->op != IR_OP_PARAM;
+         i->op != IR_OP_TRANSPOSE && i->op != IR_OP_PARAM && i->op != IR_OP_LAST_ROW;
+}
+
+/* The value whose block holds v: v itself, or for a view (last_row) the
+ * batch it selects a row of. */
+static const ir_inst *storage_of(const ir_inst *v) {
+  while (v->op == IR_OP_LAST_ROW)
+    v = v->operands[0];
+  return v;
+}
+
+/* Plans one function's activations above the KV region (kv bytes); returns
+ * the size of its activation region, or -1 after reporting an error. */
+static int64_t plan_function(ir_module *m, ir_func *f, int64_t kv, const gqc_pass_context *ctx) {
+  /* liveness: last use index per instruction (a view's uses are uses of
+   * the batch it reads) */
+  int n = 0;
+  ir_for_each_inst(f, i) i->id = n++;
+  int *last = calloc((size_t)n + 1, sizeof *last);
+  if (!last) {
+    gqc_error(ctx->d, "plan-memory: out of memory");
+    return -1;
+  }
+  ir_for_each_inst(f, i) {
+    last[i->id] = i->id;
+    for (int k = 0; k < i->n_operands; k++) {
+      const ir_inst *o = storage_of(i->operands[k]);
+      if (o->op != IR_OP_PARAM)
+        last[o->id] = i->id;
+    }
+  }
+
+  allocator a = {0};
+  bool ok = true;
+  ir_for_each_inst(f, i) {
+    int64_t scratch_off = -1, scratch_size = 0;
+    i->offset = -1;
+    if (needs_storage(i)) {
+      int64_t bytes = ir_type_bytes(&i->type);
+      if (bytes < 0) {
+        ok = gqc_error(ctx->d, "plan-memory: a value has an invalid size");
+        break;
+      }
+      int64_t off;
+      alloc_block(&a, align_up(bytes), &off);
+      i->offset = kv + off;
+    }
+    if (i->op == IR_OP_ATTENTION) {
+      const ir_inst *kc = i->operands[3];
+      scratch_size = align_up(kc->type.dims[0] * (int64_t)sizeof(float));
+      alloc_block(&a, scratch_size, &scratch_off);
+      ir_attr_set_int(m, i, "scores", kv + scratch_off);
+    }
+    /* release what dies here */
+    if (scratch_off >= 0)
+      ok &= free_block(&a, scratch_off, scratch_size);
+    for (int k = 0; k < i->n_operands; k++) {
+      const ir_inst *o = storage_of(i->operands[k]);
+      bool first = true; /* a block may be read twice: free once */
+      for (int j = 0; j < k; j++)
+        first &= storage_of(i->operands[j]) != o;
+      if (first && needs_storage(o) && last[o->id] == i->id)
+        ok &= free_block(&a, o->offset - kv, align_up(ir_type_bytes(&o->type)));
+    }
+    if (!ok) {
+      gqc_error(ctx->d, "plan-memory: out of memory");
+      break;
+    }
+  }
+  free(last);
+  free(a.free);
+  return ok ? align_up(a.top) : -1;
 }
 
 bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx) {
-  ir_func *f = m->decode;
-
   /* weights */
   int64_t woff = 0;
   for (int k = 0; k < m->n_weights; k++) {
@@ -116,61 +193,19 @@ bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx) {
     kv = align_up(kv + bytes);
   }
 
-  /* liveness: last use index per instruction */
-  int n = 0;
-  ir_for_each_inst(f, i) i->id = n++;
-  int *last = calloc((size_t)n + 1, sizeof *last);
-  if (!last)
-    return gqc_error(ctx->d, "plan-memory: out of memory");
-  ir_for_each_inst(f, i) {
-    last[i->id] = i->id;
-    for (int k = 0; k < i->n_operands; k++)
-      if (i->operands[k]->op != IR_OP_PARAM)
-        last[i->operands[k]->id] = i->id;
+  /* each function's activations, all starting right after the KV caches */
+  int64_t peak = 0;
+  for (int k = 0; k < m->n_funcs; k++) {
+    ir_func *f = m->funcs[k];
+    int64_t bytes = plan_function(m, f, kv, ctx);
+    if (bytes < 0)
+      return false;
+    ir_meta_set_int(m, ir_strfmt(m, "%s_activation_bytes", f->name), bytes);
+    if (bytes > peak)
+      peak = bytes;
   }
-
-  allocator a = {0};
-  bool ok = true;
-  ir_for_each_inst(f, i) {
-    int64_t scratch_off = -1, scratch_size = 0;
-    if (needs_storage(i)) {
-      int64_t bytes = ir_type_bytes(&i->type);
-      if (bytes < 0) {
-        ok = gqc_error(ctx->d, "plan-memory: a value has an invalid size");
-        break;
-      }
-      int64_t off;
-      alloc_block(&a, align_up(bytes), &off);
-      i->offset = kv + off;
-    }
-    if (i->op == IR_OP_ATTENTION) {
-      const ir_inst *kc = i->operands[3];
-      scratch_size = align_up(kc->type.dims[0] * (int64_t)sizeof(float));
-      alloc_block(&a, scratch_size, &scratch_off);
-      ir_attr_set_int(m, i, "scores", kv + scratch_off);
-    }
-    /* release what dies here */
-    if (scratch_off >= 0)
-      ok &= free_block(&a, scratch_off, scratch_size);
-    for (int k = 0; k < i->n_operands; k++) {
-      ir_inst *o = i->operands[k];
-      bool first = true; /* an operand may appear twice: free once */
-      for (int j = 0; j < k; j++)
-        first &= i->operands[j] != o;
-      if (first && needs_storage(o) && last[o->id] == i->id)
-        ok &= free_block(&a, o->offset - kv, align_up(ir_type_bytes(&o->type)));
-    }
-    if (!ok) {
-      gqc_error(ctx->d, "plan-memory: out of memory");
-      break;
-    }
-  }
-  free(last);
-  free(a.free);
-  if (!ok)
-    return false;
-  m->arena_bytes = kv + align_up(a.top);
+  m->arena_bytes = kv + peak;
   ir_meta_set_int(m, "kv_bytes", kv);
-  ir_meta_set_int(m, "activation_bytes", align_up(a.top));
+  ir_meta_set_int(m, "activation_bytes", peak);
   return true;
 }

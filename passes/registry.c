@@ -4,9 +4,13 @@
 #include <string.h>
 
 const gqc_pass_info gqc_passes[] = {
-    {"fold-transpose", pass_fold_transpose, "matmul(x, transpose(W)) -> linear(x, W pretransposed)"},
+    {"fold-transpose", pass_fold_transpose,
+     "matmul(x, transpose(W)) -> linear(x, W pretransposed)"},
+    {"hoist-last-row", pass_hoist_last_row,
+     "the last token's row selected before row-wise ops (lm_head as a GEMV)"},
     {"share-tied-weights", pass_share_tied_weights, "one storage for weights with the same bytes"},
-    {"select-kernels", pass_select_kernels, "kernel per weight encoding; shared activation quantisation"},
+    {"select-kernels", pass_select_kernels,
+     "kernel per weight encoding; shared activation quantisation"},
     {"repack-weights", pass_repack_weights, "weights in packed kernels' layouts, at compile time"},
     {"plan-memory", pass_plan_memory, "static arena offsets for activations and the KV cache"},
     {NULL, NULL, NULL},

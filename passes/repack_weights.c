@@ -16,7 +16,8 @@
  *
  * For each weight, after select-kernels:
  *   - every use must be either the weight operand of a `linear` whose kernel
- *     is gqcrt_linear_<enc>_<variant>, with a packed line for the same
+ *     is gqcrt_linear_<enc>_<variant> (or, on a batch of rows in @prefill,
+ *     gqcrt_gemm_<enc>_<variant>: every packed line has both), with a packed line for the same
  *     encoding and variant whose features the target has and whose row count
  *     divides the weight's rows (the first such line wins), or the table of
  *     an `embed` whose kernel is the plain row dequantiser
@@ -26,7 +27,7 @@
  *   - then the packed bytes are allocated in the module's pool and filled by
  *     the packing function (same byte count), the weight's storage becomes
  *     "<enc>_<packing>" (e.g. "q8_0_r4"), each linear's kernel
- *     gqcrt_linear_<enc>_<packing>_<variant> and each embed's kernel
+ *     gqcrt_linear_<enc>_<packing>_<variant> (gemm: gqcrt_gemm_...) and each embed's kernel
  *     gqcrt_embed_<enc>_<packing>, the runtime's row reader for the layout
  *     (bit for bit the GGUF row's dequantisation).
  * IR parsed from text has no weight bytes: the pass still rewrites storage
@@ -73,14 +74,21 @@ static const packed_kernel packed_kernels[] = {
 #undef GQCRT_PACKED_LINEAR_KERNEL
 };
 
-/* The packed kernel replacing `kernel` (the linear's selected kernel) for a
- * weight of encoding wenc with n_out rows, or NULL. */
-static const packed_kernel *find_packed(const char *kernel, const char *wenc, int64_t n_out,
-                                        const gqc_target *t) {
+/* "linear" (matrix-vector) or "gemm" (a linear on a batch of rows): the
+ * kernel family of linear instruction i. */
+static const char *linear_family(const ir_inst *i) {
+  return i->operands[0]->type.rank == 2 ? "gemm" : "linear";
+}
+
+/* The packed kernel line replacing `kernel` (the linear's selected kernel,
+ * gqcrt_<family>_<wenc>_<variant>) for a weight of encoding wenc with n_out
+ * rows, or NULL. */
+static const packed_kernel *find_packed(const char *kernel, const char *family, const char *wenc,
+                                        int64_t n_out, const gqc_target *t) {
   for (size_t k = 0; k < sizeof packed_kernels / sizeof packed_kernels[0]; k++) {
     const packed_kernel *pk = &packed_kernels[k];
     char plain[96];
-    snprintf(plain, sizeof plain, "gqcrt_linear_%s_%s", pk->wenc, pk->variant);
+    snprintf(plain, sizeof plain, "gqcrt_%s_%s_%s", family, pk->wenc, pk->variant);
     if (!strcmp(pk->wenc, wenc) && !strcmp(kernel, plain) && n_out % pk->rows == 0 &&
         gqc_target_has_all(t, pk->features))
       return pk;
@@ -126,7 +134,8 @@ static void note_use(const ir_module *m, const gqc_target *t, weight_plan *plans
   const packed_kernel *pk = NULL;
   if (i->op == IR_OP_LINEAR && k == 1 && kernel && v->type.rank == 2 &&
       v->type.dims[0] <= INT32_MAX && v->type.dims[1] <= INT32_MAX)
-    pk = find_packed(kernel, ir_dtype_get(w->type.dtype)->name, v->type.dims[0], t);
+    pk = find_packed(kernel, linear_family(i), ir_dtype_get(w->type.dtype)->name, v->type.dims[0],
+                     t);
   if (!pk || (p->kernel && p->kernel != pk))
     p->blocked = true;
   else
@@ -134,17 +143,17 @@ static void note_use(const ir_module *m, const gqc_target *t, weight_plan *plans
 }
 
 bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx) {
-  ir_func *f = m->decode;
   if (!m->n_weights)
     return true;
   weight_plan *plans = calloc((size_t)m->n_weights, sizeof *plans);
   if (!plans)
     return gqc_error(ctx->d, "repack-weights: out of memory");
-  ir_for_each_inst(f, i) {
-    for (int k = 0; k < i->n_operands; k++)
-      if (i->operands[k]->op == IR_OP_WEIGHT)
-        note_use(m, ctx->target, plans, i, k);
-  }
+  for (int fi = 0; fi < m->n_funcs; fi++)
+    ir_for_each_inst(m->funcs[fi], i) {
+      for (int k = 0; k < i->n_operands; k++)
+        if (i->operands[k]->op == IR_OP_WEIGHT)
+          note_use(m, ctx->target, plans, i, k);
+    }
   /* Pack. */
   for (int k = 0; k < m->n_weights; k++) {
     ir_weight *w = &m->weights[k];
@@ -170,19 +179,21 @@ bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx) {
   }
   /* Point the linears at the packed kernels and the embeds at the packed
    * tables' row readers. */
-  ir_for_each_inst(f, i) {
-    const int k = i->op == IR_OP_LINEAR ? 1 : i->op == IR_OP_EMBED ? 0 : -1;
-    if (k < 0 || i->operands[k]->op != IR_OP_WEIGHT)
-      continue;
-    const weight_plan *p = &plans[i->operands[k]->ref];
-    if (!p->packed)
-      continue;
-    const packed_kernel *pk = p->kernel;
-    ir_attr_set_str(m, i, "kernel",
-                    i->op == IR_OP_LINEAR
-                        ? ir_strfmt(m, "gqcrt_linear_%s_%s_%s", pk->wenc, pk->packing, pk->variant)
-                        : ir_strfmt(m, "gqcrt_embed_%s_%s", pk->wenc, pk->packing));
-  }
+  for (int fi = 0; fi < m->n_funcs; fi++)
+    ir_for_each_inst(m->funcs[fi], i) {
+      const int k = i->op == IR_OP_LINEAR ? 1 : i->op == IR_OP_EMBED ? 0 : -1;
+      if (k < 0 || i->operands[k]->op != IR_OP_WEIGHT)
+        continue;
+      const weight_plan *p = &plans[i->operands[k]->ref];
+      if (!p->packed)
+        continue;
+      const packed_kernel *pk = p->kernel;
+      ir_attr_set_str(m, i, "kernel",
+                      i->op == IR_OP_LINEAR
+                          ? ir_strfmt(m, "gqcrt_%s_%s_%s_%s", linear_family(i), pk->wenc,
+                                      pk->packing, pk->variant)
+                          : ir_strfmt(m, "gqcrt_embed_%s_%s", pk->wenc, pk->packing));
+    }
   free(plans);
   return true;
 }

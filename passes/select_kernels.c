@@ -9,6 +9,11 @@
  * then picks the kernel: the first line of runtime/include/gqcrt_kernels.def
  * for the encoding whose features the target has.
  *
+ * A linear on a batch of rows (x[B, K], in @prefill) gets the matrix-matrix
+ * kernel of the same line, gqcrt_gemm_<enc>_<variant> (the runtime has one
+ * for every linear kernel, per element identical to it), and its quantize
+ * converts every row.
+ *
  * `embed` gets the row dequantiser of its table's encoding and `quantize` its
  * converter. An encoding without a kernel is a compile error naming the
  * tensor; there is no silent fallback to a dequantised copy. A `matmul` left
@@ -53,7 +58,11 @@ static ir_inst *converted(ir_module *m, ir_func *f, ir_inst *x, ir_dtype enc) {
   for (ir_inst *i = x->next; i; i = i->next)
     if (i->op == IR_OP_QUANTIZE && i->operands[0] == x && i->type.dtype == enc)
       return i;
-  ir_inst *q = ir_inst_new(m, IR_OP_QUANTIZE, ir_type_vec(enc, x->type.dims[0]), 1, &x);
+  /* a vector, or a batch of rows (every row converted) */
+  ir_type t = x->type;
+  t.dtype = enc;
+  t.layout = IR_LAYOUT_NONE;
+  ir_inst *q = ir_inst_new(m, IR_OP_QUANTIZE, t, 1, &x);
   if (x->name)
     q->name = ir_strfmt(m, "%s.%s", x->name, ir_dtype_get(enc)->name);
   ir_attr_set_str(m, q, "kernel", ir_strfmt(m, "gqcrt_quantize_%s", ir_dtype_get(enc)->name));
@@ -65,8 +74,7 @@ static ir_inst *converted(ir_module *m, ir_func *f, ir_inst *x, ir_dtype enc) {
   return q;
 }
 
-bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx) {
-  ir_func *f = m->decode;
+static bool select_in(ir_module *m, ir_func *f, const gqc_pass_context *ctx) {
   ir_for_each_inst(f, i) {
     if (i->op == IR_OP_MATMUL)
       return gqc_error(ctx->d,
@@ -99,7 +107,16 @@ bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx) {
     ir_inst *x = i->operands[0];
     if (x->type.dtype == IR_F32 && act != IR_F32)
       i->operands[0] = converted(m, f, x, act);
-    ir_attr_set_str(m, i, "kernel", ir_strfmt(m, "gqcrt_linear_%s_%s", k->wenc, k->variant));
+    ir_attr_set_str(
+        m, i, "kernel",
+        ir_strfmt(m, "gqcrt_%s_%s_%s", x->type.rank == 2 ? "gemm" : "linear", k->wenc, k->variant));
   }
+  return true;
+}
+
+bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx) {
+  for (int k = 0; k < m->n_funcs; k++)
+    if (!select_in(m, m->funcs[k], ctx))
+      return false;
   return true;
 }

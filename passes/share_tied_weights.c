@@ -27,7 +27,8 @@ bool pass_share_tied_weights(ir_module *m, const gqc_pass_context *ctx) {
     for (int b = a + 1; b < m->n_weights; b++) {
       if (m->weights[b].dead || !same_storage(&m->weights[a], &m->weights[b]))
         continue;
-      ir_for_each_inst(m->decode, i) if (i->op == IR_OP_WEIGHT && i->ref == b) i->ref = a;
+      for (int f = 0; f < m->n_funcs; f++)
+        ir_for_each_inst(m->funcs[f], i) if (i->op == IR_OP_WEIGHT && i->ref == b) i->ref = a;
       m->weights[b].dead = true;
       merged++;
     }
@@ -36,10 +37,11 @@ bool pass_share_tied_weights(ir_module *m, const gqc_pass_context *ctx) {
   int tied = 0;
   for (int w = 0; w < m->n_weights; w++) {
     bool rowmajor = false, pretransposed = false;
-    ir_for_each_inst(m->decode, i) if (i->op == IR_OP_WEIGHT && i->ref == w) {
-      rowmajor |= i->type.layout == IR_LAYOUT_ROWMAJOR;
-      pretransposed |= i->type.layout == IR_LAYOUT_PRETRANSPOSED;
-    }
+    for (int f = 0; f < m->n_funcs; f++)
+      ir_for_each_inst(m->funcs[f], i) if (i->op == IR_OP_WEIGHT && i->ref == w) {
+        rowmajor |= i->type.layout == IR_LAYOUT_ROWMAJOR;
+        pretransposed |= i->type.layout == IR_LAYOUT_PRETRANSPOSED;
+      }
     tied += rowmajor && pretransposed;
   }
   ir_meta_set_int(m, "tied_weights", tied + merged);

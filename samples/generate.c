@@ -10,11 +10,21 @@
  *   generate --ids prompt.ids --logits out.f32 --top5
  *                                             feed the listed ids one per step
  *
- * --logits writes every step's logits as float32 rows (steps x n_vocab);
- * --top5 prints "step <i> pos <p> tok <id> argmax <id> top5 <id>:<logit> ..."
- * lines in the format of llama.cpp's reference files. -t N decodes on N
- * threads (the runtime's POSIX executor; logits are bit-identical). Decode
- * speed and peak memory go to stderr.
+ * A model compiled with a prefill batch (its header defines MODEL_BATCH:
+ * gqc's default) takes the prompt of -p through model_prefill, the whole
+ * prompt in one call (or --chunk N tokens per call), and only the generated
+ * tokens one by one through model_decode; --no-prefill feeds the prompt
+ * token by token instead, to compare. --ids feeds one id per model_decode
+ * (every step's logits, teacher forcing) unless --chunk N is given: then the
+ * ids go through model_prefill N per call (0: all in one call).
+ *
+ * --logits writes the logits of every model call (a decode step, or a
+ * prefill call's last token) as float32 rows (calls x n_vocab); --top5
+ * prints "step <i> pos <p> tok <id> argmax <id> top5 <id>:<logit> ..." lines
+ * in the format of llama.cpp's reference files, one per call, pos and tok
+ * being the call's last. -t N decodes on N threads (the runtime's POSIX
+ * executor; logits are bit-identical). Prompt and generation speed and peak
+ * memory go to stderr.
  *
  * A model compiled with `gqc --weights=file` (its header defines
  * MODEL_WEIGHTS_EXTERNAL) needs its blob: `--weights model.weights` maps it
@@ -153,13 +163,38 @@ static int read_ids(const char *path, int32_t *ids, int max) {
 
 static void usage(void) {
   fputs("usage: generate [-p TEXT] [--ids FILE] [-n N] [--logits OUT.f32] [--top5] [--quiet]\n"
-        "                [-t THREADS] [--weights FILE [--verify-weights]]\n",
+        "                [-t THREADS] [--weights FILE [--verify-weights]]\n"
+        "                [--no-prefill] [--chunk N]\n",
         stderr);
+}
+
+/* The output of one model call: its logits row and top-5 line. */
+typedef struct output {
+  FILE *logits;
+  const char *logits_path;
+  int top5, calls, n_vocab;
+} output;
+
+static int emit(output *o, int pos, int tok, const float *logits) {
+  if (o->logits &&
+      fwrite(logits, sizeof(float), (size_t)o->n_vocab, o->logits) != (size_t)o->n_vocab) {
+    fprintf(stderr, "generate: write to %s failed\n", o->logits_path);
+    return -1;
+  }
+  if (o->top5)
+    print_top5(o->calls, pos, tok, logits, o->n_vocab);
+  o->calls++;
+  return 0;
+}
+
+static void report(const char *what, int tokens, int calls, double dt, const char *how) {
+  fprintf(stderr, "generate: %s: %d tokens in %d calls, %.3f s: %.1f tokens/s%s%s\n", what, tokens,
+          calls, dt, dt > 0 ? tokens / dt : 0.0, how ? " " : "", how ? how : "");
 }
 
 int main(int argc, char **argv) {
   const char *prompt = NULL, *ids_path = NULL, *logits_path = NULL, *weights_path = NULL;
-  int n_gen = 64, top5 = 0, quiet = 0, verify = 0, threads = 1;
+  int n_gen = 64, top5 = 0, quiet = 0, verify = 0, threads = 1, no_prefill = 0, chunk = -1;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-p") && i + 1 < argc)
       prompt = argv[++i];
@@ -179,6 +214,10 @@ int main(int argc, char **argv) {
       weights_path = argv[++i];
     else if (!strcmp(argv[i], "--verify-weights"))
       verify = 1;
+    else if (!strcmp(argv[i], "--no-prefill"))
+      no_prefill = 1;
+    else if (!strcmp(argv[i], "--chunk") && i + 1 < argc && atoi(argv[i + 1]) >= 0)
+      chunk = atoi(argv[++i]);
     else {
       usage();
       return 2;
@@ -186,6 +225,15 @@ int main(int argc, char **argv) {
   }
   if (!prompt && !ids_path)
     prompt = "Once upon a time";
+#ifndef MODEL_BATCH
+  if (chunk >= 0) {
+    fputs("generate: this model has no model_prefill (compiled with --batch 0)\n", stderr);
+    return 2;
+  }
+  no_prefill = 1;
+#endif
+  /* --ids: one id per decode step unless --chunk asks for prefill calls */
+  int prefill = !no_prefill && (!ids_path || chunk >= 0);
 #ifdef MODEL_WEIGHTS_EXTERNAL
   if (load_weights(weights_path, verify) != 0)
     return 1;
@@ -235,45 +283,71 @@ int main(int argc, char **argv) {
       fputs(model_token_text(ids[i]), stdout);
   fflush(stdout);
 
-  double t0 = now();
-  int steps = 0, rc = 0;
+  output out = {lf, logits_path, top5, 0, n_vocab};
   int total = n_prompt + n_gen < n_ctx ? n_prompt + n_gen : n_ctx;
-  for (int pos = 0; pos < total; pos++) {
-    const float *logits = model_decode(ids[pos], pos);
+  int rc = 0, pos = 0, prompt_calls = 0;
+  const float *logits = NULL;
+
+  /* the prompt: prefill calls of `chunk` ids (0 or none: all at once), or
+   * one decode step per id */
+  double t0 = now();
+  while (!rc && pos < n_prompt) {
+    int k = 1;
+#ifdef MODEL_BATCH
+    if (prefill) {
+      k = chunk > 0 && chunk < n_prompt - pos ? chunk : n_prompt - pos;
+      logits = model_prefill(ids + pos, k, pos);
+    } else
+#endif
+      logits = model_decode(ids[pos], pos);
     if (!logits) {
-      fprintf(stderr, "generate: decode of token %d at position %d failed (error %d)\n", ids[pos],
-              pos, model_last_error());
+      fprintf(stderr, "generate: %s of %d token(s) at position %d failed (error %d)\n",
+              prefill ? "prefill" : "decode", k, pos, model_last_error());
       rc = 1;
       break;
     }
-    steps++;
-    if (lf && fwrite(logits, sizeof(float), (size_t)n_vocab, lf) != (size_t)n_vocab) {
-      fprintf(stderr, "generate: write to %s failed\n", logits_path);
+    pos += k;
+    prompt_calls++;
+    if (emit(&out, pos - 1, ids[pos - 1], logits))
       rc = 1;
-      break;
-    }
-    if (top5)
-      print_top5(pos, pos, ids[pos], logits, n_vocab);
-    if (pos + 1 >= n_prompt && pos + 1 < total) {
-      int next = argmax(logits, n_vocab);
-      ids[pos + 1] = next;
-      if (!quiet && !top5) {
-        fputs(model_token_text(next), stdout);
-        fflush(stdout);
-      }
-      if (model_is_eog(next))
-        total = pos + 1;
-    }
   }
-  double dt = now() - t0;
+  double t_prompt = now() - t0;
+
+  /* generation: the argmax of the last logits, fed back one token per step */
+  t0 = now();
+  int generated = 0;
+  while (!rc && pos < total) {
+    int next = argmax(logits, n_vocab);
+    ids[pos] = next;
+    if (!quiet && !top5) {
+      fputs(model_token_text(next), stdout);
+      fflush(stdout);
+    }
+    if (model_is_eog(next))
+      break;
+    logits = model_decode(next, pos);
+    if (!logits) {
+      fprintf(stderr, "generate: decode of token %d at position %d failed (error %d)\n", next, pos,
+              model_last_error());
+      rc = 1;
+      break;
+    }
+    generated++;
+    if (emit(&out, pos, next, logits))
+      rc = 1;
+    pos++;
+  }
+  double t_gen = now() - t0;
   if (!quiet && !top5 && !ids_path)
     putchar('\n');
+  fflush(stdout);
+  report("prompt", n_prompt, prompt_calls, t_prompt,
+         prefill ? "(model_prefill)" : "(model_decode, token by token)");
+  if (!ids_path)
+    report("generation", generated, generated, t_gen, NULL);
   long rss = peak_rss_kib();
-  fprintf(stderr, "generate: %d steps in %.3f s: %.1f tokens/s", steps, dt,
-          dt > 0 ? steps / dt : 0.0);
   if (rss >= 0)
-    fprintf(stderr, ", peak RSS %.1f MiB", rss / 1024.0);
-  fputc('\n', stderr);
+    fprintf(stderr, "generate: peak RSS %.1f MiB\n", rss / 1024.0);
   if (lf && fclose(lf) != 0)
     rc = 1;
   if (threads > 1)

@@ -114,6 +114,26 @@ typedef void (*gqcrt_linear_fn)(float *y, const void *w, const void *x, int32_t 
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
 
+/* ---- gemm (matrix-matrix) kernels: batched prefill ------------------------
+ * For r in [0, n_rows) and o in [0, n_out):
+ *   y[r * y_stride + o] = sum_k W[o][k] * x_r[k]
+ * where x holds n_rows activation rows back to back, each n_in elements in
+ * the kernel's activation encoding (n_in / block_elems blocks per row, as
+ * gqcrt_quantize_* writes n_rows * n_in elements). Every output element is
+ * bit-identical to what gqcrt_linear_<wenc>_<variant> computes for that row:
+ * a batch of tokens gives exactly the logits of feeding them one by one; the
+ * gain is that each weight block is loaded once for all rows. To split over
+ * threads, offset y and w by whole (packed) row groups and keep y_stride. A
+ * gemm exists for every line of gqcrt_kernels.def and
+ * gqcrt_packed_kernels.def, with the same features. */
+typedef void (*gqcrt_gemm_fn)(float *y, int32_t y_stride, const void *w, const void *x,
+                              int32_t n_in, int32_t n_out, int32_t n_rows);
+#define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                          \
+  void gqcrt_gemm_##wenc##_##variant(float *y, int32_t y_stride, const void *w, const void *x,     \
+                                     int32_t n_in, int32_t n_out, int32_t n_rows);
+#include "gqcrt_kernels.def"
+#undef GQCRT_LINEAR_KERNEL
+
 /* ---- packed weight layouts ------------------------------------------------
  * Layouts the compiler repacks weights into at compile time, for kernels
  * that read several rows at once (gqcrt_packed_kernels.def, which documents
@@ -131,7 +151,10 @@ typedef void (*gqcrt_linear_fn)(float *y, const void *w, const void *x, int32_t 
   void gqcrt_embed_##wenc##_##packing(float *y, const void *table, int32_t row, int32_t n_in);
 #define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
   void gqcrt_linear_##wenc##_##packing##_##variant(float *y, const void *w, const void *x,         \
-                                                   int32_t n_in, int32_t n_out);
+                                                   int32_t n_in, int32_t n_out);                    \
+  void gqcrt_gemm_##wenc##_##packing##_##variant(float *y, int32_t y_stride, const void *w,        \
+                                                 const void *x, int32_t n_in, int32_t n_out,       \
+                                                 int32_t n_rows);
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKING
 #undef GQCRT_PACKED_LINEAR_KERNEL
@@ -181,6 +204,32 @@ typedef struct gqcrt_attention_desc {
 void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q,
                      const float *k, const float *v, void *k_cache, void *v_cache,
                      float *scores, int32_t pos);
+
+/* ---- row-batched ops (prefill) ---------------------------------------------
+ * A batch of n_rows tokens at positions pos, pos+1, ... is a matrix of
+ * activations, one row per token, rows back to back. Row-wise ops (rms_norm,
+ * add, mul, scale, silu, gelu_tanh, softcap, quantize, copy) take the batch as
+ * n_rows * row_length elements. The ops below are the ones whose rows differ
+ * by token or position; each gives bit for bit what the single-token op gives
+ * for that row. */
+typedef void (*gqcrt_dequant_fn)(float *y, const void *src, int32_t n);
+typedef void (*gqcrt_embed_fn)(float *y, const void *table, int32_t row, int32_t n_in);
+/* Row r of y = row tokens[r] of a GGUF-layout table (row_bytes per row). */
+void gqcrt_embed_rows(gqcrt_dequant_fn dequant, float *y, const void *table, int64_t row_bytes,
+                      const int32_t *tokens, int32_t n_rows, int32_t n_in);
+/* Same for a packed table read through gqcrt_embed_<enc>_<packing>. */
+void gqcrt_embed_rows_packed(gqcrt_embed_fn embed, float *y, const void *table,
+                             const int32_t *tokens, int32_t n_rows, int32_t n_in);
+/* Row r (n_head * head_dim elements) rotated at position pos + r. */
+void gqcrt_rope_rows(float *y, const float *x, int32_t pos, int32_t n_rows, int32_t n_head,
+                     int32_t head_dim, int32_t n_rot, float base, float freq_scale, int32_t mode);
+/* For r = 0, 1, ..., n_rows - 1 in order: gqcrt_attention on row r of q, k,
+ * v and out at position pos + r (so row r sees rows < r of this batch through
+ * the cache, and a ring cache of `window` rows suffices). q, out: rows of
+ * n_head * head_dim; k, v: rows of n_head_kv * head_dim. */
+void gqcrt_attention_rows(const gqcrt_attention_desc *d, float *out, const float *q,
+                          const float *k, const float *v, void *k_cache, void *v_cache,
+                          float *scores, int32_t pos, int32_t n_rows);
 
 #ifdef __cplusplus
 }

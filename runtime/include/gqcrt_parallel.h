@@ -44,6 +44,11 @@ struct gqcrt_executor {
 void gqcrt_linear_parallel(const gqcrt_executor *ex, gqcrt_linear_fn kernel, float *y,
                            const void *w, const void *x, int32_t n_in, int32_t n_out,
                            int32_t row_bytes, int32_t row_align);
+/* The same for a gemm kernel (gqcrt.h): the weight's output rows are split
+ * (y columns, y_stride kept); every part sees all n_rows activation rows. */
+void gqcrt_gemm_parallel(const gqcrt_executor *ex, gqcrt_gemm_fn kernel, float *y,
+                         int32_t y_stride, const void *w, const void *x, int32_t n_in,
+                         int32_t n_out, int32_t n_rows, int32_t row_bytes, int32_t row_align);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,349 @@
+/* bench_gemm.c — what batched prefill gains per token: a gemm kernel over
+ * n_rows activation rows against the matrix-vector kernel called once per
+ * row (what prompt processing did before batching), at FunctionGemma-270M
+ * shapes.
+ *
+ * Shapes n_in x n_out: 640 x 2048 (q/k/v, gate/up-like), 2048 x 640
+ * (down-like) and 640 x 1024; k-quant rows must be a multiple of 256 long,
+ * so their 640 becomes 768. (The 262144 x 640 lm_head is not used by
+ * prefill.) Kernels: every gemm this machine can run whose name contains the
+ * filter (default: the SIMD variants of q8_0, q4_0, q4_k, q6_k, f32, f16 and
+ * the packed ones).
+ *
+ *   bench_gemm [FILTER]
+ *     prints, per kernel, shape and n_rows in 1..32, the time per token of
+ *     n_rows linear calls and of one gemm call (best of several repetitions,
+ *     weights and activations warm as they are after the first call), and
+ *     the speedup. Figures only: no pass/fail.
+ *   bench_gemm --once KERNEL SHAPE N_ROWS MODE
+ *     sets up KERNEL (e.g. q8_0_r4_neon) at shape SHAPE (0, 1, 2 as above)
+ *     with N_ROWS rows and runs MODE once: 0 nothing, 1 the linear kernel per
+ *     row, 2 the gemm. benchmarks/bench_gemm_insns.sh runs this under qemu's
+ *     instruction counter and subtracts mode 0 from modes 1 and 2.
+ *   bench_gemm --list [FILTER]
+ *     the kernel names.
+ */
+#define _POSIX_C_SOURCE 199309L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gqcrt.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+typedef void (*pack_fn)(void *dst, const void *src, int32_t n_in, int32_t n_out);
+
+typedef struct {
+  const char *name, *wenc, *aenc, *variant;
+  gqcrt_linear_fn linear;
+  gqcrt_gemm_fn gemm;
+  pack_fn pack; /* NULL for GGUF layout */
+} kernel_entry;
+
+#define ENTRY(w, a, v) {#w "_" #v, #w, #a, #v, gqcrt_linear_##w##_##v, gqcrt_gemm_##w##_##v, NULL},
+#define PACKED_ENTRY(w, a, p, v)                                                                   \
+  {#w "_" #p "_" #v,    #w, #a, #v, gqcrt_linear_##w##_##p##_##v, gqcrt_gemm_##w##_##p##_##v,      \
+   gqcrt_pack_##w##_##p},
+#define VARIANT_scalar(w, a) ENTRY(w, a, scalar)
+#define PACKED_scalar(w, a, p) PACKED_ENTRY(w, a, p, scalar)
+#if defined(__x86_64__)
+#define VARIANT_avx2(w, a) ENTRY(w, a, avx2)
+#define PACKED_avx2(w, a, p) PACKED_ENTRY(w, a, p, avx2)
+#else
+#define VARIANT_avx2(w, a)
+#define PACKED_avx2(w, a, p)
+#endif
+#if defined(__aarch64__)
+#define VARIANT_neon(w, a) ENTRY(w, a, neon)
+#define PACKED_neon(w, a, p) PACKED_ENTRY(w, a, p, neon)
+#else
+#define VARIANT_neon(w, a)
+#define PACKED_neon(w, a, p)
+#endif
+static const kernel_entry kernels[] = {
+#define GQCRT_LINEAR_KERNEL(w, a, v, features) VARIANT_##v(w, a)
+#include "gqcrt_kernels.def"
+#undef GQCRT_LINEAR_KERNEL
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows) PACKED_##v(w, a, p)
+#include "gqcrt_packed_kernels.def"
+#undef GQCRT_PACKED_LINEAR_KERNEL
+};
+
+#if defined(__x86_64__)
+static int x86_has_avx2_fma_f16c(void) {
+  unsigned eax, ebx, ecx, edx;
+  __builtin_cpu_init();
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+    return 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ((ecx >> 29) & 1);
+}
+#endif
+
+static int variant_runs_here(const char *variant) {
+  if (!strcmp(variant, "scalar"))
+    return 1;
+#if defined(__x86_64__)
+  if (!strcmp(variant, "avx2"))
+    return x86_has_avx2_fma_f16c();
+#endif
+#if defined(__aarch64__)
+  if (!strcmp(variant, "neon"))
+    return 1;
+#endif
+  return 0;
+}
+
+/* The kernels benchmarked without a filter. */
+static int default_kernel(const kernel_entry *k) {
+  static const char *encs[] = {"q8_0", "q4_0", "q4_k", "q6_k", "f32", "f16"};
+  if (!strcmp(k->variant, "scalar"))
+    return 0;
+  for (size_t i = 0; i < sizeof encs / sizeof *encs; i++)
+    if (!strcmp(k->wenc, encs[i]))
+      return 1;
+  return 0;
+}
+
+static int selected(const kernel_entry *k, const char *filter) {
+  if (!variant_runs_here(k->variant))
+    return 0;
+  return filter ? strstr(k->name, filter) != NULL : default_kernel(k);
+}
+
+static const int shapes[3][2] = {{640, 2048}, {2048, 640}, {640, 1024}};
+
+/* ---- data -------------------------------------------------------------------------- */
+
+static void geometry(const char *enc, int *elems, int *bytes) {
+  static const struct {
+    const char *name;
+    int elems, bytes;
+  } g[] = {{"f32", 1, 4},      {"f16", 1, 2},      {"bf16", 1, 2},     {"q4_0", 32, 18},
+           {"q4_1", 32, 20},   {"q5_0", 32, 22},   {"q5_1", 32, 24},   {"q8_0", 32, 34},
+           {"q2_k", 256, 84},  {"q3_k", 256, 110}, {"q4_k", 256, 144}, {"q5_k", 256, 176},
+           {"q6_k", 256, 210}, {"q8_1", 32, 36},   {"q8_k", 256, 292}};
+  for (size_t i = 0; i < sizeof g / sizeof g[0]; ++i)
+    if (!strcmp(g[i].name, enc)) {
+      *elems = g[i].elems;
+      *bytes = g[i].bytes;
+      return;
+    }
+  *elems = 1;
+  *bytes = 4;
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static uint32_t rnd32(void) {
+  rng ^= rng >> 12;
+  rng ^= rng << 25;
+  rng ^= rng >> 27;
+  return (uint32_t)((rng * 2685821657736338717ull) >> 32);
+}
+static float rnd_float(void) {
+  return (float)(rnd32() >> 8) / 16777216.0f * 2.0f - 1.0f;
+}
+
+/* Random bytes with f16 scales 0.01 in the d/dmin fields; floats in [-1, 1]. */
+static void fill_weights(const char *enc, uint8_t *w, size_t n_elems) {
+  int elems, bytes;
+  geometry(enc, &elems, &bytes);
+  if (elems == 1) {
+    for (size_t i = 0; i < n_elems; ++i) {
+      const float v = rnd_float();
+      if (bytes == 4) {
+        memcpy(w + 4 * i, &v, 4);
+      } else {
+        const uint16_t h = strcmp(enc, "bf16") ? gqcrt_fp32_to_fp16(v) : gqcrt_fp32_to_bf16(v);
+        memcpy(w + 2 * i, &h, 2);
+      }
+    }
+    return;
+  }
+  const size_t total = n_elems / (size_t)elems * (size_t)bytes;
+  for (size_t i = 0; i < total; ++i)
+    w[i] = (uint8_t)rnd32();
+  const uint16_t small = gqcrt_fp32_to_fp16(0.01f);
+  int d_off = 0, dmin_off = -1;
+  if (!strcmp(enc, "q4_1") || !strcmp(enc, "q5_1") || !strcmp(enc, "q4_k") || !strcmp(enc, "q5_k"))
+    dmin_off = 2;
+  if (!strcmp(enc, "q2_k"))
+    d_off = 80, dmin_off = 82;
+  if (!strcmp(enc, "q3_k"))
+    d_off = 108;
+  if (!strcmp(enc, "q6_k"))
+    d_off = 208;
+  for (size_t b = 0; b < total; b += (size_t)bytes) {
+    memcpy(w + b + d_off, &small, 2);
+    if (dmin_off >= 0)
+      memcpy(w + b + dmin_off, &small, 2);
+  }
+}
+
+static size_t act_row_bytes(const char *aenc, int n) {
+  int elems, bytes;
+  geometry(aenc, &elems, &bytes);
+  return (size_t)(n / elems) * (size_t)bytes;
+}
+
+static void quantize_activation(const char *aenc, void *dst, const float *x, int n) {
+  if (!strcmp(aenc, "f32"))
+    memcpy(dst, x, 4u * (size_t)n);
+  else if (!strcmp(aenc, "f16"))
+    gqcrt_quantize_f16(dst, x, n);
+  else if (!strcmp(aenc, "bf16"))
+    gqcrt_quantize_bf16(dst, x, n);
+  else if (!strcmp(aenc, "q8_0"))
+    gqcrt_quantize_q8_0(dst, x, n);
+  else if (!strcmp(aenc, "q8_1"))
+    gqcrt_quantize_q8_1(dst, x, n);
+  else
+    gqcrt_quantize_q8_k(dst, x, n);
+}
+
+enum { MAX_ROWS = 32 };
+
+typedef struct {
+  const kernel_entry *k;
+  int n_in, n_out;
+  uint8_t *w, *xq;
+  float *y;
+  size_t x_row;
+} problem;
+
+static int setup(problem *p, const kernel_entry *k, int shape) {
+  int elems, bytes;
+  geometry(k->wenc, &elems, &bytes);
+  p->k = k;
+  p->n_in = shapes[shape][0];
+  p->n_out = shapes[shape][1];
+  if (p->n_in % elems)
+    p->n_in = (p->n_in + elems - 1) / elems * elems;
+  const size_t wb = (size_t)(p->n_in / elems) * (size_t)bytes * (size_t)p->n_out;
+  p->x_row = act_row_bytes(k->aenc, p->n_in);
+  p->w = malloc(wb);
+  p->xq = malloc(p->x_row * MAX_ROWS);
+  p->y = malloc(sizeof(float) * (size_t)p->n_out * MAX_ROWS);
+  float *x = malloc(sizeof(float) * (size_t)p->n_in * MAX_ROWS);
+  if (!p->w || !p->xq || !p->y || !x) {
+    free(x);
+    return 0;
+  }
+  fill_weights(k->wenc, p->w, (size_t)p->n_in * (size_t)p->n_out);
+  if (k->pack) {
+    uint8_t *packed = malloc(wb);
+    if (!packed) {
+      free(x);
+      return 0;
+    }
+    k->pack(packed, p->w, p->n_in, p->n_out);
+    free(p->w);
+    p->w = packed;
+  }
+  for (int i = 0; i < p->n_in * MAX_ROWS; ++i)
+    x[i] = rnd_float();
+  quantize_activation(k->aenc, p->xq, x, p->n_in * MAX_ROWS);
+  free(x);
+  return 1;
+}
+
+static void teardown(problem *p) {
+  free(p->w);
+  free(p->xq);
+  free(p->y);
+}
+
+static void run_gemv(const problem *p, int n_rows) {
+  for (int r = 0; r < n_rows; ++r)
+    p->k->linear(p->y + (size_t)r * (size_t)p->n_out, p->w, p->xq + (size_t)r * p->x_row, p->n_in,
+                 p->n_out);
+}
+
+static void run_gemm(const problem *p, int n_rows) {
+  p->k->gemm(p->y, p->n_out, p->w, p->xq, p->n_in, p->n_out, n_rows);
+}
+
+/* ---- timing --------------------------------------------------------------------------- */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Best-of time of one run: repeat until ~0.1 s of work (at least 3 runs). */
+static double best_time(void (*run)(const problem *, int), const problem *p, int n_rows) {
+  double best = 1e30, total = 0.0;
+  for (int rep = 0; rep < 10000 && (rep < 3 || total < 0.1); ++rep) {
+    const double t0 = now_s();
+    run(p, n_rows);
+    const double dt = now_s() - t0;
+    total += dt;
+    best = dt < best ? dt : best;
+  }
+  return best;
+}
+
+static void bench(const kernel_entry *k) {
+  static const int row_counts[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32};
+  for (int s = 0; s < 3; ++s) {
+    problem p;
+    if (!setup(&p, k, s)) {
+      printf("%-16s (out of memory)\n", k->name);
+      teardown(&p);
+      continue;
+    }
+    for (size_t i = 0; i < sizeof row_counts / sizeof *row_counts; ++i) {
+      const int n = row_counts[i];
+      const double gemv = best_time(run_gemv, &p, n) / n, gemm = best_time(run_gemm, &p, n) / n;
+      printf("%-16s %5d x %-5d %6d %14.2f %14.2f %9.2fx\n", k->name, p.n_in, p.n_out, n, gemv * 1e6,
+             gemm * 1e6, gemv / gemm);
+      fflush(stdout);
+    }
+    teardown(&p);
+  }
+}
+
+int main(int argc, char **argv) {
+  const size_t n_kernels = sizeof kernels / sizeof kernels[0];
+  if (argc >= 2 && !strcmp(argv[1], "--list")) {
+    for (size_t i = 0; i < n_kernels; i++)
+      if (selected(&kernels[i], argc >= 3 ? argv[2] : NULL))
+        printf("%s\n", kernels[i].name);
+    return 0;
+  }
+  if (argc >= 2 && !strcmp(argv[1], "--once")) {
+    if (argc != 6)
+      return 2;
+    for (size_t i = 0; i < n_kernels; i++) {
+      if (strcmp(kernels[i].name, argv[2]))
+        continue;
+      const int shape = atoi(argv[3]), n_rows = atoi(argv[4]), mode = atoi(argv[5]);
+      if (shape < 0 || shape > 2 || n_rows < 1 || n_rows > MAX_ROWS)
+        return 2;
+      problem p;
+      if (!setup(&p, &kernels[i], shape))
+        return 1;
+      if (mode == 1)
+        run_gemv(&p, n_rows);
+      else if (mode == 2)
+        run_gemm(&p, n_rows);
+      printf("%d %d\n", p.n_in, p.n_out);
+      teardown(&p);
+      return 0;
+    }
+    fprintf(stderr, "bench_gemm: no kernel %s here\n", argv[2]);
+    return 1;
+  }
+  const char *filter = argc >= 2 ? argv[1] : NULL;
+  printf("%-16s %13s %6s %14s %14s %10s\n", "kernel", "n_in x n_out", "n_rows", "gemv us/tok",
+         "gemm us/tok", "speedup");
+  for (size_t i = 0; i < n_kernels; i++)
+    if (selected(&kernels[i], filter))
+      bench(&kernels[i]);
+  return 0;
+}

@@ -1,0 +1,247 @@
+/* gemm_legacy_packed_neon.c — NEON + dot-product gemm kernels (batched
+ * prefill) for Q8_0 and Q4_0 weights in the r4 layouts
+ * (runtime/src/pack_legacy.c), against Q8_0 activations:
+ * gqcrt_gemm_q8_0_r4_neon and gqcrt_gemm_q4_0_r4_neon.
+ *
+ * What must not change
+ *
+ * Every output must be bit for bit what the matrix-vector kernel
+ * (linear_legacy_packed_neon.c) gives for that activation row. That kernel
+ * keeps, for a row group, one f32x4 accumulator (lane r = weight row r) and
+ * adds block after block, in block order and without FMA,
+ *   Q8_0: acc += cvt(isum) * (dw * da)      Q4_0: acc += (cvt(16 isum) / 16 * dw) * da
+ * where isum is the four rows' exact integer block sums (SDOT by element of
+ * 4 x 4 weight tiles against the activation quants). Integer sums are exact
+ * in any order, and the f32 operations are the same instructions on the
+ * same values, so this kernel repeats exactly that chain for every
+ * (row group, activation row) pair.
+ *
+ * What is shared
+ *
+ * A row group is taken against TILE activation rows at a time: each block's
+ * weight tiles are loaded (and, for Q4_0, unpacked to int8) and its four
+ * scales converted once for the TILE rows, and the TILE activation scales
+ * of the block are gathered into one vector, so that dw * da of a row is one
+ * multiply by lane. Per activation row and block what is left is what the
+ * result needs: the SDOTs, the activation quant load and four f32
+ * operations. The row group's weights (8.7 KB at n_in = 2048) stay in the L1
+ * cache while all activation rows pass over them, so each weight byte is
+ * read from memory once per batch instead of once per token.
+ *
+ * Instruction counts (qemu, benchmarks/bench_gemm_insns.sh) are in the
+ * report at the bottom of this comment when measured.
+ */
+#include "gemm_common.h"
+#include "gqcrt.h"
+#include "arm/neon_packed_util.h"
+#include "arm/neon_util.h"
+
+enum { TILE = 8 };
+
+enum packed_fmt { FMT_Q4_0, FMT_Q8_0 };
+
+/* A block's weight tiles as int8 vectors: Q8_0 the eight tiles (elements
+ * 0..15 in t[0..3] against the activation's low 16 quants, 16..31 in t[4..7]),
+ * Q4_0 the low nibbles shifted up (16 (q - 8), elements 4k..) in t[0..3] and
+ * the high nibbles masked (elements 16 + 4k..) in t[4..7]. */
+NEON_INLINE void load_tiles(enum packed_fmt f, const uint8_t *q, int8x16_t t[8]) {
+  if (f == FMT_Q8_0) {
+    const int8x16x4_t lo = vld1q_s8_x4((const int8_t *)q);
+    const int8x16x4_t hi = vld1q_s8_x4((const int8_t *)q + 64);
+    t[0] = lo.val[0], t[1] = lo.val[1], t[2] = lo.val[2], t[3] = lo.val[3];
+    t[4] = hi.val[0], t[5] = hi.val[1], t[6] = hi.val[2], t[7] = hi.val[3];
+  } else {
+    const uint8x16x4_t v = vld1q_u8_x4(q);
+    const uint8x16_t m = vdupq_n_u8(0xf0);
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+      t[k] = vreinterpretq_s8_u8(vshlq_n_u8(v.val[k], 4));
+      t[4 + k] = vreinterpretq_s8_u8(vandq_u8(v.val[k], m));
+    }
+  }
+}
+
+/* Activation blocks are read through one pointer per row, post-incremented
+ * past the f16 scale (2 bytes) and then past the 32 quants, so the loads need
+ * no address arithmetic. GCC forms neither from intrinsics (34 is no LD1
+ * immediate, and it does not fuse the pointer increments), hence the asm;
+ * other compilers get the intrinsics. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define GQCRT_GEMM_ASM_LOADS 1
+#else
+#define GQCRT_GEMM_ASM_LOADS 0
+#endif
+
+/* The 32 activation quants at *p (*p advanced past them). */
+NEON_INLINE int8x16x2_t load_quants(const uint8_t **p) {
+  int8x16x2_t x;
+#if GQCRT_GEMM_ASM_LOADS
+  /* %S0, %T0: the two registers of the pair */
+  __asm__("ld1 {%S0.16b, %T0.16b}, [%1], #32"
+          : "=w"(x), "+r"(*p)
+          : "m"(*(const uint8_t(*)[32]) * p));
+#else
+  x = vld1q_s8_x2((const int8_t *)*p);
+  *p += 32;
+#endif
+  return x;
+}
+
+/* h with lane `lane` = the f16 at *p (*p advanced past it). */
+NEON_INLINE uint16x4_t load_scale_lane(uint16x4_t h, const uint8_t **p, int lane) {
+#if GQCRT_GEMM_ASM_LOADS
+#define GQCRT_LD1_LANE(n)                                                                          \
+  __asm__("ld1 {%0.h}[" #n "], [%1], #2" : "+w"(h), "+r"(*p) : "m"(*(const uint8_t(*)[2]) * p))
+#else
+#define GQCRT_LD1_LANE(n)                                                                          \
+  h = vld1_lane_u16((const uint16_t *)(const void *)*p, h, n);                                     \
+  *p += 2
+#endif
+  switch (lane) { /* (the lane must be a literal) */
+  case 0:
+    GQCRT_LD1_LANE(0);
+    break;
+  case 1:
+    GQCRT_LD1_LANE(1);
+    break;
+  case 2:
+    GQCRT_LD1_LANE(2);
+    break;
+  default:
+    GQCRT_LD1_LANE(3);
+    break;
+  }
+#undef GQCRT_LD1_LANE
+  return h;
+}
+
+/* The four rows' exact sums of one block against the activation quants x
+ * (times 16 for Q4_0), from zero as in the matrix-vector kernel. */
+NEON_INLINE int32x4_t block_isum(const int8x16_t t[8], int8x16x2_t x) {
+  int32x4_t s = vdupq_n_s32(0);
+  s = vdotq_laneq_s32(s, t[0], x.val[0], 0);
+  s = vdotq_laneq_s32(s, t[1], x.val[0], 1);
+  s = vdotq_laneq_s32(s, t[2], x.val[0], 2);
+  s = vdotq_laneq_s32(s, t[3], x.val[0], 3);
+  s = vdotq_laneq_s32(s, t[4], x.val[1], 0);
+  s = vdotq_laneq_s32(s, t[5], x.val[1], 1);
+  s = vdotq_laneq_s32(s, t[6], x.val[1], 2);
+  s = vdotq_laneq_s32(s, t[7], x.val[1], 3);
+  return s;
+}
+
+/* v * lane `lane` of s (lane a constant once unrolled; Clang and GCC at -O0
+ * want a literal, hence the switch). */
+NEON_INLINE float32x4_t mul_lane(float32x4_t v, float32x4_t s, int lane) {
+  switch (lane) {
+  case 0:
+    return vmulq_laneq_f32(v, s, 0);
+  case 1:
+    return vmulq_laneq_f32(v, s, 1);
+  case 2:
+    return vmulq_laneq_f32(v, s, 2);
+  default:
+    return vmulq_laneq_f32(v, s, 3);
+  }
+}
+
+/* acc + the block's term for activation row `lane` of the tile, in the
+ * matrix-vector kernel's order: dw the four weight rows' scales, lane r of
+ * da4 row r's activation scale. */
+NEON_INLINE float32x4_t block_term(enum packed_fmt f, float32x4_t acc, int32x4_t isum,
+                                   float32x4_t dw, float32x4_t da4, int lane) {
+  if (f == FMT_Q8_0)
+    return vaddq_f32(acc, vmulq_f32(vcvtq_f32_s32(isum), mul_lane(dw, da4, lane)));
+  return vaddq_f32(acc, mul_lane(vmulq_f32(vcvtq_n_f32_s32(isum, 4), dw), da4, lane));
+}
+
+/* Lane `lane` of h = the f16 at *p; *p advances to the next block's. */
+/* One row group (at `group`) against R activation rows starting at x; row
+ * r's four outputs go to y + r * y_stride. Every stream (weight scales,
+ * weight tiles, and each activation row's scales and quants) is read through
+ * its own post-incremented pointer. */
+NEON_INLINE void group_rows(enum packed_fmt f, int R, float *y, size_t y_stride,
+                            const uint8_t *group, const uint8_t *x, size_t x_row, int32_t nb) {
+  const size_t QB = f == FMT_Q8_0 ? 128 : 64;
+  const uint8_t *ws = group, *wq = group + 8 * (size_t)nb;
+  const uint8_t *xs[TILE];
+  float32x4_t acc[TILE];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) {
+    xs[r] = x + (size_t)r * x_row;
+    acc[r] = vdupq_n_f32(0);
+  }
+  for (int32_t b = 0; b < nb; b++) {
+    const float32x4_t dw =
+        vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16((const uint16_t *)(const void *)ws)));
+    NEON_STREAM_ADVANCE(ws, 8);
+    /* rows 0..3 and 4..7's activation scales */
+    uint16x4_t h[2] = {vdup_n_u16(0), vdup_n_u16(0)};
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+      h[r / 4] = load_scale_lane(h[r / 4], &xs[r], r % 4);
+    float32x4_t da[2];
+    da[0] = vcvt_f32_f16(vreinterpret_f16_u16(h[0]));
+    if (R > 4)
+      da[1] = vcvt_f32_f16(vreinterpret_f16_u16(h[1]));
+    int8x16_t t[8];
+    load_tiles(f, wq, t);
+    NEON_STREAM_ADVANCE(wq, QB);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+      acc[r] = block_term(f, acc[r], block_isum(t, load_quants(&xs[r])), dw, da[r / 4], r % 4);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+    vst1q_f32(y + (size_t)r * y_stride, acc[r]);
+}
+
+NEON_INLINE void gemm_packed(enum packed_fmt f, float *y, int32_t y_stride, const void *w,
+                             const void *x, int32_t n_in, int32_t n_out, int32_t n_rows) {
+  const int32_t nb = n_in / GQCRT_QK;
+  const size_t x_row = (size_t)nb * GQCRT_Q8_0_BYTES;
+  const size_t group_bytes = 4 * (size_t)nb * (f == FMT_Q8_0 ? GQCRT_Q8_0_BYTES : GQCRT_Q4_0_BYTES);
+  for (int32_t o = 0; o + 4 <= n_out; o += 4) {
+    const uint8_t *group = (const uint8_t *)w + (size_t)(o / 4) * group_bytes;
+    for (int32_t r = 0, n; r < n_rows; r += n) {
+      n = gqcrt_gemm_next_tile(n_rows - r, TILE);
+      float *yt = y + (size_t)r * (size_t)y_stride + (size_t)o;
+      const uint8_t *xt = (const uint8_t *)x + (size_t)r * x_row;
+      switch (n) {
+#define GROUP_CASE(n)                                                                              \
+  case n:                                                                                          \
+    group_rows(f, n, yt, (size_t)y_stride, group, xt, x_row, nb);                                  \
+    break;
+        GROUP_CASE(1)
+        GROUP_CASE(2)
+        GROUP_CASE(3)
+        GROUP_CASE(4)
+        GROUP_CASE(5)
+        GROUP_CASE(6)
+        GROUP_CASE(7)
+      default:
+        group_rows(f, TILE, yt, (size_t)y_stride, group, xt, x_row, nb);
+        break;
+#undef GROUP_CASE
+      }
+    }
+  }
+}
+
+void gqcrt_gemm_q8_0_r4_neon(float *y, int32_t y_stride, const void *w, const void *x, int32_t n_in,
+                             int32_t n_out, int32_t n_rows) {
+  if (n_rows == 1) { /* nothing to share: the matrix-vector kernel */
+    gqcrt_linear_q8_0_r4_neon(y, w, x, n_in, n_out);
+    return;
+  }
+  gemm_packed(FMT_Q8_0, y, y_stride, w, x, n_in, n_out, n_rows);
+}
+
+void gqcrt_gemm_q4_0_r4_neon(float *y, int32_t y_stride, const void *w, const void *x, int32_t n_in,
+                             int32_t n_out, int32_t n_rows) {
+  if (n_rows == 1) { /* nothing to share: the matrix-vector kernel */
+    gqcrt_linear_q4_0_r4_neon(y, w, x, n_in, n_out);
+    return;
+  }
+  gemm_packed(FMT_Q4_0, y, y_stride, w, x, n_in, n_out, n_rows);
+}

@@ -1,0 +1,60 @@
+# prefill.cmake — <name>_prefill against <name>_decode (tests/e2e/prefill.sh):
+# the logits of a batched prompt must be bit-identical to feeding its tokens
+# one by one, in one call and in calls of 5 tokens through 4-token steps.
+# Included at the end of tests/e2e/CMakeLists.txt (uses its DATA, E2E_ENV).
+#   e2e/prefill/{c,llvm}/M          host, both backends
+#   e2e/prefill-api/{c,llvm}/M      tests/e2e/prefill_api.c (prefill_api.sh): every
+#                                   check of model_prefill (bad ids, positions,
+#                                   n; sliding-window rewinds) and its logits
+#                                   against model_decode's for every n and pos
+#   e2e/aarch64/prefill/{c,llvm}/M  cross-linked, run under qemu-aarch64 for
+#                                   Cortex-A55 code: NEON gemm kernels on
+#                                   packed (r4) weights
+# Models: llama (f32, Q8_0), gemma3 with a sliding window of 8 (shorter than
+# a 32-token step: the ring buffer must end up as decoding leaves it),
+# qwen3 (K-quants, q/k norms), qwen2 (biases: a vector added to every row).
+set(prefill_models stories260K tiny-llama-Q8_0 tiny-gemma3-Q5_1 tiny-qwen3-Q4_K_M tiny-qwen2-Q8_0)
+set(prefill_backends c)
+if(GQC_HAVE_LLVM)
+  list(APPEND prefill_backends llvm)
+endif()
+
+foreach(stem IN LISTS prefill_models)
+  foreach(backend IN LISTS prefill_backends)
+    add_test(NAME e2e/prefill/${backend}/${stem}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/${stem}.gguf
+                     ${DATA}/reference/${stem} --backend ${backend})
+    set_tests_properties(e2e/prefill/${backend}/${stem} PROPERTIES ENVIRONMENT "${E2E_ENV}"
+                         LABELS "e2e;prefill")
+  endforeach()
+endforeach()
+
+foreach(stem stories260K tiny-gemma3-Q5_1 tiny-qwen2-Q8_0)
+  foreach(backend IN LISTS prefill_backends)
+    add_test(NAME e2e/prefill-api/${backend}/${stem}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill_api.sh ${DATA}/models/${stem}.gguf
+                     --backend ${backend})
+    set_tests_properties(e2e/prefill-api/${backend}/${stem} PROPERTIES ENVIRONMENT "${E2E_ENV}"
+                         LABELS "e2e;prefill")
+  endforeach()
+endforeach()
+
+if(GQC_AARCH64_RUNTIME_LIB AND GQC_QEMU_AARCH64 AND NOT GQC_SANITIZE)
+  set(prefill_a64_env
+      GQC=$<TARGET_FILE:gqc>
+      GQC_RT_INCLUDE=${CMAKE_SOURCE_DIR}/runtime/include
+      GQC_SAMPLES=${CMAKE_SOURCE_DIR}/samples
+      CC=${GQC_AARCH64_CC}
+      GQC_RT_LIB=${GQC_AARCH64_RUNTIME_LIB}
+      GQC_LDFLAGS=-static
+      "GQC_RUNNER=${GQC_QEMU_AARCH64} -cpu cortex-a76")
+  foreach(stem IN LISTS prefill_models)
+    foreach(backend IN LISTS prefill_backends)
+      add_test(NAME e2e/aarch64/prefill/${backend}/${stem}
+               COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/${stem}.gguf
+                       ${DATA}/reference/${stem} --target aarch64-linux-gnu --backend ${backend})
+      set_tests_properties(e2e/aarch64/prefill/${backend}/${stem} PROPERTIES
+                           ENVIRONMENT "${prefill_a64_env}" LABELS "e2e;aarch64;prefill")
+    endforeach()
+  endforeach()
+endif()
