@@ -32,9 +32,7 @@
 
 #include "gqcrt.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
+#include "../tests/unit/linear_kernels.h"
 
 typedef void (*pack_fn)(void *dst, const void *src, int32_t n_in, int32_t n_out);
 
@@ -43,7 +41,7 @@ typedef struct {
   gqcrt_linear_fn linear;
   gqcrt_gemm_fn gemm;
   pack_fn pack; /* NULL for GGUF layout */
-} kernel_entry;
+} gemm_entry;
 
 #define ENTRY(w, a, v) {#w "_" #v, #w, #a, #v, gqcrt_linear_##w##_##v, gqcrt_gemm_##w##_##v, NULL},
 #define PACKED_ENTRY(w, a, p, v)                                                                   \
@@ -65,7 +63,7 @@ typedef struct {
 #define VARIANT_neon(w, a)
 #define PACKED_neon(w, a, p)
 #endif
-static const kernel_entry kernels[] = {
+static const gemm_entry gemms[] = {
 #define GQCRT_LINEAR_KERNEL(w, a, v, features) VARIANT_##v(w, a)
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
@@ -74,32 +72,8 @@ static const kernel_entry kernels[] = {
 #undef GQCRT_PACKED_LINEAR_KERNEL
 };
 
-#if defined(__x86_64__)
-static int x86_has_avx2_fma_f16c(void) {
-  unsigned eax, ebx, ecx, edx;
-  __builtin_cpu_init();
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
-    return 0;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ((ecx >> 29) & 1);
-}
-#endif
-
-static int variant_runs_here(const char *variant) {
-  if (!strcmp(variant, "scalar"))
-    return 1;
-#if defined(__x86_64__)
-  if (!strcmp(variant, "avx2"))
-    return x86_has_avx2_fma_f16c();
-#endif
-#if defined(__aarch64__)
-  if (!strcmp(variant, "neon"))
-    return 1;
-#endif
-  return 0;
-}
-
 /* The kernels benchmarked without a filter. */
-static int default_kernel(const kernel_entry *k) {
+static int default_kernel(const gemm_entry *k) {
   static const char *encs[] = {"q8_0", "q4_0", "q4_k", "q6_k", "f32", "f16"};
   if (!strcmp(k->variant, "scalar"))
     return 0;
@@ -109,8 +83,8 @@ static int default_kernel(const kernel_entry *k) {
   return 0;
 }
 
-static int selected(const kernel_entry *k, const char *filter) {
-  if (!variant_runs_here(k->variant))
+static int selected(const gemm_entry *k, const char *filter) {
+  if (!variant_runs_on_this_cpu(k->variant))
     return 0;
   return filter ? strstr(k->name, filter) != NULL : default_kernel(k);
 }
@@ -190,32 +164,17 @@ static size_t act_row_bytes(const char *aenc, int n) {
   return (size_t)(n / elems) * (size_t)bytes;
 }
 
-static void quantize_activation(const char *aenc, void *dst, const float *x, int n) {
-  if (!strcmp(aenc, "f32"))
-    memcpy(dst, x, 4u * (size_t)n);
-  else if (!strcmp(aenc, "f16"))
-    gqcrt_quantize_f16(dst, x, n);
-  else if (!strcmp(aenc, "bf16"))
-    gqcrt_quantize_bf16(dst, x, n);
-  else if (!strcmp(aenc, "q8_0"))
-    gqcrt_quantize_q8_0(dst, x, n);
-  else if (!strcmp(aenc, "q8_1"))
-    gqcrt_quantize_q8_1(dst, x, n);
-  else
-    gqcrt_quantize_q8_k(dst, x, n);
-}
-
 enum { MAX_ROWS = 32 };
 
 typedef struct {
-  const kernel_entry *k;
+  const gemm_entry *k;
   int n_in, n_out;
   uint8_t *w, *xq;
   float *y;
   size_t x_row;
 } problem;
 
-static int setup(problem *p, const kernel_entry *k, int shape) {
+static int setup(problem *p, const gemm_entry *k, int shape) {
   int elems, bytes;
   geometry(k->wenc, &elems, &bytes);
   p->k = k;
@@ -288,7 +247,7 @@ static double best_time(void (*run)(const problem *, int), const problem *p, int
   return best;
 }
 
-static void bench(const kernel_entry *k) {
+static void bench(const gemm_entry *k) {
   static const int row_counts[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32};
   for (int s = 0; s < 3; ++s) {
     problem p;
@@ -309,24 +268,24 @@ static void bench(const kernel_entry *k) {
 }
 
 int main(int argc, char **argv) {
-  const size_t n_kernels = sizeof kernels / sizeof kernels[0];
+  const size_t n_kernels = sizeof gemms / sizeof gemms[0];
   if (argc >= 2 && !strcmp(argv[1], "--list")) {
     for (size_t i = 0; i < n_kernels; i++)
-      if (selected(&kernels[i], argc >= 3 ? argv[2] : NULL))
-        printf("%s\n", kernels[i].name);
+      if (selected(&gemms[i], argc >= 3 ? argv[2] : NULL))
+        printf("%s\n", gemms[i].name);
     return 0;
   }
   if (argc >= 2 && !strcmp(argv[1], "--once")) {
     if (argc != 6)
       return 2;
     for (size_t i = 0; i < n_kernels; i++) {
-      if (strcmp(kernels[i].name, argv[2]))
+      if (strcmp(gemms[i].name, argv[2]))
         continue;
       const int shape = atoi(argv[3]), n_rows = atoi(argv[4]), mode = atoi(argv[5]);
       if (shape < 0 || shape > 2 || n_rows < 1 || n_rows > MAX_ROWS)
         return 2;
       problem p;
-      if (!setup(&p, &kernels[i], shape))
+      if (!setup(&p, &gemms[i], shape))
         return 1;
       if (mode == 1)
         run_gemv(&p, n_rows);
@@ -343,7 +302,7 @@ int main(int argc, char **argv) {
   printf("%-16s %13s %6s %14s %14s %10s\n", "kernel", "n_in x n_out", "n_rows", "gemv us/tok",
          "gemm us/tok", "speedup");
   for (size_t i = 0; i < n_kernels; i++)
-    if (selected(&kernels[i], filter))
-      bench(&kernels[i]);
+    if (selected(&gemms[i], filter))
+      bench(&gemms[i]);
   return 0;
 }

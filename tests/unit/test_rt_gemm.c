@@ -39,10 +39,8 @@
 #include "gqcrt.h"
 #include "gqcrt_parallel.h"
 #include "gqcrt_pthread.h"
-
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
+#include "linear_kernels.h"
+#include "test_util.h"
 
 /* ---- the kernel tables ---------------------------------------------------------- */
 
@@ -103,32 +101,13 @@ static const packing_entry *find_packing(const char *wenc, const char *packing) 
   return NULL;
 }
 
-#if defined(__x86_64__)
-/* AVX2 and FMA through the compiler's CPU model, F16C from CPUID leaf 1. */
-static int x86_has_avx2_fma_f16c(void) {
-  unsigned eax, ebx, ecx, edx;
-  __builtin_cpu_init();
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
-    return 0;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ((ecx >> 29) & 1);
-}
-#endif
-
+/* Whether the kernels of `variant` run here (GQCRT_VARIANT=<name> in the
+ * environment restricts the run to one variant). */
 static int variant_runs_here(const char *variant) {
   const char *only = getenv("GQCRT_VARIANT");
   if (only && *only && strcmp(only, variant) != 0)
     return 0;
-  if (!strcmp(variant, "scalar"))
-    return 1;
-#if defined(__x86_64__)
-  if (!strcmp(variant, "avx2"))
-    return x86_has_avx2_fma_f16c();
-#endif
-#if defined(__aarch64__)
-  if (!strcmp(variant, "neon"))
-    return 1;
-#endif
-  return 0;
+  return variant_runs_on_this_cpu(variant);
 }
 
 /* ---- encodings and random data ------------------------------------------------------ */
@@ -164,21 +143,6 @@ static const weight_encoding *find_wenc(const char *name) {
   return NULL;
 }
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint32_t rnd32(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
-}
-static float rnd_uniform(float lo, float hi) {
-  return lo + (hi - lo) * (float)((rnd32() >> 8) * (1.0 / 16777216.0));
-}
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-
 static void *xalloc(size_t n) {
   void *p = aligned_alloc(64, (n + 63) / 64 * 64);
   assert_non_null(p);
@@ -209,12 +173,7 @@ static void random_weights(const weight_encoding *e, uint8_t *w, int n_in, int n
   const uint8_t fill = (rnd32() & 1) ? 0x80 : 0xFF;
   for (size_t i = 0; i < bytes; ++i)
     w[i] = extreme ? fill : (uint8_t)rnd32();
-  for (size_t b = 0; b < bytes; b += (size_t)e->block_bytes) {
-    const float d = rnd_uniform(0.001f, 0.02f) * ((rnd32() & 1) ? -1.0f : 1.0f);
-    wr16(w + b + e->d_off, gqcrt_fp32_to_fp16(d));
-    if (e->min_off >= 0)
-      wr16(w + b + e->min_off, gqcrt_fp32_to_fp16(rnd_uniform(-0.05f, 0.05f)));
-  }
+  random_block_scales(w, bytes, e->block_bytes, e->d_off, e->min_off);
 }
 
 static size_t activation_bytes(const char *aenc, int n) {
@@ -227,23 +186,6 @@ static size_t activation_bytes(const char *aenc, int n) {
   if (!strcmp(aenc, "q8_1"))
     return (size_t)n / 32 * GQCRT_Q8_1_BYTES;
   return (size_t)n / 256 * GQCRT_Q8_K_BYTES;
-}
-
-/* n floats into the activation encoding, as generated code does for a batch
- * (one call for all rows). */
-static void quantize_activation(const char *aenc, void *dst, const float *x, int n) {
-  if (!strcmp(aenc, "f32"))
-    memcpy(dst, x, 4u * (size_t)n);
-  else if (!strcmp(aenc, "f16"))
-    gqcrt_quantize_f16(dst, x, n);
-  else if (!strcmp(aenc, "bf16"))
-    gqcrt_quantize_bf16(dst, x, n);
-  else if (!strcmp(aenc, "q8_0"))
-    gqcrt_quantize_q8_0(dst, x, n);
-  else if (!strcmp(aenc, "q8_1"))
-    gqcrt_quantize_q8_1(dst, x, n);
-  else
-    gqcrt_quantize_q8_k(dst, x, n);
 }
 
 /* ---- gemm kernels --------------------------------------------------------------------- */
@@ -271,7 +213,7 @@ static void check_gemm(const gemm_entry *k, int n_in, int n_out, int n_rows, int
     for (int i = 0; i < n_in; ++i)
       x[(size_t)r * n_in + i] = extreme ? ((r & 1) ? -1.0f : 1.0f) : scale * rnd_uniform(-1, 1);
   }
-  quantize_activation(k->aenc, xq, x, n_in * n_rows);
+  quantize_activation(k->aenc, xq, x, n_in * n_rows); /* one call, as generated code does */
   for (size_t i = 0; i < (size_t)y_stride * (size_t)n_rows; ++i)
     y[i] = SENTINEL;
 
@@ -678,6 +620,7 @@ int main(void) {
       cmocka_unit_test(test_rope_rows),
       cmocka_unit_test(test_attention_rows),
   };
+  test_rng_seed(0x2545F4914F6CDD1Dull);
   const int failed = cmocka_run_group_tests(tests, NULL, NULL);
   if (!failed && n_gemm_checks == 0)
     return 1;

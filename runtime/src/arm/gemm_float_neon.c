@@ -19,10 +19,14 @@
  * TILE = 2 activation rows are taken together, 16 elements at a time: each
  * weight row's elements are loaded and widened once for both activation
  * rows, each activation row's once for the four weight rows, and the 16
- * chains (4 rows x 2 activation rows x a0/a1) stay in registers. Per weight element and token what
- * is left is the FMA and half a widening, and weights are read from memory once per two tokens.
- * Weight rows beyond n_out (n_out % 4) are replaced by a copy of the first row of the group, as in
- * the matrix-vector kernel, and not stored.
+ * chains (4 rows x 2 activation rows x a0/a1) stay in registers. Per weight
+ * element and token what is left is the FMA and half a widening, and
+ * weights are read from memory once per two tokens. Weight rows beyond
+ * n_out (n_out % 4) are replaced by a copy of the first row of the group,
+ * as in the matrix-vector kernel, and not stored. Under qemu's instruction
+ * count (benchmarks/bench_gemm_insns.sh, FunctionGemma shapes) per token
+ * from 2 rows on: F32 1.16x fewer instructions than one matrix-vector call
+ * per token, F16 1.34x, BF16 1.36x.
  */
 #include "gemm_common.h"
 #include "gqcrt.h"

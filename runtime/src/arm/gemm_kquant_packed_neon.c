@@ -34,6 +34,13 @@
  *
  * Each activation super-block is read through one post-incremented pointer
  * per row, in its byte order: d, the 256 quants, the bsums.
+ *
+ * Unpacking a quad costs about as much as one row's work on it, so batches
+ * of one or two rows go to the matrix-vector kernel instead. Under qemu's
+ * instruction count (benchmarks/bench_gemm_insns.sh, shapes 768 x 2048,
+ * 2048 x 640, 768 x 1024), per token against one matrix-vector call per
+ * token: Q4_K 1.24x fewer instructions at 4 rows, 1.50x at 8, 1.62x at 16,
+ * 1.69x at 32; Q6_K 1.34x, 1.59x, 1.75x, 1.83x.
  */
 #include "gemm_common.h"
 #include "gqcrt.h"
@@ -304,8 +311,9 @@ NEON_INLINE void gemm_kquant(enum kquant_fmt f, float *y, int32_t y_stride, cons
 
 void gqcrt_gemm_q4_k_r4_neon(float *y, int32_t y_stride, const void *w, const void *x, int32_t n_in,
                              int32_t n_out, int32_t n_rows) {
-  if (n_rows == 1) { /* nothing to share: the matrix-vector kernel */
-    gqcrt_linear_q4_k_r4_neon(y, w, x, n_in, n_out);
+  if (n_rows <= 2) { /* too few rows to pay for unpacking: the matrix-vector kernel */
+    gqcrt_gemm_rowwise(gqcrt_linear_q4_k_r4_neon, y, y_stride, w, x, n_in, n_out, n_rows,
+                       GQCRT_WEIGHT_ROW_BYTES(q4_k, n_in), GQCRT_ACT_ROW_BYTES(q8_k, n_in), 4);
     return;
   }
   gemm_kquant(FMT_Q4_K, y, y_stride, w, x, n_in, n_out, n_rows);
@@ -313,8 +321,9 @@ void gqcrt_gemm_q4_k_r4_neon(float *y, int32_t y_stride, const void *w, const vo
 
 void gqcrt_gemm_q6_k_r4_neon(float *y, int32_t y_stride, const void *w, const void *x, int32_t n_in,
                              int32_t n_out, int32_t n_rows) {
-  if (n_rows == 1) {
-    gqcrt_linear_q6_k_r4_neon(y, w, x, n_in, n_out);
+  if (n_rows <= 2) { /* too few rows to pay for unpacking: the matrix-vector kernel */
+    gqcrt_gemm_rowwise(gqcrt_linear_q6_k_r4_neon, y, y_stride, w, x, n_in, n_out, n_rows,
+                       GQCRT_WEIGHT_ROW_BYTES(q6_k, n_in), GQCRT_ACT_ROW_BYTES(q8_k, n_in), 4);
     return;
   }
   gemm_kquant(FMT_Q6_K, y, y_stride, w, x, n_in, n_out, n_rows);

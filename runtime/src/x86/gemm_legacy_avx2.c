@@ -33,9 +33,11 @@
  * MAX_BLOCKS blocks, 4096 elements); longer rows and single rows go to the
  * matrix-vector kernel row by row (gemm_common.h), which is exact too.
  * FunctionGemma shapes (640 x 2048, 2048 x 640), best of several runs on the
- * shared host (benchmarks/bench_gemm): Q8_0 1.5-1.8x faster per token than
- * one matrix-vector call per token at 8 to 32 rows, Q4_0 2.1-2.8x, Q5_0
- * 2.5-2.7x.
+ * shared host (benchmarks/bench_gemm): Q8_0 1.4-1.8x faster per token than
+ * one matrix-vector call per token at 8 to 32 rows, Q4_0 2.0-2.3x, Q5_0
+ * 2.4-2.7x. The bound is the multiplier ports: per activation row and block
+ * maddubs, madd and the FMA remain, against the weight expansion and scale
+ * conversions they no longer share with.
  */
 #include <stddef.h>
 

@@ -10,6 +10,4 @@
 
 GQCRT_DEFINE_GEMM_ROWWISE(q2_k_avx2, q2_k, q8_k, 1)
 GQCRT_DEFINE_GEMM_ROWWISE(q3_k_avx2, q3_k, q8_k, 1)
-GQCRT_DEFINE_GEMM_ROWWISE(q4_k_avx2, q4_k, q8_k, 1)
 GQCRT_DEFINE_GEMM_ROWWISE(q5_k_avx2, q5_k, q8_k, 1)
-GQCRT_DEFINE_GEMM_ROWWISE(q6_k_avx2, q6_k, q8_k, 1)
