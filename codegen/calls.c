@@ -276,7 +276,7 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
 static bool lower_inst(builder *b, const ir_inst *i) {
   const char *kernel = ir_attr_str(i, "kernel", NULL);
   gqc_call *c = NULL;
-  gqc_arg count;
+  gqc_arg count = {0}; /* set by a_count before any use */
   switch (i->op) {
   case IR_OP_PARAM:
   case IR_OP_WEIGHT:

@@ -26,6 +26,7 @@
 
 #include "codegen/codegen.h"
 #include "codegen/emit_llvm.h"
+#include "driver/outputs.h"
 #include "frontend/frontend.h"
 #include "frontend/gguf.h"
 #include "frontend/vocab_build.h"
@@ -197,19 +198,21 @@ static int copy_file(const char *from, const char *to) {
   return rc;
 }
 
-/* -o x.o through the C backend: compile the generated C with the target's
- * C compiler, in a temporary directory. */
+/* -o x.o through the C backend: the generated C, compiled with the target's
+ * C compiler in a temporary directory, into `path`, and the header (and
+ * with --weights=file the blob) into dir. */
 static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_module *m,
-                             const char *dir, const char *base) {
+                             const char *dir, const char *base, const char *path) {
   char *tmp = gqc_make_temp_dir();
   if (!tmp) {
     fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
     return 1;
   }
   int rc = emit_c_files(o, t, m, tmp, base, dir);
-  char c_path[4096], o_path[4096], inc[4096], asm_inc[4096], march[128] = "";
+  char c_path[4096], hdr_from[4096], hdr_to[4096], inc[4096], asm_inc[4096], march[128] = "";
   if (!join_path(c_path, sizeof c_path, tmp, base, "c") ||
-      !join_path(o_path, sizeof o_path, tmp, base, "o"))
+      !join_path(hdr_from, sizeof hdr_from, tmp, base, "h") ||
+      !join_path(hdr_to, sizeof hdr_to, dir, base, "h"))
     rc = 1;
   snprintf(inc, sizeof inc, "-I%s", gqc_runtime_include_dir());
   snprintf(asm_inc, sizeof asm_inc, "-Wa,-I%s", tmp);
@@ -236,7 +239,7 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     argv[n++] = asm_inc;
     argv[n++] = c_path;
     argv[n++] = "-o";
-    argv[n++] = o_path;
+    argv[n++] = (char *)path;
     argv[n] = NULL;
     int st = gqc_spawn(argv, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
@@ -244,15 +247,9 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
       rc = 1;
     }
   }
-  if (!rc) {
-    char hdr_from[4096], hdr_to[4096];
-    if (!join_path(hdr_from, sizeof hdr_from, tmp, base, "h") ||
-        !join_path(hdr_to, sizeof hdr_to, dir, base, "h")) {
-      rc = 1;
-    } else if (copy_file(o_path, o->output) || copy_file(hdr_from, hdr_to)) {
-      fprintf(stderr, "gqc: error: cannot write %s: %s\n", o->output, strerror(errno));
-      rc = 1;
-    }
+  if (!rc && copy_file(hdr_from, hdr_to)) {
+    fprintf(stderr, "gqc: error: cannot write %s: %s\n", hdr_to, strerror(errno));
+    rc = 1;
   }
   if (o->keep_temps)
     fprintf(stderr, "gqc: intermediate files kept in %s\n", tmp);
@@ -309,6 +306,44 @@ static bool check_backend(const gqc_options *o, const char *emit, bool *llvm) {
   return true;
 }
 
+/* Every output of the compile, all or nothing (driver/outputs.h): the
+ * writers get the staging directory in place of the output's directory. */
+static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m,
+                         const char *emit, bool llvm) {
+  char dir[4096], base[1024], path[8192];
+  split_output(o->output, dir, sizeof dir, base, sizeof base);
+  gqc_outputs out;
+  gqc_diag d = {0};
+  if (!gqc_outputs_begin_for(&out, o->output, path, sizeof path, &d))
+    return fail(&d);
+  const char *stage = gqc_outputs_dir(&out);
+  int rc;
+  if (!strcmp(emit, "c")) {
+    rc = emit_c_files(o, t, m, stage, base, stage);
+  } else if (!strcmp(emit, "ir")) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+      fprintf(stderr, "gqc: error: cannot write %s: %s\n", o->output, strerror(errno));
+      rc = 1;
+    } else {
+      ir_print_module(f, m);
+      rc = fclose(f) ? 1 : 0;
+    }
+  } else if (llvm) {
+    gqc_llvm_output kind = !strcmp(emit, "asm")    ? GQC_LLVM_ASSEMBLY
+                           : !strcmp(emit, "llvm") ? GQC_LLVM_IR
+                                                   : GQC_LLVM_OBJECT;
+    rc = emit_llvm_files(o, t, m, stage, base, kind, path);
+  } else {
+    rc = emit_object_via_c(o, t, m, stage, base, path);
+  }
+  if (rc) {
+    gqc_outputs_abort(&out);
+    return rc;
+  }
+  return gqc_outputs_commit(&out, &d) ? 0 : fail(&d);
+}
+
 int gqc_cmd_compile(gqc_options *o) {
   if (!o->input) {
     fprintf(stderr, "gqc: error: no input file (usage: gqc MODEL.gguf -o OUT.o)\n");
@@ -328,29 +363,8 @@ int gqc_cmd_compile(gqc_options *o) {
   ir_module *m = NULL;
   gqc_vocab_blob vocab = {0};
   int rc = build_module(o, &t, &gf, &m, &vocab);
-  if (!rc && o->output) {
-    char dir[4096], base[1024];
-    split_output(o->output, dir, sizeof dir, base, sizeof base);
-    if (!strcmp(emit, "c")) {
-      rc = emit_c_files(o, &t, m, dir, base, dir);
-    } else if (!strcmp(emit, "ir")) {
-      FILE *f = fopen(o->output, "w");
-      if (!f) {
-        fprintf(stderr, "gqc: error: cannot write %s: %s\n", o->output, strerror(errno));
-        rc = 1;
-      } else {
-        ir_print_module(f, m);
-        rc = fclose(f) ? 1 : 0;
-      }
-    } else if (llvm) {
-      gqc_llvm_output kind = !strcmp(emit, "asm")    ? GQC_LLVM_ASSEMBLY
-                             : !strcmp(emit, "llvm") ? GQC_LLVM_IR
-                                                     : GQC_LLVM_OBJECT;
-      rc = emit_llvm_files(o, &t, m, dir, base, kind, o->output);
-    } else {
-      rc = emit_object_via_c(o, &t, m, dir, base);
-    }
-  }
+  if (!rc && o->output)
+    rc = write_outputs(o, &t, m, emit, llvm);
   ir_module_free(m);
   gqc_vocab_blob_free(&vocab);
   gguf_close(gf);

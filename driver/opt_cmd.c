@@ -4,6 +4,7 @@
  * IR text out, compared against expectations.
  */
 #include "driver/driver.h"
+#include "driver/outputs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,38 @@ static char *read_file(const char *path, size_t *len) {
   fclose(f);
   *len = n;
   return buf;
+}
+
+/* The IR to stdout, or to `output` all or nothing (driver/outputs.h). */
+static int write_ir(const ir_module *m, const char *output) {
+  if (!output) {
+    ir_print_module(stdout, m);
+    return fflush(stdout) ? 1 : 0;
+  }
+  gqc_outputs out;
+  gqc_diag d = {0};
+  char path[8192];
+  if (!gqc_outputs_begin_for(&out, output, path, sizeof path, &d)) {
+    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    return 1;
+  }
+  FILE *f = fopen(path, "w");
+  bool ok = f != NULL;
+  if (f) {
+    ir_print_module(f, m);
+    ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+  }
+  if (!ok) {
+    gqc_outputs_abort(&out);
+    fprintf(stderr, "gqc opt: error: cannot write %s: %s\n", output, strerror(errno));
+    return 1;
+  }
+  if (!gqc_outputs_commit(&out, &d)) {
+    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    return 1;
+  }
+  return 0;
 }
 
 int gqc_cmd_opt(int argc, char **argv) {
@@ -76,15 +109,7 @@ int gqc_cmd_opt(int argc, char **argv) {
     fprintf(stderr, "gqc opt: error: %s\n", d.msg);
     rc = 1;
   } else {
-    FILE *out = o.output ? fopen(o.output, "w") : stdout;
-    if (!out) {
-      fprintf(stderr, "gqc opt: error: cannot write %s\n", o.output);
-      rc = 1;
-    } else {
-      ir_print_module(out, m);
-      if (o.output)
-        fclose(out);
-    }
+    rc = write_ir(m, o.output);
   }
   ir_module_free(m);
   free(text);
