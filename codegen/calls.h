@@ -82,6 +82,7 @@ typedef struct gqc_program {
   int64_t embed_rows;    /* rows of the embedding table (token bound), or 0 */
   int64_t ring_rows;     /* the smallest ring-buffer KV cache (sliding window
                           * layers), or 0: bounds how far decode may rewind */
+  int64_t ring_window;   /* that cache's window (its rows are window + batch - 1) */
 } gqc_program;
 
 /* Needs a planned module (plan-memory ran) with a @decode(tok : i32,

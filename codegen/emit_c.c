@@ -161,7 +161,7 @@ static void emit_prefill_api(FILE *f, const char *n, const char *P, int64_t n_to
             "  if (n_past - %" PRId64 " > (pos - %" PRId64 " + 1 > 0 ? pos - %" PRId64
             " + 1 : 0))\n"
             "    return fail(GQCRT_ERR_BAD_POS);\n",
-            calls->ring_rows, calls->ring_rows, calls->ring_rows);
+            calls->ring_rows, calls->ring_window, calls->ring_window);
   fprintf(f,
           "  for (int32_t i = 0; i < n; i++)\n"
           "    if (tokens[i] < 0 || tokens[i] >= %" PRId64 ")\n"
@@ -362,7 +362,8 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             "   * needs positions pos-%" PRId64 "+1 .. pos-1 still in the ring */\n"
             "  if (n_past - %" PRId64 " > (pos - %" PRId64 " + 1 > 0 ? pos - %" PRId64 " + 1 : 0))\n"
             "    return fail(GQCRT_ERR_BAD_POS);\n",
-            calls.ring_rows, calls.ring_rows, calls.ring_rows, calls.ring_rows, calls.ring_rows);
+            calls.ring_rows, calls.ring_window, calls.ring_rows, calls.ring_window,
+            calls.ring_window);
   fputs("  step(token, pos);\n  n_past = pos + 1;\n  return (const float *)", f);
   print_arg(f, &calls.decode.result, false);
   fputs(";\n}\n\n", f);

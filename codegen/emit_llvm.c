@@ -144,15 +144,17 @@ static const runtime_proto runtime_protos[] = {
     {"gqcrt_softmax", "v:ppi"},
     {"gqcrt_copy", "v:ppi"},
     {"gqcrt_rope", "v:ppiiiiffi"},
-    {"gqcrt_attention", "v:ppppppppi"},
     /* gqcrt.h: row-batched ops (prefill) */
     {"gqcrt_embed_rows", "v:ppplpii"},
     {"gqcrt_embed_rows_packed", "v:ppppii"},
     {"gqcrt_rope_rows", "v:ppiiiiiffi"},
-    {"gqcrt_attention_rows", "v:ppppppppii"},
     /* gqcrt_parallel.h */
     {"gqcrt_linear_parallel", "v:pppppiiii"},
     {"gqcrt_gemm_parallel", "v:pppippiiiii"},
+    {"gqcrt_attention_parallel", "v:ppppppppppii"},
+#define GQCRT_ATTENTION_KERNEL(variant, features) {"gqcrt_attention_" #variant, "v:ppppppiiii"},
+#include "gqcrt_attention_kernels.def"
+#undef GQCRT_ATTENTION_KERNEL
     {"gqcrt_quantize_f16", "v:ppi"},
     {"gqcrt_quantize_bf16", "v:ppi"},
     {"gqcrt_quantize_q8_0", "v:ppi"},
@@ -755,6 +757,20 @@ static void emit_reset(emitter *e) {
   LLVMBuildRetVoid(e->b);
 }
 
+/* Sliding-window caches keep the last R positions (R = W + batch - 1 for a
+ * window of W): a rewind to pos needs positions pos-W+1 .. pos-1 still in
+ * the ring: n_past - R > max(0, pos - W + 1) is a bad position. R and W are
+ * the smallest ring's (calls.h). */
+static LLVMValueRef ring_too_far(emitter *e, LLVMValueRef p64, LLVMValueRef past,
+                                 const gqc_program *calls) {
+  LLVMBuilderRef b = e->b;
+  LLVMValueRef r = i64c(e, calls->ring_rows);
+  LLVMValueRef lo =
+      LLVMBuildAdd(b, LLVMBuildSub(b, p64, i64c(e, calls->ring_window), ""), i64c(e, 1), "");
+  lo = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, lo, i64c(e, 0), ""), lo, i64c(e, 0), "");
+  return LLVMBuildICmp(b, LLVMIntSGT, LLVMBuildSub(b, past, r, ""), lo, "");
+}
+
 /* const float *N_decode(int32_t token, int32_t pos) */
 static void emit_decode(emitter *e, const gqc_program *calls) {
   const ir_module *m = e->m;
@@ -795,16 +811,8 @@ static void emit_decode(emitter *e, const gqc_program *calls) {
   bad = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, p64, i64c(e, 0), ""),
                     LLVMBuildICmp(b, LLVMIntSGE, p64, i64c(e, ir_meta_int(m, "n_ctx", 0)), ""), "");
   bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGT, p64, past, ""), "");
-  if (calls->ring_rows) {
-    /* sliding-window caches keep the last R positions: a rewind to pos needs
-     * positions pos-R+1 .. pos-1 still in the ring:
-     * if (n_past - R > max(0, pos - R + 1)) return fail(GQCRT_ERR_BAD_POS); */
-    LLVMValueRef r = i64c(e, calls->ring_rows);
-    LLVMValueRef lo = LLVMBuildAdd(b, LLVMBuildSub(b, p64, r, ""), i64c(e, 1), "");
-    lo = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, lo, i64c(e, 0), ""), lo, i64c(e, 0), "");
-    bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGT, LLVMBuildSub(b, past, r, ""), lo, ""),
-                      "");
-  }
+  if (calls->ring_rows)
+    bad = LLVMBuildOr(b, bad, ring_too_far(e, p64, past, calls), "");
   LLVMBuildCondBr(b, bad, bad_pos, run);
   LLVMPositionBuilderAtEnd(b, bad_pos);
   fail_with(e, i32c(e, GQCRT_ERR_BAD_POS), null);
@@ -819,13 +827,6 @@ static void emit_decode(emitter *e, const gqc_program *calls) {
 
 /* if (n_past - R > max(0, pos - R + 1)): a rewind to pos needs positions
  * pos-R+1 .. pos-1 still in a ring of R rows (emit_c.c's check). */
-static LLVMValueRef ring_too_far(emitter *e, LLVMValueRef p64, LLVMValueRef past, int64_t ring) {
-  LLVMBuilderRef b = e->b;
-  LLVMValueRef r = i64c(e, ring);
-  LLVMValueRef lo = LLVMBuildAdd(b, LLVMBuildSub(b, p64, r, ""), i64c(e, 1), "");
-  lo = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, lo, i64c(e, 0), ""), lo, i64c(e, 0), "");
-  return LLVMBuildICmp(b, LLVMIntSGT, LLVMBuildSub(b, past, r, ""), lo, "");
-}
 
 /* const float *N_prefill(const int32_t *tokens, int32_t n, int32_t pos), as
  * emit_c.c writes it:
@@ -884,7 +885,7 @@ static void emit_prefill(emitter *e, const gqc_program *calls) {
   bad = LLVMBuildOr(
       b, bad, LLVMBuildICmp(b, LLVMIntSGT, n64, LLVMBuildSub(b, i64c(e, n_ctx), p64, ""), ""), "");
   if (calls->ring_rows)
-    bad = LLVMBuildOr(b, bad, ring_too_far(e, p64, past, calls->ring_rows), "");
+    bad = LLVMBuildOr(b, bad, ring_too_far(e, p64, past, calls), "");
   LLVMValueRef ip = LLVMBuildPointerCast(b, tokens, t_i32p, "ids");
   LLVMBuildCondBr(b, bad, bad_pos, scan);
   LLVMPositionBuilderAtEnd(b, bad_pos);

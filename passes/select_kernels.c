@@ -14,8 +14,9 @@
  * for every linear kernel, per element identical to it), and its quantize
  * converts every row.
  *
- * `embed` gets the row dequantiser of its table's encoding and `quantize` its
- * converter. An encoding without a kernel is a compile error naming the
+ * `embed` gets the row dequantiser of its table's encoding, `quantize` its
+ * converter, and `attention` the first attention kernel of
+ * runtime/include/gqcrt_attention_kernels.def the target can run. An encoding without a kernel is a compile error naming the
  * tensor; there is no silent fallback to a dequantised copy. A `matmul` left
  * over (one not of the form matmul(x, transpose(weight))) is an error too.
  */
@@ -33,6 +34,16 @@ static const kernel_entry kernel_table[] = {
 #undef GQCRT_LINEAR_KERNEL
 };
 
+typedef struct attention_entry {
+  const char *variant, *features;
+} attention_entry;
+
+static const attention_entry attention_table[] = {
+#define GQCRT_ATTENTION_KERNEL(v, f) {#v, f},
+#include "gqcrt_attention_kernels.def"
+#undef GQCRT_ATTENTION_KERNEL
+};
+
 /* Encodings the runtime can dequantise a row of (gqcrt_dequantize_*). */
 static const char *const dequant_encodings[] = {"f32",  "f16",  "bf16", "q4_0", "q4_1",
                                                 "q5_0", "q5_1", "q8_0", "q2_k", "q3_k",
@@ -43,6 +54,13 @@ static const kernel_entry *find_linear_kernel(ir_dtype wenc, const gqc_target *t
   for (size_t k = 0; k < sizeof kernel_table / sizeof kernel_table[0]; k++)
     if (!strcmp(kernel_table[k].wenc, name) && gqc_target_has_all(t, kernel_table[k].features))
       return &kernel_table[k];
+  return NULL;
+}
+
+static const attention_entry *find_attention_kernel(const gqc_target *t) {
+  for (size_t k = 0; k < sizeof attention_table / sizeof attention_table[0]; k++)
+    if (gqc_target_has_all(t, attention_table[k].features))
+      return &attention_table[k];
   return NULL;
 }
 
@@ -87,6 +105,14 @@ static bool select_in(ir_module *m, ir_func *f, const gqc_pass_context *ctx) {
         return gqc_error(ctx->d, "select-kernels: no row dequantiser for %s (tensor '%s')",
                          ir_dtype_get(enc)->name, m->weights[i->operands[0]->ref].name);
       ir_attr_set_str(m, i, "kernel", ir_strfmt(m, "gqcrt_dequantize_%s", ir_dtype_get(enc)->name));
+      continue;
+    }
+    if (i->op == IR_OP_ATTENTION) {
+      const attention_entry *k = find_attention_kernel(ctx->target);
+      if (!k) /* the table ends with the portable kernel, so never */
+        return gqc_error(ctx->d, "select-kernels: no attention kernel for target %s",
+                         ctx->target->triple);
+      ir_attr_set_str(m, i, "kernel", ir_strfmt(m, "gqcrt_attention_%s", k->variant));
       continue;
     }
     if (i->op != IR_OP_LINEAR)

@@ -192,7 +192,10 @@ void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t h
  * pos - p' < window. cache_rows >= min(n_ctx, window) so a visible position
  * is never overwritten. Scores are scale * dot(q, k); softmax with max
  * subtraction; out = sum softmax * v. `scores` is scratch of at least
- * cache_rows floats. kv_type is GQCRT_KV_F32 or GQCRT_KV_F16. */
+ * cache_rows floats. kv_type is GQCRT_KV_F32 or GQCRT_KV_F16. out may alias
+ * q exactly (each head of q is read before that head of out is written).
+ * gqcrt_attention is the portable reference, one token at a time; generated
+ * code calls gqcrt_attention_parallel (gqcrt_parallel.h) with a kernel. */
 enum { GQCRT_KV_F32 = 0, GQCRT_KV_F16 = 1 };
 typedef struct gqcrt_attention_desc {
   int32_t n_head, n_head_kv, head_dim;
@@ -204,6 +207,45 @@ typedef struct gqcrt_attention_desc {
 void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q,
                      const float *k, const float *v, void *k_cache, void *v_cache,
                      float *scores, int32_t pos);
+
+/* The first half of gqcrt_attention: k and v stored at cache row
+ * pos % cache_rows (rounded to f16, nearest even, for GQCRT_KV_F16). */
+void gqcrt_attention_store(const gqcrt_attention_desc *d, const float *k, const float *v,
+                           void *k_cache, void *v_cache, int32_t pos);
+
+/* ---- attention kernels -----------------------------------------------------
+ * The second half, for a batch of n_rows tokens at positions pos .. pos +
+ * n_rows - 1 whose k and v are already in the caches (so row r sees rows
+ * < r of the batch through the cache, and never a later one). q and out are
+ * n_rows rows of n_head * head_dim. The batch's n_rows * n_head queries are
+ * numbered KV head first:
+ *     t = (kv_head * n_rows + r) * group + g,   head h = kv_head * group + g
+ * (group = n_head / n_head_kv), and a call computes queries [t0, t1) only,
+ * writing just their heads of out: queries that share a KV head are
+ * consecutive, so a kernel attends up to GQCRT_ATTENTION_BLOCK of them
+ * together and loads each k and v element once for all. `scratch` holds
+ * GQCRT_ATTENTION_BLOCK * cache_rows floats.
+ *
+ * A query's result does not depend on t0, t1, n_rows or the queries it is
+ * grouped with: splitting a batch over threads, or feeding its tokens one by
+ * one (n_rows = 1), gives bit-identical results. Invalid arguments (as
+ * gqcrt_attention rejects, or a query range outside the batch) do nothing.
+ *
+ * gqcrt_attention_scalar computes exactly what gqcrt_attention does. The
+ * SIMD variants use the same recipe (f32 dots, max subtraction, expf, sum in
+ * double, out = sum p * v in position order) with another f32 summation
+ * order in the dot products and fused multiply-adds; the variants are listed
+ * with their CPU features in gqcrt_attention_kernels.def. */
+#define GQCRT_ATTENTION_BLOCK 4
+typedef void (*gqcrt_attention_fn)(const gqcrt_attention_desc *d, float *out, const float *q,
+                                   const void *k_cache, const void *v_cache, float *scratch,
+                                   int32_t pos, int32_t n_rows, int32_t t0, int32_t t1);
+#define GQCRT_ATTENTION_KERNEL(variant, features)                                                  \
+  void gqcrt_attention_##variant(const gqcrt_attention_desc *d, float *out, const float *q,        \
+                                 const void *k_cache, const void *v_cache, float *scratch,         \
+                                 int32_t pos, int32_t n_rows, int32_t t0, int32_t t1);
+#include "gqcrt_attention_kernels.def"
+#undef GQCRT_ATTENTION_KERNEL
 
 /* ---- row-batched ops (prefill) ---------------------------------------------
  * A batch of n_rows tokens at positions pos, pos+1, ... is a matrix of
@@ -223,13 +265,6 @@ void gqcrt_embed_rows_packed(gqcrt_embed_fn embed, float *y, const void *table,
 /* Row r (n_head * head_dim elements) rotated at position pos + r. */
 void gqcrt_rope_rows(float *y, const float *x, int32_t pos, int32_t n_rows, int32_t n_head,
                      int32_t head_dim, int32_t n_rot, float base, float freq_scale, int32_t mode);
-/* For r = 0, 1, ..., n_rows - 1 in order: gqcrt_attention on row r of q, k,
- * v and out at position pos + r (so row r sees rows < r of this batch through
- * the cache, and a ring cache of `window` rows suffices). q, out: rows of
- * n_head * head_dim; k, v: rows of n_head_kv * head_dim. */
-void gqcrt_attention_rows(const gqcrt_attention_desc *d, float *out, const float *q,
-                          const float *k, const float *v, void *k_cache, void *v_cache,
-                          float *scores, int32_t pos, int32_t n_rows);
 
 #ifdef __cplusplus
 }

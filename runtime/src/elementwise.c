@@ -13,6 +13,7 @@
 #include "gelu.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
+#include "softmax.h"
 
 void gqcrt_add(float *y, const float *a, const float *b, int32_t n) {
   for (int32_t i = 0; i < n; ++i)
@@ -65,6 +66,10 @@ void gqcrt_softmax(float *y, const float *x, int32_t n) {
   float max = x[0];
   for (int32_t i = 1; i < n; ++i)
     max = x[i] > max ? x[i] : max;
+  gqcrt_softmax_from_max(y, x, n, max);
+}
+
+void gqcrt_softmax_from_max(float *y, const float *x, int32_t n, float max) {
   double sum = 0.0;
   for (int32_t i = 0; i < n; ++i) {
     const float e = expf(x[i] - max);

@@ -363,7 +363,8 @@ static void test_assembly_and_ir(void **state) {
   assert_non_null(strstr(s, "section \".gqc.weights\", align 64"));
   assert_non_null(strstr(s, "@model__arena = internal global"));
   assert_non_null(strstr(s, "@model_decode("));
-  assert_non_null(strstr(s, "@gqcrt_attention("));
+  assert_non_null(strstr(s, "@gqcrt_attention_parallel("));
+  assert_non_null(strstr(s, "@gqcrt_attention_avx2")); /* planned for x86-64-v3 */
   assert_non_null(strstr(s, "!\"%logits = softcap\""));
   /* gqc's feature names in LLVM's spelling */
   assert_non_null(strstr(s, "\"target-cpu\"=\"cortex-a55\""));

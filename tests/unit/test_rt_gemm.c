@@ -20,8 +20,8 @@
  *    problems are one call on the caller; with the POSIX executor, results
  *    are identical to one call.
  *  - row-batched ops: gqcrt_embed_rows, gqcrt_embed_rows_packed,
- *    gqcrt_rope_rows and gqcrt_attention_rows against n_rows calls of the
- *    single-token ops (outputs and KV caches memcmp-exact), including a ring
+ *    gqcrt_rope_rows and a batch through gqcrt_attention_parallel (portable
+ *    kernel) against n_rows calls of the single-token ops (outputs and KV caches memcmp-exact), including a ring
  *    cache shorter than the batch with a sliding window, GQA, f16 caches and
  *    out aliasing q.
  * Runtime-only: runs on x86 and under qemu (scripts/test-aarch64-runtime.sh).
@@ -539,8 +539,9 @@ static void test_rope_rows(void **state) {
       }
 }
 
-/* attention_rows over a batch vs one gqcrt_attention per row, on separate
- * caches that start out with the same history of `pos` rows. */
+/* A batch through gqcrt_attention_parallel with the portable kernel vs one
+ * gqcrt_attention per row, on separate caches that start out with the same
+ * history of `pos` rows. */
 static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cache_rows,
                                  int32_t window, int32_t kv_type, int32_t pos, int32_t n_rows,
                                  int alias_out) {
@@ -553,7 +554,8 @@ static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cach
   float *q = xalloc(4 * qn * (size_t)n_rows), *k = xalloc(4 * kn * (size_t)n_rows);
   float *v = xalloc(4 * kn * (size_t)n_rows), *out = xalloc(4 * qn * (size_t)n_rows);
   float *ref = xalloc(4 * qn * (size_t)n_rows), *qcopy = xalloc(4 * qn * (size_t)n_rows);
-  float *scores = xalloc(4u * (size_t)cache_rows), *hist = xalloc(4 * (qn + 2 * kn));
+  float *scores = xalloc(4u * (size_t)GQCRT_ATTENTION_SCRATCH_FLOATS(cache_rows));
+  float *hist = xalloc(4 * (qn + 2 * kn));
   memset(kc1, 0, cache_bytes);
   memset(vc1, 0, cache_bytes);
   /* history: positions 0 .. pos-1 one at a time */
@@ -575,9 +577,10 @@ static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cach
     gqcrt_attention(&d, ref + r * qn, q + r * qn, k + r * kn, v + r * kn, kc1, vc1, scores,
                     pos + r);
   float *o = alias_out ? qcopy : out;
-  gqcrt_attention_rows(&d, o, qcopy, k, v, kc2, vc2, scores, pos, n_rows);
+  gqcrt_attention_parallel(NULL, gqcrt_attention_scalar, &d, o, qcopy, k, v, kc2, vc2, scores, pos,
+                           n_rows);
   if (memcmp(ref, o, 4 * qn * (size_t)n_rows))
-    fail_msg("attention_rows heads %d/%d cache %d window %d kv %d pos %d rows %d%s: out differs",
+    fail_msg("batched attention heads %d/%d cache %d window %d kv %d pos %d rows %d%s: out differs",
              n_head, n_head_kv, cache_rows, window, kv_type, pos, n_rows,
              alias_out ? " (out = q)" : "");
   assert_memory_equal(kc1, kc2, cache_bytes);
