@@ -129,11 +129,8 @@ ATTN_INLINE void attn_weigh(enum gqcrt_kv_fmt f, int nh, const float *const *p, 
     }
 }
 
-ATTN_INLINE float attn_max(const float *s, int32_t n) {
-  float max = s[0];
-  for (int32_t j = 1; j < n; ++j)
-    max = s[j] > max ? s[j] : max;
-  return max;
+ATTN_INLINE void attn_softmax(float *s, int32_t n) {
+  gqcrt_softmax(s, s, n);
 }
 
 #include "attention_driver.h"

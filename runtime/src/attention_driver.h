@@ -10,12 +10,12 @@
  *   attn_weigh(f, nh, p, o, v, stride, n, hd)
  *                     o[m][i] += p[m][c] * v row c [i] for c = 0, 1, ..., n - 1
  *                     in that order, for every m < nh and i < hd
- *   attn_max(s, n)    the maximum of s[0 .. n) (n > 0)
+ *   attn_softmax(s, n)
+ *                     the softmax of s[0 .. n) in place (n > 0)
  *
  * with nh <= GQCRT_ATTENTION_BLOCK a constant in every call the driver
  * makes, then includes this file and defines its exported kernel with
- * ATTN_DEFINE_KERNEL. Softmax is gqcrt_softmax_from_max after attn_max, so
- * every kernel's weights are the same function of its scores.
+ * ATTN_DEFINE_KERNEL.
  *
  * Why a query's result never depends on its company
  *
@@ -39,7 +39,6 @@
 #define GQCRT_ATTENTION_DRIVER_H
 
 #include "attention_common.h"
-#include "softmax.h"
 
 typedef struct attn_member {
   const float *q; /* the query */
@@ -150,8 +149,7 @@ ATTN_INLINE void attn_block(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d,
                             const attn_cache *c, attn_member *m, int nb) {
   attn_phase(f, 0, d, c, m, nb);
   for (int i = 0; i < nb; i++) {
-    const int32_t n = m[i].last - m[i].first + 1;
-    gqcrt_softmax_from_max(m[i].s, m[i].s, n, attn_max(m[i].s, n));
+    attn_softmax(m[i].s, m[i].last - m[i].first + 1);
     for (int32_t e = 0; e < d->head_dim; e++)
       m[i].o[e] = 0.0f;
   }

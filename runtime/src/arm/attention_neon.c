@@ -20,9 +20,9 @@
  *    multiplied by scale. Positions outside a block of four (and a run's
  *    end) go through the same code with one accumulator per head, so a
  *    score does not depend on where its position falls in a block.
- *  - Softmax as attention.c: the maximum, expf(s - max) per position with
- *    the sum accumulated in double in position order, then every weight
- *    times (float)(1 / sum).
+ *  - Softmax: the maximum, exp(s - max) four at a time (neon_exp.h, within
+ *    an ulp of expf) summed in double, then every weight times
+ *    (float)(1 / sum).
  *  - out = sum_j p_j v_j: 16 dimensions (one 64-byte line of an f32 row) at
  *    a time, held in registers for every head of the block while the
  *    positions stream past, four per step with FMA by lane (weights of four
@@ -36,6 +36,7 @@
  * files, but it uses only base ARMv8 NEON (f32 arithmetic, FCVTL).
  */
 #include "attention_common.h"
+#include "arm/neon_exp.h"
 #include "arm/neon_util.h"
 #include "gqcrt.h"
 
@@ -230,8 +231,10 @@ NEON_INLINE void attn_weigh(enum gqcrt_kv_fmt f, int nh, const float *const *p, 
     }
 }
 
-/* The maximum of n > 0 scores (the softmax is attention_driver.h's). */
-NEON_INLINE float attn_max(const float *s, int32_t n) {
+/* Softmax of n > 0 scores in place: the maximum, exp(s - max) four at a
+ * time (neon_exp.h) summed in double, then every weight times
+ * (float)(1 / sum). */
+NEON_INLINE void attn_softmax(float *s, int32_t n) {
   int32_t j = 0;
   float32x4_t m4 = vdupq_n_f32(-INFINITY);
   for (; j + 4 <= n; j += 4)
@@ -239,7 +242,24 @@ NEON_INLINE float attn_max(const float *s, int32_t n) {
   float max = vmaxvq_f32(m4);
   for (; j < n; j++)
     max = s[j] > max ? s[j] : max;
-  return max;
+  const float32x4_t mv = vdupq_n_f32(max);
+  float64x2_t sum2 = vdupq_n_f64(0.0);
+  for (j = 0; j + 4 <= n; j += 4) {
+    const float32x4_t e = neon_exp(vsubq_f32(vld1q_f32(s + j), mv));
+    vst1q_f32(s + j, e);
+    sum2 = vaddq_f64(sum2, vaddq_f64(vcvt_f64_f32(vget_low_f32(e)), vcvt_high_f64_f32(e)));
+  }
+  double sum = vaddvq_f64(sum2);
+  for (; j < n; j++) {
+    const float e = vgetq_lane_f32(neon_exp(vdupq_n_f32(s[j] - max)), 0);
+    s[j] = e;
+    sum += (double)e;
+  }
+  const float inv = (float)(1.0 / sum);
+  for (j = 0; j + 4 <= n; j += 4)
+    vst1q_f32(s + j, vmulq_n_f32(vld1q_f32(s + j), inv));
+  for (; j < n; j++)
+    s[j] *= inv;
 }
 
 #include "attention_driver.h"

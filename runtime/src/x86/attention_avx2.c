@@ -15,8 +15,8 @@
  *    accumulators at once); the head_dim % 8 leftover dimensions are added
  *    one by one and the sum multiplied by scale. Every position goes through
  *    the same per-accumulator arithmetic, whatever block it falls in.
- *  - Softmax as attention.c: maximum, expf per position with the sum in
- *    double in position order, weights times (float)(1 / sum).
+ *  - Softmax: maximum, exp(s - max) eight at a time (avx2_exp.h, within an
+ *    ulp of expf) summed in double, weights times (float)(1 / sum).
  *  - out = sum_j p_j v_j: 16 dimensions of every head of the block held in
  *    registers while the positions stream past (one broadcast weight per
  *    head and position, FMA), in position order.
@@ -28,6 +28,7 @@
  * and the compiler selects this kernel only for targets that have them.
  */
 #include "attention_common.h"
+#include "avx2_exp.h"
 #include "avx2_helpers.h"
 #include "fp16.h"
 #include "gqcrt.h"
@@ -170,8 +171,10 @@ ATTN_INLINE void attn_weigh(enum gqcrt_kv_fmt f, int nh, const float *const *p, 
     }
 }
 
-/* The maximum of n > 0 scores (the softmax is attention_driver.h's). */
-ATTN_INLINE float attn_max(const float *s, int32_t n) {
+/* Softmax of n > 0 scores in place: the maximum, exp(s - max) eight at a
+ * time (avx2_exp.h) summed in double, then every weight times
+ * (float)(1 / sum). */
+ATTN_INLINE void attn_softmax(float *s, int32_t n) {
   int32_t j = 0;
   __m256 m8 = _mm256_set1_ps(-INFINITY);
   for (; j + 8 <= n; j += 8)
@@ -182,7 +185,27 @@ ATTN_INLINE float attn_max(const float *s, int32_t n) {
   float max = _mm_cvtss_f32(m4);
   for (; j < n; j++)
     max = s[j] > max ? s[j] : max;
-  return max;
+  const __m256 mv = _mm256_set1_ps(max);
+  __m256d sum4 = _mm256_setzero_pd();
+  for (j = 0; j + 8 <= n; j += 8) {
+    const __m256 e = avx2_exp(_mm256_sub_ps(_mm256_loadu_ps(s + j), mv));
+    _mm256_storeu_ps(s + j, e);
+    sum4 = _mm256_add_pd(sum4, _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(e)),
+                                             _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1))));
+  }
+  const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(sum4), _mm256_extractf128_pd(sum4, 1));
+  double sum = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+  for (; j < n; j++) {
+    const float e = _mm256_cvtss_f32(avx2_exp(_mm256_set1_ps(s[j] - max)));
+    s[j] = e;
+    sum += (double)e;
+  }
+  const float inv = (float)(1.0 / sum);
+  const __m256 inv8 = _mm256_set1_ps(inv);
+  for (j = 0; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv8));
+  for (; j < n; j++)
+    s[j] *= inv;
 }
 
 #include "attention_driver.h"
