@@ -300,8 +300,11 @@ static void test_gemm_large_weights(void **state) {
     const int n_out = k->rows > 1 ? 37 * k->rows : 149;
     for (size_t ri = 0; ri < sizeof row_counts / sizeof row_counts[0]; ++ri)
       check_gemm(k, n_in, n_out, row_counts[ri], 0);
-    /* long rows (5120 elements: more blocks than some kernels keep tables for) */
+    /* long rows (5120 elements: more blocks than some kernels keep tables
+     * for, or convert scales for at once), also with more rows than some
+     * kernels take in one pass */
     check_gemm(k, 5120, k->rows > 1 ? 2 * k->rows : 7, 5, 0);
+    check_gemm(k, 5120, k->rows > 1 ? k->rows : 7, 37, 0);
   }
 }
 
