@@ -175,6 +175,9 @@ void gqcrt_silu(float *y, const float *x, int32_t n);
 void gqcrt_gelu_tanh(float *y, const float *x, int32_t n);
 void gqcrt_softcap(float *y, const float *x, float cap, int32_t n); /* cap*tanh(x/cap) */
 void gqcrt_softmax(float *y, const float *x, int32_t n);
+/* The index of the largest of x[0..n), the first on ties; NaNs are never
+ * chosen (0 when x[0] is NaN, or n <= 0): greedy decoding. */
+int32_t gqcrt_argmax(const float *x, int32_t n);
 void gqcrt_copy(float *y, const float *x, int32_t n);
 
 /* ---- rotary position embedding ------------------------------------------

@@ -378,8 +378,11 @@ static void test_packed_kernels_vs_scalar(void **state) {
         check_packed_kernel(k, shapes_blocks[sb], shapes_groups[sg], 0);
     check_packed_kernel(k, 2, 2, 1);
     check_packed_kernel(k, 5, 1, 0); /* odd block counts take the loop's tail */
+    /* long rows (more blocks than a kernel converts scales for at once) and
+     * an odd number of row groups (kernels that take groups in pairs) */
+    check_packed_kernel(k, 301, 3, 0);
   }
-  assert_int_equal(n_kernel_checks, n_kernels * 18);
+  assert_int_equal(n_kernel_checks, n_kernels * 19);
 #if defined(__aarch64__)
   assert_true(n_kernels >= 4); /* q4_0, q8_0, q4_k, q6_k */
 #endif
