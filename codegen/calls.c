@@ -453,6 +453,16 @@ static bool lower_function(builder *b, const ir_func *f, gqc_call_list *l) {
   }
   if (l->result.kind == GQC_ARG_NULL || l->result.offset < 0)
     return gqc_error(b->d, "codegen: function @%s returns no planned value", f->name);
+  /* the trailing calls that feed no KV-cache write */
+  const int n = ir_func_length(f);
+  bool *feeds = malloc((size_t)(n > 0 ? n : 1) * sizeof *feeds);
+  if (!feeds)
+    return gqc_error(b->d, "codegen: out of memory");
+  ir_mark_state_inputs(f, feeds, n);
+  l->n_state_calls = l->n_calls;
+  while (l->n_state_calls > 0 && !feeds[l->calls[l->n_state_calls - 1].inst->id])
+    l->n_state_calls--;
+  free(feeds);
   return true;
 }
 

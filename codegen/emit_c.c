@@ -2,9 +2,11 @@
  *
  * Writes <base>.c: the planned IR as functions of runtime calls with
  * constant offsets — step() for @decode and, when the module has @prefill,
- * prefill_step(tokens, pos, n), whose counts and row pointers depend on n
- * and whose per-row calls are loops over the rows — plus the API around
- * them (<name>_prefill runs prefill_step once per BATCH tokens). The weights and the vocabulary
+ * prefill_step(tokens, pos, n, logits), whose counts and row pointers depend
+ * on n, whose per-row calls are loops over the rows, and which stops before
+ * the result's own work unless `logits` — plus the API around them
+ * (<name>_prefill runs prefill_step once per BATCH tokens, with logits for
+ * the last). The weights and the vocabulary
  * are not C initialisers (a 300 MB array literal takes a C compiler minutes);
  * they are binary files pulled in by the assembler's .incbin, so compiling
  * the output of any model takes about as long as compiling 1000 lines of C.
@@ -123,13 +125,19 @@ static void print_asm_string(FILE *f, const char *text) {
 }
 
 /* A step function: `head` opens it, then one statement per call (a loop
- * over the live rows for per_row calls). */
-static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool ext) {
+ * over the live rows for per_row calls); with `stop` (the prefill step), a
+ * return before the calls that only compute the result when the step's
+ * `logits` flag is clear. */
+static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool ext, bool stop) {
   fputs(head, f);
   if (ext)
     fputs("  const unsigned char *const wb = weights;\n  (void)wb;\n", f);
   for (int k = 0; k < l->n_calls; k++) {
     const gqc_call *c = &l->calls[k];
+    if (stop && k == l->n_state_calls)
+      fputs("  if (!logits) /* the KV cache is done; the rest is the result's */\n"
+            "    return;\n",
+            f);
     print_comment(f, c->inst);
     fprintf(f, c->per_row ? "  for (int32_t r = 0; r < n; r++)\n    %s(" : "  %s(", c->fn);
     for (int a = 0; a < c->n_args; a++) {
@@ -169,7 +177,7 @@ static void emit_prefill_api(FILE *f, const char *n, const char *P, int64_t n_to
           "  int32_t done = 0, rows = 0;\n"
           "  do {\n"
           "    rows = n - done < %s_BATCH ? n - done : %s_BATCH;\n"
-          "    prefill_step(tokens + done, pos + done, rows);\n"
+          "    prefill_step(tokens + done, pos + done, rows, done + rows == n);\n"
           "    done += rows;\n"
           "  } while (done < n);\n"
           "  n_past = pos + n;\n",
@@ -315,13 +323,15 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   emit_step(f, &calls.decode,
             "static void step(int32_t token, int32_t pos) {\n"
             "  (void)token;\n  (void)pos;\n",
-            ext);
+            ext, false);
   if (calls.prefill.func)
     emit_step(f, &calls.prefill,
-              "/* Tokens tokens[0..n) at positions pos..pos+n-1, 1 <= n <= the batch. */\n"
-              "static void prefill_step(const int32_t *tokens, int32_t pos, int32_t n) {\n"
-              "  (void)tokens;\n  (void)pos;\n  (void)n;\n",
-              ext);
+              "/* Tokens tokens[0..n) at positions pos..pos+n-1, 1 <= n <= the batch; the\n"
+              " * logits (of the last) only when `logits` is set. */\n"
+              "static void prefill_step(const int32_t *tokens, int32_t pos, int32_t n,\n"
+              "                         int logits) {\n"
+              "  (void)tokens;\n  (void)pos;\n  (void)n;\n  (void)logits;\n",
+              ext, true);
 
   fprintf(f,
           "static int ready;\nstatic int32_t n_past;\nstatic int last_error;\n\n"

@@ -41,13 +41,15 @@
  *                   weights + offset + sext(token) * row_bytes, or, for a
  *                   packed table (gqcrt_embed_<layout>), the token itself
  *                   is the argument.
- *   @N__prefill_step  internal void(i8* tokens, i32 pos, i32 n), when the
- *                   module has @prefill: its call list, where counts n * N
- *                   are `mul nsw n, N`, a batch's last row is a GEP by
- *                   (n - 1) * row_bytes, and per_row calls sit in a loop
- *                   over r = 0 .. n-1 (GEPs by r * row_bytes). N_prefill
- *                   checks its arguments as emit_c.c's C does and calls it
- *                   once per step of at most BATCH tokens.
+ *   @N__prefill_step  internal void(i8* tokens, i32 pos, i32 n, i32 logits),
+ *                   when the module has @prefill: its call list, where
+ *                   counts n * N are `mul nsw n, N`, a batch's last row is a
+ *                   GEP by (n - 1) * row_bytes, and per_row calls sit in a
+ *                   loop over r = 0 .. n-1 (GEPs by r * row_bytes); it
+ *                   returns before the result's own calls (n_state_calls)
+ *                   when `logits` is 0. N_prefill checks its arguments as
+ *                   emit_c.c's C does and calls it once per step of at most
+ *                   BATCH tokens, with logits = 1 for the last.
  *
  * --weights=file (o->weights_external): no @N__weights constant; instead
  * @N__weights is an internal i8* global (null until N_init_weights accepts a
@@ -637,10 +639,12 @@ static bool emit_row_loop(emitter *e, LLVMValueRef f, const gqc_call *c, step_va
 
 /* A step function, internal: one call per entry of the call list.
  *   decode:  void N__step(int32_t token, int32_t pos)
- *   prefill: void N__prefill_step(const int32_t *tokens, int32_t pos, int32_t n) */
+ *   prefill: void N__prefill_step(const int32_t *tokens, int32_t pos, int32_t n,
+ *                                 int32_t logits)
+ *            (if (!logits) return; before the calls only the result needs) */
 static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
-  LLVMTypeRef params[3] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32};
-  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 3 : 2, 0);
+  LLVMTypeRef params[4] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32, e->t_i32};
+  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 2, 0);
   char name[256];
   snprintf(name, sizeof name, "%s__%s", e->o->name, batched ? "prefill_step" : "step");
   LLVMValueRef f = begin_function(e, name, false, type);
@@ -665,6 +669,15 @@ static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
     e->wb = LLVMBuildLoad2(e->b, e->t_ptr, e->weights, "wb");
   for (int k = 0; k < calls->n_calls; k++) {
     const gqc_call *c = &calls->calls[k];
+    if (batched && k == calls->n_state_calls) {
+      LLVMValueRef logits = LLVMGetParam(f, 3);
+      LLVMSetValueName2(logits, "logits", 6);
+      LLVMBasicBlockRef stop = new_block(e, f, "state_done"), rest = new_block(e, f, "result");
+      LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, logits, i32c(e, 0), ""), stop, rest);
+      LLVMPositionBuilderAtEnd(e->b, stop);
+      LLVMBuildRetVoid(e->b);
+      LLVMPositionBuilderAtEnd(e->b, rest);
+    }
     if (!(c->per_row ? emit_row_loop(e, f, c, sv) : emit_call(e, c, &sv)))
       return false;
   }
@@ -910,19 +923,20 @@ static void emit_prefill(emitter *e, const gqc_program *calls) {
   LLVMPositionBuilderAtEnd(b, bad_token);
   fail_with(e, i32c(e, GQCRT_ERR_BAD_TOKEN), null);
 
-  /* the steps: do { rows = min(n - done, BATCH); step(tokens + done, pos + done, rows);
-   * done += rows; } while (done < n); */
+  /* the steps: do { rows = min(n - done, BATCH);
+   * step(tokens + done, pos + done, rows, done + rows == n); done += rows; } while (done < n); */
   LLVMPositionBuilderAtEnd(b, run);
   LLVMValueRef done = LLVMBuildPhi(b, e->t_i32, "done");
   LLVMValueRef left = LLVMBuildSub(b, n, done, "left");
   LLVMValueRef rows = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, left, i32c(e, batch), ""),
                                       left, i32c(e, batch), "rows");
   LLVMValueRef d64 = LLVMBuildSExt(b, done, e->t_i64, "");
-  LLVMValueRef sargs[3] = {
-      LLVMBuildPointerCast(b, LLVMBuildInBoundsGEP2(b, e->t_i32, ip, &d64, 1, ""), e->t_ptr, ""),
-      LLVMBuildNSWAdd(b, pos, done, ""), rows};
-  LLVMBuildCall2(b, e->prefill_step_type, e->prefill_step, sargs, 3, "");
   LLVMValueRef done1 = LLVMBuildNSWAdd(b, done, rows, "");
+  LLVMValueRef last = LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntEQ, done1, n, ""), e->t_i32, "");
+  LLVMValueRef sargs[4] = {
+      LLVMBuildPointerCast(b, LLVMBuildInBoundsGEP2(b, e->t_i32, ip, &d64, 1, ""), e->t_ptr, ""),
+      LLVMBuildNSWAdd(b, pos, done, ""), rows, last};
+  LLVMBuildCall2(b, e->prefill_step_type, e->prefill_step, sargs, 4, "");
   LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, done1, n, ""), run, done_block);
   LLVMValueRef d_vals[2] = {i32c(e, 0), done1};
   LLVMBasicBlockRef d_blocks[2] = {scan_next, run};

@@ -271,6 +271,15 @@ void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value);
  * weights that no instruction of any function references as dead. */
 int ir_remove_dead(ir_module *m, ir_func *f);
 
+/* Which instructions of f the persistent state needs: the ones that write it
+ * (attention stores k and v in the KV cache) and everything they read,
+ * transitively. Sets each instruction's id to its index in the body and
+ * feeds_state[id] accordingly (the array has room for every instruction);
+ * returns the number of instructions. The rest only computes the result. */
+int ir_mark_state_inputs(const ir_func *f, bool *feeds_state, int cap);
+/* The length of f's body, for sizing that array. */
+int ir_func_length(const ir_func *f);
+
 /* ---- text form ---------------------------------------------------------- */
 void ir_print_module(FILE *out, const ir_module *m);
 /* Parses the text form. `file` names the input in diagnostics
