@@ -296,7 +296,7 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_EMBED:
     return lower_embed(b, i, kernel);
   case IR_OP_RMS_NORM:
-    if (!a_count(b, i, &count) || !(c = new_call(b, "gqcrt_rms_norm", i)))
+    if (!a_count(b, i, &count) || !(c = new_call(b, kernel ? kernel : "gqcrt_rms_norm", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
@@ -354,7 +354,8 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_SILU:
   case IR_OP_GELU:
     if (!a_count(b, i, &count) ||
-        !(c = new_call(b, i->op == IR_OP_SILU ? "gqcrt_silu" : "gqcrt_gelu_tanh", i)))
+        !(c = new_call(b, i->op == IR_OP_SILU ? "gqcrt_silu" : kernel ? kernel : "gqcrt_gelu_tanh",
+                       i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));

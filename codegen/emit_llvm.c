@@ -154,6 +154,14 @@ static const runtime_proto runtime_protos[] = {
     {"gqcrt_linear_parallel", "v:pppppiiii"},
     {"gqcrt_gemm_parallel", "v:pppippiiiii"},
     {"gqcrt_attention_parallel", "v:ppppppppppii"},
+#define GQCRT_OP_SIG_rms_norm "v:pppiif"
+#define GQCRT_OP_SIG_gelu_tanh "v:ppi"
+#define GQCRT_OP_SIG_quantize_q8_0 "v:ppi"
+#define GQCRT_OP_SIG_quantize_q8_1 "v:ppi"
+#define GQCRT_OP_SIG_quantize_q8_k "v:ppi"
+#define GQCRT_OP_KERNEL(op, variant, features) {"gqcrt_" #op "_" #variant, GQCRT_OP_SIG_##op},
+#include "gqcrt_op_kernels.def"
+#undef GQCRT_OP_KERNEL
 #define GQCRT_ATTENTION_KERNEL(variant, features) {"gqcrt_attention_" #variant, "v:ppppppiiii"},
 #include "gqcrt_attention_kernels.def"
 #undef GQCRT_ATTENTION_KERNEL
@@ -179,7 +187,7 @@ static const runtime_proto runtime_protos[] = {
   {"gqcrt_linear_" #wenc "_" #variant, "v:pppii"}, {"gqcrt_gemm_" #wenc "_" #variant, "v:pippiii"},
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
-#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
+#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows, replaces)         \
   {"gqcrt_linear_" #wenc "_" #packing "_" #variant, "v:pppii"},                                    \
       {"gqcrt_gemm_" #wenc "_" #packing "_" #variant, "v:pippiii"},
 #define GQCRT_PACKING(wenc, packing, rows) {"gqcrt_embed_" #wenc "_" #packing, "v:ppii"},

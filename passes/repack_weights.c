@@ -17,8 +17,8 @@
  * For each weight, after select-kernels:
  *   - every use must be either the weight operand of a `linear` whose kernel
  *     is gqcrt_linear_<enc>_<variant> (or, on a batch of rows in @prefill,
- *     gqcrt_gemm_<enc>_<variant>: every packed line has both), with a packed line for the same
- *     encoding and variant whose features the target has and whose row count
+ *     gqcrt_gemm_<enc>_<variant>: every packed line has both), with a packed
+ *     line for the same encoding that replaces that variant, whose features the target has and whose row count
  *     divides the weight's rows (the first such line wins), or the table of
  *     an `embed` whose kernel is the plain row dequantiser
  *     gqcrt_dequantize_<enc>; and at least one use must be such a linear. A
@@ -66,10 +66,11 @@ static const packing packings[] = {
 typedef struct packed_kernel {
   const char *wenc, *packing, *variant, *features;
   int rows;
+  const char *replaces; /* the plain kernels' variant it stands in for */
 } packed_kernel;
 
 static const packed_kernel packed_kernels[] = {
-#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, f, rows) {#w, #p, #v, f, rows},
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, f, rows, r) {#w, #p, #v, f, rows, #r},
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
 };
@@ -88,7 +89,7 @@ static const packed_kernel *find_packed(const char *kernel, const char *family, 
   for (size_t k = 0; k < sizeof packed_kernels / sizeof packed_kernels[0]; k++) {
     const packed_kernel *pk = &packed_kernels[k];
     char plain[96];
-    snprintf(plain, sizeof plain, "gqcrt_%s_%s_%s", family, pk->wenc, pk->variant);
+    snprintf(plain, sizeof plain, "gqcrt_%s_%s_%s", family, pk->wenc, pk->replaces);
     if (!strcmp(pk->wenc, wenc) && !strcmp(kernel, plain) && n_out % pk->rows == 0 &&
         gqc_target_has_all(t, pk->features))
       return pk;

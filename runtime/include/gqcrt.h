@@ -149,7 +149,7 @@ typedef void (*gqcrt_gemm_fn)(float *y, int32_t y_stride, const void *w, const v
   void gqcrt_pack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);     \
   void gqcrt_unpack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);   \
   void gqcrt_embed_##wenc##_##packing(float *y, const void *table, int32_t row, int32_t n_in);
-#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
+#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows, replaces)         \
   void gqcrt_linear_##wenc##_##packing##_##variant(float *y, const void *w, const void *x,         \
                                                    int32_t n_in, int32_t n_out);                    \
   void gqcrt_gemm_##wenc##_##packing##_##variant(float *y, int32_t y_stride, const void *w,        \
@@ -179,6 +179,18 @@ void gqcrt_softmax(float *y, const float *x, int32_t n);
  * chosen (0 when x[0] is NaN, or n <= 0): greedy decoding. */
 int32_t gqcrt_argmax(const float *x, int32_t n);
 void gqcrt_copy(float *y, const float *x, int32_t n);
+
+/* ---- SIMD variants of the ops above (gqcrt_op_kernels.def) ----------------
+ * gqcrt_<op>_<variant>: the signature of gqcrt_<op>, the same bits. */
+#define GQCRT_OP_SIGNATURE_rms_norm                                                                \
+  (float *y, const float *x, const float *w, int32_t n, int32_t group, float eps)
+#define GQCRT_OP_SIGNATURE_gelu_tanh (float *y, const float *x, int32_t n)
+#define GQCRT_OP_SIGNATURE_quantize_q8_0 (void *dst, const float *x, int32_t n)
+#define GQCRT_OP_SIGNATURE_quantize_q8_1 (void *dst, const float *x, int32_t n)
+#define GQCRT_OP_SIGNATURE_quantize_q8_k (void *dst, const float *x, int32_t n)
+#define GQCRT_OP_KERNEL(op, variant, features) void gqcrt_##op##_##variant GQCRT_OP_SIGNATURE_##op;
+#include "gqcrt_op_kernels.def"
+#undef GQCRT_OP_KERNEL
 
 /* ---- rotary position embedding ------------------------------------------
  * x holds n_head heads of head_dim; the first n_rot dims of each are rotated.
