@@ -48,13 +48,36 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
 bool gqc_write_weight_blob(const ir_module *m, const char *path, gqc_diag *d);
 /* The same bytes into buf, which holds m->weight_bytes bytes. */
 bool gqc_weight_blob_fill(const ir_module *m, void *buf, gqc_diag *d);
-/* The layout both use: calls sink with consecutive pieces of the blob, in
- * order (data NULL = n zero bytes). `what` names the output in messages.
- * Fails (with d set) on an unplanned module, a weight without data, or
- * offsets out of order or outside m->weight_bytes. */
-typedef bool (*gqc_blob_sink)(void *ctx, const void *data, uint64_t n);
-bool gqc_weight_blob_walk(const ir_module *m, gqc_blob_sink sink, void *ctx, const char *what,
+/* The layout both use: the sink gets consecutive pieces of the blob, in
+ * order, through write (data NULL = n zero bytes) or, for bytes the walk
+ * takes unchanged from the module's weight file, through copy when the sink
+ * has it. `what` names the output in messages. Fails (with d set) on an
+ * unplanned module, a weight without data, offsets out of order or outside
+ * m->weight_bytes, or a sink that fails (and sets errno). */
+typedef struct gqc_blob_sink {
+  bool (*write)(void *ctx, const void *data, uint64_t n);
+  bool (*copy)(void *ctx, int fd, uint64_t offset, uint64_t n); /* may be NULL */
+  void *ctx;
+} gqc_blob_sink;
+bool gqc_weight_blob_walk(const ir_module *m, const gqc_blob_sink *sink, const char *what,
                           gqc_diag *d);
+/* The largest piece of weight data the walk reads or repacks at once (a
+ * weight whose repacking needs bigger groups of rows comes in groups). */
+#define GQC_BLOB_PIECE_BYTES ((uint64_t)256 << 10)
+/* A file written front to back by a walk: the sink of a gqc_blob_file whose
+ * fd is open for writing and whose pos is the file offset to start at.
+ * Zero pieces are skipped (holes, on file systems that have them), copies
+ * stay in the kernel where it can (copy_file_range); gqc_blob_file_end sets
+ * the file's size to pos, the end of the last piece. */
+typedef struct gqc_blob_file {
+  int fd;
+  uint64_t pos;
+} gqc_blob_file;
+gqc_blob_sink gqc_blob_file_sink(gqc_blob_file *f);
+bool gqc_blob_file_end(gqc_blob_file *f);
+/* pread of all n bytes at offset off (errno set on failure; EIO: the file
+ * ends first). */
+bool gqc_read_at(int fd, void *buf, uint64_t n, uint64_t off);
 /* gqc_write_weight_blob, also computing the blob's CRC-32C checksums as
  * gqcrt_weights_crc32c defines them (full: all of it; quick: its ends). */
 bool gqc_write_weight_file(const ir_module *m, const char *path, uint32_t *full, uint32_t *quick,
