@@ -101,21 +101,21 @@ static bool walk_weight(walk *k, const ir_weight *w, const char *what, gqc_diag 
   for (uint64_t done = 0; done < w->nbytes; done += step) {
     uint64_t n = w->nbytes - done < step ? w->nbytes - done : step;
     int64_t off = file_offset(k->m, src + done, n);
-    bool ok;
-    if (!w->repack && off >= 0 && sink->copy) {
-      ok = sink->copy(sink->ctx, k->m->weight_file_fd, (uint64_t)off, n);
-    } else {
-      const unsigned char *bytes = bytes_at(k, src + done, n);
-      if (!bytes)
-        return gqc_error(d, "%s: cannot read weight @%s from the model file: %s", what, w->name,
+    if (!w->repack && off >= 0 && sink->copy) { /* file to file */
+      if (!sink->copy(sink->ctx, k->m->weight_file_fd, (uint64_t)off, n))
+        return gqc_error(d, "%s: cannot copy weight @%s from the model file: %s", what, w->name,
                          strerror(errno));
-      if (w->repack) { /* n / row_bytes whole rows, a multiple of repack_rows */
-        w->repack(k->out, bytes, (int32_t)w->type.dims[1], (int32_t)(n / row_bytes));
-        bytes = k->out;
-      }
-      ok = sink->write(sink->ctx, bytes, n);
+      continue;
     }
-    if (!ok)
+    const unsigned char *bytes = bytes_at(k, src + done, n);
+    if (!bytes)
+      return gqc_error(d, "%s: cannot read weight @%s from the model file: %s", what, w->name,
+                       strerror(errno));
+    if (w->repack) { /* n / row_bytes whole rows, a multiple of repack_rows */
+      w->repack(k->out, bytes, (int32_t)w->type.dims[1], (int32_t)(n / row_bytes));
+      bytes = k->out;
+    }
+    if (!sink->write(sink->ctx, bytes, n))
       return gqc_error(d, "%s: write failed: %s", what, strerror(errno));
   }
   return true;

@@ -1284,6 +1284,8 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
                    const char *out_path, gqc_diag *d) {
   if (kind != GQC_LLVM_OBJECT && kind != GQC_LLVM_ASSEMBLY && kind != GQC_LLVM_IR)
     return gqc_error(d, "codegen: unknown LLVM output kind %d", kind);
+  if (kind != GQC_LLVM_OBJECT && !o->weights_external && (!o->out_dir || !o->base))
+    return gqc_error(d, "codegen: %s: no directory and base name for its weight blob", out_path);
   gqc_program calls;
   if (!gqc_lower_program(m, &calls, d))
     return false;
