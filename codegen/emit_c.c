@@ -17,9 +17,15 @@
  * labels and the arena a static array, so several models link into one
  * program without clashes.
  *
+ * The weight section is gqc_weights_section_asm's text (.incbin of
+ * <base>.weights; with weights_fill an empty section that gqc fills once the
+ * C is compiled, so neither the C compiler nor the assembler ever holds
+ * the weights).
+ *
  * --weights=file: no weight blob at all; a static pointer `weights`, set by
  * <name>_init_weights once gqcrt_weights_check accepts the blob, is read
- * once per step into `wb`, and W(off) is wb + off. --arena-section: the
+ * once per step into `wb`, and W(off) is wb + off. Far weights use the same
+ * code with a volatile constant `weights` holding the section's address. --arena-section: the
  * arena and tokenizer scratch are <name>__arena and <name>__tok_scratch,
  * defined by gqc_arena_section_asm's assembler text (arena_section.c).
  */
@@ -125,12 +131,14 @@ static void print_asm_string(FILE *f, const char *text) {
 }
 
 /* A step function: `head` opens it, then one statement per call (a loop
- * over the live rows for per_row calls); with `stop` (the prefill step), a
- * return before the calls that only compute the result when the step's
- * `logits` flag is clear. */
-static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool ext, bool stop) {
+ * over the live rows for per_row calls); `via_pointer`: the weights are read
+ * through the pointer `weights` (--weights=file, far weights); with `stop`
+ * (the prefill step), a return before the calls that only compute the
+ * result when the step's `logits` flag is clear. */
+static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool via_pointer,
+                      bool stop) {
   fputs(head, f);
-  if (ext)
+  if (via_pointer)
     fputs("  const unsigned char *const wb = weights;\n  (void)wb;\n", f);
   for (int k = 0; k < l->n_calls; k++) {
     const gqc_call *c = &l->calls[k];
@@ -203,7 +211,8 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   if (o->arena_section && !gqc_valid_section_name(o->arena_section))
     return gqc_error(d, "codegen: '%s' is not a valid section name", o->arena_section);
   snprintf(path, sizeof path, "%s/%s.weights", o->out_dir, o->base);
-  if (!o->weights_external && !gqc_write_weight_blob(m, path, d))
+  bool ext = o->weights_external, far = gqc_weights_far(m, o);
+  if (!ext && !o->weights_fill && !gqc_write_weight_blob(m, path, d))
     return false;
   snprintf(path, sizeof path, "%s/%s.vocab", o->out_dir, o->base);
   if (!gqc_write_vocab_blob(m, path, d))
@@ -212,9 +221,14 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   gqc_program calls;
   if (!gqc_lower_program(m, &calls, d))
     return false;
-  char *arena_asm = NULL;
-  if (o->arena_section && !(arena_asm = gqc_arena_section_asm(m, o))) {
+  char *arena_asm = NULL, *weights_asm = NULL, *incbin_asm = NULL, incbin[1100];
+  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  if ((o->arena_section && !(arena_asm = gqc_arena_section_asm(m, o))) ||
+      (!ext && !(weights_asm = gqc_weights_section_asm(m, o, t))) ||
+      (!ext && !o->weights_fill && !(incbin_asm = gqc_weights_incbin_asm(incbin)))) {
     gqc_program_free(&calls);
+    free(arena_asm);
+    free(weights_asm);
     return gqc_error(d, "codegen: out of memory");
   }
 
@@ -223,6 +237,8 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   if (!f) {
     gqc_program_free(&calls);
     free(arena_asm);
+    free(weights_asm);
+    free(incbin_asm);
     return gqc_error(d, "%s: cannot write: %s", path, strerror(errno));
   }
   const char *n = o->name;
@@ -231,12 +247,14 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
   int64_t n_tokens = calls.embed_rows && calls.embed_rows < n_vocab ? calls.embed_rows : n_vocab;
   uint64_t scratch = gqc_tokenize_scratch_bytes(m, o);
-  bool ext = o->weights_external;
 
   char where[512];
   if (ext)
     snprintf(where, sizeof where, "\n * %s.weights, which %s_init_weights receives at run time",
              o->base, n);
+  else if (o->weights_fill)
+    snprintf(where, sizeof where,
+             " section\n * .gqc.weights, which gqc fills in the compiled object");
   else
     snprintf(where, sizeof where,
              " section\n * .gqc.weights, pulled in from %s.weights by the assembler", o->base);
@@ -256,14 +274,12 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           calls.prefill.func ? " and its batched prefill step" : "", m->arena_bytes,
           o->arena_section ? " in section " : "", o->arena_section ? o->arena_section : "",
           m->weight_bytes, where, ext ? "#include \"gqcrt_blob.h\"\n" : "", o->base, o->name);
-  if (!ext)
-    fprintf(f,
-            "__asm__(\".pushsection .gqc.weights,\\\"a\\\",%%progbits\\n\"\n"
-            "        \".balign 64\\n\"\n"
-            "        \"%s__weights:\\n\"\n"
-            "        \".incbin \\\"%s.weights\\\"\\n\"\n"
-            "        \".popsection\\n\");\n",
-            n, o->base);
+  if (weights_asm)
+    print_asm_string(f, weights_asm);
+  if (incbin_asm)
+    print_asm_string(f, incbin_asm);
+  free(weights_asm);
+  free(incbin_asm);
   fprintf(f,
           "__asm__(\".pushsection .rodata.%s__vocab,\\\"a\\\",%%progbits\\n\"\n"
           "        \".balign 64\\n\"\n"
@@ -281,6 +297,8 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
     fprintf(f,
             "extern const unsigned char %s__weights[] __attribute__((visibility(\"hidden\")));\n",
             n);
+  if (far) /* read, not folded into PC-relative addresses that cannot reach */
+    fprintf(f, "static const unsigned char *const volatile weights = %s__weights;\n", n);
   fprintf(f, "extern const unsigned char %s__vocab[] __attribute__((visibility(\"hidden\")));\n\n",
           n);
   /* the arena and the tokenizer scratch: statics, or the section's symbols */
@@ -301,7 +319,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             m->arena_bytes, scratch ? scratch : 1);
   }
   fprintf(f, "#define A(off) ((void *)(%s + (off)))\n", arena);
-  if (ext)
+  if (ext || far)
     fputs("#define W(off) ((const void *)(wb + (off))) /* wb: step's copy of weights */\n\n", f);
   else
     fprintf(f, "#define W(off) ((const void *)(%s__weights + (off)))\n\n", n);
@@ -323,7 +341,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   emit_step(f, &calls.decode,
             "static void step(int32_t token, int32_t pos) {\n"
             "  (void)token;\n  (void)pos;\n",
-            ext, false);
+            ext || far, false);
   if (calls.prefill.func)
     emit_step(f, &calls.prefill,
               "/* Tokens tokens[0..n) at positions pos..pos+n-1, 1 <= n <= the batch; the\n"
@@ -331,7 +349,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
               "static void prefill_step(const int32_t *tokens, int32_t pos, int32_t n,\n"
               "                         int logits) {\n"
               "  (void)tokens;\n  (void)pos;\n  (void)n;\n  (void)logits;\n",
-              ext, true);
+              ext || far, true);
 
   fprintf(f,
           "static int ready;\nstatic int32_t n_past;\nstatic int last_error;\n\n"

@@ -7,7 +7,8 @@
  * defines <NAME>_BATCH and declares <name>_prefill. With --weights=file it
  * also defines <NAME>_WEIGHTS_EXTERNAL, the blob's
  * checksums and alignment, and declares <name>_init_weights and
- * <name>_verify_weights; with --arena-section, <NAME>_ARENA_SECTION.
+ * <name>_verify_weights; with --arena-section, <NAME>_ARENA_SECTION; for
+ * far weights (codegen.h) <NAME>_WEIGHTS_FAR.
  */
 #include "codegen/codegen.h"
 
@@ -86,6 +87,12 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
   } else {
     fprintf(f, "#define %s_WEIGHT_BYTES %" PRId64 "ULL /* section .gqc.weights */\n", P,
             m->weight_bytes);
+    if (gqc_weights_far(m, o))
+      fprintf(f,
+              "#define %s_WEIGHTS_FAR 1 /* reached through a 64-bit address: a hosted program\n"
+              "                              * links .gqc.weights after .bss, see gqc's\n"
+              "                              * samples/weights_after_bss.ld */\n",
+              P);
   }
   fprintf(f, "#define %s_VOCAB_BYTES %" PRIu64 "ULL /* read-only data */\n", P, m->vocab_bytes);
   fprintf(f, "#define %s_MAX_TEXT_BYTES %" PRId64 " /* longest text %s_tokenize accepts */\n",

@@ -16,11 +16,21 @@
  * internal, so several models link into one program without clashes and `nm`
  * shows only the API as defined globals):
  *
- *   @N__weights     constant [W x i8], section .gqc.weights, align 64: the
- *                   weight blob (gqc_weight_blob_fill, the layout the C
- *                   backend streams to its .weights file) as one
- *                   ConstantDataArray. It is built from one buffer, so a
- *                   290 MB model costs a few linear copies, not minutes.
+ *   @N__weights     the weight blob, in section .gqc.weights (align 64):
+ *                   a hidden external [0 x i8] that module-level inline
+ *                   assembly defines (gqc_weights_section_asm, the C
+ *                   backend's text too) as a local object of the blob's
+ *                   size. An object file comes out of LLVM with that section
+ *                   empty and gqc_fill_object_weights streams the blob into
+ *                   it (the layout gqc_weight_blob_walk defines, which the C
+ *                   backend streams to its .weights file); assembly and LLVM
+ *                   IR outputs .incbin <base>.weights, written beside them
+ *                   (assembly: lines appended to LLVM's text).
+ *                   So LLVM never holds the weights, and their size has no
+ *                   limit but the ELF format's. Far weights (a gigabyte or
+ *                   more) are reached through @N__weights_addr, an
+ *                   externally_initialized constant holding their address,
+ *                   which the steps load once (as with --weights=file).
  *   @N__vocab       constant [V+1 x i8], align 64, in .rodata.N__vocab: the
  *                   vocabulary blob plus a NUL, exactly as the C backend's.
  *   @N__arena       zero-initialised [A x i8], align 64: lands in .bss.
@@ -215,6 +225,7 @@ static const char *runtime_sig(const char *name) {
 /* ---- the emitter ------------------------------------------------------- */
 typedef struct emitter {
   const ir_module *m;
+  const gqc_target *t;
   const gqc_codegen_options *o;
   gqc_diag *d;
   LLVMContextRef ctx;
@@ -227,7 +238,9 @@ typedef struct emitter {
   /* globals, and their addresses as i8* */
   LLVMValueRef weights, vocab, arena, attn, scratch, ready, n_past, last_error;
   LLVMValueRef executor; /* const gqcrt_executor *, set by <name>_set_executor */
-  bool weights_external; /* weights is then an i8* global, wb its value in step */
+  bool weights_external; /* weights is then an i8* global */
+  LLVMValueRef weights_ptr; /* the i8* global steps read the weights through (external or far
+                             * weights), or NULL; wb its value in the step */
   LLVMValueRef wb;
   LLVMTypeRef attn_type;
   int n_descs;
@@ -334,29 +347,35 @@ static LLVMValueRef add_i32_global(emitter *e, const char *suffix) {
 }
 
 /* ---- data ---------------------------------------------------------------- */
-static bool emit_weights(emitter *e) {
-  uint64_t n = (uint64_t)e->m->weight_bytes;
+/* The weights: with --weights=file a pointer global (set by N_init_weights);
+ * else the symbol that gqc_weights_section_asm's text defines, as a hidden
+ * external (its bytes come from `incbin`, or for objects and assembly from
+ * gqc_emit_llvm afterwards), plus for far weights the pointer the steps read
+ * it through. */
+static bool emit_weights(emitter *e, const char *incbin) {
   e->weights_external = e->o->weights_external;
   if (e->weights_external) { /* static const unsigned char *weights; */
     e->weights = add_global(e, "weights", e->t_ptr, LLVMConstNull(e->t_ptr), false, 8);
+    e->weights_ptr = e->weights;
     return true;
   }
-  if (n > UINT32_MAX - 64u)
-    return gqc_error(e->d,
-                     "codegen: %" PRIu64 " bytes of weights: the LLVM backend supports up to"
-                     " 4 GiB (use --backend c)",
-                     n);
-  unsigned char *buf = malloc(n ? n : 1);
-  if (!buf)
-    return gqc_error(e->d, "codegen: out of memory for a %" PRIu64 "-byte weight blob", n);
-  if (!gqc_weight_blob_fill(e->m, buf, e->d)) {
-    free(buf);
-    return false;
+  char *text[2] = {gqc_weights_section_asm(e->m, e->o, e->t),
+                   incbin ? gqc_weights_incbin_asm(incbin) : NULL};
+  for (int k = 0; k < 2; k++)
+    if (text[k])
+      LLVMAppendModuleInlineAsm(e->mod, text[k], strlen(text[k]));
+  bool ok = text[0] && (text[1] || !incbin);
+  free(text[0]);
+  free(text[1]);
+  if (!ok)
+    return gqc_error(e->d, "codegen: out of memory");
+  e->weights = add_section_symbol(e, "weights", LLVMArrayType(e->t_i8, 0), 64);
+  if (gqc_weights_far(e->m, e->o)) {
+    /* static const unsigned char *const weights_addr = weights; whose value
+     * the optimiser must not fold back into PC-relative addresses */
+    e->weights_ptr = add_global(e, "weights_addr", e->t_ptr, byte_base(e, e->weights), true, 8);
+    LLVMSetExternallyInitialized(e->weights_ptr, 1);
   }
-  LLVMValueRef init = LLVMConstStringInContext(e->ctx, (const char *)buf, (unsigned)n, 1);
-  free(buf);
-  e->weights = add_global(e, "weights", LLVMTypeOf(init), init, true, 64);
-  LLVMSetSection(e->weights, ".gqc.weights");
   return true;
 }
 
@@ -493,9 +512,10 @@ static char arg_sig(gqc_arg_kind k) {
   }
 }
 
-/* W(offset): a constant GEP into the blob, or (--weights=file) wb + offset. */
+/* W(offset): a constant GEP into the blob, or (--weights=file, far weights)
+ * wb + offset. */
 static LLVMValueRef weight_ptr(emitter *e, int64_t offset) {
-  if (!e->weights_external)
+  if (!e->weights_ptr)
     return byte_ptr(e, e->weights, offset);
   LLVMValueRef idx = i64c(e, offset);
   return LLVMBuildInBoundsGEP2(e->b, e->t_i8, e->wb, &idx, 1, "");
@@ -673,8 +693,8 @@ static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
     e->step_type = type;
   }
   /* const unsigned char *const wb = weights; */
-  if (e->weights_external)
-    e->wb = LLVMBuildLoad2(e->b, e->t_ptr, e->weights, "wb");
+  if (e->weights_ptr)
+    e->wb = LLVMBuildLoad2(e->b, e->t_ptr, e->weights_ptr, "wb");
   for (int k = 0; k < calls->n_calls; k++) {
     const gqc_call *c = &calls->calls[k];
     if (batched && k == calls->n_state_calls) {
@@ -1098,7 +1118,7 @@ static void emit_vocab_queries(emitter *e) {
   }
 }
 
-static bool build_module(emitter *e, const gqc_program *calls) {
+static bool build_module(emitter *e, const gqc_program *calls, const char *incbin) {
   const gqc_arg *results[2] = {&calls->decode.result, &calls->prefill.result};
   for (int k = 0; k < (calls->prefill.func ? 2 : 1); k++)
     if ((results[k]->kind != GQC_ARG_ARENA && results[k]->kind != GQC_ARG_ARENA_LAST_ROW) ||
@@ -1107,7 +1127,7 @@ static bool build_module(emitter *e, const gqc_program *calls) {
       return gqc_error(e->d, "codegen: the logits lie outside the arena");
   if (e->o->arena_section && !gqc_valid_section_name(e->o->arena_section))
     return gqc_error(e->d, "codegen: '%s' is not a valid section name", e->o->arena_section);
-  if (!emit_weights(e) || !emit_vocab(e) || !emit_arena(e))
+  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_arena(e))
     return false;
   emit_attention_descs(e, calls);
   if (calls->n_descs && !e->attn)
@@ -1272,10 +1292,23 @@ static bool finish(emitter *e, LLVMTargetMachineRef tm, int kind, const char *pa
   return !failed;
 }
 
+/* Appends gqc_weights_incbin_asm's lines for `file` to the assembly at path. */
+static bool append_incbin(const char *path, const char *file, gqc_diag *d) {
+  char *text = gqc_weights_incbin_asm(file);
+  FILE *f = text ? fopen(path, "a") : NULL;
+  bool ok = f && fputs(text, f) >= 0;
+  if (f && fclose(f) != 0)
+    ok = false;
+  free(text);
+  return ok || gqc_error(d, "%s: write failed", path);
+}
+
 bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o, int kind,
                    const char *out_path, gqc_diag *d) {
   if (kind != GQC_LLVM_OBJECT && kind != GQC_LLVM_ASSEMBLY && kind != GQC_LLVM_IR)
     return gqc_error(d, "codegen: unknown LLVM output kind %d", kind);
+  if (kind != GQC_LLVM_OBJECT && !o->weights_external && (!o->out_dir || !o->base))
+    return gqc_error(d, "codegen: %s: no directory and base name for its weight blob", out_path);
   gqc_program calls;
   if (!gqc_lower_program(m, &calls, d))
     return false;
@@ -1286,7 +1319,7 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
     gqc_program_free(&calls);
     return false;
   }
-  emitter e = {.m = m, .o = o, .d = d};
+  emitter e = {.m = m, .t = t, .o = o, .d = d};
   e.ctx = LLVMContextCreate();
   e.mod = LLVMModuleCreateWithNameInContext(o->name, e.ctx);
   e.b = LLVMCreateBuilderInContext(e.ctx);
@@ -1308,7 +1341,20 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   e.target_features =
       LLVMCreateStringAttribute(e.ctx, "target-features", 15, features, (unsigned)strlen(features));
 
-  bool ok = build_module(&e, &calls) && finish(&e, tm, kind, out_path);
+  /* An object's weight section is filled in afterwards; LLVM IR and
+   * assembly pull in <base>.weights, written beside them (in assembly the
+   * .incbin is appended to LLVM's text: LLVM would read the file itself). */
+  char incbin[1100], blob_path[4096];
+  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  snprintf(blob_path, sizeof blob_path, "%s/%s.weights", o->out_dir, o->base);
+  bool embedded = !o->weights_external;
+  bool ok = build_module(&e, &calls, embedded && kind == GQC_LLVM_IR ? incbin : NULL) &&
+            finish(&e, tm, kind, out_path);
+  if (ok && embedded && kind == GQC_LLVM_OBJECT)
+    ok = gqc_fill_object_weights(m, out_path, d);
+  else if (ok && embedded)
+    ok = gqc_write_weight_blob(m, blob_path, d) &&
+         (kind != GQC_LLVM_ASSEMBLY || append_incbin(out_path, incbin, d));
 
   LLVMDisposeBuilder(e.b);
   LLVMDisposeModule(e.mod);

@@ -261,6 +261,7 @@ ir_module *ir_module_new(const char *name) {
   m->name = ir_strdup(m, name ? name : "model");
   m->arena_bytes = -1;
   m->weight_bytes = -1;
+  m->weight_file_fd = -1;
   return m;
 }
 

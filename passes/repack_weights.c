@@ -24,14 +24,16 @@
  *     gqcrt_dequantize_<enc>; and at least one use must be such a linear. A
  *     weight with any other use stays as stored, and so does a table that
  *     only embeds read (one row per step gains nothing from packing);
- *   - then the packed bytes are allocated in the module's pool and filled by
- *     the packing function (same byte count), the weight's storage becomes
+ *   - then the weight records the packing function (same byte count; the
+ *     blob writer, codegen/blobs.c, applies it group of rows by group of
+ *     rows as it streams the weight out, so a compile never holds a packed
+ *     copy of the model — an 8B model packs in a few MiB), its storage becomes
  *     "<enc>_<packing>" (e.g. "q8_0_r4"), each linear's kernel
  *     gqcrt_linear_<enc>_<packing>_<variant> (gemm: gqcrt_gemm_...) and each embed's kernel
  *     gqcrt_embed_<enc>_<packing>, the runtime's row reader for the layout
  *     (bit for bit the GGUF row's dequantisation).
  * IR parsed from text has no weight bytes: the pass still rewrites storage
- * and kernels (so `gqc opt` shows its decisions) and has nothing to pack.
+ * and kernels (so `gqc opt` shows its decisions); there is nothing to pack.
  *
  * The embeds are what makes tied models worth it: their token_embd.weight is
  * also the lm_head, the largest matrix of a small model. FunctionGemma-270M
@@ -170,11 +172,8 @@ bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx) {
                        pk->wenc, pk->packing, pk->variant, pk->rows, pk->wenc, pk->packing,
                        pk->rows);
     }
-    if (w->data) {
-      void *packed = ir_alloc(m, w->nbytes);
-      p->pack(packed, w->data, (int32_t)w->type.dims[1], (int32_t)w->type.dims[0]);
-      w->data = packed;
-    }
+    w->repack = p->pack; /* applied by the blob writer, p->rows rows at a time */
+    w->repack_rows = p->rows;
     w->storage = ir_strfmt(m, "%s_%s", p->wenc, p->name);
     plans[k].packed = true;
   }
