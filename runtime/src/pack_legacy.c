@@ -56,97 +56,34 @@
  * on the stack (the unpacking below, one row) and dequantises it with
  * gqcrt_dequantize_<enc>, so the row is bit for bit the one the GGUF table
  * gives. It costs a few instructions per element, once per decode step.
+ * (pack_common.h walks matrices and rows for every layout; a layout is the
+ * function moving one row's block in or out of its row group.)
  */
 #include "blocks.h"
 #include "gqcrt.h"
-#include "rt_libc.h"
+#include "pack_common.h"
 
-/* A layout: `rows` rows per group, GGUF blocks of `bytes` (2 of f16 scale,
- * then the quants), every quant byte XORed with `flip`. */
-typedef struct legacy_layout {
-  int rows;
-  size_t bytes;
-  uint8_t flip;
-} legacy_layout;
-
-static const legacy_layout q8_0_r4 = {4, GQCRT_Q8_0_BYTES, 0x00};
-static const legacy_layout q4_0_r4 = {4, GQCRT_Q4_0_BYTES, 0x88};
-static const legacy_layout q8_0_r8u = {8, GQCRT_Q8_0_BYTES, 0x80};
-static const legacy_layout q4_0_r8 = {8, GQCRT_Q4_0_BYTES, 0x00};
-
-/* Row r's GGUF block `blk` <-> its place in one packed block (scales sc,
- * quant tiles q): tile t, byte 4 r + i <-> quant byte 4 t + i. */
-static void pack_row(const legacy_layout *l, uint8_t *sc, uint8_t *q, const uint8_t *blk, int r) {
-  memcpy(sc + 2 * r, blk, 2);
+/* Row r's block b <-> its place in the row group: the f16 scale at 2R b,
+ * the quants' tile t, byte 4 r + i <-> quant byte 4 t + i of the block,
+ * XORed with the layout's flip. */
+static void legacy_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, uint8_t *blk,
+                       int r, int to_packed) {
+  const size_t R = (size_t)l->rows;
+  uint8_t *q = group + 2 * R * nb + R * (l->bytes - 2) * b + 4 * (size_t)r;
+  pack_move(group + 2 * R * b + 2 * (size_t)r, blk, 2, to_packed);
   for (size_t t = 0; t < (l->bytes - 2) / 4; t++)
-    for (int i = 0; i < 4; i++)
-      q[4 * (size_t)l->rows * t + 4 * (size_t)r + (size_t)i] = (uint8_t)(blk[2 + 4 * t + i] ^ l->flip);
-}
-
-static void unpack_row(const legacy_layout *l, uint8_t *blk, const uint8_t *sc, const uint8_t *q,
-                       int r) {
-  memcpy(blk, sc + 2 * r, 2);
-  for (size_t t = 0; t < (l->bytes - 2) / 4; t++)
-    for (int i = 0; i < 4; i++)
-      blk[2 + 4 * t + i] = (uint8_t)(q[4 * (size_t)l->rows * t + 4 * (size_t)r + (size_t)i] ^ l->flip);
-}
-
-/* Where block b of row group g starts: its scales (*sc) and quants (*q). */
-static void block_at(const legacy_layout *l, size_t nb, size_t g, size_t b, size_t *sc,
-                     size_t *q) {
-  const size_t group = g * (size_t)l->rows * nb * l->bytes;
-  *sc = group + 2 * (size_t)l->rows * b;
-  *q = group + 2 * (size_t)l->rows * nb + (size_t)l->rows * (l->bytes - 2) * b;
-}
-
-/* Every block of every row, GGUF bytes <-> packed bytes (to_packed: which
- * way; only the destination is written). */
-static void convert(const legacy_layout *l, uint8_t *gguf, uint8_t *packed, int32_t n_in,
-                    int32_t n_out, int to_packed) {
-  const size_t nb = (size_t)n_in / GQCRT_QK;
-  for (size_t row = 0; row < (size_t)n_out; row++)
-    for (size_t b = 0; b < nb; b++) {
-      size_t sc, q;
-      block_at(l, nb, row / (size_t)l->rows, b, &sc, &q);
-      uint8_t *blk = gguf + (row * nb + b) * l->bytes;
-      const int r = (int)(row % (size_t)l->rows);
-      if (to_packed)
-        pack_row(l, packed + sc, packed + q, blk, r);
-      else
-        unpack_row(l, blk, packed + sc, packed + q, r);
+    for (size_t i = 0; i < 4; i++) {
+      uint8_t *p = &q[4 * R * t + i], *g = &blk[2 + 4 * t + i];
+      *(to_packed ? p : g) = (uint8_t)(*(to_packed ? g : p) ^ l->flip);
     }
 }
 
-/* ---- embedding rows ------------------------------------------------------- */
+static const pack_layout q8_0_r4 = {4, GQCRT_QK, GQCRT_Q8_0_BYTES, 0x00, legacy_row};
+static const pack_layout q4_0_r4 = {4, GQCRT_QK, GQCRT_Q4_0_BYTES, 0x88, legacy_row};
+static const pack_layout q8_0_r8u = {8, GQCRT_QK, GQCRT_Q8_0_BYTES, 0x80, legacy_row};
+static const pack_layout q4_0_r8 = {8, GQCRT_QK, GQCRT_Q4_0_BYTES, 0x00, legacy_row};
 
-/* y = row `row` of a packed [n_out, n_in] table: each block of the row
- * gathered into `blk` (a GGUF block) and dequantised by dequant. */
-static void embed_row(const legacy_layout *l, float *y, const uint8_t *table, int32_t row,
-                      int32_t n_in, uint8_t *blk, void (*dequant)(float *, const void *, int32_t)) {
-  const size_t nb = (size_t)n_in / GQCRT_QK;
-  for (size_t b = 0; b < nb; b++) {
-    size_t sc, q;
-    block_at(l, nb, (size_t)row / (size_t)l->rows, b, &sc, &q);
-    unpack_row(l, blk, table + sc, table + q, row % l->rows);
-    dequant(y + GQCRT_QK * b, blk, GQCRT_QK);
-  }
-}
-
-/* The three functions of one (encoding, packing) line of
- * gqcrt_packed_kernels.def. */
-#define LEGACY_PACKING(enc, packing)                                                               \
-  void gqcrt_pack_##enc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out) {     \
-    convert(&enc##_##packing, (uint8_t *)(uintptr_t)src, dst, n_in, n_out, 1);                     \
-  }                                                                                                \
-  void gqcrt_unpack_##enc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out) {   \
-    convert(&enc##_##packing, dst, (uint8_t *)(uintptr_t)src, n_in, n_out, 0);                     \
-  }                                                                                                \
-  void gqcrt_embed_##enc##_##packing(float *y, const void *table, int32_t row, int32_t n_in) {     \
-    blk_##enc blk;                                                                                 \
-    embed_row(&enc##_##packing, y, table, row, n_in, (uint8_t *)&blk, gqcrt_dequantize_##enc);      \
-  }
-
-LEGACY_PACKING(q8_0, r4)
-LEGACY_PACKING(q4_0, r4)
-LEGACY_PACKING(q8_0, r8u)
-LEGACY_PACKING(q4_0, r8)
+GQCRT_DEFINE_PACKING(q8_0, r4)
+GQCRT_DEFINE_PACKING(q4_0, r4)
+GQCRT_DEFINE_PACKING(q8_0, r8u)
+GQCRT_DEFINE_PACKING(q4_0, r8)

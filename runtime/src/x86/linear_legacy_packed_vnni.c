@@ -43,15 +43,11 @@
 #include <stddef.h>
 
 #include "avx2_helpers.h"
-#include "gemm_common.h"
 #include "gqcrt.h"
-#include "rt_libc.h"
-
-#define VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
-#define VNNI_INLINE VNNI static inline __attribute__((always_inline))
+#include "x86/vnni_packed.h"
 
 enum vnni_fmt { FMT_Q4_0, FMT_Q8_0 };
-enum { CHUNK = 64, TILE = 4, ROWS_PER_PASS = 8 * TILE };
+enum { CHUNK = 64 };
 
 /* The bias of the unsigned weight bytes (their sum picks up bias * sum(a)). */
 VNNI_INLINE int32_t bias(enum vnni_fmt f) {
@@ -61,14 +57,6 @@ VNNI_INLINE int32_t bias(enum vnni_fmt f) {
 /* Bytes of one block's quant tiles for the 8 rows. */
 VNNI_INLINE size_t tiles_bytes(enum vnni_fmt f) {
   return f == FMT_Q8_0 ? 256 : 128;
-}
-
-/* Four activation quants (elements k .. k+3 of the block at xq) in every
- * lane. */
-VNNI_INLINE __m256i bcast4(const uint8_t *xq, int k) {
-  int32_t v;
-  memcpy(&v, xq + k, 4);
-  return _mm256_set1_epi32(v);
 }
 
 /* acc + the block's term: sums the 8 rows' block sums plus corr = bias *
@@ -84,7 +72,7 @@ VNNI_INLINE __m256 block_term(enum vnni_fmt f, __m256 acc, __m256i sums, int32_t
 /* s[g][r] += the block sums (plus bias * sum(a)) of G row groups' tiles at
  * q[g] against R activation blocks' quants at x + r * x_row. Each tile is
  * loaded once for the R rows, each broadcast once for the G groups. */
-VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][TILE],
+VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][VNNI_TILE],
                             const uint8_t *const q[2], const uint8_t *x, size_t x_row) {
   if (f == FMT_Q8_0) {
 #pragma GCC unroll 8
@@ -95,7 +83,7 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][TILE],
         w[g] = _mm256_loadu_si256((const __m256i *)(const void *)(q[g] + 32 * t));
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
-        const __m256i a = bcast4(x + (size_t)r * x_row, 4 * t);
+        const __m256i a = vnni_bcast4(x + (size_t)r * x_row, 4 * t);
 #pragma GCC unroll 2
         for (int g = 0; g < G; g++)
           s[g][r] = _mm256_dpbusd_avx_epi32(s[g][r], w[g], a);
@@ -115,8 +103,8 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][TILE],
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
-      const __m256i al = bcast4(x + (size_t)r * x_row, 4 * t);
-      const __m256i ah = bcast4(x + (size_t)r * x_row, 16 + 4 * t);
+      const __m256i al = vnni_bcast4(x + (size_t)r * x_row, 4 * t);
+      const __m256i ah = vnni_bcast4(x + (size_t)r * x_row, 16 + 4 * t);
 #pragma GCC unroll 2
       for (int g = 0; g < G; g++) {
         s[g][r] = _mm256_dpbusd_avx_epi32(s[g][r], lo[g], al);
@@ -126,36 +114,34 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][TILE],
   }
 }
 
-/* The activation rows' per-block data, CHUNK blocks at a time. */
-typedef struct act_chunk {
-  float da[ROWS_PER_PASS][CHUNK];  /* the block's scale */
-  int32_t corr[ROWS_PER_PASS][CHUNK]; /* bias * the sum of its quants */
-} act_chunk;
+/* An activation row's per-block data, CHUNK blocks at a time. */
+typedef struct act_row {
+  float da[CHUNK];     /* the block's scale */
+  int32_t corr[CHUNK]; /* bias * the sum of its quants */
+} act_row;
 
-VNNI static void load_chunk(enum vnni_fmt f, act_chunk *c, const uint8_t *x, size_t x_row,
-                            int32_t n_rows, int32_t b0, int32_t nbc) {
+VNNI_INLINE void prepare(enum vnni_fmt f, void *act, const uint8_t *x, size_t x_row, int32_t n_rows,
+                         int32_t b0, int32_t nbc) {
+  act_row *rows = act;
   const __m256i ones = _mm256_set1_epi8(1);
   for (int32_t r = 0; r < n_rows; r++)
     for (int32_t b = 0; b < nbc; b++) {
       const uint8_t *blk = x + (size_t)r * x_row + (size_t)(b0 + b) * GQCRT_Q8_0_BYTES;
       uint16_t h;
       memcpy(&h, blk, 2);
-      c->da[r][b] = avx2_h2f(h);
-      const __m256i s = _mm256_dpbusd_avx_epi32(
-          _mm256_setzero_si256(), ones, _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2)));
-      c->corr[r][b] = bias(f) * avx2_hsum_epi32(s);
+      rows[r].da[b] = avx2_h2f(h);
+      const __m256i s =
+          _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ones,
+                                  _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2)));
+      rows[r].corr[b] = bias(f) * avx2_hsum_epi32(s);
     }
 }
 
-/* G row groups (group_bytes apart) from `group`, blocks [b0, b0 + nbc) of
- * nb, against R activation rows from x (their per-block data at da and corr,
- * CHUNK apart): acc[g][r] (lane i = row 8g + i) from y (rows y_stride apart)
- * or zero when b0 == 0, and back. */
-VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, float *y, size_t y_stride,
-                      const uint8_t *group, size_t group_bytes, const uint8_t *x, size_t x_row,
-                      const float *da, const int32_t *corr, int32_t nb, int32_t b0,
-                      int32_t nbc) {
-  __m256 acc[2][TILE];
+/* The tile (vnni_packed.h): acc[g][r] (lane i = row 8g + i) kept in
+ * registers over the chunk's blocks. */
+VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, VNNI_TILE_PARAMS) {
+  const act_row *ar = act;
+  __m256 acc[2][VNNI_TILE];
   const uint8_t *ws[2], *wq[2];
 #pragma GCC unroll 2
   for (int g = 0; g < G; g++) {
@@ -169,12 +155,8 @@ VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, float *y, size_t y_stride,
   }
   const uint8_t *xb = x + (size_t)b0 * GQCRT_Q8_0_BYTES + 2;
   for (int32_t b = 0; b < nbc; b++, xb += GQCRT_Q8_0_BYTES) {
-    __m256i s[2][TILE];
-#pragma GCC unroll 2
-    for (int g = 0; g < G; g++)
-#pragma GCC unroll 4
-      for (int r = 0; r < R; r++)
-        s[g][r] = _mm256_setzero_si256();
+    __m256i s[2][VNNI_TILE];
+    vnni_zero(&s[0][0], 2 * VNNI_TILE);
     block_sums(f, G, R, s, wq, xb, x_row);
 #pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
@@ -183,7 +165,7 @@ VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, float *y, size_t y_stride,
       wq[g] += tiles_bytes(f);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++)
-        acc[g][r] = block_term(f, acc[g][r], s[g][r], corr[r * CHUNK + b], dw, da[r * CHUNK + b]);
+        acc[g][r] = block_term(f, acc[g][r], s[g][r], ar[r].corr[b], dw, ar[r].da[b]);
     }
   }
 #pragma GCC unroll 2
@@ -193,73 +175,5 @@ VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, float *y, size_t y_stride,
       _mm256_storeu_ps(y + (size_t)r * y_stride + 8 * (size_t)g, acc[g][r]);
 }
 
-/* y (rows y_stride apart) for n_rows activation rows and every row group. */
-VNNI_INLINE void run(enum vnni_fmt f, float *y, size_t y_stride, const void *w, const void *x,
-                     int32_t n_in, int32_t n_out, int32_t n_rows) {
-  const int32_t nb = n_in / GQCRT_QK;
-  const size_t x_row = (size_t)nb * GQCRT_Q8_0_BYTES;
-  const size_t group_bytes =
-      8 * (size_t)nb * (f == FMT_Q8_0 ? GQCRT_Q8_0_BYTES : GQCRT_Q4_0_BYTES);
-  act_chunk c;
-  for (int32_t r0 = 0; r0 < n_rows; r0 += ROWS_PER_PASS) {
-    const int32_t nr = n_rows - r0 < ROWS_PER_PASS ? n_rows - r0 : ROWS_PER_PASS;
-    const uint8_t *xr = (const uint8_t *)x + (size_t)r0 * x_row;
-    float *yr = y + (size_t)r0 * y_stride;
-    for (int32_t b0 = 0; b0 < nb; b0 += CHUNK) {
-      const int32_t nbc = nb - b0 < CHUNK ? nb - b0 : CHUNK;
-      load_chunk(f, &c, xr, x_row, nr, b0, nbc);
-      if (nr == 1) { /* the matrix-vector case: two row groups per step */
-        int32_t o = 0;
-        for (; o + 16 <= n_out; o += 16)
-          tile(f, 2, 1, yr + o, y_stride, (const uint8_t *)w + (size_t)(o / 8) * group_bytes,
-               group_bytes, xr, x_row, c.da[0], c.corr[0], nb, b0, nbc);
-        if (o + 8 <= n_out)
-          tile(f, 1, 1, yr + o, y_stride, (const uint8_t *)w + (size_t)(o / 8) * group_bytes,
-               group_bytes, xr, x_row, c.da[0], c.corr[0], nb, b0, nbc);
-        continue;
-      }
-      for (int32_t o = 0; o + 8 <= n_out; o += 8) {
-        const uint8_t *group = (const uint8_t *)w + (size_t)(o / 8) * group_bytes;
-        for (int32_t r = 0, n; r < nr; r += n) {
-          n = gqcrt_gemm_next_tile(nr - r, TILE);
-          float *yt = yr + (size_t)r * y_stride + o;
-          const uint8_t *xt = xr + (size_t)r * x_row;
-          switch (n) {
-#define TILE_CASE(k)                                                                               \
-  case k:                                                                                          \
-    tile(f, 1, k, yt, y_stride, group, group_bytes, xt, x_row, c.da[r], c.corr[r], nb, b0, nbc);   \
-    break;
-            TILE_CASE(1)
-            TILE_CASE(2)
-            TILE_CASE(3)
-          default:
-            tile(f, 1, TILE, yt, y_stride, group, group_bytes, xt, x_row, c.da[r], c.corr[r], nb,
-                 b0, nbc);
-            break;
-#undef TILE_CASE
-          }
-        }
-      }
-    }
-  }
-}
-
-VNNI void gqcrt_linear_q8_0_r8u_avxvnni(float *y, const void *w, const void *x, int32_t n_in,
-                                         int32_t n_out) {
-  run(FMT_Q8_0, y, 0, w, x, n_in, n_out, 1);
-}
-
-VNNI void gqcrt_gemm_q8_0_r8u_avxvnni(float *y, int32_t y_stride, const void *w, const void *x,
-                                       int32_t n_in, int32_t n_out, int32_t n_rows) {
-  run(FMT_Q8_0, y, (size_t)y_stride, w, x, n_in, n_out, n_rows);
-}
-
-VNNI void gqcrt_linear_q4_0_r8_avxvnni(float *y, const void *w, const void *x, int32_t n_in,
-                                        int32_t n_out) {
-  run(FMT_Q4_0, y, 0, w, x, n_in, n_out, 1);
-}
-
-VNNI void gqcrt_gemm_q4_0_r8_avxvnni(float *y, int32_t y_stride, const void *w, const void *x,
-                                      int32_t n_in, int32_t n_out, int32_t n_rows) {
-  run(FMT_Q4_0, y, (size_t)y_stride, w, x, n_in, n_out, n_rows);
-}
+VNNI_DEFINE_KERNELS(q8_0, r8u, FMT_Q8_0, tile, GQCRT_QK, GQCRT_Q8_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI_DEFINE_KERNELS(q4_0, r8, FMT_Q4_0, tile, GQCRT_QK, GQCRT_Q4_0_BYTES, GQCRT_Q8_0_BYTES)
