@@ -24,6 +24,8 @@ struct pack_layout {
   int32_t elems; /* elements per block */
   size_t bytes;  /* GGUF bytes per block */
   uint8_t flip;  /* XORed into the quants, where the layout says */
+  int scales;    /* legacy: f16 fields ahead of the quants (d, or d and m) */
+  int high_bits; /* a qh field of fifth quant bits (q5_0, q5_1, q5_k) */
   /* Row r's block b (of nb per row) between the GGUF block blk and the
    * group starting at group: into the group when to_packed, else back. */
   void (*row)(const pack_layout *l, uint8_t *group, size_t nb, size_t b, uint8_t *blk, int r,
@@ -37,6 +39,29 @@ static inline void pack_move(uint8_t *p, uint8_t *g, size_t n, int to_packed) {
     memcpy(p, g, n);
   else
     memcpy(g, p, n);
+}
+
+/* The fifth bits of 8 quants <-> one packed byte: bit t of the byte is
+ * fifth bit lo[t], bit 4 + t is hi[t] (t = 0..3), where lo and hi are the
+ * bit numbers in the GGUF qh bytes of the elements of tile t whose low four
+ * bits are a nibble tile's low and high nibbles. This puts the bit a kernel
+ * ORs into tile t's low (high) nibbles four bits above bit t (at bit 4 + t),
+ * one shift away from bit 4. */
+static inline void pack_high_bits(uint8_t *p, uint8_t *qh, const int lo[4], const int hi[4],
+                                  int to_packed) {
+  if (to_packed) {
+    *p = 0;
+    for (int t = 0; t < 4; t++)
+      *p = (uint8_t)(*p | ((qh[lo[t] / 8] >> (lo[t] % 8)) & 1) << t |
+                     ((qh[hi[t] / 8] >> (hi[t] % 8)) & 1) << (4 + t));
+    return;
+  }
+  for (int t = 0; t < 4; t++) {
+    const int bits[2] = {lo[t], hi[t]}, v[2] = {(*p >> t) & 1, (*p >> (4 + t)) & 1};
+    for (int k = 0; k < 2; k++)
+      qh[bits[k] / 8] =
+          (uint8_t)((qh[bits[k] / 8] & ~(1 << (bits[k] % 8))) | v[k] << (bits[k] % 8));
+  }
 }
 
 /* Every block of every row, GGUF bytes <-> packed bytes (to_packed: which

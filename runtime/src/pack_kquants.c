@@ -72,11 +72,16 @@
 
 /* ---- q4_k ------------------------------------------------------------------ */
 
-/* GGUF Q4_K: d @0, dmin @2, scales[12] @4, qs[128] @16. */
+/* GGUF Q4_K: d @0, dmin @2, scales[12] @4, qs[128] @16; Q5_K: qh[32] @16
+ * (bit 2c + h of qh[l] is the fifth bit of element 64c + 32h + l), qs @48.
+ * The fifth bits go after the nibble tiles: for chunk c and tiles 4v ..
+ * 4v + 3, byte 4r + i of the 4R bytes at 144R + 8Rc + 4Rv holds those of
+ * the tiles' low nibbles in bits 0..3 and of their high nibbles in bits
+ * 4..7 (pack_high_bits). */
 static void q4_k_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, uint8_t *blk, int r,
                      int to_packed) {
   (void)nb;
-  const size_t R = (size_t)l->rows, ri = (size_t)r;
+  const size_t R = (size_t)l->rows, ri = (size_t)r, qs = l->high_bits ? 48 : 16;
   uint8_t *p = group + R * l->bytes * b;
   pack_move(p + 2 * ri, blk, 2, to_packed);
   pack_move(p + 2 * R + 2 * ri, blk + 2, 2, to_packed);
@@ -84,8 +89,21 @@ static void q4_k_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, 
     pack_move(p + 4 * R + R * k + ri, blk + 4 + k, 1, to_packed);
   for (size_t c = 0; c < 4; c++)
     for (size_t t = 0; t < 8; t++)
-      pack_move(p + 16 * R + 32 * R * c + 4 * R * t + 4 * ri, blk + 16 + 32 * c + 4 * t, 4,
+      pack_move(p + 16 * R + 32 * R * c + 4 * R * t + 4 * ri, blk + qs + 32 * c + 4 * t, 4,
                 to_packed);
+  if (l->high_bits)
+    for (int c = 0; c < 4; c++)
+      for (int v = 0; v < 2; v++)
+        for (int i = 0; i < 4; i++) {
+          int lo[4], hi[4];
+          for (int t = 0; t < 4; t++) {
+            const int el = 4 * (4 * v + t) + i; /* l of the tile's elements */
+            lo[t] = 8 * el + 2 * c;
+            hi[t] = 8 * el + 2 * c + 1;
+          }
+          pack_high_bits(p + 144 * R + 8 * R * (size_t)c + 4 * R * (size_t)v + 4 * ri + (size_t)i,
+                         blk + 16, lo, hi, to_packed);
+        }
 }
 
 /* ---- q6_k ------------------------------------------------------------------ */
@@ -139,12 +157,19 @@ static void q6_k_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, 
     }
 }
 
-static const pack_layout q4_k_r4 = {4, GQCRT_QK_K, GQCRT_Q4_K_BYTES, 0, q4_k_row};
-static const pack_layout q6_k_r4 = {4, GQCRT_QK_K, GQCRT_Q6_K_BYTES, 32, q6_k_row};
-static const pack_layout q4_k_r8 = {8, GQCRT_QK_K, GQCRT_Q4_K_BYTES, 0, q4_k_row};
-static const pack_layout q6_k_r8 = {8, GQCRT_QK_K, GQCRT_Q6_K_BYTES, 0, q6_k_row};
+#define KQUANT(rows_, enc, flip_, row_)                                                            \
+  {                                                                                                \
+    .rows = rows_, .elems = GQCRT_QK_K, .bytes = sizeof(blk_##enc), .flip = flip_,                 \
+    .high_bits = sizeof(blk_##enc) == GQCRT_Q5_K_BYTES, .row = row_                                \
+  }
+static const pack_layout q4_k_r4 = KQUANT(4, q4_k, 0, q4_k_row);
+static const pack_layout q6_k_r4 = KQUANT(4, q6_k, 32, q6_k_row);
+static const pack_layout q4_k_r8 = KQUANT(8, q4_k, 0, q4_k_row);
+static const pack_layout q5_k_r8 = KQUANT(8, q5_k, 0, q4_k_row);
+static const pack_layout q6_k_r8 = KQUANT(8, q6_k, 0, q6_k_row);
 
 GQCRT_DEFINE_PACKING(q4_k, r4)
 GQCRT_DEFINE_PACKING(q6_k, r4)
 GQCRT_DEFINE_PACKING(q4_k, r8)
+GQCRT_DEFINE_PACKING(q5_k, r8)
 GQCRT_DEFINE_PACKING(q6_k, r8)

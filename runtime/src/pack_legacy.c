@@ -63,27 +63,49 @@
 #include "gqcrt.h"
 #include "pack_common.h"
 
-/* Row r's block b <-> its place in the row group: the f16 scale at 2R b,
- * the quants' tile t, byte 4 r + i <-> quant byte 4 t + i of the block,
- * XORed with the layout's flip. */
+/* Row r's block b <-> its place in the row group: the f16 fields (d, or d
+ * and m) at 2R nf b + 2R f; the quants' tile t, byte 4 r + i <-> quant byte
+ * 4 t + i of the block, XORed with the layout's flip; then (q5_0, q5_1) the
+ * fifth bits, byte 4 r + i of a 4R-byte vector after the tiles holding, in
+ * bits t and 4 + t, those of elements 4t + i and 16 + 4t + i (bits
+ * 4t + i and 16 + 4t + i of the GGUF qh). */
 static void legacy_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, uint8_t *blk,
                        int r, int to_packed) {
-  const size_t R = (size_t)l->rows;
-  uint8_t *q = group + 2 * R * nb + R * (l->bytes - 2) * b + 4 * (size_t)r;
-  pack_move(group + 2 * R * b + 2 * (size_t)r, blk, 2, to_packed);
-  for (size_t t = 0; t < (l->bytes - 2) / 4; t++)
+  const size_t R = (size_t)l->rows, nf = (size_t)l->scales, qh = l->high_bits ? 4 : 0;
+  const size_t n_quant_bytes = l->bytes - 2 * nf - qh;
+  for (size_t f = 0; f < nf; f++)
+    pack_move(group + 2 * R * nf * b + 2 * R * f + 2 * (size_t)r, blk + 2 * f, 2, to_packed);
+  uint8_t *q = group + 2 * R * nf * nb + R * (l->bytes - 2 * nf) * b + 4 * (size_t)r;
+  uint8_t *qs = blk + 2 * nf + qh;
+  for (size_t t = 0; t < n_quant_bytes / 4; t++)
     for (size_t i = 0; i < 4; i++) {
-      uint8_t *p = &q[4 * R * t + i], *g = &blk[2 + 4 * t + i];
+      uint8_t *p = &q[4 * R * t + i], *g = &qs[4 * t + i];
       *(to_packed ? p : g) = (uint8_t)(*(to_packed ? g : p) ^ l->flip);
+    }
+  if (qh)
+    for (int i = 0; i < 4; i++) {
+      const int lo[4] = {i, 4 + i, 8 + i, 12 + i}, hi[4] = {16 + i, 20 + i, 24 + i, 28 + i};
+      pack_high_bits(q + R * n_quant_bytes + (size_t)i, blk + 2 * nf, lo, hi, to_packed);
     }
 }
 
-static const pack_layout q8_0_r4 = {4, GQCRT_QK, GQCRT_Q8_0_BYTES, 0x00, legacy_row};
-static const pack_layout q4_0_r4 = {4, GQCRT_QK, GQCRT_Q4_0_BYTES, 0x88, legacy_row};
-static const pack_layout q8_0_r8u = {8, GQCRT_QK, GQCRT_Q8_0_BYTES, 0x80, legacy_row};
-static const pack_layout q4_0_r8 = {8, GQCRT_QK, GQCRT_Q4_0_BYTES, 0x00, legacy_row};
+#define LEGACY(rows_, enc, flip_, scales_, high)                                                   \
+  {                                                                                                \
+    .rows = rows_, .elems = GQCRT_QK, .bytes = sizeof(blk_##enc), .flip = flip_,                   \
+    .scales = scales_, .high_bits = high, .row = legacy_row                                        \
+  }
+static const pack_layout q8_0_r4 = LEGACY(4, q8_0, 0x00, 1, 0);
+static const pack_layout q4_0_r4 = LEGACY(4, q4_0, 0x88, 1, 0);
+static const pack_layout q8_0_r8u = LEGACY(8, q8_0, 0x80, 1, 0);
+static const pack_layout q4_0_r8 = LEGACY(8, q4_0, 0x00, 1, 0);
+static const pack_layout q4_1_r8 = LEGACY(8, q4_1, 0x00, 2, 0);
+static const pack_layout q5_0_r8 = LEGACY(8, q5_0, 0x00, 1, 1);
+static const pack_layout q5_1_r8 = LEGACY(8, q5_1, 0x00, 2, 1);
 
 GQCRT_DEFINE_PACKING(q8_0, r4)
 GQCRT_DEFINE_PACKING(q4_0, r4)
 GQCRT_DEFINE_PACKING(q8_0, r8u)
 GQCRT_DEFINE_PACKING(q4_0, r8)
+GQCRT_DEFINE_PACKING(q4_1, r8)
+GQCRT_DEFINE_PACKING(q5_0, r8)
+GQCRT_DEFINE_PACKING(q5_1, r8)

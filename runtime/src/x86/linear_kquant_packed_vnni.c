@@ -84,7 +84,7 @@ typedef struct act_row {
   int32_t v[CHUNK][16];
 } act_row;
 
-enum kq_fmt { FMT_Q4_K, FMT_Q6_K };
+enum kq_fmt { FMT_Q4_K, FMT_Q5_K, FMT_Q6_K };
 
 #define Q8K_QS 4 /* byte offset of the quants in a Q8_K block */
 
@@ -160,17 +160,16 @@ VNNI_INLINE void q4_k_unpack_scales(q4_k_scales *s, const uint8_t *blk) {
 }
 
 VNNI_INLINE void q4_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
-  (void)f;
   (void)nb;
   const act_row *ar = act;
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const size_t block_bytes = f == FMT_Q5_K ? GQCRT_Q5_K_BYTES : GQCRT_Q4_K_BYTES;
   for (int32_t b = 0; b < nbc; b++) {
     const size_t blk = (size_t)(b0 + b);
     q4_k_scales s[2];
     const uint8_t *q[2];
 #pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
-      const uint8_t *wb = group + (size_t)g * group_bytes + blk * 8 * GQCRT_Q4_K_BYTES;
+      const uint8_t *wb = group + (size_t)g * group_bytes + blk * 8 * block_bytes;
       q4_k_unpack_scales(&s[g], wb);
       q[g] = wb + 128;
     }
@@ -193,9 +192,17 @@ VNNI_INLINE void q4_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
         for (int g = 0; g < G; g++) {
           const __m256i w =
               _mm256_loadu_si256((const __m256i *)(const void *)(q[g] + 256 * (j0 / 2) + 32 * t));
+          const __m256i H =
+              f == FMT_Q5_K
+                  ? _mm256_loadu_si256(
+                        (const __m256i *)(const void *)(q[g] + 1024 + 64 * (j0 / 2) + 32 * (t / 4)))
+                  : _mm256_setzero_si256();
 #pragma GCC unroll 2
-          for (int h = 0; h < NS; h++)
-            u[g][h] = _mm256_and_si256((j0 + h) % 2 ? _mm256_srli_epi16(w, 4) : w, m4);
+          for (int h = 0; h < NS; h++) {
+            u[g][h] = vnni_nibbles(w, (j0 + h) % 2);
+            if (f == FMT_Q5_K)
+              u[g][h] = _mm256_or_si256(u[g][h], vnni_fifth_bits(H, t % 4, (j0 + h) % 2));
+          }
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++)
@@ -304,4 +311,5 @@ VNNI_INLINE void q6_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
 /* ---- the kernels ------------------------------------------------------------- */
 
 VNNI_DEFINE_KERNELS(q4_k, r8, FMT_Q4_K, q4_k_tile, GQCRT_QK_K, GQCRT_Q4_K_BYTES, GQCRT_Q8_K_BYTES)
+VNNI_DEFINE_KERNELS(q5_k, r8, FMT_Q5_K, q4_k_tile, GQCRT_QK_K, GQCRT_Q5_K_BYTES, GQCRT_Q8_K_BYTES)
 VNNI_DEFINE_KERNELS(q6_k, r8, FMT_Q6_K, q6_k_tile, GQCRT_QK_K, GQCRT_Q6_K_BYTES, GQCRT_Q8_K_BYTES)

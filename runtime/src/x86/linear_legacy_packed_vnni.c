@@ -46,27 +46,62 @@
 #include "gqcrt.h"
 #include "x86/vnni_packed.h"
 
-enum vnni_fmt { FMT_Q4_0, FMT_Q8_0 };
+enum vnni_fmt { FMT_Q4_0, FMT_Q8_0, FMT_Q4_1, FMT_Q5_0, FMT_Q5_1 };
 enum { CHUNK = 64 };
 
 /* The bias of the unsigned weight bytes (their sum picks up bias * sum(a)). */
 VNNI_INLINE int32_t bias(enum vnni_fmt f) {
-  return f == FMT_Q8_0 ? 128 : 8;
+  return f == FMT_Q8_0 ? 128 : f == FMT_Q4_0 ? 8 : f == FMT_Q5_0 ? 16 : 0;
 }
 
-/* Bytes of one block's quant tiles for the 8 rows. */
+/* Whether the format has a min (and a Q8_1 activation). */
+VNNI_INLINE int has_min(enum vnni_fmt f) {
+  return f == FMT_Q4_1 || f == FMT_Q5_1;
+}
+
+/* Whether it has fifth bits. */
+VNNI_INLINE int has_high(enum vnni_fmt f) {
+  return f == FMT_Q5_0 || f == FMT_Q5_1;
+}
+
+/* Bytes of one block's quant tiles (and fifth bits) for the 8 rows. */
 VNNI_INLINE size_t tiles_bytes(enum vnni_fmt f) {
-  return f == FMT_Q8_0 ? 256 : 128;
+  return f == FMT_Q8_0 ? 256 : has_high(f) ? 160 : 128;
 }
 
-/* acc + the block's term: sums the 8 rows' block sums plus corr = bias *
- * sum(a) (exact), dw the 8 rows' scales, da the activation's. */
-VNNI_INLINE __m256 block_term(enum vnni_fmt f, __m256 acc, __m256i sums, int32_t corr, __m256 dw,
-                              float da) {
-  const __m256 isum = _mm256_cvtepi32_ps(_mm256_sub_epi32(sums, _mm256_set1_epi32(corr)));
-  if (f == FMT_Q8_0)
-    return _mm256_add_ps(acc, _mm256_mul_ps(isum, _mm256_mul_ps(dw, _mm256_set1_ps(da))));
-  return _mm256_add_ps(acc, _mm256_mul_ps(_mm256_mul_ps(isum, dw), _mm256_set1_ps(da)));
+/* Bytes of an activation block, and where its quants start. */
+VNNI_INLINE size_t x_bytes(enum vnni_fmt f) {
+  return has_min(f) ? GQCRT_Q8_1_BYTES : GQCRT_Q8_0_BYTES;
+}
+VNNI_INLINE size_t x_quants(enum vnni_fmt f) {
+  return has_min(f) ? 4 : 2;
+}
+
+/* An activation row's per-block data, CHUNK blocks at a time. */
+typedef struct act_row {
+  float da[CHUNK]; /* the block's scale */
+  union {
+    int32_t corr; /* bias * the sum of its quants */
+    float sa;     /* Q8_1: its s (d * sum of the quants, as f16) */
+  } aux[CHUNK];
+} act_row;
+
+/* acc + the block's term: sums the 8 rows' block sums plus bias * sum(a)
+ * (exact), dw and mw the 8 rows' scales and mins, da the activation's
+ * scale, aux its correction or s. */
+VNNI_INLINE __m256 block_term(enum vnni_fmt f, __m256 acc, __m256i sums, __m256 dw, __m256 mw,
+                              float da, const act_row *ar, int32_t b) {
+  if (has_min(f)) {
+    const __m256 isum = _mm256_cvtepi32_ps(sums);
+    const __m256 dd = _mm256_mul_ps(dw, _mm256_set1_ps(da));
+    return _mm256_add_ps(acc, _mm256_add_ps(_mm256_mul_ps(dd, isum),
+                                            _mm256_mul_ps(mw, _mm256_set1_ps(ar->aux[b].sa))));
+  }
+  const __m256 isum =
+      _mm256_cvtepi32_ps(_mm256_sub_epi32(sums, _mm256_set1_epi32(ar->aux[b].corr)));
+  if (f == FMT_Q4_0)
+    return _mm256_add_ps(acc, _mm256_mul_ps(_mm256_mul_ps(isum, dw), _mm256_set1_ps(da)));
+  return _mm256_add_ps(acc, _mm256_mul_ps(isum, _mm256_mul_ps(dw, _mm256_set1_ps(da))));
 }
 
 /* s[g][r] += the block sums (plus bias * sum(a)) of G row groups' tiles at
@@ -91,15 +126,19 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][VNNI_TIL
     }
     return;
   }
-  const __m256i m = _mm256_set1_epi8(0x0F);
 #pragma GCC unroll 4
   for (int t = 0; t < 4; t++) {
     __m256i lo[2], hi[2];
 #pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
       const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(q[g] + 32 * t));
-      lo[g] = _mm256_and_si256(v, m);
-      hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
+      lo[g] = vnni_nibbles(v, 0);
+      hi[g] = vnni_nibbles(v, 1);
+      if (has_high(f)) {
+        const __m256i H = _mm256_loadu_si256((const __m256i *)(const void *)(q[g] + 128));
+        lo[g] = _mm256_or_si256(lo[g], vnni_fifth_bits(H, t, 0));
+        hi[g] = _mm256_or_si256(hi[g], vnni_fifth_bits(H, t, 1));
+      }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
@@ -114,26 +153,24 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][VNNI_TIL
   }
 }
 
-/* An activation row's per-block data, CHUNK blocks at a time. */
-typedef struct act_row {
-  float da[CHUNK];     /* the block's scale */
-  int32_t corr[CHUNK]; /* bias * the sum of its quants */
-} act_row;
-
 VNNI_INLINE void prepare(enum vnni_fmt f, void *act, const uint8_t *x, size_t x_row, int32_t n_rows,
                          int32_t b0, int32_t nbc) {
   act_row *rows = act;
   const __m256i ones = _mm256_set1_epi8(1);
   for (int32_t r = 0; r < n_rows; r++)
     for (int32_t b = 0; b < nbc; b++) {
-      const uint8_t *blk = x + (size_t)r * x_row + (size_t)(b0 + b) * GQCRT_Q8_0_BYTES;
-      uint16_t h;
-      memcpy(&h, blk, 2);
-      rows[r].da[b] = avx2_h2f(h);
+      const uint8_t *blk = x + (size_t)r * x_row + (size_t)(b0 + b) * x_bytes(f);
+      uint16_t h[2];
+      memcpy(h, blk, 4);
+      rows[r].da[b] = avx2_h2f(h[0]);
+      if (has_min(f)) {
+        rows[r].aux[b].sa = avx2_h2f(h[1]);
+        continue;
+      }
       const __m256i s =
           _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ones,
                                   _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2)));
-      rows[r].corr[b] = bias(f) * avx2_hsum_epi32(s);
+      rows[r].aux[b].corr = bias(f) * avx2_hsum_epi32(s);
     }
 }
 
@@ -141,31 +178,35 @@ VNNI_INLINE void prepare(enum vnni_fmt f, void *act, const uint8_t *x, size_t x_
  * registers over the chunk's blocks. */
 VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, VNNI_TILE_PARAMS) {
   const act_row *ar = act;
+  const size_t sc_bytes = has_min(f) ? 32 : 16; /* d (and m) of the 8 rows */
   __m256 acc[2][VNNI_TILE];
   const uint8_t *ws[2], *wq[2];
 #pragma GCC unroll 2
   for (int g = 0; g < G; g++) {
     const uint8_t *grp = group + (size_t)g * group_bytes;
-    ws[g] = grp + 16 * (size_t)b0;
-    wq[g] = grp + 16 * (size_t)nb + tiles_bytes(f) * (size_t)b0;
+    ws[g] = grp + sc_bytes * (size_t)b0;
+    wq[g] = grp + sc_bytes * (size_t)nb + tiles_bytes(f) * (size_t)b0;
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
       acc[g][r] =
           b0 ? _mm256_loadu_ps(y + (size_t)r * y_stride + 8 * (size_t)g) : _mm256_setzero_ps();
   }
-  const uint8_t *xb = x + (size_t)b0 * GQCRT_Q8_0_BYTES + 2;
-  for (int32_t b = 0; b < nbc; b++, xb += GQCRT_Q8_0_BYTES) {
+  const uint8_t *xb = x + (size_t)b0 * x_bytes(f) + x_quants(f);
+  for (int32_t b = 0; b < nbc; b++, xb += x_bytes(f)) {
     __m256i s[2][VNNI_TILE];
     vnni_zero(&s[0][0], 2 * VNNI_TILE);
     block_sums(f, G, R, s, wq, xb, x_row);
 #pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)ws[g]));
-      ws[g] += 16;
+      const __m256 mw =
+          has_min(f) ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(ws[g] + 16)))
+                     : dw;
+      ws[g] += sc_bytes;
       wq[g] += tiles_bytes(f);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++)
-        acc[g][r] = block_term(f, acc[g][r], s[g][r], ar[r].corr[b], dw, ar[r].da[b]);
+        acc[g][r] = block_term(f, acc[g][r], s[g][r], dw, mw, ar[r].da[b], &ar[r], b);
     }
   }
 #pragma GCC unroll 2
@@ -177,3 +218,6 @@ VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, VNNI_TILE_PARAMS) {
 
 VNNI_DEFINE_KERNELS(q8_0, r8u, FMT_Q8_0, tile, GQCRT_QK, GQCRT_Q8_0_BYTES, GQCRT_Q8_0_BYTES)
 VNNI_DEFINE_KERNELS(q4_0, r8, FMT_Q4_0, tile, GQCRT_QK, GQCRT_Q4_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI_DEFINE_KERNELS(q4_1, r8, FMT_Q4_1, tile, GQCRT_QK, GQCRT_Q4_1_BYTES, GQCRT_Q8_1_BYTES)
+VNNI_DEFINE_KERNELS(q5_0, r8, FMT_Q5_0, tile, GQCRT_QK, GQCRT_Q5_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI_DEFINE_KERNELS(q5_1, r8, FMT_Q5_1, tile, GQCRT_QK, GQCRT_Q5_1_BYTES, GQCRT_Q8_1_BYTES)

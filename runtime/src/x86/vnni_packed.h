@@ -42,6 +42,20 @@ VNNI_INLINE __m256i vnni_bcast4(const uint8_t *xq, int k) {
   return _mm256_set1_epi32(v);
 }
 
+/* The low (hi = 0) or high nibbles of the bytes of w. */
+VNNI_INLINE __m256i vnni_nibbles(__m256i w, int hi) {
+  return _mm256_and_si256(hi ? _mm256_srli_epi16(w, 4) : w, _mm256_set1_epi8(0x0F));
+}
+
+/* The fifth bits of nibble tile t's low (hi = 0) or high nibbles (t =
+ * 0..3), at bit 4 of each byte, from their vector H (bits t and 4 + t of
+ * each byte, runtime/src/pack_common.h). The 16-bit shifts move no bit
+ * that lands on bit 4 across a byte boundary. */
+VNNI_INLINE __m256i vnni_fifth_bits(__m256i H, int t, int hi) {
+  const __m256i v = hi ? (t ? _mm256_srli_epi16(H, t) : H) : _mm256_slli_epi16(H, 4 - t);
+  return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
+
 /* v[0..n) = 0. */
 VNNI_INLINE void vnni_zero(__m256i *v, int n) {
 #pragma GCC unroll 8
