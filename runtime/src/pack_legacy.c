@@ -1,4 +1,4 @@
-/* pack_legacy.c — the r4 and r8 layouts of Q8_0 and Q4_0 weights, and the
+/* pack_legacy.c — the r4 and r8 layouts of the 32-element encodings, and the
  * portable functions converting a GGUF matrix to and from them
  * (gqcrt_packed_kernels.def).
  *
@@ -29,10 +29,14 @@
  * group is the nb blocks' scales followed by the nb blocks' quants, each in
  * block order, so that both are read as two sequential streams:
  *
- *   [0, 2R nb)      block b's scales at 2R b: d of rows 0..R-1 (f16 each)
- *   [2R nb, ...)    block b's quants at 2R nb + QB b, QB = R (BLOCK - 2),
+ *   [0, 2R F nb)    block b's scales at 2R F b: d of rows 0..R-1 (f16
+ *                   each), then (F = 2: q4_1, q5_1) m of rows 0..R-1
+ *   [2R F nb, ...)  block b's quants at 2R F nb + QB b, QB = R (BLOCK - 2F),
  *                   as 4R-byte tiles: tile t, byte 4r + i = qs[4t + i] of
- *                   row r, XORed with the layout's flip:
+ *                   row r, XORed with the layout's flip; then (q5_0, q5_1)
+ *                   the fifth bits, 4R bytes: bits t and 4 + t of byte
+ *                   4r + i are those of elements 4t + i and 16 + 4t + i of
+ *                   row r (the bits of tile t's low and high nibbles):
  *
  *   q8_0_r4 (R = 4, flip 0)     tiles 0..3: elements 0..15, 4..7: 16..31;
  *                               for NEON's SDOT by element (16-byte tiles)
@@ -47,6 +51,9 @@
  *                               row r's four quants)
  *   q4_0_r8 (R = 8, flip 0)     the GGUF nibbles (unsigned q, value q - 8),
  *                               VPDPBUSD's unsigned operand once unpacked
+ *   q4_1_r8, q5_0_r8, q5_1_r8   the same for Q4_1 (q), Q5_0 (q - 16) and
+ *     (R = 8, flip 0)           Q5_1 (q), the fifth bit ORed in at bit 4
+ *                               (runtime/src/x86/linear_legacy_packed_vnni.c)
  *
  * Embedding rows from a packed table
  *

@@ -1,6 +1,6 @@
 /* linear_kquant_packed_vnni.c — x86-64 AVX-VNNI linear and gemm kernels for
- * Q4_K and Q6_K weights in the r8 layouts (runtime/src/pack_kquants.c),
- * against Q8_K activations: gqcrt_{linear,gemm}_{q4_k,q6_k}_r8_avxvnni.
+ * Q4_K, Q5_K and Q6_K weights in the r8 layouts (runtime/src/pack_kquants.c),
+ * against Q8_K activations: gqcrt_{linear,gemm}_{q4_k,q5_k,q6_k}_r8_avxvnni.
  *
  * The instruction and the layouts
  *
@@ -22,6 +22,9 @@
  *         bsums[2j+1]) is four VPDPWSSD (AVX-VNNI's int16 pair dot) of the
  *         rows' min pairs against the activation's pair sums, prepared once
  *         per activation super-block.
+ *   Q5_K  as Q4_K, with each tile's fifth bits ORed in at bit 4 from the
+ *         vector after the nibble tiles (vnni_fifth_bits: a shift and an
+ *         AND per tile and half; quants 0..31, still unsigned).
  *   Q6_K  the tiles hold 4v (v = 0..63 unsigned, value v - 32): A & 0xFC,
  *         B & 0xFC, C & 0xFC, and the fourth tile gathered from the low two
  *         bits of A, B, C (three shifts, three ANDs, two ORs for 4 tiles).
@@ -38,11 +41,11 @@
  * With the integer sums exact, the float part repeats the portable kernels'
  * operations (runtime/src/linear_kquants.c) in their order, without FMA,
  * for eight rows at once:
- *   Q4_K  sum += (d * da) * isum - (dmin * da) * summ
+ *   Q4_K, Q5_K  sum += (d * da) * isum - (dmin * da) * summ
  *   Q6_K  sum += (d * da) * isum
  * from sum = 0 (added to zero, so -0 comes out +0 as there), so these
- * kernels give bit for bit what gqcrt_linear_q4_k_scalar and _q6_k give,
- * and what the NEON r4 kernels give on the board. They are not the AVX2
+ * kernels give bit for bit what the _scalar kernels give (and, for Q4_K
+ * and Q6_K, what the NEON r4 kernels give on the board). They are not the AVX2
  * kernels' numbers (those follow llama.cpp's x86 order).
  *
  * The gemm
@@ -65,6 +68,9 @@
  *   Q6_K gemv        51.5 -> 34.1    40.4 -> 30.0    24.8 -> 15.2   (1.3-1.6x)
  *   Q6_K gemm 4 rows 34.3 -> 21.6    27.5 -> 17.5    17.0 -> 10.3   (1.6x)
  *   Q6_K gemm 32     36.0 -> 22.2    29.2 -> 15.7    17.5 -> 10.6   (1.6-1.9x)
+ *   Q5_K gemv        77.2 -> 29.0    60.8 -> 24.2    30.1 -> 12.9   (2.3-2.7x)
+ *   Q5_K gemm 4 rows 61.2 -> 16.1    49.9 -> 13.4    30.4 ->  7.8   (3.7-3.9x)
+ * (the AVX2 Q5_K gemm is the row-wise one).
  */
 #include <immintrin.h>
 #include <stddef.h>

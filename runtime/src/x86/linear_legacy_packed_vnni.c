@@ -1,6 +1,7 @@
 /* linear_legacy_packed_vnni.c — x86-64 AVX-VNNI linear and gemm kernels for
- * Q8_0 and Q4_0 weights in the r8 layouts (runtime/src/pack_legacy.c),
- * against Q8_0 activations: gqcrt_{linear,gemm}_{q8_0_r8u,q4_0_r8}_avxvnni.
+ * the 32-element encodings in the r8 layouts (runtime/src/pack_legacy.c):
+ * Q8_0, Q4_0 and Q5_0 against Q8_0 activations, Q4_1 and Q5_1 against Q8_1:
+ * gqcrt_{linear,gemm}_{q8_0_r8u,q4_0_r8,q5_0_r8,q4_1_r8,q5_1_r8}_avxvnni.
  *
  * The instruction
  *
@@ -16,7 +17,12 @@
  *   Q8_0 (r8u)  the quants stored biased, w + 128, so the block sum is
  *               sum (w + 128) a = isum + 128 sum(a);
  *   Q4_0 (r8)   the GGUF nibbles q (value q - 8), unpacked to bytes (AND,
- *               and a shift for the high ones): sum q a = isum + 8 sum(a).
+ *               and a shift for the high ones): sum q a = isum + 8 sum(a);
+ *   Q5_0 (r8)   the same nibbles with the fifth bit ORed in from the
+ *               vector after the tiles (a shift and an AND per tile and
+ *               half, vnni_fifth_bits): sum q a = isum + 16 sum(a);
+ *   Q4_1, Q5_1  as Q4_0, Q5_0, the quants unsigned with no offset (the
+ *               min is a separate term), so no correction.
  * sum(a) is a property of the activation block, computed once per call for
  * every block (CHUNK at a time, with the block's f32 scale, on the stack),
  * so the correction is one subtraction per row group and block.
@@ -26,18 +32,34 @@
  * With isum exact, the float part repeats the portable kernels' operations
  * (runtime/src/linear_legacy.c) in their order, without FMA, for eight rows
  * at once:
- *   Q8_0  acc += isum * (dw * da)          Q4_0  acc += (isum * dw) * da
- * so these kernels give bit for bit what gqcrt_linear_q8_0_scalar and _q4_0
- * give — and what the NEON kernels give on the board (they repeat the same
- * chain): an x86 build and an AArch64 build of one model compute the same
- * logits. They are not the plain AVX2 kernels' numbers (those follow
- * llama.cpp's x86 summation order); a weight read through these is read
- * through them by every linear, so decoding and prefill agree.
+ *   Q8_0, Q5_0  acc += isum * (dw * da)     Q4_0  acc += (isum * dw) * da
+ *   Q4_1, Q5_1  acc += (dw * da) * isum + mw * sa
+ * (sa the Q8_1 block's s; dw and mw come from the row group's d and m
+ * streams, 16 bytes each per block) so these kernels give bit for bit what
+ * the _scalar kernels give — and, for Q8_0 and Q4_0, what the NEON kernels
+ * give on the board (they repeat the same chain): an x86 build and an
+ * AArch64 build of one model compute the same logits. They are not the plain AVX2 kernels' numbers
+ * (those follow llama.cpp's x86 summation order); a weight read through these is read through them
+ * by every linear, so decoding and prefill agree.
  *
  * The gemm takes TILE activation rows per row group: each tile is loaded
  * once for the TILE rows, and its partial sums are what the matrix-vector
  * kernel computes for each row. The matrix-vector kernel takes two row
- * groups per step, so each broadcast activation dword serves both.
+ * groups per step, so each broadcast activation dword serves both
+ * (x86/vnni_packed.h walks them).
+ *
+ * Measured (benchmarks/bench_gemm, 2-core Zen 5 host, shared and noisy:
+ * medians of three runs of best-of timings, us per token, shapes
+ * 640x2048 / 2048x640 / 640x1024), AVX2 kernels -> these:
+ *                   640x2048        2048x640        640x1024
+ *   Q5_0 gemv        77.8 -> 21.0    77.5 -> 20.9    39.0 -> 10.4   (3.7-3.8x)
+ *   Q5_0 gemm 4 rows 40.0 -> 11.4    41.4 -> 11.3    20.1 ->  5.5   (3.5-3.7x)
+ *   Q5_0 gemm 32     34.9 -> 11.4    35.8 -> 11.5    15.4 ->  5.7   (2.7-3.1x)
+ *   Q5_1 gemv        84.9 -> 22.0    85.9 -> 21.8    42.5 -> 10.6   (3.9-4.0x)
+ *   Q5_1 gemm 4 rows 54.4 -> 11.6    60.9 -> 11.3    26.8 ->  5.7   (4.7-5.4x)
+ *   Q4_1 gemv        67.9 -> 15.9    69.6 -> 15.6    34.0 ->  7.7   (4.3-4.5x)
+ *   Q4_1 gemm 4 rows 48.4 -> 10.7    55.6 -> 10.5    24.1 ->  5.4   (4.5-5.3x)
+ * (the AVX2 Q4_1 and Q5_1 gemms are the row-wise ones).
  */
 #include <immintrin.h>
 #include <stddef.h>
