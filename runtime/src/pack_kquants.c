@@ -1,4 +1,4 @@
-/* pack_kquants.c — the r4 and r8 layouts of Q4_K and Q6_K weights, and the
+/* pack_kquants.c — the r4 and r8 layouts of the k-quant weights, and the
  * portable functions converting a GGUF matrix to and from them
  * (gqcrt_packed_kernels.def).
  *
@@ -36,6 +36,23 @@
  *                   64c + 4t + i (sub-block 2c), high nibbles elements
  *                   64c + 32 + 4t + i (sub-block 2c + 1).
  *
+ *   q5_k_r8 (R x 176 bytes per group block)
+ *     [0, 144R)     as q4_k (d, dmin, scales, nibble tiles)
+ *     [144R, 176R)  the fifth bits: for chunk c and tiles 4v .. 4v + 3
+ *                   (v = 0, 1), the 4R bytes at 144R + 8Rc + 4Rv hold in
+ *                   bit k (k = 0..3) of byte 4r + i the fifth bit of the
+ *                   low nibble of tile 4v + k's byte 4r + i, in bit 4 + k
+ *                   that of its high nibble (pack_common.h).
+ *
+ *   q2_k_r8 (R x 84 bytes per group block)
+ *     [0, 2R)       d of rows 0..R-1 (f16);  [2R, 4R) dmin
+ *     [4R, 20R)     scales, transposed: byte 4R + Rs + r is scales[s] of
+ *                   row r (s = 0..15: scale in the low nibble, min high)
+ *     [20R, 84R)    quants: for half n = 0, 1 and tile t = 0..7, the 4R
+ *                   bytes at 20R + 32Rn + 4Rt hold, in byte 4r + i,
+ *                   qs[32n + 4t + i] of row r, whose 2-bit field k is
+ *                   element 128n + 32k + 4t + i (sub-block 8n + 2k + t / 4).
+ *
  *   q6_k_r4, q6_k_r8 (R x 210 bytes per group block)
  *     [0, 2R)       d of rows 0..R-1 (f16)
  *     [2R, 18R)     scales, transposed: byte 2R + Rs + r is scales[s] of
@@ -70,6 +87,15 @@
 #include "gqcrt.h"
 #include "pack_common.h"
 
+/* Moves row r's n bytes at src (its f16 scales, 2 bytes each, or its scale
+ * bytes, 1 each) to or from their transposed places in the group block at
+ * dst: unit k of row r at dst + (R k + r) * unit. */
+static void move_transposed(uint8_t *dst, uint8_t *src, size_t n, size_t unit, size_t R, size_t r,
+                            int to_packed) {
+  for (size_t k = 0; k < n / unit; k++)
+    pack_move(dst + (R * k + r) * unit, src + unit * k, unit, to_packed);
+}
+
 /* ---- q4_k ------------------------------------------------------------------ */
 
 /* GGUF Q4_K: d @0, dmin @2, scales[12] @4, qs[128] @16; Q5_K: qh[32] @16
@@ -83,10 +109,8 @@ static void q4_k_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, 
   (void)nb;
   const size_t R = (size_t)l->rows, ri = (size_t)r, qs = l->high_bits ? 48 : 16;
   uint8_t *p = group + R * l->bytes * b;
-  pack_move(p + 2 * ri, blk, 2, to_packed);
-  pack_move(p + 2 * R + 2 * ri, blk + 2, 2, to_packed);
-  for (size_t k = 0; k < 12; k++)
-    pack_move(p + 4 * R + R * k + ri, blk + 4 + k, 1, to_packed);
+  move_transposed(p, blk, 4, 2, R, ri, to_packed); /* d, dmin */
+  move_transposed(p + 4 * R, blk + 4, 12, 1, R, ri, to_packed);
   for (size_t c = 0; c < 4; c++)
     for (size_t t = 0; t < 8; t++)
       pack_move(p + 16 * R + 32 * R * c + 4 * R * t + 4 * ri, blk + qs + 32 * c + 4 * t, 4,
@@ -104,6 +128,22 @@ static void q4_k_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, 
           pack_high_bits(p + 144 * R + 8 * R * (size_t)c + 4 * R * (size_t)v + 4 * ri + (size_t)i,
                          blk + 16, lo, hi, to_packed);
         }
+}
+
+/* ---- q2_k ------------------------------------------------------------------ */
+
+/* GGUF Q2_K: scales[16] @0, qs[64] @16, d @80, dmin @82. */
+static void q2_k_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, uint8_t *blk, int r,
+                     int to_packed) {
+  (void)nb;
+  const size_t R = (size_t)l->rows, ri = (size_t)r;
+  uint8_t *p = group + R * l->bytes * b;
+  move_transposed(p, blk + 80, 4, 2, R, ri, to_packed); /* d, dmin */
+  move_transposed(p + 4 * R, blk, 16, 1, R, ri, to_packed);
+  for (size_t n = 0; n < 2; n++)
+    for (size_t t = 0; t < 8; t++)
+      pack_move(p + 20 * R + 32 * R * n + 4 * R * t + 4 * ri, blk + 16 + 32 * n + 4 * t, 4,
+                to_packed);
 }
 
 /* ---- q6_k ------------------------------------------------------------------ */
@@ -134,9 +174,8 @@ static void q6_k_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, 
   (void)nb;
   const size_t R = (size_t)l->rows, ri = (size_t)r;
   uint8_t *p = group + R * l->bytes * b;
-  pack_move(p + 2 * ri, blk + 208, 2, to_packed);
-  for (size_t s = 0; s < 16; s++)
-    pack_move(p + 2 * R + R * s + ri, blk + 192 + s, 1, to_packed);
+  move_transposed(p, blk + 208, 2, 2, R, ri, to_packed); /* d */
+  move_transposed(p + 2 * R, blk + 192, 16, 1, R, ri, to_packed);
   for (int s = 0; s < 16; s++)
     for (int i = 0; i < 4; i++) {
       uint8_t *A = p + 18 * R + 12 * R * (size_t)s + 4 * ri + (size_t)i, *B = A + 4 * R,
@@ -164,12 +203,14 @@ static void q6_k_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, 
   }
 static const pack_layout q4_k_r4 = KQUANT(4, q4_k, 0, q4_k_row);
 static const pack_layout q6_k_r4 = KQUANT(4, q6_k, 32, q6_k_row);
+static const pack_layout q2_k_r8 = KQUANT(8, q2_k, 0, q2_k_row);
 static const pack_layout q4_k_r8 = KQUANT(8, q4_k, 0, q4_k_row);
 static const pack_layout q5_k_r8 = KQUANT(8, q5_k, 0, q4_k_row);
 static const pack_layout q6_k_r8 = KQUANT(8, q6_k, 0, q6_k_row);
 
 GQCRT_DEFINE_PACKING(q4_k, r4)
 GQCRT_DEFINE_PACKING(q6_k, r4)
+GQCRT_DEFINE_PACKING(q2_k, r8)
 GQCRT_DEFINE_PACKING(q4_k, r8)
 GQCRT_DEFINE_PACKING(q5_k, r8)
 GQCRT_DEFINE_PACKING(q6_k, r8)

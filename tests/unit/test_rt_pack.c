@@ -98,6 +98,7 @@ static const weight_encoding wencs[] = {
     {"q5_0", 32, GQCRT_Q5_0_BYTES, 0, -1, gqcrt_linear_q5_0_scalar, gqcrt_dequantize_q5_0},
     {"q5_1", 32, GQCRT_Q5_1_BYTES, 0, 2, gqcrt_linear_q5_1_scalar, gqcrt_dequantize_q5_1},
     {"q5_k", 256, GQCRT_Q5_K_BYTES, 0, 2, gqcrt_linear_q5_k_scalar, gqcrt_dequantize_q5_k},
+    {"q2_k", 256, GQCRT_Q2_K_BYTES, 80, 82, gqcrt_linear_q2_k_scalar, gqcrt_dequantize_q2_k},
 };
 
 static int is(const weight_encoding *e, const char *name) {
@@ -136,10 +137,11 @@ static size_t matrix_bytes(const weight_encoding *e, int n_in, int n_out) {
 /* Random blocks with sane f16 scales (+-[0.001, 0.02]) and mins (+-0.05).
  * extreme: every quant (and integer scale) at the end of its range that
  * makes the integer sums largest instead: Q8_0 -128, Q4_0 -8, Q5_0 -16,
- * Q4_1 15, Q5_1 31, Q4_K 15 and Q5_K 31 with scales and mins 63, Q6_K -32
- * with scales -128. */
+ * Q4_1 15, Q5_1 31, Q2_K 3 with scales and mins 15, Q4_K 15 and Q5_K 31
+ * with scales and mins 63, Q6_K -32 with scales -128. */
 static void random_weights(const weight_encoding *e, uint8_t *w, size_t bytes, int extreme) {
-  const int unsigned_max = is(e, "q4_k") || is(e, "q5_k") || is(e, "q4_1") || is(e, "q5_1");
+  const int unsigned_max =
+      is(e, "q2_k") || is(e, "q4_k") || is(e, "q5_k") || is(e, "q4_1") || is(e, "q5_1");
   const uint8_t fill = is(e, "q8_0") ? 0x80 : unsigned_max ? 0xff : 0x00;
   for (size_t i = 0; i < bytes; ++i)
     w[i] = extreme ? fill : (uint8_t)rnd32();
@@ -152,7 +154,7 @@ static void random_weights(const weight_encoding *e, uint8_t *w, size_t bytes, i
 /* ---- the quants as the GGUF blocks hold them --------------------------------- */
 
 /* Quant e of a GGUF block, as the integer dot product uses it (Q4_0: q - 8,
- * Q5_0: q - 16, Q6_K: q - 32, Q4_1, Q5_1, Q4_K, Q5_K: q). */
+ * Q5_0: q - 16, Q6_K: q - 32, Q4_1, Q5_1, Q2_K, Q4_K, Q5_K: q). */
 static int gguf_quant(const weight_encoding *e, const uint8_t *b, int el) {
   if (is(e, "q8_0"))
     return (int8_t)b[2 + el];
@@ -162,6 +164,8 @@ static int gguf_quant(const weight_encoding *e, const uint8_t *b, int el) {
     const int bit = qh ? (b[2 * nf + el / 8] >> (el % 8)) & 1 : 0;
     return (nib | bit << 4) - (is(e, "q4_0") ? 8 : is(e, "q5_0") ? 16 : 0);
   }
+  if (is(e, "q2_k")) /* el = 128n + 32k + l */
+    return (b[16 + 32 * (el / 128) + el % 32] >> (2 * ((el % 128) / 32))) & 3;
   if (is(e, "q4_k") || is(e, "q5_k")) { /* el = 64c + 32hi + l */
     const int qs = is(e, "q5_k") ? 48 : 16;
     const int nib = (b[qs + 32 * (el / 64) + el % 32] >> (4 * ((el % 64) / 32))) & 0xF;
@@ -199,6 +203,10 @@ static int packed_quant(const weight_encoding *e, const char *packing, int R, co
       return (int8_t)(uint8_t)(nib << 4) >> 4;
     const int bit = has_qh(e) ? (q[4 * T + 4 * r + el % 4] >> (el < 16 ? t : 4 + t)) & 1 : 0;
     return (nib | bit << 4) - (is(e, "q4_0") ? 8 : is(e, "q5_0") ? 16 : 0);
+  }
+  if (is(e, "q2_k")) {
+    const int n = el / 128, k = (el % 128) / 32, t = (el % 32) / 4;
+    return (q[20 * R + 32 * R * n + T * t + 4 * r + el % 4] >> (2 * k)) & 3;
   }
   if (is(e, "q4_k") || is(e, "q5_k")) {
     const int c = el / 64, hi = (el % 64) / 32, k = (el % 32) / 4;
@@ -245,6 +253,11 @@ static void packed_scales(const weight_encoding *e, int R, const uint8_t *p, int
   } else if (is(e, "q6_k")) {
     for (int s = 0; s < 16; s++)
       out[n++] = q[2 * R + R * s + r];
+  } else if (is(e, "q2_k")) {
+    out[n++] = q[2 * R + 2 * r];
+    out[n++] = q[2 * R + 2 * r + 1];
+    for (int s = 0; s < 16; s++)
+      out[n++] = q[4 * R + R * s + r];
   }
   *n_out_bytes = n;
 }
@@ -257,6 +270,10 @@ static void gguf_scales(const weight_encoding *e, const uint8_t *b, uint8_t *out
     memcpy(out, b + 208, 2);
     memcpy(out + 2, b + 192, 16);
     *n = 18;
+  } else if (is(e, "q2_k")) {
+    memcpy(out, b + 80, 4); /* d, dmin */
+    memcpy(out + 4, b, 16);
+    *n = 20;
   } else {
     *n = 2 * legacy_fields(e); /* d (and m) */
     memcpy(out, b, (size_t)*n);

@@ -1,6 +1,7 @@
 /* linear_kquant_packed_vnni.c — x86-64 AVX-VNNI linear and gemm kernels for
- * Q4_K, Q5_K and Q6_K weights in the r8 layouts (runtime/src/pack_kquants.c),
- * against Q8_K activations: gqcrt_{linear,gemm}_{q4_k,q5_k,q6_k}_r8_avxvnni.
+ * Q2_K, Q4_K, Q5_K and Q6_K weights in the r8 layouts
+ * (runtime/src/pack_kquants.c), against Q8_K activations:
+ * gqcrt_{linear,gemm}_{q2_k,q4_k,q5_k,q6_k}_r8_avxvnni.
  *
  * The instruction and the layouts
  *
@@ -25,6 +26,12 @@
  *   Q5_K  as Q4_K, with each tile's fifth bits ORed in at bit 4 from the
  *         vector after the nibble tiles (vnni_fifth_bits: a shift and an
  *         AND per tile and half; quants 0..31, still unsigned).
+ *   Q2_K  the same scheme on 16 sub-blocks of 16 elements: a tile is one
+ *         2-bit field of the GGUF quant bytes (a shift and an AND, 0..3,
+ *         unsigned), a sub-block four tiles; the scale and min of a
+ *         sub-block are the low and high nibble of one transposed byte,
+ *         and the mins term is eight VPDPWSSD against the activation's
+ *         bsums taken in pairs.
  *   Q6_K  the tiles hold 4v (v = 0..63 unsigned, value v - 32): A & 0xFC,
  *         B & 0xFC, C & 0xFC, and the fourth tile gathered from the low two
  *         bits of A, B, C (three shifts, three ANDs, two ORs for 4 tiles).
@@ -41,7 +48,7 @@
  * With the integer sums exact, the float part repeats the portable kernels'
  * operations (runtime/src/linear_kquants.c) in their order, without FMA,
  * for eight rows at once:
- *   Q4_K, Q5_K  sum += (d * da) * isum - (dmin * da) * summ
+ *   Q2_K, Q4_K, Q5_K  sum += (d * da) * isum - (dmin * da) * summ
  *   Q6_K  sum += (d * da) * isum
  * from sum = 0 (added to zero, so -0 comes out +0 as there), so these
  * kernels give bit for bit what the _scalar kernels give (and, for Q4_K
@@ -70,7 +77,11 @@
  *   Q6_K gemm 32     36.0 -> 22.2    29.2 -> 15.7    17.5 -> 10.6   (1.6-1.9x)
  *   Q5_K gemv        77.2 -> 29.0    60.8 -> 24.2    30.1 -> 12.9   (2.3-2.7x)
  *   Q5_K gemm 4 rows 61.2 -> 16.1    49.9 -> 13.4    30.4 ->  7.8   (3.7-3.9x)
- * (the AVX2 Q5_K gemm is the row-wise one).
+ *   Q2_K gemv        31.1 -> 27.3    26.6 -> 22.3    15.6 -> 13.3   (1.2x)
+ *   Q2_K gemm 4 rows 31.7 -> 17.3    25.5 -> 15.1    15.6 ->  8.5   (1.7-1.8x)
+ * (the AVX2 Q5_K and Q2_K gemms are the row-wise ones; Q2_K: one run, under
+ * load). Q2_K's gemv gains least: a VPMULLD per 16 quants (Q4_K: per 32)
+ * and a shift and an AND per 4-byte tile of 2-bit quants.
  */
 #include <immintrin.h>
 #include <stddef.h>
@@ -82,15 +93,16 @@
 enum { CHUNK = 8 }; /* super-blocks prepared per activation row at a time */
 
 /* What a tile needs of an activation super-block besides its quants: its
- * scale and exact integers from its bsums (Q4_K: the pairwise sums
+ * scale and exact integers from its bsums (Q4_K, Q5_K: the pairwise sums
  * P_j = bsums[2j] + bsums[2j + 1] as int16 pairs (P_2i, P_2i+1) in v[i];
- * Q6_K: -128 bsums[s] in v[s], the -32 offset of four times the quants). */
+ * Q2_K: the pairs (bsums[2i], bsums[2i + 1]); Q6_K: -128 bsums[s] in v[s],
+ * the -32 offset of four times the quants). */
 typedef struct act_row {
   float da[CHUNK];
   int32_t v[CHUNK][16];
 } act_row;
 
-enum kq_fmt { FMT_Q4_K, FMT_Q5_K, FMT_Q6_K };
+enum kq_fmt { FMT_Q2_K, FMT_Q4_K, FMT_Q5_K, FMT_Q6_K };
 
 #define Q8K_QS 4 /* byte offset of the quants in a Q8_K block */
 
@@ -107,23 +119,33 @@ VNNI_INLINE void prepare(enum kq_fmt f, void *act, const uint8_t *x, size_t x_ro
           rows[r].v[b][s] = -128 * a->bsums[s];
         continue;
       }
-      for (int i = 0; i < 4; i++) {
-        const int p0 = a->bsums[4 * i] + a->bsums[4 * i + 1];
-        const int p1 = a->bsums[4 * i + 2] + a->bsums[4 * i + 3];
-        rows[r].v[b][i] = (int32_t)((uint32_t)(uint16_t)p0 | (uint32_t)(uint16_t)p1 << 16);
+      /* The sums of the activation quants of each sub-block: bsums
+       * themselves (Q2_K, 16 elements) or pairwise sums (32), in pairs. */
+      const int sub16 = f == FMT_Q2_K;
+      for (int i = 0; i < (sub16 ? 8 : 4); i++) {
+        int p[2];
+        for (int k = 0; k < 2; k++)
+          p[k] =
+              sub16 ? a->bsums[2 * i + k] : a->bsums[4 * i + 2 * k] + a->bsums[4 * i + 2 * k + 1];
+        rows[r].v[b][i] = (int32_t)((uint32_t)(uint16_t)p[0] | (uint32_t)(uint16_t)p[1] << 16);
       }
     }
 }
 
-/* ---- Q4_K ------------------------------------------------------------------ */
+/* ---- Q2_K, Q4_K, Q5_K: sub-block scales and mins ---------------------------- */
+
+/* Sub-blocks per super-block (16 or 32 elements each). */
+VNNI_INLINE int n_sub(enum kq_fmt f) {
+  return f == FMT_Q2_K ? 16 : 8;
+}
 
 /* A row group's super-block scales, unpacked once for every activation row:
  * sc[j] sub-block j's scales of the 8 rows (int32 lanes), m[i] the mins of
  * sub-blocks 2i and 2i + 1 as int16 pairs per row, d and dmin. */
-typedef struct q4_k_scales {
-  __m256i sc[8], m[4];
+typedef struct mins_scales {
+  __m256i sc[16], m[8];
   __m256 d, dmin;
-} q4_k_scales;
+} mins_scales;
 
 /* The 8 bytes 8k .. 8k+7 of v (k = 0..3) widened to int32. */
 VNNI_INLINE __m256i bytes8_u32(__m256i v, int k) {
@@ -139,18 +161,30 @@ VNNI_INLINE void min_pairs(__m256i m, __m256i out[2]) {
   out[1] = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(p, 1));
 }
 
-/* The 6-bit unpacking (blocks.h, gqcrt_k4_scale_min) on the transposed
- * scale bytes: V0, V1, V2 are GGUF bytes 0..3, 4..7, 8..11 of the 8 rows
- * (byte 8k + r), so the results hold sub-block j (0..3) of row r in byte
- * 8j + r, or sub-block 4 + j. */
-VNNI_INLINE void q4_k_unpack_scales(q4_k_scales *s, const uint8_t *blk) {
+/* The scales and mins of a group block (its transposed scale bytes: byte
+ * 8k + r of the vectors is GGUF scale byte k of row r). Q2_K: a byte is a
+ * sub-block's scale (low nibble) and min (high). Q4_K, Q5_K: the 6-bit
+ * unpacking (blocks.h, gqcrt_k4_scale_min) on V0, V1, V2 = bytes 0..3,
+ * 4..7, 8..11 gives sub-block j (0..3) of row r in byte 8j + r, or 4 + j. */
+VNNI_INLINE void unpack_scales(enum kq_fmt f, mins_scales *s, const uint8_t *blk) {
   s->d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)blk));
   s->dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(blk + 16)));
+  const __m256i m0f = _mm256_set1_epi8(0x0F);
+  if (f == FMT_Q2_K) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+      const __m256i V = _mm256_loadu_si256((const __m256i *)(const void *)(blk + 32 + 32 * k));
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; i++)
+        s->sc[4 * k + i] = bytes8_u32(_mm256_and_si256(V, m0f), i);
+      min_pairs(vnni_nibbles(V, 1), s->m + 2 * k);
+    }
+    return;
+  }
   const __m256i V0 = _mm256_loadu_si256((const __m256i *)(const void *)(blk + 32));
   const __m256i V1 = _mm256_loadu_si256((const __m256i *)(const void *)(blk + 64));
   const __m256i V2 = _mm256_loadu_si256((const __m256i *)(const void *)(blk + 96));
-  const __m256i m63 = _mm256_set1_epi8(63), m0f = _mm256_set1_epi8(0x0F),
-                m30 = _mm256_set1_epi8(0x30);
+  const __m256i m63 = _mm256_set1_epi8(63), m30 = _mm256_set1_epi8(0x30);
   const __m256i sc_lo = _mm256_and_si256(V0, m63), m_lo = _mm256_and_si256(V1, m63);
   const __m256i sc_hi =
       _mm256_or_si256(_mm256_and_si256(V2, m0f), _mm256_and_si256(_mm256_srli_epi16(V0, 2), m30));
@@ -165,56 +199,67 @@ VNNI_INLINE void q4_k_unpack_scales(q4_k_scales *s, const uint8_t *blk) {
   min_pairs(m_hi, s->m + 2);
 }
 
-VNNI_INLINE void q4_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
+/* Tile t of sub-block j of the 8 rows, as unsigned bytes, from the group
+ * block's quants at q (pack_kquants.c): Q2_K sub-block j = 8n + 2k + h is
+ * the 2-bit field k of tiles 4h .. 4h + 3 of half n; Q4_K, Q5_K sub-block j
+ * the low (j even) or high nibbles of chunk j / 2's tiles (Q5_K: with the
+ * fifth bits). */
+VNNI_INLINE __m256i quant_tile(enum kq_fmt f, const uint8_t *q, int j, int t) {
+  if (f == FMT_Q2_K) {
+    const __m256i w = _mm256_loadu_si256(
+        (const __m256i *)(const void *)(q + 256 * (j / 8) + 32 * (4 * (j % 2) + t)));
+    return _mm256_and_si256(_mm256_srli_epi16(w, 2 * ((j % 8) / 2)), _mm256_set1_epi8(3));
+  }
+  const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(q + 256 * (j / 2) + 32 * t));
+  const __m256i u = vnni_nibbles(w, j % 2);
+  if (f != FMT_Q5_K)
+    return u;
+  const __m256i H =
+      _mm256_loadu_si256((const __m256i *)(const void *)(q + 1024 + 64 * (j / 2) + 32 * (t / 4)));
+  return _mm256_or_si256(u, vnni_fifth_bits(H, t % 4, j % 2));
+}
+
+VNNI_INLINE void mins_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
   (void)nb;
   const act_row *ar = act;
-  const size_t block_bytes = f == FMT_Q5_K ? GQCRT_Q5_K_BYTES : GQCRT_Q4_K_BYTES;
+  const size_t block_bytes = f == FMT_Q2_K   ? GQCRT_Q2_K_BYTES
+                             : f == FMT_Q5_K ? GQCRT_Q5_K_BYTES
+                                             : GQCRT_Q4_K_BYTES;
+  const int E = GQCRT_QK_K / n_sub(f); /* elements per sub-block */
   for (int32_t b = 0; b < nbc; b++) {
     const size_t blk = (size_t)(b0 + b);
-    q4_k_scales s[2];
+    mins_scales s[2];
     const uint8_t *q[2];
 #pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
       const uint8_t *wb = group + (size_t)g * group_bytes + blk * 8 * block_bytes;
-      q4_k_unpack_scales(&s[g], wb);
-      q[g] = wb + 128;
+      unpack_scales(f, &s[g], wb);
+      q[g] = wb + (f == FMT_Q2_K ? 160 : 128);
     }
     const uint8_t *xq = x + blk * GQCRT_Q8_K_BYTES + Q8K_QS;
     __m256i isum[2][VNNI_TILE];
     vnni_zero(&isum[0][0], 2 * VNNI_TILE);
-    /* Sub-blocks j0 .. j0 + NS - 1 at a time: the low (j even) or high
-     * nibbles of chunk j / 2's tiles. A matrix-vector tile takes both
-     * halves of a chunk for each load (more independent sums); a gemm tile
+    /* NS sub-blocks at a time: a matrix-vector tile takes two (more
+     * independent sums, and Q4_K's two halves of one load), a gemm tile
      * one, so its 4 activation rows' sums stay in registers. */
     const int NS = R == 1 ? 2 : 1;
-#pragma GCC unroll 8
-    for (int j0 = 0; j0 < 8; j0 += NS) {
+#pragma GCC unroll 16
+    for (int j0 = 0; j0 < n_sub(f); j0 += NS) {
       __m256i S[2][2][VNNI_TILE];
       vnni_zero(&S[0][0][0], 4 * VNNI_TILE);
 #pragma GCC unroll 8
-      for (int t = 0; t < 8; t++) {
+      for (int t = 0; t < E / 4; t++) {
         __m256i u[2][2];
 #pragma GCC unroll 2
-        for (int g = 0; g < G; g++) {
-          const __m256i w =
-              _mm256_loadu_si256((const __m256i *)(const void *)(q[g] + 256 * (j0 / 2) + 32 * t));
-          const __m256i H =
-              f == FMT_Q5_K
-                  ? _mm256_loadu_si256(
-                        (const __m256i *)(const void *)(q[g] + 1024 + 64 * (j0 / 2) + 32 * (t / 4)))
-                  : _mm256_setzero_si256();
+        for (int g = 0; g < G; g++)
 #pragma GCC unroll 2
-          for (int h = 0; h < NS; h++) {
-            u[g][h] = vnni_nibbles(w, (j0 + h) % 2);
-            if (f == FMT_Q5_K)
-              u[g][h] = _mm256_or_si256(u[g][h], vnni_fifth_bits(H, t % 4, (j0 + h) % 2));
-          }
-        }
+          for (int h = 0; h < NS; h++)
+            u[g][h] = quant_tile(f, q[g], j0 + h, t);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++)
 #pragma GCC unroll 2
           for (int h = 0; h < NS; h++) {
-            const __m256i a = vnni_bcast4(xq + (size_t)r * x_row, 32 * (j0 + h) + 4 * t);
+            const __m256i a = vnni_bcast4(xq + (size_t)r * x_row, E * (j0 + h) + 4 * t);
 #pragma GCC unroll 2
             for (int g = 0; g < G; g++)
               S[g][h][r] = _mm256_dpbusd_avx_epi32(S[g][h][r], u[g][h], a);
@@ -235,8 +280,8 @@ VNNI_INLINE void q4_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
       for (int r = 0; r < R; r++) {
         const int32_t *P = ar[r].v[b];
         __m256i summ = _mm256_setzero_si256();
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; i++)
+#pragma GCC unroll 8
+        for (int i = 0; i < n_sub(f) / 2; i++)
           summ = _mm256_dpwssd_avx_epi32(summ, s[g].m[i], _mm256_set1_epi32(P[i]));
         const __m256 da = _mm256_set1_ps(ar[r].da[b]);
         const __m256 t =
@@ -316,6 +361,7 @@ VNNI_INLINE void q6_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
 
 /* ---- the kernels ------------------------------------------------------------- */
 
-VNNI_DEFINE_KERNELS(q4_k, r8, FMT_Q4_K, q4_k_tile, GQCRT_QK_K, GQCRT_Q4_K_BYTES, GQCRT_Q8_K_BYTES)
-VNNI_DEFINE_KERNELS(q5_k, r8, FMT_Q5_K, q4_k_tile, GQCRT_QK_K, GQCRT_Q5_K_BYTES, GQCRT_Q8_K_BYTES)
+VNNI_DEFINE_KERNELS(q2_k, r8, FMT_Q2_K, mins_tile, GQCRT_QK_K, GQCRT_Q2_K_BYTES, GQCRT_Q8_K_BYTES)
+VNNI_DEFINE_KERNELS(q4_k, r8, FMT_Q4_K, mins_tile, GQCRT_QK_K, GQCRT_Q4_K_BYTES, GQCRT_Q8_K_BYTES)
+VNNI_DEFINE_KERNELS(q5_k, r8, FMT_Q5_K, mins_tile, GQCRT_QK_K, GQCRT_Q5_K_BYTES, GQCRT_Q8_K_BYTES)
 VNNI_DEFINE_KERNELS(q6_k, r8, FMT_Q6_K, q6_k_tile, GQCRT_QK_K, GQCRT_Q6_K_BYTES, GQCRT_Q8_K_BYTES)
