@@ -32,7 +32,9 @@
 extern "C" {
 #endif
 
-#define GQCRT_ABI_VERSION 1
+/* The layout of the model descriptor (gqcrt_model.h) and the kernels'
+ * signatures; a compiled model records the version it was compiled for. */
+#define GQCRT_ABI_VERSION 2
 
 /* Error codes returned by generated API functions and runtime helpers. */
 enum {
@@ -45,6 +47,7 @@ enum {
   GQCRT_ERR_TOO_LONG = -6,        /* input longer than the compiled limit */
   GQCRT_ERR_BAD_UTF8 = -7,        /* text is not valid UTF-8 */
   GQCRT_ERR_BAD_BLOB = -8,        /* weight/vocab blob fails its size or checksum check */
+  GQCRT_ERR_ABI = -9,             /* the model was compiled for another runtime version */
 };
 
 /* ---- block geometry (ggml) -------------------------------------------- */
