@@ -115,6 +115,11 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   return gqc_error(d, "%s: this gqc was built without LLVM; use --backend c", out_path);
 }
 
+bool gqc_llvm_check_prototypes(gqc_diag *d) {
+  (void)d;
+  return true;
+}
+
 #else
 
 #include <llvm-c/Analysis.h>
@@ -126,6 +131,7 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "gqcrt.h"
+#include "gqcrt_parallel.h"
 
 #ifndef GQC_LLVM_VERSION
 #define GQC_LLVM_VERSION "unknown"
@@ -139,78 +145,74 @@ const char *gqc_llvm_version(void) {
 }
 
 /* ---- runtime prototypes ---------------------------------------------------
- * "r:params", one letter per type: v void, p pointer, i int32_t/int/uint32_t,
- * l int64_t/uint64_t, f float, z size_t. */
+ * Every runtime function generated code calls, with its parameter list as
+ * the runtime's header spells it (its GQCRT_SIGNATURE_* macro, stringised):
+ * the LLVM types come from that text (gqc_c_param_kinds), so a prototype is
+ * written once, in the runtime. All return void. */
 typedef struct runtime_proto {
-  const char *name, *sig;
+  const char *name, *params;
 } runtime_proto;
+
+#define SIGNATURE_TEXT(sig) #sig
+#define SIGNATURE(sig) SIGNATURE_TEXT(sig)
+#define FN(name) {"gqcrt_" #name, SIGNATURE(GQCRT_SIGNATURE_##name)},
 
 static const runtime_proto runtime_protos[] = {
     /* gqcrt.h */
-    {"gqcrt_rms_norm", "v:pppiif"},
-    {"gqcrt_add", "v:pppi"},
-    {"gqcrt_mul", "v:pppi"},
-    {"gqcrt_scale", "v:ppfi"},
-    {"gqcrt_silu", "v:ppi"},
-    {"gqcrt_gelu_tanh", "v:ppi"},
-    {"gqcrt_softcap", "v:ppfi"},
-    {"gqcrt_softmax", "v:ppi"},
-    {"gqcrt_copy", "v:ppi"},
-    {"gqcrt_rope", "v:ppiiiiffi"},
-    /* gqcrt.h: row-batched ops (prefill) */
-    {"gqcrt_embed_rows", "v:ppplpii"},
-    {"gqcrt_embed_rows_packed", "v:ppppii"},
-    {"gqcrt_rope_rows", "v:ppiiiiiffi"},
+    FN(rms_norm) FN(add) FN(mul) FN(scale) FN(silu) FN(gelu_tanh) FN(softcap) FN(softmax) FN(copy)
+        FN(rope) FN(embed_rows) FN(embed_rows_packed) FN(rope_rows)
     /* gqcrt_parallel.h */
-    {"gqcrt_linear_parallel", "v:pppppiiii"},
-    {"gqcrt_gemm_parallel", "v:pppippiiiii"},
-    {"gqcrt_attention_parallel", "v:ppppppppppii"},
-#define GQCRT_OP_SIG_rms_norm "v:pppiif"
-#define GQCRT_OP_SIG_gelu_tanh "v:ppi"
-#define GQCRT_OP_SIG_quantize_q8_0 "v:ppi"
-#define GQCRT_OP_SIG_quantize_q8_1 "v:ppi"
-#define GQCRT_OP_SIG_quantize_q8_k "v:ppi"
-#define GQCRT_OP_KERNEL(op, variant, features) {"gqcrt_" #op "_" #variant, GQCRT_OP_SIG_##op},
+    FN(linear_parallel) FN(gemm_parallel) FN(attention_parallel)
+#define GQCRT_OP_KERNEL(op, variant, features)                                                     \
+  {"gqcrt_" #op "_" #variant, SIGNATURE(GQCRT_SIGNATURE_##op)},
 #include "gqcrt_op_kernels.def"
 #undef GQCRT_OP_KERNEL
-#define GQCRT_ATTENTION_KERNEL(variant, features) {"gqcrt_attention_" #variant, "v:ppppppiiii"},
+#define GQCRT_ATTENTION_KERNEL(variant, features)                                                  \
+  {"gqcrt_attention_" #variant, SIGNATURE(GQCRT_SIGNATURE_ATTENTION)},
 #include "gqcrt_attention_kernels.def"
 #undef GQCRT_ATTENTION_KERNEL
-    {"gqcrt_quantize_f16", "v:ppi"},
-    {"gqcrt_quantize_bf16", "v:ppi"},
-    {"gqcrt_quantize_q8_0", "v:ppi"},
-    {"gqcrt_quantize_q8_1", "v:ppi"},
-    {"gqcrt_quantize_q8_k", "v:ppi"},
-    {"gqcrt_dequantize_f32", "v:ppi"},
-    {"gqcrt_dequantize_f16", "v:ppi"},
-    {"gqcrt_dequantize_bf16", "v:ppi"},
-    {"gqcrt_dequantize_q4_0", "v:ppi"},
-    {"gqcrt_dequantize_q4_1", "v:ppi"},
-    {"gqcrt_dequantize_q5_0", "v:ppi"},
-    {"gqcrt_dequantize_q5_1", "v:ppi"},
-    {"gqcrt_dequantize_q8_0", "v:ppi"},
-    {"gqcrt_dequantize_q2_k", "v:ppi"},
-    {"gqcrt_dequantize_q3_k", "v:ppi"},
-    {"gqcrt_dequantize_q4_k", "v:ppi"},
-    {"gqcrt_dequantize_q5_k", "v:ppi"},
-    {"gqcrt_dequantize_q6_k", "v:ppi"},
+#define QUANTIZE(enc) {"gqcrt_quantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_QUANTIZE)},
+        QUANTIZE(f16) QUANTIZE(bf16) QUANTIZE(q8_0) QUANTIZE(q8_1) QUANTIZE(q8_k)
+#undef QUANTIZE
+#define DEQUANTIZE(enc) {"gqcrt_dequantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},
+            DEQUANTIZE(f32) DEQUANTIZE(f16) DEQUANTIZE(bf16) DEQUANTIZE(q4_0) DEQUANTIZE(q4_1)
+                DEQUANTIZE(q5_0) DEQUANTIZE(q5_1) DEQUANTIZE(q8_0) DEQUANTIZE(q2_k) DEQUANTIZE(q3_k)
+                    DEQUANTIZE(q4_k) DEQUANTIZE(q5_k) DEQUANTIZE(q6_k)
+#undef DEQUANTIZE
 #define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                         \
-  {"gqcrt_linear_" #wenc "_" #variant, "v:pppii"}, {"gqcrt_gemm_" #wenc "_" #variant, "v:pippiii"},
+  {"gqcrt_linear_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_LINEAR)},                         \
+      {"gqcrt_gemm_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_GEMM)},
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
 #define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows, replaces)         \
-  {"gqcrt_linear_" #wenc "_" #packing "_" #variant, "v:pppii"},                                    \
-      {"gqcrt_gemm_" #wenc "_" #packing "_" #variant, "v:pippiii"},
-#define GQCRT_PACKING(wenc, packing, rows) {"gqcrt_embed_" #wenc "_" #packing, "v:ppii"},
+  {"gqcrt_linear_" #wenc "_" #packing "_" #variant, SIGNATURE(GQCRT_SIGNATURE_LINEAR)},            \
+      {"gqcrt_gemm_" #wenc "_" #packing "_" #variant, SIGNATURE(GQCRT_SIGNATURE_GEMM)},
+#define GQCRT_PACKING(wenc, packing, rows)                                                         \
+  {"gqcrt_embed_" #wenc "_" #packing, SIGNATURE(GQCRT_SIGNATURE_EMBED_PACKED)},
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
 #undef GQCRT_PACKING
 };
+#undef FN
 
-static const char *runtime_sig(const char *name) {
+/* Every entry's text is a parameter list: a GQCRT_SIGNATURE_* macro that
+ * is not defined here would be its own name. */
+bool gqc_llvm_check_prototypes(gqc_diag *d) {
+  for (size_t k = 0; k < sizeof runtime_protos / sizeof runtime_protos[0]; k++) {
+    char kinds[24], params[512];
+    const char *t = runtime_protos[k].params;
+    snprintf(params, sizeof params, "%.*s", (int)strlen(t) - 2, t + 1);
+    if (t[0] != '(' || !gqc_c_param_kinds(params, kinds, sizeof kinds))
+      return gqc_error(d, "codegen: runtime function %s has no readable prototype: %s",
+                       runtime_protos[k].name, t);
+  }
+  return true;
+}
+
+static const char *runtime_params(const char *name) {
   for (size_t k = 0; k < sizeof runtime_protos / sizeof runtime_protos[0]; k++)
     if (!strcmp(runtime_protos[k].name, name))
-      return runtime_protos[k].sig;
+      return runtime_protos[k].params;
   return NULL;
 }
 
@@ -247,35 +249,49 @@ typedef struct step_values {
   LLVMValueRef token, pos, tokens, n, r;
 } step_values;
 
+/* The LLVM type of a C type's kind (gqc_c_type_kind). */
 static LLVMTypeRef sig_type(emitter *e, char c) {
   switch (c) {
   case 'v':
     return e->t_void;
-  case 'p':
-    return e->t_ptr;
   case 'i':
     return e->t_i32;
   case 'f':
     return e->t_f32;
   case 'l':
     return e->t_i64;
-  default:
+  case 'z':
     return e->t_size;
+  default:
+    return e->t_ptr;
   }
+}
+
+/* The parameter kinds of runtime function `name` (gqc_c_param_kinds of its
+ * GQCRT_SIGNATURE_*), or false (d set). */
+static bool runtime_kinds(emitter *e, const char *name, char *kinds, size_t size) {
+  const char *text = runtime_params(name);
+  if (!text)
+    return gqc_error(e->d, "codegen: no prototype for runtime function %s (emit_llvm.c's list)",
+                     name);
+  /* "(float *y, ...)" without its parentheses */
+  char params[512];
+  snprintf(params, sizeof params, "%.*s", (int)strlen(text) - 2, text + 1);
+  if (!gqc_c_param_kinds(params, kinds, size))
+    return gqc_error(e->d, "codegen: cannot read the parameters of %s: %s", name, text);
+  return true;
 }
 
 /* The declaration of a runtime function (created on first use). */
 static LLVMValueRef runtime_fn(emitter *e, const char *name, LLVMTypeRef *type) {
-  const char *sig = runtime_sig(name);
-  if (!sig) {
-    gqc_error(e->d, "codegen: no prototype for runtime function %s (emit_llvm.c's table)", name);
+  char kinds[24];
+  if (!runtime_kinds(e, name, kinds, sizeof kinds))
     return NULL;
-  }
-  LLVMTypeRef params[16];
+  LLVMTypeRef types[24];
   int n = 0;
-  for (const char *p = sig + 2; *p; p++)
-    params[n++] = sig_type(e, *p);
-  *type = LLVMFunctionType(sig_type(e, sig[0]), params, (unsigned)n, 0);
+  for (const char *p = kinds; *p; p++)
+    types[n++] = sig_type(e, *p);
+  *type = LLVMFunctionType(e->t_void, types, (unsigned)n, 0);
   LLVMValueRef f = LLVMGetNamedFunction(e->mod, name);
   if (!f) {
     f = LLVMAddFunction(e->mod, name, *type);
@@ -416,24 +432,6 @@ static bool emit_arena(emitter *e) {
 
 /* ---- the state, the descriptor and the API (model_desc.h) ------------------- */
 
-/* The LLVM type of a C type as the runtime spells it. */
-static LLVMTypeRef c_type(emitter *e, char kind) {
-  switch (kind) {
-  case 'v':
-    return e->t_void;
-  case 'i':
-    return e->t_i32;
-  case 'l':
-    return e->t_i64;
-  case 'z':
-    return e->t_size;
-  case 'f':
-    return e->t_f32;
-  default:
-    return e->t_ptr;
-  }
-}
-
 /* The decoder state: gqcrt_model_state, zero-initialised. */
 static bool emit_state(emitter *e) {
   LLVMTypeRef fields[16];
@@ -444,7 +442,7 @@ static bool emit_state(emitter *e) {
     if (!kind || kind == 'v')
       return gqc_error(e->d, "codegen: cannot lay out state field %s (%s)",
                        gqc_state_fields[k].name, gqc_state_fields[k].c_type);
-    fields[k] = c_type(e, kind);
+    fields[k] = sig_type(e, kind);
   }
   e->state_type = LLVMStructTypeInContext(e->ctx, fields, (unsigned)gqc_n_state_fields, 0);
   e->state = add_global(e, "state", e->state_type, LLVMConstNull(e->state_type), false, 8);
@@ -633,13 +631,12 @@ static void annotate(emitter *e, LLVMValueRef call, const ir_inst *i) {
 /* One call of the list, with its arguments; in a per_row call, r is the
  * row index. */
 static bool emit_call(emitter *e, const gqc_call *c, const step_values *sv) {
-  const char *sig = runtime_sig(c->fn);
-  if (!sig)
-    return gqc_error(e->d, "codegen: no prototype for runtime function %s (emit_llvm.c's table)",
-                     c->fn);
-  bool match = sig[0] == 'v' && (int)strlen(sig + 2) == c->n_args;
+  char kinds[24];
+  if (!runtime_kinds(e, c->fn, kinds, sizeof kinds))
+    return false;
+  bool match = (int)strlen(kinds) == c->n_args;
   for (int a = 0; match && a < c->n_args; a++)
-    match = sig[2 + a] == arg_sig(c->args[a].kind);
+    match = kinds[a] == arg_sig(c->args[a].kind);
   if (!match)
     return gqc_error(e->d, "codegen: the call to %s does not match its runtime prototype", c->fn);
   LLVMValueRef args[GQC_MAX_ARGS];
@@ -741,7 +738,7 @@ static LLVMValueRef emit_descriptor(emitter *e, const gqc_program *calls) {
       gqc_error(e->d, "codegen: cannot lay out descriptor field %s (%s)", f[k].name, f[k].c_type);
       return NULL;
     }
-    types[k] = c_type(e, kind);
+    types[k] = sig_type(e, kind);
     LLVMValueRef null = LLVMConstNull(e->t_ptr);
     switch (f[k].kind) {
     case GQC_DESC_INT:
@@ -794,9 +791,9 @@ static bool emit_api(emitter *e, const gqc_program *calls) {
     const int np = (int)strlen(kinds);
     LLVMTypeRef params[17];
     for (int i = 0; i < np; i++)
-      params[i + 1] = c_type(e, kinds[i]);
+      params[i + 1] = sig_type(e, kinds[i]);
     params[0] = e->t_ptr; /* the runtime's: the descriptor first */
-    LLVMTypeRef rt = LLVMFunctionType(c_type(e, ret), params, (unsigned)np + 1, 0);
+    LLVMTypeRef rt = LLVMFunctionType(sig_type(e, ret), params, (unsigned)np + 1, 0);
     char rname[128];
     snprintf(rname, sizeof rname, "gqcrt_model_%s", api[k].name);
     LLVMValueRef rf = LLVMGetNamedFunction(e->mod, rname);
@@ -804,7 +801,7 @@ static bool emit_api(emitter *e, const gqc_program *calls) {
       rf = LLVMAddFunction(e->mod, rname, rt);
       LLVMAddAttributeAtIndex(rf, LLVMAttributeFunctionIndex, e->nounwind);
     }
-    LLVMValueRef f = begin_api(e, api[k].name, c_type(e, ret), params + 1, np);
+    LLVMValueRef f = begin_api(e, api[k].name, sig_type(e, ret), params + 1, np);
     LLVMValueRef args[17];
     args[0] = byte_base(e, desc);
     for (int i = 0; i < np; i++)
