@@ -295,6 +295,16 @@ static void check_object(const fixture *fx, const char *path, int machine) {
   free(elf);
 }
 
+/* Every runtime prototype the backend declares is read from the runtime's
+ * GQCRT_SIGNATURE_* macros; one that is missing or unreadable fails here
+ * rather than in a model that happens to call it. */
+static void test_runtime_prototypes(void **state) {
+  (void)state;
+  gqc_diag d = {0};
+  if (!gqc_llvm_check_prototypes(&d))
+    fail_msg("%s", d.msg);
+}
+
 static void test_x86_object(void **state) {
   (void)state;
   fixture fx = {0};
@@ -878,6 +888,7 @@ int main(void) {
     return 0;
   }
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_runtime_prototypes),
       cmocka_unit_test(test_x86_object),
       cmocka_unit_test(test_aarch64_object),
       cmocka_unit_test(test_relocation_model),
