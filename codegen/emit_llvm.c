@@ -174,11 +174,10 @@ static const runtime_proto runtime_protos[] = {
 #define QUANTIZE(enc) {"gqcrt_quantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_QUANTIZE)},
         QUANTIZE(f16) QUANTIZE(bf16) QUANTIZE(q8_0) QUANTIZE(q8_1) QUANTIZE(q8_k)
 #undef QUANTIZE
-#define DEQUANTIZE(enc) {"gqcrt_dequantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},
-            DEQUANTIZE(f32) DEQUANTIZE(f16) DEQUANTIZE(bf16) DEQUANTIZE(q4_0) DEQUANTIZE(q4_1)
-                DEQUANTIZE(q5_0) DEQUANTIZE(q5_1) DEQUANTIZE(q8_0) DEQUANTIZE(q2_k) DEQUANTIZE(q3_k)
-                    DEQUANTIZE(q4_k) DEQUANTIZE(q5_k) DEQUANTIZE(q6_k)
-#undef DEQUANTIZE
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  {"gqcrt_dequantize_" #name, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
 #define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                         \
   {"gqcrt_linear_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_LINEAR)},                         \
       {"gqcrt_gemm_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_GEMM)},

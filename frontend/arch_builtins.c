@@ -57,6 +57,10 @@ static const arch_builtin builtins[] = {
     {"softmax", ABI_SOFTMAX, true, 1, 1, {0}, "softmax(x)"},
 };
 
+const arch_builtin *arch_builtin_at(int k) {
+  return k >= 0 && (size_t)k < sizeof builtins / sizeof builtins[0] ? &builtins[k] : NULL;
+}
+
 const arch_builtin *arch_builtin_find(const char *name) {
   for (size_t k = 0; k < sizeof builtins / sizeof builtins[0]; k++)
     if (!strcmp(builtins[k].name, name))

@@ -62,6 +62,8 @@ typedef struct arch_builtin {
 } arch_builtin;
 
 const arch_builtin *arch_builtin_find(const char *name);
+/* The k-th builtin (0, 1, ...), NULL past the last: for listing them. */
+const arch_builtin *arch_builtin_at(int k);
 /* Index of keyword `name` in b->kwargs, or -1. */
 int arch_builtin_kwarg(const arch_builtin *b, const char *name);
 bool arch_builtin_kwarg_required(const arch_builtin *b, int k);

@@ -1,5 +1,5 @@
 /* vocab_build.c — from a GGUF file's tokenizer metadata to the runtime's
- * vocab blob (format: runtime/src/vocab_blob.h; overview: docs/tokenizers.md).
+ * vocab blob (format: runtime/include/gqcrt_vocab_blob.h; overview: docs/tokenizers.md).
  *
  * The runtime tokenizer must reproduce llama.cpp exactly, and a good part of
  * llama.cpp's behaviour is decided when it loads the vocabulary, not when it
@@ -44,8 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/src/unicode.h"
-#include "runtime/src/vocab_blob.h"
+#include "gqcrt_unicode.h"
+#include "gqcrt_vocab_blob.h"
 
 /* ---- diagnostics ---------------------------------------------------------- */
 

@@ -84,7 +84,7 @@ static void *grow(ir_module *m, void *arr, int *cap, int need, size_t elem) {
 
 /* ---- dtypes, layouts, ops ----------------------------------------------- */
 static const ir_dtype_info dtype_table[] = {
-#define IR_DTYPE(id, name, be, bb, g) {name, be, bb, g},
+#define IR_DTYPE(id, name, be, bb, g, vd) {#name, be, bb, g},
 #include "ir/ir_dtypes.def"
 #undef IR_DTYPE
 };
@@ -111,26 +111,24 @@ bool ir_dtype_from_ggml(int ggml_id, ir_dtype *out) {
   return false;
 }
 
-bool ir_dtype_is_quantized(ir_dtype t) { return dtype_table[t].block_elems > 1; }
+bool ir_dtype_is_quantized(ir_dtype t) {
+  return dtype_table[t].block_elems > 1;
+}
+
+/* The dtypes by their lower-case names, for the vec_dot column. */
+enum {
+#define IR_DTYPE(id, name, be, bb, g, vd) IR_VEC_DOT_##name = IR_##id,
+#include "ir/ir_dtypes.def"
+#undef IR_DTYPE
+};
 
 ir_dtype ir_dtype_vec_dot(ir_dtype weight) {
-  switch (weight) {
-  case IR_Q4_0:
-  case IR_Q5_0:
-  case IR_Q8_0:
-    return IR_Q8_0;
-  case IR_Q4_1:
-  case IR_Q5_1:
-    return IR_Q8_1;
-  case IR_Q2_K:
-  case IR_Q3_K:
-  case IR_Q4_K:
-  case IR_Q5_K:
-  case IR_Q6_K:
-    return IR_Q8_K;
-  default:
-    return weight;
-  }
+  static const ir_dtype vec_dot[] = {
+#define IR_DTYPE(id, name, be, bb, g, vd) [IR_##id] = (ir_dtype)IR_VEC_DOT_##vd,
+#include "ir/ir_dtypes.def"
+#undef IR_DTYPE
+  };
+  return (unsigned)weight < IR_DTYPE_COUNT ? vec_dot[weight] : weight;
 }
 
 static const char *const layout_names[IR_LAYOUT_COUNT] = {"", "rowmajor", "pretransposed"};
@@ -404,7 +402,9 @@ ir_inst *ir_inst_new(ir_module *m, ir_opcode op, ir_type type, int n_operands,
   return i;
 }
 
-void ir_inst_set_name(ir_module *m, ir_inst *i, const char *name) { i->name = ir_strdup(m, name); }
+void ir_inst_set_name(ir_module *m, ir_inst *i, const char *name) {
+  i->name = ir_strdup(m, name);
+}
 
 void ir_inst_append(ir_func *f, ir_inst *i) {
   i->prev = f->last;

@@ -54,22 +54,31 @@ enum {
   GQCRT_ERR_ABI = -9,             /* the model was compiled for another runtime version */
 };
 
-/* ---- block geometry (ggml) -------------------------------------------- */
-#define GQCRT_QK 32    /* legacy block: q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 */
-#define GQCRT_QK_K 256 /* k-quant super-block: q2_k .. q6_k, q8_k */
-
-#define GQCRT_Q4_0_BYTES 18
-#define GQCRT_Q4_1_BYTES 20
-#define GQCRT_Q5_0_BYTES 22
-#define GQCRT_Q5_1_BYTES 24
-#define GQCRT_Q8_0_BYTES 34
-#define GQCRT_Q8_1_BYTES 36
-#define GQCRT_Q2_K_BYTES 84
-#define GQCRT_Q3_K_BYTES 110
-#define GQCRT_Q4_K_BYTES 144
-#define GQCRT_Q5_K_BYTES 176
-#define GQCRT_Q6_K_BYTES 210
-#define GQCRT_Q8_K_BYTES 292
+/* ---- encodings (ggml's block formats) ---------------------------------
+ * Everything here expands the one encoding table, gqcrt_encodings.def:
+ * GQCRT_<ID>_ELEMS and GQCRT_<ID>_BYTES of each block, the encoding ids
+ * (GQCRT_ENC_q4_k) and the activation encoding each one's linears take
+ * (GQCRT_ACT_OF_q4_k == GQCRT_ENC_q8_k). */
+enum {
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  GQCRT_##ID##_ELEMS = elems, GQCRT_##ID##_BYTES = bytes,
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
+  GQCRT_QK = GQCRT_Q8_0_ELEMS,   /* legacy block: q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 */
+  GQCRT_QK_K = GQCRT_Q8_K_ELEMS, /* k-quant super-block: q2_k .. q6_k, q8_k */
+};
+enum gqcrt_encoding {
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off) GQCRT_ENC_##name,
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
+  GQCRT_ENC_COUNT
+};
+enum {
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  GQCRT_ACT_OF_##name = GQCRT_ENC_##act,
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
+};
 
 /* ---- scalar conversions ------------------------------------------------ */
 float gqcrt_fp16_to_fp32(uint16_t h);
@@ -91,23 +100,13 @@ void gqcrt_quantize_q8_k GQCRT_SIGNATURE_QUANTIZE;
 
 /* ---- dequantisation of one row (embedding lookup, tests) ----------------
  * y[0..n) = the n elements starting at src, which must start on a block
- * boundary. Evaluation order follows ggml's reference dequantisers. */
+ * boundary; one per encoding (gqcrt_encodings.def). Evaluation order follows ggml's reference
+ * dequantisers. */
 #define GQCRT_SIGNATURE_DEQUANTIZE (float *y, const void *src, int32_t n)
-#define GQCRT_DECLARE_DEQUANT(enc) void gqcrt_dequantize_##enc GQCRT_SIGNATURE_DEQUANTIZE;
-GQCRT_DECLARE_DEQUANT(f32)
-GQCRT_DECLARE_DEQUANT(f16)
-GQCRT_DECLARE_DEQUANT(bf16)
-GQCRT_DECLARE_DEQUANT(q4_0)
-GQCRT_DECLARE_DEQUANT(q4_1)
-GQCRT_DECLARE_DEQUANT(q5_0)
-GQCRT_DECLARE_DEQUANT(q5_1)
-GQCRT_DECLARE_DEQUANT(q8_0)
-GQCRT_DECLARE_DEQUANT(q2_k)
-GQCRT_DECLARE_DEQUANT(q3_k)
-GQCRT_DECLARE_DEQUANT(q4_k)
-GQCRT_DECLARE_DEQUANT(q5_k)
-GQCRT_DECLARE_DEQUANT(q6_k)
-#undef GQCRT_DECLARE_DEQUANT
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  void gqcrt_dequantize_##name GQCRT_SIGNATURE_DEQUANTIZE;
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
 
 /* ---- linear (matrix-vector) kernels --------------------------------------
  * y[r] = sum_k W[r][k] * x[k] for r in [0, n_out), where W is the packed

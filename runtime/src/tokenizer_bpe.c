@@ -21,7 +21,7 @@
  */
 #include "gqcrt.h"
 #include "tokenizer_internal.h"
-#include "unicode.h"
+#include "gqcrt_unicode.h"
 
 typedef struct bpe_symbol {
   int32_t prev, next;

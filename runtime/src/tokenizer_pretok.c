@@ -33,7 +33,7 @@
  * whitespace never matching \p{N} or \p{P}.
  */
 #include "tokenizer_internal.h"
-#include "unicode.h"
+#include "gqcrt_unicode.h"
 
 #define OUT_OF_PIECE 0xFFFFFFFFu
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "ir_test_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,19 +80,6 @@ static const char *const two_funcs =
     "    return %logits\n"
     "  }\n"
     "}\n";
-
-static ir_module *parse(const char *text, gqc_diag *d) {
-  return ir_parse_module(text, strlen(text), "t.ir", d);
-}
-
-static char *print_to_string(const ir_module *m) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  ir_print_module(f, m);
-  fclose(f);
-  return buf;
-}
 
 /* Replaces the first occurrence of `from` in text (a malloc'd copy). */
 static char *replace(const char *text, const char *from, const char *to) {

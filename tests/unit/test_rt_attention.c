@@ -36,9 +36,8 @@
 #include "gqcrt.h"
 #include "gqcrt_parallel.h"
 #include "gqcrt_pthread.h"
-#include "cpu_variants.h"
+#include "tools/kernel_harness/cpu_variants.h"
 #include "test_util.h"
-
 
 /* SIMD vs scalar: max |out_simd - out_scalar|. The differences are the dot
  * products' summation order and fused multiply-adds; measured worst cases
@@ -83,8 +82,8 @@ typedef struct attn_case {
 } attn_case;
 
 static gqcrt_attention_desc desc_of(const attn_case *c) {
-  gqcrt_attention_desc d = {c->n_head,   c->n_head_kv, c->head_dim, c->cache_rows,
-                            c->window,   c->kv_type,   0.0f};
+  gqcrt_attention_desc d = {c->n_head, c->n_head_kv, c->head_dim, c->cache_rows,
+                            c->window, c->kv_type,   0.0f};
   d.scale = 2.0f / sqrtf((float)c->head_dim); /* scores of a few units: not uniform */
   return d;
 }
@@ -146,8 +145,8 @@ static float *new_scratch(const gqcrt_attention_desc *d) {
 }
 
 /* One token through a kernel: stored, then attended (n_rows = 1). */
-static void decode(const gqcrt_attention_desc *d, gqcrt_attention_fn fn, float *out,
-                   const token *t, void *kc, void *vc, float *scratch, int32_t pos) {
+static void decode(const gqcrt_attention_desc *d, gqcrt_attention_fn fn, float *out, const token *t,
+                   void *kc, void *vc, float *scratch, int32_t pos) {
   gqcrt_attention_parallel(NULL, fn, d, out, t->q, t->k, t->v, kc, vc, scratch, pos, 1);
 }
 
@@ -156,8 +155,10 @@ static void decode(const gqcrt_attention_desc *d, gqcrt_attention_fn fn, float *
 static void test_scalar_is_reference(void **state) {
   (void)state;
   const attn_case cases[] = {
-      {4, 1, 64, 32, 0, GQCRT_KV_F32, 32, 1},  {4, 2, 20, 8, 8, GQCRT_KV_F16, 30, 1},
-      {6, 3, 18, 16, 5, GQCRT_KV_F32, 40, 1},  {2, 2, 7, 40, 0, GQCRT_KV_F16, 40, 1},
+      {4, 1, 64, 32, 0, GQCRT_KV_F32, 32, 1},
+      {4, 2, 20, 8, 8, GQCRT_KV_F16, 30, 1},
+      {6, 3, 18, 16, 5, GQCRT_KV_F32, 40, 1},
+      {2, 2, 7, 40, 0, GQCRT_KV_F16, 40, 1},
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
     const attn_case *c = &cases[ci];
@@ -213,19 +214,19 @@ static void test_simd_matches_scalar(void **state) {
   (void)state;
   /* n_head, n_head_kv, head_dim, cache_rows, window, kv_type, n_pos, every */
   const attn_case shapes[] = {
-      {4, 4, 64, 64, 0, 0, 64, 1},     /* 1 query head per KV head */
-      {4, 2, 64, 64, 0, 0, 64, 1},     /* 2 */
-      {6, 2, 128, 48, 0, 0, 48, 1},    /* 3 */
-      {4, 1, 256, 40, 0, 0, 40, 1},    /* 4: FunctionGemma */
-      {8, 1, 128, 24, 0, 0, 24, 1},    /* 8: two blocks of four */
-      {4, 1, 256, 16, 16, 0, 53, 1},   /* ring of `window` rows, wrapped thrice */
-      {4, 2, 64, 16, 6, 0, 45, 1},     /* window shorter than the ring */
-      {4, 1, 64, 13, 0, 0, 40, 1},     /* ring without a window (cache_rows < n_ctx) */
-      {2, 1, 20, 24, 0, 0, 24, 1},     /* head_dim % 16 = 4 */
-      {3, 3, 36, 24, 0, 0, 24, 1},     /* % 32 = 4, % 8 = 4 */
-      {2, 2, 18, 24, 7, 0, 30, 1},     /* % 4 = 2 */
-      {4, 2, 7, 24, 0, 0, 24, 1},      /* shorter than a vector */
-      {4, 1, 256, 2048, 0, 0, 2048, 511}, /* long context */
+      {4, 4, 64, 64, 0, 0, 64, 1},         /* 1 query head per KV head */
+      {4, 2, 64, 64, 0, 0, 64, 1},         /* 2 */
+      {6, 2, 128, 48, 0, 0, 48, 1},        /* 3 */
+      {4, 1, 256, 40, 0, 0, 40, 1},        /* 4: FunctionGemma */
+      {8, 1, 128, 24, 0, 0, 24, 1},        /* 8: two blocks of four */
+      {4, 1, 256, 16, 16, 0, 53, 1},       /* ring of `window` rows, wrapped thrice */
+      {4, 2, 64, 16, 6, 0, 45, 1},         /* window shorter than the ring */
+      {4, 1, 64, 13, 0, 0, 40, 1},         /* ring without a window (cache_rows < n_ctx) */
+      {2, 1, 20, 24, 0, 0, 24, 1},         /* head_dim % 16 = 4 */
+      {3, 3, 36, 24, 0, 0, 24, 1},         /* % 32 = 4, % 8 = 4 */
+      {2, 2, 18, 24, 7, 0, 30, 1},         /* % 4 = 2 */
+      {4, 2, 7, 24, 0, 0, 24, 1},          /* shorter than a vector */
+      {4, 1, 256, 2048, 0, 0, 2048, 511},  /* long context */
       {4, 1, 256, 512, 512, 0, 1100, 157}, /* sliding layer past its window */
       {8, 2, 128, 2048, 0, 0, 2048, 1023},
   };
@@ -318,8 +319,8 @@ static void check_batch(const attn_case *c, gqcrt_attention_fn fn, const gqcrt_e
       memcmp(vc[0], vc[1], cb))
     fail_msg("heads %d/%d hd %d cache %d window %d %s, %d+%d rows, %d threads: the batch "
              "differs from its tokens one by one",
-             d.n_head, d.n_head_kv, d.head_dim, d.cache_rows, d.window,
-             d.kv_type ? "f16" : "f32", history, n_rows, ex ? ex->n_threads : 1);
+             d.n_head, d.n_head_kv, d.head_dim, d.cache_rows, d.window, d.kv_type ? "f16" : "f32",
+             history, n_rows, ex ? ex->n_threads : 1);
   for (int i = 0; i < 2; i++) {
     free(kc[i]), free(vc[i]), free(o[i]);
   }
@@ -398,8 +399,8 @@ static void test_queries_independent(void **state) {
           kernels[k].fn(&d, split, q, kc, vc, scratch, HISTORY, ROWS, t0,
                         t0 + step < n_q ? t0 + step : n_q);
         if (memcmp(all, split, ROWS * qn * sizeof(float)))
-          fail_msg("%s case %zu: ranges of %d queries differ from one call", kernels[k].variant,
-                   ci, step);
+          fail_msg("%s case %zu: ranges of %d queries differ from one call", kernels[k].variant, ci,
+                   step);
       }
       free(kc), free(vc), free(scratch), free(q), free(kv), free(all), free(split);
     }
@@ -447,16 +448,15 @@ static void test_invalid_calls(void **state) {
       continue;
     const struct {
       int32_t pos, n_rows, t0, t1, n_head_kv, cache_rows;
-    } bad[] = {{-1, 1, 0, 4, 1, 8}, {0, 1, 2, 1, 1, 8},  {0, 1, -1, 2, 1, 8},
-               {0, 1, 0, 5, 1, 8},  {0, 2, 0, 9, 1, 8},  {0, 0, 0, 0, 1, 8},
-               {0, -1, 0, 1, 1, 8}, {0, 1, 0, 4, 3, 8},  {0, 1, 0, 4, 0, 8},
+    } bad[] = {{-1, 1, 0, 4, 1, 8}, {0, 1, 2, 1, 1, 8},        {0, 1, -1, 2, 1, 8},
+               {0, 1, 0, 5, 1, 8},  {0, 2, 0, 9, 1, 8},        {0, 0, 0, 0, 1, 8},
+               {0, -1, 0, 1, 1, 8}, {0, 1, 0, 4, 3, 8},        {0, 1, 0, 4, 0, 8},
                {0, 1, 0, 4, 1, 0},  {INT32_MAX, 2, 0, 8, 1, 8}};
     for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
       d.n_head_kv = bad[b].n_head_kv;
       d.cache_rows = bad[b].cache_rows;
       memset(out, 0x7f, sizeof out);
-      kernels[k].fn(&d, out, q, kc, vc, scratch, bad[b].pos, bad[b].n_rows, bad[b].t0,
-                    bad[b].t1);
+      kernels[k].fn(&d, out, q, kc, vc, scratch, bad[b].pos, bad[b].n_rows, bad[b].t0, bad[b].t1);
       for (int i = 0; i < 2 * 64; i++)
         if (f2u(out[i]) != 0x7f7f7f7fu)
           fail_msg("%s: invalid call %zu wrote out[%d]", kernels[k].variant, b, i);
@@ -532,8 +532,8 @@ static int32_t ranges_seen[64][2];
 static float *scratch_seen[64];
 static int n_ranges_seen;
 static void recording_kernel(const gqcrt_attention_desc *d, float *out, const float *q,
-                             const void *k_cache, const void *v_cache, float *scratch,
-                             int32_t pos, int32_t n_rows, int32_t t0, int32_t t1) {
+                             const void *k_cache, const void *v_cache, float *scratch, int32_t pos,
+                             int32_t n_rows, int32_t t0, int32_t t1) {
   (void)d, (void)out, (void)q, (void)k_cache, (void)v_cache, (void)pos, (void)n_rows;
   assert_true(n_ranges_seen < 64);
   scratch_seen[n_ranges_seen] = scratch;
@@ -574,8 +574,8 @@ static void test_parallel_splits_queries(void **state) {
       }
       for (int32_t t = 0; t < n_q; t++)
         assert_int_equal(covered[t], 1);
-      int32_t parts = threads[ti] < GQCRT_ATTENTION_MAX_PARTS ? threads[ti]
-                                                               : GQCRT_ATTENTION_MAX_PARTS;
+      int32_t parts =
+          threads[ti] < GQCRT_ATTENTION_MAX_PARTS ? threads[ti] : GQCRT_ATTENTION_MAX_PARTS;
       assert_int_equal(nonempty, parts < n_q ? parts : n_q);
     }
   /* position 0: one visible row, not worth waking a thread */

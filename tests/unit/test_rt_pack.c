@@ -32,7 +32,7 @@
 #include <cmocka.h>
 
 #include "gqcrt.h"
-#include "cpu_variants.h"
+#include "tools/kernel_harness/cpu_variants.h"
 #include "test_util.h"
 
 /* ---- the tables -------------------------------------------------------------- */

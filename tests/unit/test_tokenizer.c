@@ -36,7 +36,7 @@
 #include "frontend/vocab_build.h"
 #include "gqcrt.h"
 #include "gqcrt_tokenizer.h"
-#include "runtime/src/vocab_blob.h"
+#include "gqcrt_vocab_blob.h"
 #include "test_util.h"
 
 #define MODEL(name) GQC_TEST_DATA "/models/" name

@@ -26,8 +26,6 @@
 #include "gqcrt.h"
 #include "rt_libc.h"
 
-#define INLINE_AVX2 GQCRT_AVX2 static inline __attribute__((always_inline))
-
 GQCRT_AVX2 void gqcrt_rms_norm_avx2(float *y, const float *x, const float *w, int32_t n,
                                     int32_t group, float eps) {
   if (group <= 0)

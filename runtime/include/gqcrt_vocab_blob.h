@@ -1,4 +1,4 @@
-/* vocab_blob.h — the byte layout of a compiled vocabulary ("vocab blob").
+/* gqcrt_vocab_blob.h — the byte layout of a compiled vocabulary ("vocab blob").
  *
  * The blob is written once by the compiler (frontend/vocab_build.c) and read
  * in place by the runtime tokenizer (runtime/src/tokenizer*.c). It is one
