@@ -12,9 +12,13 @@
  *     gqcrt_attention_parallel with n_rows (1 for a vector); linear: the
  *     gemm kernel select-kernels chose (gqcrt_gemm_*), through
  *     gqcrt_gemm_parallel when the weight is large;
- *   - anything else (a vector added to every row, a per-row softmax): the
- *     vector call once per live row (per_row).
+ *   - anything else (a vector added to every row, a per-row softmax, a
+ *     slice of every row, copied): the vector call once per live row
+ *     (per_row).
  * last_row is no call: its readers get a pointer to the batch's row n - 1.
+ * Nor is a slice of a vector (a pointer into it) or a weight that views
+ * some rows of a larger one (a pointer to its first row: for a packed
+ * layout that row starts a row group, which repack-weights made sure of).
  */
 #include "codegen/calls.h"
 
@@ -71,10 +75,25 @@ static int64_t row_bytes(const ir_inst *v) {
   return ir_type_bytes(&t);
 }
 
+/* Bytes per row of a weight matrix as stored (packed layouts keep the GGUF
+ * byte count, so a group of rows spans that many rows' bytes). */
+static int64_t weight_row_bytes(const ir_weight *w) {
+  return (int64_t)w->nbytes / w->type.dims[0];
+}
+
 /* Where a value lives. */
 static gqc_arg a_value(builder *b, const ir_inst *v) {
-  if (v->op == IR_OP_WEIGHT)
-    return (gqc_arg){.kind = GQC_ARG_WEIGHT, .offset = b->m->weights[v->ref].offset};
+  if (v->op == IR_OP_WEIGHT) {
+    const ir_weight *w = &b->m->weights[v->ref];
+    const int64_t row = ir_weight_first_row(v);
+    return (gqc_arg){.kind = GQC_ARG_WEIGHT,
+                     .offset = w->offset + (row ? row * weight_row_bytes(w) : 0)};
+  }
+  if (v->op == IR_OP_SLICE && !is_rows(v)) { /* a view into the vector */
+    gqc_arg a = a_value(b, v->operands[0]);
+    a.offset += ir_attr_int(v, "start", 0) * (int64_t)sizeof(float);
+    return a;
+  }
   if (v->op == IR_OP_CACHE)
     return (gqc_arg){.kind = GQC_ARG_ARENA, .offset = b->m->caches[v->ref].offset};
   if (v->op == IR_OP_LAST_ROW) /* a view: row n - 1 of the batch */
@@ -156,7 +175,8 @@ static bool lower_linear(builder *b, const ir_inst *i, const char *kernel) {
   if (strncmp(kernel, expect, strlen(expect)))
     return gqc_error(b->d, "codegen: linear %s%s has kernel %s (expected a %s* kernel)",
                      i->name ? "%" : "", i->name ? i->name : "", kernel, expect);
-  bool parallel = (int64_t)wt->nbytes >= GQCRT_PARALLEL_MIN_BYTES;
+  const int64_t row_bytes = weight_row_bytes(wt);
+  bool parallel = n_out * row_bytes >= GQCRT_PARALLEL_MIN_BYTES;
   const char *fn = parallel ? (rows ? "gqcrt_gemm_parallel" : "gqcrt_linear_parallel") : kernel;
   gqc_call *c = new_call(b, fn, i);
   if (!c)
@@ -175,7 +195,7 @@ static bool lower_linear(builder *b, const ir_inst *i, const char *kernel) {
   if (rows)
     arg(c, a_rows());
   if (parallel) {
-    arg(c, a_i32((int64_t)wt->nbytes / n_out));
+    arg(c, a_i32(row_bytes));
     arg(c, a_i32(storage_rows(wt)));
   }
   return true;
@@ -254,6 +274,7 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
   ad.window = (int32_t)ir_attr_int(i, "window", 0);
   ad.kv_type = kc->type.dtype == IR_F16 ? 1 : 0;
   ad.scale = (float)ir_attr_float(i, "scale", 1);
+  ad.softcap = (float)ir_attr_float(i, "softcap", 0);
   if (ad.cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX) &&
       (!b->p->ring_rows || ad.cache_rows < b->p->ring_rows)) {
     b->p->ring_rows = ad.cache_rows;
@@ -296,15 +317,31 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_EMBED:
     return lower_embed(b, i, kernel);
   case IR_OP_RMS_NORM:
-    if (!a_count(b, i, &count) || !(c = new_call(b, "gqcrt_rms_norm", i)))
+  case IR_OP_LAYER_NORM: {
+    const bool layer = i->op == IR_OP_LAYER_NORM;
+    if (!a_count(b, i, &count) ||
+        !(c = new_call(b, layer ? "gqcrt_layer_norm" : "gqcrt_rms_norm", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
-    arg(c, i->n_operands > 1 ? a_value(b, i->operands[1]) : (gqc_arg){.kind = GQC_ARG_NULL});
+    for (int k = 1; k <= (layer ? 2 : 1); k++) /* weight (and bias); NULL when absent */
+      arg(c, i->n_operands > k ? a_value(b, i->operands[k]) : (gqc_arg){.kind = GQC_ARG_NULL});
     arg(c, count); /* whole groups: a row is a multiple of the group */
     arg(c,
         a_i32(ir_attr_int(i, "group", i->n_operands > 1 ? row_len(i->operands[1]) : row_len(i))));
     arg(c, a_f32(ir_attr_float(i, "eps", 0)));
+    return true;
+  }
+  case IR_OP_SLICE: /* a vector's is a view (a_value); each row's a copy */
+    if (!is_rows(i))
+      return true;
+    if (!(c = new_call(b, "gqcrt_copy", i)))
+      break;
+    c->per_row = true;
+    arg(c, a_row_of(b, i));
+    arg(c, a_row_of(b, i->operands[0]));
+    c->args[1].offset += ir_attr_int(i, "start", 0) * (int64_t)sizeof(float);
+    arg(c, a_i32(row_len(i)));
     return true;
   case IR_OP_LINEAR:
   case IR_OP_QUANTIZE:
@@ -385,6 +422,8 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     arg(c, a_f32(ir_attr_float(i, "base", 10000)));
     arg(c, a_f32(ir_attr_float(i, "freq_scale", 1)));
     arg(c, a_i32(ir_attr_int(i, "mode", 0)));
+    arg(c, i->n_operands > 2 ? a_value(b, i->operands[2]) : (gqc_arg){.kind = GQC_ARG_NULL});
+    arg(c, a_f32(ir_attr_float(i, "attn_factor", 1)));
     return true;
   }
   case IR_OP_ATTENTION: {

@@ -60,7 +60,7 @@ typedef struct gqc_call {
 
 typedef struct gqc_attn_desc {
   int32_t n_head, n_head_kv, head_dim, cache_rows, window, kv_type;
-  float scale;
+  float scale, softcap;
 } gqc_attn_desc;
 
 /* One function's calls. */

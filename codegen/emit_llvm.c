@@ -135,6 +135,7 @@ typedef struct runtime_proto {
 static const runtime_proto runtime_protos[] = {
     /* gqcrt.h */
     {"gqcrt_rms_norm", "v:pppiif"},
+    {"gqcrt_layer_norm", "v:ppppiif"},
     {"gqcrt_add", "v:pppi"},
     {"gqcrt_mul", "v:pppi"},
     {"gqcrt_scale", "v:ppfi"},
@@ -143,11 +144,11 @@ static const runtime_proto runtime_protos[] = {
     {"gqcrt_softcap", "v:ppfi"},
     {"gqcrt_softmax", "v:ppi"},
     {"gqcrt_copy", "v:ppi"},
-    {"gqcrt_rope", "v:ppiiiiffi"},
+    {"gqcrt_rope", "v:ppiiiiffipf"},
     /* gqcrt.h: row-batched ops (prefill) */
     {"gqcrt_embed_rows", "v:ppplpii"},
     {"gqcrt_embed_rows_packed", "v:ppppii"},
-    {"gqcrt_rope_rows", "v:ppiiiiiffi"},
+    {"gqcrt_rope_rows", "v:ppiiiiiffipf"},
     /* gqcrt_parallel.h */
     {"gqcrt_linear_parallel", "v:pppppiiii"},
     {"gqcrt_gemm_parallel", "v:pppippiiiii"},
@@ -407,10 +408,11 @@ static bool emit_arena(emitter *e) {
 }
 
 static void emit_attention_descs(emitter *e, const gqc_program *calls) {
-  /* struct gqcrt_attention_desc { int32_t x6; float scale; } */
+  /* struct gqcrt_attention_desc { int32_t x6; float scale, softcap; } */
   e->t_desc = LLVMStructCreateNamed(e->ctx, "gqcrt_attention_desc");
-  LLVMTypeRef fields[7] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_f32};
-  LLVMStructSetBody(e->t_desc, fields, 7, 0);
+  LLVMTypeRef fields[8] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32,
+                           e->t_i32, e->t_i32, e->t_f32, e->t_f32};
+  LLVMStructSetBody(e->t_desc, fields, 8, 0);
   e->n_descs = calls->n_descs;
   if (!calls->n_descs)
     return;
@@ -419,14 +421,15 @@ static void emit_attention_descs(emitter *e, const gqc_program *calls) {
     return;
   for (int k = 0; k < calls->n_descs; k++) {
     const gqc_attn_desc *a = &calls->descs[k];
-    LLVMValueRef v[7] = {i32c(e, a->n_head),
+    LLVMValueRef v[8] = {i32c(e, a->n_head),
                          i32c(e, a->n_head_kv),
                          i32c(e, a->head_dim),
                          i32c(e, a->cache_rows),
                          i32c(e, a->window),
                          i32c(e, a->kv_type),
-                         LLVMConstReal(e->t_f32, a->scale)};
-    items[k] = LLVMConstNamedStruct(e->t_desc, v, 7);
+                         LLVMConstReal(e->t_f32, a->scale),
+                         LLVMConstReal(e->t_f32, a->softcap)};
+    items[k] = LLVMConstNamedStruct(e->t_desc, v, 8);
   }
   LLVMValueRef init = LLVMConstArray(e->t_desc, items, (unsigned)calls->n_descs);
   free(items);

@@ -34,6 +34,7 @@ typedef enum arch_builtin_id {
   /* tensor operations */
   ABI_EMBED,
   ABI_RMS_NORM,
+  ABI_LAYER_NORM,
   ABI_MATMUL,
   ABI_TRANSPOSE,
   ABI_ADD,
@@ -45,6 +46,7 @@ typedef enum arch_builtin_id {
   ABI_GELU,
   ABI_SOFTCAP,
   ABI_SOFTMAX,
+  ABI_SLICE,
   ABI_COUNT
 } arch_builtin_id;
 

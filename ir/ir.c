@@ -516,6 +516,10 @@ ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index) {
 }
 
 /* ---- queries and rewriting ---------------------------------------------- */
+int64_t ir_weight_first_row(const ir_inst *w) {
+  return ir_attr_int(w, "first_row", 0);
+}
+
 int ir_count_uses(const ir_func *f, const ir_inst *v) {
   int n = 0;
   ir_for_each_inst(f, i) for (int k = 0; k < i->n_operands; k++) n += i->operands[k] == v;

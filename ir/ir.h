@@ -262,6 +262,10 @@ ir_inst *ir_build(ir_module *m, ir_func *f, ir_opcode op, ir_type type, int n_op
 ir_inst *ir_build_weight(ir_module *m, ir_func *f, int weight_index);
 ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index);
 
+/* The first row of its module weight a `weight` value starts at: 0, or the
+ * attribute first_row of a view of some rows (ir_ops.def). */
+int64_t ir_weight_first_row(const ir_inst *w);
+
 /* ---- queries and rewriting ---------------------------------------------- */
 #define ir_for_each_inst(f, it) for (ir_inst *it = (f)->first; it; it = it->next)
 int ir_count_uses(const ir_func *f, const ir_inst *v);

@@ -167,6 +167,11 @@ typedef void (*gqcrt_gemm_fn)(float *y, int32_t y_stride, const void *w, const v
  * The mean is accumulated in double, as llama.cpp does. */
 void gqcrt_rms_norm(float *y, const float *x, const float *w, int32_t n, int32_t group,
                     float eps);
+/* LayerNorm per group: y = (x - mean) / sqrt(var + eps) with mean and var
+ * over the group, then * w and + b (each may be NULL, else `group` elements);
+ * the sums in double, as ggml_norm. */
+void gqcrt_layer_norm(float *y, const float *x, const float *w, const float *b, int32_t n,
+                      int32_t group, float eps);
 void gqcrt_add(float *y, const float *a, const float *b, int32_t n);
 void gqcrt_mul(float *y, const float *a, const float *b, int32_t n);
 void gqcrt_scale(float *y, const float *x, float s, int32_t n);
@@ -180,18 +185,24 @@ void gqcrt_copy(float *y, const float *x, int32_t n);
 /* ---- rotary position embedding ------------------------------------------
  * x holds n_head heads of head_dim; the first n_rot dims of each are rotated.
  * mode GQCRT_ROPE_NORMAL pairs (2i, 2i+1); GQCRT_ROPE_NEOX pairs (i, i+n_rot/2).
- * theta_i = pos * powf(base, -2/n_rot)^i (by repeated multiplication) * freq_scale. */
+ * theta_i = freq_scale * (pos * powf(base, -2/n_rot)^i / f_i) (the power by
+ * repeated multiplication; f_i = freq_factors[i], or 1 when freq_factors is
+ * NULL), and the rotation's cos and sin are multiplied by attn_factor. */
 enum { GQCRT_ROPE_NORMAL = 0, GQCRT_ROPE_NEOX = 2 };
 void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t head_dim,
-                int32_t n_rot, float base, float freq_scale, int32_t mode);
+                int32_t n_rot, float base, float freq_scale, int32_t mode,
+                const float *freq_factors, float attn_factor);
 
 /* ---- attention over a KV cache ------------------------------------------
  * Stores k and v (n_head_kv * head_dim each) at cache row pos % cache_rows,
  * then for each query head h (using KV head h / (n_head / n_head_kv)) attends
  * over the visible positions: all p' <= pos, and when window > 0 only
  * pos - p' < window. cache_rows >= min(n_ctx, window) so a visible position
- * is never overwritten. Scores are scale * dot(q, k); softmax with max
- * subtraction; out = sum softmax * v. `scores` is scratch of at least
+ * is never overwritten. Scores are scale * softcap(dot(q, k)), where
+ * softcap(s) = c * tanh(s / c) when the descriptor's softcap c > 0 (the
+ * attention-logit soft-capping of gemma2 and others, applied as llama.cpp
+ * does: to the raw product, before the softmax's scale) and s otherwise;
+ * softmax with max subtraction; out = sum softmax * v. `scores` is scratch of at least
  * cache_rows floats. kv_type is GQCRT_KV_F32 or GQCRT_KV_F16. out may alias
  * q exactly (each head of q is read before that head of out is written).
  * gqcrt_attention is the portable reference, one token at a time; generated
@@ -203,6 +214,7 @@ typedef struct gqcrt_attention_desc {
   int32_t window;      /* 0 = unlimited (causal only) */
   int32_t kv_type;
   float scale;
+  float softcap; /* > 0: scores soft-capped at +-softcap; 0: not */
 } gqcrt_attention_desc;
 void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q,
                      const float *k, const float *v, void *k_cache, void *v_cache,
@@ -264,7 +276,8 @@ void gqcrt_embed_rows_packed(gqcrt_embed_fn embed, float *y, const void *table,
                              const int32_t *tokens, int32_t n_rows, int32_t n_in);
 /* Row r (n_head * head_dim elements) rotated at position pos + r. */
 void gqcrt_rope_rows(float *y, const float *x, int32_t pos, int32_t n_rows, int32_t n_head,
-                     int32_t head_dim, int32_t n_rot, float base, float freq_scale, int32_t mode);
+                     int32_t head_dim, int32_t n_rot, float base, float freq_scale, int32_t mode,
+                     const float *freq_factors, float attn_factor);
 
 #ifdef __cplusplus
 }
