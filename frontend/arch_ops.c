@@ -564,8 +564,8 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
 
 /* slice(x, start, length): elements start .. start + length - 1 of a vector
  * (a view; in batch mode those of every row), or that range of rows of a
- * weight matrix (a view of the same bytes: a fused weight used as its
- * parts, ir_ops.def). */
+ * weight (of elements of a weight vector): a view of the same bytes, a
+ * fused weight used as its parts (ir_ops.def). */
 static bool op_slice(arch_interp *in, const arch_expr *call, const arch_value *pos, ir_inst **out) {
   int64_t range[2];
   for (int k = 0; k < 2; k++) {
@@ -584,9 +584,10 @@ static bool op_slice(arch_interp *in, const arch_expr *call, const arch_value *p
   char b[96];
   if (x->op == IR_OP_WEIGHT) { /* a view of a view */
     const int64_t base = ir_weight_first_row(x);
-    if (x->type.rank != 2 || start < 0 || len < 1 || start > x->type.dims[0] - len)
-      return arch_fail(in, call->loc, "slice: rows %" PRId64 " .. %" PRId64 " are not all in %s",
-                       start, start + len - 1, type_str(x, b));
+    if (start < 0 || len < 1 || start > x->type.dims[0] - len)
+      return arch_fail(
+          in, call->loc, "slice: %s %" PRId64 " .. %" PRId64 " are not all in the weight %s",
+          x->type.rank == 1 ? "elements" : "rows", start, start + len - 1, type_str(x, b));
     ir_type t = x->type;
     t.dims[0] = len;
     ir_inst *v = arch_emit(in, IR_OP_WEIGHT, t, 0, NULL);

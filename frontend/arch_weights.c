@@ -250,10 +250,11 @@ bool arch_weight_rows(arch_interp *in, const arch_value *w, arch_loc use, int64_
   ir_type type = in->m->weights[index].type;
   if (rows >= 0) {
     char ts[96];
-    if (type.rank != 2 || first < 0 || rows < 1 || first > type.dims[0] - rows)
-      return arch_fail(in, use, "slice: rows %" PRId64 " .. %" PRId64 " of weight '%s' (%s)%s",
-                       first, first + rows - 1, wname, ir_type_str(&type, ts, sizeof ts),
-                       type.rank != 2 ? ": only a matrix has rows" : " are not all in it");
+    if (first < 0 || rows < 1 || first > type.dims[0] - rows)
+      return arch_fail(in, use,
+                       "slice: %s %" PRId64 " .. %" PRId64 " of weight '%s' (%s) are not all in it",
+                       type.rank == 1 ? "elements" : "rows", first, first + rows - 1, wname,
+                       ir_type_str(&type, ts, sizeof ts));
     type.dims[0] = rows;
   }
   ir_inst *i = arch_emit(in, IR_OP_WEIGHT, type, 0, NULL);

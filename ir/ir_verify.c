@@ -179,12 +179,16 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
                     tstr(&w->type, b));
       return true;
     }
-    /* a view of rows row .. row + rows - 1 of a matrix */
-    if (i->type.dtype != w->type.dtype || w->type.rank != 2 || i->type.rank != 2 ||
-        i->type.dims[1] != w->type.dims[1] || row < 0 || i->type.dims[0] <= 0 ||
-        i->type.dims[0] > w->type.dims[0] - row)
+    /* a view of rows row .. row + rows - 1 (of a vector: elements) */
+    ir_type rest = i->type;
+    rest.dims[0] = w->type.dims[0];
+    if (i->type.dtype != w->type.dtype || !ir_type_same_shape(&rest, &w->type) || row < 0 ||
+        i->type.dims[0] <= 0 || i->type.dims[0] > w->type.dims[0] - row)
       return fail(v, i, "type %s from row %" PRId64 " is not a range of rows of weight @%s : %s",
                   tstr(&i->type, a), row, w->name, tstr(&w->type, b));
+    if (i->type.rank == 1 && ir_dtype_is_quantized(w->type.dtype))
+      return fail(v, i, "a view of some elements of %s weight @%s (blocks are not elements)",
+                  ir_dtype_get(w->type.dtype)->name, w->name);
     return true;
   }
   case IR_OP_CACHE: {
