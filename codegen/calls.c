@@ -263,6 +263,19 @@ static bool lower_embed(builder *b, const ir_inst *i, const char *kernel) {
   return true;
 }
 
+/* A ring buffer of `rows` positions whose reader at pos needs positions
+ * pos - window + 1 .. pos - 1 from it: decode may rewind only as far as
+ * those are still there. The program keeps the ring allowing the shortest
+ * rewind (rows - window + 1 positions; then the fewer rows). */
+static void note_ring(builder *b, int64_t rows, int64_t window) {
+  gqc_program *p = b->p;
+  const int64_t depth = rows - window + 1, have = p->ring_rows - p->ring_window + 1;
+  if (!p->ring_rows || depth < have || (depth == have && rows < p->ring_rows)) {
+    p->ring_rows = rows;
+    p->ring_window = window;
+  }
+}
+
 /* The attention descriptor's index in the program's shared table. */
 static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
   const ir_inst *kc = i->operands[3];
@@ -275,11 +288,9 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
   ad.kv_type = kc->type.dtype == IR_F16 ? 1 : 0;
   ad.scale = (float)ir_attr_float(i, "scale", 1);
   ad.softcap = (float)ir_attr_float(i, "softcap", 0);
-  if (ad.cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX) &&
-      (!b->p->ring_rows || ad.cache_rows < b->p->ring_rows)) {
-    b->p->ring_rows = ad.cache_rows;
-    b->p->ring_window = ad.window > 0 && ad.window < ad.cache_rows ? ad.window : ad.cache_rows;
-  }
+  if (ad.cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX))
+    note_ring(b, ad.cache_rows,
+              ad.window > 0 && ad.window < ad.cache_rows ? ad.window : ad.cache_rows);
   for (int k = 0; k < b->p->n_descs; k++)
     if (!memcmp(&b->p->descs[k], &ad, sizeof ad)) {
       *index = k;
@@ -447,6 +458,22 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     arg(c, (gqc_arg){.kind = GQC_ARG_ARENA, .offset = ir_attr_int(i, "scores", 0)});
     arg(c, pos);
     arg(c, is_rows(i) ? a_rows() : a_i32(1));
+    return true;
+  }
+  case IR_OP_CAUSAL_CONV: {
+    /* gqcrt_causal_conv(y, x, w, state, pos, n_rows, n, taps) */
+    const ir_inst *w = i->operands[1];
+    gqc_arg pos;
+    if (!a_param(b, i->operands[3], &pos) || !(c = new_call(b, "gqcrt_causal_conv", i)))
+      break;
+    for (int k = -1; k < 3; k++)
+      arg(c, a_value(b, k < 0 ? i : i->operands[k]));
+    arg(c, pos);
+    arg(c, is_rows(i) ? a_rows() : a_i32(1));
+    arg(c, a_i32(row_len(i)));
+    arg(c, a_i32(w->type.dims[1]));
+    /* the state is a ring of taps - 1 positions read back taps - 1 */
+    note_ring(b, w->type.dims[1] - 1, w->type.dims[1]);
     return true;
   }
   case IR_OP_COUNT:

@@ -80,9 +80,11 @@ typedef struct gqc_program {
   gqc_attn_desc *descs; /* shared by both functions' ATTN_DESC arguments */
   int n_descs;
   int64_t embed_rows;    /* rows of the embedding table (token bound), or 0 */
-  int64_t ring_rows;     /* the smallest ring-buffer KV cache (sliding window
-                          * layers), or 0: bounds how far decode may rewind */
-  int64_t ring_window;   /* that cache's window (its rows are window + batch - 1) */
+  int64_t ring_rows;     /* the ring buffer (a sliding-window layer's KV cache,
+                          * a convolution's state) that allows the shortest
+                          * rewind, or 0: bounds how far decode may rewind */
+  int64_t ring_window;   /* the positions its reader needs, the current one
+                          * included (a KV ring: rows = window + batch - 1) */
 } gqc_program;
 
 /* Needs a planned module (plan-memory ran) with a @decode(tok : i32,

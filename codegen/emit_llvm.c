@@ -136,6 +136,7 @@ static const runtime_proto runtime_protos[] = {
     /* gqcrt.h */
     {"gqcrt_rms_norm", "v:pppiif"},
     {"gqcrt_layer_norm", "v:ppppiif"},
+    {"gqcrt_causal_conv", "v:ppppiiii"},
     {"gqcrt_add", "v:pppi"},
     {"gqcrt_mul", "v:pppi"},
     {"gqcrt_scale", "v:ppfi"},

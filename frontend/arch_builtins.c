@@ -58,6 +58,7 @@ static const arch_builtin builtins[] = {
      {"n_head!", "n_head_kv!", "head_dim!", "scale!", "window", "softcap"},
      "attention(q, k, v, pos, n_head = ..., n_head_kv = ..., head_dim = ..., scale = ..., "
      "window = ..., softcap = ...)"},
+    {"causal_conv", ABI_CAUSAL_CONV, true, 3, 3, {0}, "causal_conv(x, taps, pos)"},
     {"silu", ABI_SILU, true, 1, 1, {0}, "silu(x)"},
     {"gelu", ABI_GELU, true, 1, 1, {0}, "gelu(x)"},
     {"softcap", ABI_SOFTCAP, true, 1, 1, {"cap!"}, "softcap(x, cap = ...)"},

@@ -42,6 +42,7 @@ typedef enum arch_builtin_id {
   ABI_SCALE,
   ABI_ROPE,
   ABI_ATTENTION,
+  ABI_CAUSAL_CONV,
   ABI_SILU,
   ABI_GELU,
   ABI_SOFTCAP,

@@ -1,7 +1,8 @@
 /* arch_ops.c — a description's tensor operations, lowered to IR.
  *
  * Each built-in operation (embed, rms_norm, layer_norm, matmul, transpose,
- * add, mul, scale, rope, attention, silu, gelu, softcap, softmax, slice) and
+ * add, mul, scale, rope, attention, causal_conv, silu, gelu, softcap,
+ * softmax, slice) and
  * each operator on
  * tensors (+ * / and unary -) appends one IR instruction to the function
  * being built (@decode, or @prefill in batch mode), after
@@ -16,6 +17,7 @@
  * compare row lengths, and a vector operand of add/mul (a bias, a norm
  * weight) applies to every row.
  *
+ * causal_conv() creates the layer's state buffer conv_state.<l>, [L - 1, n].
  * attention() also creates the layer's two cache buffers in the module:
  * [rows, n_head_kv * head_dim] of the requested KV type, rows = n_ctx, or
  * for a sliding-window layer min(window + batch - 1, n_ctx) (the runtime
@@ -479,6 +481,51 @@ static bool op_rope(op_args *a, ir_inst *x, ir_inst *pos, ir_inst **out) {
   return true;
 }
 
+/* A `cache` instruction for this layer's persistent buffer <base><loop
+ * indices><part> (kv.3.k, conv.3), added to the module on first use.
+ * @prefill runs the statements @decode ran, so it names the same buffers:
+ * the state both functions fill and read. */
+static bool layer_buffer(arch_interp *in, const char *base, const char *part, ir_type type,
+                         arch_loc loc, ir_inst **out) {
+  char suffix[96], name[160];
+  arch_loop_suffix(in, suffix, sizeof suffix);
+  snprintf(name, sizeof name, "%s%s%s", base, suffix, part);
+  const char *cname = arch_unique_name(in, name);
+  int ci = ir_module_find_cache(in->m, cname);
+  if (in->batch > 0 && (ci < 0 || !ir_type_equal(&in->m->caches[ci].type, &type)))
+    return arch_fail(in, loc, "internal error: the batched graph has no buffer @%s like @decode's",
+                     cname);
+  if (ci < 0)
+    ci = ir_module_add_cache(in->m, cname, type);
+  ir_inst *c = arch_emit(in, IR_OP_CACHE, type, 0, NULL);
+  c->ref = ci;
+  c->name = cname;
+  *out = c;
+  return true;
+}
+
+/* causal_conv(x, w, pos): LFM2's short convolution over the positions, taps
+ * w [n, L] per channel; creates the layer's state buffer conv_state.<l>. */
+static bool op_causal_conv(op_args *a, ir_inst *x, ir_inst *w, ir_inst *pos, ir_inst **out) {
+  arch_interp *in = a->in;
+  char b[96];
+  if (!want_vec(in, x, arg_loc(a->call, 0, NULL), "causal_conv", "the input") ||
+      !want_index(in, pos, arg_loc(a->call, 2, NULL), "causal_conv", "the position"))
+    return false;
+  if (w->op != IR_OP_WEIGHT || w->type.dtype != IR_F32 || w->type.rank != 2 ||
+      w->type.dims[0] != row_len(x) || w->type.dims[1] < 2)
+    return arch_fail(in, arg_loc(a->call, 1, NULL),
+                     "causal_conv: the taps must be an f32 weight [%" PRId64
+                     " channels, L >= 2 taps], got %s",
+                     row_len(x), type_str(w, b));
+  ir_inst *ops[4] = {x, w, NULL, pos};
+  if (!layer_buffer(in, "conv_state", "", ir_type_mat(IR_F32, w->type.dims[1] - 1, row_len(x)),
+                    a->call->loc, &ops[2]))
+    return false;
+  *out = arch_emit(in, IR_OP_CAUSAL_CONV, x->type, 4, ops);
+  return true;
+}
+
 static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst *pos,
                          ir_inst **out) {
   arch_interp *in = a->in;
@@ -531,24 +578,10 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
   const int64_t batch = in->opts->batch > 1 ? in->opts->batch : 1;
   int64_t rows = window > 0 && window + batch - 1 < in->n_ctx ? window + batch - 1 : in->n_ctx;
   ir_type ct = ir_type_mat(kv, rows, hkv * hd);
-  char suffix[96], name[128];
-  arch_loop_suffix(in, suffix, sizeof suffix);
   ir_inst *caches[2];
-  for (int j = 0; j < 2; j++) {
-    snprintf(name, sizeof name, "kv%s.%c", suffix, j == 0 ? 'k' : 'v');
-    const char *cname = arch_unique_name(in, name);
-    /* @prefill runs the statements @decode ran, so it names the same
-     * caches: the KV cache both functions fill and read */
-    int ci = ir_module_find_cache(in->m, cname);
-    if (in->batch > 0 && (ci < 0 || !ir_type_equal(&in->m->caches[ci].type, &ct)))
-      return arch_fail(in, a->call->loc,
-                       "internal error: the batched graph has no cache @%s like @decode's", cname);
-    if (ci < 0)
-      ci = ir_module_add_cache(in->m, cname, ct);
-    caches[j] = arch_emit(in, IR_OP_CACHE, ct, 0, NULL);
-    caches[j]->ref = ci;
-    caches[j]->name = cname;
-  }
+  if (!layer_buffer(in, "kv", ".k", ct, a->call->loc, &caches[0]) ||
+      !layer_buffer(in, "kv", ".v", ct, a->call->loc, &caches[1]))
+    return false;
   ir_inst *ops[6] = {q, k, v, caches[0], caches[1], pos};
   ir_inst *i = arch_emit(in, IR_OP_ATTENTION, q->type, 6, ops);
   ir_attr_set_int(in->m, i, "n_head", h);
@@ -655,6 +688,9 @@ bool arch_call_op(arch_interp *in, const arch_builtin *b, const arch_expr *call,
     break;
   case ABI_ATTENTION:
     ok = op_attention(&a, t[0], t[1], t[2], t[3], &r);
+    break;
+  case ABI_CAUSAL_CONV:
+    ok = op_causal_conv(&a, t[0], t[1], t[2], &r);
     break;
   case ABI_SILU:
     ok = build_unary(in, IR_OP_SILU, "silu", t[0], call->loc, &r);

@@ -532,7 +532,7 @@ void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value) {
 }
 
 static bool has_side_effects(const ir_inst *i) {
-  return i->op == IR_OP_ATTENTION || i->op == IR_OP_RETURN;
+  return i->op == IR_OP_ATTENTION || i->op == IR_OP_CAUSAL_CONV || i->op == IR_OP_RETURN;
 }
 
 int ir_remove_dead(ir_module *m, ir_func *f) {

@@ -164,7 +164,8 @@ typedef struct ir_weight {
   bool dead;              /* removed by a pass (no uses); skipped by codegen */
 } ir_weight;
 
-/* A persistent buffer: a layer's K or V cache, [rows, row_elems]. */
+/* A persistent buffer: a layer's K or V cache, or a convolution's state,
+ * [rows, row_elems]. */
 typedef struct ir_cache {
   const char *name;
   ir_type type;           /* f32 or f16, [rows, n_head_kv*head_dim] */
@@ -271,7 +272,7 @@ int64_t ir_weight_first_row(const ir_inst *w);
 int ir_count_uses(const ir_func *f, const ir_inst *v);
 void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value);
 /* Removes instructions of f whose results are unused and that have no side
- * effects (everything but ATTENTION and RETURN). Returns how many. Marks
+ * effects (everything but ATTENTION, CAUSAL_CONV and RETURN). Returns how many. Marks
  * weights that no instruction of any function references as dead. */
 int ir_remove_dead(ir_module *m, ir_func *f);
 

@@ -360,6 +360,23 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
                   i->type.rank ? row_len(&i->type) : 0, tstr(t0, a));
     return expect_result(v, i, shaped_like(t0, IR_F32, row_len(&i->type)));
   }
+  case IR_OP_CAUSAL_CONV: {
+    const ir_inst *w = i->operands[1], *st = i->operands[2];
+    if (!is_f32_act(v, o0))
+      return fail(v, i, "input must be an f32 %s, not %s", act_desc(v), tstr(t0, a));
+    const int64_t d = row_len(t0);
+    if (w->op != IR_OP_WEIGHT || w->type.dtype != IR_F32 || w->type.rank != 2 ||
+        w->type.dims[0] != d || w->type.dims[1] < 2)
+      return fail(v, i, "the taps must be an f32 weight [%" PRId64 ", L >= 2], not %s", d,
+                  tstr(&w->type, a));
+    if (st->op != IR_OP_CACHE || st->type.dtype != IR_F32 || st->type.rank != 2 ||
+        st->type.dims[0] != w->type.dims[1] - 1 || st->type.dims[1] != d)
+      return fail(v, i, "the state must be an f32 buffer [%" PRId64 ", %" PRId64 "], not %s",
+                  w->type.dims[1] - 1, d, tstr(&st->type, a));
+    if (!is_i32_scalar(&i->operands[3]->type))
+      return fail(v, i, "the position must be an i32 scalar");
+    return expect_result(v, i, shaped_like(t0, IR_F32, d));
+  }
   case IR_OP_LAST_ROW: {
     if (f->batch <= 0)
       return fail(v, i, "last_row outside a row-batched function (no 'batch ... rows' in @%s)",

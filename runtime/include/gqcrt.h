@@ -193,6 +193,18 @@ void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t h
                 int32_t n_rot, float base, float freq_scale, int32_t mode,
                 const float *freq_factors, float attn_factor);
 
+/* ---- short causal convolution with a state (LFM2) --------------------------
+ * For n_rows rows of n channels at positions pos, pos+1, ... (rows back to
+ * back), row r at position p = pos + r: y[r][c] = sum over i = 0..taps-1, in
+ * that order, of w[c][i] * x_q[c] with q = p - taps + 1 + i (an f32 sum from
+ * 0; x_p is row r itself, earlier positions are read from the state, and
+ * positions below 0 count as 0). The state holds the last taps - 1 inputs,
+ * position q in row q % (taps - 1) of [taps - 1][n]; each row is stored
+ * after it is computed, so row r sees rows < r of the batch and a batch
+ * equals its rows one by one. y must not alias x. */
+void gqcrt_causal_conv(float *y, const float *x, const float *w, float *state, int32_t pos,
+                       int32_t n_rows, int32_t n, int32_t taps);
+
 /* ---- attention over a KV cache ------------------------------------------
  * Stores k and v (n_head_kv * head_dim each) at cache row pos % cache_rows,
  * then for each query head h (using KV head h / (n_head / n_head_kv)) attends

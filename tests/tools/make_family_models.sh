@@ -15,7 +15,7 @@
 # and Q4_0 with LongRoPE factors (f32's reference at context 2048 > the
 # original 128: long factors; Q4_0's at 128, compiled with --ctx 128: short
 # ones); olmo2 Q4_0 with a sliding window of 8; stablelm a quarter of each
-# head rotated.
+# head rotated; lfm2 3 layers: convolution, attention, convolution.
 set -eu
 gqc=$1 models=$2 refs=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,3 +56,6 @@ model starcoder2 Q5_1 ""
 model stablelm f32 "" --rot 4
 model stablelm Q8_0 "" --rot 4
 model stablelm Q4_1 "" --rot 4
+model lfm2 f32 "" --layers 3
+model lfm2 Q8_0 "" --layers 3
+model lfm2 Q4_0 "" --layers 3

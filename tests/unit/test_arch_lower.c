@@ -484,8 +484,8 @@ static void test_unknown_architecture(void **state) {
   gguf_file *f = variant("stories260K", arch_key, add_mamba, &buf);
   const char *msg = load_error(f, NULL);
   expect_contains(msg, "variant.gguf: error: architecture 'mamba' has no built-in description "
-                       "(built-in: gemma, gemma2, gemma3, granite, llama, olmo2, phi3, qwen2, "
-                       "qwen3, smollm3, stablelm, starcoder2)");
+                       "(built-in: gemma, gemma2, gemma3, granite, lfm2, llama, olmo2, phi3, "
+                       "qwen2, qwen3, smollm3, stablelm, starcoder2)");
   expect_contains(msg, "--arch FILE");
   gguf_close(f);
   free(buf);

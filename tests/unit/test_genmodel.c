@@ -784,6 +784,27 @@ static void test_family_layouts(void **state) {
   assert_int_equal(get_u32(f, "gemma2.attention.sliding_window_pattern"), 3);
   assert_null(gguf_find_tensor(f, "output.weight"));
   gguf_close(f);
+  /* lfm2: even layers are convolution blocks (f32 taps, as llama-quantize
+   * leaves them), head_count_kv per layer, the output norm token_embd_norm */
+  path = tmp_path("lfm2.gguf");
+  assert_int_equal(run("--arch", "lfm2", "--layers", "2", "--embd", "64", "--vocab", "300",
+                       "--type", "q8_0", "-o", path, NULL),
+                   0);
+  f = open_ok(path);
+  expect_tensor(f, "blk.0.shortconv.conv.weight", 2, 3, 64, GGML_F32);
+  expect_tensor(f, "blk.0.shortconv.in_proj.weight", 2, 64, 192, GGML_Q8_0);
+  expect_tensor(f, "blk.0.shortconv.out_proj.weight", 2, 64, 64, GGML_Q8_0);
+  assert_null(gguf_find_tensor(f, "blk.0.attn_q.weight"));
+  expect_tensor(f, "blk.1.attn_q.weight", 2, 64, 64, GGML_Q8_0);
+  expect_tensor(f, "blk.1.attn_k_norm.weight", 1, 16, 1, GGML_F32);
+  assert_null(gguf_find_tensor(f, "blk.1.shortconv.conv.weight"));
+  expect_tensor(f, "token_embd_norm.weight", 1, 64, 1, GGML_F32);
+  assert_null(gguf_find_tensor(f, "output_norm.weight"));
+  assert_int_equal(get_u32(f, "lfm2.shortconv.l_cache"), 3);
+  const gguf_kv *kv = gguf_find_kv(f, "lfm2.attention.head_count_kv");
+  assert_non_null(kv);
+  assert_int_equal(kv->value.v.arr.count, 2);
+  gguf_close(f);
   /* what a family cannot have */
   const char *out = tmp_path("bad.gguf");
   assert_int_equal(run("--arch", "gemma", "--untied", "-o", out, NULL), 1);

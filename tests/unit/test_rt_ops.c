@@ -1,5 +1,6 @@
 /* test_rt_ops.c — libgqcrt's non-linear ops: RMSNorm, LayerNorm, RoPE (also
- * with frequency factors and an attention factor), attention over a
+ * with frequency factors and an attention factor), the short causal
+ * convolution of LFM2, attention over a
  * KV cache (GQA, sliding window on a ring buffer, f16 cache), SiLU, tanh-GELU
  * with llama.cpp's f16-table semantics, softcap, softmax, and the aliasing
  * rules of add/mul/scale/copy.
@@ -179,6 +180,41 @@ static void test_rope_normal_and_neox(void **state) {
     ff[i] = 1.0f + 0.37f * (float)i;
   check_rope_ext(GQCRT_ROPE_NEOX, 2, 128, 128, 300, 10000.0f, 1.0f, ff, 1.19f);
   check_rope_ext(GQCRT_ROPE_NORMAL, 2, 64, 32, 77, 10000.0f, 0.5f, ff, 1.0f);
+}
+
+/* ---- short causal convolution ---------------------------------------------------------- */
+
+/* gqcrt_causal_conv against the formula (each channel's dot product of its
+ * taps with the last `taps` inputs, zeros before position 0, the f32 sum in
+ * tap order), one token at a time; then a batch of rows against its rows
+ * one by one, from a state with history, bit for bit. */
+static void test_causal_conv(void **state) {
+  (void)state;
+  enum { N = 12, TAPS = 4, STEPS = 9, ROWS = 5 };
+  float w[N * TAPS], x[STEPS][N], y[N], st[(TAPS - 1) * N];
+  fill_uniform(w, N * TAPS, 1.0f);
+  memset(st, 0x7f, sizeof st); /* garbage: positions < 0 must not read it */
+  for (int p = 0; p < STEPS; ++p) {
+    fill_uniform(x[p], N, 2.0f);
+    gqcrt_causal_conv(y, x[p], w, st, p, 1, N, TAPS);
+    for (int c = 0; c < N; ++c) {
+      float want = 0.0f;
+      for (int i = 0; i < TAPS; ++i) {
+        const int q = p - (TAPS - 1) + i;
+        if (q >= 0)
+          want += x[q][c] * w[c * TAPS + i];
+      }
+      assert_same_float(y[c], want);
+    }
+  }
+  float xb[ROWS * N], yb[ROWS * N], y1[ROWS * N], st2[(TAPS - 1) * N];
+  fill_uniform(xb, ROWS * N, 2.0f);
+  memcpy(st2, st, sizeof st);
+  gqcrt_causal_conv(yb, xb, w, st, STEPS, ROWS, N, TAPS);
+  for (int r = 0; r < ROWS; ++r)
+    gqcrt_causal_conv(y1 + r * N, xb + r * N, w, st2, STEPS + r, 1, N, TAPS);
+  assert_memory_equal(yb, y1, sizeof yb);
+  assert_memory_equal(st, st2, sizeof st);
 }
 
 /* ---- LayerNorm ----------------------------------------------------------------------- */
@@ -549,6 +585,7 @@ int main(void) {
       cmocka_unit_test(test_fused_mul_add_matches_fmaf),
       cmocka_unit_test(test_rms_norm),
       cmocka_unit_test(test_layer_norm),
+      cmocka_unit_test(test_causal_conv),
       cmocka_unit_test(test_rope_normal_and_neox),
       cmocka_unit_test(test_rope_pairs_and_identity),
       cmocka_unit_test(test_attention_hand_computed),

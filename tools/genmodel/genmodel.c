@@ -237,7 +237,17 @@ static void write_arch_keys(gguf_writer *w, const gm_params *p) {
   gguf_writer_add_u32(w, KEY("block_count"), p->n_layer);
   gguf_writer_add_u32(w, KEY("feed_forward_length"), p->n_ff);
   gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head);
-  gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv);
+  if (f & GM_CONV_LAYERS) { /* per layer: 0 for the convolution blocks */
+    uint32_t *kv = calloc(p->n_layer, sizeof *kv);
+    for (uint32_t l = 0; kv && l < p->n_layer; l++)
+      kv[l] = l % 2 ? p->n_head_kv : 0;
+    if (kv)
+      gguf_writer_add_array(w, KEY("attention.head_count_kv"), GGUF_U32, kv, p->n_layer);
+    free(kv);
+    gguf_writer_add_u32(w, KEY("shortconv.l_cache"), GM_CONV_TAPS);
+  } else {
+    gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv);
+  }
   if (f & GM_LAYER_NORM)
     gguf_writer_add_f32(w, KEY("attention.layer_norm_epsilon"), p->eps);
   else
@@ -299,6 +309,7 @@ static bool write_tensor(gguf_writer *w, const gm_params *p, const gm_tensor *t,
       float z = gm_rng_normal(&rng);
       fbuf[i] = t->role == GM_NORM      ? 1.0f + 0.05f * z
                 : t->role == GM_FACTORS ? 1.0f + fabsf(z) /* LongRoPE factors are >= 1 */
+                : t->role == GM_TAPS    ? 0.5f * z        /* a convolution that shows */
                                         : 0.02f * z;
     }
     if (!qref_quantize_row(t->type, fbuf, qbuf, n))

@@ -31,6 +31,7 @@ static const gm_arch_info arch_table[GM_ARCH_COUNT] = {
                        0, 0, 10000.0f, 1e-5f},
     [GM_STABLELM] = {"stablelm", GM_QKV_BIAS | GM_LAYER_NORM | GM_NEVER_TIED, false, 2, 0, 0,
                      10000.0f, 1e-5f},
+    [GM_LFM2] = {"lfm2", GM_CONV_LAYERS, true, 2, 0, 0, 1000000.0f, 1e-5f},
 };
 
 const gm_arch_info *gm_arch_get(gm_arch a) {
@@ -165,7 +166,7 @@ bool gm_params_check(const gm_params *p, char *err, size_t errlen) {
     return false;
   }
   /* loaders that size attn_q / attn_output by n_embd */
-  const unsigned square = GM_FUSED_QKV | GM_LAYER_NORM | GM_QK_NORM_FULL;
+  const unsigned square = GM_FUSED_QKV | GM_LAYER_NORM | GM_QK_NORM_FULL | GM_CONV_LAYERS;
   if ((p->arch == GM_QWEN2 || (ai->flags & square)) &&
       (uint64_t)p->n_head * p->head_dim != p->n_embd) {
     snprintf(err, errlen, "%s needs heads x head_dim = embd (%u x %u != %u)", arch, p->n_head,
@@ -302,7 +303,7 @@ static void add(plan *pl, gm_role role, uint32_t type, uint64_t ne0, uint64_t ne
   t->ne[0] = ne0;
   t->ne[1] = ne1 ? ne1 : 1;
   t->role = role;
-  t->type = role == GM_MATRIX ? gm_fallback_type(type, ne0) : GGML_F32;
+  t->type = role == GM_MATRIX ? gm_fallback_type(type, ne0) : GGML_F32; /* as llama-quantize */
 }
 
 gm_tensor *gm_tensor_plan(const gm_params *p, size_t *n) {
@@ -319,6 +320,17 @@ gm_tensor *gm_tensor_plan(const gm_params *p, size_t *n) {
   }
   for (uint32_t il = 0; il < p->n_layer; il++) {
     int l = (int)il;
+    if ((f & GM_CONV_LAYERS) && il % 2 == 0) { /* a short-convolution block */
+      add(&pl, GM_NORM, 0, D, 0, "blk.%d.attn_norm.weight", l);
+      add(&pl, GM_TAPS, 0, GM_CONV_TAPS, D, "blk.%d.shortconv.conv.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, 3 * D, "blk.%d.shortconv.in_proj.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, D, "blk.%d.shortconv.out_proj.weight", l);
+      add(&pl, GM_NORM, 0, D, 0, "blk.%d.ffn_norm.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, F, "blk.%d.ffn_gate.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, F, "blk.%d.ffn_up.weight", l);
+      add(&pl, GM_MATRIX, p->type, F, D, "blk.%d.ffn_down.weight", l);
+      continue;
+    }
     if (!(f & GM_NO_PRE_NORMS)) {
       add(&pl, GM_NORM, 0, D, 0, "blk.%d.attn_norm.weight", l);
       if (layer_norm)
@@ -336,7 +348,7 @@ gm_tensor *gm_tensor_plan(const gm_params *p, size_t *n) {
       add(&pl, GM_BIAS, 0, Dkv, 0, "blk.%d.attn_k.bias", l);
       add(&pl, GM_BIAS, 0, Dkv, 0, "blk.%d.attn_v.bias", l);
     }
-    if (f & (GM_QK_NORM_HEAD | GM_QK_NORM_FULL)) {
+    if (f & (GM_QK_NORM_HEAD | GM_QK_NORM_FULL | GM_CONV_LAYERS)) {
       const bool full = f & GM_QK_NORM_FULL;
       add(&pl, GM_NORM, 0, full ? Dq : hd, 0, "blk.%d.attn_q_norm.weight", l);
       add(&pl, GM_NORM, 0, full ? Dkv : hd, 0, "blk.%d.attn_k_norm.weight", l);
@@ -362,7 +374,8 @@ gm_tensor *gm_tensor_plan(const gm_params *p, size_t *n) {
     if (f & GM_POST_NORMS)
       add(&pl, GM_NORM, 0, D, 0, "blk.%d.post_ffw_norm.weight", l);
   }
-  add(&pl, GM_NORM, 0, D, 0, "output_norm.weight", 0);
+  add(&pl, GM_NORM, 0, D, 0, f & GM_CONV_LAYERS ? "token_embd_norm.weight" : "output_norm.weight",
+      0);
   if (layer_norm)
     add(&pl, GM_BIAS, 0, D, 0, "output_norm.bias", 0);
   if (!p->tied)

@@ -23,6 +23,7 @@ typedef enum gm_arch {
   GM_OLMO2,
   GM_STARCODER2,
   GM_STABLELM,
+  GM_LFM2,
   GM_ARCH_COUNT
 } gm_arch;
 
@@ -48,7 +49,15 @@ enum {
   GM_FINAL_SOFTCAP = 1 << 16,  /* final_logit_softcapping when --softcap is given (gemma3) */
   GM_ROPE_FACTORS = 1 << 17,   /* LongRoPE rope_factors_long/short when --rope-factors */
   GM_VOCAB_SIZE_KEY = 1 << 18, /* {arch}.vocab_size; key_length only when needed */
+  /* even layers are short-convolution blocks (shortconv.conv [L, D] f32,
+   * in_proj [3 D], out_proj) instead of attention, head_count_kv is per
+   * layer (0 for them), the attention layers have per-head q/k norms and
+   * the output norm is token_embd_norm (lfm2) */
+  GM_CONV_LAYERS = 1 << 19,
 };
+
+/* Taps of the generated short convolutions (shortconv.l_cache). */
+#define GM_CONV_TAPS 3
 
 typedef struct gm_arch_info {
   const char *name; /* general.architecture */
@@ -81,7 +90,7 @@ typedef struct gm_params {
 } gm_params;
 
 /* Tensor roles: how its values are drawn. */
-typedef enum gm_role { GM_MATRIX, GM_NORM, GM_BIAS, GM_FACTORS } gm_role;
+typedef enum gm_role { GM_MATRIX, GM_NORM, GM_BIAS, GM_FACTORS, GM_TAPS } gm_role;
 
 typedef struct gm_tensor {
   char name[64];
