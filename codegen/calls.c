@@ -330,8 +330,8 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_RMS_NORM:
   case IR_OP_LAYER_NORM: {
     const bool layer = i->op == IR_OP_LAYER_NORM;
-    if (!a_count(b, i, &count) ||
-        !(c = new_call(b, layer ? "gqcrt_layer_norm" : "gqcrt_rms_norm", i)))
+    const char *fn = kernel ? kernel : layer ? "gqcrt_layer_norm" : "gqcrt_rms_norm";
+    if (!a_count(b, i, &count) || !(c = new_call(b, fn, i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
@@ -402,7 +402,8 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_SILU:
   case IR_OP_GELU:
     if (!a_count(b, i, &count) ||
-        !(c = new_call(b, i->op == IR_OP_SILU ? "gqcrt_silu" : "gqcrt_gelu_tanh", i)))
+        !(c = new_call(b, i->op == IR_OP_SILU ? "gqcrt_silu" : kernel ? kernel : "gqcrt_gelu_tanh",
+                       i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
@@ -519,6 +520,16 @@ static bool lower_function(builder *b, const ir_func *f, gqc_call_list *l) {
   }
   if (l->result.kind == GQC_ARG_NULL || l->result.offset < 0)
     return gqc_error(b->d, "codegen: function @%s returns no planned value", f->name);
+  /* the trailing calls that feed no state write (KV cache, convolution state) */
+  const int n = ir_func_length(f);
+  bool *feeds = malloc((size_t)(n > 0 ? n : 1) * sizeof *feeds);
+  if (!feeds)
+    return gqc_error(b->d, "codegen: out of memory");
+  ir_mark_state_inputs(f, feeds, n);
+  l->n_state_calls = l->n_calls;
+  while (l->n_state_calls > 0 && !feeds[l->calls[l->n_state_calls - 1].inst->id])
+    l->n_state_calls--;
+  free(feeds);
   return true;
 }
 

@@ -68,6 +68,11 @@ typedef struct gqc_call_list {
   const ir_func *func; /* NULL: the module has no such function */
   gqc_call *calls;
   int n_calls;
+  int n_state_calls;     /* calls[0 .. n_state_calls) write or feed the state
+                          * (KV caches, convolution states);
+                          * the rest only compute the result (pass defer-logits
+                          * puts them last), so a prefill step that is not the
+                          * prompt's final one stops there */
   gqc_arg result;        /* the logits: ARENA, or ARENA_LAST_ROW of a batch */
   int64_t n_vocab;       /* length of the logits */
   int64_t batch;         /* most tokens per step (row-batched function), else 0 */

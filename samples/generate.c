@@ -108,14 +108,6 @@ static long peak_rss_kib(void) {
   return kib;
 }
 
-static int argmax(const float *x, int n) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
-}
-
 static void print_top5(int step, int pos, int tok, const float *logits, int n) {
   int top[5];
   int k = n < 5 ? n : 5;
@@ -130,7 +122,7 @@ static void print_top5(int step, int pos, int tok, const float *logits, int n) {
     }
     top[j] = best;
   }
-  printf("step %d pos %d tok %d argmax %d top5", step, pos, tok, argmax(logits, n));
+  printf("step %d pos %d tok %d argmax %d top5", step, pos, tok, gqcrt_argmax(logits, n));
   for (int j = 0; j < k; j++)
     printf(" %d:%.9g", top[j], (double)logits[top[j]]);
   putchar('\n');
@@ -321,7 +313,7 @@ int main(int argc, char **argv) {
   t0 = now();
   int generated = 0;
   while (!rc && pos < total) {
-    int next = argmax(logits, n_vocab);
+    int next = gqcrt_argmax(logits, n_vocab);
     ids[pos] = next;
     if (!quiet && !top5) {
       fputs(model_token_text(next), stdout);

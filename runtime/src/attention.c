@@ -45,18 +45,12 @@ void gqcrt_attention_store(const gqcrt_attention_desc *d, const float *k, const 
     return;
   const size_t row_len = (size_t)d->n_head_kv * (size_t)d->head_dim;
   const size_t row = (size_t)(pos % d->cache_rows) * row_len;
-  if (d->kv_type == GQCRT_KV_F16) {
-    uint16_t *kc = (uint16_t *)k_cache + row, *vc = (uint16_t *)v_cache + row;
-    for (size_t i = 0; i < row_len; ++i) {
-      kc[i] = gqcrt_f2h(k[i]);
-      vc[i] = gqcrt_f2h(v[i]);
-    }
+  if (d->kv_type == GQCRT_KV_F16) { /* (gqcrt_quantize_f16: NEON where there is) */
+    gqcrt_quantize_f16((uint16_t *)k_cache + row, k, (int32_t)row_len);
+    gqcrt_quantize_f16((uint16_t *)v_cache + row, v, (int32_t)row_len);
   } else {
-    float *kc = (float *)k_cache + row, *vc = (float *)v_cache + row;
-    for (size_t i = 0; i < row_len; ++i) {
-      kc[i] = k[i];
-      vc[i] = v[i];
-    }
+    memcpy((float *)k_cache + row, k, row_len * sizeof(float));
+    memcpy((float *)v_cache + row, v, row_len * sizeof(float));
   }
 }
 

@@ -142,9 +142,7 @@ void gqcrt_quantize_q8_k(void *dst, const float *x, int32_t n) {
     }
 #endif
     if (amax == 0.0f) {
-      b->d = 0.0f;
-      memset(b->qs, 0, sizeof b->qs);
-      memset(b->bsums, 0, sizeof b->bsums);
+      gqcrt_q8_k_zero(b);
       continue;
     }
     const float iscale = -127.0f / max;

@@ -455,40 +455,30 @@ const uint32_t *gqcrt_pretokenize(uint32_t pre, const uint32_t *cp, const uint16
   static const enum regex_pass passes_deepseek_coder[] = {
       PASS_NEWLINE_EACH, PASS_SPACE_LETTERS, PASS_SPACE_PUNCT, PASS_CJK, PASS_NUMBER_EACH};
   static const enum regex_pass passes_gemma4[] = {PASS_NEWLINE_RUNS};
-  const enum regex_pass *passes;
-  size_t n_passes;
-  switch (pre) {
-  case GQCRT_PRE_GPT2:
-    passes = passes_gpt2, n_passes = 1;
-    break;
-  case GQCRT_PRE_LLAMA3:
-    passes = passes_llama3, n_passes = 1;
-    break;
-  case GQCRT_PRE_QWEN2:
-    passes = passes_qwen2, n_passes = 1;
-    break;
-  case GQCRT_PRE_SMOLLM:
-    passes = passes_smollm, n_passes = 2;
-    break;
-  case GQCRT_PRE_QWEN35:
-    passes = passes_qwen35, n_passes = 1;
-    break;
-  case GQCRT_PRE_FALCON:
-    passes = passes_falcon, n_passes = 3;
-    break;
-  case GQCRT_PRE_DEEPSEEK_LLM:
-    passes = passes_deepseek_llm, n_passes = 6;
-    break;
-  case GQCRT_PRE_DEEPSEEK_CODER:
-    passes = passes_deepseek_coder, n_passes = 5;
-    break;
-  case GQCRT_PRE_GEMMA4:
-    passes = passes_gemma4, n_passes = 1;
-    break;
-  default:
-    passes = passes_default, n_passes = 4;
-    break;
-  }
+  /* Each pre-tokenizer's passes, by GQCRT_PRE_* (NONE and unknown values:
+   * the default's). */
+#define PASSES(list)                                                                               \
+  { list, sizeof list / sizeof list[0] }
+  static const struct {
+    const enum regex_pass *list;
+    size_t n;
+  } by_pre[GQCRT_PRE_COUNT] = {
+      [GQCRT_PRE_NONE] = PASSES(passes_default),
+      [GQCRT_PRE_DEFAULT] = PASSES(passes_default),
+      [GQCRT_PRE_GPT2] = PASSES(passes_gpt2),
+      [GQCRT_PRE_LLAMA3] = PASSES(passes_llama3),
+      [GQCRT_PRE_QWEN2] = PASSES(passes_qwen2),
+      [GQCRT_PRE_SMOLLM] = PASSES(passes_smollm),
+      [GQCRT_PRE_QWEN35] = PASSES(passes_qwen35),
+      [GQCRT_PRE_FALCON] = PASSES(passes_falcon),
+      [GQCRT_PRE_DEEPSEEK_LLM] = PASSES(passes_deepseek_llm),
+      [GQCRT_PRE_DEEPSEEK_CODER] = PASSES(passes_deepseek_coder),
+      [GQCRT_PRE_GEMMA4] = PASSES(passes_gemma4),
+  };
+#undef PASSES
+  const uint32_t which = pre < GQCRT_PRE_COUNT && by_pre[pre].list ? pre : GQCRT_PRE_DEFAULT;
+  const enum regex_pass *passes = by_pre[which].list;
+  const size_t n_passes = by_pre[which].n;
   /* The whole fragment starts as one piece. */
   uint32_t *cur = buf_a, *next = buf_b;
   size_t n_cur = 0;

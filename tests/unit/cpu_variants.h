@@ -1,7 +1,7 @@
 /* cpu_variants.h — which kernel variants of libgqcrt this CPU can run, by
  * the variant name of the kernel tables (gqcrt_kernels.def,
  * gqcrt_attention_kernels.def, ...): `scalar` always, `avx2` on x86-64 with
- * AVX2, FMA and F16C, `neon` on AArch64. Shared by the runtime tests and
+ * AVX2, FMA and F16C, `avxvnni` with AVX-VNNI too, `neon` on AArch64. Shared by the runtime tests and
  * benchmarks.
  */
 #ifndef GQC_TESTS_CPU_VARIANTS_H
@@ -23,15 +23,25 @@ static inline int x86_has_avx2_fma_f16c(void) {
     return 0;
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ((ecx >> 29) & 1);
 }
+
+/* AVX-VNNI: CPUID leaf 7 subleaf 1, EAX bit 4. */
+static inline int x86_has_avxvnni(void) {
+  unsigned eax, ebx, ecx, edx;
+  return x86_has_avx2_fma_f16c() && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) &&
+         ((eax >> 4) & 1);
+}
 #endif
 
-/* Whether this CPU can run kernels of `variant` ("scalar", "avx2", "neon"). */
+/* Whether this CPU can run kernels of `variant` ("scalar", "avx2",
+ * "avxvnni", "neon"). */
 static inline int variant_runs_on_this_cpu(const char *variant) {
   if (!strcmp(variant, "scalar"))
     return 1;
 #if defined(__x86_64__)
   if (!strcmp(variant, "avx2"))
     return x86_has_avx2_fma_f16c();
+  if (!strcmp(variant, "avxvnni"))
+    return x86_has_avxvnni();
 #endif
 #if defined(__aarch64__)
   if (!strcmp(variant, "neon"))

@@ -61,9 +61,11 @@ typedef struct {
 #if defined(__x86_64__)
 #define VARIANT_avx2(w, a) ENTRY(w, a, avx2)
 #define PACKED_avx2(w, a, p, rows) PACKED_ENTRY(w, a, p, avx2, rows)
+#define PACKED_avxvnni(w, a, p, rows) PACKED_ENTRY(w, a, p, avxvnni, rows)
 #else
 #define VARIANT_avx2(w, a)
 #define PACKED_avx2(w, a, p, rows)
+#define PACKED_avxvnni(w, a, p, rows)
 #endif
 #if defined(__aarch64__)
 #define VARIANT_neon(w, a) ENTRY(w, a, neon)
@@ -76,7 +78,7 @@ static const gemm_entry gemms[] = {
 #define GQCRT_LINEAR_KERNEL(w, a, v, features) VARIANT_##v(w, a)
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
-#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows) PACKED_##v(w, a, p, rows)
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows, replaces) PACKED_##v(w, a, p, rows)
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
 };
@@ -493,7 +495,7 @@ static void test_embed_rows(void **state) {
 
 static void test_embed_rows_packed(void **state) {
   (void)state;
-  enum { N_VOCAB = 12, ROWS = 9 };
+  enum { N_VOCAB = 16, ROWS = 9 }; /* whole row groups of every packing */
   const int32_t tokens[ROWS] = {3, 0, 11, 3, 7, 7, 1, 10, 5};
   for (size_t i = 0; i < sizeof packings / sizeof *packings; i++) {
     const packing_entry *pk = &packings[i];
