@@ -174,7 +174,8 @@ typedef struct ir_weight {
   int repack_rows;
 } ir_weight;
 
-/* A persistent buffer: a layer's K or V cache, [rows, row_elems]. */
+/* A persistent buffer: a layer's K or V cache, or a convolution's state,
+ * [rows, row_elems]. */
 typedef struct ir_cache {
   const char *name;
   ir_type type;   /* f32 or f16, [rows, n_head_kv*head_dim] */
@@ -280,17 +281,22 @@ ir_inst *ir_build(ir_module *m, ir_func *f, ir_opcode op, ir_type type, int n_op
 ir_inst *ir_build_weight(ir_module *m, ir_func *f, int weight_index);
 ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index);
 
+/* The first row of its module weight a `weight` value starts at: 0, or the
+ * attribute first_row of a view of some rows (ir_ops.def). */
+int64_t ir_weight_first_row(const ir_inst *w);
+
 /* ---- queries and rewriting ---------------------------------------------- */
 #define ir_for_each_inst(f, it) for (ir_inst *it = (f)->first; it; it = it->next)
 int ir_count_uses(const ir_func *f, const ir_inst *v);
 void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value);
 /* Removes instructions of f whose results are unused and that have no side
- * effects (everything but ATTENTION and RETURN). Returns how many. Marks
+ * effects (everything but ATTENTION, CAUSAL_CONV and RETURN). Returns how many. Marks
  * weights that no instruction of any function references as dead. */
 int ir_remove_dead(ir_module *m, ir_func *f);
 
 /* Which instructions of f the persistent state needs: the ones that write it
- * (attention stores k and v in the KV cache) and everything they read,
+ * (attention stores k and v in the KV cache, causal_conv its inputs in its
+ * ring) and everything they read,
  * transitively. Sets each instruction's id to its index in the body and
  * feeds_state[id] accordingly (the array has room for every instruction);
  * returns the number of instructions. The rest only computes the result. */
