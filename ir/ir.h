@@ -300,6 +300,10 @@ int ir_func_length(const ir_func *f);
 
 /* ---- text form ---------------------------------------------------------- */
 void ir_print_module(FILE *out, const ir_module *m);
+/* The module as a Graphviz graph (ir_dot.c): head and tail ops, layer 0
+ * expanded, later layers folded into runs of identical layers; `stage`
+ * ("after plan-memory") goes in the title. False when out of memory. */
+bool ir_print_dot(FILE *out, const ir_module *m, const char *stage);
 /* Parses the text form. `file` names the input in diagnostics
  * ("in.ir:12:5: error: ..."). Returns NULL on error. */
 ir_module *ir_parse_module(const char *text, size_t len, const char *file, gqc_diag *d);
