@@ -158,16 +158,18 @@ static void buffer_rect(FILE *out, const ir_module *m, const gqc_arena_buffer *b
   fprintf(out, "</title></rect>\n");
 }
 
-/* Offset axis: ticks at 0, 1/4, ... of `bytes` from y0 (top) to y0 + h. */
-static void axis(FILE *out, double y0, double h, int64_t base, int64_t bytes) {
+/* Offset axis: ticks at 0, 1/4, ... of `bytes` from y0 (top) to y0 + h,
+ * labelled as offsets into the region (a "+" when it does not start at 0). */
+static void axis(FILE *out, double y0, double h, bool relative, int64_t bytes) {
   for (int t = 0; t <= 4; t++) {
     double y = y0 + h - h * t / 4.0;
-    char hb[32];
-    human(base + bytes * t / 4, hb, sizeof hb);
+    char hb[32], label[40];
+    human(bytes * t / 4, hb, sizeof hb);
+    snprintf(label, sizeof label, "%s%s", relative ? "+" : "", hb);
     fprintf(out,
             "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#bbbbbb\"/>\n"
             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%s</text>\n",
-            LEFT - 4, LEFT + PLOT, y, y, LEFT - 6, y + 3, hb);
+            LEFT - 4, LEFT + PLOT, y, y, LEFT - 6, y + 3, label);
   }
 }
 
@@ -210,7 +212,7 @@ static double draw(FILE *out, const ir_module *m, const gqc_arena_buffer *b, int
               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" font-weight=\"bold\">KV cache "
               "(persistent: offsets 0..%" PRId64 ")</text>\n",
               LEFT, y + 12, kv);
-      axis(o, y + 20, h, 0, kv);
+      axis(o, y + 20, h, false, kv);
       for (int k = 0; k < n; k++) {
         if (b[k].kind != GQC_ARENA_CACHE)
           continue;
@@ -246,9 +248,9 @@ static double draw(FILE *out, const ir_module *m, const gqc_arena_buffer *b, int
       put_xml(o, fn->name);
       fprintf(o,
               " activations: %s at offsets %" PRId64 "..%" PRId64
-              ", %d instructions (x: instruction index, y: offset)</text>\n",
-              hb, kv, kv + act, len);
-      axis(o, y + 20, h, kv, act);
+              ", %d instructions (x: instruction index, y: offset from %" PRId64 ")</text>\n",
+              hb, kv, kv + act, len, kv);
+      axis(o, y + 20, h, true, act);
       for (int t = 0; t <= 10; t++) {
         double x = LEFT + PLOT * t / 10.0;
         fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%d</text>\n",

@@ -351,12 +351,21 @@ static void draw_inst(FILE *out, const drawing *g, int k) {
   fprintf(out, ">];\n");
 }
 
-/* Where layer l first differs from layer 0, as "attention window=0
- * (layer 0: 512)"; "" when they compute the same. */
+/* Appends one difference to buf unless it is there already; false once
+ * buf holds as many as the box shows. */
+static bool add_difference(char *buf, size_t size, const char *one) {
+  if (!strstr(buf, one))
+    snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", *buf ? "; " : "", one);
+  return strchr(buf, ';') == NULL || strchr(strchr(buf, ';') + 1, ';') == NULL;
+}
+
+/* Where layer l differs from layer 0, up to three places, as "attention
+ * window=0 (layer 0: 512)"; "" when they compute the same. */
 static void difference(const drawing *g, int l, char *buf, size_t size) {
   buf[0] = 0;
   if (g->sig[l].s && g->sig[0].s && !strcmp(g->sig[l].s, g->sig[0].s))
     return;
+  char one[256];
   for (int ka = 0, kb = 0;; ka++, kb++) { /* both layers in step */
     while (ka < g->n && g->part[ka] != l)
       ka++;
@@ -366,10 +375,12 @@ static void difference(const drawing *g, int l, char *buf, size_t size) {
       int ca = 0, cb = 0;
       for (int k = 0; k < g->n; k++)
         ca += g->part[k] == l, cb += g->part[k] == 0;
-      if (ca != cb)
-        snprintf(buf, size, "%d instructions (layer 0: %d)", ca, cb);
-      else
-        snprintf(buf, size, "operands or weight storage");
+      if (ca != cb) {
+        snprintf(one, sizeof one, "%d instructions (layer 0: %d)", ca, cb);
+        add_difference(buf, size, one);
+      } else if (!*buf) {
+        add_difference(buf, size, "operands or weight storage");
+      }
       return;
     }
     const ir_inst *a = g->insts[ka], *b = g->insts[kb];
@@ -377,9 +388,10 @@ static void difference(const drawing *g, int l, char *buf, size_t size) {
     ir_type_str(&a->type, ta, sizeof ta);
     ir_type_str(&b->type, tb, sizeof tb);
     if (a->op != b->op || strcmp(ta, tb)) {
-      snprintf(buf, size, "%s %s (layer 0: %s %s)", ir_op_get(a->op)->name, ta,
+      snprintf(one, sizeof one, "%s %s (layer 0: %s %s)", ir_op_get(a->op)->name, ta,
                ir_op_get(b->op)->name, tb);
-      return;
+      if (!add_difference(buf, size, one) || a->op != b->op) /* different ops: apart */
+        return;
     }
     for (int x = 0; x < a->n_attrs; x++) {
       const ir_attr *at = &a->attrs[x], *bt = ir_attr_get(b, at->key);
@@ -390,8 +402,10 @@ static void difference(const drawing *g, int l, char *buf, size_t size) {
       if (bt)
         attr_value(bt, vb, sizeof vb);
       if (strcmp(va, vb)) {
-        snprintf(buf, size, "%s %s=%s (layer 0: %s)", ir_op_get(a->op)->name, at->key, va, vb);
-        return;
+        snprintf(one, sizeof one, "%s %s=%s (layer 0: %s)", ir_op_get(a->op)->name, at->key, va,
+                 vb);
+        if (!add_difference(buf, size, one))
+          return;
       }
     }
   }
@@ -410,7 +424,7 @@ static void draw_run(FILE *out, const drawing *g, int r) {
     else if (i->op != IR_OP_CACHE)
       ops++;
   }
-  char diff[256], hb[32], ht[32];
+  char diff[800], hb[32], ht[32];
   difference(g, first, diff, sizeof diff);
   human_bytes(wbytes, hb, sizeof hb);
   human_bytes(wbytes * count, ht, sizeof ht);
@@ -425,7 +439,15 @@ static void draw_run(FILE *out, const drawing *g, int r) {
   fprintf(out, "</B><BR/>");
   if (*diff) {
     fprintf(out, "differs from layer 0: ");
-    put_html(out, diff);
+    for (const char *p = diff; *p;) { /* one difference a line */
+      const char *semi = strstr(p, "; ");
+      char part[256];
+      snprintf(part, sizeof part, "%.*s", (int)(semi ? semi - p : (long)strlen(p)), p);
+      put_html(out, part);
+      if (semi)
+        fprintf(out, "<BR/>");
+      p = semi ? semi + 2 : p + strlen(p);
+    }
   } else {
     fprintf(out, "each as layer 0");
   }
@@ -516,7 +538,7 @@ bool ir_print_dot(FILE *out, const ir_module *m, const char *stage) {
                "  edge [color=\"#555555\", arrowsize=0.6];\n"
                "  graph [fontname=\"Helvetica\", fontsize=12, labelloc=t, label=<<B>@");
   put_html(out, m->name ? m->name : "module");
-  fprintf(out, "</B>");
+  fprintf(out, "</B> ");
   if (stage && *stage) {
     fprintf(out, " — ");
     put_html(out, stage);
