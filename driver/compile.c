@@ -357,7 +357,7 @@ int gqc_cmd_compile(gqc_options *o) {
     fprintf(stderr, "gqc: error: no input file (usage: gqc MODEL.gguf -o OUT.o)\n");
     return 2;
   }
-  if (!o->output && !o->stats && !o->pipe.graph && !o->pipe.memory_map) {
+  if (!o->output && !o->stats && !o->pipe.graph && !o->pipe.graph_after && !o->pipe.memory_map) {
     fprintf(stderr, "gqc: error: no output: give -o FILE (.o, .s, .ll, .c, .ir or .dot), "
                     "--stats, --graph FILE or --memory-map FILE\n");
     return 2;

@@ -4,11 +4,13 @@
  * (installed by scripts/install-deps.sh; $GQC_DOT names another). The file
  * appears whole or not at all (driver/outputs.h).
  */
+#define _POSIX_C_SOURCE 200809L
 #include "driver/pictures.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "driver/driver.h"
 #include "driver/outputs.h"
@@ -23,8 +25,34 @@ static bool write_dot(const ir_module *m, const char *stage, const char *path, g
   return ok || gqc_error(d, "cannot write %s", path);
 }
 
-/* dot -Tsvg on the DOT text, written to a temporary directory first. */
-static bool write_svg(const ir_module *m, const char *stage, const char *path, gqc_diag *d) {
+/* Whether `prog` can be run: a path that is executable, or a name found on
+ * the PATH. */
+static bool runnable(const char *prog) {
+  if (strchr(prog, '/'))
+    return access(prog, X_OK) == 0;
+  const char *path = getenv("PATH");
+  for (const char *p = path ? path : ""; *p;) {
+    const char *colon = strchr(p, ':');
+    size_t l = colon ? (size_t)(colon - p) : strlen(p);
+    char full[4096];
+    snprintf(full, sizeof full, "%.*s/%s", (int)l, l ? p : ".", prog);
+    if (access(full, X_OK) == 0)
+      return true;
+    p = colon ? colon + 1 : p + l;
+  }
+  return false;
+}
+
+/* dot -Tsvg on the DOT text, written to a temporary directory first; `shown`
+ * is the path the user asked for, for messages. */
+static bool write_svg(const ir_module *m, const char *stage, const char *path, const char *shown,
+                      gqc_diag *d) {
+  const char *dot = getenv("GQC_DOT") && *getenv("GQC_DOT") ? getenv("GQC_DOT") : "dot";
+  if (!runnable(dot))
+    return gqc_error(d,
+                     "--graph %s: cannot run Graphviz's '%s' (install graphviz, or draw a .dot "
+                     "file)",
+                     shown, dot);
   char *tmp = gqc_make_temp_dir();
   if (!tmp)
     return gqc_error(d, "cannot create a temporary directory: %s", strerror(errno));
@@ -32,16 +60,10 @@ static bool write_svg(const ir_module *m, const char *stage, const char *path, g
   snprintf(dot_path, sizeof dot_path, "%s/graph.dot", tmp);
   bool ok = write_dot(m, stage, dot_path, d);
   if (ok) {
-    const char *dot = getenv("GQC_DOT") && *getenv("GQC_DOT") ? getenv("GQC_DOT") : "dot";
     char *argv[] = {(char *)dot, "-Tsvg", dot_path, "-o", (char *)path, NULL};
     int st = gqc_spawn(argv, getenv("GQC_VERBOSE") != NULL);
-    if (st == 127 || st < 0)
-      ok = gqc_error(d,
-                     "cannot run Graphviz's '%s' to draw %s (install graphviz, or write a "
-                     ".dot file)",
-                     dot, path);
-    else if (st)
-      ok = gqc_error(d, "Graphviz's '%s' failed (exit %d) drawing %s", dot, st, path);
+    if (st)
+      ok = gqc_error(d, "--graph %s: Graphviz's '%s' failed (exit %d)", shown, dot, st);
   }
   gqc_remove_temp_dir(tmp);
   free(tmp);
@@ -57,7 +79,7 @@ bool gqc_write_graph(const ir_module *m, const char *stage, const char *path, gq
   char staged[8192];
   if (!gqc_outputs_begin_for(&outs, path, staged, sizeof staged, d))
     return false;
-  if (!(svg ? write_svg(m, stage, staged, d) : write_dot(m, stage, staged, d))) {
+  if (!(svg ? write_svg(m, stage, staged, path, d) : write_dot(m, stage, staged, d))) {
     gqc_outputs_abort(&outs);
     return false;
   }

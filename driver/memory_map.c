@@ -104,7 +104,7 @@ static void value_name(const ir_inst *i, char *buf, size_t n) {
   if (i->name)
     snprintf(buf, n, "%%%s", i->name);
   else
-    snprintf(buf, n, "%%#%d", i->id);
+    snprintf(buf, n, "#%d", i->id); /* unnamed: its instruction index */
 }
 
 static void total(FILE *out, double x, double y, const char *key, const char *label, int64_t bytes,

@@ -538,14 +538,14 @@ bool ir_print_dot(FILE *out, const ir_module *m, const char *stage) {
                "  edge [color=\"#555555\", arrowsize=0.6];\n"
                "  graph [fontname=\"Helvetica\", fontsize=12, labelloc=t, label=<<B>@");
   put_html(out, m->name ? m->name : "module");
-  fprintf(out, "</B> ");
+  fprintf(out, "</B>");
   if (stage && *stage) {
-    fprintf(out, " — ");
+    fprintf(out, "&#160;— ");
     put_html(out, stage);
   }
   const ir_attr *arch = ir_meta_get(m, "arch");
   if (arch && arch->kind == IR_ATTR_STR) {
-    fprintf(out, " — ");
+    fprintf(out, "&#160;— ");
     put_html(out, arch->s);
   }
   if (m->weight_bytes >= 0 && m->arena_bytes >= 0) {
