@@ -81,7 +81,7 @@ static const char *color_of(const gqc_arena_buffer *b) {
   if (b->kind == GQC_ARENA_CACHE)
     return b->cache % 2 ? "#9ecae1" : "#6baed6";
   if (b->kind == GQC_ARENA_SCRATCH)
-    return "#e6550d";
+    return "#e377c2";
   switch (b->inst->op) {
   case IR_OP_LINEAR:
   case IR_OP_MATMUL:
@@ -276,7 +276,7 @@ static void legend(FILE *out, double y) {
     const char *color, *what;
   } items[] = {{"#6baed6", "KV cache"},         {"#de2d26", "embed"},    {"#756bb1", "rms_norm"},
                {"#31a354", "quantize"},         {"#3182bd", "linear"},   {"#fd8d3c", "attention"},
-               {"#e6550d", "attention scores"}, {"#969696", "other ops"}};
+               {"#e377c2", "attention scores"}, {"#969696", "other ops"}};
   double x = LEFT;
   for (size_t k = 0; k < sizeof items / sizeof items[0]; k++) {
     fprintf(out,

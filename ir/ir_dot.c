@@ -495,7 +495,7 @@ static bool draw_func(FILE *out, const ir_module *m, const ir_func *f, int fn) {
     fprintf(out, ">;\n    style=rounded;\n");
     if (g.n_layers > 0) {
       fprintf(out,
-              "    subgraph cluster_f%d_layer0 {\n    label=<<B>layer 0</B> (expanded)>;\n"
+              "    subgraph cluster_f%d_layer0 {\n    label=<<B>layer 0</B>&#160;(expanded)>;\n"
               "    style=\"rounded,filled\"; fillcolor=\"#f7fbff\";\n",
               fn);
       for (int k = 0; k < g.n; k++)
@@ -514,7 +514,8 @@ static bool draw_func(FILE *out, const ir_module *m, const ir_func *f, int fn) {
       for (int o = 0; o < i->n_operands; o++) {
         int from = drawn(&g, i->operands[o]->id);
         if (from != to && edge_new(&es, from, to))
-          fprintf(out, "    f%d_%d -> f%d_%d;\n", fn, from, fn, to);
+          fprintf(out, "    f%d_%d -> f%d_%d%s;\n", fn, from, fn, to,
+                  i->operands[o]->op == IR_OP_PARAM ? " [style=dotted, color=\"#999999\"]" : "");
       }
     }
     fprintf(out, "  }\n");
