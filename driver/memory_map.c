@@ -43,15 +43,6 @@
 #define RIGHT 20.0
 #define PLOT (WIDTH - LEFT - RIGHT)
 
-static void human(int64_t b, char *buf, size_t n) {
-  if (b >= 10 * 1024 * 1024)
-    snprintf(buf, n, "%.1f MiB", (double)b / (1024.0 * 1024.0));
-  else if (b >= 10 * 1024)
-    snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
-  else
-    snprintf(buf, n, "%" PRId64 " B", b);
-}
-
 static void put_xml(FILE *out, const char *s) {
   for (; *s; s++) {
     switch (*s) {
@@ -110,7 +101,7 @@ static void value_name(const ir_inst *i, char *buf, size_t n) {
 static void total(FILE *out, double x, double y, const char *key, const char *label, int64_t bytes,
                   bool bold) {
   char hb[32];
-  human(bytes, hb, sizeof hb);
+  ir_bytes_str(bytes, hb, sizeof hb);
   fprintf(out,
           "<text class=\"total\" data-key=\"%s\" data-bytes=\"%" PRId64 "\" x=\"%.1f\" y=\"%.1f\""
           "%s>",
@@ -134,7 +125,7 @@ static void buffer_rect(FILE *out, const ir_module *m, const gqc_arena_buffer *b
       ir_type_str(&b->inst->type, type, sizeof type);
   }
   static const char *const kinds[] = {"cache", "value", "scratch"};
-  human(b->bytes, hb, sizeof hb);
+  ir_bytes_str(b->bytes, hb, sizeof hb);
   fprintf(out, "<rect class=\"buf %s\" data-func=\"%s\" data-name=\"", kinds[b->kind], func);
   put_xml(out, name);
   fprintf(out,
@@ -164,7 +155,7 @@ static void axis(FILE *out, double y0, double h, bool relative, int64_t bytes) {
   for (int t = 0; t <= 4; t++) {
     double y = y0 + h - h * t / 4.0;
     char hb[32], label[40];
-    human(bytes * t / 4, hb, sizeof hb);
+    ir_bytes_str(bytes * t / 4, hb, sizeof hb);
     snprintf(label, sizeof label, "%s%s", relative ? "+" : "", hb);
     fprintf(out,
             "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#bbbbbb\"/>\n"
@@ -221,7 +212,7 @@ static double draw(FILE *out, const ir_module *m, const gqc_arena_buffer *b, int
         buffer_rect(o, m, &b[k], LEFT, by, PLOT, bh);
         if (bh >= 8) {
           char hb[32];
-          human(b[k].bytes, hb, sizeof hb);
+          ir_bytes_str(b[k].bytes, hb, sizeof hb);
           fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\" fill=\"#08306b\">@", LEFT + 4,
                   by + bh / 2 + 3, bh >= 11 ? 9.0 : 7.0);
           put_xml(o, m->caches[b[k].cache].name);
@@ -242,7 +233,7 @@ static double draw(FILE *out, const ir_module *m, const gqc_arena_buffer *b, int
     double h = 360, sx = PLOT / (len > 0 ? len : 1);
     if (o) {
       char hb[32];
-      human(act, hb, sizeof hb);
+      ir_bytes_str(act, hb, sizeof hb);
       fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" font-weight=\"bold\">@", LEFT,
               y + 12);
       put_xml(o, fn->name);

@@ -102,6 +102,9 @@ bool ir_type_equal(const ir_type *a, const ir_type *b); /* dtype + shape + layou
 bool ir_type_same_shape(const ir_type *a, const ir_type *b);
 /* Formats "q8_0[64, 64] pretransposed" into buf; returns buf. */
 char *ir_type_str(const ir_type *t, char *buf, size_t size);
+/* Formats a byte count for people: "812 B", "68.0 KiB", "27.9 MiB" (KiB from
+ * 10 KiB, MiB from 10 MiB); returns buf. */
+char *ir_bytes_str(int64_t bytes, char *buf, size_t size);
 
 /* ---- attributes --------------------------------------------------------- */
 typedef enum ir_attr_kind { IR_ATTR_INT, IR_ATTR_FLOAT, IR_ATTR_STR } ir_attr_kind;

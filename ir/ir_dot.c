@@ -101,15 +101,6 @@ static const char *inst_symbol(const ir_module *m, const ir_inst *i) {
   return NULL;
 }
 
-static void human_bytes(int64_t b, char *buf, size_t n) {
-  if (b >= 10 * 1024 * 1024)
-    snprintf(buf, n, "%.1f MiB", (double)b / (1024.0 * 1024.0));
-  else if (b >= 10 * 1024)
-    snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
-  else
-    snprintf(buf, n, "%" PRId64 " B", b);
-}
-
 /* Text safe inside a Graphviz HTML label. */
 static void put_html(FILE *out, const char *s) {
   for (; *s; s++) {
@@ -285,7 +276,7 @@ static void draw_inst(FILE *out, const drawing *g, int k) {
     ir_type wt = w->type;
     wt.layout = IR_LAYOUT_NONE;
     ir_type_str(&wt, t, sizeof t);
-    human_bytes((int64_t)w->nbytes, hb, sizeof hb);
+    ir_bytes_str((int64_t)w->nbytes, hb, sizeof hb);
     fprintf(out, "shape=note, style=filled, fillcolor=\"%s\", label=<<B>",
             dtype_color(w->type.dtype));
     put_html(out, w->name);
@@ -302,7 +293,7 @@ static void draw_inst(FILE *out, const drawing *g, int k) {
   if (i->op == IR_OP_CACHE) {
     const ir_cache *c = &g->m->caches[i->ref];
     ir_type_str(&c->type, t, sizeof t);
-    human_bytes(ir_type_bytes(&c->type), hb, sizeof hb);
+    ir_bytes_str(ir_type_bytes(&c->type), hb, sizeof hb);
     fprintf(out, "shape=cylinder, style=filled, fillcolor=\"#e8e8f8\", label=<<B>");
     put_html(out, c->name);
     fprintf(out, "</B><BR/>");
@@ -426,8 +417,8 @@ static void draw_run(FILE *out, const drawing *g, int r) {
   }
   char diff[800], hb[32], ht[32];
   difference(g, first, diff, sizeof diff);
-  human_bytes(wbytes, hb, sizeof hb);
-  human_bytes(wbytes * count, ht, sizeof ht);
+  ir_bytes_str(wbytes, hb, sizeof hb);
+  ir_bytes_str(wbytes * count, ht, sizeof ht);
   fprintf(out,
           "    f%d_%d [shape=box, style=\"filled,dashed\", fillcolor=\"#eeeeee\", "
           "label=<<B>",
@@ -550,8 +541,8 @@ bool ir_print_dot(FILE *out, const ir_module *m, const char *stage) {
     put_html(out, arch->s);
   }
   if (m->weight_bytes >= 0 && m->arena_bytes >= 0) {
-    human_bytes(m->weight_bytes, wb, sizeof wb);
-    human_bytes(m->arena_bytes, ab, sizeof ab);
+    ir_bytes_str(m->weight_bytes, wb, sizeof wb);
+    ir_bytes_str(m->arena_bytes, ab, sizeof ab);
     fprintf(out, "<BR/>weights %s, arena %s", wb, ab);
   }
   fprintf(out, ">];\n");
