@@ -15,12 +15,12 @@
  *   2. writes a signature per layer: its instructions in order with their
  *      op, type, attributes (no arena offsets), weight encoding and storage,
  *      and which earlier instruction of the same layer each operand is;
- *   3. draws the head, layer 0 expanded (a cluster) and the tail as they are,
- *      and every run of consecutive layers with one signature as one box,
- *      "layers 1..17 ×17", saying whether they compute what layer 0 computes
- *      or where they first differ (e.g. attention window=0, a global layer),
- *      with their op count and weight bytes. Edges between folded parts are
- *      drawn once.
+ *   3. draws the head and the tail as they are, layer 0 (the first layer
+ *      present) expanded as a cluster, and every run of consecutive layers
+ *      with one signature as one box, "layers 1..17 ×17", saying whether
+ *      they compute what layer 0 computes or where they differ (up to three
+ *      places, e.g. attention window=0 in a global layer), with their op
+ *      count and weight bytes. Edges between folded parts are drawn once.
  *
  * Each function of the module is a cluster of its own (@decode, @prefill).
  * The output is plain DOT text; `dot -Tsvg` lays it out (driver/graph_file.c).
@@ -153,7 +153,8 @@ typedef struct drawing {
   ir_inst **insts;
   int *part; /* per instruction: PART_* or a layer */
   int n_layers;
-  int *run_of_layer; /* per layer: its run (layers 1..n-1), -1 for layer 0 */
+  int base;          /* the first layer with instructions ("layer 0"), drawn expanded */
+  int *run_of_layer; /* per layer after base: its run; -1 for base and empty layers */
   int n_runs;
   int *run_first, *run_last;
   strbuf *sig; /* per layer */
@@ -196,6 +197,8 @@ static bool analyse(drawing *g) {
     int part = PART_HEAD;
     if (sym) {
       part = layer_of_name(sym);
+      if (part >= n) /* more layers than instructions: not a layer number */
+        part = PART_GLOBAL;
     } else if (i->op != IR_OP_PARAM) {
       int from_ops = PART_HEAD, from_layered = -1;
       bool reads_global = false;
@@ -238,10 +241,21 @@ static bool analyse(drawing *g) {
     ok &= !g->sig[p].oom;
   }
   g->n_runs = 0;
-  g->run_of_layer[0] = -1;
-  for (int l = 1; l < g->n_layers; l++) {
-    bool same = l > 1 && g->run_of_layer[l - 1] >= 0 && g->sig[l].s && g->sig[l - 1].s &&
-                !strcmp(g->sig[l].s, g->sig[l - 1].s);
+  if (!ok) {
+    free(count);
+    free(local);
+    return false;
+  }
+  g->base = 0;
+  while (g->base < g->n_layers && !count[g->base])
+    g->base++;
+  for (int l = 0; l <= g->base && l < g->n_layers; l++)
+    g->run_of_layer[l] = -1;
+  for (int l = g->base + 1; l < g->n_layers; l++) {
+    g->run_of_layer[l] = -1;
+    if (!count[l]) /* a layer number nothing uses */
+      continue;
+    bool same = g->run_of_layer[l - 1] >= 0 && !strcmp(g->sig[l].s, g->sig[l - 1].s);
     if (!same)
       g->run_first[g->n_runs++] = l;
     g->run_of_layer[l] = g->n_runs - 1;
@@ -256,7 +270,7 @@ static bool analyse(drawing *g) {
  * (numbered after the instructions). */
 static int drawn(const drawing *g, int k) {
   int p = g->part[k];
-  if (p >= 1 && p != PART_TAIL && p < g->n_layers)
+  if (p > g->base && p != PART_TAIL && p < g->n_layers)
     return g->n + g->run_of_layer[p];
   return k;
 }
@@ -350,24 +364,26 @@ static bool add_difference(char *buf, size_t size, const char *one) {
   return strchr(buf, ';') == NULL || strchr(strchr(buf, ';') + 1, ';') == NULL;
 }
 
-/* Where layer l differs from layer 0, up to three places, as "attention
- * window=0 (layer 0: 512)"; "" when they compute the same. */
+/* Where layer l differs from the expanded layer (g->base, usually 0), up to
+ * three places, as "attention window=0 (layer 0: 512)"; "" when they compute
+ * the same. */
 static void difference(const drawing *g, int l, char *buf, size_t size) {
   buf[0] = 0;
-  if (g->sig[l].s && g->sig[0].s && !strcmp(g->sig[l].s, g->sig[0].s))
+  int b0 = g->base;
+  if (g->sig[l].s && g->sig[b0].s && !strcmp(g->sig[l].s, g->sig[b0].s))
     return;
   char one[256];
   for (int ka = 0, kb = 0;; ka++, kb++) { /* both layers in step */
     while (ka < g->n && g->part[ka] != l)
       ka++;
-    while (kb < g->n && g->part[kb] != 0)
+    while (kb < g->n && g->part[kb] != b0)
       kb++;
     if (ka >= g->n || kb >= g->n) {
       int ca = 0, cb = 0;
       for (int k = 0; k < g->n; k++)
-        ca += g->part[k] == l, cb += g->part[k] == 0;
+        ca += g->part[k] == l, cb += g->part[k] == b0;
       if (ca != cb) {
-        snprintf(one, sizeof one, "%d instructions (layer 0: %d)", ca, cb);
+        snprintf(one, sizeof one, "%d instructions (layer %d: %d)", ca, b0, cb);
         add_difference(buf, size, one);
       } else if (!*buf) {
         add_difference(buf, size, "operands or weight storage");
@@ -379,7 +395,7 @@ static void difference(const drawing *g, int l, char *buf, size_t size) {
     ir_type_str(&a->type, ta, sizeof ta);
     ir_type_str(&b->type, tb, sizeof tb);
     if (a->op != b->op || strcmp(ta, tb)) {
-      snprintf(one, sizeof one, "%s %s (layer 0: %s %s)", ir_op_get(a->op)->name, ta,
+      snprintf(one, sizeof one, "%s %s (layer %d: %s %s)", ir_op_get(a->op)->name, ta, b0,
                ir_op_get(b->op)->name, tb);
       if (!add_difference(buf, size, one) || a->op != b->op) /* different ops: apart */
         return;
@@ -393,8 +409,8 @@ static void difference(const drawing *g, int l, char *buf, size_t size) {
       if (bt)
         attr_value(bt, vb, sizeof vb);
       if (strcmp(va, vb)) {
-        snprintf(one, sizeof one, "%s %s=%s (layer 0: %s)", ir_op_get(a->op)->name, at->key, va,
-                 vb);
+        snprintf(one, sizeof one, "%s %s=%s (layer %d: %s)", ir_op_get(a->op)->name, at->key, va,
+                 b0, vb);
         if (!add_difference(buf, size, one))
           return;
       }
@@ -429,7 +445,7 @@ static void draw_run(FILE *out, const drawing *g, int r) {
     fprintf(out, "layer %d", first);
   fprintf(out, "</B><BR/>");
   if (*diff) {
-    fprintf(out, "differs from layer 0: ");
+    fprintf(out, "differs from layer %d: ", g->base);
     for (const char *p = diff; *p;) { /* one difference a line */
       const char *semi = strstr(p, "; ");
       char part[256];
@@ -440,7 +456,7 @@ static void draw_run(FILE *out, const drawing *g, int r) {
       p = semi ? semi + 2 : p + strlen(p);
     }
   } else {
-    fprintf(out, "each as layer 0");
+    fprintf(out, "each as layer %d", g->base);
   }
   fprintf(out, "<BR/>%d ops, weights %s per layer", ops, hb);
   if (count > 1)
@@ -484,18 +500,18 @@ static bool draw_func(FILE *out, const ir_module *m, const ir_func *f, int fn) {
     if (f->batch > 0)
       fprintf(out, " (batch %" PRId64 ")", f->batch);
     fprintf(out, ">;\n    style=rounded;\n");
-    if (g.n_layers > 0) {
+    if (g.base < g.n_layers) {
       fprintf(out,
-              "    subgraph cluster_f%d_layer0 {\n    label=<<B>layer 0</B>&#160;(expanded)>;\n"
+              "    subgraph cluster_f%d_layer%d {\n    label=<<B>layer %d</B>&#160;(expanded)>;\n"
               "    style=\"rounded,filled\"; fillcolor=\"#f7fbff\";\n",
-              fn);
+              fn, g.base, g.base);
       for (int k = 0; k < g.n; k++)
-        if (g.part[k] == 0)
+        if (g.part[k] == g.base)
           draw_inst(out, &g, k);
       fprintf(out, "    }\n");
     }
     for (int k = 0; k < g.n; k++)
-      if (drawn(&g, k) == k && g.part[k] != 0)
+      if (drawn(&g, k) == k && g.part[k] != g.base)
         draw_inst(out, &g, k);
     for (int r = 0; r < g.n_runs; r++)
       draw_run(out, &g, r);

@@ -16,7 +16,8 @@
 #     before any pass (matmul of a transpose, no kernels yet); .svg (through
 #     Graphviz) is well-formed XML holding the same boxes.
 #   - gqc opt draws too, after the passes it ran; without plan-memory a memory
-#     map is an error.
+#     map is an error; odd IR (no layer 0, names to escape, a "layer" number
+#     larger than the function) draws well-formed files.
 #   - Mistakes are one-line errors naming the option, and leave no file.
 #
 #   usage: pictures.sh MODEL.gguf CHECK_MEMORY_MAP.py PLAN_MEMORY.ir
@@ -82,6 +83,40 @@ if "$GQC" opt "$golden_ir" --passes=fold-transpose --memory-map "$tmp/q.svg" 2>"
   fail "gqc opt: a memory map without plan-memory succeeded"
 fi
 grep -q 'no arena plan' "$tmp/err" || fail "gqc opt: $(cat "$tmp/err")"
+
+# odd IR: a name that is not a layer number, characters to escape, no layer
+# 0, a layer number no instruction uses; the drawings stay well-formed
+cat >"$tmp/odd.ir" <<'EOF'
+module @m {
+  weight @"blk.99999999999.x&<y>" : f32[4, 64] gguf
+  weight @blk.1.w : f32[64] gguf
+  weight @blk.2.w : f32[64] gguf
+  weight @blk.4.w : f32[64] gguf
+  cache @kv.4.k : f32[4, 64]
+  cache @kv.4.v : f32[4, 64]
+  func @decode(%tok : i32, %pos : i32) -> f32[64] {
+    %e = weight @"blk.99999999999.x&<y>" : f32[4, 64] rowmajor
+    %x = embed %e, %tok {kernel = "gqcrt_dequantize_f32"} : f32[64]
+    %w1 = weight @blk.1.w : f32[64] rowmajor
+    %a = mul %x, %w1 : f32[64]
+    %w2 = weight @blk.2.w : f32[64] rowmajor
+    %b = mul %a, %w2 : f32[64]
+    %w4 = weight @blk.4.w : f32[64] rowmajor
+    %d = mul %b, %w4 : f32[64]
+    %kc = cache @kv.4.k : f32[4, 64]
+    %vc = cache @kv.4.v : f32[4, 64]
+    %c = attention %d, %d, %d, %kc, %vc, %pos {n_head = 1, n_head_kv = 1, head_dim = 64, scale = 0.125, window = 0} : f32[64]
+    return %c
+  }
+}
+EOF
+"$GQC" opt "$tmp/odd.ir" --passes=plan-memory -o "$tmp/odd.out.ir" --graph "$tmp/odd.svg" \
+  --memory-map "$tmp/odd.html"
+wellformed "$tmp/odd.svg"
+wellformed "$tmp/odd.html"
+"$GQC" opt "$tmp/odd.ir" --passes= -o "$tmp/odd2.ir" --graph "$tmp/odd.dot"
+grep -q 'label=<<B>layer 1</B>&#160;(expanded)' "$tmp/odd.dot" || fail "odd IR: layer 1 not expanded"
+grep -q 'label=<<B>layer 2</B><BR/>each as layer 1' "$tmp/odd.dot" || fail "odd IR: layer 2 not folded"
 
 # --- mistakes ----------------------------------------------------------------
 mistake() { # mistake EXPECTED-MESSAGE gqc-arguments...
