@@ -10,7 +10,8 @@
  *   llvm  x.ll  LLVM IR (LLVM backend)
  *   c     x.c   C source + x.weights, x.vocab beside it
  *   ir    x.ir  the final IR as text
- * The model header x.h is written beside every output but the IR. With
+ *   dot   x.dot the final IR's graph (Graphviz DOT, ir/ir_dot.c)
+ * The model header x.h is written beside every output but the IR and DOT. With
  * --weights=file the weights are not in the output but in x.weights beside
  * it (written here, for every output but the IR), which the firmware loads
  * and hands to <name>_init_weights; --arena-section puts the arena in a
@@ -272,25 +273,26 @@ static const char *output_kind(const gqc_options *o) {
   if (!o->output)
     return NULL;
   const char *ext = extension(o->output);
-  return !strcmp(ext, "c")    ? "c"
-         : !strcmp(ext, "ir") ? "ir"
-         : !strcmp(ext, "s")  ? "asm"
-         : !strcmp(ext, "ll") ? "llvm"
-                              : "obj";
+  return !strcmp(ext, "c")     ? "c"
+         : !strcmp(ext, "ir")  ? "ir"
+         : !strcmp(ext, "dot") ? "dot"
+         : !strcmp(ext, "s")   ? "asm"
+         : !strcmp(ext, "ll")  ? "llvm"
+                               : "obj";
 }
 
 /* Checks --emit against --backend; sets *llvm when the LLVM backend is used. */
 static bool check_backend(const gqc_options *o, const char *emit, bool *llvm) {
-  static const char *const kinds[] = {"obj", "asm", "llvm", "c", "ir"};
+  static const char *const kinds[] = {"obj", "asm", "llvm", "c", "ir", "dot"};
   bool known = false;
   for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
     known |= !strcmp(emit, kinds[k]);
   if (!known) {
-    fprintf(stderr, "gqc: error: --emit must be obj, asm, llvm, c or ir, got '%s'\n", emit);
+    fprintf(stderr, "gqc: error: --emit must be obj, asm, llvm, c, ir or dot, got '%s'\n", emit);
     return false;
   }
   bool wants_llvm = !strcmp(emit, "asm") || !strcmp(emit, "llvm");
-  if (!strcmp(emit, "c") || !strcmp(emit, "ir")) {
+  if (!strcmp(emit, "c") || !strcmp(emit, "ir") || !strcmp(emit, "dot")) {
     if (o->backend && !strcmp(o->backend, "llvm")) {
       fprintf(stderr, "gqc: error: --emit %s is not an output of the LLVM backend\n", emit);
       return false;
@@ -326,14 +328,15 @@ static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m
   int rc;
   if (!strcmp(emit, "c")) {
     rc = emit_c_files(o, t, m, stage, base, stage, false);
-  } else if (!strcmp(emit, "ir")) {
+  } else if (!strcmp(emit, "ir") || !strcmp(emit, "dot")) {
     FILE *f = fopen(path, "w");
     if (!f) {
       fprintf(stderr, "gqc: error: cannot write %s: %s\n", o->output, strerror(errno));
       rc = 1;
     } else {
-      ir_print_module(f, m);
-      rc = fclose(f) ? 1 : 0;
+      bool ok = !strcmp(emit, "ir") ? (ir_print_module(f, m), true)
+                                    : ir_print_dot(f, m, "after plan-memory");
+      rc = fclose(f) || !ok ? 1 : 0;
     }
   } else if (llvm) {
     gqc_llvm_output kind = !strcmp(emit, "asm")    ? GQC_LLVM_ASSEMBLY
@@ -355,9 +358,9 @@ int gqc_cmd_compile(gqc_options *o) {
     fprintf(stderr, "gqc: error: no input file (usage: gqc MODEL.gguf -o OUT.o)\n");
     return 2;
   }
-  if (!o->output && !o->stats) {
-    fprintf(stderr,
-            "gqc: error: no output: give -o FILE (.o, .s, .ll, .c or .ir), or --stats\n");
+  if (!o->output && !o->stats && !o->pipe.graph && !o->pipe.graph_after && !o->pipe.memory_map) {
+    fprintf(stderr, "gqc: error: no output: give -o FILE (.o, .s, .ll, .c, .ir or .dot), "
+                    "--stats, --graph FILE or --memory-map FILE\n");
     return 2;
   }
   const char *emit = output_kind(o);

@@ -115,6 +115,12 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
     }
   } else if (OPT("--print-after")) {
     o->pipe.print_after = v;
+  } else if (OPT("--graph")) {
+    o->pipe.graph = v;
+  } else if (OPT("--graph-after")) {
+    o->pipe.graph_after = v;
+  } else if (OPT("--memory-map")) {
+    o->pipe.memory_map = v;
   } else if (!strcmp(a, "--print-after-all")) {
     o->pipe.print_after_all = true;
   } else if (!strcmp(a, "--stats")) {
