@@ -87,6 +87,13 @@ char *gqc_weights_incbin_asm(const char *file) {
                 file);
 }
 
+void gqc_blob_incbin_name(const gqc_codegen_options *o, const char *ext, char *buf, size_t n) {
+  if (o->blob_dir)
+    snprintf(buf, n, "%s/%s.%s", o->blob_dir, o->base, ext);
+  else
+    snprintf(buf, n, "%s.%s", o->base, ext);
+}
+
 typedef struct object_fill {
   const ir_module *m;
   const char *path;

@@ -20,8 +20,12 @@ typedef struct gqc_target {
   char features[256];  /* comma-separated: "neon,dotprod,fp16" or "avx2,fma,f16c" */
   gqc_arch arch;
   bool is_host;        /* code runs on this machine (no emulator needed) */
+  bool bare_metal;     /* a none-elf target: firmware, no operating system */
 } gqc_target;
 
+/* The supported target triples (canonical spellings), i = 0, 1, ...; NULL
+ * past the last. Any other triple is an error of gqc_target_init. */
+const char *gqc_supported_triple(int i);
 /* triple NULL = host; cpu NULL = the default for the triple (host: native,
  * aarch64: cortex-a55). `features` may add ("+x") or remove ("-x") features. */
 bool gqc_target_init(gqc_target *t, const char *triple, const char *cpu, const char *features,
