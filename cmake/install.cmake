@@ -46,5 +46,6 @@ install(FILES ${CMAKE_BINARY_DIR}/package/gqcConfig.cmake
 
 # pkg-config: the prefix from the .pc file's own directory.
 file(RELATIVE_PATH GQC_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
+string(REGEX REPLACE "/$" "" GQC_PC_TO_PREFIX "${GQC_PC_TO_PREFIX}")
 configure_file(${CMAKE_SOURCE_DIR}/cmake/gqcrt.pc.in ${CMAKE_BINARY_DIR}/package/gqcrt.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/package/gqcrt.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
