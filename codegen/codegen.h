@@ -57,6 +57,9 @@ typedef struct gqc_codegen_options {
                               * CPU features <name>_init checks (NULL: none) */
 } gqc_codegen_options;
 
+/* The weight section's name and alignment (the header states both). */
+#define GQC_WEIGHTS_SECTION ".gqc.weights"
+#define GQC_WEIGHT_ALIGN 64
 /* Weight blobs from this size on are far (see above). */
 #define GQC_FAR_WEIGHT_BYTES ((uint64_t)1 << 30)
 /* Whether the module's weights are far: embedded in the output (not

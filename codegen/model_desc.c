@@ -34,6 +34,23 @@ int gqc_state_field_index(const char *name) {
   return -1;
 }
 
+/* The GQCRT_CPU_* bits of the target's features (gqcrt_cpu_features.def). */
+static int64_t cpu_feature_mask(const gqc_codegen_options *o) {
+  static const struct {
+    const char *name;
+    uint32_t bit;
+  } bits[] = {
+#define GQCRT_CPU_FEATURE(NAME, bit, name) {name, GQCRT_CPU_##NAME},
+#include "gqcrt_cpu_features.def"
+#undef GQCRT_CPU_FEATURE
+  };
+  uint32_t mask = 0;
+  for (size_t k = 0; o->target && k < sizeof bits / sizeof bits[0]; k++)
+    if (gqc_target_has_all(o->target, bits[k].name))
+      mask |= bits[k].bit;
+  return mask;
+}
+
 /* The value of descriptor field `name`. */
 static bool field_value(const ir_module *m, const gqc_program *calls,
                         const gqc_codegen_options *o, const char *name, gqc_desc_field *f,
@@ -69,6 +86,7 @@ static bool field_value(const ir_module *m, const gqc_program *calls,
       {"weight_bytes", GQC_DESC_INT, m->weight_bytes},
       {"weight_crc32c", GQC_DESC_INT, o->weight_crc32c},
       {"weight_quick_crc32c", GQC_DESC_INT, o->weight_quick_crc32c},
+      {"cpu_features", GQC_DESC_INT, cpu_feature_mask(o)},
   };
   for (size_t k = 0; k < sizeof values / sizeof values[0]; k++)
     if (!strcmp(values[k].name, name)) {

@@ -44,7 +44,7 @@ static int write_ir(const ir_module *m, const char *output) {
   gqc_diag d = {0};
   char path[8192];
   if (!gqc_outputs_begin_for(&out, output, path, sizeof path, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
     return 1;
   }
   FILE *f = fopen(path, "w");
@@ -56,11 +56,11 @@ static int write_ir(const ir_module *m, const char *output) {
   }
   if (!ok) {
     gqc_outputs_abort(&out);
-    fprintf(stderr, "gqc opt: error: cannot write %s: %s\n", output, strerror(errno));
+    fprintf(stderr, "gqc: error: %s: cannot write: %s\n", output, strerror(errno));
     return 1;
   }
   if (!gqc_outputs_commit(&out, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
     return 1;
   }
   return 0;
@@ -83,7 +83,8 @@ int gqc_cmd_opt(int argc, char **argv) {
     else if (argv[i][0] != '-' && !o.input)
       o.input = argv[i];
     else {
-      fprintf(stderr, "gqc opt: error: unknown option '%s'\n", argv[i]);
+      fprintf(stderr, "gqc: error: unknown option '%s'\nnote: gqc --help lists the options\n",
+              argv[i]);
       return 2;
     }
   }
@@ -94,7 +95,7 @@ int gqc_cmd_opt(int argc, char **argv) {
   size_t len;
   char *text = read_file(o.input, &len);
   if (!text) {
-    fprintf(stderr, "gqc opt: error: cannot read %s: %s\n", o.input, strerror(errno));
+    fprintf(stderr, "gqc: error: %s: cannot read: %s\n", o.input, strerror(errno));
     return 1;
   }
   gqc_diag d = {0};
@@ -106,7 +107,7 @@ int gqc_cmd_opt(int argc, char **argv) {
       !gqc_pipeline_check_options(&o.pipe, &d) ||
       !(m = ir_parse_module(text, len, o.input, &d)) ||
       !gqc_run_passes(m, passes, &t, &o.pipe, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
     rc = 1;
   } else {
     rc = write_ir(m, o.output);

@@ -69,7 +69,7 @@ int gqc_cmd_run(int argc, char **argv) {
   gqc_target t;
   gqc_diag d = {0};
   if (!gqc_target_init(&t, o.triple, o.cpu, o.features, &d)) {
-    fprintf(stderr, "gqc: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
     free(fwd);
     return 2;
   }
@@ -118,7 +118,9 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n] = NULL;
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
-      fprintf(stderr, "gqc: error: building the generate program failed (exit %d)\n", st);
+      fprintf(stderr, "gqc: error: %s/generate.c: building the program failed (exit %d)\n",
+              gqc_samples_dir(), st);
+      fputs("note: GQC_VERBOSE=1 shows the compiler's command line\n", stderr);
       rc = 1;
     }
   }

@@ -57,6 +57,8 @@ int gqcrt_model_init(const gqcrt_model *m) {
   gqcrt_model_state *s = m->state;
   if (m->abi != GQCRT_ABI_VERSION)
     return fail_code(m, GQCRT_ERR_ABI);
+  if (m->cpu_features & ~gqcrt_cpu_features()) /* before any instruction it lacks runs */
+    return fail_code(m, GQCRT_ERR_CPU);
   if (m->weights) /* in the object (else given to init_weights) */
     s->weights = m->weights;
   if (!s->weights)
