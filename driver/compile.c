@@ -356,11 +356,12 @@ static const char *output_kind(const gqc_options *o) {
   if (o->emit) {
     const struct output_kind_row *e = kind_row(o->emit);
     if (e && by_ext && e != by_ext) {
+      const bool spelled = !strcmp(o->emit_option, "--emit");
       fprintf(stderr,
-              "gqc: error: %s: %s %s writes %s, but the extension .%s says %s\n"
+              "gqc: error: %s: %s%s%s writes %s, but the extension .%s says %s\n"
               "note: name the output .%s, or drop %s\n",
-              o->output, o->emit_option, o->emit, e->what, ext, by_ext->what, e->ext,
-              o->emit_option);
+              o->output, o->emit_option, spelled ? " " : "", spelled ? o->emit : "", e->what,
+              ext, by_ext->what, e->ext, o->emit_option);
       return NULL;
     }
     return o->emit;
