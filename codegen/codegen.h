@@ -86,8 +86,7 @@ bool gqc_fill_object_weights(const ir_module *m, const char *obj_path, gqc_diag 
 bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag *d);
 /* <out_dir>/<base>.c plus the blobs it includes (<base>.vocab, and <base>.weights
  * unless weights_external — the caller writes that one — or weights_fill). */
-bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o,
-                gqc_diag *d);
+bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o, gqc_diag *d);
 /* The weights laid out at their planned offsets (zero padding between). */
 bool gqc_write_weight_blob(const ir_module *m, const char *path, gqc_diag *d);
 /* The same bytes into buf, which holds m->weight_bytes bytes. */

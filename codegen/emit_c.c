@@ -141,7 +141,8 @@ static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool vi
                       bool stop) {
   fputs(head, f);
   if (via_pointer)
-    fputs("  const unsigned char *const wb = (const unsigned char *)state.weights;\n  (void)wb;\n", f);
+    fputs("  const unsigned char *const wb = (const unsigned char *)state.weights;\n  (void)wb;\n",
+          f);
   for (int k = 0; k < l->n_calls; k++) {
     const gqc_call *c = &l->calls[k];
     if (stop && k == l->n_state_calls)
@@ -215,8 +216,8 @@ static bool emit_api(FILE *f, const ir_module *m, const gqc_program *calls,
     const gqc_api_fn *a = &api[k];
     fprintf(f, "%s%s%s_%s(%s) {\n  %sgqcrt_model_%s(&%s__model%s%s);\n}\n", a->ret,
             a->ret[strlen(a->ret) - 1] == '*' ? "" : " ", n, a->name,
-            *a->params ? a->params : "void", strcmp(a->ret, "void") ? "return " : "", a->name,
-            n, *a->args ? ", " : "", a->args);
+            *a->params ? a->params : "void", strcmp(a->ret, "void") ? "return " : "", a->name, n,
+            *a->args ? ", " : "", a->args);
   }
   return true;
 }
@@ -329,8 +330,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             "static unsigned char tok_scratch[%" PRIu64 "] __attribute__((aligned(16)));\n",
             m->arena_bytes, scratch ? scratch : 1);
   }
-  fprintf(f, "#define A(off) ((void *)(%s + (off)))\n#define TOK_SCRATCH %s\n", arena,
-          tok_scratch);
+  fprintf(f, "#define A(off) ((void *)(%s + (off)))\n#define TOK_SCRATCH %s\n", arena, tok_scratch);
   if (ext || far)
     fputs("#define W(off) ((const void *)(wb + (off))) /* wb: step's copy of weights */\n\n", f);
   else

@@ -90,11 +90,12 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
             "#define %s_WEIGHT_CHECKSUM 0x%08" PRIX32 "U /* CRC-32C of all of it */\n"
             "#define %s_WEIGHT_QUICK_CHECKSUM 0x%08" PRIX32
             "U /* CRC-32C of its first and last MiB */\n",
-            P, o->base, n, P, m->weight_bytes, o->base, P, GQC_WEIGHT_ALIGN, P, o->weight_crc32c,
-            P, o->weight_quick_crc32c);
+            P, o->base, n, P, m->weight_bytes, o->base, P, GQC_WEIGHT_ALIGN, P, o->weight_crc32c, P,
+            o->weight_quick_crc32c);
   } else {
     fprintf(f,
-            "#define %s_WEIGHTS_SECTION \"" GQC_WEIGHTS_SECTION "\" /* read-only, in the object */\n"
+            "#define %s_WEIGHTS_SECTION \"" GQC_WEIGHTS_SECTION
+            "\" /* read-only, in the object */\n"
             "#define %s_WEIGHT_BYTES %" PRId64 "ULL /* its size */\n"
             "#define %s_WEIGHT_ALIGN %d /* its alignment */\n",
             P, P, m->weight_bytes, P, GQC_WEIGHT_ALIGN);
@@ -106,8 +107,8 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
               P);
   }
   fprintf(f, "#define %s_VOCAB_BYTES %" PRIu64 "ULL /* read-only data */\n", P, m->vocab_bytes);
-  fprintf(f, "#define %s_MAX_TEXT_BYTES %" PRId64 " /* longest text %s_tokenize accepts */\n",
-          P, o->max_text_bytes, n);
+  fprintf(f, "#define %s_MAX_TEXT_BYTES %" PRId64 " /* longest text %s_tokenize accepts */\n", P,
+          o->max_text_bytes, n);
   fprintf(f,
           "#define %s_TOKENIZER_SCRATCH_BYTES %" PRIu64
           "ULL /* static scratch of %s_tokenize (with the arena) */\n\n",

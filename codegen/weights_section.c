@@ -108,6 +108,6 @@ bool gqc_fill_object_weights(const ir_module *m, const char *obj_path, gqc_diag 
   if (m->weight_bytes < 0)
     return gqc_error(d, "%s: the module has no memory plan (run plan-memory)", obj_path);
   object_fill f = {m, obj_path};
-  return gqc_elf_fill_section(obj_path, GQC_WEIGHTS_SECTION, (uint64_t)m->weight_bytes, walk_source, &f,
-                              d);
+  return gqc_elf_fill_section(obj_path, GQC_WEIGHTS_SECTION, (uint64_t)m->weight_bytes, walk_source,
+                              &f, d);
 }

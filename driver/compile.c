@@ -167,8 +167,8 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
     (*m)->vocab_bytes = vocab->size;
   }
   if (!o->max_text_bytes) /* default: about 4 bytes of text per context token */
-    o->max_text_bytes = ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256
-                                                                : ir_meta_int(*m, "n_ctx", 512) * 4;
+    o->max_text_bytes =
+        ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256 : ir_meta_int(*m, "n_ctx", 512) * 4;
   if (!gqc_run_pipeline(*m, t, &o->pipe, &d))
     return fail(&d);
   if (!check_context(o, *gf, *m))
@@ -191,8 +191,8 @@ static void source_desc(const gqc_options *o, const ir_module *m, char *buf, siz
  * into the header and the code. */
 static bool codegen_options(const gqc_options *o, const gqc_target *t, const ir_module *m,
                             const char *dir, const char *base, const char *weights_dir,
-                            const char *blob_dir, char *src, size_t src_n,
-                            gqc_codegen_options *co, gqc_diag *d) {
+                            const char *blob_dir, char *src, size_t src_n, gqc_codegen_options *co,
+                            gqc_diag *d) {
   source_desc(o, m, src, src_n);
   *co = (gqc_codegen_options){.name = o->name,
                               .target = t,
@@ -221,8 +221,7 @@ static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m,
   gqc_diag d = {0};
   char src[512];
   gqc_codegen_options co;
-  bool ok =
-      codegen_options(o, t, m, dir, base, weights_dir, blob_dir, src, sizeof src, &co, &d);
+  bool ok = codegen_options(o, t, m, dir, base, weights_dir, blob_dir, src, sizeof src, &co, &d);
   co.weights_fill = fill;
   if (!ok || !gqc_emit_header(m, &co, &d) || !gqc_emit_c(m, t, &co, &d))
     return fail(&d);
@@ -231,9 +230,9 @@ static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m,
 
 /* The LLVM backend: `path` (object, assembly or LLVM IR) plus dir/base.h
  * (and dir/base.weights with --weights=file). */
-static int emit_llvm_files(gqc_options *o, const gqc_target *t, const ir_module *m,
-                           const char *dir, const char *base, const char *blob_dir,
-                           gqc_llvm_output kind, const char *path) {
+static int emit_llvm_files(gqc_options *o, const gqc_target *t, const ir_module *m, const char *dir,
+                           const char *base, const char *blob_dir, gqc_llvm_output kind,
+                           const char *path) {
   gqc_diag d = {0};
   char src[512];
   gqc_codegen_options co;
@@ -333,8 +332,8 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
 static const struct output_kind_row {
   const char *kind, *ext, *what;
 } output_kinds[] = {
-    {"obj", "o", "an object"},  {"asm", "s", "assembly"}, {"llvm", "ll", "LLVM IR"},
-    {"c", "c", "C source"},     {"ir", "ir", "gqc IR"},
+    {"obj", "o", "an object"}, {"asm", "s", "assembly"}, {"llvm", "ll", "LLVM IR"},
+    {"c", "c", "C source"},    {"ir", "ir", "gqc IR"},
 };
 
 static const struct output_kind_row *kind_row(const char *kind) {
@@ -360,8 +359,8 @@ static const char *output_kind(const gqc_options *o) {
       fprintf(stderr,
               "gqc: error: %s: %s%s%s writes %s, but the extension .%s says %s\n"
               "note: name the output .%s, or drop %s\n",
-              o->output, o->emit_option, spelled ? " " : "", spelled ? o->emit : "", e->what,
-              ext, by_ext->what, e->ext, o->emit_option);
+              o->output, o->emit_option, spelled ? " " : "", spelled ? o->emit : "", e->what, ext,
+              by_ext->what, e->ext, o->emit_option);
       return NULL;
     }
     return o->emit;
@@ -479,16 +478,17 @@ static bool blob_directory(const char *dir, char *buf, gqc_diag *d) {
   if (!realpath(dir, buf))
     return gqc_error(d, "%s: %s", dir, strerror(errno));
   if (strpbrk(buf, "\"\\\n"))
-    return gqc_error(d, "%s: the assembler cannot name a directory with '\"', '\\' or a "
-                        "newline in .incbin",
+    return gqc_error(d,
+                     "%s: the assembler cannot name a directory with '\"', '\\' or a "
+                     "newline in .incbin",
                      buf);
   return true;
 }
 
 /* Every output of the compile, all or nothing (driver/outputs.h): the
  * writers get the staging directory in place of the output's directory. */
-static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m,
-                         const char *emit, bool llvm) {
+static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m, const char *emit,
+                         bool llvm) {
   char dir[4096], base[1024], path[8192], blob_dir[PATH_MAX];
   split_output(o->output, dir, sizeof dir, base, sizeof base);
   gqc_outputs out, hout = {.stage = ""};
@@ -615,8 +615,9 @@ int gqc_cmd_compile(gqc_options *o) {
     return 2;
   const bool to_stdout = o->output && !strcmp(o->output, "-");
   if (to_stdout && strcmp(emit, "obj") && strcmp(emit, "ir")) {
-    fprintf(stderr, "gqc: error: -o -: %s output needs files beside it (its blobs)\n"
-                    "note: -o - writes objects and IR; write %s to a file\n",
+    fprintf(stderr,
+            "gqc: error: -o -: %s output needs files beside it (its blobs)\n"
+            "note: -o - writes objects and IR; write %s to a file\n",
             emit, emit);
     return 2;
   }

@@ -24,22 +24,23 @@ typedef struct gqc_options {
   const char *header;      /* --header FILE: the model header here, not beside -o */
   bool write_depfile;      /* -MD: a make depfile of the inputs */
   const char *depfile;     /* -MF FILE (default: -o with .d for its extension) */
-  char march_features[128]; /* -march=armv8.2-a+x+y as "+x,+y" */
   const char *backend;     /* --backend llvm|c for obj (default llvm when built with LLVM) */
   bool static_reloc;       /* --reloc static: position-dependent objects (default pic) */
   bool weights_external;   /* --weights=file: weights in <base>.weights, not the object */
   /* --arena-section NAME: the arena's section (default .bss) */
   const char *arena_section;
-  int64_t n_ctx;           /* --ctx (0: the model's trained context, at most 2048) */
-  const char *ctx_option;  /* the spelling that set n_ctx, for messages */
-  int64_t batch;           /* --batch: prefill batch size (0: no <name>_prefill) */
-  ir_dtype kv_type;        /* --kv-type f32|f16 */
-  int64_t max_text_bytes;  /* --max-text */
-  bool max_text_given;     /* --max-text was given (else 4 x ctx) */
-  bool stats;              /* --stats */
-  bool no_tokenizer;       /* --no-tokenizer */
-  bool keep_temps;         /* --keep-temps: leave the intermediate C of -o x.o */
+  int64_t n_ctx;          /* --ctx (0: the model's trained context, at most 2048) */
+  const char *ctx_option; /* the spelling that set n_ctx, for messages */
+  int64_t batch;          /* --batch: prefill batch size (0: no <name>_prefill) */
+  ir_dtype kv_type;       /* --kv-type f32|f16 */
+  int64_t max_text_bytes; /* --max-text */
+  bool max_text_given;    /* --max-text was given (else 4 x ctx) */
+  bool stats;             /* --stats */
+  bool no_tokenizer;      /* --no-tokenizer */
+  bool keep_temps;        /* --keep-temps: leave the intermediate C of -o x.o */
   gqc_pipeline_options pipe;
+  /* -march=armv8.2-a+x+y as "+x,+y" (what features points at) */
+  char march_features[128];
 } gqc_options;
 
 /* Parses one compile option at argv[*i] (advancing *i past its value).

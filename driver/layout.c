@@ -107,7 +107,9 @@ const char *gqc_runtime_include_dir(void) {
   return env_or("GQC_RUNTIME_INCLUDE", get_layout()->include);
 }
 
-const char *gqc_samples_dir(void) { return env_or("GQC_SAMPLES_DIR", get_layout()->samples); }
+const char *gqc_samples_dir(void) {
+  return env_or("GQC_SAMPLES_DIR", get_layout()->samples);
+}
 
 const char *gqc_runtime_library(const char *triple) {
   if (!strncmp(triple, "aarch64", 7))

@@ -41,7 +41,7 @@ static void usage(FILE *out) {
         "                       0: no NAME_prefill)\n"
         "  --target=TRIPLE      x86_64-linux-gnu (host default), aarch64-linux-gnu, or\n"
         "                       bare metal x86_64-none-elf, aarch64-none-elf\n"
-        "  --cpu CPU, -mcpu=CPU e.g. cortex-a55 (aarch64 default), x86-64-v3, native (host default)\n"
+        "  --cpu CPU, -mcpu=CPU e.g. cortex-a55 (aarch64 default), x86-64-v3, native (host)\n"
         "  -march=ARCH          armv8.2-a+dotprod+fp16 (generic CPU + features) or a CPU name\n"
         "  --features +f,-f     adjust the CPU's features (neon, dotprod, fp16, avx2, fma, f16c)\n"
         "  --backend llvm|c     how objects are made: LLVM directly (default), or the C\n"

@@ -74,9 +74,10 @@ int gqc_cmd_run(int argc, char **argv) {
     return 2;
   }
   if (t.bare_metal) {
-    fprintf(stderr, "gqc: error: run: %s is a bare-metal target: no program to run here\n"
-                    "note: gqc run needs x86_64-linux-gnu or aarch64-linux-gnu; link a firmware "
-                    "with the object (samples/firmware)\n",
+    fprintf(stderr,
+            "gqc: error: run: %s is a bare-metal target: no program to run here\n"
+            "note: gqc run needs x86_64-linux-gnu or aarch64-linux-gnu; link a firmware "
+            "with the object (samples/firmware)\n",
             t.triple);
     free(fwd);
     return 2;

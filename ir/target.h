@@ -15,12 +15,12 @@
 typedef enum gqc_arch { GQC_ARCH_X86_64, GQC_ARCH_AARCH64, GQC_ARCH_OTHER } gqc_arch;
 
 typedef struct gqc_target {
-  char triple[64];     /* "x86_64-linux-gnu", "aarch64-linux-gnu" */
-  char cpu[64];        /* "cortex-a55", "x86-64-v3", "generic", "native" */
-  char features[256];  /* comma-separated: "neon,dotprod,fp16" or "avx2,fma,f16c" */
+  char triple[64];    /* "x86_64-linux-gnu", "aarch64-linux-gnu" */
+  char cpu[64];       /* "cortex-a55", "x86-64-v3", "generic", "native" */
+  char features[256]; /* comma-separated: "neon,dotprod,fp16" or "avx2,fma,f16c" */
   gqc_arch arch;
-  bool is_host;        /* code runs on this machine (no emulator needed) */
-  bool bare_metal;     /* a none-elf target: firmware, no operating system */
+  bool is_host;    /* code runs on this machine (no emulator needed) */
+  bool bare_metal; /* a none-elf target: firmware, no operating system */
 } gqc_target;
 
 /* The supported target triples (canonical spellings), i = 0, 1, ...; NULL

@@ -43,8 +43,8 @@ int gqcrt_model_verify_weights(const gqcrt_model *m) {
   gqcrt_model_state *s = m->state;
   if (!s->weights)
     return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
-  const int r = gqcrt_weights_check(s->weights, m->weight_bytes, m->weight_bytes,
-                                    m->weight_crc32c, /*full=*/1);
+  const int r = gqcrt_weights_check(s->weights, m->weight_bytes, m->weight_bytes, m->weight_crc32c,
+                                    /*full=*/1);
   if (r != GQCRT_OK) {
     s->weights = NULL;
     s->ready = 0;
