@@ -143,8 +143,16 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
   if (!gqc_pipeline_check_options(&o->pipe, &d) ||
       !gqc_target_init(t, o->triple, o->cpu, o->features, &d))
     return fail(&d);
+  const bool ir_input = !strcmp(extension(o->input), "ir");
+  if (ir_input && !o->weights_gguf) {
+    fprintf(stderr,
+            "gqc: error: %s: IR text has no weights\n"
+            "note: name the GGUF it was compiled from with --gguf MODEL.gguf\n",
+            o->input);
+    return 2;
+  }
   gguf_error ge = {0};
-  *gf = gguf_open(o->input, &ge);
+  *gf = gguf_open(ir_input ? o->weights_gguf : o->input, &ge);
   if (!*gf) {
     gqc_print_error(ge.msg);
     return 1;
@@ -154,7 +162,7 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
                              .n_ctx = o->n_ctx,
                              .kv_type = o->kv_type,
                              .batch = o->batch};
-  *m = gqc_frontend_load(*gf, &fo, &d);
+  *m = ir_input ? gqc_load_ir_module(o->input, *gf, &d) : gqc_frontend_load(*gf, &fo, &d);
   if (!*m)
     return fail(&d);
   if (!o->no_tokenizer) {
@@ -169,7 +177,10 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
   if (!o->max_text_bytes) /* default: about 4 bytes of text per context token */
     o->max_text_bytes =
         ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256 : ir_meta_int(*m, "n_ctx", 512) * 4;
-  if (!gqc_run_pipeline(*m, t, &o->pipe, &d))
+  /* IR that is planned already (gqc -o x.ir, gqc opt ...,plan-memory) goes
+   * to the backends as it is; any other runs the whole pipeline */
+  const bool planned = ir_input && (*m)->arena_bytes >= 0 && (*m)->weight_bytes >= 0;
+  if (planned ? !ir_verify(*m, "input", &d) : !gqc_run_pipeline(*m, t, &o->pipe, &d))
     return fail(&d);
   if (!check_context(o, *gf, *m))
     return 1;
@@ -457,7 +468,7 @@ static int write_depfile(const gqc_options *o) {
   }
   depfile_path(f, o->output);
   fputs(":", f);
-  const char *deps[] = {o->input_is_stdin ? NULL : o->input, o->arch_file};
+  const char *deps[] = {o->input_is_stdin ? NULL : o->input, o->weights_gguf, o->arch_file};
   for (size_t k = 0; k < sizeof deps / sizeof deps[0]; k++)
     if (deps[k]) {
       fputc(' ', f);

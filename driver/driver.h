@@ -6,12 +6,13 @@
 #include <stdint.h>
 
 #include "driver/pipeline.h"
+#include "frontend/gguf.h"
 #include "ir/ir.h"
 
 #define GQC_VERSION "0.1.0"
 
 typedef struct gqc_options {
-  const char *input;       /* the GGUF file */
+  const char *input;       /* the GGUF file (or IR text, see weights_gguf) */
   bool input_is_stdin;     /* input `-`: input names a copy of stdin */
   const char *output;      /* -o */
   const char *name;        /* --name: API prefix (default "model") */
@@ -41,6 +42,8 @@ typedef struct gqc_options {
   gqc_pipeline_options pipe;
   /* -march=armv8.2-a+x+y as "+x,+y" (what features points at) */
   char march_features[128];
+  /* --gguf FILE: the GGUF an IR input's weights come from */
+  const char *weights_gguf;
 } gqc_options;
 
 /* Parses one compile option at argv[*i] (advancing *i past its value).
@@ -65,6 +68,11 @@ int gqc_spawn(char *const argv[], bool verbose);
 /* Makes a fresh temporary directory (returns a malloc'd path) / removes it. */
 char *gqc_make_temp_dir(void);
 void gqc_remove_temp_dir(const char *dir);
+/* The whole file, malloc'd (NULL with errno set on failure); *len its size. */
+char *gqc_read_file(const char *path, size_t *len);
+/* A module from IR text (IN.ir from `gqc opt` or `gqc -o x.ir`) whose weights
+ * are read from the GGUF it was compiled from (compile_ir.c). */
+ir_module *gqc_load_ir_module(const char *ir_path, const gguf_file *gf, gqc_diag *d);
 /* Where the runtime headers, library and samples are, relative to gqc's
  * executable (installed or build tree) or from the environment (layout.c). */
 const char *gqc_runtime_include_dir(void);

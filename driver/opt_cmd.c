@@ -11,29 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  size_t r;
-  while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += r;
-    if (n == cap) {
-      char *nb = realloc(buf, cap *= 2);
-      if (!nb) {
-        free(buf);
-        buf = NULL;
-      }
-      buf = nb;
-    }
-  }
-  fclose(f);
-  *len = n;
-  return buf;
-}
-
 /* The IR to stdout, or to `output` all or nothing (driver/outputs.h). */
 static int write_ir(const ir_module *m, const char *output) {
   if (!output) {
@@ -93,7 +70,7 @@ int gqc_cmd_opt(int argc, char **argv) {
     return 2;
   }
   size_t len;
-  char *text = read_file(o.input, &len);
+  char *text = gqc_read_file(o.input, &len);
   if (!text) {
     fprintf(stderr, "gqc: error: %s: cannot read: %s\n", o.input, strerror(errno));
     return 1;

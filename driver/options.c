@@ -58,6 +58,10 @@ static bool set_name(gqc_options *o, const char *opt, const char *v) {
   o->name = v;
   return true;
 }
+static bool set_weights_gguf(gqc_options *o, const char *opt, const char *v) {
+  o->weights_gguf = v;
+  return true;
+}
 static bool set_arch(gqc_options *o, const char *opt, const char *v) {
   o->arch_file = v;
   return true;
@@ -235,6 +239,7 @@ static const option_row option_table[] = {
     {"--features", OPT_VALUE, set_features},
     /* the model */
     {"--arch", OPT_VALUE, set_arch},
+    {"--gguf", OPT_VALUE, set_weights_gguf},
     {"--ctx", OPT_VALUE, set_ctx},
     {"--batch", OPT_VALUE, set_batch},
     {"--kv-type", OPT_VALUE, set_kv_type},

@@ -1,4 +1,4 @@
-/* process.c — running the C compiler and programs, temporary directories. */
+/* process.c — running the C compiler and programs, temporary directories, reading files. */
 #define _POSIX_C_SOURCE 200809L
 #include "driver/driver.h"
 
@@ -63,4 +63,25 @@ void gqc_remove_temp_dir(const char *dir) {
   }
   closedir(dp);
   rmdir(dir);
+}
+
+char *gqc_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  size_t r;
+  while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += r;
+    if (n == cap) {
+      char *nb = realloc(buf, cap *= 2);
+      if (!nb)
+        free(buf);
+      buf = nb;
+    }
+  }
+  fclose(f);
+  *len = n;
+  return buf;
 }

@@ -37,6 +37,9 @@ bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx);
  * packed kernel. A tied embedding table is packed too: its embeds switch to
  * the packed row reader gqcrt_embed_<enc>_<packing>. */
 bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx);
+/* The packing a weight's storage names ("q8_0_r4"): its function and rows
+ * per group, for a module read back from IR text. False if none. */
+bool gqc_repack_for_storage(const char *storage, ir_repack_fn *fn, int *rows);
 /* In row-batched functions, everything no KV-cache write needs (the logits'
  * own work) moves to the end, so a prefill step that is not the prompt's
  * last can stop before it (codegen's n_state_calls). */

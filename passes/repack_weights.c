@@ -18,12 +18,11 @@
  *   - every use must be either the weight operand of a `linear` whose kernel
  *     is gqcrt_linear_<enc>_<variant> (or, on a batch of rows in @prefill,
  *     gqcrt_gemm_<enc>_<variant>: every packed line has both), with a packed
- *     line for the same encoding that replaces that variant, whose features the target has and whose row count
- *     divides the weight's rows (the first such line wins), or the table of
- *     an `embed` whose kernel is the plain row dequantiser
- *     gqcrt_dequantize_<enc>; and at least one use must be such a linear. A
- *     weight with any other use stays as stored, and so does a table that
- *     only embeds read (one row per step gains nothing from packing);
+ *     line for the same encoding that replaces that variant, whose features the target has and
+ * whose row count divides the weight's rows (the first such line wins), or the table of an `embed`
+ * whose kernel is the plain row dequantiser gqcrt_dequantize_<enc>; and at least one use must be
+ * such a linear. A weight with any other use stays as stored, and so does a table that only embeds
+ * read (one row per step gains nothing from packing);
  *   - then the weight records the packing function (same byte count; the
  *     blob writer, codegen/blobs.c, applies it group of rows by group of
  *     rows as it streams the weight out, so a compile never holds a packed
@@ -104,6 +103,19 @@ static const packing *find_packing(const char *wenc, const char *name) {
     if (!strcmp(packings[k].wenc, wenc) && !strcmp(packings[k].name, name))
       return &packings[k];
   return NULL;
+}
+
+bool gqc_repack_for_storage(const char *storage, ir_repack_fn *fn, int *rows) {
+  for (size_t k = 0; k < sizeof packings / sizeof packings[0]; k++) {
+    const size_t n = strlen(packings[k].wenc);
+    if (!strncmp(storage, packings[k].wenc, n) && storage[n] == '_' &&
+        !strcmp(storage + n + 1, packings[k].name)) {
+      *fn = packings[k].pack;
+      *rows = packings[k].rows;
+      return true;
+    }
+  }
+  return false;
 }
 
 /* What the uses of one weight allow. */

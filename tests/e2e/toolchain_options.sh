@@ -6,9 +6,11 @@
 #   -mcpu=/-march=/--target= aliases; unsupported triples refused before any
 #   file is written; --ctx warnings and errors naming the option given; errors
 #   that name the option; gqc --version.
-# Env: GQC; $1: a small GGUF (stories260K).
+# Env: GQC; $1: a small GGUF (stories260K); $2: a quantised one whose weights
+# are repacked (tiny-llama-Q8_0), for IR inputs.
 set -eu
 model=$1
+quant=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -84,6 +86,23 @@ grep -q "gqc: warning: .*--ctx 4096 is beyond the 2048 positions the model was t
   fail "--ctx warning: $(cat warn)"
 expect_error 1 "gqc: error: --ctx 16777216" "$model" -o x.o --ctx 16777216
 grep -q "max-text" "$tmp/err" && ! grep -q "^gqc: error: --max-text" "$tmp/err" || fail "--max-text blamed"
+
+# IR text compiles: the planned IR of `gqc -o x.ir` (repacked weights),
+# through `gqc opt`, with --gguf for its weights, gives the same program as
+# compiling the GGUF
+"$GQC" "$quant" -o plan.ir --ctx 64
+grep -q "q8_0_r" plan.ir || fail "no repacked weight in the IR"
+"$GQC" opt plan.ir --passes= -o again.ir
+"$GQC" again.ir --gguf "$quant" -o from_ir.o
+"$GQC" "$quant" -o direct.o --ctx 64
+cmp -s from_ir.o direct.o || {
+  # the objects may differ in the source file name only; the code must not
+  objdump -d from_ir.o | tail -n +4 >a.dis && objdump -d direct.o | tail -n +4 >b.dis &&
+    cmp -s a.dis b.dis || fail "the object compiled from IR differs in its code"
+  objcopy -O binary -j .gqc.weights from_ir.o a.w && objcopy -O binary -j .gqc.weights direct.o b.w &&
+    cmp -s a.w b.w || fail "the object compiled from IR differs in its weights"
+}
+expect_error 2 "IR text has no weights" "$tmp/again.ir" -o x.o
 
 "$GQC" --version | grep -q "^LLVM backend: " || fail "--version: LLVM"
 "$GQC" --version | grep -q "^targets: x86_64-linux-gnu aarch64-linux-gnu x86_64-none-elf aarch64-none-elf" ||
