@@ -245,7 +245,7 @@ static const option_row option_table[] = {
     {"--kv-type", OPT_VALUE, set_kv_type},
     {"--max-text", OPT_VALUE, set_max_text},
     {"--no-tokenizer", OPT_FLAG, set_no_tokenizer},
-    /* reports */
+    /* reports (pictures of the graph and the memory plan go here too) */
     {"--stats", OPT_FLAG, set_stats},
     {"--print-after", OPT_VALUE, set_print_after},
     {"--print-after-all", OPT_FLAG, set_print_after_all},
