@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Whether this gqc is itself built with AddressSanitizer (GQC_SANITIZE). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -82,6 +83,16 @@ int gqc_cmd_run(int argc, char **argv) {
     free(fwd);
     return 2;
   }
+  const char *runtime = gqc_runtime_library(t.triple);
+  if (access(runtime, R_OK) != 0) {
+    fprintf(stderr,
+            "gqc: error: run: no runtime for %s (%s)\n"
+            "note: install gqc (cmake --install) or set %s to a libgqcrt.a built for it\n",
+            t.triple, *runtime ? runtime : "not found beside gqc",
+            t.arch == GQC_ARCH_AARCH64 ? "GQC_RUNTIME_LIB_AARCH64" : "GQC_RUNTIME_LIB");
+    free(fwd);
+    return 2;
+  }
   char *tmp = gqc_make_temp_dir();
   if (!tmp) {
     fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
@@ -111,7 +122,7 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n++] = inc2;
     cc[n++] = sample;
     cc[n++] = obj;
-    cc[n++] = (char *)gqc_runtime_library(t.triple);
+    cc[n++] = (char *)runtime;
     cc[n++] = "-lm";
     if (!t.is_host)
       cc[n++] = "-static";
