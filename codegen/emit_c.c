@@ -10,8 +10,9 @@
  * are not C initialisers (a 300 MB array literal takes a C compiler minutes);
  * they are binary files pulled in by the assembler's .incbin, so compiling
  * the output of any model takes about as long as compiling 1000 lines of C.
- * Compile <base>.c from its own directory, or pass -Wa,-I<dir>, so the
- * assembler finds the blobs.
+ * The .incbin lines name the blobs by absolute path (o->blob_dir, set by
+ * the driver), so <base>.c compiles from any directory; without blob_dir by
+ * bare name (compile from its directory or pass -Wa,-I<dir>).
  *
  * Symbols: only the API (<name>_*) is global. The blobs are local assembler
  * labels and the arena a static array, so several models link into one
@@ -140,7 +141,8 @@ static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool vi
                       bool stop) {
   fputs(head, f);
   if (via_pointer)
-    fputs("  const unsigned char *const wb = (const unsigned char *)state.weights;\n  (void)wb;\n", f);
+    fputs("  const unsigned char *const wb = (const unsigned char *)state.weights;\n  (void)wb;\n",
+          f);
   for (int k = 0; k < l->n_calls; k++) {
     const gqc_call *c = &l->calls[k];
     if (stop && k == l->n_state_calls)
@@ -214,8 +216,8 @@ static bool emit_api(FILE *f, const ir_module *m, const gqc_program *calls,
     const gqc_api_fn *a = &api[k];
     fprintf(f, "%s%s%s_%s(%s) {\n  %sgqcrt_model_%s(&%s__model%s%s);\n}\n", a->ret,
             a->ret[strlen(a->ret) - 1] == '*' ? "" : " ", n, a->name,
-            *a->params ? a->params : "void", strcmp(a->ret, "void") ? "return " : "", a->name,
-            n, *a->args ? ", " : "", a->args);
+            *a->params ? a->params : "void", strcmp(a->ret, "void") ? "return " : "", a->name, n,
+            *a->args ? ", " : "", a->args);
   }
   return true;
 }
@@ -237,8 +239,9 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   gqc_program calls;
   if (!gqc_lower_program(m, &calls, d))
     return false;
-  char *arena_asm = NULL, *weights_asm = NULL, *incbin_asm = NULL, incbin[1100];
-  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  char *arena_asm = NULL, *weights_asm = NULL, *incbin_asm = NULL, incbin[4200], vocab[4200];
+  gqc_blob_incbin_name(o, "weights", incbin, sizeof incbin);
+  gqc_blob_incbin_name(o, "vocab", vocab, sizeof vocab);
   if ((o->arena_section && !(arena_asm = gqc_arena_section_asm(m, o))) ||
       (!ext && !(weights_asm = gqc_weights_section_asm(m, o, t))) ||
       (!ext && !o->weights_fill && !(incbin_asm = gqc_weights_incbin_asm(incbin)))) {
@@ -275,7 +278,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           " *\n"
           " * The model's decode step%s as lists of libgqcrt calls on a static arena\n"
           " * (%" PRId64 " bytes%s%s) and the packed weights (%" PRId64 " bytes,%s).\n"
-          " * Compile from this directory or with -Wa,-I<this directory>.\n"
+          " * The assembler reads the blobs by the paths in the .incbin lines.\n"
           " */\n"
           "#include <stddef.h>\n#include <stdint.h>\n\n"
           "#include \"gqcrt.h\"\n#include \"gqcrt_model.h\"\n#include \"gqcrt_parallel.h\"\n"
@@ -297,10 +300,10 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           "__asm__(\".pushsection .rodata.%s__vocab,\\\"a\\\",%%progbits\\n\"\n"
           "        \".balign 64\\n\"\n"
           "        \"%s__vocab:\\n\"\n"
-          "        \".incbin \\\"%s.vocab\\\"\\n\"\n"
+          "        \".incbin \\\"%s\\\"\\n\"\n"
           "        \".byte 0\\n\"\n"
           "        \".popsection\\n\");\n",
-          n, n, o->base);
+          n, n, vocab);
   if (arena_asm)
     print_asm_string(f, arena_asm);
   free(arena_asm);
@@ -327,8 +330,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             "static unsigned char tok_scratch[%" PRIu64 "] __attribute__((aligned(16)));\n",
             m->arena_bytes, scratch ? scratch : 1);
   }
-  fprintf(f, "#define A(off) ((void *)(%s + (off)))\n#define TOK_SCRATCH %s\n", arena,
-          tok_scratch);
+  fprintf(f, "#define A(off) ((void *)(%s + (off)))\n#define TOK_SCRATCH %s\n", arena, tok_scratch);
   if (ext || far)
     fputs("#define W(off) ((const void *)(wb + (off))) /* wb: step's copy of weights */\n\n", f);
   else

@@ -1031,8 +1031,8 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   /* An object's weight section is filled in afterwards; LLVM IR and
    * assembly pull in <base>.weights, written beside them (in assembly the
    * .incbin is appended to LLVM's text: LLVM would read the file itself). */
-  char incbin[1100], blob_path[4096];
-  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  char incbin[4200], blob_path[4096];
+  gqc_blob_incbin_name(o, "weights", incbin, sizeof incbin);
   snprintf(blob_path, sizeof blob_path, "%s/%s.weights", o->out_dir, o->base);
   bool embedded = !o->weights_external;
   bool ok = build_module(&e, &calls, embedded && kind == GQC_LLVM_IR ? incbin : NULL) &&

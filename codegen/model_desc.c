@@ -34,10 +34,26 @@ int gqc_state_field_index(const char *name) {
   return -1;
 }
 
+/* The GQCRT_CPU_* bits of the target's features (gqcrt_cpu_features.def). */
+static int64_t cpu_feature_mask(const gqc_codegen_options *o) {
+  static const struct {
+    const char *name;
+    uint32_t bit;
+  } bits[] = {
+#define GQCRT_CPU_FEATURE(NAME, bit, name) {name, GQCRT_CPU_##NAME},
+#include "gqcrt_cpu_features.def"
+#undef GQCRT_CPU_FEATURE
+  };
+  uint32_t mask = 0;
+  for (size_t k = 0; o->target && k < sizeof bits / sizeof bits[0]; k++)
+    if (gqc_target_has_all(o->target, bits[k].name))
+      mask |= bits[k].bit;
+  return mask;
+}
+
 /* The value of descriptor field `name`. */
-static bool field_value(const ir_module *m, const gqc_program *calls,
-                        const gqc_codegen_options *o, const char *name, gqc_desc_field *f,
-                        gqc_diag *d) {
+static bool field_value(const ir_module *m, const gqc_program *calls, const gqc_codegen_options *o,
+                        const char *name, gqc_desc_field *f, gqc_diag *d) {
   const int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
   const gqc_arg *pr = &calls->prefill.result;
   struct {
@@ -69,6 +85,7 @@ static bool field_value(const ir_module *m, const gqc_program *calls,
       {"weight_bytes", GQC_DESC_INT, m->weight_bytes},
       {"weight_crc32c", GQC_DESC_INT, o->weight_crc32c},
       {"weight_quick_crc32c", GQC_DESC_INT, o->weight_quick_crc32c},
+      {"cpu_features", GQC_DESC_INT, cpu_feature_mask(o)},
   };
   for (size_t k = 0; k < sizeof values / sizeof values[0]; k++)
     if (!strcmp(values[k].name, name)) {
@@ -80,8 +97,9 @@ static bool field_value(const ir_module *m, const gqc_program *calls,
                          name, f->i, f->c_type);
       return true;
     }
-  return gqc_error(d, "codegen: no value for the model descriptor's field '%s' "
-                      "(runtime/include/gqcrt_model_layout.def)",
+  return gqc_error(d,
+                   "codegen: no value for the model descriptor's field '%s' "
+                   "(runtime/include/gqcrt_model_layout.def)",
                    name);
 }
 
@@ -109,7 +127,8 @@ typedef struct api_line {
 } api_line;
 
 static const api_line api_lines[] = {
-#define GQCRT_MODEL_API(ret, name, params, args, when, doc) {#ret, #name, #params, #args, doc, when},
+#define GQCRT_MODEL_API(ret, name, params, args, when, doc)                                        \
+  {#ret, #name, #params, #args, doc, when},
 #include "gqcrt_model_api.def"
 #undef GQCRT_MODEL_API
 };
@@ -160,9 +179,9 @@ char gqc_c_type_kind(const char *t) {
   static const struct {
     const char *name;
     char kind;
-  } base[] = {{"void", 'v'},     {"int", 'i'},      {"int32_t", 'i'}, {"uint32_t", 'i'},
-              {"int64_t", 'l'},  {"uint64_t", 'l'}, {"size_t", 'z'},  {"float", 'f'},
-              {"unsigned", 'i'}};
+  } base[] = {{"void", 'v'},     {"int", 'i'},     {"int32_t", 'i'},
+              {"uint32_t", 'i'}, {"int64_t", 'l'}, {"uint64_t", 'l'},
+              {"size_t", 'z'},   {"float", 'f'},   {"unsigned", 'i'}};
   for (size_t k = 0; k < sizeof base / sizeof base[0]; k++)
     if (strlen(base[k].name) == wl && !strncmp(base[k].name, w, wl))
       return base[k].kind;

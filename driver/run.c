@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Whether this gqc is itself built with AddressSanitizer (GQC_SANITIZE). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -69,7 +70,26 @@ int gqc_cmd_run(int argc, char **argv) {
   gqc_target t;
   gqc_diag d = {0};
   if (!gqc_target_init(&t, o.triple, o.cpu, o.features, &d)) {
-    fprintf(stderr, "gqc: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
+    free(fwd);
+    return 2;
+  }
+  if (t.bare_metal) {
+    fprintf(stderr,
+            "gqc: error: run: %s is a bare-metal target: no program to run here\n"
+            "note: gqc run needs x86_64-linux-gnu or aarch64-linux-gnu; link a firmware "
+            "with the object (samples/firmware)\n",
+            t.triple);
+    free(fwd);
+    return 2;
+  }
+  const char *runtime = gqc_runtime_library(t.triple);
+  if (access(runtime, R_OK) != 0) {
+    fprintf(stderr,
+            "gqc: error: run: no runtime for %s (%s)\n"
+            "note: install gqc (cmake --install) or set %s to a libgqcrt.a built for it\n",
+            t.triple, *runtime ? runtime : "not found beside gqc",
+            t.arch == GQC_ARCH_AARCH64 ? "GQC_RUNTIME_LIB_AARCH64" : "GQC_RUNTIME_LIB");
     free(fwd);
     return 2;
   }
@@ -102,7 +122,7 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n++] = inc2;
     cc[n++] = sample;
     cc[n++] = obj;
-    cc[n++] = (char *)gqc_runtime_library(t.triple);
+    cc[n++] = (char *)runtime;
     cc[n++] = "-lm";
     if (!t.is_host)
       cc[n++] = "-static";
@@ -118,7 +138,9 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n] = NULL;
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
-      fprintf(stderr, "gqc: error: building the generate program failed (exit %d)\n", st);
+      fprintf(stderr, "gqc: error: %s/generate.c: building the program failed (exit %d)\n",
+              gqc_samples_dir(), st);
+      fputs("note: GQC_VERBOSE=1 shows the compiler's command line\n", stderr);
       rc = 1;
     }
   }

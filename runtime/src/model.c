@@ -45,8 +45,8 @@ int gqcrt_model_verify_weights(const gqcrt_model *m) {
   gqcrt_model_state *s = m->state;
   if (!s->weights)
     return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
-  const int r = gqcrt_weights_check(s->weights, m->weight_bytes, m->weight_bytes,
-                                    m->weight_crc32c, /*full=*/1);
+  const int r = gqcrt_weights_check(s->weights, m->weight_bytes, m->weight_bytes, m->weight_crc32c,
+                                    /*full=*/1);
   if (r != GQCRT_OK) {
     s->weights = NULL;
     s->ready = 0;
@@ -59,6 +59,8 @@ int gqcrt_model_init(const gqcrt_model *m) {
   gqcrt_model_state *s = m->state;
   if (m->abi != GQCRT_ABI_VERSION)
     return fail_code(m, GQCRT_ERR_ABI);
+  if (m->cpu_features & ~gqcrt_cpu_features()) /* before any instruction it lacks runs */
+    return fail_code(m, GQCRT_ERR_CPU);
   if (m->weights) /* in the object (else given to init_weights) */
     s->weights = m->weights;
   if (!s->weights)
