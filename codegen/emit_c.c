@@ -177,6 +177,9 @@ static void print_desc_value(FILE *f, const gqc_desc_field *d, const char *n) {
   case GQC_DESC_VOCAB:
     fprintf(f, "%s__vocab", n);
     break;
+  case GQC_DESC_GRAMMAR:
+    fprintf(f, "%s__grammar", n);
+    break;
   case GQC_DESC_TOK_SCRATCH:
     fputs("TOK_SCRATCH", f);
     break;
@@ -232,6 +235,9 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
     return false;
   snprintf(path, sizeof path, "%s/%s.vocab", o->out_dir, o->base);
   if (!gqc_write_vocab_blob(m, path, d))
+    return false;
+  snprintf(path, sizeof path, "%s/%s.grammar", o->out_dir, o->base);
+  if (m->grammar && !gqc_write_blob(m->grammar, m->grammar_bytes, path, d))
     return false;
 
   gqc_program calls;
@@ -310,6 +316,16 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             n);
   fprintf(f, "extern const unsigned char %s__vocab[] __attribute__((visibility(\"hidden\")));\n\n",
           n);
+  if (m->grammar)
+    fprintf(f,
+            "__asm__(\".pushsection .rodata.%s__grammar,\\\"a\\\",%%progbits\\n\"\n"
+            "        \".balign 64\\n\"\n"
+            "        \"%s__grammar:\\n\"\n"
+            "        \".incbin \\\"%s.grammar\\\"\\n\"\n"
+            "        \".popsection\\n\");\n"
+            "extern const unsigned char %s__grammar[] "
+            "__attribute__((visibility(\"hidden\")));\n\n",
+            n, n, o->base, n);
   /* the arena and the tokenizer scratch: statics, or the section's symbols */
   char arena[160] = "arena", tok_scratch[160] = "tok_scratch";
   if (o->arena_section) {

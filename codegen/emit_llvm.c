@@ -230,7 +230,7 @@ typedef struct emitter {
   unsigned md_inst; /* metadata kind "gqc.inst": the IR instruction of a call */
   bool has_vocab;
   /* globals, and their addresses as i8* */
-  LLVMValueRef weights, vocab, arena, attn, scratch;
+  LLVMValueRef weights, vocab, grammar, arena, attn, scratch;
   LLVMValueRef state; /* the decoder state (gqcrt_model_state) */
   LLVMTypeRef state_type;
   bool weights_via_state; /* the steps read the weights through state.weights (--weights=file,
@@ -375,6 +375,23 @@ static bool emit_weights(emitter *e, const char *incbin) {
   /* far weights: read through state.weights, which N_init sets from the
    * descriptor's absolute address, never folded into PC-relative ones */
   e->weights_via_state = gqc_weights_far(e->m, e->o);
+  return true;
+}
+
+/* The grammar's token automaton, read-only, 64-byte aligned. */
+static bool emit_grammar(emitter *e) {
+  const ir_module *m = e->m;
+  if (!m->grammar)
+    return true;
+  if (m->grammar_bytes > UINT32_MAX - 64u)
+    return gqc_error(e->d, "codegen: grammar blob too large (%" PRIu64 " bytes)",
+                     m->grammar_bytes);
+  LLVMValueRef init =
+      LLVMConstStringInContext(e->ctx, (const char *)m->grammar, (unsigned)m->grammar_bytes, 1);
+  e->grammar = add_global(e, "grammar", LLVMTypeOf(init), init, true, 64);
+  char section[300];
+  snprintf(section, sizeof section, ".rodata.%s__grammar", e->o->name);
+  LLVMSetSection(e->grammar, section);
   return true;
 }
 
@@ -756,6 +773,9 @@ static LLVMValueRef emit_descriptor(emitter *e, const gqc_program *calls) {
     case GQC_DESC_VOCAB:
       values[k] = e->vocab ? byte_base(e, e->vocab) : null;
       break;
+    case GQC_DESC_GRAMMAR:
+      values[k] = e->grammar ? byte_base(e, e->grammar) : null;
+      break;
     case GQC_DESC_TOK_SCRATCH:
       values[k] = e->scratch ? byte_base(e, e->scratch) : null;
       break;
@@ -824,7 +844,7 @@ static bool build_module(emitter *e, const gqc_program *calls, const char *incbi
       return gqc_error(e->d, "codegen: the logits lie outside the arena");
   if (e->o->arena_section && !gqc_valid_section_name(e->o->arena_section))
     return gqc_error(e->d, "codegen: '%s' is not a valid section name", e->o->arena_section);
-  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_arena(e) || !emit_state(e))
+  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_grammar(e) || !emit_arena(e) || !emit_state(e))
     return false;
   emit_attention_descs(e, calls);
   if (calls->n_descs && !e->attn)

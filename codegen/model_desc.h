@@ -20,6 +20,7 @@ typedef enum gqc_desc_kind {
   GQC_DESC_ARENA,        /* arena + i */
   GQC_DESC_WEIGHTS,      /* the weight section */
   GQC_DESC_VOCAB,        /* the vocabulary blob */
+  GQC_DESC_GRAMMAR,      /* the grammar's token automaton */
   GQC_DESC_TOK_SCRATCH,  /* the tokenizer scratch */
   GQC_DESC_STATE,        /* the decoder state */
   GQC_DESC_STEP,         /* the decode step function */

@@ -31,6 +31,8 @@ typedef struct gqc_options {
   bool stats;              /* --stats */
   bool no_tokenizer;       /* --no-tokenizer */
   bool keep_temps;         /* --keep-temps: leave the intermediate C of -o x.o */
+  const char *grammar_file; /* --grammar FILE.gbnf: constrained decoding compiled in */
+  const char *tools_file;   /* --tools tools.json: the grammar of a FunctionGemma call */
   gqc_pipeline_options pipe;
 } gqc_options;
 
@@ -44,6 +46,10 @@ int gqc_cmd_run(int argc, char **argv);
 int gqc_cmd_tokenize(int argc, char **argv);
 int gqc_cmd_opt(int argc, char **argv);
 int gqc_cmd_stats_only(int argc, char **argv);
+
+/* Compiles --grammar / --tools against m's vocabulary into *blob (malloc'd,
+ * also set as m->grammar); nothing without either option. */
+bool gqc_grammar_input(const gqc_options *o, ir_module *m, void **blob, gqc_diag *d);
 
 /* Prints the --stats tables for a planned module. */
 void gqc_print_stats(FILE *out, const ir_module *m);

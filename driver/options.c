@@ -113,6 +113,10 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
         return -1;
       }
     }
+  } else if (OPT("--grammar")) {
+    o->grammar_file = v;
+  } else if (OPT("--tools")) {
+    o->tools_file = v;
   } else if (OPT("--print-after")) {
     o->pipe.print_after = v;
   } else if (!strcmp(a, "--print-after-all")) {

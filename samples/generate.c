@@ -27,6 +27,12 @@
  * an end-of-generation token (for timing, as llama-bench does). Prompt and
  * generation speed and peak memory go to stderr.
  *
+ * A model compiled with a grammar (`gqc --grammar FILE.gbnf` or `--tools
+ * tools.json`: MODEL_GRAMMAR_BYTES > 0) generates under it: every token is
+ * drawn from the grammar's allowed set (model_decode_constrained), from the
+ * start or, with --grammar-lazy, from the grammar's trigger token on, and
+ * generation stops when the grammar's text is complete.
+ *
  * A model compiled with `gqc --weights=file` (its header defines
  * MODEL_WEIGHTS_EXTERNAL) needs its blob: `--weights model.weights` maps it
  * and calls model_init_weights; --verify-weights adds the full check.
@@ -157,7 +163,7 @@ static int read_ids(const char *path, int32_t *ids, int max) {
 static void usage(void) {
   fputs("usage: generate [-p TEXT] [--ids FILE] [-n N] [--logits OUT.f32] [--top5] [--quiet]\n"
         "                [-t THREADS] [--weights FILE [--verify-weights]]\n"
-        "                [--no-prefill] [--chunk N] [--ignore-eos]\n",
+        "                [--no-prefill] [--chunk N] [--ignore-eos] [--grammar-lazy]\n",
         stderr);
 }
 
@@ -188,7 +194,7 @@ static void report(const char *what, int tokens, int calls, double dt, const cha
 int main(int argc, char **argv) {
   const char *prompt = NULL, *ids_path = NULL, *logits_path = NULL, *weights_path = NULL;
   int n_gen = 64, top5 = 0, quiet = 0, verify = 0, threads = 1, no_prefill = 0, chunk = -1;
-  int ignore_eos = 0;
+  int ignore_eos = 0, grammar_lazy = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-p") && i + 1 < argc)
       prompt = argv[++i];
@@ -210,6 +216,8 @@ int main(int argc, char **argv) {
       verify = 1;
     else if (!strcmp(argv[i], "--no-prefill"))
       no_prefill = 1;
+    else if (!strcmp(argv[i], "--grammar-lazy"))
+      grammar_lazy = 1;
     else if (!strcmp(argv[i], "--ignore-eos"))
       ignore_eos = 1;
     else if (!strcmp(argv[i], "--chunk") && i + 1 < argc && atoi(argv[i + 1]) >= 0)
@@ -309,9 +317,19 @@ int main(int argc, char **argv) {
   }
   double t_prompt = now() - t0;
 
+  /* a grammar compiled in (gqc --grammar / --tools) constrains generation
+   * (from its trigger token on, with --grammar-lazy) and ends it when its
+   * text is complete */
+  const int constrained = MODEL_GRAMMAR_BYTES > 0 && !rc && !ids_path;
+  if (constrained && (model_grammar_start(grammar_lazy) != 0 ||
+                      model_grammar_apply((float *)(uintptr_t)logits) != 0)) {
+    fprintf(stderr, "generate: cannot start the grammar (error %d)\n", model_last_error());
+    rc = 1;
+  }
+
   /* generation: the argmax of the last logits, fed back one token per step */
   t0 = now();
-  int generated = 0;
+  int generated = 0, grammar_done = 0;
   while (!rc && pos < total) {
     int next = gqcrt_argmax(logits, n_vocab);
     ids[pos] = next;
@@ -319,9 +337,19 @@ int main(int argc, char **argv) {
       fputs(model_token_text(next), stdout);
       fflush(stdout);
     }
+    const int g = constrained ? model_grammar_accept(next) : 0;
+    if (g < 0) {
+      fprintf(stderr, "generate: the grammar refuses token %d (error %d)\n", next, g);
+      rc = 1;
+      break;
+    }
+    if (g == 1) {
+      grammar_done = 1;
+      break;
+    }
     if (model_is_eog(next) && !ignore_eos)
       break;
-    logits = model_decode(next, pos);
+    logits = constrained ? model_decode_constrained(next, pos) : model_decode(next, pos);
     if (!logits) {
       fprintf(stderr, "generate: decode of token %d at position %d failed (error %d)\n", next, pos,
               model_last_error());
@@ -340,7 +368,7 @@ int main(int argc, char **argv) {
   report("prompt", n_prompt, prompt_calls, t_prompt,
          prefill ? "(model_prefill)" : "(model_decode, token by token)");
   if (!ids_path)
-    report("generation", generated, generated, t_gen, NULL);
+    report("generation", generated, generated, t_gen, grammar_done ? "(grammar complete)" : NULL);
   long rss = peak_rss_kib();
   if (rss >= 0)
     fprintf(stderr, "generate: peak RSS %.1f MiB\n", rss / 1024.0);

@@ -38,7 +38,7 @@ extern "C" {
 
 /* The layout of the model descriptor (gqcrt_model.h) and the kernels'
  * signatures; a compiled model records the version it was compiled for. */
-#define GQCRT_ABI_VERSION 2
+#define GQCRT_ABI_VERSION 3
 
 /* Error codes returned by generated API functions and runtime helpers. */
 enum {
@@ -52,6 +52,8 @@ enum {
   GQCRT_ERR_BAD_UTF8 = -7,        /* text is not valid UTF-8 */
   GQCRT_ERR_BAD_BLOB = -8,        /* weight/vocab blob fails its size or checksum check */
   GQCRT_ERR_ABI = -9,             /* the model was compiled for another runtime version */
+  GQCRT_ERR_NO_GRAMMAR = -10,     /* a grammar call on a model compiled without one */
+  GQCRT_ERR_GRAMMAR = -11,        /* a token the grammar does not allow here */
 };
 
 /* ---- block geometry (ggml) -------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "gqcrt_model.h"
 
 #include "gqcrt_blob.h"
+#include "gqcrt_grammar.h"
 #include "gqcrt_tokenizer.h"
 
 static const float *fail(const gqcrt_model *m, int code) {
@@ -63,6 +64,10 @@ int gqcrt_model_init(const gqcrt_model *m) {
     return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
   if (m->vocab_bytes && gqcrt_vocab_check(m->vocab, m->vocab_bytes) != GQCRT_OK)
     return fail_code(m, GQCRT_ERR_BAD_BLOB);
+  if (m->grammar_bytes && (!m->vocab_bytes || gqcrt_grammar_check(m->grammar, m->grammar_bytes,
+                                                                  m->n_vocab) != GQCRT_OK))
+    return fail_code(m, GQCRT_ERR_BAD_BLOB);
+  s->grammar_mode = GQCRT_GRAMMAR_OFF;
   s->ready = 1;
   s->n_past = 0;
   s->last_error = 0;
@@ -180,4 +185,72 @@ int32_t gqcrt_model_eos(const gqcrt_model *m) {
 
 int gqcrt_model_is_eog(const gqcrt_model *m, int32_t id) {
   return m->vocab_bytes ? gqcrt_vocab_is_eog(m->vocab, id) : 0;
+}
+
+/* ---- constrained decoding (gqcrt_grammar.h) ---------------------------------- */
+
+int gqcrt_model_grammar_start(const gqcrt_model *m, int lazy) {
+  gqcrt_model_state *s = m->state;
+  if (!s->ready)
+    return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
+  if (!m->grammar_bytes)
+    return fail_code(m, GQCRT_ERR_NO_GRAMMAR);
+  const int waiting = lazy && gqcrt_grammar_trigger(m->grammar) >= 0;
+  s->grammar_mode = waiting ? GQCRT_GRAMMAR_WAITING : GQCRT_GRAMMAR_ACTIVE;
+  s->grammar_state = gqcrt_grammar_start(m->grammar);
+  return GQCRT_OK;
+}
+
+int gqcrt_model_grammar_apply(const gqcrt_model *m, float *logits) {
+  if (!m->grammar_bytes)
+    return fail_code(m, GQCRT_ERR_NO_GRAMMAR);
+  if (!logits)
+    return fail_code(m, GQCRT_ERR_NULL);
+  if (m->state->grammar_mode == GQCRT_GRAMMAR_ACTIVE)
+    gqcrt_grammar_apply(m->grammar, m->state->grammar_state, logits, m->n_vocab);
+  return GQCRT_OK;
+}
+
+int gqcrt_model_grammar_accept(const gqcrt_model *m, int32_t token) {
+  gqcrt_model_state *s = m->state;
+  if (!m->grammar_bytes)
+    return fail_code(m, GQCRT_ERR_NO_GRAMMAR);
+  if (token < 0 || token >= m->n_vocab)
+    return fail_code(m, GQCRT_ERR_BAD_TOKEN);
+  if (s->grammar_mode == GQCRT_GRAMMAR_OFF)
+    return GQCRT_OK;
+  if (s->grammar_mode == GQCRT_GRAMMAR_DONE)
+    return 1;
+  if (s->grammar_mode == GQCRT_GRAMMAR_WAITING) {
+    if (token != gqcrt_grammar_trigger(m->grammar))
+      return GQCRT_OK;
+    s->grammar_mode = GQCRT_GRAMMAR_ACTIVE; /* and the trigger is the first token */
+  }
+  const void *g = m->grammar;
+  if (!gqcrt_grammar_allows(g, s->grammar_state, token))
+    return fail_code(m, GQCRT_ERR_GRAMMAR);
+  if (gqcrt_vocab_is_eog(m->vocab, token) && gqcrt_grammar_accepting(g, s->grammar_state)) {
+    s->grammar_mode = GQCRT_GRAMMAR_DONE;
+    return 1;
+  }
+  int32_t len = 0;
+  const char *piece = gqcrt_token_piece(m->vocab, token, 0, &len);
+  const int64_t next = gqcrt_grammar_next(g, s->grammar_state, token, piece, len);
+  if (next < 0)
+    return fail_code(m, GQCRT_ERR_GRAMMAR);
+  s->grammar_state = (uint32_t)next;
+  if (gqcrt_grammar_complete(g, s->grammar_state)) {
+    s->grammar_mode = GQCRT_GRAMMAR_DONE;
+    return 1;
+  }
+  return GQCRT_OK;
+}
+
+const float *gqcrt_model_decode_constrained(const gqcrt_model *m, int32_t token, int32_t pos) {
+  const float *logits = gqcrt_model_decode(m, token, pos);
+  if (logits && m->grammar_bytes && m->state->grammar_mode == GQCRT_GRAMMAR_ACTIVE)
+    /* the logits are the model's own arena: writable */
+    gqcrt_grammar_apply(m->grammar, m->state->grammar_state, (float *)(uintptr_t)logits,
+                        m->n_vocab);
+  return logits;
 }
