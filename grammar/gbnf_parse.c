@@ -292,7 +292,8 @@ static int32_t parse_class(parser *p) {
     if (!read_char(p, &lo))
       return -1;
     hi = lo;
-    if (peek(p) == '-' && p->pos + 1 < p->len && p->s[p->pos + 1] != ']') {
+    if (peek(p) == '-' && p->pos + 1 < p->len && p->s[p->pos + 1] != ']' &&
+        p->s[p->pos + 1] != '\n') {
       advance(p);
       if (!read_char(p, &hi))
         return -1;
