@@ -172,9 +172,9 @@ int main(int argc, char **argv) {
   int32_t special_ids[3];
   for (int k = 0; k < 3; k++)
     special_ids[k] = one_token(specials[k]);
-  static const char *const words[] = {"weather", "Paris", "alarm", "seven", "timer", "message",
-                                      "Anna",    "music", "lights", "kitchen", "remind", "milk",
-                                      "route",   "home",  "battery", "warm", "please", "now"};
+  static const char *const words[] = {"weather", "Paris", "alarm",   "seven",   "timer",  "message",
+                                      "Anna",    "music", "lights",  "kitchen", "remind", "milk",
+                                      "route",   "home",  "battery", "warm",    "please", "now"};
   const int n_words = (int)(sizeof words / sizeof words[0]);
   int ok_runs = 0, longest = 0, n_names = 0, name_count[64] = {0};
   const char *names[64];
