@@ -45,7 +45,7 @@
  *                   gqcrt_executor pointer <name>_set_executor stores; the
  *                   large linears go through gqcrt_linear_parallel with it and
  *                   the kernel's address).
- *   @N__step        internal void(i32 token, i32 pos): one call per entry of
+ *   @N__step        internal void(i32 token, i32 pos, i32 logits): one call per entry of
  *                   @decode's call list. Pointer arguments are constant GEPs
  *                   into the globals; the embedding row is
  *                   weights + offset + sext(token) * row_bytes, or, for a
@@ -693,13 +693,14 @@ static bool emit_row_loop(emitter *e, LLVMValueRef f, const gqc_call *c, step_va
 }
 
 /* A step function, internal: one call per entry of the call list.
- *   decode:  void N__step(int32_t token, int32_t pos)
+ *   decode:  void N__step(int32_t token, int32_t pos, int32_t logits)
+ *            (if (!logits) return; before the lm_head, when it has one)
  *   prefill: void N__prefill_step(const int32_t *tokens, int32_t pos, int32_t n,
  *                                 int32_t logits)
  *            (if (!logits) return; before the calls only the result needs) */
 static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
   LLVMTypeRef params[4] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32, e->t_i32};
-  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 2, 0);
+  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 3, 0);
   char name[256];
   snprintf(name, sizeof name, "%s__%s", e->o->name, batched ? "prefill_step" : "step");
   LLVMValueRef f = begin_function(e, name, false, type);
@@ -724,8 +725,8 @@ static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
     e->wb = load_state_ptr(e, "weights");
   for (int k = 0; k < calls->n_calls; k++) {
     const gqc_call *c = &calls->calls[k];
-    if (batched && k == calls->n_state_calls) {
-      LLVMValueRef logits = LLVMGetParam(f, 3);
+    if (k == (batched ? calls->n_state_calls : calls->lm_head_call)) {
+      LLVMValueRef logits = LLVMGetParam(f, batched ? 3 : 2);
       LLVMSetValueName2(logits, "logits", 6);
       LLVMBasicBlockRef stop = new_block(e, f, "state_done"), rest = new_block(e, f, "result");
       LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, logits, i32c(e, 0), ""), stop, rest);
@@ -776,6 +777,14 @@ static LLVMValueRef emit_descriptor(emitter *e, const gqc_program *calls) {
     case GQC_DESC_GRAMMAR:
       values[k] = e->grammar ? byte_base(e, e->grammar) : null;
       break;
+    case GQC_DESC_FN: {
+      LLVMTypeRef ft;
+      LLVMValueRef fn = runtime_fn(e, f[k].sym, &ft);
+      if (!fn)
+        return NULL;
+      values[k] = LLVMConstBitCast(fn, e->t_ptr);
+      break;
+    }
     case GQC_DESC_TOK_SCRATCH:
       values[k] = e->scratch ? byte_base(e, e->scratch) : null;
       break;

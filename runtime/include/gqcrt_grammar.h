@@ -96,6 +96,9 @@ int gqcrt_grammar_complete(const void *blob, uint32_t state);
 int gqcrt_grammar_allows(const void *blob, uint32_t state, int32_t token);
 /* The number of tokens allowed in `state`. */
 uint32_t gqcrt_grammar_n_allowed(const void *blob, uint32_t state);
+/* The allowed tokens of `state` as the blob's ascending list (*count of
+ * them), or NULL when the state's mask is a bitset. */
+const uint32_t *gqcrt_grammar_list(const void *blob, uint32_t state, uint32_t *count);
 /* Sets logits[i] = -INFINITY for every token i not allowed in `state`. */
 void gqcrt_grammar_apply(const void *blob, uint32_t state, float *logits, int32_t n_vocab);
 /* Writes the allowed tokens of `state` (ascending) to ids[0..max); returns

@@ -134,6 +134,13 @@ uint32_t gqcrt_grammar_n_allowed(const void *blob, uint32_t state) {
   return m ? m->count : 0;
 }
 
+const uint32_t *gqcrt_grammar_list(const void *blob, uint32_t state, uint32_t *count) {
+  const view v = view_of(blob);
+  const gqcrt_grammar_mask_rec *m = mask_of(&v, state);
+  *count = m ? m->count : 0;
+  return m && m->kind == GQCRT_GRAMMAR_MASK_LIST ? v.words + m->offset : 0;
+}
+
 void gqcrt_grammar_apply(const void *blob, uint32_t state, float *logits, int32_t n_vocab) {
   const view v = view_of(blob);
   const gqcrt_grammar_mask_rec *m = mask_of(&v, state);

@@ -18,6 +18,12 @@
 #include "gqcrt_grammar.h"
 #include "gqcrt_tokenizer.h"
 
+/* decode_constrained computes the lm_head's rows one group at a time (on
+ * the calling thread) when the allowed tokens' groups cover at most
+ * 1/GQCRT_LM_HEAD_SUBSET_DIV of the rows; above that the full, parallel
+ * lm_head wins (docs/grammars.md has the measurement). */
+#define GQCRT_LM_HEAD_SUBSET_DIV 8
+
 static const float *fail(const gqcrt_model *m, int code) {
   m->state->last_error = code;
   return NULL;
@@ -99,7 +105,7 @@ const float *gqcrt_model_decode(const gqcrt_model *m, int32_t token, int32_t pos
     return fail(m, GQCRT_ERR_BAD_TOKEN);
   if (!positions_ok(m, pos, 1))
     return fail(m, GQCRT_ERR_BAD_POS);
-  m->step(token, pos);
+  m->step(token, pos, 1);
   s->n_past = pos + 1;
   return m->logits;
 }
@@ -246,11 +252,49 @@ int gqcrt_model_grammar_accept(const gqcrt_model *m, int32_t token) {
   return GQCRT_OK;
 }
 
+/* The lm_head on the allowed rows only: each allowed token's row group
+ * (row_align rows, the packing's unit) through the lm_head's own kernel —
+ * the same function on the same bytes as the full lm_head computes for
+ * those rows, so the allowed logits are bit-identical. */
+static void lm_head_rows(const gqcrt_model *m, const uint32_t *ids, uint32_t n, float *logits) {
+  const unsigned char *w = (const unsigned char *)m->state->weights + m->lm_head_w_offset;
+  const int64_t align = m->lm_head_row_align > 0 ? m->lm_head_row_align : 1;
+  int64_t done = -1; /* the last group computed (ids ascend) */
+  for (uint32_t i = 0; i < n; i++) {
+    const int64_t g = ids[i] / align;
+    if (g == done)
+      continue;
+    const int64_t row = g * align;
+    const int32_t rows = (int32_t)(row + align <= m->n_vocab ? align : m->n_vocab - row);
+    m->lm_head_kernel(logits + row, w + row * m->lm_head_row_bytes, m->lm_head_x,
+                      m->lm_head_n_in, rows);
+    done = g;
+  }
+}
+
 const float *gqcrt_model_decode_constrained(const gqcrt_model *m, int32_t token, int32_t pos) {
-  const float *logits = gqcrt_model_decode(m, token, pos);
-  if (logits && m->grammar_bytes && m->state->grammar_mode == GQCRT_GRAMMAR_ACTIVE)
-    /* the logits are the model's own arena: writable */
-    gqcrt_grammar_apply(m->grammar, m->state->grammar_state, (float *)(uintptr_t)logits,
-                        m->n_vocab);
+  gqcrt_model_state *s = m->state;
+  const int active = m->grammar_bytes && s->grammar_mode == GQCRT_GRAMMAR_ACTIVE;
+  uint32_t n = 0;
+  const uint32_t *ids = active ? gqcrt_grammar_list(m->grammar, s->grammar_state, &n) : 0;
+  const int64_t align = m->lm_head_row_align > 0 ? m->lm_head_row_align : 1;
+  if (!ids || !m->lm_head_kernel || (int64_t)n * align > m->n_vocab / GQCRT_LM_HEAD_SUBSET_DIV) {
+    const float *logits = gqcrt_model_decode(m, token, pos);
+    if (logits && active) /* the logits are the model's own arena: writable */
+      gqcrt_grammar_apply(m->grammar, s->grammar_state, (float *)(uintptr_t)logits, m->n_vocab);
+    return logits;
+  }
+  /* few allowed tokens: the step without its lm_head, then their rows */
+  if (!s->ready)
+    return fail(m, GQCRT_ERR_NOT_INITIALISED);
+  if (token < 0 || token >= m->n_tokens)
+    return fail(m, GQCRT_ERR_BAD_TOKEN);
+  if (!positions_ok(m, pos, 1))
+    return fail(m, GQCRT_ERR_BAD_POS);
+  m->step(token, pos, 0);
+  s->n_past = pos + 1;
+  float *logits = (float *)(uintptr_t)m->logits;
+  lm_head_rows(m, ids, n, logits);
+  gqcrt_grammar_apply(m->grammar, s->grammar_state, logits, m->n_vocab);
   return logits;
 }

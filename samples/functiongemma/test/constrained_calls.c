@@ -16,7 +16,9 @@
  * must validate against the declarations — a declared function name, every
  * argument declared, required ones present, values of the declared type,
  * enum values from the enum, strings and arrays within their bounds.
- * Prints one line per failure and "N/N valid calls"; exit status 0 only if
+ * In the first 10 runs every step's constrained logits (the lm_head on
+ * the allowed rows only, when few are allowed) must equal the full step's
+ * logits masked, bit for bit. Prints one line per failure and "N/N valid calls"; exit status 0 only if
  * all are valid.
  */
 #include <math.h>
@@ -227,7 +229,19 @@ int main(int argc, char **argv) {
         steps++;
         break;
       }
-      logits = model_decode_constrained(tok, pos++);
+      logits = model_decode_constrained(tok, pos);
+      if (logits && r < 10) { /* the lm_head on allowed rows only = the full one, masked */
+        static float kept[MODEL_N_VOCAB];
+        memcpy(kept, logits, sizeof kept);
+        float *full = (float *)(uintptr_t)model_decode(tok, pos);
+        model_grammar_apply(full);
+        if (memcmp(kept, full, sizeof kept)) {
+          fprintf(stderr, "run %d: constrained logits differ from the full step's at %d\n", r,
+                  pos);
+          break;
+        }
+      }
+      pos++;
       if (!logits)
         break;
     }
