@@ -853,7 +853,8 @@ static bool build_module(emitter *e, const gqc_program *calls, const char *incbi
       return gqc_error(e->d, "codegen: the logits lie outside the arena");
   if (e->o->arena_section && !gqc_valid_section_name(e->o->arena_section))
     return gqc_error(e->d, "codegen: '%s' is not a valid section name", e->o->arena_section);
-  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_grammar(e) || !emit_arena(e) || !emit_state(e))
+  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_grammar(e) || !emit_arena(e) ||
+      !emit_state(e))
     return false;
   emit_attention_descs(e, calls);
   if (calls->n_descs && !e->attn)

@@ -18,8 +18,8 @@
  * enum values from the enum, strings and arrays within their bounds.
  * In the first 10 runs every step's constrained logits (the lm_head on
  * the allowed rows only, when few are allowed) must equal the full step's
- * logits masked, bit for bit. Prints one line per failure and "N/N valid calls"; exit status 0 only if
- * all are valid.
+ * logits masked, bit for bit. Prints one line per failure and "N/N valid calls"; exit status 0 only
+ * if all are valid.
  */
 #include <math.h>
 #include <stdio.h>
@@ -236,8 +236,7 @@ int main(int argc, char **argv) {
         float *full = (float *)(uintptr_t)model_decode(tok, pos);
         model_grammar_apply(full);
         if (memcmp(kept, full, sizeof kept)) {
-          fprintf(stderr, "run %d: constrained logits differ from the full step's at %d\n", r,
-                  pos);
+          fprintf(stderr, "run %d: constrained logits differ from the full step's at %d\n", r, pos);
           break;
         }
       }
