@@ -378,21 +378,25 @@ static bool emit_weights(emitter *e, const char *incbin) {
   return true;
 }
 
-/* The grammar's token automaton, read-only, 64-byte aligned. */
+/* A read-only blob N__<name>, 64-byte aligned, in section .rodata.N__<name>
+ * (followed by a NUL unless no_nul); NULL (d set) when too large. */
+static LLVMValueRef rodata_blob(emitter *e, const char *name, const void *data, uint64_t size,
+                                bool no_nul) {
+  if (size > UINT32_MAX - 64u)
+    return gqc_error(e->d, "codegen: %s blob too large (%" PRIu64 " bytes)", name, size), NULL;
+  LLVMValueRef init = LLVMConstStringInContext(e->ctx, (const char *)data, (unsigned)size, no_nul);
+  LLVMValueRef g = add_global(e, name, LLVMTypeOf(init), init, true, 64);
+  char section[300];
+  snprintf(section, sizeof section, ".rodata.%s__%s", e->o->name, name);
+  LLVMSetSection(g, section);
+  return g;
+}
+
+/* The grammar's token automaton (--grammar / --tools). */
 static bool emit_grammar(emitter *e) {
   const ir_module *m = e->m;
-  if (!m->grammar)
-    return true;
-  if (m->grammar_bytes > UINT32_MAX - 64u)
-    return gqc_error(e->d, "codegen: grammar blob too large (%" PRIu64 " bytes)",
-                     m->grammar_bytes);
-  LLVMValueRef init =
-      LLVMConstStringInContext(e->ctx, (const char *)m->grammar, (unsigned)m->grammar_bytes, 1);
-  e->grammar = add_global(e, "grammar", LLVMTypeOf(init), init, true, 64);
-  char section[300];
-  snprintf(section, sizeof section, ".rodata.%s__grammar", e->o->name);
-  LLVMSetSection(e->grammar, section);
-  return true;
+  return !m->grammar || (e->grammar = rodata_blob(e, "grammar", m->grammar, m->grammar_bytes,
+                                                  true)) != NULL;
 }
 
 static bool emit_vocab(emitter *e) {
@@ -402,16 +406,9 @@ static bool emit_vocab(emitter *e) {
     return true;
   if (!m->vocab)
     return gqc_error(e->d, "codegen: the module has vocab_bytes but no vocabulary blob");
-  if (m->vocab_bytes > UINT32_MAX - 64u)
-    return gqc_error(e->d, "codegen: vocabulary blob too large (%" PRIu64 " bytes)",
-                     m->vocab_bytes);
   /* not DontNullTerminate: the blob is followed by a NUL, as in emit_c.c */
-  LLVMValueRef init =
-      LLVMConstStringInContext(e->ctx, (const char *)m->vocab, (unsigned)m->vocab_bytes, 0);
-  e->vocab = add_global(e, "vocab", LLVMTypeOf(init), init, true, 64);
-  char section[300];
-  snprintf(section, sizeof section, ".rodata.%s__vocab", e->o->name);
-  LLVMSetSection(e->vocab, section);
+  if (!(e->vocab = rodata_blob(e, "vocab", m->vocab, m->vocab_bytes, false)))
+    return false;
   e->scratch_bytes = gqc_tokenize_scratch_bytes(m, e->o);
   if (e->scratch_bytes > UINT32_MAX)
     return gqc_error(e->d,

@@ -97,7 +97,9 @@ static int positions_ok(const gqcrt_model *m, int32_t pos, int32_t n) {
   return 1;
 }
 
-const float *gqcrt_model_decode(const gqcrt_model *m, int32_t token, int32_t pos) {
+/* One decode step, with its lm_head (logits) or without; NULL on a bad
+ * call. */
+static const float *decode_step(const gqcrt_model *m, int32_t token, int32_t pos, int32_t logits) {
   gqcrt_model_state *s = m->state;
   if (!s->ready)
     return fail(m, GQCRT_ERR_NOT_INITIALISED);
@@ -105,9 +107,13 @@ const float *gqcrt_model_decode(const gqcrt_model *m, int32_t token, int32_t pos
     return fail(m, GQCRT_ERR_BAD_TOKEN);
   if (!positions_ok(m, pos, 1))
     return fail(m, GQCRT_ERR_BAD_POS);
-  m->step(token, pos, 1);
+  m->step(token, pos, logits);
   s->n_past = pos + 1;
   return m->logits;
+}
+
+const float *gqcrt_model_decode(const gqcrt_model *m, int32_t token, int32_t pos) {
+  return decode_step(m, token, pos, 1);
 }
 
 const float *gqcrt_model_prefill(const gqcrt_model *m, const int32_t *tokens, int32_t n,
@@ -285,14 +291,8 @@ const float *gqcrt_model_decode_constrained(const gqcrt_model *m, int32_t token,
     return logits;
   }
   /* few allowed tokens: the step without its lm_head, then their rows */
-  if (!s->ready)
-    return fail(m, GQCRT_ERR_NOT_INITIALISED);
-  if (token < 0 || token >= m->n_tokens)
-    return fail(m, GQCRT_ERR_BAD_TOKEN);
-  if (!positions_ok(m, pos, 1))
-    return fail(m, GQCRT_ERR_BAD_POS);
-  m->step(token, pos, 0);
-  s->n_past = pos + 1;
+  if (!decode_step(m, token, pos, 0))
+    return NULL;
   float *logits = (float *)(uintptr_t)m->logits;
   lm_head_rows(m, ids, n, logits);
   gqcrt_grammar_apply(m->grammar, s->grammar_state, logits, m->n_vocab);
