@@ -112,8 +112,8 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
   if (!gqc_grammar_input(o, *m, grammar, &d))
     return fail(&d);
   if (!o->max_text_bytes) /* default: about 4 bytes of text per context token */
-    o->max_text_bytes = ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256
-                                                                : ir_meta_int(*m, "n_ctx", 512) * 4;
+    o->max_text_bytes =
+        ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256 : ir_meta_int(*m, "n_ctx", 512) * 4;
   if (!gqc_run_pipeline(*m, t, &o->pipe, &d))
     return fail(&d);
   if (o->stats)
@@ -169,9 +169,8 @@ static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m,
 
 /* The LLVM backend: `path` (object, assembly or LLVM IR) plus dir/base.h
  * (and dir/base.weights with --weights=file). */
-static int emit_llvm_files(gqc_options *o, const gqc_target *t, const ir_module *m,
-                           const char *dir, const char *base, gqc_llvm_output kind,
-                           const char *path) {
+static int emit_llvm_files(gqc_options *o, const gqc_target *t, const ir_module *m, const char *dir,
+                           const char *base, gqc_llvm_output kind, const char *path) {
   gqc_diag d = {0};
   char src[512];
   gqc_codegen_options co;
@@ -316,8 +315,8 @@ static bool check_backend(const gqc_options *o, const char *emit, bool *llvm) {
 
 /* Every output of the compile, all or nothing (driver/outputs.h): the
  * writers get the staging directory in place of the output's directory. */
-static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m,
-                         const char *emit, bool llvm) {
+static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m, const char *emit,
+                         bool llvm) {
   char dir[4096], base[1024], path[8192];
   split_output(o->output, dir, sizeof dir, base, sizeof base);
   gqc_outputs out;
@@ -358,8 +357,7 @@ int gqc_cmd_compile(gqc_options *o) {
     return 2;
   }
   if (!o->output && !o->stats) {
-    fprintf(stderr,
-            "gqc: error: no output: give -o FILE (.o, .s, .ll, .c or .ir), or --stats\n");
+    fprintf(stderr, "gqc: error: no output: give -o FILE (.o, .s, .ll, .c or .ir), or --stats\n");
     return 2;
   }
   const char *emit = output_kind(o);

@@ -11,26 +11,26 @@
 #define GQC_VERSION "0.1.0"
 
 typedef struct gqc_options {
-  const char *input;       /* the GGUF file */
-  const char *output;      /* -o */
-  const char *name;        /* --name: API prefix (default "model") */
-  const char *arch_file;   /* --arch FILE */
-  const char *triple;      /* --target */
-  const char *cpu;         /* --cpu */
-  const char *features;    /* --features +x,-y */
-  const char *emit;        /* --emit obj|asm|llvm|c|ir (default: from the output's extension) */
-  const char *backend;     /* --backend llvm|c for obj (default llvm when built with LLVM) */
-  bool static_reloc;       /* --reloc static: position-dependent objects (default pic) */
-  bool weights_external;   /* --weights=file: weights in <base>.weights, not the object */
+  const char *input;     /* the GGUF file */
+  const char *output;    /* -o */
+  const char *name;      /* --name: API prefix (default "model") */
+  const char *arch_file; /* --arch FILE */
+  const char *triple;    /* --target */
+  const char *cpu;       /* --cpu */
+  const char *features;  /* --features +x,-y */
+  const char *emit;      /* --emit obj|asm|llvm|c|ir (default: from the output's extension) */
+  const char *backend;   /* --backend llvm|c for obj (default llvm when built with LLVM) */
+  bool static_reloc;     /* --reloc static: position-dependent objects (default pic) */
+  bool weights_external; /* --weights=file: weights in <base>.weights, not the object */
   /* --arena-section NAME: the arena's section (default .bss) */
   const char *arena_section;
-  int64_t n_ctx;           /* --ctx */
-  int64_t batch;           /* --batch: prefill batch size (0: no <name>_prefill) */
-  ir_dtype kv_type;        /* --kv-type f32|f16 */
-  int64_t max_text_bytes;  /* --max-text */
-  bool stats;              /* --stats */
-  bool no_tokenizer;       /* --no-tokenizer */
-  bool keep_temps;         /* --keep-temps: leave the intermediate C of -o x.o */
+  int64_t n_ctx;          /* --ctx */
+  int64_t batch;          /* --batch: prefill batch size (0: no <name>_prefill) */
+  ir_dtype kv_type;       /* --kv-type f32|f16 */
+  int64_t max_text_bytes; /* --max-text */
+  bool stats;             /* --stats */
+  bool no_tokenizer;      /* --no-tokenizer */
+  bool keep_temps;        /* --keep-temps: leave the intermediate C of -o x.o */
   const char *grammar_file; /* --grammar FILE.gbnf: constrained decoding compiled in */
   const char *tools_file;   /* --tools tools.json: the grammar of a FunctionGemma call */
   gqc_pipeline_options pipe;
@@ -40,6 +40,12 @@ typedef struct gqc_options {
  * Returns 1 if consumed, 0 if not a compile option, -1 on error (printed). */
 int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i);
 void gqc_options_init(gqc_options *o);
+/* Checks one sampling option of `gqc run` at argv[*i] (llama.cpp's names:
+ * --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed),
+ * storing it in *p (whose ranges the runtime's gqcrt_sampler_params_error
+ * checks), advancing *i past its value. Same returns as above. */
+struct gqcrt_sampler_params;
+int gqc_parse_sampling_option(struct gqcrt_sampler_params *p, int argc, char **argv, int *i);
 
 int gqc_cmd_compile(gqc_options *o);
 int gqc_cmd_run(int argc, char **argv);

@@ -103,8 +103,7 @@ int gqc_cmd_opt(int argc, char **argv) {
   int rc = 0;
   if (!gqc_target_init(&t, o.triple, o.cpu ? o.cpu : (o.triple ? NULL : "x86-64-v3"), o.features,
                        &d) ||
-      !gqc_pipeline_check_options(&o.pipe, &d) ||
-      !(m = ir_parse_module(text, len, o.input, &d)) ||
+      !gqc_pipeline_check_options(&o.pipe, &d) || !(m = ir_parse_module(text, len, o.input, &d)) ||
       !gqc_run_passes(m, passes, &t, &o.pipe, &d)) {
     fprintf(stderr, "gqc opt: error: %s\n", d.msg);
     rc = 1;

@@ -1,4 +1,5 @@
-/* options.c — the compile options shared by `gqc`, `gqc run` and `gqc opt`. */
+/* options.c — the compile options shared by `gqc`, `gqc run` and `gqc opt`,
+ * and the sampling options `gqc run` checks before passing them on. */
 #include "driver/driver.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "codegen/codegen.h"
+#include "gqcrt_sample.h"
 
 void gqc_options_init(gqc_options *o) {
   memset(o, 0, sizeof *o);
@@ -132,4 +134,58 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
   }
 #undef OPT
   return err ? -1 : 1;
+}
+
+static bool parse_f32(const char *opt, const char *s, float *out) {
+  char *end;
+  errno = 0;
+  float v = strtof(s, &end);
+  if (errno || *end || end == s) {
+    fprintf(stderr, "gqc: error: %s expects a number, got '%s'\n", opt, s);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+int gqc_parse_sampling_option(gqcrt_sampler_params *p, int argc, char **argv, int *i) {
+  const char *v, *opt = NULL;
+  bool err = false, ok = true;
+  int64_t n = 0;
+#define OPT(name) (opt = name, (v = value_of(name, argc, argv, i, &err)) != NULL || err)
+  if (OPT("--temp")) {
+    ok = err || parse_f32(opt, v, &p->temp);
+  } else if (OPT("--top-k")) {
+    ok = err || parse_i64(opt, v, INT32_MIN, INT32_MAX, &n);
+    p->top_k = (int32_t)n;
+  } else if (OPT("--top-p")) {
+    ok = err || parse_f32(opt, v, &p->top_p);
+  } else if (OPT("--min-p")) {
+    ok = err || parse_f32(opt, v, &p->min_p);
+  } else if (OPT("--repeat-penalty")) {
+    ok = err || parse_f32(opt, v, &p->repeat_penalty);
+  } else if (OPT("--repeat-last-n")) {
+    ok = err || parse_i64(opt, v, INT32_MIN, INT32_MAX, &n);
+    p->repeat_last_n = (int32_t)n;
+  } else if (OPT("--seed")) {
+    char *end;
+    errno = 0;
+    if (!err && strcmp(v, "-1") &&
+        (strtoull(v, &end, 10), errno || *end || end == v || *v == '-')) {
+      fprintf(stderr,
+              "gqc: error: --seed expects -1 (random) or an integer in [0, 2^64-1], got '%s'\n", v);
+      ok = false;
+    }
+  } else {
+    return 0;
+  }
+#undef OPT
+  if (err || !ok)
+    return -1;
+  const char *e = gqcrt_sampler_params_error(p);
+  if (e) {
+    fprintf(stderr, "gqc: error: %s %s: %s\n", opt, v, e);
+    return -1;
+  }
+  return 1;
 }

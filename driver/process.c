@@ -74,7 +74,9 @@ const char *gqc_runtime_include_dir(void) {
   return env_or("GQC_RUNTIME_INCLUDE", GQC_SOURCE_DIR "/runtime/include");
 }
 
-const char *gqc_samples_dir(void) { return env_or("GQC_SAMPLES_DIR", GQC_SOURCE_DIR "/samples"); }
+const char *gqc_samples_dir(void) {
+  return env_or("GQC_SAMPLES_DIR", GQC_SOURCE_DIR "/samples");
+}
 
 const char *gqc_runtime_library(const char *triple) {
   if (!strncmp(triple, "aarch64", 7))

@@ -76,8 +76,8 @@ int gqc_cmd_tokenize(int argc, char **argv) {
   void *scratch = malloc(scratch_bytes ? scratch_bytes : 1);
   int32_t *ids = malloc((size_t)max_ids * sizeof *ids);
   int rc = 0;
-  int32_t n = scratch && ids ? gqcrt_tokenize(blob.data, text, len, add_special, parse_special,
-                                              ids, max_ids, scratch, scratch_bytes)
+  int32_t n = scratch && ids ? gqcrt_tokenize(blob.data, text, len, add_special, parse_special, ids,
+                                              max_ids, scratch, scratch_bytes)
                              : GQCRT_ERR_NO_SPACE;
   if (n < 0) {
     fprintf(stderr, "gqc tokenize: error: %s (code %d)\n", error_name(n), n);

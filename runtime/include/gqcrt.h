@@ -52,6 +52,8 @@ enum {
   GQCRT_ERR_BAD_UTF8 = -7,        /* text is not valid UTF-8 */
   GQCRT_ERR_BAD_BLOB = -8,        /* weight/vocab blob fails its size or checksum check */
   GQCRT_ERR_ABI = -9,             /* the model was compiled for another runtime version */
+  GQCRT_ERR_BAD_PARAM = -10,      /* a parameter out of range (gqcrt_sample.h) */
+  GQCRT_ERR_NO_CANDIDATE = -11,   /* nothing to sample from: every logit masked */
   GQCRT_ERR_NO_GRAMMAR = -12,     /* a grammar call on a model compiled without one */
   GQCRT_ERR_GRAMMAR = -13,        /* a token the grammar does not allow here */
 };

@@ -8,7 +8,8 @@
  * builds the FunctionGemma prompt for a user request chosen by r, starts
  * the grammar (not lazy: random weights would never emit
  * <start_function_call> themselves), and decodes — greedily for run 0,
- * sampling with seed r for the others, so the runs cover the grammar's
+ * with the runtime's sampler (gqcrt_sample.h, temperature 1, seed r) for
+ * the others, so the runs cover the grammar's
  * functions, optional arguments and string lengths — over the masked
  * logits until model_grammar_accept says the call is complete,
  * and then checks the answer the way an application would: the sample's
@@ -21,12 +22,12 @@
  * logits masked, bit for bit. Prints one line per failure and "N/N valid calls"; exit status 0 only
  * if all are valid.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gqcrt.h"
+#include "gqcrt_sample.h"
 #include MODEL_HEADER
 
 #include "call_parser.h"
@@ -127,25 +128,6 @@ static int call_valid(const json_doc *td, const json_value *tools, const json_do
   return snprintf(err, n, "undeclared function '%s'", name ? name->str : "?"), 0;
 }
 
-/* Seeded sampling at temperature 1 (the Gumbel-max trick) over the masked
- * logits, so each run walks a different path through the grammar; a
- * token with a -INFINITY logit is never chosen. (The runtime's own sampler
- * replaces this once it exists.) */
-static int32_t sample(const float *logits, int32_t n, uint64_t *rng) {
-  int32_t best = -1;
-  double best_v = 0;
-  for (int32_t i = 0; i < n; i++) {
-    *rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
-    if (logits[i] == -__builtin_inff())
-      continue;
-    const double u = ((double)(*rng >> 11) + 0.5) / 9007199254740992.0;
-    const double v = (double)logits[i] - log(-log(u));
-    if (best < 0 || v > best_v)
-      best = i, best_v = v;
-  }
-  return best;
-}
-
 static int32_t one_token(const char *text) {
   int32_t t[4];
   return model_tokenize(text, t, 4) == 2 ? t[1] : -1; /* <bos> + the token */
@@ -206,10 +188,25 @@ int main(int argc, char **argv) {
     }
     size_t alen = 0;
     int pos = n, steps = 0, done = 0;
-    uint64_t rng = 0x9E3779B97F4A7C15ull * (uint64_t)(r + 1);
+    /* run 0 greedy; the others sample at temperature 1 with seed r (no
+     * truncation: every allowed token may come) */
+    gqcrt_sampler_params sp = gqcrt_sampler_default_params();
+    sp.temp = r == 0 ? 0.0f : 1.0f;
+    sp.top_k = 0;
+    sp.top_p = 1.0f;
+    sp.min_p = 0.0f;
+    sp.seed = (uint64_t)r;
+    static gqcrt_sampler sampler;
+    static gqcrt_sampler_candidate scratch[MODEL_N_VOCAB];
+    if (gqcrt_sampler_init(&sampler, &sp) != 0)
+      return 1;
     for (; steps < max_tokens && pos < MODEL_N_CTX; steps++) {
-      const int32_t tok = r == 0 ? (int32_t)gqcrt_argmax(logits, MODEL_N_VOCAB)
-                                 : sample(logits, MODEL_N_VOCAB, &rng);
+      const int32_t tok = gqcrt_sampler_sample(&sampler, logits, MODEL_N_VOCAB, scratch);
+      if (tok < 0) {
+        fprintf(stderr, "run %d: the sampler found no token (%d)\n", r, tok);
+        break;
+      }
+      gqcrt_sampler_accept(&sampler, tok);
       const int g = model_grammar_accept(tok);
       if (g < 0) {
         fprintf(stderr, "run %d: the grammar refused its own token %d (%d)\n", r, tok, g);
