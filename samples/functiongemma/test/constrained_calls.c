@@ -19,8 +19,9 @@
  * enum values from the enum, strings and arrays within their bounds.
  * In the first 10 runs every step's constrained logits (the lm_head on
  * the allowed rows only, when few are allowed) must equal the full step's
- * logits masked, bit for bit. Prints one line per failure and "N/N valid calls"; exit status 0 only
- * if all are valid.
+ * logits masked, bit for bit. The lazy start is checked too (free until
+ * <start_function_call>, then constrained). Prints one line per failure
+ * and "N/N valid calls"; exit status 0 only if all are valid.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,28 @@ static int32_t one_token(const char *text) {
   return model_tokenize(text, t, 4) == 2 ? t[1] : -1; /* <bos> + the token */
 }
 
+/* The lazy start: free until <start_function_call>, then constrained. */
+static int lazy_ok(int32_t trigger) {
+  static float logits[MODEL_N_VOCAB];
+  model_reset();
+  if (model_grammar_start(1) != 0)
+    return 0;
+  for (int32_t i = 0; i < MODEL_N_VOCAB; i++)
+    logits[i] = 1.0f;
+  model_grammar_apply(logits); /* waiting: nothing masked */
+  for (int32_t i = 0; i < MODEL_N_VOCAB; i++)
+    if (logits[i] != 1.0f)
+      return 0;
+  if (model_grammar_accept(7) != 0 || model_grammar_accept(trigger) != 0)
+    return 0;
+  model_grammar_apply(logits); /* active: after the trigger, only "c" of "call:" */
+  int allowed = 0;
+  for (int32_t i = 0; i < MODEL_N_VOCAB; i++)
+    allowed += logits[i] == 1.0f;
+  const int32_t bad = trigger; /* a second trigger is not allowed here */
+  return allowed > 0 && allowed < MODEL_N_VOCAB && model_grammar_accept(bad) == GQCRT_ERR_GRAMMAR;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fputs("usage: constrained-calls TOOLS.json RUNS [MAX_TOKENS]\n", stderr);
@@ -156,6 +179,10 @@ int main(int argc, char **argv) {
   int32_t special_ids[3];
   for (int k = 0; k < 3; k++)
     special_ids[k] = one_token(specials[k]);
+  if (!lazy_ok(special_ids[0])) {
+    fprintf(stderr, "constrained-calls: the lazy start does not wait for the trigger\n");
+    return 1;
+  }
   static const char *const words[] = {"weather", "Paris", "alarm",   "seven",   "timer",  "message",
                                       "Anna",    "music", "lights",  "kitchen", "remind", "milk",
                                       "route",   "home",  "battery", "warm",    "please", "now"};
