@@ -136,6 +136,8 @@ bool gqc_write_weight_file(const ir_module *m, const char *path, uint32_t *full,
                            gqc_diag *d);
 /* The vocabulary blob (an empty file when the module has none). */
 bool gqc_write_vocab_blob(const ir_module *m, const char *path, gqc_diag *d);
+/* data[0..size) to a file (empty when data is NULL). */
+bool gqc_write_blob(const void *data, uint64_t size, const char *path, gqc_diag *d);
 /* Bytes of tokenizer scratch the generated code reserves. */
 uint64_t gqc_tokenize_scratch_bytes(const ir_module *m, const gqc_codegen_options *o);
 /* Whether s can name the arena's section: letters, digits, '.', '_', not

@@ -134,18 +134,18 @@ static void print_asm_string(FILE *f, const char *text) {
 
 /* A step function: `head` opens it, then one statement per call (a loop
  * over the live rows for per_row calls); `via_pointer`: the weights are read
- * through the pointer `weights` (--weights=file, far weights); with `stop`
- * (the prefill step), a return before the calls that only compute the
- * result when the step's `logits` flag is clear. */
+ * through the pointer `weights` (--weights=file, far weights); before call
+ * `stop` (>= 0: the prefill step's first result-only call, the decode
+ * step's lm_head), a return when the step's `logits` flag is clear. */
 static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool via_pointer,
-                      bool stop) {
+                      int stop) {
   fputs(head, f);
   if (via_pointer)
     fputs("  const unsigned char *const wb = (const unsigned char *)state.weights;\n  (void)wb;\n",
           f);
   for (int k = 0; k < l->n_calls; k++) {
     const gqc_call *c = &l->calls[k];
-    if (stop && k == l->n_state_calls)
+    if (k == stop)
       fputs("  if (!logits) /* the KV cache is done; the rest is the result's */\n"
             "    return;\n",
             f);
@@ -178,6 +178,12 @@ static void print_desc_value(FILE *f, const gqc_desc_field *d, const char *n) {
     break;
   case GQC_DESC_VOCAB:
     fprintf(f, "%s__vocab", n);
+    break;
+  case GQC_DESC_GRAMMAR:
+    fprintf(f, "%s__grammar", n);
+    break;
+  case GQC_DESC_FN:
+    fputs(d->sym, f);
     break;
   case GQC_DESC_TOK_SCRATCH:
     fputs("TOK_SCRATCH", f);
@@ -234,6 +240,9 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
     return false;
   snprintf(path, sizeof path, "%s/%s.vocab", o->out_dir, o->base);
   if (!gqc_write_vocab_blob(m, path, d))
+    return false;
+  snprintf(path, sizeof path, "%s/%s.grammar", o->out_dir, o->base);
+  if (m->grammar && !gqc_write_blob(m->grammar, m->grammar_bytes, path, d))
     return false;
 
   gqc_program calls;
@@ -313,6 +322,16 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             n);
   fprintf(f, "extern const unsigned char %s__vocab[] __attribute__((visibility(\"hidden\")));\n\n",
           n);
+  if (m->grammar)
+    fprintf(f,
+            "__asm__(\".pushsection .rodata.%s__grammar,\\\"a\\\",%%progbits\\n\"\n"
+            "        \".balign 64\\n\"\n"
+            "        \"%s__grammar:\\n\"\n"
+            "        \".incbin \\\"%s.grammar\\\"\\n\"\n"
+            "        \".popsection\\n\");\n"
+            "extern const unsigned char %s__grammar[] "
+            "__attribute__((visibility(\"hidden\")));\n\n",
+            n, n, o->base, n);
   /* the arena and the tokenizer scratch: statics, or the section's symbols */
   char arena[160] = "arena", tok_scratch[160] = "tok_scratch";
   if (o->arena_section) {
@@ -353,9 +372,10 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   }
 
   emit_step(f, &calls.decode,
-            "static void step(int32_t token, int32_t pos) {\n"
-            "  (void)token;\n  (void)pos;\n",
-            ext || far, false);
+            "/* Token `token` at position `pos`; the lm_head only when `logits` is set. */\n"
+            "static void step(int32_t token, int32_t pos, int32_t logits) {\n"
+            "  (void)token;\n  (void)pos;\n  (void)logits;\n",
+            ext || far, calls.decode.lm_head_call);
   if (calls.prefill.func)
     emit_step(f, &calls.prefill,
               "/* Tokens tokens[0..n) at positions pos..pos+n-1, 1 <= n <= the batch; the\n"
@@ -363,7 +383,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
               "static void prefill_step(const int32_t *tokens, int32_t pos, int32_t n,\n"
               "                         int32_t logits) {\n"
               "  (void)tokens;\n  (void)pos;\n  (void)n;\n  (void)logits;\n",
-              ext || far, true);
+              ext || far, calls.prefill.n_state_calls);
 
   const bool ok = emit_api(f, m, &calls, o, d);
   gqc_program_free(&calls);

@@ -107,6 +107,8 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
               P);
   }
   fprintf(f, "#define %s_VOCAB_BYTES %" PRIu64 "ULL /* read-only data */\n", P, m->vocab_bytes);
+  fprintf(f, "#define %s_GRAMMAR_BYTES %" PRIu64 "ULL /* read-only: --grammar/--tools */\n", P,
+          m->grammar_bytes);
   fprintf(f, "#define %s_MAX_TEXT_BYTES %" PRId64 " /* longest text %s_tokenize accepts */\n", P,
           o->max_text_bytes, n);
   fprintf(f,

@@ -56,6 +56,9 @@ static bool field_value(const ir_module *m, const gqc_program *calls, const gqc_
                         const char *name, gqc_desc_field *f, gqc_diag *d) {
   const int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
   const gqc_arg *pr = &calls->prefill.result;
+  const gqc_call *lm = calls->decode.lm_head_call >= 0
+                           ? &calls->decode.calls[calls->decode.lm_head_call]
+                           : NULL;
   struct {
     const char *name;
     gqc_desc_kind kind;
@@ -78,6 +81,14 @@ static bool field_value(const ir_module *m, const gqc_program *calls, const gqc_
       {"ring_window", GQC_DESC_INT, calls->ring_window},
       {"vocab", GQC_DESC_VOCAB, 0},
       {"vocab_bytes", GQC_DESC_INT, (int64_t)m->vocab_bytes},
+      {"lm_head_kernel", lm ? GQC_DESC_FN : GQC_DESC_NULL, 0},
+      {"lm_head_x", lm ? GQC_DESC_ARENA : GQC_DESC_NULL, lm ? lm->args[4].offset : 0},
+      {"lm_head_w_offset", GQC_DESC_INT, lm ? lm->args[3].offset : 0},
+      {"lm_head_n_in", GQC_DESC_INT, lm ? lm->args[5].i : 0},
+      {"lm_head_row_bytes", GQC_DESC_INT, lm ? lm->args[7].i : 0},
+      {"lm_head_row_align", GQC_DESC_INT, lm ? lm->args[8].i : 0},
+      {"grammar", m->grammar_bytes ? GQC_DESC_GRAMMAR : GQC_DESC_NULL, 0},
+      {"grammar_bytes", GQC_DESC_INT, (int64_t)m->grammar_bytes},
       {"tok_scratch", GQC_DESC_TOK_SCRATCH, 0},
       {"tok_scratch_bytes", GQC_DESC_INT, (int64_t)gqc_tokenize_scratch_bytes(m, o)},
       {"max_text_bytes", GQC_DESC_INT, o->max_text_bytes},
@@ -91,6 +102,7 @@ static bool field_value(const ir_module *m, const gqc_program *calls, const gqc_
     if (!strcmp(values[k].name, name)) {
       f->kind = values[k].kind;
       f->i = values[k].i;
+      f->sym = f->kind == GQC_DESC_FN ? lm->args[1].sym : NULL;
       const char c = gqc_c_type_kind(f->c_type);
       if (f->kind == GQC_DESC_INT && c == 'i' && (f->i < INT32_MIN || f->i > (int64_t)UINT32_MAX))
         return gqc_error(d, "codegen: the model's %s (%" PRId64 ") does not fit the runtime's %s",

@@ -135,7 +135,7 @@ static bool check_context(const gqc_options *o, const gguf_file *gf, const ir_mo
 
 /* Loads, lowers and optimises o->input. On success *gf and *m are set. */
 static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **m,
-                        gqc_vocab_blob *vocab) {
+                        gqc_vocab_blob *vocab, void **grammar) {
   gqc_diag d = {0};
   if (!is_c_identifier(o->name)) {
     fprintf(stderr, "gqc: error: --name '%s' is not a C identifier\n", o->name);
@@ -175,6 +175,8 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
     (*m)->vocab = vocab->data;
     (*m)->vocab_bytes = vocab->size;
   }
+  if (!gqc_grammar_input(o, *m, grammar, &d))
+    return fail(&d);
   if (!o->max_text_bytes) /* default: about 4 bytes of text per context token */
     o->max_text_bytes =
         ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256 : ir_meta_int(*m, "n_ctx", 512) * 4;
@@ -650,13 +652,15 @@ int gqc_cmd_compile(gqc_options *o) {
   gguf_file *gf = NULL;
   ir_module *m = NULL;
   gqc_vocab_blob vocab = {0};
-  int rc = build_module(o, &t, &gf, &m, &vocab);
+  void *grammar = NULL;
+  int rc = build_module(o, &t, &gf, &m, &vocab, &grammar);
   if (!rc && to_stdout)
     rc = write_to_stdout(o, &t, m, emit, llvm);
   else if (!rc && o->output)
     rc = write_outputs(o, &t, m, emit, llvm);
   ir_module_free(m);
   gqc_vocab_blob_free(&vocab);
+  free(grammar);
   gguf_close(gf);
   if (stdin_dir) {
     gqc_remove_temp_dir(stdin_dir);

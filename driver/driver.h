@@ -30,15 +30,17 @@ typedef struct gqc_options {
   bool weights_external;   /* --weights=file: weights in <base>.weights, not the object */
   /* --arena-section NAME: the arena's section (default .bss) */
   const char *arena_section;
-  int64_t n_ctx;          /* --ctx (0: the model's trained context, at most 2048) */
-  const char *ctx_option; /* the spelling that set n_ctx, for messages */
-  int64_t batch;          /* --batch: prefill batch size (0: no <name>_prefill) */
-  ir_dtype kv_type;       /* --kv-type f32|f16 */
-  int64_t max_text_bytes; /* --max-text */
-  bool max_text_given;    /* --max-text was given (else 4 x ctx) */
-  bool stats;             /* --stats */
-  bool no_tokenizer;      /* --no-tokenizer */
-  bool keep_temps;        /* --keep-temps: leave the intermediate C of -o x.o */
+  int64_t n_ctx;            /* --ctx (0: the model's trained context, at most 2048) */
+  const char *ctx_option;   /* the spelling that set n_ctx, for messages */
+  int64_t batch;            /* --batch: prefill batch size (0: no <name>_prefill) */
+  ir_dtype kv_type;         /* --kv-type f32|f16 */
+  int64_t max_text_bytes;   /* --max-text */
+  bool max_text_given;      /* --max-text was given (else 4 x ctx) */
+  bool stats;               /* --stats */
+  bool no_tokenizer;        /* --no-tokenizer */
+  bool keep_temps;          /* --keep-temps: leave the intermediate C of -o x.o */
+  const char *grammar_file; /* --grammar FILE.gbnf: constrained decoding compiled in */
+  const char *tools_file;   /* --tools tools.json: the grammar of a FunctionGemma call */
   gqc_pipeline_options pipe;
   /* -march=armv8.2-a+x+y as "+x,+y" (what features points at) */
   char march_features[128];
@@ -50,6 +52,12 @@ typedef struct gqc_options {
  * Returns 1 if consumed, 0 if not a compile option, -1 on error (printed). */
 int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i);
 void gqc_options_init(gqc_options *o);
+/* Checks one sampling option of `gqc run` at argv[*i] (llama.cpp's names:
+ * --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed),
+ * storing it in *p (whose ranges the runtime's gqcrt_sampler_params_error
+ * checks), advancing *i past its value. Same returns as above. */
+struct gqcrt_sampler_params;
+int gqc_parse_sampling_option(struct gqcrt_sampler_params *p, int argc, char **argv, int *i);
 
 int gqc_cmd_compile(gqc_options *o);
 int gqc_cmd_run(int argc, char **argv);
@@ -59,6 +67,9 @@ int gqc_cmd_stats_only(int argc, char **argv);
 
 /* Prints a compiler message as "gqc: error: LOCATION: message" (diagnostics.c). */
 void gqc_print_error(const char *msg);
+/* Compiles --grammar / --tools against m's vocabulary into *blob (malloc'd,
+ * also set as m->grammar); nothing without either option. */
+bool gqc_grammar_input(const gqc_options *o, ir_module *m, void **blob, gqc_diag *d);
 
 /* Prints the --stats tables for a planned module. */
 void gqc_print_stats(FILE *out, const ir_module *m);

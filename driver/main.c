@@ -54,6 +54,8 @@ static void usage(FILE *out) {
         "  --arch FILE          architecture description (default: built-in for the model)\n"
         "  --max-text N         longest text NAME_tokenize accepts, bytes (default 4 x ctx)\n"
         "  --no-tokenizer       compile without the vocabulary\n"
+        "  --grammar FILE.gbnf  constrained decoding: the grammar compiled into the object\n"
+        "  --tools FILE.json    the grammar of every valid FunctionGemma call to these tools\n"
         "  --stats              print weights, kernels, KV cache and memory totals\n"
         "  --print-after=PASS   print the IR after PASS (frontend, fold-transpose, ...)\n"
         "  --print-after-all    print the IR after every pass\n"

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "codegen/codegen.h"
+#include "gqcrt_sample.h"
 
 void gqc_options_init(gqc_options *o) {
   memset(o, 0, sizeof *o);
@@ -163,6 +164,14 @@ static bool set_kv_type(gqc_options *o, const char *opt, const char *v) {
     return bad_value(opt, "f32 or f16", v);
   return true;
 }
+static bool set_grammar(gqc_options *o, const char *opt, const char *v) {
+  o->grammar_file = v;
+  return true;
+}
+static bool set_tools(gqc_options *o, const char *opt, const char *v) {
+  o->tools_file = v;
+  return true;
+}
 static bool set_print_after(gqc_options *o, const char *opt, const char *v) {
   o->pipe.print_after = v;
   return true;
@@ -257,6 +266,8 @@ static const option_row option_table[] = {
     {"--kv-type", OPT_VALUE, set_kv_type},
     {"--max-text", OPT_VALUE, set_max_text},
     {"--no-tokenizer", OPT_FLAG, set_no_tokenizer},
+    {"--grammar", OPT_VALUE, set_grammar},
+    {"--tools", OPT_VALUE, set_tools},
     /* reports */
     {"--stats", OPT_FLAG, set_stats},
     {"--print-after", OPT_VALUE, set_print_after},
@@ -314,6 +325,70 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
       return -1;
     if (hit)
       return r->set(o, r->name, v) ? 1 : -1;
+  }
+  return 0;
+}
+
+/* ---- sampling options (gqc run checks them, the program uses them) ------ */
+
+static bool parse_f32(const char *opt, const char *s, float *out) {
+  char *end;
+  errno = 0;
+  float v = strtof(s, &end);
+  if (errno || *end || end == s)
+    return bad_value(opt, "a number", s);
+  *out = v;
+  return true;
+}
+
+static bool parse_i32(const char *opt, const char *s, int32_t *out) {
+  int64_t n;
+  if (!parse_i64(opt, s, INT32_MIN, INT32_MAX, &n))
+    return false;
+  *out = (int32_t)n;
+  return true;
+}
+
+static bool parse_seed(const char *opt, const char *s) {
+  char *end;
+  errno = 0;
+  if (!strcmp(s, "-1"))
+    return true;
+  (void)strtoull(s, &end, 10);
+  if (errno || *end || end == s || *s == '-') {
+    fprintf(stderr, "gqc: error: %s expects -1 (random) or an integer in [0, 2^64-1], got '%s'\n",
+            opt, s);
+    return false;
+  }
+  return true;
+}
+
+int gqc_parse_sampling_option(gqcrt_sampler_params *p, int argc, char **argv, int *i) {
+  static const char *const names[] = {"--temp",           "--top-k",         "--top-p", "--min-p",
+                                      "--repeat-penalty", "--repeat-last-n", "--seed"};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    const option_row r = {names[k], OPT_VALUE, NULL};
+    const char *v;
+    int hit = match(&r, argc, argv, i, &v);
+    if (hit < 0)
+      return -1;
+    if (!hit)
+      continue;
+    bool ok = k == 0   ? parse_f32(r.name, v, &p->temp)
+              : k == 1 ? parse_i32(r.name, v, &p->top_k)
+              : k == 2 ? parse_f32(r.name, v, &p->top_p)
+              : k == 3 ? parse_f32(r.name, v, &p->min_p)
+              : k == 4 ? parse_f32(r.name, v, &p->repeat_penalty)
+              : k == 5 ? parse_i32(r.name, v, &p->repeat_last_n)
+                       : parse_seed(r.name, v);
+    if (!ok)
+      return -1;
+    const char *e = gqcrt_sampler_params_error(p);
+    if (e) {
+      fprintf(stderr, "gqc: error: %s %s: %s\n", r.name, v, e);
+      return -1;
+    }
+    return 1;
   }
   return 0;
 }

@@ -3,12 +3,17 @@
  * Compiles the model to an object in a temporary directory (as `gqc MODEL
  * -o model.o` does), links it with samples/generate.c and libgqcrt using the
  * target's C compiler, and runs the program with every option gqc does not
- * know itself (-p, -n, --ids, --logits, --top5, ...). For an aarch64 target on another host the
+ * know itself (-p, -n, --ids, --logits, --top5, ...). The sampling options
+ * (--temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n,
+ * --seed: llama.cpp's names) are checked first, so a bad value stops
+ * before the compile, then passed on too. For an aarch64 target on another host the
  * program runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more). A model with far
  * weights (its header defines MODEL_WEIGHTS_FAR: an 8B model's 4.6 GB) links with
  * samples/weights_after_bss.ld.
  */
 #include "driver/driver.h"
+
+#include "gqcrt_sample.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,8 +53,13 @@ int gqc_cmd_run(int argc, char **argv) {
   int n_fwd = 0;
   if (!fwd)
     return 1;
+  gqcrt_sampler_params sampling = gqcrt_sampler_default_params();
   for (int i = 0; i < argc; i++) {
     int r = gqc_parse_compile_option(&o, argc, argv, &i);
+    const int first = i;
+    if (r == 0 && (r = gqc_parse_sampling_option(&sampling, argc, argv, &i)) > 0)
+      for (int k = first; k <= i; k++) /* checked here, used by the program */
+        fwd[n_fwd++] = argv[k];
     if (r < 0) {
       free(fwd);
       return 2;
@@ -63,7 +73,9 @@ int gqc_cmd_run(int argc, char **argv) {
   }
   if (!o.input) {
     fprintf(stderr, "usage: gqc run MODEL.gguf [compile options] [-p TEXT] [-n N] [--ids FILE] "
-                    "[--logits OUT.f32] [--top5]\n");
+                    "[--logits OUT.f32] [--top5]\n"
+                    "               [--temp T] [--top-k K] [--top-p P] [--min-p P] "
+                    "[--repeat-penalty R] [--repeat-last-n N] [--seed S]\n");
     free(fwd);
     return 2;
   }

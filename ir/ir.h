@@ -224,6 +224,8 @@ typedef struct ir_module {
   uint64_t weight_file_size;
   const void *vocab; /* tokenizer blob (gqcrt_tokenizer.h); may be NULL */
   uint64_t vocab_bytes;
+  const void *grammar; /* token automaton (gqcrt_grammar.h) of --grammar/--tools; may be NULL */
+  uint64_t grammar_bytes;
   int64_t arena_bytes;  /* from plan-memory; -1 before */
   int64_t weight_bytes; /* from plan-memory; -1 before */
 } ir_module;

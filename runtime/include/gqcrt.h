@@ -38,7 +38,7 @@ extern "C" {
 
 /* The layout of the model descriptor (gqcrt_model.h) and the kernels'
  * signatures; a compiled model records the version it was compiled for. */
-#define GQCRT_ABI_VERSION 3
+#define GQCRT_ABI_VERSION 4
 
 /* Error codes returned by generated API functions and runtime helpers. */
 enum {
@@ -53,6 +53,10 @@ enum {
   GQCRT_ERR_BAD_BLOB = -8,        /* weight/vocab blob fails its size or checksum check */
   GQCRT_ERR_ABI = -9,             /* the model was compiled for another runtime version */
   GQCRT_ERR_CPU = -10,            /* the CPU lacks a feature the model was compiled for */
+  GQCRT_ERR_BAD_PARAM = -11,      /* a parameter out of range (gqcrt_sample.h) */
+  GQCRT_ERR_NO_CANDIDATE = -12,   /* nothing to sample from: every logit masked */
+  GQCRT_ERR_NO_GRAMMAR = -13,     /* a grammar call on a model compiled without one */
+  GQCRT_ERR_GRAMMAR = -14,        /* a token the grammar does not allow here */
 };
 
 /* ---- CPU features (gqcrt_cpu_features.def) ----------------------------- */
