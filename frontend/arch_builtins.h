@@ -34,6 +34,7 @@ typedef enum arch_builtin_id {
   /* tensor operations */
   ABI_EMBED,
   ABI_RMS_NORM,
+  ABI_LAYER_NORM,
   ABI_MATMUL,
   ABI_TRANSPOSE,
   ABI_ADD,
@@ -41,10 +42,12 @@ typedef enum arch_builtin_id {
   ABI_SCALE,
   ABI_ROPE,
   ABI_ATTENTION,
+  ABI_CAUSAL_CONV,
   ABI_SILU,
   ABI_GELU,
   ABI_SOFTCAP,
   ABI_SOFTMAX,
+  ABI_SLICE,
   ABI_COUNT
 } arch_builtin_id;
 

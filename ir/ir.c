@@ -236,6 +236,16 @@ bool ir_type_equal(const ir_type *a, const ir_type *b) {
   return a->dtype == b->dtype && a->layout == b->layout && ir_type_same_shape(a, b);
 }
 
+char *ir_bytes_str(int64_t b, char *buf, size_t n) {
+  if (b >= 10 * 1024 * 1024)
+    snprintf(buf, n, "%.1f MiB", (double)b / (1024.0 * 1024.0));
+  else if (b >= 10 * 1024)
+    snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
+  else
+    snprintf(buf, n, "%" PRId64 " B", b);
+  return buf;
+}
+
 char *ir_type_str(const ir_type *t, char *buf, size_t size) {
   const ir_dtype_info *di = ir_dtype_get(t->dtype);
   size_t n = (size_t)snprintf(buf, size, "%s", di ? di->name : "?");
@@ -517,6 +527,10 @@ ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index) {
 }
 
 /* ---- queries and rewriting ---------------------------------------------- */
+int64_t ir_weight_first_row(const ir_inst *w) {
+  return ir_attr_int(w, "first_row", 0);
+}
+
 int ir_count_uses(const ir_func *f, const ir_inst *v) {
   int n = 0;
   ir_for_each_inst(f, i) for (int k = 0; k < i->n_operands; k++) n += i->operands[k] == v;
@@ -528,8 +542,14 @@ void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value) {
       i->operands[k] = new_value;
 }
 
+/* Whether i writes the persistent state: attention its KV cache rows, a
+ * causal convolution its ring of past inputs. */
+static bool writes_state(const ir_inst *i) {
+  return i->op == IR_OP_ATTENTION || i->op == IR_OP_CAUSAL_CONV;
+}
+
 static bool has_side_effects(const ir_inst *i) {
-  return i->op == IR_OP_ATTENTION || i->op == IR_OP_RETURN;
+  return writes_state(i) || i->op == IR_OP_RETURN;
 }
 
 int ir_func_length(const ir_func *f) {
@@ -548,7 +568,7 @@ int ir_mark_state_inputs(const ir_func *f, bool *feeds_state, int cap) {
   if (n > cap)
     return -1;
   for (ir_inst *i = f->last; i; i = i->prev) {
-    if (i->op == IR_OP_ATTENTION)
+    if (writes_state(i))
       feeds_state[i->id] = true;
     if (!feeds_state[i->id])
       continue;

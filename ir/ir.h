@@ -102,6 +102,9 @@ bool ir_type_equal(const ir_type *a, const ir_type *b); /* dtype + shape + layou
 bool ir_type_same_shape(const ir_type *a, const ir_type *b);
 /* Formats "q8_0[64, 64] pretransposed" into buf; returns buf. */
 char *ir_type_str(const ir_type *t, char *buf, size_t size);
+/* Formats a byte count for people: "812 B", "68.0 KiB", "27.9 MiB" (KiB from
+ * 10 KiB, MiB from 10 MiB); returns buf. */
+char *ir_bytes_str(int64_t bytes, char *buf, size_t size);
 
 /* ---- attributes --------------------------------------------------------- */
 typedef enum ir_attr_kind { IR_ATTR_INT, IR_ATTR_FLOAT, IR_ATTR_STR } ir_attr_kind;
@@ -174,7 +177,8 @@ typedef struct ir_weight {
   int repack_rows;
 } ir_weight;
 
-/* A persistent buffer: a layer's K or V cache, [rows, row_elems]. */
+/* A persistent buffer: a layer's K or V cache, or a convolution's state,
+ * [rows, row_elems]. */
 typedef struct ir_cache {
   const char *name;
   ir_type type;   /* f32 or f16, [rows, n_head_kv*head_dim] */
@@ -220,6 +224,8 @@ typedef struct ir_module {
   uint64_t weight_file_size;
   const void *vocab; /* tokenizer blob (gqcrt_tokenizer.h); may be NULL */
   uint64_t vocab_bytes;
+  const void *grammar; /* token automaton (gqcrt_grammar.h) of --grammar/--tools; may be NULL */
+  uint64_t grammar_bytes;
   int64_t arena_bytes;  /* from plan-memory; -1 before */
   int64_t weight_bytes; /* from plan-memory; -1 before */
 } ir_module;
@@ -280,17 +286,22 @@ ir_inst *ir_build(ir_module *m, ir_func *f, ir_opcode op, ir_type type, int n_op
 ir_inst *ir_build_weight(ir_module *m, ir_func *f, int weight_index);
 ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index);
 
+/* The first row of its module weight a `weight` value starts at: 0, or the
+ * attribute first_row of a view of some rows (ir_ops.def). */
+int64_t ir_weight_first_row(const ir_inst *w);
+
 /* ---- queries and rewriting ---------------------------------------------- */
 #define ir_for_each_inst(f, it) for (ir_inst *it = (f)->first; it; it = it->next)
 int ir_count_uses(const ir_func *f, const ir_inst *v);
 void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value);
 /* Removes instructions of f whose results are unused and that have no side
- * effects (everything but ATTENTION and RETURN). Returns how many. Marks
+ * effects (everything but ATTENTION, CAUSAL_CONV and RETURN). Returns how many. Marks
  * weights that no instruction of any function references as dead. */
 int ir_remove_dead(ir_module *m, ir_func *f);
 
 /* Which instructions of f the persistent state needs: the ones that write it
- * (attention stores k and v in the KV cache) and everything they read,
+ * (attention stores k and v in the KV cache, causal_conv its inputs in its
+ * ring) and everything they read,
  * transitively. Sets each instruction's id to its index in the body and
  * feeds_state[id] accordingly (the array has room for every instruction);
  * returns the number of instructions. The rest only computes the result. */
@@ -300,6 +311,10 @@ int ir_func_length(const ir_func *f);
 
 /* ---- text form ---------------------------------------------------------- */
 void ir_print_module(FILE *out, const ir_module *m);
+/* The module as a Graphviz graph (ir_dot.c): head and tail ops, layer 0
+ * expanded, later layers folded into runs of identical layers; `stage`
+ * ("after plan-memory") goes in the title. False when out of memory. */
+bool ir_print_dot(FILE *out, const ir_module *m, const char *stage);
 /* Parses the text form. `file` names the input in diagnostics
  * ("in.ir:12:5: error: ..."). Returns NULL on error. */
 ir_module *ir_parse_module(const char *text, size_t len, const char *file, gqc_diag *d);

@@ -17,6 +17,9 @@
  *    ring.
  *  - A query's result does not depend on the query range a kernel call
  *    covers: bit-identical for any partition of a batch's queries.
+ *  - Soft-capped scores (the descriptor's softcap, gemma2): the reference is
+ *    the naive formula scale * c * tanh(q.k / c) in double within 1e-6, and
+ *    the four tests above hold again with a cap that bends every score.
  *  - gqcrt_attention_parallel gives the single-threaded bits for any number
  *    of parts (a serial executor running parts last first, and the POSIX
  *    executor), splits big attentions into one query range per part with
@@ -81,9 +84,25 @@ typedef struct attn_case {
   int32_t every; /* compare at every `every`-th position and the last */
 } attn_case;
 
+/* The scores' soft-cap of every descriptor desc_of makes: 0 (none), or set
+ * by with_softcap for a second run of the tests that compare kernels. */
+static float g_softcap;
+
+static int with_softcap(void **state) {
+  (void)state;
+  g_softcap = 1.5f; /* below most scores of desc_of's scale: every one bends */
+  return 0;
+}
+
+static int without_softcap(void **state) {
+  (void)state;
+  g_softcap = 0.0f;
+  return 0;
+}
+
 static gqcrt_attention_desc desc_of(const attn_case *c) {
   gqcrt_attention_desc d = {c->n_head, c->n_head_kv, c->head_dim, c->cache_rows,
-                            c->window, c->kv_type,   0.0f};
+                            c->window, c->kv_type,   0.0f,        g_softcap};
   d.scale = 2.0f / sqrtf((float)c->head_dim); /* scores of a few units: not uniform */
   return d;
 }
@@ -182,6 +201,48 @@ static void test_scalar_is_reference(void **state) {
   }
 }
 
+/* ---- soft-capped scores ------------------------------------------------------------ */
+
+/* gqcrt_attention with a cap against the formula, in double: a cap of 0.5
+ * moves the result far beyond the bound, so the check sees a missing or
+ * misplaced cap (applied after the scale instead of before, say). */
+static void test_softcap_is_the_formula(void **state) {
+  (void)state;
+  enum { H = 2, HD = 16, N = 9 };
+  const float caps[] = {0.5f, 3.0f};
+  for (size_t ci = 0; ci < 2; ci++) {
+    const gqcrt_attention_desc d = {H, 1, HD, N, 0, GQCRT_KV_F32, 0.7f, caps[ci]};
+    float kc[N * HD], vc[N * HD], scores[N], out[H * HD], q[H * HD];
+    for (int32_t p = 0; p < N; p++) {
+      float k[HD], v[HD];
+      fill_uniform(k, HD, 1.0f);
+      fill_uniform(v, HD, 1.0f);
+      fill_uniform(q, H * HD, 1.0f);
+      gqcrt_attention(&d, out, q, k, v, kc, vc, scores, p);
+    }
+    for (int h = 0; h < H; h++) {
+      double s[N], max = -INFINITY, sum = 0;
+      for (int j = 0; j < N; j++) {
+        double dot = 0;
+        for (int i = 0; i < HD; i++)
+          dot += (double)q[h * HD + i] * kc[j * HD + i];
+        s[j] = d.scale * d.softcap * tanh(dot / d.softcap);
+        max = s[j] > max ? s[j] : max;
+      }
+      for (int j = 0; j < N; j++)
+        sum += s[j] = exp(s[j] - max);
+      for (int i = 0; i < HD; i++) {
+        double o = 0;
+        for (int j = 0; j < N; j++)
+          o += s[j] / sum * vc[j * HD + i];
+        if (fabs(o - out[h * HD + i]) > 1e-6)
+          fail_msg("cap %g head %d [%d]: %.9g, the formula gives %.9g", (double)d.softcap, h, i,
+                   (double)out[h * HD + i], o);
+      }
+    }
+  }
+}
+
 /* ---- SIMD vs scalar ---------------------------------------------------------------- */
 
 /* Max |kernel - scalar| over the checkpoints of a case. */
@@ -239,6 +300,8 @@ static void test_simd_matches_scalar(void **state) {
     float worst[2] = {0, 0};
     for (int kv = 0; kv < 2; kv++)
       for (size_t s = 0; s < n_shapes; s++) {
+        if (g_softcap > 0 && shapes[s].n_pos > 64)
+          continue; /* the cap changes the score step only: short shapes cover it */
         attn_case c = shapes[s];
         c.kv_type = kv ? GQCRT_KV_F16 : GQCRT_KV_F32;
         const float e = simd_vs_scalar(&c, kernels[k].fn);
@@ -439,7 +502,7 @@ static void test_out_aliases_q(void **state) {
 /* Invalid calls write nothing. */
 static void test_invalid_calls(void **state) {
   (void)state;
-  gqcrt_attention_desc d = {4, 1, 16, 8, 0, GQCRT_KV_F32, 0.25f};
+  gqcrt_attention_desc d = {4, 1, 16, 8, 0, GQCRT_KV_F32, 0.25f, 0.0f};
   float q[2 * 64], out[2 * 64], kc[8 * 16] = {0}, vc[8 * 16] = {0};
   float *scratch = new_scratch(&d);
   fill_uniform(q, 2 * 64, 1.0f);
@@ -547,7 +610,7 @@ static void recording_kernel(const gqcrt_attention_desc *d, float *out, const fl
 static void test_parallel_splits_queries(void **state) {
   (void)state;
   enum { H = 8, ROWS = 256, HD = 64, BATCH = 4 };
-  const gqcrt_attention_desc d = {H, 2, HD, ROWS, 0, GQCRT_KV_F32, 0.125f};
+  const gqcrt_attention_desc d = {H, 2, HD, ROWS, 0, GQCRT_KV_F32, 0.125f, 0.0f};
   static float kc[ROWS * 2 * HD], vc[ROWS * 2 * HD], q[BATCH * H * HD], out[BATCH * H * HD],
       k[BATCH * 2 * HD];
   float *scratch = new_scratch(&d);
@@ -596,6 +659,13 @@ int main(void) {
       cmocka_unit_test(test_tolerance_is_tight),
       cmocka_unit_test(test_batch_is_tokens_one_by_one),
       cmocka_unit_test(test_queries_independent),
+      /* the same with soft-capped scores */
+      cmocka_unit_test(test_softcap_is_the_formula),
+      cmocka_unit_test_setup_teardown(test_scalar_is_reference, with_softcap, without_softcap),
+      cmocka_unit_test_setup_teardown(test_simd_matches_scalar, with_softcap, without_softcap),
+      cmocka_unit_test_setup_teardown(test_batch_is_tokens_one_by_one, with_softcap,
+                                      without_softcap),
+      cmocka_unit_test_setup_teardown(test_queries_independent, with_softcap, without_softcap),
       cmocka_unit_test(test_out_aliases_q),
       cmocka_unit_test(test_invalid_calls),
       cmocka_unit_test(test_parallel_bit_identical),

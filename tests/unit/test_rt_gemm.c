@@ -496,18 +496,24 @@ static void test_rope_rows(void **state) {
   static float x[ROWS * N], y[ROWS * N], ref[N], inplace[ROWS * N];
   const int modes[] = {GQCRT_ROPE_NORMAL, GQCRT_ROPE_NEOX};
   const int n_rots[] = {64, 32};
+  float factors[HEAD_DIM / 2]; /* LongRoPE-style frequency factors */
+  for (int i = 0; i < HEAD_DIM / 2; i++)
+    factors[i] = 1.0f + (float)i / 4;
   for (int m = 0; m < 2; m++)
     for (int nr = 0; nr < 2; nr++)
       for (int pos = 0; pos < 3000; pos += 1499) {
+        const float *ff = pos ? factors : NULL;
+        const float af = pos ? 1.1f : 1.0f;
         for (int i = 0; i < ROWS * N; i++)
           x[i] = rnd_uniform(-2, 2);
-        gqcrt_rope_rows(y, x, pos, ROWS, N_HEAD, HEAD_DIM, n_rots[nr], 10000.0f, 1.0f, modes[m]);
+        gqcrt_rope_rows(y, x, pos, ROWS, N_HEAD, HEAD_DIM, n_rots[nr], 10000.0f, 1.0f, modes[m], ff,
+                        af);
         memcpy(inplace, x, sizeof x);
         gqcrt_rope_rows(inplace, inplace, pos, ROWS, N_HEAD, HEAD_DIM, n_rots[nr], 10000.0f, 1.0f,
-                        modes[m]);
+                        modes[m], ff, af);
         for (int r = 0; r < ROWS; r++) {
           gqcrt_rope(ref, x + r * N, pos + r, N_HEAD, HEAD_DIM, n_rots[nr], 10000.0f, 1.0f,
-                     modes[m]);
+                     modes[m], ff, af);
           if (memcmp(ref, y + r * N, sizeof ref) || memcmp(ref, inplace + r * N, sizeof ref))
             fail_msg("rope_rows mode %d n_rot %d pos %d: row %d differs", modes[m], n_rots[nr], pos,
                      r);
@@ -522,7 +528,7 @@ static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cach
                                  int32_t window, int32_t kv_type, int32_t pos, int32_t n_rows,
                                  int alias_out) {
   enum { HD = 32 };
-  const gqcrt_attention_desc d = {n_head, n_head_kv, HD, cache_rows, window, kv_type, 0.17f};
+  const gqcrt_attention_desc d = {n_head, n_head_kv, HD, cache_rows, window, kv_type, 0.17f, 0.0f};
   const size_t qn = (size_t)n_head * HD, kn = (size_t)n_head_kv * HD;
   const size_t cache_bytes = (size_t)cache_rows * kn * (kv_type == GQCRT_KV_F16 ? 2 : 4);
   uint8_t *kc1 = xalloc(cache_bytes), *vc1 = xalloc(cache_bytes);
