@@ -6,8 +6,8 @@
  * are interleaved so that a 4R-byte load is an R x 4 tile — four
  * consecutive quants of each of R rows — that one dot-product instruction
  * turns into the R rows' partial sums in R lanes: SDOT-by-element on NEON
- * (R = 4, runtime/src/arm/linear_kquant_packed_neon.c), VPDPBUSD on x86
- * (R = 8, runtime/src/x86/linear_kquant_packed_vnni.c). For the k-quants the
+ * (R = 4, runtime/src/arm/linear_kquants_packed_neon.c), VPDPBUSD on x86
+ * (R = 8, runtime/src/x86/linear_kquants_packed_vnni.c). For the k-quants the
  * layout also transposes the per-sub-block scales, so that one vector holds
  * one sub-block's scale for the R rows, and (Q6_K) rearranges the 6-bit
  * quants so that unpacking a tile costs one or a few instructions. Packing

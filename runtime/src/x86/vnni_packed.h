@@ -1,5 +1,5 @@
 /* vnni_packed.h — what the AVX-VNNI kernels on the r8 layouts share
- * (linear_legacy_packed_vnni.c, linear_kquant_packed_vnni.c): the target
+ * (linear_legacy_packed_vnni.c, linear_kquants_packed_vnni.c): the target
  * attribute, the broadcast of four activation quants, and the loops that
  * walk a gemm (or a matrix-vector product, one activation row) over the
  * weights' row groups.

@@ -1,4 +1,4 @@
-/* linear_kquant_packed_vnni.c — x86-64 AVX-VNNI linear and gemm kernels for
+/* linear_kquants_packed_vnni.c — x86-64 AVX-VNNI linear and gemm kernels for
  * Q2_K, Q4_K, Q5_K and Q6_K weights in the r8 layouts
  * (runtime/src/pack_kquants.c), against Q8_K activations:
  * gqcrt_{linear,gemm}_{q2_k,q4_k,q5_k,q6_k}_r8_avxvnni.
