@@ -108,8 +108,10 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
         o->kv_type = IR_F32;
       else if (!strcmp(v, "f16"))
         o->kv_type = IR_F16;
+      else if (!strcmp(v, "q8_0"))
+        o->kv_type = IR_Q8_0;
       else {
-        fprintf(stderr, "gqc: error: --kv-type must be f32 or f16, got '%s'\n", v);
+        fprintf(stderr, "gqc: error: --kv-type must be f32, f16 or q8_0, got '%s'\n", v);
         return -1;
       }
     }
