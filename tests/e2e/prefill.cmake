@@ -70,4 +70,10 @@ if(GQC_AARCH64_RUNTIME_LIB AND GQC_QEMU_AARCH64 AND NOT GQC_SANITIZE)
                            ENVIRONMENT "${prefill_a64_env}" LABELS "e2e;aarch64;prefill")
     endforeach()
   endforeach()
+  add_test(NAME e2e/aarch64/prefill-kvq8_0/c/tiny-gemma3-f32
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/tiny-gemma3-f32.gguf
+                   ${DATA}/reference/tiny-gemma3-f32.kvq8_0 --kv-type q8_0
+                   --target aarch64-linux-gnu --backend c)
+  set_tests_properties(e2e/aarch64/prefill-kvq8_0/c/tiny-gemma3-f32 PROPERTIES
+                       ENVIRONMENT "${prefill_a64_env}" LABELS "e2e;aarch64;prefill")
 endif()
