@@ -52,12 +52,18 @@ static gqc_call *new_call(builder *b, const char *fn, const ir_inst *i) {
   return c;
 }
 
-static void arg(gqc_call *c, gqc_arg a) { c->args[c->n_args++] = a; }
-static gqc_arg a_i32(int64_t v) { return (gqc_arg){.kind = GQC_ARG_I32, .i = v}; }
+static void arg(gqc_call *c, gqc_arg a) {
+  c->args[c->n_args++] = a;
+}
+static gqc_arg a_i32(int64_t v) {
+  return (gqc_arg){.kind = GQC_ARG_I32, .i = v};
+}
 static gqc_arg a_i64(int64_t v) {
   return (gqc_arg){.kind = GQC_ARG_I64, .i = v};
 }
-static gqc_arg a_f32(double v) { return (gqc_arg){.kind = GQC_ARG_F32, .f = (float)v}; }
+static gqc_arg a_f32(double v) {
+  return (gqc_arg){.kind = GQC_ARG_F32, .f = (float)v};
+}
 static gqc_arg a_fn(const char *sym) {
   return (gqc_arg){.kind = GQC_ARG_FN, .sym = sym};
 }
@@ -153,7 +159,7 @@ static bool a_param(builder *b, const ir_inst *v, gqc_arg *out) {
  * (gqcrt_packed_kernels.def: storage "<enc>_<packing>"). */
 static int32_t storage_rows(const ir_weight *w) {
 #define GQCRT_PACKING(wenc, packing, rows)                                                         \
-  if (!strcmp(w->storage, #wenc "_" #packing))                                                    \
+  if (!strcmp(w->storage, #wenc "_" #packing))                                                     \
     return rows;
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKING
@@ -285,7 +291,9 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
   ad.head_dim = (int32_t)ir_attr_int(i, "head_dim", 0);
   ad.cache_rows = (int32_t)kc->type.dims[0];
   ad.window = (int32_t)ir_attr_int(i, "window", 0);
-  ad.kv_type = kc->type.dtype == IR_F16 ? 1 : 0;
+  ad.kv_type = kc->type.dtype == IR_F16    ? GQCRT_KV_F16
+               : kc->type.dtype == IR_Q8_0 ? GQCRT_KV_Q8_0
+                                           : GQCRT_KV_F32;
   ad.scale = (float)ir_attr_float(i, "scale", 1);
   ad.softcap = (float)ir_attr_float(i, "softcap", 0);
   if (ad.cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX))
@@ -401,9 +409,11 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     return true;
   case IR_OP_SILU:
   case IR_OP_GELU:
-    if (!a_count(b, i, &count) ||
-        !(c = new_call(b, i->op == IR_OP_SILU ? "gqcrt_silu" : kernel ? kernel : "gqcrt_gelu_tanh",
-                       i)))
+    if (!a_count(b, i, &count) || !(c = new_call(b,
+                                                 i->op == IR_OP_SILU ? "gqcrt_silu"
+                                                 : kernel            ? kernel
+                                                                     : "gqcrt_gelu_tanh",
+                                                 i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
@@ -482,7 +492,8 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   }
   if (b->d->failed || i->op != IR_OP_COUNT)
     return false; /* reported, or out of memory (reported by the caller) */
-  return gqc_error(b->d, "codegen: cannot lower %s", ir_op_get(i->op) ? ir_op_get(i->op)->name : "?");
+  return gqc_error(b->d, "codegen: cannot lower %s",
+                   ir_op_get(i->op) ? ir_op_get(i->op)->name : "?");
 }
 
 /* Checks the signature codegen's API relies on: @decode(i32 tok, i32 pos),

@@ -160,8 +160,10 @@ static bool set_kv_type(gqc_options *o, const char *opt, const char *v) {
     o->kv_type = IR_F32;
   else if (!strcmp(v, "f16"))
     o->kv_type = IR_F16;
+  else if (!strcmp(v, "q8_0"))
+    o->kv_type = IR_Q8_0;
   else
-    return bad_value(opt, "f32 or f16", v);
+    return bad_value(opt, "f32, f16 or q8_0", v);
   return true;
 }
 static bool set_grammar(gqc_options *o, const char *opt, const char *v) {

@@ -36,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gqcrt.h" /* the q8_0 cache's block size and head-size limit */
+
 /* ---- instructions and names --------------------------------------------- */
 ir_inst *arch_emit(arch_interp *in, ir_opcode op, ir_type type, int n, ir_inst *const *operands) {
   ir_inst *i = ir_build(in->m, in->f, op, type, n, operands);
@@ -572,9 +574,15 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
                        "and v must all depend on the token",
                        names[j], type_str(qkv[j], b), type_str(q, b));
   ir_dtype kv = in->opts->kv_type;
-  if (kv != IR_F32 && kv != IR_F16)
-    return arch_fail(in, a->call->loc, "attention: the KV cache type must be f32 or f16, not %s",
+  if (kv != IR_F32 && kv != IR_F16 && kv != IR_Q8_0)
+    return arch_fail(in, a->call->loc,
+                     "attention: the KV cache type must be f32, f16 or q8_0, not %s",
                      ir_dtype_get(kv)->name);
+  if (kv == IR_Q8_0 && (hd % GQCRT_Q8_0_ELEMS != 0 || hd > GQCRT_KV_Q8_0_MAX_HEAD_DIM))
+    return arch_fail(in, arg_loc(a->call, 0, "head_dim"),
+                     "attention: --kv-type q8_0 needs a head size that is a multiple of %d and at "
+                     "most %d, but head_dim is %" PRId64,
+                     GQCRT_Q8_0_ELEMS, GQCRT_KV_Q8_0_MAX_HEAD_DIM, hd);
   const int64_t batch = in->opts->batch > 1 ? in->opts->batch : 1;
   int64_t rows = window > 0 && window + batch - 1 < in->n_ctx ? window + batch - 1 : in->n_ctx;
   ir_type ct = ir_type_mat(kv, rows, hkv * hd);

@@ -62,7 +62,9 @@ static bool fail(verifier *v, const ir_inst *i, const char *fmt, ...) {
                    where, msg);
 }
 
-static const char *tstr(const ir_type *t, char *buf) { return ir_type_str(t, buf, 128); }
+static const char *tstr(const ir_type *t, char *buf) {
+  return ir_type_str(t, buf, 128);
+}
 
 /* Checks attributes against the op's schema "name:k,name:k?". */
 static bool check_attrs(verifier *v, const ir_inst *i) {
@@ -85,15 +87,16 @@ static bool check_attrs(verifier *v, const ir_inst *i) {
                   (kind == 's' && a->kind == IR_ATTR_STR);
         if (!ok)
           return fail(v, i, "attribute '%s' must be %s", a->key,
-                      kind == 'i' ? "an integer" : kind == 'f' ? "a number" : "a string");
+                      kind == 'i'   ? "an integer"
+                      : kind == 'f' ? "a number"
+                                    : "a string");
         break;
       }
       const char *comma = strchr(colon, ',');
       p = comma ? comma + 1 : colon + strlen(colon);
     }
     if (!found)
-      return fail(v, i, "unknown attribute '%s' (allowed: %s)", a->key,
-                  *schema ? schema : "none");
+      return fail(v, i, "unknown attribute '%s' (allowed: %s)", a->key, *schema ? schema : "none");
   }
   /* every required attribute is present */
   const char *p = schema;
@@ -115,8 +118,12 @@ static bool check_attrs(verifier *v, const ir_inst *i) {
   return true;
 }
 
-static bool is_f32_vec(const ir_type *t) { return t->dtype == IR_F32 && t->rank == 1; }
-static bool is_i32_scalar(const ir_type *t) { return t->dtype == IR_I32 && t->rank == 0; }
+static bool is_f32_vec(const ir_type *t) {
+  return t->dtype == IR_F32 && t->rank == 1;
+}
+static bool is_i32_scalar(const ir_type *t) {
+  return t->dtype == IR_I32 && t->rank == 0;
+}
 
 /* A batch of rows [B, N]: a rank-2 activation of a row-batched function. */
 static bool is_rows(const verifier *v, const ir_inst *o) {
@@ -338,9 +345,12 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
     for (int k = 3; k <= 4; k++) {
       const ir_inst *c = i->operands[k];
       if (c->op != IR_OP_CACHE || c->type.rank != 2 || c->type.dims[1] != hkv * hd ||
-          (c->type.dtype != IR_F32 && c->type.dtype != IR_F16))
-        return fail(v, i, "operand %d must be an f32/f16 cache [rows, %" PRId64 "]", k + 1,
-                    hkv * hd);
+          (c->type.dtype != IR_F32 && c->type.dtype != IR_F16 &&
+           (c->type.dtype != IR_Q8_0 || hd % ir_dtype_get(IR_Q8_0)->block_elems != 0)))
+        return fail(v, i,
+                    "operand %d must be an f32/f16 cache [rows, %" PRId64
+                    "] (or q8_0, head_dim a multiple of its block)",
+                    k + 1, hkv * hd);
       if (win > 0 && c->type.dims[0] < win &&
           c->type.dims[0] < ir_meta_int(v->m, "n_ctx", INT64_MAX))
         return fail(v, i, "cache @%s has %" PRId64 " rows, fewer than the window %" PRId64,
@@ -390,8 +400,7 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
     if (i->next)
       return fail(v, i, "return must be the last instruction");
     if (!ir_type_equal(t0, &f->result))
-      return fail(v, i, "returns %s but the function returns %s", tstr(t0, a),
-                  tstr(&f->result, b));
+      return fail(v, i, "returns %s but the function returns %s", tstr(t0, a), tstr(&f->result, b));
     return true;
   case IR_OP_COUNT:
     break;

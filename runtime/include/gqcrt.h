@@ -262,11 +262,15 @@ void gqcrt_causal_conv GQCRT_SIGNATURE_causal_conv;
  * attention-logit soft-capping of gemma2 and others, applied as llama.cpp
  * does: to the raw product, before the softmax's scale) and s otherwise;
  * softmax with max subtraction; out = sum softmax * v. `scores` is scratch of at least
- * cache_rows floats. kv_type is GQCRT_KV_F32 or GQCRT_KV_F16. out may alias
+ * cache_rows floats. kv_type is GQCRT_KV_F32, GQCRT_KV_F16 or GQCRT_KV_Q8_0
+ * (rows of q8_0 blocks, head_dim a multiple of 32 and at most
+ * GQCRT_KV_Q8_0_MAX_HEAD_DIM: scores are llama.cpp's, the query rounded to
+ * q8_0 and each block's dot product exact in integers). out may alias
  * q exactly (each head of q is read before that head of out is written).
  * gqcrt_attention is the portable reference, one token at a time; generated
  * code calls gqcrt_attention_parallel (gqcrt_parallel.h) with a kernel. */
-enum { GQCRT_KV_F32 = 0, GQCRT_KV_F16 = 1 };
+enum { GQCRT_KV_F32 = 0, GQCRT_KV_F16 = 1, GQCRT_KV_Q8_0 = 2 };
+#define GQCRT_KV_Q8_0_MAX_HEAD_DIM 512 /* the query's q8_0 copy lives on the stack */
 typedef struct gqcrt_attention_desc {
   int32_t n_head, n_head_kv, head_dim;
   int32_t cache_rows; /* rows in each cache buffer */
@@ -279,7 +283,9 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
                      const float *v, void *k_cache, void *v_cache, float *scores, int32_t pos);
 
 /* The first half of gqcrt_attention: k and v stored at cache row
- * pos % cache_rows (rounded to f16, nearest even, for GQCRT_KV_F16). */
+ * pos % cache_rows (rounded to f16, nearest even, for GQCRT_KV_F16; for
+ * GQCRT_KV_Q8_0 quantised by gqcrt_quantize_q8_0, llama.cpp's
+ * quantize_row_q8_0). */
 void gqcrt_attention_store(const gqcrt_attention_desc *d, const float *k, const float *v,
                            void *k_cache, void *v_cache, int32_t pos);
 

@@ -8,12 +8,16 @@
  *
  *   1. k and v of the new token are stored at cache row pos % cache_rows
  *      (rounded to f16 on store when kv_type is GQCRT_KV_F16; f16 rows are
- *      widened on read, the query stays f32).
+ *      widened on read, the query stays f32; quantised to q8_0 blocks by
+ *      gqcrt_quantize_q8_0 when kv_type is GQCRT_KV_Q8_0, each element read
+ *      as d * q).
  *   2. For query head h the KV head is h / (n_head / n_head_kv) (GQA).
  *   3. The visible positions p' are visited in increasing order: p' <= pos,
  *      pos - p' < window when window > 0, and never more than cache_rows back
  *      (older rows have been overwritten in the ring buffer).
- *   4. s_j = dot(q_h, k_j) summed in f32, then soft-capped when the
+ *   4. s_j = dot(q_h, k_j) summed in f32 (with a q8_0 cache: q_h rounded to
+ *      q8_0 and gqcrt_attention_dot_q8_0, llama.cpp's flash-attention
+ *      scores on a q8_0 K), then soft-capped when the
  *      descriptor says so and multiplied by scale (gqcrt_attention_score); softmax with max
  *      subtraction and expf, the sum accumulated in double, every weight
  *      multiplied by (float)(1/sum); out_h = sum_j p_j * v_j in f32, in
@@ -36,6 +40,8 @@
 static float load_kv(const void *cache, int32_t kv_type, size_t idx) {
   if (kv_type == GQCRT_KV_F16)
     return gqcrt_h2f(((const uint16_t *)cache)[idx]);
+  if (kv_type == GQCRT_KV_Q8_0)
+    return gqcrt_kv_q8_0_at(cache, idx);
   return ((const float *)cache)[idx];
 }
 
@@ -45,7 +51,11 @@ void gqcrt_attention_store(const gqcrt_attention_desc *d, const float *k, const 
     return;
   const size_t row_len = (size_t)d->n_head_kv * (size_t)d->head_dim;
   const size_t row = (size_t)(pos % d->cache_rows) * row_len;
-  if (d->kv_type == GQCRT_KV_F16) { /* (gqcrt_quantize_f16: NEON where there is) */
+  if (d->kv_type == GQCRT_KV_Q8_0) { /* llama.cpp's quantize_row_q8_0 */
+    const size_t at = gqcrt_kv_bytes(GQCRT_KV_FMT_Q8_0, row);
+    gqcrt_quantize_q8_0((uint8_t *)k_cache + at, k, (int32_t)row_len);
+    gqcrt_quantize_q8_0((uint8_t *)v_cache + at, v, (int32_t)row_len);
+  } else if (d->kv_type == GQCRT_KV_F16) { /* (gqcrt_quantize_f16: NEON where there is) */
     gqcrt_quantize_f16((uint16_t *)k_cache + row, k, (int32_t)row_len);
     gqcrt_quantize_f16((uint16_t *)v_cache + row, v, (int32_t)row_len);
   } else {
@@ -64,16 +74,23 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
   const int32_t group = gqcrt_attention_group(d);
   const int32_t first = gqcrt_attention_first(d, pos), n_vis = pos - first + 1;
 
+  blk_q8_0 qq[GQCRT_KV_Q8_0_MAX_HEAD_DIM / GQCRT_Q8_0_ELEMS];
   for (int32_t h = 0; h < d->n_head; ++h) {
     const float *qh = q + (size_t)h * (size_t)hd;
     const size_t kv_off = (size_t)(h / group) * (size_t)hd;
+    if (d->kv_type == GQCRT_KV_Q8_0)
+      gqcrt_quantize_q8_0(qq, qh, hd);
 
     float max = -INFINITY;
     for (int32_t j = 0; j < n_vis; ++j) {
       const size_t base = (size_t)((first + j) % d->cache_rows) * row_len + kv_off;
       float s = 0.0f;
-      for (int32_t i = 0; i < hd; ++i)
-        s += qh[i] * load_kv(k_cache, d->kv_type, base + (size_t)i);
+      if (d->kv_type == GQCRT_KV_Q8_0)
+        s = gqcrt_attention_dot_q8_0((const blk_q8_0 *)k_cache + base / GQCRT_Q8_0_ELEMS, qq,
+                                     hd / GQCRT_Q8_0_ELEMS);
+      else
+        for (int32_t i = 0; i < hd; ++i)
+          s += qh[i] * load_kv(k_cache, d->kv_type, base + (size_t)i);
       s = gqcrt_attention_score(d, s);
       scores[j] = s;
       max = s > max ? s : max;
@@ -96,14 +113,15 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
 #define ATTN_INLINE static inline __attribute__((always_inline))
 
 ATTN_INLINE float attn_load(enum gqcrt_kv_fmt f, const uint8_t *row, int32_t i) {
+  if (f == GQCRT_KV_FMT_Q8_0)
+    return gqcrt_kv_q8_0_at(row, (size_t)i);
   if (f == GQCRT_KV_FMT_F16)
     return gqcrt_h2f(((const uint16_t *)(const void *)row)[i]);
   return ((const float *)(const void *)row)[i];
 }
 
-ATTN_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q,
-                             float *const *s, const uint8_t *k, size_t stride, int32_t n,
-                             int32_t hd, float scale) {
+ATTN_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q, float *const *s,
+                             const uint8_t *k, size_t stride, int32_t n, int32_t hd, float scale) {
   for (int m = 0; m < nh; m++)
     for (int32_t c = 0; c < n; c++) {
       const uint8_t *row = k + (size_t)c * stride;

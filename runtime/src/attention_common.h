@@ -15,13 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blocks.h"
+#include "fp16.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
 
 /* The checks gqcrt_attention has always made (an invalid call does nothing). */
 static inline int gqcrt_attention_valid(const gqcrt_attention_desc *d, int32_t pos) {
   return d && pos >= 0 && d->n_head_kv > 0 && d->n_head > 0 && d->n_head % d->n_head_kv == 0 &&
-         d->cache_rows > 0 && d->head_dim > 0;
+         d->cache_rows > 0 && d->head_dim > 0 && d->kv_type >= GQCRT_KV_F32 &&
+         d->kv_type <= GQCRT_KV_Q8_0 &&
+         (d->kv_type != GQCRT_KV_Q8_0 ||
+          (d->head_dim % GQCRT_Q8_0_ELEMS == 0 && d->head_dim <= GQCRT_KV_Q8_0_MAX_HEAD_DIM));
 }
 
 /* The same for a kernel call on queries [t0, t1) of a batch of n_rows. */
@@ -42,8 +47,39 @@ static inline float gqcrt_attention_score(const gqcrt_attention_desc *d, float d
   return dot * d->scale;
 }
 
-/* The element type of a cache, as a constant the kernels specialise on. */
-enum gqcrt_kv_fmt { GQCRT_KV_FMT_F32, GQCRT_KV_FMT_F16 };
+/* The element type of a cache, as a constant the kernels specialise on
+ * (numbered as gqcrt.h's GQCRT_KV_*). */
+enum gqcrt_kv_fmt { GQCRT_KV_FMT_F32, GQCRT_KV_FMT_F16, GQCRT_KV_FMT_Q8_0 };
+
+/* Bytes of n elements of a cache row (n a multiple of 32 for q8_0). */
+static inline size_t gqcrt_kv_bytes(enum gqcrt_kv_fmt f, size_t n) {
+  if (f == GQCRT_KV_FMT_Q8_0)
+    return n / GQCRT_Q8_0_ELEMS * GQCRT_Q8_0_BYTES;
+  return n * (f == GQCRT_KV_FMT_F16 ? 2 : 4);
+}
+
+/* Element i of a q8_0 row, as f32 (d * q is exact in f32: what llama.cpp's
+ * dequantize_row_q8_0 gives). */
+static inline float gqcrt_kv_q8_0_at(const uint8_t *row, size_t i) {
+  const blk_q8_0 *b = (const blk_q8_0 *)(const void *)row + i / GQCRT_Q8_0_ELEMS;
+  return gqcrt_h2f(b->d) * (float)b->qs[i % GQCRT_Q8_0_ELEMS];
+}
+
+/* The score of a q8_0 query against a q8_0 key of nb blocks, before the
+ * scale: ggml_vec_dot_q8_0_q8_0 as its portable version orders it, each
+ * block's dot product exact in integers, then sum += isum * (dk * dq) in
+ * block order. Every kernel calls this one function (the runtime is built
+ * with -ffp-contract=off), so q8_0 scores are bit-identical across kernels. */
+static inline float gqcrt_attention_dot_q8_0(const blk_q8_0 *k, const blk_q8_0 *q, int32_t nb) {
+  float sum = 0.0f;
+  for (int32_t b = 0; b < nb; b++) {
+    int32_t isum = 0;
+    for (int j = 0; j < GQCRT_Q8_0_ELEMS; j++)
+      isum += (int32_t)k[b].qs[j] * (int32_t)q[b].qs[j];
+    sum += (float)isum * (gqcrt_h2f(k[b].d) * gqcrt_h2f(q[b].d));
+  }
+  return sum;
+}
 
 /* Query heads per KV head. */
 static inline int32_t gqcrt_attention_group(const gqcrt_attention_desc *d) {

@@ -16,8 +16,10 @@
  *                     the softmax of s[0 .. n) in place (n > 0)
  *
  * with nh <= GQCRT_ATTENTION_BLOCK a constant in every call the driver
- * makes, then includes this file and defines its exported kernel with
- * ATTN_DEFINE_KERNEL.
+ * makes (attn_scores only for f32 and f16: q8_0 scores are the driver's,
+ * gqcrt_attention_dot_q8_0, the same bits in every kernel; attn_weigh reads
+ * q8_0 rows too, each element d * q exactly), then includes this file and defines its exported
+ * kernel with ATTN_DEFINE_KERNEL.
  *
  * Why a query's result never depends on its company
  *
@@ -43,16 +45,17 @@
 #include "attention_common.h"
 
 typedef struct attn_member {
-  const float *q; /* the query */
-  float *o;       /* its output */
-  float *s;       /* its scores: s[j] for position first + j */
+  const float *q;      /* the query */
+  const blk_q8_0 *qq;  /* it rounded to q8_0 (q8_0 caches only) */
+  float *o;            /* its output */
+  float *s;            /* its scores: s[j] for position first + j */
   int32_t first, last; /* the positions it sees */
 } attn_member;
 
 /* attn_scores / attn_weigh with nh a constant. */
-ATTN_INLINE void attn_scores_nh(enum gqcrt_kv_fmt f, int nh, const float *const *q,
-                                float *const *s, const uint8_t *k, size_t stride, int32_t n,
-                                int32_t hd, float scale) {
+ATTN_INLINE void attn_scores_nh(enum gqcrt_kv_fmt f, int nh, const float *const *q, float *const *s,
+                                const uint8_t *k, size_t stride, int32_t n, int32_t hd,
+                                float scale) {
   switch (nh) {
   case 1:
     attn_scores(f, 1, q, s, k, stride, n, hd, scale);
@@ -69,9 +72,8 @@ ATTN_INLINE void attn_scores_nh(enum gqcrt_kv_fmt f, int nh, const float *const 
   }
 }
 
-ATTN_INLINE void attn_weigh_nh(enum gqcrt_kv_fmt f, int nh, const float *const *p,
-                               float *const *o, const uint8_t *v, size_t stride, int32_t n,
-                               int32_t hd) {
+ATTN_INLINE void attn_weigh_nh(enum gqcrt_kv_fmt f, int nh, const float *const *p, float *const *o,
+                               const uint8_t *v, size_t stride, int32_t n, int32_t hd) {
   switch (nh) {
   case 1:
     attn_weigh(f, 1, p, o, v, stride, n, hd);
@@ -86,6 +88,17 @@ ATTN_INLINE void attn_weigh_nh(enum gqcrt_kv_fmt f, int nh, const float *const *
     attn_weigh(f, 4, p, o, v, stride, n, hd);
     break;
   }
+}
+
+/* q8_0 scores: s[m][c] = scale * dot(q[m], k row c), llama.cpp's
+ * quantised dot product (attention_common.h). */
+ATTN_INLINE void attn_scores_q8_0(int nh, attn_member *const *m, float *const *s, const uint8_t *k,
+                                  size_t stride, int32_t n, int32_t hd, float scale) {
+  for (int i = 0; i < nh; i++)
+    for (int32_t c = 0; c < n; c++)
+      s[i][c] = gqcrt_attention_dot_q8_0((const blk_q8_0 *)(const void *)(k + (size_t)c * stride),
+                                         m[i]->qq, hd / GQCRT_Q8_0_ELEMS) *
+                scale;
 }
 
 /* The cache rows of one KV head: row r at base + r * stride. */
@@ -114,6 +127,8 @@ ATTN_INLINE void attn_range(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attentio
     const size_t off = (size_t)row * c->stride;
     if (weigh)
       attn_weigh_nh(f, nh, (const float *const *)s, o, c->v + off, c->stride, run, d->head_dim);
+    else if (f == GQCRT_KV_FMT_Q8_0)
+      attn_scores_q8_0(nh, m, s, c->k + off, c->stride, run, d->head_dim, capped ? 1.0f : d->scale);
     else
       attn_scores_nh(f, nh, q, s, c->k + off, c->stride, run, d->head_dim,
                      capped ? 1.0f : d->scale);
@@ -153,8 +168,8 @@ ATTN_INLINE void attn_phase(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attentio
     attn_range(f, weigh, d, c, &all[i], 1, hi + 1, m[i].last - hi);
 }
 
-ATTN_INLINE void attn_block(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d,
-                            const attn_cache *c, attn_member *m, int nb) {
+ATTN_INLINE void attn_block_phases(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d,
+                                   const attn_cache *c, attn_member *m, int nb) {
   attn_phase(f, 0, d, c, m, nb);
   for (int i = 0; i < nb; i++) {
     attn_softmax(m[i].s, m[i].last - m[i].first + 1);
@@ -164,12 +179,28 @@ ATTN_INLINE void attn_block(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d,
   attn_phase(f, 1, d, c, m, nb);
 }
 
+/* With a q8_0 cache the queries are rounded to q8_0 first, as llama.cpp's
+ * flash attention converts Q to K's vec_dot_type (before out, which may
+ * alias q, is written). */
+ATTN_INLINE void attn_block(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d, const attn_cache *c,
+                            attn_member *m, int nb) {
+  if (f == GQCRT_KV_FMT_Q8_0) {
+    blk_q8_0 qq[GQCRT_ATTENTION_BLOCK][GQCRT_KV_Q8_0_MAX_HEAD_DIM / GQCRT_Q8_0_ELEMS];
+    for (int i = 0; i < nb; i++) {
+      gqcrt_quantize_q8_0(qq[i], m[i].q, d->head_dim);
+      m[i].qq = qq[i];
+    }
+    attn_block_phases(f, d, c, m, nb);
+  } else {
+    attn_block_phases(f, d, c, m, nb);
+  }
+}
+
 /* Queries [t0, t1) of the batch (gqcrt.h), block by block. */
 ATTN_INLINE void attn_run(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d, float *out,
-                          const float *q, const void *k_cache, const void *v_cache,
-                          float *scratch, int32_t pos, int32_t n_rows, int32_t t0, int32_t t1) {
+                          const float *q, const void *k_cache, const void *v_cache, float *scratch,
+                          int32_t pos, int32_t n_rows, int32_t t0, int32_t t1) {
   const size_t hd = (size_t)d->head_dim, q_row = (size_t)d->n_head * hd;
-  const size_t esize = f == GQCRT_KV_FMT_F16 ? 2 : 4;
   const int32_t per_kv = n_rows * gqcrt_attention_group(d);
   for (int32_t t = t0; t < t1;) {
     const int32_t kv_end = (t / per_kv + 1) * per_kv;
@@ -186,9 +217,9 @@ ATTN_INLINE void attn_run(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d, fl
       m[i].last = pos + id.row;
       m[i].first = gqcrt_attention_first(d, m[i].last);
     }
-    const size_t kv_off = (size_t)id.kv_head * hd * esize;
+    const size_t kv_off = (size_t)id.kv_head * gqcrt_kv_bytes(f, hd);
     const attn_cache c = {(const uint8_t *)k_cache + kv_off, (const uint8_t *)v_cache + kv_off,
-                          (size_t)d->n_head_kv * hd * esize};
+                          gqcrt_kv_bytes(f, (size_t)d->n_head_kv * hd)};
     attn_block(f, d, &c, m, nb);
     t += nb;
   }
@@ -204,6 +235,8 @@ ATTN_INLINE void attn_run(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d, fl
       return;                                                                                      \
     if (d->kv_type == GQCRT_KV_F16)                                                                \
       attn_run(GQCRT_KV_FMT_F16, d, out, q, k_cache, v_cache, scratch, pos, n_rows, t0, t1);       \
+    else if (d->kv_type == GQCRT_KV_Q8_0)                                                          \
+      attn_run(GQCRT_KV_FMT_Q8_0, d, out, q, k_cache, v_cache, scratch, pos, n_rows, t0, t1);      \
     else                                                                                           \
       attn_run(GQCRT_KV_FMT_F32, d, out, q, k_cache, v_cache, scratch, pos, n_rows, t0, t1);       \
   }

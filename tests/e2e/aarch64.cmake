@@ -96,6 +96,10 @@ foreach(stem IN LISTS a64_parity_models)
              ${a64_options_${stem}} --target aarch64-linux-gnu --backend ${backend})
   endforeach()
 endforeach()
+# --kv-type q8_0 on the NEON attention kernel, against the same reference.
+a64_test(parity-kvq8_0/c/tiny-gemma3-f32 ${CMAKE_CURRENT_SOURCE_DIR}/parity.sh
+         ${DATA}/models/tiny-gemma3-f32.gguf ${DATA}/reference/tiny-gemma3-f32.kvq8_0 1.5e-2
+         --kv-type q8_0 --target aarch64-linux-gnu --backend c)
 if(GQC_SANITIZE)
   return()
 endif()

@@ -33,6 +33,15 @@ foreach(stem IN LISTS prefill_models)
   endforeach()
 endforeach()
 
+# A q8_0 KV cache: prefill stores and attends the same q8_0 rows as decoding.
+foreach(stem tiny-gemma3-f32 tiny-qwen3-f32)
+  add_test(NAME e2e/prefill-kvq8_0/c/${stem}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/${stem}.gguf
+                   ${DATA}/reference/${stem}.kvq8_0 --kv-type q8_0 --backend c)
+  set_tests_properties(e2e/prefill-kvq8_0/c/${stem} PROPERTIES ENVIRONMENT "${E2E_ENV}"
+                       LABELS "e2e;prefill")
+endforeach()
+
 foreach(stem stories260K tiny-gemma3-Q5_1 tiny-qwen2-Q8_0)
   foreach(backend IN LISTS prefill_backends)
     add_test(NAME e2e/prefill-api/${backend}/${stem}
@@ -61,4 +70,10 @@ if(GQC_AARCH64_RUNTIME_LIB AND GQC_QEMU_AARCH64 AND NOT GQC_SANITIZE)
                            ENVIRONMENT "${prefill_a64_env}" LABELS "e2e;aarch64;prefill")
     endforeach()
   endforeach()
+  add_test(NAME e2e/aarch64/prefill-kvq8_0/c/tiny-gemma3-f32
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/tiny-gemma3-f32.gguf
+                   ${DATA}/reference/tiny-gemma3-f32.kvq8_0 --kv-type q8_0
+                   --target aarch64-linux-gnu --backend c)
+  set_tests_properties(e2e/aarch64/prefill-kvq8_0/c/tiny-gemma3-f32 PROPERTIES
+                       ENVIRONMENT "${prefill_a64_env}" LABELS "e2e;aarch64;prefill")
 endif()

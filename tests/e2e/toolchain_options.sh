@@ -76,7 +76,7 @@ expect_error 2 "unsupported target 'arm64-apple-darwin'" "$model" -o w.o --targe
 
 # options: errors name them
 expect_error 2 "--ctx: expected an integer" "$model" -o x.o --ctx=abc
-expect_error 2 "--kv-type: expected f32 or f16, got 'f8'" "$model" -o x.o --kv-type f8
+expect_error 2 "--kv-type: expected f32, f16 or q8_0, got 'f8'" "$model" -o x.o --kv-type f8
 expect_error 2 "-o: needs a value" "$model" -o
 expect_error 2 "unknown option '--frobnicate'" "$model" -o x.o --frobnicate
 

@@ -8,6 +8,10 @@
 #   usage: make_reference.sh MODEL.gguf OUT_PREFIX [CTX]
 #   env:   LLAMAREF  the llamaref oracle (../shared/tools/llamaref: build.sh)
 #          LLAMA_TOKENIZE  llama.cpp's llama-tokenize
+#          KV        the KV cache type: f32 (default, flash attention off) or
+#                    q8_0 (llama.cpp's -ctk q8_0 -ctv q8_0, which needs
+#                    flash attention on; llamaref's --kv takes q8_0), the
+#                    references of gqc's --kv-type q8_0
 #
 # Writes OUT_PREFIX.ids, OUT_PREFIX.logits.f32 (steps x n_vocab float32) and
 # OUT_PREFIX.top5.txt. CTX is llama.cpp's context size (default: the number
@@ -24,13 +28,15 @@ trap 'rm -rf "$tmp"' EXIT
   tr -d '[],' >"$tmp/prompt.ids"
 ctx_opt=
 [ -z "$ctx" ] || ctx_opt="-c $ctx"
+kv=${KV:-f32} fa=off
+[ "$kv" = f32 ] || fa=on
 # shellcheck disable=SC2086
-"$LLAMAREF" -m "$model" -f "$tmp/prompt.ids" -n 48 --kv f32 --fa off $ctx_opt >"$tmp/gen.txt"
+"$LLAMAREF" -m "$model" -f "$tmp/prompt.ids" -n 48 --kv "$kv" --fa "$fa" $ctx_opt >"$tmp/gen.txt"
 {
   cat "$tmp/prompt.ids"
   sed -n 's/^# gen_ids //p' "$tmp/gen.txt"
 } | tr '\n' ' ' | tr -s ' ' | sed 's/^ //; s/ $//' >"$out.ids"
 echo >>"$out.ids"
 # shellcheck disable=SC2086
-"$LLAMAREF" -m "$model" -f "$out.ids" --kv f32 --fa off $ctx_opt -o "$out.logits.f32" >"$out.top5.txt"
+"$LLAMAREF" -m "$model" -f "$out.ids" --kv "$kv" --fa "$fa" $ctx_opt -o "$out.logits.f32" >"$out.top5.txt"
 echo "$(basename "$out"): $(wc -w <"$out.ids") steps"

@@ -6,7 +6,8 @@
  *  - Every SIMD variant this CPU runs (_avx2 on x86-64 with AVX2/FMA/F16C,
  *    _neon on AArch64, also under qemu: scripts/test-aarch64-runtime.sh)
  *    agrees with the scalar kernel within ATTN_TOL (absolute, with q, k, v in
- *    [-1, 1], so |out| <= 1), over f32 and f16 caches, 1, 2, 3, 4 and 8 query
+ *    [-1, 1], so |out| <= 1), over f32, f16 and q8_0 caches (q8_0 where
+ *    head_dim is a multiple of 32), 1, 2, 3, 4 and 8 query
  *    heads per KV head, head_dim 64/128/256 and odd sizes that exercise
  *    every leftover path, windows and ring caches that wrap, and contexts of
  *    2048 positions.
@@ -108,8 +109,14 @@ static gqcrt_attention_desc desc_of(const attn_case *c) {
 }
 
 static size_t cache_bytes(const gqcrt_attention_desc *d) {
-  return (size_t)d->cache_rows * (size_t)d->n_head_kv * (size_t)d->head_dim *
-         (d->kv_type == GQCRT_KV_F16 ? 2 : 4);
+  const size_t n = (size_t)d->cache_rows * (size_t)d->n_head_kv * (size_t)d->head_dim;
+  if (d->kv_type == GQCRT_KV_Q8_0)
+    return n / GQCRT_Q8_0_ELEMS * GQCRT_Q8_0_BYTES;
+  return n * (d->kv_type == GQCRT_KV_F16 ? 2 : 4);
+}
+
+static const char *kv_name(int32_t kv_type) {
+  return kv_type == GQCRT_KV_Q8_0 ? "q8_0" : kv_type == GQCRT_KV_F16 ? "f16" : "f32";
 }
 
 /* One position's q (n_head heads), k and v (n_head_kv heads), in [-1, 1). */
@@ -174,10 +181,10 @@ static void decode(const gqcrt_attention_desc *d, gqcrt_attention_fn fn, float *
 static void test_scalar_is_reference(void **state) {
   (void)state;
   const attn_case cases[] = {
-      {4, 1, 64, 32, 0, GQCRT_KV_F32, 32, 1},
-      {4, 2, 20, 8, 8, GQCRT_KV_F16, 30, 1},
-      {6, 3, 18, 16, 5, GQCRT_KV_F32, 40, 1},
-      {2, 2, 7, 40, 0, GQCRT_KV_F16, 40, 1},
+      {4, 1, 64, 32, 0, GQCRT_KV_F32, 32, 1},   {4, 2, 20, 8, 8, GQCRT_KV_F16, 30, 1},
+      {6, 3, 18, 16, 5, GQCRT_KV_F32, 40, 1},   {2, 2, 7, 40, 0, GQCRT_KV_F16, 40, 1},
+      {4, 1, 64, 32, 0, GQCRT_KV_Q8_0, 32, 1},  {6, 3, 32, 16, 5, GQCRT_KV_Q8_0, 40, 1},
+      {4, 1, 256, 24, 0, GQCRT_KV_Q8_0, 30, 1},
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
     const attn_case *c = &cases[ci];
@@ -199,6 +206,45 @@ static void test_scalar_is_reference(void **state) {
     }
     free(kc1), free(vc1), free(kc2), free(vc2), free(s1), free(s2), free(o1), free(o2);
   }
+}
+
+/* ---- q8_0 caches ------------------------------------------------------------------ */
+
+/* A q8_0 cache row is gqcrt_quantize_q8_0 of k and v (llama.cpp's
+ * quantize_row_q8_0, the bytes ggml_cpy writes into its q8_0 cache), at
+ * row pos % cache_rows; and with every q8_0 key equal, the softmax is
+ * uniform, so out is the mean of the dequantised v rows (d * q). */
+static void test_q8_0_cache_rows(void **state) {
+  (void)state;
+  const attn_case c = {4, 2, 64, 8, 0, GQCRT_KV_Q8_0, 11, 1};
+  const gqcrt_attention_desc d = desc_of(&c);
+  const size_t kn = (size_t)d.n_head_kv * d.head_dim, qn = (size_t)d.n_head * d.head_dim;
+  const size_t row_bytes = kn / GQCRT_Q8_0_ELEMS * GQCRT_Q8_0_BYTES, cb = cache_bytes(&d);
+  assert_int_equal(cb, (size_t)d.cache_rows * row_bytes); /* 34/32 bytes per element */
+  unsigned char *kc = calloc(1, cb), *vc = calloc(1, cb), *want = malloc(row_bytes);
+  float *scores = malloc((size_t)d.cache_rows * sizeof(float)), *out = malloc(qn * sizeof(float));
+  token t = new_token(&d);
+  for (int32_t p = 0; p < c.n_pos; p++) {
+    gqcrt_attention(&d, out, t.q, t.k, t.v, kc, vc, scores, p);
+    const size_t at = (size_t)(p % d.cache_rows) * row_bytes;
+    gqcrt_quantize_q8_0(want, t.k, (int32_t)kn);
+    assert_memory_equal(kc + at, want, row_bytes);
+    gqcrt_quantize_q8_0(want, t.v, (int32_t)kn);
+    assert_memory_equal(vc + at, want, row_bytes);
+  }
+  /* the same k and v at every position: out = v dequantised, within rounding */
+  for (int32_t h = 0; h < d.n_head; h++)
+    for (int32_t i = 0; i < d.head_dim; i++) {
+      const size_t e = (size_t)(h / (d.n_head / d.n_head_kv)) * d.head_dim + (size_t)i;
+      const unsigned char *b = want + e / GQCRT_Q8_0_ELEMS * GQCRT_Q8_0_BYTES;
+      uint16_t dh;
+      memcpy(&dh, b, 2);
+      const float v = gqcrt_fp16_to_fp32(dh) * (float)(int8_t)b[2 + e % GQCRT_Q8_0_ELEMS];
+      assert_float_equal(out[(size_t)h * d.head_dim + (size_t)i], v, 1e-6);
+      assert_true(fabsf(v - t.v[e]) <= 1.0f / 127.0f); /* a q8_0 step of |v| <= 1 */
+    }
+  free_token(&t);
+  free(kc), free(vc), free(want), free(scores), free(out);
 }
 
 /* ---- soft-capped scores ------------------------------------------------------------ */
@@ -297,22 +343,24 @@ static void test_simd_matches_scalar(void **state) {
     if (!strcmp(kernels[k].variant, "scalar") || !runs_here(&kernels[k]))
       continue;
     tested++;
-    float worst[2] = {0, 0};
-    for (int kv = 0; kv < 2; kv++)
+    float worst[3] = {0, 0, 0};
+    for (int kv = GQCRT_KV_F32; kv <= GQCRT_KV_Q8_0; kv++)
       for (size_t s = 0; s < n_shapes; s++) {
         if (g_softcap > 0 && shapes[s].n_pos > 64)
           continue; /* the cap changes the score step only: short shapes cover it */
+        if (kv == GQCRT_KV_Q8_0 && shapes[s].head_dim % GQCRT_Q8_0_ELEMS)
+          continue; /* rows of whole q8_0 blocks only */
         attn_case c = shapes[s];
-        c.kv_type = kv ? GQCRT_KV_F16 : GQCRT_KV_F32;
+        c.kv_type = kv;
         const float e = simd_vs_scalar(&c, kernels[k].fn);
         if (!(e <= ATTN_TOL))
           fail_msg("%s, %s cache, heads %d/%d hd %d cache %d window %d: max diff %g > %g",
-                   kernels[k].variant, kv ? "f16" : "f32", c.n_head, c.n_head_kv, c.head_dim,
-                   c.cache_rows, c.window, (double)e, ATTN_TOL);
+                   kernels[k].variant, kv_name(kv), c.n_head, c.n_head_kv, c.head_dim, c.cache_rows,
+                   c.window, (double)e, ATTN_TOL);
         worst[kv] = e > worst[kv] ? e : worst[kv];
       }
-    print_message("attention_%s vs scalar: max |diff| %.3g (f32 cache), %.3g (f16)\n",
-                  kernels[k].variant, (double)worst[0], (double)worst[1]);
+    print_message("attention_%s vs scalar: max |diff| %.3g (f32 cache), %.3g (f16), %.3g (q8_0)\n",
+                  kernels[k].variant, (double)worst[0], (double)worst[1], (double)worst[2]);
   }
   if (!tested)
     skip();
@@ -382,8 +430,8 @@ static void check_batch(const attn_case *c, gqcrt_attention_fn fn, const gqcrt_e
       memcmp(vc[0], vc[1], cb))
     fail_msg("heads %d/%d hd %d cache %d window %d %s, %d+%d rows, %d threads: the batch "
              "differs from its tokens one by one",
-             d.n_head, d.n_head_kv, d.head_dim, d.cache_rows, d.window, d.kv_type ? "f16" : "f32",
-             history, n_rows, ex ? ex->n_threads : 1);
+             d.n_head, d.n_head_kv, d.head_dim, d.cache_rows, d.window, kv_name(d.kv_type), history,
+             n_rows, ex ? ex->n_threads : 1);
   for (int i = 0; i < 2; i++) {
     free(kc[i]), free(vc[i]), free(o[i]);
   }
@@ -396,16 +444,19 @@ static void test_batch_is_tokens_one_by_one(void **state) {
   for (int k = 0; k < N_KERNELS; k++) {
     if (!runs_here(&kernels[k]))
       continue;
-    for (int kv = 0; kv < 2; kv++) {
+    for (int kv = GQCRT_KV_F32; kv <= GQCRT_KV_Q8_0; kv++) {
+      /* head sizes off the vector widths (whole q8_0 blocks for q8_0) */
+      const int q8 = kv == GQCRT_KV_Q8_0;
+      const int32_t hd36 = q8 ? 32 : 36, hd20 = q8 ? 96 : 20, hd16 = q8 ? 32 : 16;
       /* n_head, n_head_kv, head_dim, cache_rows, window, kv_type */
       const attn_case full = {8, 2, 64, 128, 0, kv, 0, 1};
       check_batch(&full, kernels[k].fn, &ex3, 30, 32);
       check_batch(&full, kernels[k].fn, NULL, 0, 1);
       check_batch(&full, kernels[k].fn, NULL, 0, 17);
       for (int32_t group = 1; group <= 8; group++) { /* every block shape */
-        const attn_case gqa = {2 * group, 2, 36, 80, 0, kv, 0, 1};
+        const attn_case gqa = {2 * group, 2, hd36, 80, 0, kv, 0, 1};
         check_batch(&gqa, kernels[k].fn, NULL, 11, 13);
-        const attn_case slide = {group, 1, 20, 40, 9 + group, kv, 0, 1};
+        const attn_case slide = {group, 1, hd20, 40, 9 + group, kv, 0, 1};
         check_batch(&slide, kernels[k].fn, &ex2, 25, 7);
       }
       /* a ring of exactly window + batch - 1 rows: stored all at once */
@@ -417,9 +468,9 @@ static void test_batch_is_tokens_one_by_one(void **state) {
       const attn_case some = {4, 2, 64, 30, 24, kv, 0, 1};
       check_batch(&some, kernels[k].fn, &ex3, 40, 16);
       /* windows shorter than a block of queries: no common positions */
-      const attn_case tiny = {1, 1, 16, 8, 2, kv, 0, 1};
+      const attn_case tiny = {1, 1, hd16, 8, 2, kv, 0, 1};
       check_batch(&tiny, kernels[k].fn, NULL, 6, 9);
-      const attn_case one = {4, 4, 20, 8, 1, kv, 0, 1};
+      const attn_case one = {4, 4, hd20, 8, 1, kv, 0, 1};
       check_batch(&one, kernels[k].fn, &ex2, 3, 6);
       /* a ring without a window (cache_rows < n_ctx) */
       const attn_case nowin = {4, 1, 64, 13, 0, kv, 0, 1};
@@ -436,6 +487,7 @@ static void test_queries_independent(void **state) {
       {8, 2, 64, 40, 0, GQCRT_KV_F32, 0, 1},
       {8, 2, 36, 24, 9, GQCRT_KV_F16, 0, 1},
       {6, 1, 256, 64, 0, GQCRT_KV_F16, 0, 1},
+      {8, 2, 64, 24, 9, GQCRT_KV_Q8_0, 0, 1},
   };
   enum { HISTORY = 21, ROWS = 5 };
   for (int k = 0; k < N_KERNELS; k++) {
@@ -563,9 +615,9 @@ static void check_parallel(const attn_case *c, gqcrt_attention_fn fn, const gqcr
 static void test_parallel_bit_identical(void **state) {
   (void)state;
   const attn_case cases[] = {
-      {4, 1, 256, 96, 0, GQCRT_KV_F32, 96, 1},
-      {8, 2, 64, 48, 48, GQCRT_KV_F16, 150, 1},
-      {6, 3, 36, 300, 0, GQCRT_KV_F16, 300, 1},
+      {4, 1, 256, 96, 0, GQCRT_KV_F32, 96, 1},   {8, 2, 64, 48, 48, GQCRT_KV_F16, 150, 1},
+      {6, 3, 36, 300, 0, GQCRT_KV_F16, 300, 1},  {4, 1, 256, 96, 0, GQCRT_KV_Q8_0, 96, 1},
+      {6, 3, 64, 40, 40, GQCRT_KV_Q8_0, 150, 1},
   };
   const int32_t threads[] = {2, 3, 4, 5, 16};
   for (int k = 0; k < N_KERNELS; k++) {
@@ -655,6 +707,7 @@ int main(void) {
   test_rng_seed(0x617474656e74696fULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scalar_is_reference),
+      cmocka_unit_test(test_q8_0_cache_rows),
       cmocka_unit_test(test_simd_matches_scalar),
       cmocka_unit_test(test_tolerance_is_tight),
       cmocka_unit_test(test_batch_is_tokens_one_by_one),

@@ -1,5 +1,7 @@
 /* attention_neon.c — gqcrt_attention_neon: the second half of attention
- * (gqcrt.h) with NEON, for f32 and f16 KV caches.
+ * (gqcrt.h) with NEON, for f32, f16 and q8_0 KV caches (q8_0 scores are
+ * the driver's, the same bits as every kernel's; v rows are widened from
+ * int8, d * q exactly).
  *
  * The recipe is attention.c's, step for step; what changes is how the work
  * is laid out so that every load feeds several multiply-adds:
@@ -32,8 +34,8 @@
  *
  * So the results differ from gqcrt_attention_scalar only in rounding
  * (tests/unit/test_rt_attention.c bounds it), and a query's result is the
- * same whichever queries it is grouped with. Compiled with -march=armv8.2-a+dotprod+fp16 like the other NEON
- * files, but it uses only base ARMv8 NEON (f32 arithmetic, FCVTL).
+ * same whichever queries it is grouped with. Compiled with -march=armv8.2-a+dotprod+fp16 like the
+ * other NEON files, but it uses only base ARMv8 NEON (f32 arithmetic, FCVTL).
  */
 #include "attention_common.h"
 #include "arm/neon_exp.h"
@@ -43,7 +45,22 @@
 #define ATTN_INLINE NEON_INLINE
 
 /* Elements i .. i+3 of a cache row, as f32. */
+/* d * q of elements i .. i+7 of a q8_0 row (i % 8 == 0: one block). */
+NEON_INLINE void load8_q8_0(const uint8_t *row, size_t i, float32x4_t *lo, float32x4_t *hi) {
+  const blk_q8_0 *b = (const blk_q8_0 *)(const void *)row + i / GQCRT_Q8_0_ELEMS;
+  const int16x8_t w = vmovl_s8(vld1_s8(b->qs + i % GQCRT_Q8_0_ELEMS));
+  const float d = gqcrt_h2f(b->d);
+  *lo = vmulq_n_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(w))), d);
+  *hi = vmulq_n_f32(vcvtq_f32_s32(vmovl_high_s16(w)), d);
+}
+
 NEON_INLINE float32x4_t load4(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i) {
+  if (f == GQCRT_KV_FMT_Q8_0) { /* four elements: no read past the block */
+    float t[4];
+    for (int j = 0; j < 4; j++)
+      t[j] = gqcrt_kv_q8_0_at(row, i + (size_t)j);
+    return vld1q_f32(t);
+  }
   if (f == GQCRT_KV_FMT_F16)
     return vcvt_f32_f16(vld1_f16((const float16_t *)(const void *)row + i));
   return vld1q_f32((const float *)(const void *)row + i);
@@ -52,7 +69,9 @@ NEON_INLINE float32x4_t load4(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i)
 /* Elements i .. i+7, as two f32x4. */
 NEON_INLINE void load8(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i, float32x4_t *lo,
                        float32x4_t *hi) {
-  if (f == GQCRT_KV_FMT_F16) {
+  if (f == GQCRT_KV_FMT_Q8_0) {
+    load8_q8_0(row, i, lo, hi);
+  } else if (f == GQCRT_KV_FMT_F16) {
     const float16x8_t h = vld1q_f16((const float16_t *)(const void *)row + i);
     *lo = vcvt_f32_f16(vget_low_f16(h));
     *hi = vcvt_high_f32_f16(h);
@@ -63,6 +82,8 @@ NEON_INLINE void load8(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i, float3
 }
 
 NEON_INLINE float load1(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i) {
+  if (f == GQCRT_KV_FMT_Q8_0)
+    return gqcrt_kv_q8_0_at(row, i);
   if (f == GQCRT_KV_FMT_F16)
     return (float)((const __fp16 *)(const void *)row)[i];
   return ((const float *)(const void *)row)[i];
@@ -118,8 +139,8 @@ NEON_INLINE void score_rows(enum gqcrt_kv_fmt f, int nh, int nk, const float *co
   for (int h = 0; h < nh; h++) {
     float *sh = s[h];
     if (nk == 4) {
-      const float32x4_t sum = vpaddq_f32(vpaddq_f32(acc[h][0], acc[h][1]),
-                                         vpaddq_f32(acc[h][2], acc[h][3]));
+      const float32x4_t sum =
+          vpaddq_f32(vpaddq_f32(acc[h][0], acc[h][1]), vpaddq_f32(acc[h][2], acc[h][3]));
       if (i == hd) {
         vst1q_f32(sh, vmulq_n_f32(sum, scale));
         continue;
@@ -137,9 +158,8 @@ NEON_INLINE void score_rows(enum gqcrt_kv_fmt f, int nh, int nk, const float *co
   }
 }
 
-NEON_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q,
-                             float *const *s, const uint8_t *k, size_t stride, int32_t n,
-                             int32_t hd, float scale) {
+NEON_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q, float *const *s,
+                             const uint8_t *k, size_t stride, int32_t n, int32_t hd, float scale) {
   float *sc[GQCRT_ATTENTION_BLOCK];
   int32_t c = 0;
   for (; c + 4 <= n; c += 4) {

@@ -1,5 +1,7 @@
 /* attention_avx2.c — gqcrt_attention_avx2: the second half of attention
- * (gqcrt.h) with AVX2 and FMA, for f32 and f16 (F16C) KV caches.
+ * (gqcrt.h) with AVX2 and FMA, for f32, f16 (F16C) and q8_0 KV caches (q8_0
+ * scores are the driver's, the same bits as every kernel's; v rows are
+ * widened eight at a time, d * q exactly).
  *
  * The layout of arm/attention_neon.c in 8-lane vectors, fitted to the 16
  * YMM registers:
@@ -38,12 +40,20 @@
 
 /* Elements i .. i+7 of a cache row, as f32. */
 ATTN_INLINE __m256 load8(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i) {
+  if (f == GQCRT_KV_FMT_Q8_0) { /* d * q, exact: eight of one block (i % 8 == 0) */
+    const blk_q8_0 *b = (const blk_q8_0 *)(const void *)row + i / GQCRT_Q8_0_ELEMS;
+    const __m128i q8 = _mm_loadl_epi64((const __m128i *)(const void *)(b->qs + i % 32));
+    return _mm256_mul_ps(_mm256_set1_ps(avx2_h2f(b->d)),
+                         _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8)));
+  }
   if (f == GQCRT_KV_FMT_F16)
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(row + 2 * i)));
   return _mm256_loadu_ps((const float *)(const void *)row + i);
 }
 
 ATTN_INLINE float load1(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i) {
+  if (f == GQCRT_KV_FMT_Q8_0)
+    return gqcrt_kv_q8_0_at(row, i);
   if (f == GQCRT_KV_FMT_F16)
     return avx2_h2f(((const uint16_t *)(const void *)row)[i]);
   return ((const float *)(const void *)row)[i];
