@@ -30,10 +30,10 @@
 #include "frontend/frontend.h"
 #include "frontend/gguf.h"
 #include "frontend/vocab_build.h"
+#include "support/input_file.h"
 
 static int fail(const gqc_diag *d) {
-  fprintf(stderr, strstr(d->msg, ": error: ") ? "%s\n" : "gqc: error: %s\n", d->msg);
-  return 1;
+  return gqc_print_diag("gqc", d);
 }
 
 static bool is_c_identifier(const char *s) {
@@ -56,7 +56,7 @@ static const char *extension(const char *path) {
 static bool join_path(char *buf, size_t n, const char *dir, const char *base, const char *ext) {
   int len = snprintf(buf, n, "%s/%s.%s", dir, base, ext);
   if (len < 0 || (size_t)len >= n) {
-    fprintf(stderr, "gqc: error: path too long: %s/%s.%s\n", dir, base, ext);
+    gqc_print_error("gqc", "path too long: %s/%s.%s", dir, base, ext);
     return false;
   }
   return true;
@@ -81,7 +81,7 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
                         gqc_vocab_blob *vocab) {
   gqc_diag d = {0};
   if (!is_c_identifier(o->name)) {
-    fprintf(stderr, "gqc: error: --name '%s' is not a C identifier\n", o->name);
+    gqc_print_error("gqc", "--name '%s' is not a C identifier", o->name);
     return 1;
   }
   if (!gqc_pipeline_check_options(&o->pipe, &d) ||
@@ -90,7 +90,7 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
   gguf_error ge = {0};
   *gf = gguf_open(o->input, &ge);
   if (!*gf) {
-    fprintf(stderr, "gqc: error: %s\n", ge.msg);
+    gqc_print_error("gqc", "%s", ge.msg);
     return 1;
   }
   gqc_frontend_options fo = {.arch_file = o->arch_file,
@@ -103,7 +103,7 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
     return fail(&d);
   if (!o->no_tokenizer) {
     if (!gqc_vocab_build(*gf, vocab, &d)) {
-      fprintf(stderr, "gqc: error: %s\n(use --no-tokenizer to compile without one)\n", d.msg);
+      gqc_print_error("gqc", "%s (use --no-tokenizer to compile without one)", d.msg);
       return 1;
     }
     (*m)->vocab = vocab->data;
@@ -205,7 +205,7 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
                              const char *dir, const char *base, const char *path) {
   char *tmp = gqc_make_temp_dir();
   if (!tmp) {
-    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    gqc_print_error("gqc", "cannot create a temporary directory: %s", strerror(errno));
     return 1;
   }
   int rc = emit_c_files(o, t, m, tmp, base, dir);
@@ -243,12 +243,12 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     argv[n] = NULL;
     int st = gqc_spawn(argv, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
-      fprintf(stderr, "gqc: error: the C compiler failed (exit %d) on %s\n", st, c_path);
+      gqc_print_error("gqc", "the C compiler failed (exit %d) on %s", st, c_path);
       rc = 1;
     }
   }
   if (!rc && copy_file(hdr_from, hdr_to)) {
-    fprintf(stderr, "gqc: error: cannot write %s: %s\n", hdr_to, strerror(errno));
+    gqc_print_error("gqc", "cannot write %s: %s", hdr_to, strerror(errno));
     rc = 1;
   }
   if (o->keep_temps)
@@ -280,30 +280,81 @@ static bool check_backend(const gqc_options *o, const char *emit, bool *llvm) {
   for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
     known |= !strcmp(emit, kinds[k]);
   if (!known) {
-    fprintf(stderr, "gqc: error: --emit must be obj, asm, llvm, c or ir, got '%s'\n", emit);
+    gqc_print_error("gqc", "--emit must be obj, asm, llvm, c or ir, got '%s'", emit);
     return false;
   }
   bool wants_llvm = !strcmp(emit, "asm") || !strcmp(emit, "llvm");
   if (!strcmp(emit, "c") || !strcmp(emit, "ir")) {
     if (o->backend && !strcmp(o->backend, "llvm")) {
-      fprintf(stderr, "gqc: error: --emit %s is not an output of the LLVM backend\n", emit);
+      gqc_print_error("gqc", "--emit %s is not an output of the LLVM backend", emit);
       return false;
     }
     *llvm = false;
     return true;
   }
   if (wants_llvm && o->backend && !strcmp(o->backend, "c")) {
-    fprintf(stderr, "gqc: error: --emit %s needs the LLVM backend (--backend llvm)\n", emit);
+    gqc_print_error("gqc", "--emit %s needs the LLVM backend (--backend llvm)", emit);
     return false;
   }
   /* objects: LLVM unless asked for C, or unless gqc was built without LLVM */
   *llvm = wants_llvm || (o->backend ? !strcmp(o->backend, "llvm") : gqc_llvm_available());
   if (*llvm && !gqc_llvm_available()) {
-    fprintf(stderr, "gqc: error: this gqc was built without LLVM: --emit %s is unavailable%s\n",
-            emit, wants_llvm ? "" : " (use --backend c)");
+    gqc_print_error("gqc", "this gqc was built without LLVM: --emit %s is unavailable%s", emit,
+                    wants_llvm ? "" : " (use --backend c)");
     return false;
   }
   return true;
+}
+
+enum { MAX_OUTPUTS = 4 };
+
+/* The files write_outputs will write for `emit`, in paths[]; returns how
+ * many (0 when a name is too long, reported). */
+static int planned_outputs(const gqc_options *o, const char *emit, char paths[][8192]) {
+  const char *slash = strrchr(o->output, '/');
+  int dir_len = slash ? (int)(slash - o->output) + 1 : 0; /* with its '/' */
+  const char *b = o->output + dir_len, *dot = strrchr(b, '.');
+  int base_len = dot ? (int)(dot - b) : (int)strlen(b);
+  const char *exts[MAX_OUTPUTS];
+  int n = 0;
+  bool c = !strcmp(emit, "c");
+  if (c) {
+    exts[n++] = "c";
+    exts[n++] = "vocab";
+  }
+  if (strcmp(emit, "ir")) {
+    exts[n++] = "h";
+    if (c || o->weights_external)
+      exts[n++] = "weights";
+  }
+  for (int k = 0; k < n; k++) {
+    int len = snprintf(paths[k], 8192, "%.*s%.*s.%s", dir_len, o->output, base_len, b, exts[k]);
+    if (len < 0 || len >= 8192) {
+      gqc_print_error("gqc", "path too long: %s", o->output);
+      return 0;
+    }
+  }
+  if (!c) /* the output itself */
+    snprintf(paths[n++], 8192, "%s", o->output);
+  return n;
+}
+
+/* Refuses, before anything is read or written, a compile whose outputs
+ * would overwrite one of its inputs or each other. */
+static bool check_outputs(const gqc_options *o, const char *emit) {
+  char paths[MAX_OUTPUTS][8192];
+  const char *ptrs[MAX_OUTPUTS];
+  gqc_input_note(o->input);
+  gqc_input_note(o->arch_file);
+  int n = planned_outputs(o, emit, paths);
+  for (int k = 0; k < n; k++)
+    ptrs[k] = paths[k];
+  gqc_diag d = {0};
+  if (n && gqc_outputs_check_planned(ptrs, n, &d))
+    return true;
+  if (n)
+    fail(&d);
+  return false;
 }
 
 /* Every output of the compile, all or nothing (driver/outputs.h): the
@@ -323,7 +374,7 @@ static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m
   } else if (!strcmp(emit, "ir")) {
     FILE *f = fopen(path, "w");
     if (!f) {
-      fprintf(stderr, "gqc: error: cannot write %s: %s\n", o->output, strerror(errno));
+      gqc_print_error("gqc", "cannot write %s: %s", o->output, strerror(errno));
       rc = 1;
     } else {
       ir_print_module(f, m);
@@ -345,19 +396,21 @@ static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m
 }
 
 int gqc_cmd_compile(gqc_options *o) {
+  gqc_inputs_forget(); /* a new command: its own inputs */
   if (!o->input) {
-    fprintf(stderr, "gqc: error: no input file (usage: gqc MODEL.gguf -o OUT.o)\n");
+    gqc_print_error("gqc", "no input file (usage: gqc MODEL.gguf -o OUT.o)");
     return 2;
   }
   if (!o->output && !o->stats) {
-    fprintf(stderr,
-            "gqc: error: no output: give -o FILE (.o, .s, .ll, .c or .ir), or --stats\n");
+    gqc_print_error("gqc", "no output: give -o FILE (.o, .s, .ll, .c or .ir), or --stats");
     return 2;
   }
   const char *emit = output_kind(o);
   bool llvm = false;
   if (emit && !check_backend(o, emit, &llvm))
     return 2;
+  if (o->output && !check_outputs(o, emit))
+    return 1;
   gqc_target t;
   gguf_file *gf = NULL;
   ir_module *m = NULL;

@@ -45,6 +45,16 @@ int gqc_cmd_tokenize(int argc, char **argv);
 int gqc_cmd_opt(int argc, char **argv);
 int gqc_cmd_stats_only(int argc, char **argv);
 
+/* Prints one error line, escaped: "WHO: error: MESSAGE" (just MESSAGE when
+ * it already reads "file:line:col: error: ..."). */
+void gqc_print_error(const char *who, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* gqc_print_error for a diagnostic; returns 1 (the exit status). */
+int gqc_print_diag(const char *who, const gqc_diag *d);
+
 /* Prints the --stats tables for a planned module. */
 void gqc_print_stats(FILE *out, const ir_module *m);
 

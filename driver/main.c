@@ -89,11 +89,11 @@ int main(int argc, char **argv) {
     if (r)
       continue;
     if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "gqc: error: unknown option '%s' (see gqc --help)\n", argv[i]);
+      gqc_print_error("gqc", "unknown option '%s' (see gqc --help)", argv[i]);
       return 2;
     }
     if (o.input) {
-      fprintf(stderr, "gqc: error: more than one input file ('%s' and '%s')\n", o.input, argv[i]);
+      gqc_print_error("gqc", "more than one input file ('%s' and '%s')", o.input, argv[i]);
       return 2;
     }
     o.input = argv[i];

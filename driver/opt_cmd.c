@@ -5,34 +5,15 @@
  */
 #include "driver/driver.h"
 #include "driver/outputs.h"
+#include "support/input_file.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  size_t r;
-  while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += r;
-    if (n == cap) {
-      char *nb = realloc(buf, cap *= 2);
-      if (!nb) {
-        free(buf);
-        buf = NULL;
-      }
-      buf = nb;
-    }
-  }
-  fclose(f);
-  *len = n;
-  return buf;
-}
+/* The largest IR file read. */
+#define MAX_IR_BYTES ((size_t)1 << 30)
 
 /* The IR to stdout, or to `output` all or nothing (driver/outputs.h). */
 static int write_ir(const ir_module *m, const char *output) {
@@ -44,7 +25,7 @@ static int write_ir(const ir_module *m, const char *output) {
   gqc_diag d = {0};
   char path[8192];
   if (!gqc_outputs_begin_for(&out, output, path, sizeof path, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error("gqc opt", "%s", d.msg);
     return 1;
   }
   FILE *f = fopen(path, "w");
@@ -56,11 +37,11 @@ static int write_ir(const ir_module *m, const char *output) {
   }
   if (!ok) {
     gqc_outputs_abort(&out);
-    fprintf(stderr, "gqc opt: error: cannot write %s: %s\n", output, strerror(errno));
+    gqc_print_error("gqc opt", "cannot write %s: %s", output, strerror(errno));
     return 1;
   }
   if (!gqc_outputs_commit(&out, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error("gqc opt", "%s", d.msg);
     return 1;
   }
   return 0;
@@ -80,10 +61,10 @@ int gqc_cmd_opt(int argc, char **argv) {
       passes = argv[i] + 9;
     else if (!strcmp(argv[i], "--passes") && i + 1 < argc)
       passes = argv[++i];
-    else if (argv[i][0] != '-' && !o.input)
+    else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) && !o.input)
       o.input = argv[i];
     else {
-      fprintf(stderr, "gqc opt: error: unknown option '%s'\n", argv[i]);
+      gqc_print_error("gqc opt", "unknown option '%s'", argv[i]);
       return 2;
     }
   }
@@ -91,13 +72,18 @@ int gqc_cmd_opt(int argc, char **argv) {
     fprintf(stderr, "usage: gqc opt IN.ir --passes=PASS[,PASS...] [-o OUT.ir] [--target T]\n");
     return 2;
   }
+  gqc_diag d = {0};
+  gqc_inputs_forget(); /* a new command: its own inputs */
+  gqc_input_note(o.input);
+  if (o.output && !gqc_outputs_check_planned(&o.output, 1, &d))
+    return gqc_print_diag("gqc opt", &d);
   size_t len;
-  char *text = read_file(o.input, &len);
+  char why[256];
+  char *text = gqc_input_read(o.input, MAX_IR_BYTES, &len, why, sizeof why);
   if (!text) {
-    fprintf(stderr, "gqc opt: error: cannot read %s: %s\n", o.input, strerror(errno));
+    gqc_print_error("gqc opt", "%s: %s", o.input, why);
     return 1;
   }
-  gqc_diag d = {0};
   gqc_target t;
   ir_module *m = NULL;
   int rc = 0;
@@ -106,7 +92,7 @@ int gqc_cmd_opt(int argc, char **argv) {
       !gqc_pipeline_check_options(&o.pipe, &d) ||
       !(m = ir_parse_module(text, len, o.input, &d)) ||
       !gqc_run_passes(m, passes, &t, &o.pipe, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error("gqc opt", "%s", d.msg);
     rc = 1;
   } else {
     rc = write_ir(m, o.output);

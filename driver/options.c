@@ -21,8 +21,8 @@ static bool parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, in
   errno = 0;
   long long v = strtoll(s, &end, 10);
   if (errno || *end || end == s || v < lo || v > hi) {
-    fprintf(stderr, "gqc: error: %s expects an integer in [%lld, %lld], got '%s'\n", opt,
-            (long long)lo, (long long)hi, s);
+    gqc_print_error("gqc", "%s expects an integer in [%lld, %lld], got '%s'", opt, (long long)lo,
+                    (long long)hi, s);
     return false;
   }
   *out = v;
@@ -37,7 +37,7 @@ static const char *value_of(const char *opt, int argc, char **argv, int *i, bool
     return a + n + 1;
   if (!strcmp(a, opt)) {
     if (*i + 1 >= argc) {
-      fprintf(stderr, "gqc: error: %s needs a value\n", opt);
+      gqc_print_error("gqc", "%s needs a value", opt);
       *err = true;
       return NULL;
     }
@@ -66,30 +66,30 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
     o->emit = v;
   } else if (OPT("--backend")) {
     if (!err && strcmp(v, "llvm") && strcmp(v, "c")) {
-      fprintf(stderr, "gqc: error: --backend must be llvm or c, got '%s'\n", v);
+      gqc_print_error("gqc", "--backend must be llvm or c, got '%s'", v);
       return -1;
     }
     o->backend = v;
   } else if (OPT("--reloc")) {
     if (!err && strcmp(v, "static") && strcmp(v, "pic")) {
-      fprintf(stderr, "gqc: error: --reloc must be static or pic, got '%s'\n", v);
+      gqc_print_error("gqc", "--reloc must be static or pic, got '%s'", v);
       return -1;
     }
     if (!err)
       o->static_reloc = !strcmp(v, "static");
   } else if (OPT("--weights")) {
     if (!err && strcmp(v, "embedded") && strcmp(v, "file")) {
-      fprintf(stderr, "gqc: error: --weights must be embedded or file, got '%s'\n", v);
+      gqc_print_error("gqc", "--weights must be embedded or file, got '%s'", v);
       return -1;
     }
     if (!err)
       o->weights_external = !strcmp(v, "file");
   } else if (OPT("--arena-section")) {
     if (!err && !gqc_valid_section_name(v)) {
-      fprintf(stderr,
-              "gqc: error: --arena-section expects a section name (letters, digits, '.', '_'; "
-              "e.g. .gqc.arena), got '%s'\n",
-              v);
+      gqc_print_error("gqc",
+                      "--arena-section expects a section name (letters, digits, '.', '_'; "
+                      "e.g. .gqc.arena), got '%s'",
+                      v);
       return -1;
     }
     o->arena_section = v;
@@ -109,7 +109,7 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
       else if (!strcmp(v, "f16"))
         o->kv_type = IR_F16;
       else {
-        fprintf(stderr, "gqc: error: --kv-type must be f32 or f16, got '%s'\n", v);
+        gqc_print_error("gqc", "--kv-type must be f32 or f16, got '%s'", v);
         return -1;
       }
     }

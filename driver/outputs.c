@@ -10,6 +10,7 @@
 #include "driver/outputs.h"
 
 #include "driver/driver.h"
+#include "support/input_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +26,26 @@ static gqc_outputs *active;
 static void abort_active(void) {
   if (active)
     gqc_outputs_abort(active);
+}
+
+bool gqc_outputs_check_planned(const char *const *paths, int n, gqc_diag *d) {
+  for (int k = 0; k < n; k++) {
+    char msg[1024];
+    if (!gqc_input_check_output(paths[k], msg, sizeof msg))
+      return gqc_error(d, "%s", msg);
+  }
+  bool ok = true;
+  for (int k = 0; k < n && ok; k++) {
+    char *rk = gqc_resolve_path(paths[k]);
+    for (int j = 0; j < k && ok && rk; j++) {
+      char *rj = gqc_resolve_path(paths[j]);
+      if (rj && !strcmp(rj, rk))
+        ok = gqc_error(d, "two outputs would both be written to %s; choose another -o", paths[k]);
+      free(rj);
+    }
+    free(rk);
+  }
+  return ok;
 }
 
 bool gqc_outputs_begin(gqc_outputs *out, const char *dir, gqc_diag *d) {
@@ -71,8 +92,8 @@ const char *gqc_outputs_dir(const gqc_outputs *out) { return out->stage; }
 
 /* Calls fn(ctx, name) for every entry of the staging directory; stops at
  * the first false. */
-static bool each_staged(const gqc_outputs *out, bool (*fn)(const gqc_outputs *, const char *,
-                                                           void *, gqc_diag *),
+static bool each_staged(const gqc_outputs *out,
+                        bool (*fn)(const gqc_outputs *, const char *, void *, gqc_diag *),
                         void *ctx, gqc_diag *d) {
   DIR *dp = opendir(out->stage);
   if (!dp)
@@ -93,14 +114,16 @@ static bool join(char *buf, size_t n, const char *dir, const char *name, gqc_dia
   return true;
 }
 
-static bool check_destination(const gqc_outputs *out, const char *name, void *ctx,
-                              gqc_diag *d) {
+static bool check_destination(const gqc_outputs *out, const char *name, void *ctx, gqc_diag *d) {
   char dst[8192];
   struct stat st;
   if (!join(dst, sizeof dst, out->dir, name, d))
     return false;
   if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode))
     return gqc_error(d, "%s: cannot write the output: it is a directory", dst);
+  char msg[1024];
+  if (!gqc_input_check_output(dst, msg, sizeof msg))
+    return gqc_error(d, "%s", msg);
   return true;
 }
 
@@ -116,8 +139,8 @@ static bool move_into_place(const gqc_outputs *out, const char *name, void *ctx,
 bool gqc_outputs_commit(gqc_outputs *out, gqc_diag *d) {
   if (!out->stage[0])
     return gqc_error(d, "internal: outputs committed twice");
-  bool ok = each_staged(out, check_destination, NULL, d) &&
-            each_staged(out, move_into_place, NULL, d);
+  bool ok =
+      each_staged(out, check_destination, NULL, d) && each_staged(out, move_into_place, NULL, d);
   gqc_outputs_abort(out); /* the (now empty, or failed) staging directory */
   return ok;
 }

@@ -3,10 +3,12 @@
  * Compiles the model to an object in a temporary directory (as `gqc MODEL
  * -o model.o` does), links it with samples/generate.c and libgqcrt using the
  * target's C compiler, and runs the program with every option gqc does not
- * know itself (-p, -n, --ids, --logits, --top5, ...). For an aarch64 target on another host the program
- * runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more).
+ * know itself (-p, -n, --ids, --logits, --top5, ...). For an aarch64 target on another host the
+ * program runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more).
  */
 #include "driver/driver.h"
+#include "driver/outputs.h"
+#include "support/input_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,16 +53,26 @@ int gqc_cmd_run(int argc, char **argv) {
     free(fwd);
     return 2;
   }
-  gqc_target t;
+  /* The program writes --logits FILE: never over an input. */
   gqc_diag d = {0};
+  gqc_inputs_forget(); /* a new command: its own inputs */
+  gqc_input_note(o.input);
+  gqc_input_note(o.arch_file);
+  for (int i = 0; i + 1 < n_fwd; i++)
+    if (!strcmp(fwd[i], "--logits") &&
+        !gqc_outputs_check_planned((const char *const *)&fwd[i + 1], 1, &d)) {
+      free(fwd);
+      return gqc_print_diag("gqc", &d);
+    }
+  gqc_target t;
   if (!gqc_target_init(&t, o.triple, o.cpu, o.features, &d)) {
-    fprintf(stderr, "gqc: error: %s\n", d.msg);
+    gqc_print_error("gqc", "%s", d.msg);
     free(fwd);
     return 2;
   }
   char *tmp = gqc_make_temp_dir();
   if (!tmp) {
-    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    gqc_print_error("gqc", "cannot create a temporary directory: %s", strerror(errno));
     free(fwd);
     return 1;
   }
@@ -84,7 +96,7 @@ int gqc_cmd_run(int argc, char **argv) {
                   NULL};
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
-      fprintf(stderr, "gqc: error: building the generate program failed (exit %d)\n", st);
+      gqc_print_error("gqc", "building the generate program failed (exit %d)", st);
       rc = 1;
     }
   }

@@ -48,7 +48,7 @@ int gqc_cmd_tokenize(int argc, char **argv) {
     else if (!text)
       text = argv[i];
     else {
-      fprintf(stderr, "gqc tokenize: error: unexpected argument '%s'\n", argv[i]);
+      gqc_print_error("gqc tokenize", "unexpected argument '%s'", argv[i]);
       return 2;
     }
   }
@@ -60,13 +60,13 @@ int gqc_cmd_tokenize(int argc, char **argv) {
   gguf_error ge = {0};
   gguf_file *f = gguf_open(model, &ge);
   if (!f) {
-    fprintf(stderr, "gqc tokenize: error: %s\n", ge.msg);
+    gqc_print_error("gqc tokenize", "%s", ge.msg);
     return 1;
   }
   gqc_diag d = {0};
   gqc_vocab_blob blob = {0};
   if (!gqc_vocab_build(f, &blob, &d)) {
-    fprintf(stderr, "gqc tokenize: error: %s\n", d.msg);
+    gqc_print_error("gqc tokenize", "%s", d.msg);
     gguf_close(f);
     return 1;
   }
@@ -80,7 +80,7 @@ int gqc_cmd_tokenize(int argc, char **argv) {
                                               ids, max_ids, scratch, scratch_bytes)
                              : GQCRT_ERR_NO_SPACE;
   if (n < 0) {
-    fprintf(stderr, "gqc tokenize: error: %s (code %d)\n", error_name(n), n);
+    gqc_print_error("gqc tokenize", "%s (code %d)", error_name(n), n);
     rc = 1;
   } else if (pieces) {
     for (int32_t k = 0; k < n; k++) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 /* A bump allocator: chunks chained together, freed in one go. */
 struct arch_arena {
   arch_arena *next;
@@ -16,11 +18,7 @@ struct arch_arena {
 
 static arch_arena *arena_chunk(size_t min) {
   size_t cap = min > (1u << 15) ? min : (1u << 15);
-  arch_arena *a = malloc(sizeof *a + cap);
-  if (!a) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  arch_arena *a = gqc_xmalloc(sizeof *a + cap, "the description's syntax tree");
   a->next = NULL;
   a->used = 0;
   a->cap = cap;
@@ -28,11 +26,7 @@ static arch_arena *arena_chunk(size_t min) {
 }
 
 arch_program *arch_program_new(const char *file) {
-  arch_program *p = calloc(1, sizeof *p);
-  if (!p) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  arch_program *p = gqc_xcalloc(1, sizeof *p, "the description's syntax tree");
   p->arena = arena_chunk(0);
   p->file = arch_strndup(p, file ? file : "<arch>", strlen(file ? file : "<arch>"));
   return p;

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 typedef enum { SN_PARAM, SN_LOOP, SN_LOCAL, SN_INDEX } scope_kind;
 
 typedef struct scope_name {
@@ -64,11 +66,8 @@ static bool err(checker *c, arch_loc loc, const char *fmt, ...) {
 static void push_name(checker *c, const char *name, scope_kind kind, arch_loc loc) {
   if (c->n_names == c->cap_names) {
     c->cap_names = c->cap_names ? c->cap_names * 2 : 32;
-    scope_name *n = realloc(c->names, (size_t)c->cap_names * sizeof *n);
-    if (!n) {
-      fputs("gqc: out of memory\n", stderr);
-      exit(70);
-    }
+    scope_name *n = gqc_xrealloc(c->names, (size_t)c->cap_names * sizeof *n,
+                                 "the description checker's names");
     c->names = n;
   }
   c->names[c->n_names++] = (scope_name){name, kind, loc};

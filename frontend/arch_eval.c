@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 #define MAX_CALL_DEPTH 64
 #define MAX_LOOP_TRIPS (1 << 20)
 /* Budgets that keep a runaway description (nested loops over huge ranges)
@@ -95,12 +97,8 @@ void arch_frame_set(arch_frame *fr, const char *name, arch_value v) {
   if (!var) {
     if (fr->n_vars == fr->cap_vars) {
       fr->cap_vars = fr->cap_vars ? fr->cap_vars * 2 : 16;
-      arch_var *nv = realloc(fr->vars, (size_t)fr->cap_vars * sizeof *nv);
-      if (!nv) {
-        fputs("gqc: out of memory\n", stderr);
-        exit(70);
-      }
-      fr->vars = nv;
+      fr->vars = gqc_xrealloc(fr->vars, (size_t)fr->cap_vars * sizeof *fr->vars,
+                              "the description's variables");
     }
     var = &fr->vars[fr->n_vars++];
     var->name = name;

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "frontend/arch_interp.h"
+#include "support/xalloc.h"
 
 #define DEFAULT_MAX_CTX 2048
 
@@ -261,13 +262,12 @@ ir_module *arch_lower(const arch_program *p, const gguf_file *f, const gqc_front
     if (x->kind == AD_GRAPH)
       graph = x;
   }
-  in.global_decls = calloc((size_t)n_globals + 1, sizeof *in.global_decls);
-  in.globals = calloc((size_t)n_globals + 1, sizeof *in.globals);
-  meta_value *metas = calloc((size_t)n_meta_decls + 1, sizeof *metas);
-  if (!in.global_decls || !in.globals || !metas) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  in.global_decls = gqc_xcalloc((size_t)n_globals + 1, sizeof *in.global_decls,
+                                 "the description's declarations");
+  in.globals = gqc_xcalloc((size_t)n_globals + 1, sizeof *in.globals,
+                           "the description's declarations");
+  meta_value *metas =
+      gqc_xcalloc((size_t)n_meta_decls + 1, sizeof *metas, "the description's declarations");
   for (const arch_decl *x = p->decls; x; x = x->next)
     if (x->kind == AD_HPARAM || x->kind == AD_LET) {
       in.global_decls[in.n_globals] = x;

@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 /* ---- instructions and names --------------------------------------------- */
 ir_inst *arch_emit(arch_interp *in, ir_opcode op, ir_type type, int n, ir_inst *const *operands) {
   ir_inst *i = ir_build(in->m, in->f, op, type, n, operands);
@@ -60,11 +62,7 @@ static bool name_used(const arch_interp *in, const char *s) {
 static void name_insert(arch_interp *in, const char *s) {
   if (2 * (in->n_names + 1) > in->names_cap) {
     size_t cap = in->names_cap ? in->names_cap * 2 : 256;
-    const char **nt = calloc(cap, sizeof *nt);
-    if (!nt) {
-      fputs("gqc: out of memory\n", stderr);
-      exit(70);
-    }
+    const char **nt = gqc_xcalloc(cap, sizeof *nt, "the table of IR value names");
     for (size_t k = 0; k < in->names_cap; k++) {
       if (!in->names[k])
         continue;

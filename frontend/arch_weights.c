@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 const char *arch_weight_str(const arch_value *w, char *buf, size_t size) {
   size_t n = (size_t)snprintf(buf, size, "%s", w->w->name);
   for (int k = 0; k < w->n_idx && n < size; k++)
@@ -55,11 +57,8 @@ static arch_binding *find_binding(arch_interp *in, const arch_value *h) {
 static void add_binding(arch_interp *in, const arch_value *h, int weight) {
   if (in->n_bindings == in->cap_bindings) {
     in->cap_bindings = in->cap_bindings ? in->cap_bindings * 2 : 64;
-    arch_binding *nb = realloc(in->bindings, (size_t)in->cap_bindings * sizeof *nb);
-    if (!nb) {
-      fputs("gqc: out of memory\n", stderr);
-      exit(70);
-    }
+    arch_binding *nb = gqc_xrealloc(in->bindings, (size_t)in->cap_bindings * sizeof *nb,
+                                    "the description's weight bindings");
     in->bindings = nb;
   }
   arch_binding *b = &in->bindings[in->n_bindings++];

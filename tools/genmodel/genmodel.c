@@ -28,6 +28,7 @@
 
 #include "frontend/gguf.h"
 #include "frontend/gguf_writer.h"
+#include "support/input_file.h"
 #include "tools/genmodel/model_spec.h"
 #include "tools/genmodel/quantize_ref.h"
 #include "tools/genmodel/rng.h"
@@ -279,6 +280,7 @@ static int fail(const char *prog, const char *msg) {
 }
 
 int gqc_genmodel_main(int argc, char **argv) {
+  gqc_inputs_forget(); /* a new command: its own inputs */
   const char *prog = argc > 0 && argv[0] ? argv[0] : "gen-model";
   options o;
   memset(&o, 0, sizeof o);
@@ -356,7 +358,7 @@ int gqc_genmodel_main(int argc, char **argv) {
              p->n_vocab, gm_vocab_min_synthetic(p->arch == GM_GEMMA3));
     return fail(prog, err);
   }
-  if (!gm_params_check(p, err, sizeof err)) {
+  if (!gm_params_check(p, err, sizeof err) || !gqc_input_check_output(o.out, err, sizeof err)) {
     gguf_close(vocab_src);
     return fail(prog, err);
   }
