@@ -39,6 +39,8 @@ void arch_program_free(arch_program *p) {
     n = a->next;
     free(a);
   }
+  gqc_name_map_free(&p->names);
+  free(p->decl_at);
   free(p);
 }
 
@@ -183,12 +185,27 @@ const char *arch_type_set_str(unsigned types, char *buf, size_t size) {
   return buf;
 }
 
+/* The declarations arch_find_decl finds: those that define a value. */
+static bool defines_a_name(const arch_decl *d) {
+  return d->name && d->kind != AD_META && d->kind != AD_ARCH && d->kind != AD_GRAPH;
+}
+
+void arch_program_index(arch_program *p) {
+  p->n_decls = 0;
+  for (arch_decl *d = p->decls; d; d = d->next)
+    d->ordinal = p->n_decls++;
+  p->decl_at =
+      gqc_xcalloc((size_t)p->n_decls + 1, sizeof *p->decl_at, "the description's declarations");
+  for (arch_decl *d = p->decls; d; d = d->next) {
+    p->decl_at[d->ordinal] = d;
+    if (defines_a_name(d) && gqc_name_map_get(&p->names, d->name) < 0)
+      gqc_name_map_put(&p->names, d->name, d->ordinal);
+  }
+}
+
 const arch_decl *arch_find_decl(const arch_program *p, const char *name) {
-  for (const arch_decl *d = p->decls; d; d = d->next)
-    if (d->name && d->kind != AD_META && d->kind != AD_ARCH && d->kind != AD_GRAPH &&
-        !strcmp(d->name, name))
-      return d;
-  return NULL;
+  int k = gqc_name_map_get(&p->names, name);
+  return k >= 0 ? p->decl_at[k] : NULL;
 }
 
 const char *arch_op_str(int op) {

@@ -501,7 +501,10 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
     snprintf(name, sizeof name, "kv%s.%c", suffix, j == 0 ? 'k' : 'v');
     const char *cname = arch_unique_name(in, name);
     /* @prefill runs the statements @decode ran, so it names the same
-     * caches: the KV cache both functions fill and read */
+     * caches: the KV cache both functions fill and read (the search is
+     * linear: charged to the budget) */
+    if (!arch_charge(in, a->call->loc, in->m->n_caches / 64))
+      return false;
     int ci = ir_module_find_cache(in->m, cname);
     if (in->batch > 0 && (ci < 0 || !ir_type_equal(&in->m->caches[ci].type, &ct)))
       return arch_fail(in, a->call->loc,

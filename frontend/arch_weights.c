@@ -161,7 +161,8 @@ static bool bind_tensor(arch_interp *in, const arch_value *h, arch_frame *fr, co
                      "tensor '%s' in %s holds %" PRIu64 " bytes, but %s%s needs %" PRId64, t->name,
                      in->gguf_name, t->nbytes, ir_dtype_get(dt)->name, hs, bytes);
   }
-  (void)use;
+  if (!arch_charge(in, use, in->m->n_weights / 64)) /* a linear search */
+    return false;
   *index = ir_module_add_weight(in->m, t->name, type, t->data, t->nbytes);
   return true;
 }
@@ -170,6 +171,10 @@ static bool resolve(arch_interp *in, const arch_value *h, arch_loc use, bool pro
   const arch_decl *d = h->w;
   char wname[96];
   arch_weight_str(h, wname, sizeof wname);
+  /* The search is linear: its cost is charged to the budget, so a loop
+   * probing a million indices fails there instead of running for hours. */
+  if (!arch_charge(in, use, in->n_bindings / 64))
+    return false;
   arch_binding *b = find_binding(in, h);
   const char *tname = NULL;
   if (b) {

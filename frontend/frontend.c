@@ -41,7 +41,7 @@ const char *gqc_builtin_arch_names(void) {
 }
 
 /* The largest description read (docs/untrusted-input.md). */
-#define MAX_DESCRIPTION_BYTES ((size_t)64 << 20)
+#define MAX_DESCRIPTION_BYTES ((size_t)1 << 20)
 
 ir_module *gqc_frontend_load(const gguf_file *f, const gqc_frontend_options *opts, gqc_diag *d) {
   static const gqc_frontend_options defaults = {0};

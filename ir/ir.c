@@ -41,6 +41,7 @@ void *ir_alloc(ir_module *m, size_t size) {
   }
   void *r = (char *)p->data + p->used;
   p->used += size;
+  m->pool_bytes += size;
   memset(r, 0, size);
   return r;
 }
