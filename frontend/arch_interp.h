@@ -96,6 +96,7 @@ typedef struct arch_interp {
   /* weights bound so far */
   arch_binding *bindings;
   int n_bindings, cap_bindings;
+  gqc_name_map binding_at; /* binding key (arch_weights.c) -> index in bindings */
   const arch_decl *binding_stack[8]; /* fallback chain being resolved */
   int n_binding_stack;
   /* naming: the graph's loop indices, the set of names in use */

@@ -283,6 +283,7 @@ ir_module *arch_lower(const arch_program *p, const gguf_file *f, const gqc_front
   free(metas);
   free(in.globals);
   free(in.bindings);
+  gqc_name_map_free(&in.binding_at);
   free(in.names);
   if (!ok) {
     ir_module_free(in.m);

@@ -44,14 +44,21 @@ static void shape_str(const int64_t *dims, int rank, char *buf, size_t size) {
     snprintf(buf + n, size - n, "]");
 }
 
+#define BINDING_STEPS 64
+
+/* "7:3:0": the handle's declaration (ordinal) and indices, the key of its
+ * binding. */
+static void binding_key(const arch_value *h, char *buf, size_t size) {
+  size_t n = (size_t)snprintf(buf, size, "%d", h->w->ordinal);
+  for (int k = 0; k < h->n_idx && n < size; k++)
+    n += (size_t)snprintf(buf + n, size - n, ":%" PRId64, h->idx[k]);
+}
+
 static arch_binding *find_binding(arch_interp *in, const arch_value *h) {
-  for (int k = 0; k < in->n_bindings; k++) {
-    arch_binding *b = &in->bindings[k];
-    if (b->decl == h->w && b->n_idx == h->n_idx &&
-        !memcmp(b->idx, h->idx, (size_t)h->n_idx * sizeof h->idx[0]))
-      return b;
-  }
-  return NULL;
+  char key[128];
+  binding_key(h, key, sizeof key);
+  int k = gqc_name_map_get(&in->binding_at, key);
+  return k >= 0 ? &in->bindings[k] : NULL;
 }
 
 static void add_binding(arch_interp *in, const arch_value *h, int weight) {
@@ -61,11 +68,14 @@ static void add_binding(arch_interp *in, const arch_value *h, int weight) {
                                     "the description's weight bindings");
     in->bindings = nb;
   }
-  arch_binding *b = &in->bindings[in->n_bindings++];
+  arch_binding *b = &in->bindings[in->n_bindings];
   b->decl = h->w;
   b->n_idx = h->n_idx;
   memcpy(b->idx, h->idx, sizeof b->idx);
   b->weight = weight;
+  char key[128];
+  binding_key(h, key, sizeof key);
+  gqc_name_map_put(&in->binding_at, ir_strdup(in->m, key), in->n_bindings++);
 }
 
 /* The frame a declaration's pattern, shape and fallback are evaluated in:
@@ -171,15 +181,15 @@ static bool resolve(arch_interp *in, const arch_value *h, arch_loc use, bool pro
   const arch_decl *d = h->w;
   char wname[96];
   arch_weight_str(h, wname, sizeof wname);
-  /* The search is linear: its cost is charged to the budget, so a loop
-   * probing a million indices fails there instead of running for hours. */
-  if (!arch_charge(in, use, in->n_bindings / 64))
-    return false;
   arch_binding *b = find_binding(in, h);
   const char *tname = NULL;
   if (b) {
     *index = b->weight;
   } else {
+    /* A first lookup does real work (the name, the tensor, a binding): it
+     * costs BINDING_STEPS of the budget, which bounds the bindings too. */
+    if (!arch_charge(in, use, BINDING_STEPS))
+      return false;
     for (int k = 0; k < in->n_binding_stack; k++)
       if (in->binding_stack[k] == d)
         return arch_fail(in, d->loc, "weight '%s' falls back to itself", d->name);
