@@ -20,7 +20,7 @@ for f in bos decode eos init is_eog last_error n_ctx n_vocab reset set_executor 
   echo "${name}_$f"
 done | sort > "$tmp/expected"
 # Symbols a sanitizer build's instrumentation adds (GQC_CFLAGS) are not ours.
-not_instrumentation() { grep -v -E '^(__(asan|ubsan|lsan|sanitizer|odr_asan)|___asan)'; }
+. "$(dirname "$0")/instrumentation.sh"
 "$nm" -g --defined-only "$tmp/$name.o" | awk '{print $3}' | not_instrumentation | sort > "$tmp/defined"
 if ! cmp -s "$tmp/expected" "$tmp/defined"; then
   echo "global symbols defined by $name.o differ from the API (< expected, > found):"
