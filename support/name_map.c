@@ -10,11 +10,15 @@
 static const char gone_marker;
 #define GONE (&gone_marker)
 
-static size_t hash_name(const char *s) {
+uint64_t gqc_name_hash(const char *s) {
   uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
   for (; *s; s++)
     h = (h ^ (uint8_t)*s) * 0x100000001b3u;
-  return (size_t)h;
+  return h;
+}
+
+static size_t hash_name(const char *s) {
+  return (size_t)gqc_name_hash(s);
 }
 
 /* The slot holding name, or NULL. */

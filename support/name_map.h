@@ -10,6 +10,7 @@
 #define GQC_SUPPORT_NAME_MAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct gqc_name_map_slot {
   const char *name; /* NULL: empty; GQC_NAME_MAP_GONE: removed */
@@ -27,5 +28,7 @@ int gqc_name_map_get(const gqc_name_map *m, const char *name);
 void gqc_name_map_put(gqc_name_map *m, const char *name, int value);
 void gqc_name_map_remove(gqc_name_map *m, const char *name);
 void gqc_name_map_free(gqc_name_map *m);
+/* The hash the map uses (64-bit FNV-1a of the bytes), for other tables. */
+uint64_t gqc_name_hash(const char *name);
 
 #endif
