@@ -27,14 +27,16 @@
 #     -t 2 = -t 3 = -t 1                                 thread counts
 #     prefill rows = decode rows at the same positions   prefill vs decode
 #     a64 = llvm-p when every matrix is quantised        NEON integer kernels
-#                                                        = the scalar ones
+#     and there is no softcap                            = the scalar ones
+#   (a softcap is tanhf of the C library, whose results differ between
+#   glibc on x86-64 and on aarch64 in the last bit for ~0.1% of inputs)
 #   within the parity tolerance of tests/e2e/CMakeLists.txt for the model's
 #   coarsest encoding (f32 1e-3, f16 2e-3, bf16 5e-3, q8_0 1.5e-2, others
 #   2e-2; max|diff| as a fraction of the logit spread, and the same argmax
 #   wherever the top two are more than twice that apart)
 #     llvm-p vs llvm                                     portable vs SIMD
-#     a64 vs llvm (models with float matrices)           NEON vs x86
-#   within KV_TOL (default 2e-2, the rounding of K and V to f16)
+#     a64 vs llvm (float matrices, or a softcap)         NEON vs x86
+#   within KV_TOL (default 3e-2, the rounding of K and V to f16)
 #     f16 vs llvm                                        --kv-type f16 vs f32
 #
 #   usage: scripts/difftest.sh [-n MODELS] [-s FIRST_SEED] [--quick] [--no-aarch64]
@@ -61,7 +63,7 @@ GQC_SAMPLES=${GQC_SAMPLES:-$root/samples}
 A64_LIB=${GQC_RT_LIB_AARCH64:-$build/aarch64/runtime/libgqcrt.a}
 A64_CC=${AARCH64_CC:-aarch64-linux-gnu-gcc}
 QEMU=${QEMU_AARCH64:-qemu-aarch64}
-KV_TOL=${KV_TOL:-2e-2}
+KV_TOL=${KV_TOL:-3e-2}
 
 models=20 first=1 quick=0 aarch64=1 keep=
 while [ $# -gt 0 ]; do
@@ -201,8 +203,9 @@ while [ $seed -lt $((first + models)) ]; do
   matrices=$(sed -n 's/.*; matrices //p' "$dir/gen.txt")
   arch=$(sed -n 's/^[^:]*: \([a-z0-9]*\),.*/\1/p' "$dir/gen.txt")
   # the model's tolerance: its coarsest encoding; bitwise a64 = portable
-  # when every matrix is quantised
+  # when every matrix is quantised and no libm tanhf is involved
   tol=1e-3 all_quant=1
+  grep -q "softcap 0," "$dir/gen.txt" || all_quant=0
   for m in $matrices; do
     t=$(tol_of "${m%%:*}")
     tol=$(awk -v a="$tol" -v b="$t" 'BEGIN { print (b > a ? b : a) }')

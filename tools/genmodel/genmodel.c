@@ -307,12 +307,13 @@ static void apply_tensor_types(gm_tensor *t, size_t n, const options *o) {
 }
 
 /* The second summary line of a model whose shape or encodings were drawn or
- * mixed: "  heads 3/1, head_dim 24, ff 160, window 5 every 3, tied;
+ * mixed: "  heads 3/1, head_dim 24, ff 160, window 5 every 3, softcap 0, tied;
  * matrices q4_0:6 q8_0:1" (the encodings of the 2-D tensors; norms and
  * biases are f32). scripts/difftest.sh reads it. */
 static void print_details(const gm_params *p, const gm_tensor *t, size_t n) {
-  printf("  heads %u/%u, head_dim %u, ff %u, window %u every %u, %s; matrices", p->n_head,
-         p->n_head_kv, p->head_dim, p->n_ff, p->n_swa, p->swa_pattern, p->tied ? "tied" : "untied");
+  printf("  heads %u/%u, head_dim %u, ff %u, window %u every %u, softcap %g, %s; matrices",
+         p->n_head, p->n_head_kv, p->head_dim, p->n_ff, p->n_swa, p->swa_pattern,
+         (double)p->softcap, p->tied ? "tied" : "untied");
   for (uint32_t type = 0; type < 64; type++) {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
