@@ -29,7 +29,8 @@
  * of steps counts all the work: every expression evaluated (a call of an
  * expression-bodied function included), every statement, every loop
  * iteration (of an empty body too), every call, and string work by its
- * length. The built-in descriptions take 1-3% of it for the largest models. */
+ * length. The built-in descriptions take under 1% of it (FunctionGemma's 18
+ * layers, decode and prefill: 27 000 steps, 1.1 MiB). */
 #define MAX_STEPS (INT64_C(1) << 22)
 #define MAX_CALL_DEPTH 64 /* calls inside calls: recursion */
 #define MAX_NESTING 512   /* expressions, statements and calls inside each other */
