@@ -52,9 +52,11 @@ typedef struct {
 #if defined(__x86_64__)
 #define VARIANT_avx2(w, a) ENTRY(w, a, avx2)
 #define PACKED_avx2(w, a, p) PACKED_ENTRY(w, a, p, avx2)
+#define PACKED_avxvnni(w, a, p) PACKED_ENTRY(w, a, p, avxvnni)
 #else
 #define VARIANT_avx2(w, a)
 #define PACKED_avx2(w, a, p)
+#define PACKED_avxvnni(w, a, p)
 #endif
 #if defined(__aarch64__)
 #define VARIANT_neon(w, a) ENTRY(w, a, neon)
@@ -67,7 +69,7 @@ static const gemm_entry gemms[] = {
 #define GQCRT_LINEAR_KERNEL(w, a, v, features) VARIANT_##v(w, a)
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
-#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows) PACKED_##v(w, a, p)
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows, replaces) PACKED_##v(w, a, p)
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
 };

@@ -37,7 +37,7 @@ if(GQC_AARCH64_RUNTIME AND NOT CMAKE_CROSSCOMPILING AND NOT GQC_RUNTIME_ONLY)
   set(GQC_AARCH64_RUNTIME_LIB ${GQC_AARCH64_DIR}/runtime/libgqcrt.a)
   # Optimised whatever the host build is: a Debug (or sanitizer) build of
   # gqc still runs the board's code at its real speed under qemu.
-  set(GQC_AARCH64_BUILD_TYPE RelWithDebInfo CACHE STRING
+  set(GQC_AARCH64_BUILD_TYPE Release CACHE STRING
       "CMAKE_BUILD_TYPE of the AArch64 runtime built by GQC_AARCH64_RUNTIME")
   ExternalProject_Add(gqcrt_aarch64
     SOURCE_DIR ${CMAKE_SOURCE_DIR}

@@ -8,8 +8,9 @@
  *   - for row-wise ops whose runtime form takes any length (rms_norm, add,
  *     mul, scale, silu, gelu, softcap, quantize): the same call on n * N
  *     elements, the rows being back to back;
- *   - embed, rope, attention: their _rows forms (gqcrt_embed_rows, ...), and
- *     linear: the gemm kernel select-kernels chose (gqcrt_gemm_*), through
+ *   - embed, rope: their _rows forms (gqcrt_embed_rows, ...); attention:
+ *     gqcrt_attention_parallel with n_rows (1 for a vector); linear: the
+ *     gemm kernel select-kernels chose (gqcrt_gemm_*), through
  *     gqcrt_gemm_parallel when the weight is large;
  *   - anything else (a vector added to every row, a per-row softmax): the
  *     vector call once per live row (per_row).
@@ -254,8 +255,10 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
   ad.kv_type = kc->type.dtype == IR_F16 ? 1 : 0;
   ad.scale = (float)ir_attr_float(i, "scale", 1);
   if (ad.cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX) &&
-      (!b->p->ring_rows || ad.cache_rows < b->p->ring_rows))
+      (!b->p->ring_rows || ad.cache_rows < b->p->ring_rows)) {
     b->p->ring_rows = ad.cache_rows;
+    b->p->ring_window = ad.window > 0 && ad.window < ad.cache_rows ? ad.window : ad.cache_rows;
+  }
   for (int k = 0; k < b->p->n_descs; k++)
     if (!memcmp(&b->p->descs[k], &ad, sizeof ad)) {
       *index = k;
@@ -293,7 +296,7 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_EMBED:
     return lower_embed(b, i, kernel);
   case IR_OP_RMS_NORM:
-    if (!a_count(b, i, &count) || !(c = new_call(b, "gqcrt_rms_norm", i)))
+    if (!a_count(b, i, &count) || !(c = new_call(b, kernel ? kernel : "gqcrt_rms_norm", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
@@ -351,7 +354,8 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_SILU:
   case IR_OP_GELU:
     if (!a_count(b, i, &count) ||
-        !(c = new_call(b, i->op == IR_OP_SILU ? "gqcrt_silu" : "gqcrt_gelu_tanh", i)))
+        !(c = new_call(b, i->op == IR_OP_SILU ? "gqcrt_silu" : kernel ? kernel : "gqcrt_gelu_tanh",
+                       i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
@@ -385,22 +389,26 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     return true;
   }
   case IR_OP_ATTENTION: {
+    /* gqcrt_attention_parallel(ex, kernel, desc, out, q, k, v, kc, vc,
+     * scratch, pos, n_rows) */
     if (ir_attr_int(i, "scores", -1) < 0)
       return gqc_error(b->d, "codegen: attention without score scratch (run plan-memory)");
+    if (!kernel || strncmp(kernel, "gqcrt_attention_", 16))
+      return gqc_error(b->d, "codegen: attention without a kernel (run select-kernels first)");
     int64_t desc;
-    const bool rows = is_rows(i);
     gqc_arg pos;
     if (!a_param(b, i->operands[5], &pos) || !attention_desc(b, i, &desc) ||
-        !(c = new_call(b, rows ? "gqcrt_attention_rows" : "gqcrt_attention", i)))
+        !(c = new_call(b, "gqcrt_attention_parallel", i)))
       break;
+    arg(c, (gqc_arg){.kind = GQC_ARG_EXECUTOR});
+    arg(c, a_fn(kernel));
     arg(c, (gqc_arg){.kind = GQC_ARG_ATTN_DESC, .i = desc});
     arg(c, a_value(b, i));
     for (int k = 0; k < 5; k++)
       arg(c, a_value(b, i->operands[k]));
     arg(c, (gqc_arg){.kind = GQC_ARG_ARENA, .offset = ir_attr_int(i, "scores", 0)});
     arg(c, pos);
-    if (rows)
-      arg(c, a_rows());
+    arg(c, is_rows(i) ? a_rows() : a_i32(1));
     return true;
   }
   case IR_OP_COUNT:
@@ -446,6 +454,16 @@ static bool lower_function(builder *b, const ir_func *f, gqc_call_list *l) {
   }
   if (l->result.kind == GQC_ARG_NULL || l->result.offset < 0)
     return gqc_error(b->d, "codegen: function @%s returns no planned value", f->name);
+  /* the trailing calls that feed no KV-cache write */
+  const int n = ir_func_length(f);
+  bool *feeds = malloc((size_t)(n > 0 ? n : 1) * sizeof *feeds);
+  if (!feeds)
+    return gqc_error(b->d, "codegen: out of memory");
+  ir_mark_state_inputs(f, feeds, n);
+  l->n_state_calls = l->n_calls;
+  while (l->n_state_calls > 0 && !feeds[l->calls[l->n_state_calls - 1].inst->id])
+    l->n_state_calls--;
+  free(feeds);
   return true;
 }
 

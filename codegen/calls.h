@@ -68,6 +68,10 @@ typedef struct gqc_call_list {
   const ir_func *func; /* NULL: the module has no such function */
   gqc_call *calls;
   int n_calls;
+  int n_state_calls;     /* calls[0 .. n_state_calls) write or feed the KV cache;
+                          * the rest only compute the result (pass defer-logits
+                          * puts them last), so a prefill step that is not the
+                          * prompt's final one stops there */
   gqc_arg result;        /* the logits: ARENA, or ARENA_LAST_ROW of a batch */
   int64_t n_vocab;       /* length of the logits */
   int64_t batch;         /* most tokens per step (row-batched function), else 0 */
@@ -82,6 +86,7 @@ typedef struct gqc_program {
   int64_t embed_rows;    /* rows of the embedding table (token bound), or 0 */
   int64_t ring_rows;     /* the smallest ring-buffer KV cache (sliding window
                           * layers), or 0: bounds how far decode may rewind */
+  int64_t ring_window;   /* that cache's window (its rows are window + batch - 1) */
 } gqc_program;
 
 /* Needs a planned module (plan-memory ran) with a @decode(tok : i32,

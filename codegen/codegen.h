@@ -8,6 +8,16 @@
  * the read-only section .gqc.weights, 64-byte aligned), the vocabulary blob,
  * and the arena in .bss. Backends read only the IR (and the target).
  *
+ * The weight section is not built in memory: a backend's object comes out
+ * with .gqc.weights empty and gqc_fill_object_weights streams the blob into
+ * it (elf_section.c); assembly and C outputs pull <base>.weights in with
+ * .incbin. Both describe the section with gqc_weights_section_asm's text.
+ * A blob of GQC_FAR_WEIGHT_BYTES or more (or o->weights_far) is "far": the
+ * code reaches it through a pointer (an absolute 64-bit address), so it may
+ * lie anywhere in the address space — x86-64 and AArch64 PC-relative
+ * addressing reach only +-2 and +-4 GiB — and on x86-64 the section is
+ * marked SHF_X86_64_LARGE (see gqc_weights_section_asm).
+ *
  * Two placement options change that, identically in every backend:
  *   weights_external  (--weights=file) no weights in the output: the step
  *                     function reads them through a pointer that the extra
@@ -36,25 +46,81 @@ typedef struct gqc_codegen_options {
   uint32_t weight_crc32c; /* weights_external: checksums of the blob (gqcrt_blob.h) */
   uint32_t weight_quick_crc32c;
   const char *arena_section; /* --arena-section: arena's section (NULL: .bss) */
+  bool weights_far;          /* address the weights through a pointer whatever their size */
+  bool weights_fill;         /* C backend: leave .gqc.weights empty (no .incbin, no
+                              * <base>.weights): the caller compiles the C and fills the
+                              * object's section (gqc_fill_object_weights) */
 } gqc_codegen_options;
+
+/* Weight blobs from this size on are far (see above). */
+#define GQC_FAR_WEIGHT_BYTES ((uint64_t)1 << 30)
+/* Whether the module's weights are far: embedded in the output (not
+ * weights_external) and o->weights_far or at least GQC_FAR_WEIGHT_BYTES. */
+bool gqc_weights_far(const ir_module *m, const gqc_codegen_options *o);
+/* The assembler text (lines ending in '\n') that defines the local symbol
+ * <name>__weights: an object of m->weight_bytes bytes at the start of the
+ * read-only section .gqc.weights, 64-byte aligned (SHF_X86_64_LARGE too when
+ * far on x86-64), which the text leaves empty: gqc_fill_object_weights fills
+ * an object's, gqc_weights_incbin_asm's text fills it from a file. Both
+ * backends emit exactly this. A malloc'd string, NULL when out of memory. */
+char *gqc_weights_section_asm(const ir_module *m, const gqc_codegen_options *o,
+                              const gqc_target *t);
+/* Assembler text that appends the bytes of `file` (.incbin) to .gqc.weights.
+ * A malloc'd string, NULL when out of memory. */
+char *gqc_weights_incbin_asm(const char *file);
+/* Streams the weight blob into the empty .gqc.weights section of the ELF64
+ * relocatable object at obj_path (made from gqc_weights_section_asm's text). */
+bool gqc_fill_object_weights(const ir_module *m, const char *obj_path, gqc_diag *d);
 
 /* <out_dir>/<base>.h */
 bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag *d);
 /* <out_dir>/<base>.c plus the blobs it includes (<base>.vocab, and <base>.weights
- * unless weights_external: the caller writes that one). */
+ * unless weights_external — the caller writes that one — or weights_fill). */
 bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o,
                 gqc_diag *d);
 /* The weights laid out at their planned offsets (zero padding between). */
 bool gqc_write_weight_blob(const ir_module *m, const char *path, gqc_diag *d);
 /* The same bytes into buf, which holds m->weight_bytes bytes. */
 bool gqc_weight_blob_fill(const ir_module *m, void *buf, gqc_diag *d);
-/* The layout both use: calls sink with consecutive pieces of the blob, in
- * order (data NULL = n zero bytes). `what` names the output in messages.
- * Fails (with d set) on an unplanned module, a weight without data, or
- * offsets out of order or outside m->weight_bytes. */
-typedef bool (*gqc_blob_sink)(void *ctx, const void *data, uint64_t n);
-bool gqc_weight_blob_walk(const ir_module *m, gqc_blob_sink sink, void *ctx, const char *what,
+/* The layout both use: the sink gets consecutive pieces of the blob, in
+ * order, through write (data NULL = n zero bytes) or, for bytes the walk
+ * takes unchanged from the module's weight file, through copy when the sink
+ * has it. `what` names the output in messages. Fails (with d set) on an
+ * unplanned module, a weight without data, offsets out of order or outside
+ * m->weight_bytes, or a sink that fails (and sets errno). */
+typedef struct gqc_blob_sink {
+  bool (*write)(void *ctx, const void *data, uint64_t n);
+  bool (*copy)(void *ctx, int fd, uint64_t offset, uint64_t n); /* may be NULL */
+  void *ctx;
+} gqc_blob_sink;
+bool gqc_weight_blob_walk(const ir_module *m, const gqc_blob_sink *sink, const char *what,
                           gqc_diag *d);
+/* The largest piece of weight data the walk reads or repacks at once (a
+ * weight whose repacking needs bigger groups of rows comes in groups). */
+#define GQC_BLOB_PIECE_BYTES ((uint64_t)256 << 10)
+/* A file written front to back by a walk: the sink of a gqc_blob_file whose
+ * fd is open for writing and whose pos is the file offset to start at.
+ * Zero pieces are skipped (holes, on file systems that have them), copies
+ * stay in the kernel where it can (copy_file_range); gqc_blob_file_end sets
+ * the file's size to pos, the end of the last piece. */
+typedef struct gqc_blob_file {
+  int fd;
+  uint64_t pos;
+} gqc_blob_file;
+gqc_blob_sink gqc_blob_file_sink(gqc_blob_file *f);
+bool gqc_blob_file_end(gqc_blob_file *f);
+/* pread of all n bytes at offset off (errno set on failure; EIO: the file
+ * ends first). */
+bool gqc_read_at(int fd, void *buf, uint64_t n, uint64_t off);
+/* Fills the empty section `name` of the ELF64 relocatable object at path
+ * with `size` bytes, which `source` streams to the sink it is given:
+ * appended to the file at the section's alignment, the section header's
+ * offset and size updated. Errors (not ELF64 little-endian relocatable, no
+ * such section or more than one, a section that is not empty PROGBITS, a
+ * size other than `size`) leave the message in d. */
+typedef bool (*gqc_blob_source)(void *ctx, const gqc_blob_sink *sink, gqc_diag *d);
+bool gqc_elf_fill_section(const char *path, const char *name, uint64_t size, gqc_blob_source source,
+                          void *source_ctx, gqc_diag *d);
 /* gqc_write_weight_blob, also computing the blob's CRC-32C checksums as
  * gqcrt_weights_crc32c defines them (full: all of it; quick: its ends). */
 bool gqc_write_weight_file(const ir_module *m, const char *path, uint32_t *full, uint32_t *quick,

@@ -2,9 +2,11 @@
  *
  * Writes <base>.c: the planned IR as functions of runtime calls with
  * constant offsets — step() for @decode and, when the module has @prefill,
- * prefill_step(tokens, pos, n), whose counts and row pointers depend on n
- * and whose per-row calls are loops over the rows — plus the API around
- * them (<name>_prefill runs prefill_step once per BATCH tokens). The weights and the vocabulary
+ * prefill_step(tokens, pos, n, logits), whose counts and row pointers depend
+ * on n, whose per-row calls are loops over the rows, and which stops before
+ * the result's own work unless `logits` — plus the API around them
+ * (<name>_prefill runs prefill_step once per BATCH tokens, with logits for
+ * the last). The weights and the vocabulary
  * are not C initialisers (a 300 MB array literal takes a C compiler minutes);
  * they are binary files pulled in by the assembler's .incbin, so compiling
  * the output of any model takes about as long as compiling 1000 lines of C.
@@ -15,13 +17,20 @@
  * labels and the arena a static array, so several models link into one
  * program without clashes.
  *
+ * The weight section is gqc_weights_section_asm's text (.incbin of
+ * <base>.weights; with weights_fill an empty section that gqc fills once the
+ * C is compiled, so neither the C compiler nor the assembler ever holds
+ * the weights).
+ *
  * --weights=file: no weight blob at all; a static pointer `weights`, set by
  * <name>_init_weights once gqcrt_weights_check accepts the blob, is read
- * once per step into `wb`, and W(off) is wb + off. --arena-section: the
+ * once per step into `wb`, and W(off) is wb + off. Far weights use the same
+ * code with a volatile constant `weights` holding the section's address. --arena-section: the
  * arena and tokenizer scratch are <name>__arena and <name>__tok_scratch,
  * defined by gqc_arena_section_asm's assembler text (arena_section.c).
  */
 #include "codegen/calls.h"
+#include "codegen/model_desc.h"
 #include "codegen/codegen.h"
 
 #include <errno.h>
@@ -89,7 +98,7 @@ static void print_arg(FILE *f, const gqc_arg *a, bool per_row) {
     fprintf(f, "&attn[%" PRId64 "]", a->i);
     break;
   case GQC_ARG_EXECUTOR:
-    fputs("executor", f);
+    fputs("state.executor", f);
     break;
   case GQC_ARG_FN:
     fputs(a->sym, f);
@@ -123,13 +132,21 @@ static void print_asm_string(FILE *f, const char *text) {
 }
 
 /* A step function: `head` opens it, then one statement per call (a loop
- * over the live rows for per_row calls). */
-static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool ext) {
+ * over the live rows for per_row calls); `via_pointer`: the weights are read
+ * through the pointer `weights` (--weights=file, far weights); with `stop`
+ * (the prefill step), a return before the calls that only compute the
+ * result when the step's `logits` flag is clear. */
+static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool via_pointer,
+                      bool stop) {
   fputs(head, f);
-  if (ext)
-    fputs("  const unsigned char *const wb = weights;\n  (void)wb;\n", f);
+  if (via_pointer)
+    fputs("  const unsigned char *const wb = (const unsigned char *)state.weights;\n  (void)wb;\n", f);
   for (int k = 0; k < l->n_calls; k++) {
     const gqc_call *c = &l->calls[k];
+    if (stop && k == l->n_state_calls)
+      fputs("  if (!logits) /* the KV cache is done; the rest is the result's */\n"
+            "    return;\n",
+            f);
     print_comment(f, c->inst);
     fprintf(f, c->per_row ? "  for (int32_t r = 0; r < n; r++)\n    %s(" : "  %s(", c->fn);
     for (int a = 0; a < c->n_args; a++) {
@@ -142,50 +159,65 @@ static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool ex
   fputs("}\n\n", f);
 }
 
-/* <name>_prefill: decode's checks for every token, all before anything
- * runs — the positions (and n) first, since they bound how many token ids
- * may be read, then the ids — and then the batch in steps of at most BATCH
- * tokens; the logits are the last step's last row. */
-static void emit_prefill_api(FILE *f, const char *n, const char *P, int64_t n_tokens,
-                             const gqc_program *calls) {
-  fprintf(f,
-          "const float *%s_prefill(const int32_t *tokens, int32_t n, int32_t pos) {\n"
-          "  if (!ready)\n    return fail(GQCRT_ERR_NOT_INITIALISED);\n"
-          "  if (!tokens)\n    return fail(GQCRT_ERR_NULL);\n"
-          "  /* the positions first: they bound how many tokens may be read */\n"
-          "  if (n < 1 || pos < 0 || pos >= %s_N_CTX || pos > n_past || n > %s_N_CTX - pos)\n"
-          "    return fail(GQCRT_ERR_BAD_POS);\n",
-          n, P, P);
-  if (calls->ring_rows)
-    fprintf(f,
-            "  if (n_past - %" PRId64 " > (pos - %" PRId64 " + 1 > 0 ? pos - %" PRId64
-            " + 1 : 0))\n"
-            "    return fail(GQCRT_ERR_BAD_POS);\n",
-            calls->ring_rows, calls->ring_rows, calls->ring_rows);
-  fprintf(f,
-          "  for (int32_t i = 0; i < n; i++)\n"
-          "    if (tokens[i] < 0 || tokens[i] >= %" PRId64 ")\n"
-          "      return fail(GQCRT_ERR_BAD_TOKEN);\n"
-          "  int32_t done = 0, rows = 0;\n"
-          "  do {\n"
-          "    rows = n - done < %s_BATCH ? n - done : %s_BATCH;\n"
-          "    prefill_step(tokens + done, pos + done, rows);\n"
-          "    done += rows;\n"
-          "  } while (done < n);\n"
-          "  n_past = pos + n;\n",
-          n_tokens, P, P);
-  /* the result may be a row of the last step's batch: n there is `rows` */
-  if (calls->prefill.result.kind == GQC_ARG_ARENA_LAST_ROW)
-    fputs("  const int32_t n_rows_last = rows;\n", f);
-  else
-    fputs("  (void)rows;\n", f);
-  fputs("  return (const float *)", f);
-  if (calls->prefill.result.kind == GQC_ARG_ARENA_LAST_ROW)
-    fprintf(f, "A(%" PRId64 " + (size_t)(n_rows_last - 1) * %" PRId64 "u)",
-            calls->prefill.result.offset, calls->prefill.result.row_bytes);
-  else
-    print_arg(f, &calls->prefill.result, false);
-  fputs(";\n}\n\n", f);
+/* The descriptor's field `f` as a C initialiser (model_desc.h). */
+static void print_desc_value(FILE *f, const gqc_desc_field *d, const char *n) {
+  switch (d->kind) {
+  case GQC_DESC_INT:
+    fprintf(f, gqc_c_type_kind(d->c_type) == 'l' ? "INT64_C(%" PRId64 ")" : "%" PRId64, d->i);
+    break;
+  case GQC_DESC_NULL:
+    fputs("NULL", f);
+    break;
+  case GQC_DESC_ARENA:
+    fprintf(f, "(const float *)A(%" PRId64 ")", d->i);
+    break;
+  case GQC_DESC_WEIGHTS:
+    fprintf(f, "%s__weights", n);
+    break;
+  case GQC_DESC_VOCAB:
+    fprintf(f, "%s__vocab", n);
+    break;
+  case GQC_DESC_TOK_SCRATCH:
+    fputs("TOK_SCRATCH", f);
+    break;
+  case GQC_DESC_STATE:
+    fputs("&state", f);
+    break;
+  case GQC_DESC_STEP:
+    fputs("step", f);
+    break;
+  case GQC_DESC_PREFILL_STEP:
+    fputs("prefill_step", f);
+    break;
+  }
+}
+
+/* The decoder state, the descriptor, and the API as one-line wrappers
+ * around the runtime's gqcrt_model_* (gqcrt_model.h). */
+static bool emit_api(FILE *f, const ir_module *m, const gqc_program *calls,
+                     const gqc_codegen_options *o, gqc_diag *d) {
+  const char *n = o->name;
+  gqc_desc_field fields[GQC_MAX_DESC_FIELDS];
+  const int nf = gqc_model_desc(m, calls, o, fields, d);
+  if (nf < 0)
+    return false;
+  fprintf(f, "static const gqcrt_model %s__model = {\n", n);
+  for (int k = 0; k < nf; k++) {
+    fprintf(f, "    .%s = ", fields[k].name);
+    print_desc_value(f, &fields[k], n);
+    fputs(",\n", f);
+  }
+  fputs("};\n\n", f);
+  gqc_api_fn api[GQC_MAX_API];
+  const int na = gqc_model_api(m, o, api);
+  for (int k = 0; k < na; k++) {
+    const gqc_api_fn *a = &api[k];
+    fprintf(f, "%s%s%s_%s(%s) {\n  %sgqcrt_model_%s(&%s__model%s%s);\n}\n", a->ret,
+            a->ret[strlen(a->ret) - 1] == '*' ? "" : " ", n, a->name,
+            *a->params ? a->params : "void", strcmp(a->ret, "void") ? "return " : "", a->name,
+            n, *a->args ? ", " : "", a->args);
+  }
+  return true;
 }
 
 bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o,
@@ -195,7 +227,8 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   if (o->arena_section && !gqc_valid_section_name(o->arena_section))
     return gqc_error(d, "codegen: '%s' is not a valid section name", o->arena_section);
   snprintf(path, sizeof path, "%s/%s.weights", o->out_dir, o->base);
-  if (!o->weights_external && !gqc_write_weight_blob(m, path, d))
+  bool ext = o->weights_external, far = gqc_weights_far(m, o);
+  if (!ext && !o->weights_fill && !gqc_write_weight_blob(m, path, d))
     return false;
   snprintf(path, sizeof path, "%s/%s.vocab", o->out_dir, o->base);
   if (!gqc_write_vocab_blob(m, path, d))
@@ -204,9 +237,14 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   gqc_program calls;
   if (!gqc_lower_program(m, &calls, d))
     return false;
-  char *arena_asm = NULL;
-  if (o->arena_section && !(arena_asm = gqc_arena_section_asm(m, o))) {
+  char *arena_asm = NULL, *weights_asm = NULL, *incbin_asm = NULL, incbin[1100];
+  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  if ((o->arena_section && !(arena_asm = gqc_arena_section_asm(m, o))) ||
+      (!ext && !(weights_asm = gqc_weights_section_asm(m, o, t))) ||
+      (!ext && !o->weights_fill && !(incbin_asm = gqc_weights_incbin_asm(incbin)))) {
     gqc_program_free(&calls);
+    free(arena_asm);
+    free(weights_asm);
     return gqc_error(d, "codegen: out of memory");
   }
 
@@ -215,20 +253,20 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   if (!f) {
     gqc_program_free(&calls);
     free(arena_asm);
+    free(weights_asm);
+    free(incbin_asm);
     return gqc_error(d, "%s: cannot write: %s", path, strerror(errno));
   }
   const char *n = o->name;
-  char P[128];
-  gqc_macro_prefix(n, P, sizeof P);
-  int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
-  int64_t n_tokens = calls.embed_rows && calls.embed_rows < n_vocab ? calls.embed_rows : n_vocab;
   uint64_t scratch = gqc_tokenize_scratch_bytes(m, o);
-  bool ext = o->weights_external;
 
   char where[512];
   if (ext)
     snprintf(where, sizeof where, "\n * %s.weights, which %s_init_weights receives at run time",
              o->base, n);
+  else if (o->weights_fill)
+    snprintf(where, sizeof where,
+             " section\n * .gqc.weights, which gqc fills in the compiled object");
   else
     snprintf(where, sizeof where,
              " section\n * .gqc.weights, pulled in from %s.weights by the assembler", o->base);
@@ -240,22 +278,21 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           " * Compile from this directory or with -Wa,-I<this directory>.\n"
           " */\n"
           "#include <stddef.h>\n#include <stdint.h>\n\n"
-          "#include \"gqcrt.h\"\n%s#include \"gqcrt_parallel.h\"\n#include \"gqcrt_tokenizer.h\"\n"
+          "#include \"gqcrt.h\"\n#include \"gqcrt_model.h\"\n#include \"gqcrt_parallel.h\"\n"
           "#include \"%s.h\"\n\n"
-          "/* Set by %s_set_executor: linear layers split over its threads. */\n"
-          "static const gqcrt_executor *executor;\n\n",
+          "/* The decoder state (gqcrt_model.h): the weights the steps read, the\n"
+          " * executor set by %s_set_executor, the positions filled. */\n"
+          "static gqcrt_model_state state;\n\n",
           o->base, o->source ? o->source : "a GGUF file",
           calls.prefill.func ? " and its batched prefill step" : "", m->arena_bytes,
           o->arena_section ? " in section " : "", o->arena_section ? o->arena_section : "",
-          m->weight_bytes, where, ext ? "#include \"gqcrt_blob.h\"\n" : "", o->base, o->name);
-  if (!ext)
-    fprintf(f,
-            "__asm__(\".pushsection .gqc.weights,\\\"a\\\",%%progbits\\n\"\n"
-            "        \".balign 64\\n\"\n"
-            "        \"%s__weights:\\n\"\n"
-            "        \".incbin \\\"%s.weights\\\"\\n\"\n"
-            "        \".popsection\\n\");\n",
-            n, o->base);
+          m->weight_bytes, where, o->base, o->name);
+  if (weights_asm)
+    print_asm_string(f, weights_asm);
+  if (incbin_asm)
+    print_asm_string(f, incbin_asm);
+  free(weights_asm);
+  free(incbin_asm);
   fprintf(f,
           "__asm__(\".pushsection .rodata.%s__vocab,\\\"a\\\",%%progbits\\n\"\n"
           "        \".balign 64\\n\"\n"
@@ -267,9 +304,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   if (arena_asm)
     print_asm_string(f, arena_asm);
   free(arena_asm);
-  if (ext)
-    fprintf(f, "static const unsigned char *weights; /* set by %s_init_weights */\n", n);
-  else
+  if (!ext) /* (far weights are read through state.weights, the descriptor's pointer) */
     fprintf(f,
             "extern const unsigned char %s__weights[] __attribute__((visibility(\"hidden\")));\n",
             n);
@@ -292,8 +327,9 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             "static unsigned char tok_scratch[%" PRIu64 "] __attribute__((aligned(16)));\n",
             m->arena_bytes, scratch ? scratch : 1);
   }
-  fprintf(f, "#define A(off) ((void *)(%s + (off)))\n", arena);
-  if (ext)
+  fprintf(f, "#define A(off) ((void *)(%s + (off)))\n#define TOK_SCRATCH %s\n", arena,
+          tok_scratch);
+  if (ext || far)
     fputs("#define W(off) ((const void *)(wb + (off))) /* wb: step's copy of weights */\n\n", f);
   else
     fprintf(f, "#define W(off) ((const void *)(%s__weights + (off)))\n\n", n);
@@ -315,89 +351,19 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   emit_step(f, &calls.decode,
             "static void step(int32_t token, int32_t pos) {\n"
             "  (void)token;\n  (void)pos;\n",
-            ext);
+            ext || far, false);
   if (calls.prefill.func)
     emit_step(f, &calls.prefill,
-              "/* Tokens tokens[0..n) at positions pos..pos+n-1, 1 <= n <= the batch. */\n"
-              "static void prefill_step(const int32_t *tokens, int32_t pos, int32_t n) {\n"
-              "  (void)tokens;\n  (void)pos;\n  (void)n;\n",
-              ext);
+              "/* Tokens tokens[0..n) at positions pos..pos+n-1, 1 <= n <= the batch; the\n"
+              " * logits (of the last) only when `logits` is set. */\n"
+              "static void prefill_step(const int32_t *tokens, int32_t pos, int32_t n,\n"
+              "                         int32_t logits) {\n"
+              "  (void)tokens;\n  (void)pos;\n  (void)n;\n  (void)logits;\n",
+              ext || far, true);
 
-  fprintf(f,
-          "static int ready;\nstatic int32_t n_past;\nstatic int last_error;\n\n"
-          "static const float *fail(int code) {\n  last_error = code;\n  return NULL;\n}\n\n");
-  if (ext)
-    fprintf(
-        f,
-        "int %s_init_weights(const void *blob, uint64_t size) {\n"
-        "  weights = NULL;\n  ready = 0;\n"
-        "  int r = gqcrt_weights_check(blob, size, %s_WEIGHT_BYTES, %s_WEIGHT_QUICK_CHECKSUM, 0);\n"
-        "  if (r != GQCRT_OK)\n    return last_error = r;\n"
-        "  weights = (const unsigned char *)blob;\n  return GQCRT_OK;\n}\n\n"
-        "int %s_verify_weights(void) {\n"
-        "  if (!weights)\n    return last_error = GQCRT_ERR_NOT_INITIALISED;\n"
-        "  int r = gqcrt_weights_check(weights, %s_WEIGHT_BYTES, %s_WEIGHT_BYTES,\n"
-        "                              %s_WEIGHT_CHECKSUM, 1);\n"
-        "  if (r != GQCRT_OK) {\n    weights = NULL;\n    ready = 0;\n"
-        "    return last_error = r;\n  }\n  return GQCRT_OK;\n}\n\n",
-        n, P, P, n, P, P, P);
-  fprintf(f, "int %s_init(void) {\n", n);
-  if (ext)
-    fputs("  if (!weights)\n    return last_error = GQCRT_ERR_NOT_INITIALISED;\n", f);
-  fprintf(f,
-          "  if (%s_VOCAB_BYTES && gqcrt_vocab_check(%s__vocab, %s_VOCAB_BYTES) != GQCRT_OK)\n"
-          "    return last_error = GQCRT_ERR_BAD_BLOB;\n"
-          "  ready = 1;\n  n_past = 0;\n  last_error = 0;\n  return GQCRT_OK;\n}\n\n"
-          "void %s_reset(void) { n_past = 0; }\n\n",
-          P, n, P, n);
-  fprintf(f,
-          "const float *%s_decode(int32_t token, int32_t pos) {\n"
-          "  if (!ready)\n    return fail(GQCRT_ERR_NOT_INITIALISED);\n"
-          "  if (token < 0 || token >= %" PRId64 ")\n    return fail(GQCRT_ERR_BAD_TOKEN);\n"
-          "  if (pos < 0 || pos >= %s_N_CTX || pos > n_past)\n    return fail(GQCRT_ERR_BAD_POS);\n",
-          n, n_tokens, P);
-  if (calls.ring_rows) /* a rewind must not need ring rows already overwritten */
-    fprintf(f,
-            "  /* sliding-window caches keep the last %" PRId64 " positions: a rewind to pos\n"
-            "   * needs positions pos-%" PRId64 "+1 .. pos-1 still in the ring */\n"
-            "  if (n_past - %" PRId64 " > (pos - %" PRId64 " + 1 > 0 ? pos - %" PRId64 " + 1 : 0))\n"
-            "    return fail(GQCRT_ERR_BAD_POS);\n",
-            calls.ring_rows, calls.ring_rows, calls.ring_rows, calls.ring_rows, calls.ring_rows);
-  fputs("  step(token, pos);\n  n_past = pos + 1;\n  return (const float *)", f);
-  print_arg(f, &calls.decode.result, false);
-  fputs(";\n}\n\n", f);
-  if (calls.prefill.func)
-    emit_prefill_api(f, n, P, n_tokens, &calls);
-  fprintf(f,
-          "int %s_n_vocab(void) { return %s_N_VOCAB; }\n"
-          "int %s_n_ctx(void) { return %s_N_CTX; }\n"
-          "int %s_last_error(void) { return last_error; }\n"
-          "void %s_set_executor(const struct gqcrt_executor *ex) { executor = ex; }\n\n",
-          n, P, n, P, n, n);
-  fprintf(f,
-          "int %s_tokenize(const char *text, int32_t *ids, int max_ids) {\n"
-          "  if (!%s_VOCAB_BYTES)\n    return last_error = GQCRT_ERR_BAD_BLOB;\n"
-          "  if (!text || !ids)\n    return last_error = GQCRT_ERR_NULL;\n"
-          "  size_t len = 0;\n"
-          "  while (text[len])\n"
-          "    if (++len > %s_MAX_TEXT_BYTES)\n      return last_error = GQCRT_ERR_TOO_LONG;\n"
-          "  int32_t r = gqcrt_tokenize(%s__vocab, text, len, 1, 1, ids, max_ids, %s,\n"
-          "                             sizeof %s);\n"
-          "  if (r < 0)\n    last_error = r;\n  return r;\n}\n\n",
-          n, P, P, n, tok_scratch, tok_scratch);
-  fprintf(f,
-          "const char *%s_token_piece(int32_t id, int32_t *len) {\n"
-          "  int32_t n = 0;\n"
-          "  const char *p = %s_VOCAB_BYTES ? gqcrt_token_piece(%s__vocab, id, 0, &n) : NULL;\n"
-          "  if (len)\n    *len = p ? n : 0;\n  return p;\n}\n\n"
-          "const char *%s_token_text(int32_t id) { return %s_token_piece(id, NULL); }\n"
-          "int32_t %s_bos(void) { return %s_VOCAB_BYTES ? gqcrt_vocab_bos(%s__vocab) : -1; }\n"
-          "int32_t %s_eos(void) { return %s_VOCAB_BYTES ? gqcrt_vocab_eos(%s__vocab) : -1; }\n"
-          "int %s_is_eog(int32_t id) {\n"
-          "  return %s_VOCAB_BYTES ? gqcrt_vocab_is_eog(%s__vocab, id) : 0;\n}\n",
-          n, P, n, n, n, n, P, n, n, P, n, n, P, n);
+  const bool ok = emit_api(f, m, &calls, o, d);
   gqc_program_free(&calls);
-  if (fclose(f) != 0)
+  if (fclose(f) != 0 && ok)
     return gqc_error(d, "%s: write failed", path);
-  return true;
+  return ok;
 }

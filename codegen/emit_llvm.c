@@ -16,11 +16,21 @@
  * internal, so several models link into one program without clashes and `nm`
  * shows only the API as defined globals):
  *
- *   @N__weights     constant [W x i8], section .gqc.weights, align 64: the
- *                   weight blob (gqc_weight_blob_fill, the layout the C
- *                   backend streams to its .weights file) as one
- *                   ConstantDataArray. It is built from one buffer, so a
- *                   290 MB model costs a few linear copies, not minutes.
+ *   @N__weights     the weight blob, in section .gqc.weights (align 64):
+ *                   a hidden external [0 x i8] that module-level inline
+ *                   assembly defines (gqc_weights_section_asm, the C
+ *                   backend's text too) as a local object of the blob's
+ *                   size. An object file comes out of LLVM with that section
+ *                   empty and gqc_fill_object_weights streams the blob into
+ *                   it (the layout gqc_weight_blob_walk defines, which the C
+ *                   backend streams to its .weights file); assembly and LLVM
+ *                   IR outputs .incbin <base>.weights, written beside them
+ *                   (assembly: lines appended to LLVM's text).
+ *                   So LLVM never holds the weights, and their size has no
+ *                   limit but the ELF format's. Far weights (a gigabyte or
+ *                   more) are reached through @N__weights_addr, an
+ *                   externally_initialized constant holding their address,
+ *                   which the steps load once (as with --weights=file).
  *   @N__vocab       constant [V+1 x i8], align 64, in .rodata.N__vocab: the
  *                   vocabulary blob plus a NUL, exactly as the C backend's.
  *   @N__arena       zero-initialised [A x i8], align 64: lands in .bss.
@@ -41,13 +51,15 @@
  *                   weights + offset + sext(token) * row_bytes, or, for a
  *                   packed table (gqcrt_embed_<layout>), the token itself
  *                   is the argument.
- *   @N__prefill_step  internal void(i8* tokens, i32 pos, i32 n), when the
- *                   module has @prefill: its call list, where counts n * N
- *                   are `mul nsw n, N`, a batch's last row is a GEP by
- *                   (n - 1) * row_bytes, and per_row calls sit in a loop
- *                   over r = 0 .. n-1 (GEPs by r * row_bytes). N_prefill
- *                   checks its arguments as emit_c.c's C does and calls it
- *                   once per step of at most BATCH tokens.
+ *   @N__prefill_step  internal void(i8* tokens, i32 pos, i32 n, i32 logits),
+ *                   when the module has @prefill: its call list, where
+ *                   counts n * N are `mul nsw n, N`, a batch's last row is a
+ *                   GEP by (n - 1) * row_bytes, and per_row calls sit in a
+ *                   loop over r = 0 .. n-1 (GEPs by r * row_bytes); it
+ *                   returns before the result's own calls (n_state_calls)
+ *                   when `logits` is 0. N_prefill checks its arguments as
+ *                   emit_c.c's C does and calls it once per step of at most
+ *                   BATCH tokens, with logits = 1 for the last.
  *
  * --weights=file (o->weights_external): no @N__weights constant; instead
  * @N__weights is an internal i8* global (null until N_init_weights accepts a
@@ -79,6 +91,7 @@
  * its type explicitly. Tested with LLVM 14.
  */
 #include "codegen/emit_llvm.h"
+#include "codegen/model_desc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -102,6 +115,11 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   return gqc_error(d, "%s: this gqc was built without LLVM; use --backend c", out_path);
 }
 
+bool gqc_llvm_check_prototypes(gqc_diag *d) {
+  (void)d;
+  return true;
+}
+
 #else
 
 #include <llvm-c/Analysis.h>
@@ -113,6 +131,7 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "gqcrt.h"
+#include "gqcrt_parallel.h"
 
 #ifndef GQC_LLVM_VERSION
 #define GQC_LLVM_VERSION "unknown"
@@ -126,83 +145,81 @@ const char *gqc_llvm_version(void) {
 }
 
 /* ---- runtime prototypes ---------------------------------------------------
- * "r:params", one letter per type: v void, p pointer, i int32_t/int/uint32_t,
- * l int64_t/uint64_t, f float, z size_t. */
+ * Every runtime function generated code calls, with its parameter list as
+ * the runtime's header spells it (its GQCRT_SIGNATURE_* macro, stringised):
+ * the LLVM types come from that text (gqc_c_param_kinds), so a prototype is
+ * written once, in the runtime. All return void. */
 typedef struct runtime_proto {
-  const char *name, *sig;
+  const char *name, *params;
 } runtime_proto;
+
+#define SIGNATURE_TEXT(sig) #sig
+#define SIGNATURE(sig) SIGNATURE_TEXT(sig)
+#define FN(name) {"gqcrt_" #name, SIGNATURE(GQCRT_SIGNATURE_##name)},
 
 static const runtime_proto runtime_protos[] = {
     /* gqcrt.h */
-    {"gqcrt_rms_norm", "v:pppiif"},
-    {"gqcrt_add", "v:pppi"},
-    {"gqcrt_mul", "v:pppi"},
-    {"gqcrt_scale", "v:ppfi"},
-    {"gqcrt_silu", "v:ppi"},
-    {"gqcrt_gelu_tanh", "v:ppi"},
-    {"gqcrt_softcap", "v:ppfi"},
-    {"gqcrt_softmax", "v:ppi"},
-    {"gqcrt_copy", "v:ppi"},
-    {"gqcrt_rope", "v:ppiiiiffi"},
-    {"gqcrt_attention", "v:ppppppppi"},
-    /* gqcrt.h: row-batched ops (prefill) */
-    {"gqcrt_embed_rows", "v:ppplpii"},
-    {"gqcrt_embed_rows_packed", "v:ppppii"},
-    {"gqcrt_rope_rows", "v:ppiiiiiffi"},
-    {"gqcrt_attention_rows", "v:ppppppppii"},
+    FN(rms_norm) FN(add) FN(mul) FN(scale) FN(silu) FN(gelu_tanh) FN(softcap) FN(softmax) FN(copy)
+        FN(rope) FN(embed_rows) FN(embed_rows_packed) FN(rope_rows)
     /* gqcrt_parallel.h */
-    {"gqcrt_linear_parallel", "v:pppppiiii"},
-    {"gqcrt_gemm_parallel", "v:pppippiiiii"},
-    {"gqcrt_quantize_f16", "v:ppi"},
-    {"gqcrt_quantize_bf16", "v:ppi"},
-    {"gqcrt_quantize_q8_0", "v:ppi"},
-    {"gqcrt_quantize_q8_1", "v:ppi"},
-    {"gqcrt_quantize_q8_k", "v:ppi"},
-    {"gqcrt_dequantize_f32", "v:ppi"},
-    {"gqcrt_dequantize_f16", "v:ppi"},
-    {"gqcrt_dequantize_bf16", "v:ppi"},
-    {"gqcrt_dequantize_q4_0", "v:ppi"},
-    {"gqcrt_dequantize_q4_1", "v:ppi"},
-    {"gqcrt_dequantize_q5_0", "v:ppi"},
-    {"gqcrt_dequantize_q5_1", "v:ppi"},
-    {"gqcrt_dequantize_q8_0", "v:ppi"},
-    {"gqcrt_dequantize_q2_k", "v:ppi"},
-    {"gqcrt_dequantize_q3_k", "v:ppi"},
-    {"gqcrt_dequantize_q4_k", "v:ppi"},
-    {"gqcrt_dequantize_q5_k", "v:ppi"},
-    {"gqcrt_dequantize_q6_k", "v:ppi"},
+    FN(linear_parallel) FN(gemm_parallel) FN(attention_parallel)
+#define GQCRT_OP_KERNEL(op, variant, features)                                                     \
+  {"gqcrt_" #op "_" #variant, SIGNATURE(GQCRT_SIGNATURE_##op)},
+#include "gqcrt_op_kernels.def"
+#undef GQCRT_OP_KERNEL
+#define GQCRT_ATTENTION_KERNEL(variant, features)                                                  \
+  {"gqcrt_attention_" #variant, SIGNATURE(GQCRT_SIGNATURE_ATTENTION)},
+#include "gqcrt_attention_kernels.def"
+#undef GQCRT_ATTENTION_KERNEL
+#define QUANTIZE(enc) {"gqcrt_quantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_QUANTIZE)},
+        QUANTIZE(f16) QUANTIZE(bf16) QUANTIZE(q8_0) QUANTIZE(q8_1) QUANTIZE(q8_k)
+#undef QUANTIZE
+#define DEQUANTIZE(enc) {"gqcrt_dequantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},
+            DEQUANTIZE(f32) DEQUANTIZE(f16) DEQUANTIZE(bf16) DEQUANTIZE(q4_0) DEQUANTIZE(q4_1)
+                DEQUANTIZE(q5_0) DEQUANTIZE(q5_1) DEQUANTIZE(q8_0) DEQUANTIZE(q2_k) DEQUANTIZE(q3_k)
+                    DEQUANTIZE(q4_k) DEQUANTIZE(q5_k) DEQUANTIZE(q6_k)
+#undef DEQUANTIZE
 #define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                         \
-  {"gqcrt_linear_" #wenc "_" #variant, "v:pppii"}, {"gqcrt_gemm_" #wenc "_" #variant, "v:pippiii"},
+  {"gqcrt_linear_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_LINEAR)},                         \
+      {"gqcrt_gemm_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_GEMM)},
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
-#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
-  {"gqcrt_linear_" #wenc "_" #packing "_" #variant, "v:pppii"},                                    \
-      {"gqcrt_gemm_" #wenc "_" #packing "_" #variant, "v:pippiii"},
-#define GQCRT_PACKING(wenc, packing, rows) {"gqcrt_embed_" #wenc "_" #packing, "v:ppii"},
+#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows, replaces)         \
+  {"gqcrt_linear_" #wenc "_" #packing "_" #variant, SIGNATURE(GQCRT_SIGNATURE_LINEAR)},            \
+      {"gqcrt_gemm_" #wenc "_" #packing "_" #variant, SIGNATURE(GQCRT_SIGNATURE_GEMM)},
+#define GQCRT_PACKING(wenc, packing, rows)                                                         \
+  {"gqcrt_embed_" #wenc "_" #packing, SIGNATURE(GQCRT_SIGNATURE_EMBED_PACKED)},
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
 #undef GQCRT_PACKING
-    /* gqcrt_tokenizer.h */
-    {"gqcrt_vocab_check", "i:pz"},
-    {"gqcrt_vocab_bos", "i:p"},
-    {"gqcrt_vocab_eos", "i:p"},
-    {"gqcrt_vocab_is_eog", "i:pi"},
-    {"gqcrt_tokenize", "i:ppziipipz"},
-    {"gqcrt_token_piece", "p:piip"},
-    /* gqcrt_blob.h */
-    {"gqcrt_weights_check", "i:pllii"},
 };
+#undef FN
 
-static const char *runtime_sig(const char *name) {
+/* Every entry's text is a parameter list: a GQCRT_SIGNATURE_* macro that
+ * is not defined here would be its own name. */
+bool gqc_llvm_check_prototypes(gqc_diag *d) {
+  for (size_t k = 0; k < sizeof runtime_protos / sizeof runtime_protos[0]; k++) {
+    char kinds[24], params[512];
+    const char *t = runtime_protos[k].params;
+    snprintf(params, sizeof params, "%.*s", (int)strlen(t) - 2, t + 1);
+    if (t[0] != '(' || !gqc_c_param_kinds(params, kinds, sizeof kinds))
+      return gqc_error(d, "codegen: runtime function %s has no readable prototype: %s",
+                       runtime_protos[k].name, t);
+  }
+  return true;
+}
+
+static const char *runtime_params(const char *name) {
   for (size_t k = 0; k < sizeof runtime_protos / sizeof runtime_protos[0]; k++)
     if (!strcmp(runtime_protos[k].name, name))
-      return runtime_protos[k].sig;
+      return runtime_protos[k].params;
   return NULL;
 }
 
 /* ---- the emitter ------------------------------------------------------- */
 typedef struct emitter {
   const ir_module *m;
+  const gqc_target *t;
   const gqc_codegen_options *o;
   gqc_diag *d;
   LLVMContextRef ctx;
@@ -214,9 +231,11 @@ typedef struct emitter {
   unsigned md_inst; /* metadata kind "gqc.inst": the IR instruction of a call */
   bool has_vocab;
   /* globals, and their addresses as i8* */
-  LLVMValueRef weights, vocab, arena, attn, scratch, ready, n_past, last_error;
-  LLVMValueRef executor; /* const gqcrt_executor *, set by <name>_set_executor */
-  bool weights_external; /* weights is then an i8* global, wb its value in step */
+  LLVMValueRef weights, vocab, arena, attn, scratch;
+  LLVMValueRef state; /* the decoder state (gqcrt_model_state) */
+  LLVMTypeRef state_type;
+  bool weights_via_state; /* the steps read the weights through state.weights (--weights=file,
+                           * far weights); wb its value in the step */
   LLVMValueRef wb;
   LLVMTypeRef attn_type;
   int n_descs;
@@ -231,35 +250,49 @@ typedef struct step_values {
   LLVMValueRef token, pos, tokens, n, r;
 } step_values;
 
+/* The LLVM type of a C type's kind (gqc_c_type_kind). */
 static LLVMTypeRef sig_type(emitter *e, char c) {
   switch (c) {
   case 'v':
     return e->t_void;
-  case 'p':
-    return e->t_ptr;
   case 'i':
     return e->t_i32;
   case 'f':
     return e->t_f32;
   case 'l':
     return e->t_i64;
-  default:
+  case 'z':
     return e->t_size;
+  default:
+    return e->t_ptr;
   }
+}
+
+/* The parameter kinds of runtime function `name` (gqc_c_param_kinds of its
+ * GQCRT_SIGNATURE_*), or false (d set). */
+static bool runtime_kinds(emitter *e, const char *name, char *kinds, size_t size) {
+  const char *text = runtime_params(name);
+  if (!text)
+    return gqc_error(e->d, "codegen: no prototype for runtime function %s (emit_llvm.c's list)",
+                     name);
+  /* "(float *y, ...)" without its parentheses */
+  char params[512];
+  snprintf(params, sizeof params, "%.*s", (int)strlen(text) - 2, text + 1);
+  if (!gqc_c_param_kinds(params, kinds, size))
+    return gqc_error(e->d, "codegen: cannot read the parameters of %s: %s", name, text);
+  return true;
 }
 
 /* The declaration of a runtime function (created on first use). */
 static LLVMValueRef runtime_fn(emitter *e, const char *name, LLVMTypeRef *type) {
-  const char *sig = runtime_sig(name);
-  if (!sig) {
-    gqc_error(e->d, "codegen: no prototype for runtime function %s (emit_llvm.c's table)", name);
+  char kinds[24];
+  if (!runtime_kinds(e, name, kinds, sizeof kinds))
     return NULL;
-  }
-  LLVMTypeRef params[16];
+  LLVMTypeRef types[24];
   int n = 0;
-  for (const char *p = sig + 2; *p; p++)
-    params[n++] = sig_type(e, *p);
-  *type = LLVMFunctionType(sig_type(e, sig[0]), params, (unsigned)n, 0);
+  for (const char *p = kinds; *p; p++)
+    types[n++] = sig_type(e, *p);
+  *type = LLVMFunctionType(e->t_void, types, (unsigned)n, 0);
   LLVMValueRef f = LLVMGetNamedFunction(e->mod, name);
   if (!f) {
     f = LLVMAddFunction(e->mod, name, *type);
@@ -318,34 +351,31 @@ static LLVMValueRef add_section_symbol(emitter *e, const char *suffix, LLVMTypeR
   return g;
 }
 
-static LLVMValueRef add_i32_global(emitter *e, const char *suffix) {
-  return add_global(e, suffix, e->t_i32, i32c(e, 0), false, 4);
-}
-
 /* ---- data ---------------------------------------------------------------- */
-static bool emit_weights(emitter *e) {
-  uint64_t n = (uint64_t)e->m->weight_bytes;
-  e->weights_external = e->o->weights_external;
-  if (e->weights_external) { /* static const unsigned char *weights; */
-    e->weights = add_global(e, "weights", e->t_ptr, LLVMConstNull(e->t_ptr), false, 8);
+/* The weights: with --weights=file a pointer global (set by N_init_weights);
+ * else the symbol that gqc_weights_section_asm's text defines, as a hidden
+ * external (its bytes come from `incbin`, or for objects and assembly from
+ * gqc_emit_llvm afterwards), plus for far weights the pointer the steps read
+ * it through. */
+static bool emit_weights(emitter *e, const char *incbin) {
+  if (e->o->weights_external) { /* read through state.weights, set by N_init_weights */
+    e->weights_via_state = true;
     return true;
   }
-  if (n > UINT32_MAX - 64u)
-    return gqc_error(e->d,
-                     "codegen: %" PRIu64 " bytes of weights: the LLVM backend supports up to"
-                     " 4 GiB (use --backend c)",
-                     n);
-  unsigned char *buf = malloc(n ? n : 1);
-  if (!buf)
-    return gqc_error(e->d, "codegen: out of memory for a %" PRIu64 "-byte weight blob", n);
-  if (!gqc_weight_blob_fill(e->m, buf, e->d)) {
-    free(buf);
-    return false;
-  }
-  LLVMValueRef init = LLVMConstStringInContext(e->ctx, (const char *)buf, (unsigned)n, 1);
-  free(buf);
-  e->weights = add_global(e, "weights", LLVMTypeOf(init), init, true, 64);
-  LLVMSetSection(e->weights, ".gqc.weights");
+  char *text[2] = {gqc_weights_section_asm(e->m, e->o, e->t),
+                   incbin ? gqc_weights_incbin_asm(incbin) : NULL};
+  for (int k = 0; k < 2; k++)
+    if (text[k])
+      LLVMAppendModuleInlineAsm(e->mod, text[k], strlen(text[k]));
+  bool ok = text[0] && (text[1] || !incbin);
+  free(text[0]);
+  free(text[1]);
+  if (!ok)
+    return gqc_error(e->d, "codegen: out of memory");
+  e->weights = add_section_symbol(e, "weights", LLVMArrayType(e->t_i8, 0), 64);
+  /* far weights: read through state.weights, which N_init sets from the
+   * descriptor's absolute address, never folded into PC-relative ones */
+  e->weights_via_state = gqc_weights_far(e->m, e->o);
   return true;
 }
 
@@ -398,11 +428,33 @@ static bool emit_arena(emitter *e) {
   } else {
     e->arena = add_global(e, "arena", at, LLVMConstNull(at), false, 64);
   }
-  e->ready = add_i32_global(e, "ready");
-  e->n_past = add_i32_global(e, "n_past");
-  e->last_error = add_i32_global(e, "last_error");
-  e->executor = add_global(e, "executor", e->t_ptr, LLVMConstNull(e->t_ptr), false, 8);
   return true;
+}
+
+/* ---- the state, the descriptor and the API (model_desc.h) ------------------- */
+
+/* The decoder state: gqcrt_model_state, zero-initialised. */
+static bool emit_state(emitter *e) {
+  LLVMTypeRef fields[16];
+  if (gqc_n_state_fields > 16)
+    return gqc_error(e->d, "codegen: the decoder state has too many fields");
+  for (int k = 0; k < gqc_n_state_fields; k++) {
+    const char kind = gqc_c_type_kind(gqc_state_fields[k].c_type);
+    if (!kind || kind == 'v')
+      return gqc_error(e->d, "codegen: cannot lay out state field %s (%s)",
+                       gqc_state_fields[k].name, gqc_state_fields[k].c_type);
+    fields[k] = sig_type(e, kind);
+  }
+  e->state_type = LLVMStructTypeInContext(e->ctx, fields, (unsigned)gqc_n_state_fields, 0);
+  e->state = add_global(e, "state", e->state_type, LLVMConstNull(e->state_type), false, 8);
+  return true;
+}
+
+/* The value of state field `name` (a pointer), loaded in the current block. */
+static LLVMValueRef load_state_ptr(emitter *e, const char *name) {
+  const int k = gqc_state_field_index(name);
+  LLVMValueRef field = LLVMBuildStructGEP2(e->b, e->state_type, e->state, (unsigned)k, name);
+  return LLVMBuildLoad2(e->b, e->t_ptr, field, name);
 }
 
 static void emit_attention_descs(emitter *e, const gqc_program *calls) {
@@ -458,16 +510,6 @@ static LLVMBasicBlockRef new_block(emitter *e, LLVMValueRef f, const char *name)
   return LLVMAppendBasicBlockInContext(e->ctx, f, name);
 }
 
-static LLVMValueRef load_i32(emitter *e, LLVMValueRef global) {
-  return LLVMBuildLoad2(e->b, e->t_i32, global, "");
-}
-
-/* last_error = code; return code (as i32) or `ret` if given. */
-static void fail_with(emitter *e, LLVMValueRef code, LLVMValueRef ret) {
-  LLVMBuildStore(e->b, code, e->last_error);
-  LLVMBuildRet(e->b, ret ? ret : code);
-}
-
 static char arg_sig(gqc_arg_kind k) {
   switch (k) {
   case GQC_ARG_I32:
@@ -484,9 +526,10 @@ static char arg_sig(gqc_arg_kind k) {
   }
 }
 
-/* W(offset): a constant GEP into the blob, or (--weights=file) wb + offset. */
+/* W(offset): a constant GEP into the blob, or (--weights=file, far weights)
+ * wb + offset. */
 static LLVMValueRef weight_ptr(emitter *e, int64_t offset) {
-  if (!e->weights_external)
+  if (!e->weights_via_state)
     return byte_ptr(e, e->weights, offset);
   LLVMValueRef idx = i64c(e, offset);
   return LLVMBuildInBoundsGEP2(e->b, e->t_i8, e->wb, &idx, 1, "");
@@ -556,7 +599,7 @@ static LLVMValueRef call_arg(emitter *e, const gqc_call *c, const gqc_arg *a,
       break;
     return sv->token;
   case GQC_ARG_EXECUTOR:
-    return LLVMBuildLoad2(e->b, e->t_ptr, e->executor, "executor");
+    return load_state_ptr(e, "executor");
   case GQC_ARG_FN: {
     LLVMTypeRef type;
     LLVMValueRef fn = runtime_fn(e, a->sym, &type);
@@ -591,13 +634,12 @@ static void annotate(emitter *e, LLVMValueRef call, const ir_inst *i) {
 /* One call of the list, with its arguments; in a per_row call, r is the
  * row index. */
 static bool emit_call(emitter *e, const gqc_call *c, const step_values *sv) {
-  const char *sig = runtime_sig(c->fn);
-  if (!sig)
-    return gqc_error(e->d, "codegen: no prototype for runtime function %s (emit_llvm.c's table)",
-                     c->fn);
-  bool match = sig[0] == 'v' && (int)strlen(sig + 2) == c->n_args;
+  char kinds[24];
+  if (!runtime_kinds(e, c->fn, kinds, sizeof kinds))
+    return false;
+  bool match = (int)strlen(kinds) == c->n_args;
   for (int a = 0; match && a < c->n_args; a++)
-    match = sig[2 + a] == arg_sig(c->args[a].kind);
+    match = kinds[a] == arg_sig(c->args[a].kind);
   if (!match)
     return gqc_error(e->d, "codegen: the call to %s does not match its runtime prototype", c->fn);
   LLVMValueRef args[GQC_MAX_ARGS];
@@ -638,10 +680,12 @@ static bool emit_row_loop(emitter *e, LLVMValueRef f, const gqc_call *c, step_va
 
 /* A step function, internal: one call per entry of the call list.
  *   decode:  void N__step(int32_t token, int32_t pos)
- *   prefill: void N__prefill_step(const int32_t *tokens, int32_t pos, int32_t n) */
+ *   prefill: void N__prefill_step(const int32_t *tokens, int32_t pos, int32_t n,
+ *                                 int32_t logits)
+ *            (if (!logits) return; before the calls only the result needs) */
 static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
-  LLVMTypeRef params[3] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32};
-  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 3 : 2, 0);
+  LLVMTypeRef params[4] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32, e->t_i32};
+  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 2, 0);
   char name[256];
   snprintf(name, sizeof name, "%s__%s", e->o->name, batched ? "prefill_step" : "step");
   LLVMValueRef f = begin_function(e, name, false, type);
@@ -661,11 +705,20 @@ static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
     e->step = f;
     e->step_type = type;
   }
-  /* const unsigned char *const wb = weights; */
-  if (e->weights_external)
-    e->wb = LLVMBuildLoad2(e->b, e->t_ptr, e->weights, "wb");
+  /* const unsigned char *const wb = state.weights; */
+  if (e->weights_via_state)
+    e->wb = load_state_ptr(e, "weights");
   for (int k = 0; k < calls->n_calls; k++) {
     const gqc_call *c = &calls->calls[k];
+    if (batched && k == calls->n_state_calls) {
+      LLVMValueRef logits = LLVMGetParam(f, 3);
+      LLVMSetValueName2(logits, "logits", 6);
+      LLVMBasicBlockRef stop = new_block(e, f, "state_done"), rest = new_block(e, f, "result");
+      LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, logits, i32c(e, 0), ""), stop, rest);
+      LLVMPositionBuilderAtEnd(e->b, stop);
+      LLVMBuildRetVoid(e->b);
+      LLVMPositionBuilderAtEnd(e->b, rest);
+    }
     if (!(c->per_row ? emit_row_loop(e, f, c, sv) : emit_call(e, c, &sv)))
       return false;
   }
@@ -673,412 +726,99 @@ static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
   return true;
 }
 
-/* int N_init_weights(const void *blob, uint64_t size):
- *   weights = NULL; ready = 0;
- *   int r = gqcrt_weights_check(blob, size, WEIGHT_BYTES, WEIGHT_QUICK_CHECKSUM, 0);
- *   if (r != GQCRT_OK) return last_error = r;
- *   weights = blob; return GQCRT_OK;
- * int N_verify_weights(void):
- *   if (!weights) return last_error = GQCRT_ERR_NOT_INITIALISED;
- *   int r = gqcrt_weights_check(weights, WEIGHT_BYTES, WEIGHT_BYTES, WEIGHT_CHECKSUM, 1);
- *   if (r != GQCRT_OK) { weights = NULL; ready = 0; return last_error = r; }
- *   return GQCRT_OK; */
-static void emit_weights_api(emitter *e) {
-  LLVMBuilderRef b = e->b;
-  LLVMValueRef null = LLVMConstNull(e->t_ptr);
-  LLVMTypeRef params[2] = {e->t_ptr, e->t_i64};
-  LLVMValueRef f = begin_api(e, "init_weights", e->t_i32, params, 2);
-  LLVMValueRef blob = LLVMGetParam(f, 0), size = LLVMGetParam(f, 1);
-  LLVMSetValueName2(blob, "blob", 4);
-  LLVMSetValueName2(size, "size", 4);
-  LLVMBuildStore(b, null, e->weights);
-  LLVMBuildStore(b, i32c(e, 0), e->ready);
-  LLVMValueRef args[5] = {blob, size, i64c(e, e->m->weight_bytes),
-                          LLVMConstInt(e->t_i32, e->o->weight_quick_crc32c, 0), i32c(e, 0)};
-  LLVMValueRef r = call_runtime(e, "gqcrt_weights_check", args, 5);
-  LLVMBasicBlockRef bad = new_block(e, f, "bad_blob"), ok = new_block(e, f, "ok");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, r, i32c(e, GQCRT_OK), ""), bad, ok);
-  LLVMPositionBuilderAtEnd(b, bad);
-  fail_with(e, r, NULL);
-  LLVMPositionBuilderAtEnd(b, ok);
-  LLVMBuildStore(b, blob, e->weights);
-  LLVMBuildRet(b, i32c(e, GQCRT_OK));
-
-  f = begin_api(e, "verify_weights", e->t_i32, NULL, 0);
-  LLVMValueRef w = LLVMBuildLoad2(b, e->t_ptr, e->weights, "weights");
-  LLVMBasicBlockRef none = new_block(e, f, "no_weights"), check = new_block(e, f, "check");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, w, null, ""), none, check);
-  LLVMPositionBuilderAtEnd(b, none);
-  fail_with(e, i32c(e, GQCRT_ERR_NOT_INITIALISED), NULL);
-  LLVMPositionBuilderAtEnd(b, check);
-  LLVMValueRef vargs[5] = {w, i64c(e, e->m->weight_bytes), i64c(e, e->m->weight_bytes),
-                           LLVMConstInt(e->t_i32, e->o->weight_crc32c, 0), i32c(e, 1)};
-  r = call_runtime(e, "gqcrt_weights_check", vargs, 5);
-  bad = new_block(e, f, "bad_blob");
-  ok = new_block(e, f, "ok");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, r, i32c(e, GQCRT_OK), ""), bad, ok);
-  LLVMPositionBuilderAtEnd(b, bad);
-  LLVMBuildStore(b, null, e->weights);
-  LLVMBuildStore(b, i32c(e, 0), e->ready);
-  fail_with(e, r, NULL);
-  LLVMPositionBuilderAtEnd(b, ok);
-  LLVMBuildRet(b, i32c(e, GQCRT_OK));
-}
-
-/* int N_init(void) */
-static void emit_init(emitter *e) {
-  LLVMValueRef f = begin_api(e, "init", e->t_i32, NULL, 0);
-  if (e->weights_external) { /* if (!weights) return last_error = NOT_INITIALISED; */
-    LLVMValueRef w = LLVMBuildLoad2(e->b, e->t_ptr, e->weights, "weights");
-    LLVMBasicBlockRef none = new_block(e, f, "no_weights"), go = new_block(e, f, "have_weights");
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, w, LLVMConstNull(e->t_ptr), ""), none, go);
-    LLVMPositionBuilderAtEnd(e->b, none);
-    fail_with(e, i32c(e, GQCRT_ERR_NOT_INITIALISED), NULL);
-    LLVMPositionBuilderAtEnd(e->b, go);
-  }
-  if (e->has_vocab) {
-    LLVMValueRef args[2] = {byte_base(e, e->vocab), LLVMConstInt(e->t_size, e->m->vocab_bytes, 0)};
-    LLVMValueRef r = call_runtime(e, "gqcrt_vocab_check", args, 2);
-    LLVMBasicBlockRef bad = new_block(e, f, "bad_blob"), ok = new_block(e, f, "ok");
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntNE, r, i32c(e, GQCRT_OK), ""), bad, ok);
-    LLVMPositionBuilderAtEnd(e->b, bad);
-    fail_with(e, i32c(e, GQCRT_ERR_BAD_BLOB), NULL);
-    LLVMPositionBuilderAtEnd(e->b, ok);
-  }
-  LLVMBuildStore(e->b, i32c(e, 1), e->ready);
-  LLVMBuildStore(e->b, i32c(e, 0), e->n_past);
-  LLVMBuildStore(e->b, i32c(e, 0), e->last_error);
-  LLVMBuildRet(e->b, i32c(e, GQCRT_OK));
-}
-
-/* void N_reset(void) */
-static void emit_reset(emitter *e) {
-  begin_api(e, "reset", e->t_void, NULL, 0);
-  LLVMBuildStore(e->b, i32c(e, 0), e->n_past);
-  LLVMBuildRetVoid(e->b);
-}
-
-/* const float *N_decode(int32_t token, int32_t pos) */
-static void emit_decode(emitter *e, const gqc_program *calls) {
-  const ir_module *m = e->m;
-  int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
-  int64_t n_tokens = calls->embed_rows && calls->embed_rows < n_vocab ? calls->embed_rows : n_vocab;
-  LLVMTypeRef params[2] = {e->t_i32, e->t_i32};
-  LLVMValueRef f = begin_api(e, "decode", e->t_ptr, params, 2);
-  LLVMValueRef token = LLVMGetParam(f, 0), pos = LLVMGetParam(f, 1);
-  LLVMSetValueName2(token, "token", 5);
-  LLVMSetValueName2(pos, "pos", 3);
-  LLVMBasicBlockRef not_ready = new_block(e, f, "not_initialised"),
-                    check_token = new_block(e, f, "check_token"),
-                    bad_token = new_block(e, f, "bad_token"),
-                    check_pos = new_block(e, f, "check_pos"), bad_pos = new_block(e, f, "bad_pos"),
-                    run = new_block(e, f, "run");
-  LLVMValueRef null = LLVMConstNull(e->t_ptr);
-  LLVMBuilderRef b = e->b;
-
-  /* if (!ready) return fail(GQCRT_ERR_NOT_INITIALISED); */
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, load_i32(e, e->ready), i32c(e, 0), ""), not_ready,
-                  check_token);
-  LLVMPositionBuilderAtEnd(b, not_ready);
-  fail_with(e, i32c(e, GQCRT_ERR_NOT_INITIALISED), null);
-
-  /* if (token < 0 || token >= n_tokens) return fail(GQCRT_ERR_BAD_TOKEN); */
-  LLVMPositionBuilderAtEnd(b, check_token);
-  LLVMValueRef t64 = LLVMBuildSExt(b, token, e->t_i64, "");
-  LLVMValueRef bad = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, t64, i64c(e, 0), ""),
-                                 LLVMBuildICmp(b, LLVMIntSGE, t64, i64c(e, n_tokens), ""), "");
-  LLVMBuildCondBr(b, bad, bad_token, check_pos);
-  LLVMPositionBuilderAtEnd(b, bad_token);
-  fail_with(e, i32c(e, GQCRT_ERR_BAD_TOKEN), null);
-
-  /* if (pos < 0 || pos >= N_CTX || pos > n_past) return fail(GQCRT_ERR_BAD_POS); */
-  LLVMPositionBuilderAtEnd(b, check_pos);
-  LLVMValueRef p64 = LLVMBuildSExt(b, pos, e->t_i64, "");
-  LLVMValueRef past = LLVMBuildSExt(b, load_i32(e, e->n_past), e->t_i64, "");
-  bad = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, p64, i64c(e, 0), ""),
-                    LLVMBuildICmp(b, LLVMIntSGE, p64, i64c(e, ir_meta_int(m, "n_ctx", 0)), ""), "");
-  bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGT, p64, past, ""), "");
-  if (calls->ring_rows) {
-    /* sliding-window caches keep the last R positions: a rewind to pos needs
-     * positions pos-R+1 .. pos-1 still in the ring:
-     * if (n_past - R > max(0, pos - R + 1)) return fail(GQCRT_ERR_BAD_POS); */
-    LLVMValueRef r = i64c(e, calls->ring_rows);
-    LLVMValueRef lo = LLVMBuildAdd(b, LLVMBuildSub(b, p64, r, ""), i64c(e, 1), "");
-    lo = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, lo, i64c(e, 0), ""), lo, i64c(e, 0), "");
-    bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGT, LLVMBuildSub(b, past, r, ""), lo, ""),
-                      "");
-  }
-  LLVMBuildCondBr(b, bad, bad_pos, run);
-  LLVMPositionBuilderAtEnd(b, bad_pos);
-  fail_with(e, i32c(e, GQCRT_ERR_BAD_POS), null);
-
-  /* step(token, pos); n_past = pos + 1; return (const float *)A(result); */
-  LLVMPositionBuilderAtEnd(b, run);
-  LLVMValueRef args[2] = {token, pos};
-  LLVMBuildCall2(b, e->step_type, e->step, args, 2, "");
-  LLVMBuildStore(b, LLVMBuildNSWAdd(b, pos, i32c(e, 1), ""), e->n_past);
-  LLVMBuildRet(b, byte_ptr(e, e->arena, calls->decode.result.offset));
-}
-
-/* if (n_past - R > max(0, pos - R + 1)): a rewind to pos needs positions
- * pos-R+1 .. pos-1 still in a ring of R rows (emit_c.c's check). */
-static LLVMValueRef ring_too_far(emitter *e, LLVMValueRef p64, LLVMValueRef past, int64_t ring) {
-  LLVMBuilderRef b = e->b;
-  LLVMValueRef r = i64c(e, ring);
-  LLVMValueRef lo = LLVMBuildAdd(b, LLVMBuildSub(b, p64, r, ""), i64c(e, 1), "");
-  lo = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, lo, i64c(e, 0), ""), lo, i64c(e, 0), "");
-  return LLVMBuildICmp(b, LLVMIntSGT, LLVMBuildSub(b, past, r, ""), lo, "");
-}
-
-/* const float *N_prefill(const int32_t *tokens, int32_t n, int32_t pos), as
- * emit_c.c writes it:
- *   if (!ready) return fail(NOT_INITIALISED);
- *   if (!tokens) return fail(NULL);
- *   if (n < 1 || pos < 0 || pos >= N_CTX || pos > n_past || n > N_CTX - pos) return fail(BAD_POS);
- *   [ring check]
- *   for (i = 0; i < n; i++) if (tokens[i] outside [0, n_tokens)) return fail(BAD_TOKEN);
- *   done = 0; do { rows = min(n - done, BATCH); step(tokens + done, pos + done, rows);
- *                  done += rows; } while (done < n);
- *   n_past = pos + n; return result (row rows - 1 of a batch, or a vector). */
-static void emit_prefill(emitter *e, const gqc_program *calls) {
-  const ir_module *m = e->m;
-  int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
-  int64_t n_tokens = calls->embed_rows && calls->embed_rows < n_vocab ? calls->embed_rows : n_vocab;
-  int64_t n_ctx = ir_meta_int(m, "n_ctx", 0), batch = calls->prefill.batch;
-  LLVMTypeRef params[3] = {e->t_ptr, e->t_i32, e->t_i32};
-  LLVMValueRef f = begin_api(e, "prefill", e->t_ptr, params, 3);
-  LLVMValueRef tokens = LLVMGetParam(f, 0), n = LLVMGetParam(f, 1), pos = LLVMGetParam(f, 2);
-  LLVMSetValueName2(tokens, "tokens", 6);
-  LLVMSetValueName2(n, "n", 1);
-  LLVMSetValueName2(pos, "pos", 3);
-  LLVMBuilderRef b = e->b;
-  LLVMValueRef null = LLVMConstNull(e->t_ptr);
-  LLVMTypeRef t_i32p = LLVMPointerType(e->t_i32, 0);
-  LLVMBasicBlockRef not_ready = new_block(e, f, "not_initialised"),
-                    check_null = new_block(e, f, "check_null"), null_arg = new_block(e, f, "null"),
-                    check_pos = new_block(e, f, "check_pos"), bad_pos = new_block(e, f, "bad_pos"),
-                    scan = new_block(e, f, "check_tokens"), scan_next = new_block(e, f, "next"),
-                    bad_token = new_block(e, f, "bad_token"), run = new_block(e, f, "run"),
-                    done_block = new_block(e, f, "done");
-
-  /* if (!ready) return fail(GQCRT_ERR_NOT_INITIALISED); */
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, load_i32(e, e->ready), i32c(e, 0), ""), not_ready,
-                  check_null);
-  LLVMPositionBuilderAtEnd(b, not_ready);
-  fail_with(e, i32c(e, GQCRT_ERR_NOT_INITIALISED), null);
-
-  /* if (!tokens) return fail(GQCRT_ERR_NULL); */
-  LLVMPositionBuilderAtEnd(b, check_null);
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, tokens, null, ""), null_arg, check_pos);
-  LLVMPositionBuilderAtEnd(b, null_arg);
-  fail_with(e, i32c(e, GQCRT_ERR_NULL), null);
-
-  /* the positions first, they bound how many ids may be read:
-   * if (n < 1 || pos < 0 || pos >= N_CTX || pos > n_past || n > N_CTX - pos) BAD_POS;
-   * the ring check */
-  LLVMPositionBuilderAtEnd(b, check_pos);
-  LLVMValueRef p64 = LLVMBuildSExt(b, pos, e->t_i64, "");
-  LLVMValueRef n64 = LLVMBuildSExt(b, n, e->t_i64, "");
-  LLVMValueRef past = LLVMBuildSExt(b, load_i32(e, e->n_past), e->t_i64, "");
-  LLVMValueRef bad = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, n64, i64c(e, 1), ""),
-                                 LLVMBuildICmp(b, LLVMIntSLT, p64, i64c(e, 0), ""), "");
-  bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGE, p64, i64c(e, n_ctx), ""), "");
-  bad = LLVMBuildOr(b, bad, LLVMBuildICmp(b, LLVMIntSGT, p64, past, ""), "");
-  bad = LLVMBuildOr(
-      b, bad, LLVMBuildICmp(b, LLVMIntSGT, n64, LLVMBuildSub(b, i64c(e, n_ctx), p64, ""), ""), "");
-  if (calls->ring_rows)
-    bad = LLVMBuildOr(b, bad, ring_too_far(e, p64, past, calls->ring_rows), "");
-  LLVMValueRef ip = LLVMBuildPointerCast(b, tokens, t_i32p, "ids");
-  LLVMBuildCondBr(b, bad, bad_pos, scan);
-  LLVMPositionBuilderAtEnd(b, bad_pos);
-  fail_with(e, i32c(e, GQCRT_ERR_BAD_POS), null);
-
-  /* for (i = 0; i < n; i++) if (tokens[i] < 0 || tokens[i] >= n_tokens) BAD_TOKEN (n >= 1) */
-  LLVMPositionBuilderAtEnd(b, scan);
-  LLVMValueRef i = LLVMBuildPhi(b, e->t_i32, "i");
-  LLVMValueRef idx = LLVMBuildSExt(b, i, e->t_i64, "");
-  LLVMValueRef tok =
-      LLVMBuildLoad2(b, e->t_i32, LLVMBuildInBoundsGEP2(b, e->t_i32, ip, &idx, 1, ""), "token");
-  LLVMValueRef t64 = LLVMBuildSExt(b, tok, e->t_i64, "");
-  bad = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, t64, i64c(e, 0), ""),
-                    LLVMBuildICmp(b, LLVMIntSGE, t64, i64c(e, n_tokens), ""), "");
-  LLVMBuildCondBr(b, bad, bad_token, scan_next);
-  LLVMPositionBuilderAtEnd(b, scan_next);
-  LLVMValueRef i1 = LLVMBuildNSWAdd(b, i, i32c(e, 1), "");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i1, n, ""), scan, run);
-  LLVMValueRef i_vals[2] = {i32c(e, 0), i1};
-  LLVMBasicBlockRef i_blocks[2] = {check_pos, scan_next};
-  LLVMAddIncoming(i, i_vals, i_blocks, 2);
-  LLVMPositionBuilderAtEnd(b, bad_token);
-  fail_with(e, i32c(e, GQCRT_ERR_BAD_TOKEN), null);
-
-  /* the steps: do { rows = min(n - done, BATCH); step(tokens + done, pos + done, rows);
-   * done += rows; } while (done < n); */
-  LLVMPositionBuilderAtEnd(b, run);
-  LLVMValueRef done = LLVMBuildPhi(b, e->t_i32, "done");
-  LLVMValueRef left = LLVMBuildSub(b, n, done, "left");
-  LLVMValueRef rows = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, left, i32c(e, batch), ""),
-                                      left, i32c(e, batch), "rows");
-  LLVMValueRef d64 = LLVMBuildSExt(b, done, e->t_i64, "");
-  LLVMValueRef sargs[3] = {
-      LLVMBuildPointerCast(b, LLVMBuildInBoundsGEP2(b, e->t_i32, ip, &d64, 1, ""), e->t_ptr, ""),
-      LLVMBuildNSWAdd(b, pos, done, ""), rows};
-  LLVMBuildCall2(b, e->prefill_step_type, e->prefill_step, sargs, 3, "");
-  LLVMValueRef done1 = LLVMBuildNSWAdd(b, done, rows, "");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, done1, n, ""), run, done_block);
-  LLVMValueRef d_vals[2] = {i32c(e, 0), done1};
-  LLVMBasicBlockRef d_blocks[2] = {scan_next, run};
-  LLVMAddIncoming(done, d_vals, d_blocks, 2);
-
-  /* n_past = pos + n; return the last token's logits */
-  LLVMPositionBuilderAtEnd(b, done_block);
-  LLVMBuildStore(b, LLVMBuildNSWAdd(b, pos, n, ""), e->n_past);
-  const gqc_arg *res = &calls->prefill.result;
-  if (res->kind == GQC_ARG_ARENA_LAST_ROW)
-    LLVMBuildRet(b,
-                 arena_row(e, res->offset, LLVMBuildSub(b, rows, i32c(e, 1), ""), res->row_bytes));
-  else
-    LLVMBuildRet(b, byte_ptr(e, e->arena, res->offset));
-}
-
-/* int N_n_vocab(void), int N_n_ctx(void), int N_last_error(void),
- * void N_set_executor(const gqcrt_executor *) */
-static void emit_queries(emitter *e) {
-  begin_api(e, "n_vocab", e->t_i32, NULL, 0);
-  LLVMBuildRet(e->b, i32c(e, ir_meta_int(e->m, "n_vocab", 0)));
-  begin_api(e, "n_ctx", e->t_i32, NULL, 0);
-  LLVMBuildRet(e->b, i32c(e, ir_meta_int(e->m, "n_ctx", 0)));
-  begin_api(e, "last_error", e->t_i32, NULL, 0);
-  LLVMBuildRet(e->b, load_i32(e, e->last_error));
-  /* void N_set_executor(const gqcrt_executor *ex) { executor = ex; } */
-  LLVMValueRef f = begin_api(e, "set_executor", e->t_void, &e->t_ptr, 1);
-  LLVMBuildStore(e->b, LLVMGetParam(f, 0), e->executor);
-  LLVMBuildRetVoid(e->b);
-}
-
-/* int N_tokenize(const char *text, int32_t *ids, int max_ids) */
-static void emit_tokenize(emitter *e) {
-  LLVMBuilderRef b = e->b;
-  LLVMTypeRef params[3] = {e->t_ptr, e->t_ptr, e->t_i32};
-  LLVMValueRef f = begin_api(e, "tokenize", e->t_i32, params, 3);
-  if (!e->has_vocab) {
-    fail_with(e, i32c(e, GQCRT_ERR_BAD_BLOB), NULL);
-    return;
-  }
-  LLVMValueRef text = LLVMGetParam(f, 0), ids = LLVMGetParam(f, 1), max_ids = LLVMGetParam(f, 2);
-  LLVMSetValueName2(text, "text", 4);
-  LLVMSetValueName2(ids, "ids", 3);
-  LLVMSetValueName2(max_ids, "max_ids", 7);
-  LLVMBasicBlockRef entry = LLVMGetInsertBlock(b), null_arg = new_block(e, f, "null_argument"),
-                    scan = new_block(e, f, "scan"), next = new_block(e, f, "next"),
-                    too_long = new_block(e, f, "too_long"), call = new_block(e, f, "tokenize"),
-                    failed = new_block(e, f, "failed"), done = new_block(e, f, "done");
-  LLVMValueRef null = LLVMConstNull(e->t_ptr);
-
-  /* if (!text || !ids) return last_error = GQCRT_ERR_NULL; */
-  LLVMBuildCondBr(b,
-                  LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntEQ, text, null, ""),
-                              LLVMBuildICmp(b, LLVMIntEQ, ids, null, ""), ""),
-                  null_arg, scan);
-  LLVMPositionBuilderAtEnd(b, null_arg);
-  fail_with(e, i32c(e, GQCRT_ERR_NULL), NULL);
-
-  /* size_t len = 0; while (text[len]) if (++len > MAX_TEXT) return last_error = TOO_LONG; */
-  LLVMPositionBuilderAtEnd(b, scan);
-  LLVMValueRef len = LLVMBuildPhi(b, e->t_size, "len");
-  LLVMValueRef ch =
-      LLVMBuildLoad2(b, e->t_i8, LLVMBuildInBoundsGEP2(b, e->t_i8, text, &len, 1, ""), "");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, ch, LLVMConstInt(e->t_i8, 0, 0), ""), call, next);
-  LLVMPositionBuilderAtEnd(b, next);
-  LLVMValueRef len1 = LLVMBuildAdd(b, len, LLVMConstInt(e->t_size, 1, 0), "");
-  LLVMBuildCondBr(
-      b,
-      LLVMBuildICmp(b, LLVMIntUGT, len1,
-                    LLVMConstInt(e->t_size, (unsigned long long)e->o->max_text_bytes, 0), ""),
-      too_long, scan);
-  LLVMValueRef in_vals[2] = {LLVMConstInt(e->t_size, 0, 0), len1};
-  LLVMBasicBlockRef in_blocks[2] = {entry, next};
-  LLVMAddIncoming(len, in_vals, in_blocks, 2);
-  LLVMPositionBuilderAtEnd(b, too_long);
-  fail_with(e, i32c(e, GQCRT_ERR_TOO_LONG), NULL);
-
-  /* r = gqcrt_tokenize(vocab, text, len, 1, 1, ids, max_ids, scratch, sizeof scratch); */
-  LLVMPositionBuilderAtEnd(b, call);
-  LLVMValueRef args[9] = {byte_base(e, e->vocab),
-                          text,
-                          len,
-                          i32c(e, 1),
-                          i32c(e, 1),
-                          ids,
-                          max_ids,
-                          byte_base(e, e->scratch),
-                          LLVMConstInt(e->t_size, e->scratch_bytes ? e->scratch_bytes : 1, 0)};
-  LLVMValueRef r = call_runtime(e, "gqcrt_tokenize", args, 9);
-  /* if (r < 0) last_error = r; return r; */
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, r, i32c(e, 0), ""), failed, done);
-  LLVMPositionBuilderAtEnd(b, failed);
-  fail_with(e, r, NULL);
-  LLVMPositionBuilderAtEnd(b, done);
-  LLVMBuildRet(b, r);
-}
-
-/* const char *N_token_piece(int32_t id, int32_t *len), const char *N_token_text(int32_t id) */
-static void emit_token_piece(emitter *e) {
-  LLVMBuilderRef b = e->b;
-  LLVMTypeRef params[2] = {e->t_i32, e->t_ptr};
-  LLVMValueRef f = begin_api(e, "token_piece", e->t_ptr, params, 2);
-  LLVMValueRef id = LLVMGetParam(f, 0), lenp = LLVMGetParam(f, 1);
-  LLVMSetValueName2(id, "id", 2);
-  LLVMSetValueName2(lenp, "len", 3);
-  /* int32_t n = 0; p = VOCAB ? gqcrt_token_piece(vocab, id, 0, &n) : NULL; */
-  LLVMValueRef n = LLVMBuildAlloca(b, e->t_i32, "n");
-  LLVMBuildStore(b, i32c(e, 0), n);
-  LLVMValueRef p = LLVMConstNull(e->t_ptr);
-  if (e->has_vocab) {
-    LLVMValueRef args[4] = {byte_base(e, e->vocab), id, i32c(e, 0),
-                            LLVMBuildPointerCast(b, n, e->t_ptr, "")};
-    p = call_runtime(e, "gqcrt_token_piece", args, 4);
-  }
-  /* if (len) *len = p ? n : 0; return p; */
-  LLVMBasicBlockRef set = new_block(e, f, "set_len"), done = new_block(e, f, "done");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, lenp, LLVMConstNull(e->t_ptr), ""), done, set);
-  LLVMPositionBuilderAtEnd(b, set);
-  LLVMValueRef v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, p, LLVMConstNull(e->t_ptr), ""),
-                                   i32c(e, 0), load_i32(e, n), "");
-  LLVMBuildStore(b, v, LLVMBuildPointerCast(b, lenp, LLVMPointerType(e->t_i32, 0), ""));
-  LLVMBuildBr(b, done);
-  LLVMPositionBuilderAtEnd(b, done);
-  LLVMBuildRet(b, p);
-
-  LLVMTypeRef piece_type = LLVMFunctionType(e->t_ptr, params, 2, 0);
-  LLVMValueRef g = begin_api(e, "token_text", e->t_ptr, params, 1);
-  LLVMValueRef args[2] = {LLVMGetParam(g, 0), LLVMConstNull(e->t_ptr)};
-  LLVMBuildRet(b, LLVMBuildCall2(b, piece_type, f, args, 2, ""));
-}
-
-/* int32_t N_bos(void), N_eos(void); int N_is_eog(int32_t id) */
-static void emit_vocab_queries(emitter *e) {
-  static const char *const which[2][2] = {{"bos", "gqcrt_vocab_bos"}, {"eos", "gqcrt_vocab_eos"}};
-  for (int k = 0; k < 2; k++) {
-    begin_api(e, which[k][0], e->t_i32, NULL, 0);
-    if (e->has_vocab) {
-      LLVMValueRef v = byte_base(e, e->vocab);
-      LLVMBuildRet(e->b, call_runtime(e, which[k][1], &v, 1));
-    } else {
-      LLVMBuildRet(e->b, i32c(e, -1));
+/* The descriptor N__model: gqcrt_model, constant, its values from
+ * gqc_model_desc in the runtime's field order. */
+static LLVMValueRef emit_descriptor(emitter *e, const gqc_program *calls) {
+  gqc_desc_field f[GQC_MAX_DESC_FIELDS];
+  const int n = gqc_model_desc(e->m, calls, e->o, f, e->d);
+  if (n < 0)
+    return NULL;
+  LLVMTypeRef types[GQC_MAX_DESC_FIELDS];
+  LLVMValueRef values[GQC_MAX_DESC_FIELDS];
+  for (int k = 0; k < n; k++) {
+    const char kind = gqc_c_type_kind(f[k].c_type);
+    if (!kind || kind == 'v') {
+      gqc_error(e->d, "codegen: cannot lay out descriptor field %s (%s)", f[k].name, f[k].c_type);
+      return NULL;
+    }
+    types[k] = sig_type(e, kind);
+    LLVMValueRef null = LLVMConstNull(e->t_ptr);
+    switch (f[k].kind) {
+    case GQC_DESC_INT:
+      values[k] = LLVMConstInt(types[k], (unsigned long long)f[k].i, 1);
+      break;
+    case GQC_DESC_NULL:
+      values[k] = null;
+      break;
+    case GQC_DESC_ARENA:
+      values[k] = byte_ptr(e, e->arena, f[k].i);
+      break;
+    case GQC_DESC_WEIGHTS:
+      values[k] = e->weights ? byte_base(e, e->weights) : null;
+      break;
+    case GQC_DESC_VOCAB:
+      values[k] = e->vocab ? byte_base(e, e->vocab) : null;
+      break;
+    case GQC_DESC_TOK_SCRATCH:
+      values[k] = e->scratch ? byte_base(e, e->scratch) : null;
+      break;
+    case GQC_DESC_STATE:
+      values[k] = byte_base(e, e->state);
+      break;
+    case GQC_DESC_STEP:
+      values[k] = LLVMConstBitCast(e->step, e->t_ptr);
+      break;
+    case GQC_DESC_PREFILL_STEP:
+      values[k] = e->prefill_step ? LLVMConstBitCast(e->prefill_step, e->t_ptr) : null;
+      break;
     }
   }
-  LLVMTypeRef param = e->t_i32;
-  LLVMValueRef f = begin_api(e, "is_eog", e->t_i32, &param, 1);
-  if (e->has_vocab) {
-    LLVMValueRef args[2] = {byte_base(e, e->vocab), LLVMGetParam(f, 0)};
-    LLVMBuildRet(e->b, call_runtime(e, "gqcrt_vocab_is_eog", args, 2));
-  } else {
-    LLVMBuildRet(e->b, i32c(e, 0));
-  }
+  LLVMTypeRef t = LLVMStructTypeInContext(e->ctx, types, (unsigned)n, 0);
+  return add_global(e, "model", t, LLVMConstNamedStruct(t, values, (unsigned)n), true, 8);
 }
 
-static bool build_module(emitter *e, const gqc_program *calls) {
+/* The API: every function of gqc_model_api as
+ *   ret N_<name>(params) { return gqcrt_model_<name>(&N__model, params); } */
+static bool emit_api(emitter *e, const gqc_program *calls) {
+  LLVMValueRef desc = emit_descriptor(e, calls);
+  if (!desc)
+    return false;
+  gqc_api_fn api[GQC_MAX_API];
+  const int na = gqc_model_api(e->m, e->o, api);
+  for (int k = 0; k < na; k++) {
+    char kinds[16];
+    const char ret = gqc_c_type_kind(api[k].ret);
+    if (!ret || !gqc_c_param_kinds(api[k].params, kinds, sizeof kinds))
+      return gqc_error(e->d, "codegen: cannot spell API function %s (%s; %s)", api[k].name,
+                       api[k].ret, api[k].params);
+    const int np = (int)strlen(kinds);
+    LLVMTypeRef params[17];
+    for (int i = 0; i < np; i++)
+      params[i + 1] = sig_type(e, kinds[i]);
+    params[0] = e->t_ptr; /* the runtime's: the descriptor first */
+    LLVMTypeRef rt = LLVMFunctionType(sig_type(e, ret), params, (unsigned)np + 1, 0);
+    char rname[128];
+    snprintf(rname, sizeof rname, "gqcrt_model_%s", api[k].name);
+    LLVMValueRef rf = LLVMGetNamedFunction(e->mod, rname);
+    if (!rf) {
+      rf = LLVMAddFunction(e->mod, rname, rt);
+      LLVMAddAttributeAtIndex(rf, LLVMAttributeFunctionIndex, e->nounwind);
+    }
+    LLVMValueRef f = begin_api(e, api[k].name, sig_type(e, ret), params + 1, np);
+    LLVMValueRef args[17];
+    args[0] = byte_base(e, desc);
+    for (int i = 0; i < np; i++)
+      args[i + 1] = LLVMGetParam(f, (unsigned)i);
+    LLVMValueRef r = LLVMBuildCall2(e->b, rt, rf, args, (unsigned)np + 1, "");
+    if (ret == 'v')
+      LLVMBuildRetVoid(e->b);
+    else
+      LLVMBuildRet(e->b, r);
+  }
+  return true;
+}
+
+static bool build_module(emitter *e, const gqc_program *calls, const char *incbin) {
   const gqc_arg *results[2] = {&calls->decode.result, &calls->prefill.result};
   for (int k = 0; k < (calls->prefill.func ? 2 : 1); k++)
     if ((results[k]->kind != GQC_ARG_ARENA && results[k]->kind != GQC_ARG_ARENA_LAST_ROW) ||
@@ -1087,7 +827,7 @@ static bool build_module(emitter *e, const gqc_program *calls) {
       return gqc_error(e->d, "codegen: the logits lie outside the arena");
   if (e->o->arena_section && !gqc_valid_section_name(e->o->arena_section))
     return gqc_error(e->d, "codegen: '%s' is not a valid section name", e->o->arena_section);
-  if (!emit_weights(e) || !emit_vocab(e) || !emit_arena(e))
+  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_arena(e) || !emit_state(e))
     return false;
   emit_attention_descs(e, calls);
   if (calls->n_descs && !e->attn)
@@ -1095,18 +835,7 @@ static bool build_module(emitter *e, const gqc_program *calls) {
   if (!emit_step(e, &calls->decode, false) ||
       (calls->prefill.func && !emit_step(e, &calls->prefill, true)))
     return false;
-  if (e->weights_external)
-    emit_weights_api(e);
-  emit_init(e);
-  emit_reset(e);
-  emit_decode(e, calls);
-  if (calls->prefill.func)
-    emit_prefill(e, calls);
-  emit_queries(e);
-  emit_tokenize(e);
-  emit_token_piece(e);
-  emit_vocab_queries(e);
-  return !e->d->failed;
+  return emit_api(e, calls) && !e->d->failed;
 }
 
 /* ---- target machine ------------------------------------------------------- */
@@ -1282,10 +1011,23 @@ static bool finish(emitter *e, LLVMTargetMachineRef tm, int kind, const char *pa
   return !failed;
 }
 
+/* Appends gqc_weights_incbin_asm's lines for `file` to the assembly at path. */
+static bool append_incbin(const char *path, const char *file, gqc_diag *d) {
+  char *text = gqc_weights_incbin_asm(file);
+  FILE *f = text ? fopen(path, "a") : NULL;
+  bool ok = f && fputs(text, f) >= 0;
+  if (f && fclose(f) != 0)
+    ok = false;
+  free(text);
+  return ok || gqc_error(d, "%s: write failed", path);
+}
+
 bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o, int kind,
                    const char *out_path, gqc_diag *d) {
   if (kind != GQC_LLVM_OBJECT && kind != GQC_LLVM_ASSEMBLY && kind != GQC_LLVM_IR)
     return gqc_error(d, "codegen: unknown LLVM output kind %d", kind);
+  if (kind != GQC_LLVM_OBJECT && !o->weights_external && (!o->out_dir || !o->base))
+    return gqc_error(d, "codegen: %s: no directory and base name for its weight blob", out_path);
   gqc_program calls;
   if (!gqc_lower_program(m, &calls, d))
     return false;
@@ -1296,7 +1038,7 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
     gqc_program_free(&calls);
     return false;
   }
-  emitter e = {.m = m, .o = o, .d = d};
+  emitter e = {.m = m, .t = t, .o = o, .d = d};
   e.ctx = LLVMContextCreate();
   e.mod = LLVMModuleCreateWithNameInContext(o->name, e.ctx);
   e.b = LLVMCreateBuilderInContext(e.ctx);
@@ -1321,7 +1063,20 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
     e.sanitize_address =
         LLVMCreateEnumAttribute(e.ctx, LLVMGetEnumAttributeKindForName("sanitize_address", 16), 0);
 
-  bool ok = build_module(&e, &calls) && finish(&e, tm, kind, out_path);
+  /* An object's weight section is filled in afterwards; LLVM IR and
+   * assembly pull in <base>.weights, written beside them (in assembly the
+   * .incbin is appended to LLVM's text: LLVM would read the file itself). */
+  char incbin[1100], blob_path[4096];
+  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  snprintf(blob_path, sizeof blob_path, "%s/%s.weights", o->out_dir, o->base);
+  bool embedded = !o->weights_external;
+  bool ok = build_module(&e, &calls, embedded && kind == GQC_LLVM_IR ? incbin : NULL) &&
+            finish(&e, tm, kind, out_path);
+  if (ok && embedded && kind == GQC_LLVM_OBJECT)
+    ok = gqc_fill_object_weights(m, out_path, d);
+  else if (ok && embedded)
+    ok = gqc_write_weight_blob(m, blob_path, d) &&
+         (kind != GQC_LLVM_ASSEMBLY || append_incbin(out_path, incbin, d));
 
   LLVMDisposeBuilder(e.b);
   LLVMDisposeModule(e.mod);

@@ -25,4 +25,9 @@ const char *gqc_llvm_version(void);
 bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o, int kind,
                    const char *out_path, gqc_diag *d);
 
+/* True when every runtime function the backend may call has a prototype
+ * it can read (its GQCRT_SIGNATURE_* text); false with a message naming the
+ * first that has none. Always true without LLVM. */
+bool gqc_llvm_check_prototypes(gqc_diag *d);
+
 #endif

@@ -151,14 +151,16 @@ static bool codegen_options(const gqc_options *o, const ir_module *m, const char
   return gqc_write_weight_file(m, path, &co->weight_crc32c, &co->weight_quick_crc32c, d);
 }
 
-/* The C backend's files in dir; with --weights=file the blob in weights_dir. */
+/* The C backend's files in dir; with --weights=file the blob in weights_dir.
+ * `fill`: no weight blob for the assembler, the compiled object is filled. */
 static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m, const char *dir,
-                        const char *base, const char *weights_dir) {
+                        const char *base, const char *weights_dir, bool fill) {
   gqc_diag d = {0};
   char src[512];
   gqc_codegen_options co;
-  if (!codegen_options(o, m, dir, base, weights_dir, src, sizeof src, &co, &d) ||
-      !gqc_emit_header(m, &co, &d) || !gqc_emit_c(m, t, &co, &d))
+  bool ok = codegen_options(o, m, dir, base, weights_dir, src, sizeof src, &co, &d);
+  co.weights_fill = fill;
+  if (!ok || !gqc_emit_header(m, &co, &d) || !gqc_emit_c(m, t, &co, &d))
     return fail(&d);
   return 0;
 }
@@ -199,8 +201,9 @@ static int copy_file(const char *from, const char *to) {
 }
 
 /* -o x.o through the C backend: the generated C, compiled with the target's
- * C compiler in a temporary directory, into `path`, and the header (and
- * with --weights=file the blob) into dir. */
+ * C compiler in a temporary directory, into `path`, whose weight section
+ * gqc then fills, and the header (and with --weights=file the blob) into
+ * dir. */
 static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_module *m,
                              const char *dir, const char *base, const char *path) {
   char *tmp = gqc_make_temp_dir();
@@ -208,7 +211,7 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     gqc_print_error("gqc", "cannot create a temporary directory: %s", strerror(errno));
     return 1;
   }
-  int rc = emit_c_files(o, t, m, tmp, base, dir);
+  int rc = emit_c_files(o, t, m, tmp, base, dir, true);
   char c_path[4096], hdr_from[4096], hdr_to[4096], inc[4096], asm_inc[4096], march[128] = "";
   if (!join_path(c_path, sizeof c_path, tmp, base, "c") ||
       !join_path(hdr_from, sizeof hdr_from, tmp, base, "h") ||
@@ -242,9 +245,12 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     argv[n++] = (char *)path;
     argv[n] = NULL;
     int st = gqc_spawn(argv, getenv("GQC_VERBOSE") != NULL);
+    gqc_diag d = {0};
     if (st != 0) {
       gqc_print_error("gqc", "the C compiler failed (exit %d) on %s", st, c_path);
       rc = 1;
+    } else if (!o->weights_external && !gqc_fill_object_weights(m, path, &d)) {
+      rc = fail(&d);
     }
   }
   if (!rc && copy_file(hdr_from, hdr_to)) {
@@ -370,7 +376,7 @@ static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m
   const char *stage = gqc_outputs_dir(&out);
   int rc;
   if (!strcmp(emit, "c")) {
-    rc = emit_c_files(o, t, m, stage, base, stage);
+    rc = emit_c_files(o, t, m, stage, base, stage, false);
   } else if (!strcmp(emit, "ir")) {
     FILE *f = fopen(path, "w");
     if (!f) {

@@ -77,6 +77,7 @@ bool gqc_run_pipeline(ir_module *m, const gqc_target *t, const gqc_pipeline_opti
          && run(&p, "share-tied-weights") /* one storage per distinct tensor */
          && run(&p, "select-kernels")     /* kernels + shared activation quantisation */
          && run(&p, "repack-weights")     /* weights in the packed kernels' layouts */
+         && run(&p, "defer-logits")       /* @prefill: the logits' own work last */
          && run(&p, "plan-memory");       /* the static arena and the weight blob */
 }
 

@@ -4,7 +4,9 @@
  * -o model.o` does), links it with samples/generate.c and libgqcrt using the
  * target's C compiler, and runs the program with every option gqc does not
  * know itself (-p, -n, --ids, --logits, --top5, ...). For an aarch64 target on another host the
- * program runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more).
+ * program runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more). A model with far
+ * weights (its header defines MODEL_WEIGHTS_FAR: an 8B model's 4.6 GB) links with
+ * samples/weights_after_bss.ld.
  */
 #include "driver/driver.h"
 #include "driver/outputs.h"
@@ -26,6 +28,19 @@
 #ifndef GQC_ASAN_BUILD
 #define GQC_ASAN_BUILD 0
 #endif
+
+/* Whether the file at path contains the line `line` (false if unreadable). */
+static bool file_contains(const char *path, const char *line) {
+  FILE *f = fopen(path, "r");
+  char buf[4096];
+  bool found = false;
+  size_t len = strlen(line);
+  while (f && !found && fgets(buf, sizeof buf, f))
+    found = !strncmp(buf, line, len);
+  if (f)
+    fclose(f);
+  return found;
+}
 
 int gqc_cmd_run(int argc, char **argv) {
   gqc_options o;
@@ -87,13 +102,32 @@ int gqc_cmd_run(int argc, char **argv) {
   o.name = "model";
   int rc = gqc_cmd_compile(&o);
   if (!rc) {
+    char header[4096], script[4096];
+    snprintf(header, sizeof header, "%s/model.h", tmp);
+    snprintf(script, sizeof script, "-Wl,-T,%s/weights_after_bss.ld", gqc_samples_dir());
+    char *cc[16];
+    int n = 0;
+    cc[n++] = (char *)gqc_c_compiler(t.triple, t.is_host);
+    cc[n++] = "-O2";
+    cc[n++] = "-std=c11";
+    cc[n++] = inc;
+    cc[n++] = inc2;
+    cc[n++] = sample;
+    cc[n++] = obj;
+    cc[n++] = (char *)gqc_runtime_library(t.triple);
+    cc[n++] = "-lm";
+    if (!t.is_host)
+      cc[n++] = "-static";
+    /* far weights go after .bss, out of the way of the program's own data */
+    if (file_contains(header, "#define MODEL_WEIGHTS_FAR 1"))
+      cc[n++] = script;
     /* A sanitizer build of gqc finds the build tree's libgqcrt, which is
      * instrumented too: a host program linked with it needs the runtimes. */
-    char *san = GQC_ASAN_BUILD ? "-fsanitize=address,undefined" : NULL;
-    char *cc[] = {(char *)gqc_c_compiler(t.triple, t.is_host), "-O2", "-std=c11", inc, inc2,
-                  sample, obj, (char *)gqc_runtime_library(t.triple), "-lm",
-                  t.is_host ? "-o" : "-static", t.is_host ? exe : "-o", t.is_host ? san : exe,
-                  NULL};
+    if (t.is_host && GQC_ASAN_BUILD)
+      cc[n++] = "-fsanitize=address,undefined";
+    cc[n++] = "-o";
+    cc[n++] = exe;
+    cc[n] = NULL;
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
       gqc_print_error("gqc", "building the generate program failed (exit %d)", st);

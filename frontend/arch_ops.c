@@ -17,8 +17,9 @@
  *
  * attention() also creates the layer's two cache buffers in the module:
  * [rows, n_head_kv * head_dim] of the requested KV type, rows = n_ctx, or
- * min(window, n_ctx) for a sliding-window layer (the runtime stores
- * position p in row p % rows).
+ * for a sliding-window layer min(window + batch - 1, n_ctx) (the runtime
+ * stores position p in row p % rows; a prefill step stores its up to `batch`
+ * rows before attending, so the ring keeps batch - 1 rows beyond the window).
  *
  * Naming: instructions are numbered (ir_inst.id) in creation order so that
  * an assignment can tell which values its right-hand side created; the set
@@ -492,7 +493,8 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
   if (kv != IR_F32 && kv != IR_F16)
     return arch_fail(in, a->call->loc, "attention: the KV cache type must be f32 or f16, not %s",
                      ir_dtype_get(kv)->name);
-  int64_t rows = window > 0 && window < in->n_ctx ? window : in->n_ctx;
+  const int64_t batch = in->opts->batch > 1 ? in->opts->batch : 1;
+  int64_t rows = window > 0 && window + batch - 1 < in->n_ctx ? window + batch - 1 : in->n_ctx;
   ir_type ct = ir_type_mat(kv, rows, hkv * hd);
   char suffix[96], name[128];
   arch_loop_suffix(in, suffix, sizeof suffix);

@@ -43,7 +43,7 @@ const char *gqc_builtin_arch_names(void) {
 /* The largest description read (docs/untrusted-input.md). */
 #define MAX_DESCRIPTION_BYTES ((size_t)1 << 20)
 
-ir_module *gqc_frontend_load(const gguf_file *f, const gqc_frontend_options *opts, gqc_diag *d) {
+static ir_module *load(const gguf_file *f, const gqc_frontend_options *opts, gqc_diag *d) {
   static const gqc_frontend_options defaults = {0};
   if (!opts)
     opts = &defaults;
@@ -86,4 +86,14 @@ ir_module *gqc_frontend_load(const gguf_file *f, const gqc_frontend_options *opt
     return NULL;
   }
   return arch_compile(a->text, strlen(a->text), a->file, f, opts, d);
+}
+
+ir_module *gqc_frontend_load(const gguf_file *f, const gqc_frontend_options *opts, gqc_diag *d) {
+  ir_module *m = load(f, opts, d);
+  if (m && f->fd >= 0) { /* the weights point into f's mapping of this file */
+    m->weight_file_fd = f->fd;
+    m->weight_file_base = f->base;
+    m->weight_file_size = f->size;
+  }
+  return m;
 }

@@ -23,8 +23,9 @@ typedef struct gqc_frontend_options {
                             * step (the decode graph lowered on rows); 0: @decode only */
 } gqc_frontend_options;
 
-/* Returns NULL and fills d on any error. The module references f's mapping:
- * keep f open while the module is used. Module metadata always set:
+/* Returns NULL and fills d on any error. The module references f's mapping
+ * (and its open file, the module's weight_file): keep f open while the
+ * module is used. Module metadata always set:
  *   arch (str), n_vocab, n_ctx, n_layer, n_embd (int). */
 ir_module *gqc_frontend_load(const gguf_file *f, const gqc_frontend_options *opts, gqc_diag *d);
 

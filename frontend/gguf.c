@@ -28,10 +28,11 @@
  * duplicates with open-addressing hash tables (not quadratic scans), and
  * tensor data ranges for overlaps by sorting them once.
  *
- * Ownership. The returned gguf_file owns the mapping (gguf_open) or just
- * borrows the caller's buffer (gguf_open_memory), plus one arena of
- * NUL-terminated copies of keys and names, the KV and tensor arrays, the
- * per-string-array offset tables and the lookup hash tables, all in priv.
+ * Ownership. The returned gguf_file owns the mapping and the open file
+ * (gguf_open) or just borrows the caller's buffer (gguf_open_memory), plus
+ * one arena of NUL-terminated copies of keys and names, the KV and tensor
+ * arrays, the per-string-array offset tables and the lookup hash tables, all
+ * in priv.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -289,6 +290,8 @@ static void free_file(gguf_file *f) {
     free(f->kv);
   }
   free(f->tensors);
+  if (f->fd >= 0)
+    close(f->fd);
   if (p) {
     if (p->map)
       munmap(p->map, (size_t)p->map_size);
@@ -814,6 +817,7 @@ static gguf_file *parse(const uint8_t *base, uint64_t size, const char *path, vo
     return NULL;
   }
   f->priv = p;
+  f->fd = -1;
   p->map = map;
   p->map_size = size;
   p->path = pathcopy;
@@ -871,14 +875,19 @@ gguf_file *gguf_open(const char *path, gguf_error *err) {
   }
   void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
   int saved = errno;
-  close(fd);
   if (map == MAP_FAILED) {
+    close(fd);
     char b[64];
     report(err, path, 0, "cannot map the file's %s into memory: %s (gqc maps the whole model)",
            gqc_format_bytes(size, b, sizeof b), strerror(saved));
     return NULL;
   }
-  return parse(map, size, path, map, err);
+  gguf_file *f = parse(map, size, path, map, err);
+  if (f)
+    f->fd = fd; /* kept for readers that copy tensor data file to file */
+  else
+    close(fd);
+  return f;
 }
 
 /* ---- lookup --------------------------------------------------------------- */

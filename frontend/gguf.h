@@ -91,6 +91,8 @@ typedef struct gguf_file {
   const char *path;
   const uint8_t *base;    /* the mapping */
   uint64_t size;
+  int fd;                 /* the file, open for reading: byte base[i] is its byte i
+                           * (-1 for gguf_open_memory) */
   uint32_t version;       /* 2 or 3 */
   uint32_t alignment;     /* general.alignment or 32 */
   uint64_t data_offset;   /* start of the tensor data section */

@@ -260,6 +260,7 @@ ir_module *ir_module_new(const char *name) {
   m->name = ir_strdup(m, name ? name : "model");
   m->arena_bytes = -1;
   m->weight_bytes = -1;
+  m->weight_file_fd = -1;
   return m;
 }
 
@@ -528,6 +529,35 @@ void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value) {
 
 static bool has_side_effects(const ir_inst *i) {
   return i->op == IR_OP_ATTENTION || i->op == IR_OP_RETURN;
+}
+
+int ir_func_length(const ir_func *f) {
+  int n = 0;
+  ir_for_each_inst(f, i) n++;
+  return n;
+}
+
+int ir_mark_state_inputs(const ir_func *f, bool *feeds_state, int cap) {
+  int n = 0;
+  ir_for_each_inst(f, i) {
+    if (n < cap)
+      feeds_state[n] = false;
+    i->id = n++;
+  }
+  if (n > cap)
+    return -1;
+  for (ir_inst *i = f->last; i; i = i->prev) {
+    if (i->op == IR_OP_ATTENTION)
+      feeds_state[i->id] = true;
+    if (!feeds_state[i->id])
+      continue;
+    for (int k = 0; k < i->n_operands; k++) {
+      const ir_inst *o = i->operands[k];
+      if (o->op != IR_OP_PARAM) /* parameters are not in the body */
+        feeds_state[o->id] = true;
+    }
+  }
+  return n;
 }
 
 int ir_remove_dead(ir_module *m, ir_func *f) {

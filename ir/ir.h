@@ -153,15 +153,25 @@ struct ir_inst {
   int line;                    /* source line in a parsed .ir file (0 = none) */
 };
 
+/* A repacking function: n_out rows of n_in elements from the GGUF layout at
+ * src to a packed layout at dst (same byte count). */
+typedef void (*ir_repack_fn)(void *dst, const void *src, int32_t n_in, int32_t n_out);
+
 /* A weight: one GGUF tensor, in its stored encoding. */
 typedef struct ir_weight {
   const char *name;       /* GGUF tensor name */
   ir_type type;           /* layout IR_LAYOUT_ROWMAJOR, shape [rows, cols] */
-  const void *data;       /* the packed bytes (NULL when parsed from text) */
+  const void *data;       /* the GGUF bytes (NULL when parsed from text) */
   uint64_t nbytes;        /* == ir_type_bytes(&type) */
   int64_t offset;         /* offset in the weight blob; -1 until planned */
   const char *storage;    /* "gguf" (bytes as in the file) or a repack layout */
   bool dead;              /* removed by a pass (no uses); skipped by codegen */
+  /* storage is a repack layout: the blob holds repack(data), which whoever
+   * writes the blob computes repack_rows rows at a time (a layout permutes
+   * bytes only within each group of repack_rows rows and leaves every group
+   * at its GGUF offset), so no packed copy of a weight is ever held whole. */
+  ir_repack_fn repack;
+  int repack_rows;
 } ir_weight;
 
 /* A persistent buffer: a layer's K or V cache, [rows, row_elems]. */
@@ -201,6 +211,14 @@ typedef struct ir_module {
   int n_funcs;
   ir_func *funcs[IR_MAX_FUNCS]; /* in definition order */
   ir_func *decode;              /* the function named "decode" (also in funcs), or NULL */
+  /* The file the weights' bytes are mapped from, if any: a byte at address
+   * p in [weight_file_base, weight_file_base + weight_file_size) is byte
+   * p - weight_file_base of the open file weight_file_fd. Blob writers read
+   * or copy the bytes from the file, not through the mapping (whose pages
+   * would stay in the process's memory once touched). fd -1: none. */
+  int weight_file_fd;
+  const void *weight_file_base;
+  uint64_t weight_file_size;
   const void *vocab;      /* tokenizer blob (gqcrt_tokenizer.h); may be NULL */
   uint64_t vocab_bytes;
   int64_t arena_bytes;    /* from plan-memory; -1 before */
@@ -271,6 +289,15 @@ void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value);
  * effects (everything but ATTENTION and RETURN). Returns how many. Marks
  * weights that no instruction of any function references as dead. */
 int ir_remove_dead(ir_module *m, ir_func *f);
+
+/* Which instructions of f the persistent state needs: the ones that write it
+ * (attention stores k and v in the KV cache) and everything they read,
+ * transitively. Sets each instruction's id to its index in the body and
+ * feeds_state[id] accordingly (the array has room for every instruction);
+ * returns the number of instructions. The rest only computes the result. */
+int ir_mark_state_inputs(const ir_func *f, bool *feeds_state, int cap);
+/* The length of f's body, for sizing that array. */
+int ir_func_length(const ir_func *f);
 
 /* ---- text form ---------------------------------------------------------- */
 void ir_print_module(FILE *out, const ir_module *m);

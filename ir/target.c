@@ -25,6 +25,9 @@ static const cpu_features known_cpus[] = {
     {"x86_64", "haswell", "avx2,fma,f16c"},
     {"x86_64", "znver2", "avx2,fma,f16c"},
     {"x86_64", "znver3", "avx2,fma,f16c"},
+    {"x86_64", "znver4", "avx2,fma,f16c,avxvnni"},
+    {"x86_64", "alderlake", "avx2,fma,f16c,avxvnni"},
+    {"x86_64", "sapphirerapids", "avx2,fma,f16c,avxvnni"},
 };
 
 static void host_triple(char *buf, size_t n) {
@@ -46,7 +49,9 @@ static void host_features(char *buf, size_t n) {
      * know "f16c"). */
     unsigned eax, ebx, ecx = 0, edx;
     bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29));
-    snprintf(buf, n, "avx2,fma%s", f16c ? ",f16c" : "");
+    /* AVX-VNNI is CPUID.(7,1):EAX bit 4 */
+    bool vnni = __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4));
+    snprintf(buf, n, "avx2,fma%s%s", f16c ? ",f16c" : "", f16c && vnni ? ",avxvnni" : "");
   }
 #elif defined(__aarch64__)
   snprintf(buf, n, "neon%s%s",

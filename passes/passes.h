@@ -37,6 +37,10 @@ bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx);
  * packed kernel. A tied embedding table is packed too: its embeds switch to
  * the packed row reader gqcrt_embed_<enc>_<packing>. */
 bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx);
+/* In row-batched functions, everything no KV-cache write needs (the logits'
+ * own work) moves to the end, so a prefill step that is not the prompt's
+ * last can stop before it (codegen's n_state_calls). */
+bool pass_defer_logits(ir_module *m, const gqc_pass_context *ctx);
 /* Liveness-based offsets for every activation and the KV cache in one
  * static arena; offsets of the weights in the weight blob. */
 bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx);

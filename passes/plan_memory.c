@@ -22,6 +22,9 @@
  * A last_row of a batch is a view: it takes no block of its own (codegen
  * points at the batch's last live row), and its uses keep the batch alive.
  *
+ * An attention op's scratch is what the runtime's gqcrt_attention_parallel
+ * asks for (GQCRT_ATTENTION_SCRATCH_FLOATS of its cache rows).
+ *
  * Results: inst->offset, the `scores` attribute of attention ops,
  * cache->offset, weight->offset, m->arena_bytes, m->weight_bytes, and module
  * metadata kv_bytes, activation_bytes (the region: the largest function's)
@@ -31,6 +34,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "gqcrt_parallel.h" /* GQCRT_ATTENTION_SCRATCH_FLOATS */
 
 #define ALIGN 64
 static int64_t align_up(int64_t v) { return (v + ALIGN - 1) & ~(int64_t)(ALIGN - 1); }
@@ -145,7 +150,8 @@ static int64_t plan_function(ir_module *m, ir_func *f, int64_t kv, const gqc_pas
     }
     if (i->op == IR_OP_ATTENTION) {
       const ir_inst *kc = i->operands[3];
-      scratch_size = align_up(kc->type.dims[0] * (int64_t)sizeof(float));
+      scratch_size =
+          align_up(GQCRT_ATTENTION_SCRATCH_FLOATS(kc->type.dims[0]) * (int64_t)sizeof(float));
       alloc_block(&a, scratch_size, &scratch_off);
       ir_attr_set_int(m, i, "scores", kv + scratch_off);
     }

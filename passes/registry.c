@@ -12,6 +12,8 @@ const gqc_pass_info gqc_passes[] = {
     {"select-kernels", pass_select_kernels,
      "kernel per weight encoding; shared activation quantisation"},
     {"repack-weights", pass_repack_weights, "weights in packed kernels' layouts, at compile time"},
+    {"defer-logits", pass_defer_logits,
+     "@prefill: the logits' own work last, skipped by all steps but the final one"},
     {"plan-memory", pass_plan_memory, "static arena offsets for activations and the KV cache"},
     {NULL, NULL, NULL},
 };

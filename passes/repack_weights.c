@@ -17,21 +17,23 @@
  * For each weight, after select-kernels:
  *   - every use must be either the weight operand of a `linear` whose kernel
  *     is gqcrt_linear_<enc>_<variant> (or, on a batch of rows in @prefill,
- *     gqcrt_gemm_<enc>_<variant>: every packed line has both), with a packed line for the same
- *     encoding and variant whose features the target has and whose row count
+ *     gqcrt_gemm_<enc>_<variant>: every packed line has both), with a packed
+ *     line for the same encoding that replaces that variant, whose features the target has and whose row count
  *     divides the weight's rows (the first such line wins), or the table of
  *     an `embed` whose kernel is the plain row dequantiser
  *     gqcrt_dequantize_<enc>; and at least one use must be such a linear. A
  *     weight with any other use stays as stored, and so does a table that
  *     only embeds read (one row per step gains nothing from packing);
- *   - then the packed bytes are allocated in the module's pool and filled by
- *     the packing function (same byte count), the weight's storage becomes
+ *   - then the weight records the packing function (same byte count; the
+ *     blob writer, codegen/blobs.c, applies it group of rows by group of
+ *     rows as it streams the weight out, so a compile never holds a packed
+ *     copy of the model — an 8B model packs in a few MiB), its storage becomes
  *     "<enc>_<packing>" (e.g. "q8_0_r4"), each linear's kernel
  *     gqcrt_linear_<enc>_<packing>_<variant> (gemm: gqcrt_gemm_...) and each embed's kernel
  *     gqcrt_embed_<enc>_<packing>, the runtime's row reader for the layout
  *     (bit for bit the GGUF row's dequantisation).
  * IR parsed from text has no weight bytes: the pass still rewrites storage
- * and kernels (so `gqc opt` shows its decisions) and has nothing to pack.
+ * and kernels (so `gqc opt` shows its decisions); there is nothing to pack.
  *
  * The embeds are what makes tied models worth it: their token_embd.weight is
  * also the lm_head, the largest matrix of a small model. FunctionGemma-270M
@@ -66,10 +68,11 @@ static const packing packings[] = {
 typedef struct packed_kernel {
   const char *wenc, *packing, *variant, *features;
   int rows;
+  const char *replaces; /* the plain kernels' variant it stands in for */
 } packed_kernel;
 
 static const packed_kernel packed_kernels[] = {
-#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, f, rows) {#w, #p, #v, f, rows},
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, f, rows, r) {#w, #p, #v, f, rows, #r},
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
 };
@@ -88,7 +91,7 @@ static const packed_kernel *find_packed(const char *kernel, const char *family, 
   for (size_t k = 0; k < sizeof packed_kernels / sizeof packed_kernels[0]; k++) {
     const packed_kernel *pk = &packed_kernels[k];
     char plain[96];
-    snprintf(plain, sizeof plain, "gqcrt_%s_%s_%s", family, pk->wenc, pk->variant);
+    snprintf(plain, sizeof plain, "gqcrt_%s_%s_%s", family, pk->wenc, pk->replaces);
     if (!strcmp(pk->wenc, wenc) && !strcmp(kernel, plain) && n_out % pk->rows == 0 &&
         gqc_target_has_all(t, pk->features))
       return pk;
@@ -169,11 +172,8 @@ bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx) {
                        pk->wenc, pk->packing, pk->variant, pk->rows, pk->wenc, pk->packing,
                        pk->rows);
     }
-    if (w->data) {
-      void *packed = ir_alloc(m, w->nbytes);
-      p->pack(packed, w->data, (int32_t)w->type.dims[1], (int32_t)w->type.dims[0]);
-      w->data = packed;
-    }
+    w->repack = p->pack; /* applied by the blob writer, p->rows rows at a time */
+    w->repack_rows = p->rows;
     w->storage = ir_strfmt(m, "%s_%s", p->wenc, p->name);
     plans[k].packed = true;
   }

@@ -23,8 +23,9 @@
  * prints "step <i> pos <p> tok <id> argmax <id> top5 <id>:<logit> ..." lines
  * in the format of llama.cpp's reference files, one per call, pos and tok
  * being the call's last. -t N decodes on N threads (the runtime's POSIX
- * executor; logits are bit-identical). Prompt and generation speed and peak
- * memory go to stderr.
+ * executor; logits are bit-identical). --ignore-eos keeps generating past
+ * an end-of-generation token (for timing, as llama-bench does). Prompt and
+ * generation speed and peak memory go to stderr.
  *
  * A model compiled with `gqc --weights=file` (its header defines
  * MODEL_WEIGHTS_EXTERNAL) needs its blob: `--weights model.weights` maps it
@@ -107,14 +108,6 @@ static long peak_rss_kib(void) {
   return kib;
 }
 
-static int argmax(const float *x, int n) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
-}
-
 static void print_top5(int step, int pos, int tok, const float *logits, int n) {
   int top[5];
   int k = n < 5 ? n : 5;
@@ -129,7 +122,7 @@ static void print_top5(int step, int pos, int tok, const float *logits, int n) {
     }
     top[j] = best;
   }
-  printf("step %d pos %d tok %d argmax %d top5", step, pos, tok, argmax(logits, n));
+  printf("step %d pos %d tok %d argmax %d top5", step, pos, tok, gqcrt_argmax(logits, n));
   for (int j = 0; j < k; j++)
     printf(" %d:%.9g", top[j], (double)logits[top[j]]);
   putchar('\n');
@@ -164,7 +157,7 @@ static int read_ids(const char *path, int32_t *ids, int max) {
 static void usage(void) {
   fputs("usage: generate [-p TEXT] [--ids FILE] [-n N] [--logits OUT.f32] [--top5] [--quiet]\n"
         "                [-t THREADS] [--weights FILE [--verify-weights]]\n"
-        "                [--no-prefill] [--chunk N]\n",
+        "                [--no-prefill] [--chunk N] [--ignore-eos]\n",
         stderr);
 }
 
@@ -195,6 +188,7 @@ static void report(const char *what, int tokens, int calls, double dt, const cha
 int main(int argc, char **argv) {
   const char *prompt = NULL, *ids_path = NULL, *logits_path = NULL, *weights_path = NULL;
   int n_gen = 64, top5 = 0, quiet = 0, verify = 0, threads = 1, no_prefill = 0, chunk = -1;
+  int ignore_eos = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-p") && i + 1 < argc)
       prompt = argv[++i];
@@ -216,6 +210,8 @@ int main(int argc, char **argv) {
       verify = 1;
     else if (!strcmp(argv[i], "--no-prefill"))
       no_prefill = 1;
+    else if (!strcmp(argv[i], "--ignore-eos"))
+      ignore_eos = 1;
     else if (!strcmp(argv[i], "--chunk") && i + 1 < argc && atoi(argv[i + 1]) >= 0)
       chunk = atoi(argv[++i]);
     else {
@@ -317,13 +313,13 @@ int main(int argc, char **argv) {
   t0 = now();
   int generated = 0;
   while (!rc && pos < total) {
-    int next = argmax(logits, n_vocab);
+    int next = gqcrt_argmax(logits, n_vocab);
     ids[pos] = next;
     if (!quiet && !top5) {
       fputs(model_token_text(next), stdout);
       fflush(stdout);
     }
-    if (model_is_eog(next))
+    if (model_is_eog(next) && !ignore_eos)
       break;
     logits = model_decode(next, pos);
     if (!logits) {

@@ -20,6 +20,10 @@
  *  - Linear kernels work on any contiguous range of output rows: to split a
  *    linear across threads, offset y and w by whole rows.
  *
+ * Signatures: every function generated code calls is declared through a
+ * GQCRT_SIGNATURE_* macro holding its parameter list, which the compiler's
+ * LLVM backend reads (stringised) to declare it: one spelling for both.
+ *
  * This header must never include anything from the compiler.
  */
 #ifndef GQCRT_H
@@ -32,7 +36,9 @@
 extern "C" {
 #endif
 
-#define GQCRT_ABI_VERSION 1
+/* The layout of the model descriptor (gqcrt_model.h) and the kernels'
+ * signatures; a compiled model records the version it was compiled for. */
+#define GQCRT_ABI_VERSION 2
 
 /* Error codes returned by generated API functions and runtime helpers. */
 enum {
@@ -45,11 +51,12 @@ enum {
   GQCRT_ERR_TOO_LONG = -6,        /* input longer than the compiled limit */
   GQCRT_ERR_BAD_UTF8 = -7,        /* text is not valid UTF-8 */
   GQCRT_ERR_BAD_BLOB = -8,        /* weight/vocab blob fails its size or checksum check */
+  GQCRT_ERR_ABI = -9,             /* the model was compiled for another runtime version */
 };
 
 /* ---- block geometry (ggml) -------------------------------------------- */
-#define GQCRT_QK 32     /* legacy block: q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 */
-#define GQCRT_QK_K 256  /* k-quant super-block: q2_k .. q6_k, q8_k */
+#define GQCRT_QK 32    /* legacy block: q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 */
+#define GQCRT_QK_K 256 /* k-quant super-block: q2_k .. q6_k, q8_k */
 
 #define GQCRT_Q4_0_BYTES 18
 #define GQCRT_Q4_1_BYTES 20
@@ -66,26 +73,27 @@ enum {
 
 /* ---- scalar conversions ------------------------------------------------ */
 float gqcrt_fp16_to_fp32(uint16_t h);
-uint16_t gqcrt_fp32_to_fp16(float f);   /* round to nearest even */
+uint16_t gqcrt_fp32_to_fp16(float f); /* round to nearest even */
 float gqcrt_bf16_to_fp32(uint16_t h);
-uint16_t gqcrt_fp32_to_bf16(float f);   /* round to nearest even, NaN stays NaN */
+uint16_t gqcrt_fp32_to_bf16(float f); /* round to nearest even, NaN stays NaN */
 
 /* ---- activation conversion --------------------------------------------
  * Convert n floats (n a multiple of the block size) into the activation
  * encoding a linear kernel wants. Rounding follows llama.cpp's x86 build:
  * q8_0/q8_1 use id = 127/amax and round half to even; q8_k as ggml's
  * reference (signed max, nearest-even, f32 scale, 16-element bsums). */
-void gqcrt_quantize_f16(void *dst, const float *x, int32_t n);
-void gqcrt_quantize_bf16(void *dst, const float *x, int32_t n);
-void gqcrt_quantize_q8_0(void *dst, const float *x, int32_t n);
-void gqcrt_quantize_q8_1(void *dst, const float *x, int32_t n);
-void gqcrt_quantize_q8_k(void *dst, const float *x, int32_t n);
+#define GQCRT_SIGNATURE_QUANTIZE (void *dst, const float *x, int32_t n)
+void gqcrt_quantize_f16 GQCRT_SIGNATURE_QUANTIZE;
+void gqcrt_quantize_bf16 GQCRT_SIGNATURE_QUANTIZE;
+void gqcrt_quantize_q8_0 GQCRT_SIGNATURE_QUANTIZE;
+void gqcrt_quantize_q8_1 GQCRT_SIGNATURE_QUANTIZE;
+void gqcrt_quantize_q8_k GQCRT_SIGNATURE_QUANTIZE;
 
 /* ---- dequantisation of one row (embedding lookup, tests) ----------------
  * y[0..n) = the n elements starting at src, which must start on a block
  * boundary. Evaluation order follows ggml's reference dequantisers. */
-#define GQCRT_DECLARE_DEQUANT(enc) \
-  void gqcrt_dequantize_##enc(float *y, const void *src, int32_t n);
+#define GQCRT_SIGNATURE_DEQUANTIZE (float *y, const void *src, int32_t n)
+#define GQCRT_DECLARE_DEQUANT(enc) void gqcrt_dequantize_##enc GQCRT_SIGNATURE_DEQUANTIZE;
 GQCRT_DECLARE_DEQUANT(f32)
 GQCRT_DECLARE_DEQUANT(f16)
 GQCRT_DECLARE_DEQUANT(bf16)
@@ -106,11 +114,10 @@ GQCRT_DECLARE_DEQUANT(q6_k)
  * weight and x the activation already converted to the kernel's activation
  * encoding. n_in is a multiple of the weight's block size. y must not alias
  * x or w. The full list is in gqcrt_kernels.def. */
-typedef void (*gqcrt_linear_fn)(float *y, const void *w, const void *x, int32_t n_in,
-                                int32_t n_out);
-#define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features) \
-  void gqcrt_linear_##wenc##_##variant(float *y, const void *w, const void *x, \
-                                       int32_t n_in, int32_t n_out);
+#define GQCRT_SIGNATURE_LINEAR (float *y, const void *w, const void *x, int32_t n_in, int32_t n_out)
+typedef void(*gqcrt_linear_fn) GQCRT_SIGNATURE_LINEAR;
+#define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                         \
+  void gqcrt_linear_##wenc##_##variant GQCRT_SIGNATURE_LINEAR;
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
 
@@ -126,11 +133,12 @@ typedef void (*gqcrt_linear_fn)(float *y, const void *w, const void *x, int32_t 
  * threads, offset y and w by whole (packed) row groups and keep y_stride. A
  * gemm exists for every line of gqcrt_kernels.def and
  * gqcrt_packed_kernels.def, with the same features. */
-typedef void (*gqcrt_gemm_fn)(float *y, int32_t y_stride, const void *w, const void *x,
-                              int32_t n_in, int32_t n_out, int32_t n_rows);
-#define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                          \
-  void gqcrt_gemm_##wenc##_##variant(float *y, int32_t y_stride, const void *w, const void *x,     \
-                                     int32_t n_in, int32_t n_out, int32_t n_rows);
+#define GQCRT_SIGNATURE_GEMM                                                                       \
+  (float *y, int32_t y_stride, const void *w, const void *x, int32_t n_in, int32_t n_out,          \
+   int32_t n_rows)
+typedef void(*gqcrt_gemm_fn) GQCRT_SIGNATURE_GEMM;
+#define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                         \
+  void gqcrt_gemm_##wenc##_##variant GQCRT_SIGNATURE_GEMM;
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
 
@@ -145,16 +153,14 @@ typedef void (*gqcrt_gemm_fn)(float *y, int32_t y_stride, const void *w, const v
  * (the embedding lookup of a tied table packed for its lm_head). Packed
  * linear kernels take (y, w, x, n_in, n_out) as above with w packed; to
  * split one across threads, offset y and w by whole row groups. */
+#define GQCRT_SIGNATURE_EMBED_PACKED (float *y, const void *table, int32_t row, int32_t n_in)
 #define GQCRT_PACKING(wenc, packing, rows)                                                         \
   void gqcrt_pack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);     \
   void gqcrt_unpack_##wenc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out);   \
-  void gqcrt_embed_##wenc##_##packing(float *y, const void *table, int32_t row, int32_t n_in);
-#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows)                   \
-  void gqcrt_linear_##wenc##_##packing##_##variant(float *y, const void *w, const void *x,         \
-                                                   int32_t n_in, int32_t n_out);                    \
-  void gqcrt_gemm_##wenc##_##packing##_##variant(float *y, int32_t y_stride, const void *w,        \
-                                                 const void *x, int32_t n_in, int32_t n_out,       \
-                                                 int32_t n_rows);
+  void gqcrt_embed_##wenc##_##packing GQCRT_SIGNATURE_EMBED_PACKED;
+#define GQCRT_PACKED_LINEAR_KERNEL(wenc, aenc, packing, variant, features, rows, replaces)         \
+  void gqcrt_linear_##wenc##_##packing##_##variant GQCRT_SIGNATURE_LINEAR;                         \
+  void gqcrt_gemm_##wenc##_##packing##_##variant GQCRT_SIGNATURE_GEMM;
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKING
 #undef GQCRT_PACKED_LINEAR_KERNEL
@@ -165,25 +171,48 @@ typedef void (*gqcrt_gemm_fn)(float *y, int32_t y_stride, const void *w, const v
 /* For each group of `group` elements (n a multiple of group):
  *   y = x * (1/sqrt(mean(x^2) + eps)) * w      (w has `group` elements)
  * The mean is accumulated in double, as llama.cpp does. */
-void gqcrt_rms_norm(float *y, const float *x, const float *w, int32_t n, int32_t group,
-                    float eps);
-void gqcrt_add(float *y, const float *a, const float *b, int32_t n);
-void gqcrt_mul(float *y, const float *a, const float *b, int32_t n);
-void gqcrt_scale(float *y, const float *x, float s, int32_t n);
-void gqcrt_silu(float *y, const float *x, int32_t n);
+#define GQCRT_SIGNATURE_rms_norm                                                                   \
+  (float *y, const float *x, const float *w, int32_t n, int32_t group, float eps)
+#define GQCRT_SIGNATURE_add (float *y, const float *a, const float *b, int32_t n)
+#define GQCRT_SIGNATURE_mul GQCRT_SIGNATURE_add
+#define GQCRT_SIGNATURE_scale (float *y, const float *x, float s, int32_t n)
+#define GQCRT_SIGNATURE_silu (float *y, const float *x, int32_t n)
+void gqcrt_rms_norm GQCRT_SIGNATURE_rms_norm;
+void gqcrt_add GQCRT_SIGNATURE_add;
+void gqcrt_mul GQCRT_SIGNATURE_mul;
+void gqcrt_scale GQCRT_SIGNATURE_scale;
+void gqcrt_silu GQCRT_SIGNATURE_silu;
 /* tanh-approximated GELU as llama.cpp's CPU computes it (f16 lookup table). */
-void gqcrt_gelu_tanh(float *y, const float *x, int32_t n);
-void gqcrt_softcap(float *y, const float *x, float cap, int32_t n); /* cap*tanh(x/cap) */
-void gqcrt_softmax(float *y, const float *x, int32_t n);
-void gqcrt_copy(float *y, const float *x, int32_t n);
+#define GQCRT_SIGNATURE_gelu_tanh GQCRT_SIGNATURE_silu
+#define GQCRT_SIGNATURE_softcap (float *y, const float *x, float cap, int32_t n)
+#define GQCRT_SIGNATURE_softmax GQCRT_SIGNATURE_silu
+void gqcrt_gelu_tanh GQCRT_SIGNATURE_gelu_tanh;
+void gqcrt_softcap GQCRT_SIGNATURE_softcap; /* cap*tanh(x/cap) */
+void gqcrt_softmax GQCRT_SIGNATURE_softmax;
+/* The index of the largest of x[0..n), the first on ties; NaNs are never
+ * chosen (0 when x[0] is NaN, or n <= 0): greedy decoding. */
+int32_t gqcrt_argmax(const float *x, int32_t n);
+#define GQCRT_SIGNATURE_copy GQCRT_SIGNATURE_silu
+void gqcrt_copy GQCRT_SIGNATURE_copy;
+
+/* ---- SIMD variants of the ops above (gqcrt_op_kernels.def) ----------------
+ * gqcrt_<op>_<variant>: the signature of gqcrt_<op>, the same bits. */
+#define GQCRT_SIGNATURE_quantize_q8_0 GQCRT_SIGNATURE_QUANTIZE
+#define GQCRT_SIGNATURE_quantize_q8_1 GQCRT_SIGNATURE_QUANTIZE
+#define GQCRT_SIGNATURE_quantize_q8_k GQCRT_SIGNATURE_QUANTIZE
+#define GQCRT_OP_KERNEL(op, variant, features) void gqcrt_##op##_##variant GQCRT_SIGNATURE_##op;
+#include "gqcrt_op_kernels.def"
+#undef GQCRT_OP_KERNEL
 
 /* ---- rotary position embedding ------------------------------------------
  * x holds n_head heads of head_dim; the first n_rot dims of each are rotated.
  * mode GQCRT_ROPE_NORMAL pairs (2i, 2i+1); GQCRT_ROPE_NEOX pairs (i, i+n_rot/2).
  * theta_i = pos * powf(base, -2/n_rot)^i (by repeated multiplication) * freq_scale. */
 enum { GQCRT_ROPE_NORMAL = 0, GQCRT_ROPE_NEOX = 2 };
-void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t head_dim,
-                int32_t n_rot, float base, float freq_scale, int32_t mode);
+#define GQCRT_SIGNATURE_rope                                                                       \
+  (float *y, const float *x, int32_t pos, int32_t n_head, int32_t head_dim, int32_t n_rot,         \
+   float base, float freq_scale, int32_t mode)
+void gqcrt_rope GQCRT_SIGNATURE_rope;
 
 /* ---- attention over a KV cache ------------------------------------------
  * Stores k and v (n_head_kv * head_dim each) at cache row pos % cache_rows,
@@ -192,18 +221,58 @@ void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t h
  * pos - p' < window. cache_rows >= min(n_ctx, window) so a visible position
  * is never overwritten. Scores are scale * dot(q, k); softmax with max
  * subtraction; out = sum softmax * v. `scores` is scratch of at least
- * cache_rows floats. kv_type is GQCRT_KV_F32 or GQCRT_KV_F16. */
+ * cache_rows floats. kv_type is GQCRT_KV_F32 or GQCRT_KV_F16. out may alias
+ * q exactly (each head of q is read before that head of out is written).
+ * gqcrt_attention is the portable reference, one token at a time; generated
+ * code calls gqcrt_attention_parallel (gqcrt_parallel.h) with a kernel. */
 enum { GQCRT_KV_F32 = 0, GQCRT_KV_F16 = 1 };
 typedef struct gqcrt_attention_desc {
   int32_t n_head, n_head_kv, head_dim;
-  int32_t cache_rows;  /* rows in each cache buffer */
-  int32_t window;      /* 0 = unlimited (causal only) */
+  int32_t cache_rows; /* rows in each cache buffer */
+  int32_t window;     /* 0 = unlimited (causal only) */
   int32_t kv_type;
   float scale;
 } gqcrt_attention_desc;
-void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q,
-                     const float *k, const float *v, void *k_cache, void *v_cache,
-                     float *scores, int32_t pos);
+void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, const float *k,
+                     const float *v, void *k_cache, void *v_cache, float *scores, int32_t pos);
+
+/* The first half of gqcrt_attention: k and v stored at cache row
+ * pos % cache_rows (rounded to f16, nearest even, for GQCRT_KV_F16). */
+void gqcrt_attention_store(const gqcrt_attention_desc *d, const float *k, const float *v,
+                           void *k_cache, void *v_cache, int32_t pos);
+
+/* ---- attention kernels -----------------------------------------------------
+ * The second half, for a batch of n_rows tokens at positions pos .. pos +
+ * n_rows - 1 whose k and v are already in the caches (so row r sees rows
+ * < r of the batch through the cache, and never a later one). q and out are
+ * n_rows rows of n_head * head_dim. The batch's n_rows * n_head queries are
+ * numbered KV head first:
+ *     t = (kv_head * n_rows + r) * group + g,   head h = kv_head * group + g
+ * (group = n_head / n_head_kv), and a call computes queries [t0, t1) only,
+ * writing just their heads of out: queries that share a KV head are
+ * consecutive, so a kernel attends up to GQCRT_ATTENTION_BLOCK of them
+ * together and loads each k and v element once for all. `scratch` holds
+ * GQCRT_ATTENTION_BLOCK * cache_rows floats.
+ *
+ * A query's result does not depend on t0, t1, n_rows or the queries it is
+ * grouped with: splitting a batch over threads, or feeding its tokens one by
+ * one (n_rows = 1), gives bit-identical results. Invalid arguments (as
+ * gqcrt_attention rejects, or a query range outside the batch) do nothing.
+ *
+ * gqcrt_attention_scalar computes exactly what gqcrt_attention does. The
+ * SIMD variants use the same recipe (f32 dots, max subtraction, expf, sum in
+ * double, out = sum p * v in position order) with another f32 summation
+ * order in the dot products and fused multiply-adds; the variants are listed
+ * with their CPU features in gqcrt_attention_kernels.def. */
+#define GQCRT_ATTENTION_BLOCK 4
+#define GQCRT_SIGNATURE_ATTENTION                                                                  \
+  (const gqcrt_attention_desc *d, float *out, const float *q, const void *k_cache,                 \
+   const void *v_cache, float *scratch, int32_t pos, int32_t n_rows, int32_t t0, int32_t t1)
+typedef void(*gqcrt_attention_fn) GQCRT_SIGNATURE_ATTENTION;
+#define GQCRT_ATTENTION_KERNEL(variant, features)                                                  \
+  void gqcrt_attention_##variant GQCRT_SIGNATURE_ATTENTION;
+#include "gqcrt_attention_kernels.def"
+#undef GQCRT_ATTENTION_KERNEL
 
 /* ---- row-batched ops (prefill) ---------------------------------------------
  * A batch of n_rows tokens at positions pos, pos+1, ... is a matrix of
@@ -212,24 +281,23 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q,
  * n_rows * row_length elements. The ops below are the ones whose rows differ
  * by token or position; each gives bit for bit what the single-token op gives
  * for that row. */
-typedef void (*gqcrt_dequant_fn)(float *y, const void *src, int32_t n);
-typedef void (*gqcrt_embed_fn)(float *y, const void *table, int32_t row, int32_t n_in);
+typedef void(*gqcrt_dequant_fn) GQCRT_SIGNATURE_DEQUANTIZE;
+typedef void(*gqcrt_embed_fn) GQCRT_SIGNATURE_EMBED_PACKED;
 /* Row r of y = row tokens[r] of a GGUF-layout table (row_bytes per row). */
-void gqcrt_embed_rows(gqcrt_dequant_fn dequant, float *y, const void *table, int64_t row_bytes,
-                      const int32_t *tokens, int32_t n_rows, int32_t n_in);
+#define GQCRT_SIGNATURE_embed_rows                                                                 \
+  (gqcrt_dequant_fn dequant, float *y, const void *table, int64_t row_bytes,                       \
+   const int32_t *tokens, int32_t n_rows, int32_t n_in)
+void gqcrt_embed_rows GQCRT_SIGNATURE_embed_rows;
 /* Same for a packed table read through gqcrt_embed_<enc>_<packing>. */
-void gqcrt_embed_rows_packed(gqcrt_embed_fn embed, float *y, const void *table,
-                             const int32_t *tokens, int32_t n_rows, int32_t n_in);
+#define GQCRT_SIGNATURE_embed_rows_packed                                                          \
+  (gqcrt_embed_fn embed, float *y, const void *table, const int32_t *tokens, int32_t n_rows,       \
+   int32_t n_in)
+void gqcrt_embed_rows_packed GQCRT_SIGNATURE_embed_rows_packed;
 /* Row r (n_head * head_dim elements) rotated at position pos + r. */
-void gqcrt_rope_rows(float *y, const float *x, int32_t pos, int32_t n_rows, int32_t n_head,
-                     int32_t head_dim, int32_t n_rot, float base, float freq_scale, int32_t mode);
-/* For r = 0, 1, ..., n_rows - 1 in order: gqcrt_attention on row r of q, k,
- * v and out at position pos + r (so row r sees rows < r of this batch through
- * the cache, and a ring cache of `window` rows suffices). q, out: rows of
- * n_head * head_dim; k, v: rows of n_head_kv * head_dim. */
-void gqcrt_attention_rows(const gqcrt_attention_desc *d, float *out, const float *q,
-                          const float *k, const float *v, void *k_cache, void *v_cache,
-                          float *scores, int32_t pos, int32_t n_rows);
+#define GQCRT_SIGNATURE_rope_rows                                                                  \
+  (float *y, const float *x, int32_t pos, int32_t n_rows, int32_t n_head, int32_t head_dim,        \
+   int32_t n_rot, float base, float freq_scale, int32_t mode)
+void gqcrt_rope_rows GQCRT_SIGNATURE_rope_rows;
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,7 @@
-/* attention.c — single-token multi-head attention over a KV cache.
+/* attention.c — multi-head attention over a KV cache: the portable
+ * reference (gqcrt_attention, one token), the portable kernel
+ * (gqcrt_attention_scalar, any batch, through attention_driver.h) and the
+ * store of k and v that every variant shares.
  *
  * The numerics are llama.cpp's non-flash path with an F32 KV cache (the
  * configuration the reference logits were made with, archspec §8.3):
@@ -15,11 +18,19 @@
  *      multiplied by (float)(1/sum); out_h = sum_j p_j * v_j in f32, in
  *      position order.
  *
+ * The SIMD kernels (arm/attention_neon.c, x86/attention_avx2.c) follow the
+ * same steps with vector dot products; the store is this file's for all of
+ * them, so a cache holds the same bits whichever kernel reads it.
+ *
  * Head h of q is fully consumed before out_h is written, so out may alias q.
+ * gqcrt_attention_scalar does the same arithmetic in the same order for each
+ * query, so it gives the reference's bits.
  */
+#include "attention_common.h"
 #include "fp16.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
+#include "softmax.h"
 
 static float load_kv(const void *cache, int32_t kv_type, size_t idx) {
   if (kv_type == GQCRT_KV_F16)
@@ -27,34 +38,30 @@ static float load_kv(const void *cache, int32_t kv_type, size_t idx) {
   return ((const float *)cache)[idx];
 }
 
-static void store_kv(void *cache, int32_t kv_type, size_t idx, float v) {
-  if (kv_type == GQCRT_KV_F16)
-    ((uint16_t *)cache)[idx] = gqcrt_f2h(v);
-  else
-    ((float *)cache)[idx] = v;
+void gqcrt_attention_store(const gqcrt_attention_desc *d, const float *k, const float *v,
+                           void *k_cache, void *v_cache, int32_t pos) {
+  if (!gqcrt_attention_valid(d, pos))
+    return;
+  const size_t row_len = (size_t)d->n_head_kv * (size_t)d->head_dim;
+  const size_t row = (size_t)(pos % d->cache_rows) * row_len;
+  if (d->kv_type == GQCRT_KV_F16) { /* (gqcrt_quantize_f16: NEON where there is) */
+    gqcrt_quantize_f16((uint16_t *)k_cache + row, k, (int32_t)row_len);
+    gqcrt_quantize_f16((uint16_t *)v_cache + row, v, (int32_t)row_len);
+  } else {
+    memcpy((float *)k_cache + row, k, row_len * sizeof(float));
+    memcpy((float *)v_cache + row, v, row_len * sizeof(float));
+  }
 }
 
 void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, const float *k,
                      const float *v, void *k_cache, void *v_cache, float *scores, int32_t pos) {
-  if (!d || pos < 0 || d->n_head_kv <= 0 || d->n_head % d->n_head_kv != 0 || d->cache_rows <= 0 ||
-      d->head_dim <= 0)
+  if (!gqcrt_attention_valid(d, pos))
     return;
+  gqcrt_attention_store(d, k, v, k_cache, v_cache, pos);
   const int32_t hd = d->head_dim;
   const size_t row_len = (size_t)d->n_head_kv * (size_t)hd;
-  const int32_t group = d->n_head / d->n_head_kv;
-
-  const size_t row = (size_t)(pos % d->cache_rows) * row_len;
-  for (size_t i = 0; i < row_len; ++i) {
-    store_kv(k_cache, d->kv_type, row + i, k[i]);
-    store_kv(v_cache, d->kv_type, row + i, v[i]);
-  }
-
-  int32_t first = pos - d->cache_rows + 1;
-  if (d->window > 0 && pos - d->window + 1 > first)
-    first = pos - d->window + 1;
-  if (first < 0)
-    first = 0;
-  const int32_t n_vis = pos - first + 1;
+  const int32_t group = gqcrt_attention_group(d);
+  const int32_t first = gqcrt_attention_first(d, pos), n_vis = pos - first + 1;
 
   for (int32_t h = 0; h < d->n_head; ++h) {
     const float *qh = q + (size_t)h * (size_t)hd;
@@ -70,15 +77,7 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
       scores[j] = s;
       max = s > max ? s : max;
     }
-    double sum = 0.0;
-    for (int32_t j = 0; j < n_vis; ++j) {
-      const float e = expf(scores[j] - max);
-      scores[j] = e;
-      sum += (double)e;
-    }
-    const float inv = (float)(1.0 / sum);
-    for (int32_t j = 0; j < n_vis; ++j)
-      scores[j] *= inv;
+    gqcrt_softmax_from_max(scores, scores, n_vis, max);
 
     float *oh = out + (size_t)h * (size_t)hd;
     for (int32_t i = 0; i < hd; ++i)
@@ -90,3 +89,44 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
     }
   }
 }
+
+/* ---- gqcrt_attention_scalar: the same arithmetic through the driver -------- */
+
+#define ATTN_INLINE static inline __attribute__((always_inline))
+
+ATTN_INLINE float attn_load(enum gqcrt_kv_fmt f, const uint8_t *row, int32_t i) {
+  if (f == GQCRT_KV_FMT_F16)
+    return gqcrt_h2f(((const uint16_t *)(const void *)row)[i]);
+  return ((const float *)(const void *)row)[i];
+}
+
+ATTN_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q,
+                             float *const *s, const uint8_t *k, size_t stride, int32_t n,
+                             int32_t hd, float scale) {
+  for (int m = 0; m < nh; m++)
+    for (int32_t c = 0; c < n; c++) {
+      const uint8_t *row = k + (size_t)c * stride;
+      float acc = 0.0f;
+      for (int32_t i = 0; i < hd; ++i)
+        acc += q[m][i] * attn_load(f, row, i);
+      s[m][c] = acc * scale;
+    }
+}
+
+ATTN_INLINE void attn_weigh(enum gqcrt_kv_fmt f, int nh, const float *const *p, float *const *o,
+                            const uint8_t *v, size_t stride, int32_t n, int32_t hd) {
+  for (int m = 0; m < nh; m++)
+    for (int32_t c = 0; c < n; c++) {
+      const uint8_t *row = v + (size_t)c * stride;
+      for (int32_t i = 0; i < hd; ++i)
+        o[m][i] += p[m][c] * attn_load(f, row, i);
+    }
+}
+
+ATTN_INLINE void attn_softmax(float *s, int32_t n) {
+  gqcrt_softmax(s, s, n);
+}
+
+#include "attention_driver.h"
+
+ATTN_DEFINE_KERNEL(gqcrt_attention_scalar, )

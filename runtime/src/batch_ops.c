@@ -1,15 +1,13 @@
 /* batch_ops.c — the row-batched ops of batched prefill (gqcrt.h, "row-batched
- * ops"): embedding lookup, RoPE and attention for n_rows tokens at positions
- * pos, pos + 1, ...
+ * ops"): embedding lookup and RoPE for n_rows tokens at positions pos,
+ * pos + 1, ...
  *
  * Each is the single-token op applied to every row in order, which is what
  * makes a batch give bit for bit the results of feeding its tokens one by
- * one: the per-token ops share nothing between rows that could be computed
- * once without changing an operation (RoPE's angles depend on the position,
- * attention's visible range and softmax on the row), and attention must run
- * row after row anyway, since row r reads the cache rows that rows < r of
- * the batch stored. What batching buys is in the linear layers
- * (gqcrt_gemm_*), not here.
+ * one: these ops share nothing between rows that could be computed once
+ * without changing an operation (RoPE's angles depend on the position).
+ * What batching buys is in the linear layers (gqcrt_gemm_*) and in attention
+ * (gqcrt_attention_parallel: a batch's queries attended together).
  */
 #include "gqcrt.h"
 
@@ -32,16 +30,4 @@ void gqcrt_rope_rows(float *y, const float *x, int32_t pos, int32_t n_rows, int3
   for (int32_t r = 0; r < n_rows; ++r)
     gqcrt_rope(y + (size_t)r * row, x + (size_t)r * row, pos + r, n_head, head_dim, n_rot, base,
                freq_scale, mode);
-}
-
-void gqcrt_attention_rows(const gqcrt_attention_desc *d, float *out, const float *q, const float *k,
-                          const float *v, void *k_cache, void *v_cache, float *scores, int32_t pos,
-                          int32_t n_rows) {
-  if (!d)
-    return;
-  const size_t q_row = (size_t)d->n_head * (size_t)d->head_dim;
-  const size_t kv_row = (size_t)d->n_head_kv * (size_t)d->head_dim;
-  for (int32_t r = 0; r < n_rows; ++r)
-    gqcrt_attention(d, out + (size_t)r * q_row, q + (size_t)r * q_row, k + (size_t)r * kv_row,
-                    v + (size_t)r * kv_row, k_cache, v_cache, scores, pos + r);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 /* ---- legacy 32-element blocks ------------------------------------------ */
 typedef struct {
@@ -103,6 +104,13 @@ _Static_assert(sizeof(blk_q4_k) == GQCRT_Q4_K_BYTES, "q4_k layout");
 _Static_assert(sizeof(blk_q5_k) == GQCRT_Q5_K_BYTES, "q5_k layout");
 _Static_assert(sizeof(blk_q6_k) == GQCRT_Q6_K_BYTES, "q6_k layout");
 _Static_assert(sizeof(blk_q8_k) == GQCRT_Q8_K_BYTES, "q8_k layout");
+
+/* A Q8_K block of zeros (the quantisers' answer for an all-zero input). */
+static inline void gqcrt_q8_k_zero(blk_q8_k *b) {
+  b->d = 0.0f;
+  memset(b->qs, 0, sizeof b->qs);
+  memset(b->bsums, 0, sizeof b->bsums);
+}
 
 /* Q3_K: the 16 signed scales (-32..31) of a super-block, from its 12 bytes:
  * low 4 bits from b[i] (i < 8, low nibble) or b[i-8] (high nibble), high 2 bits

@@ -13,6 +13,11 @@
 #include "gelu.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
+#include "softmax.h"
+
+#if defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
 
 void gqcrt_add(float *y, const float *a, const float *b, int32_t n) {
   for (int32_t i = 0; i < n; ++i)
@@ -40,9 +45,31 @@ void gqcrt_silu(float *y, const float *x, int32_t n) {
 }
 
 /* GELU through the f16 table llama.cpp uses (gelu.h): the same values,
- * precomputed at build time instead of at start-up. */
+ * precomputed at build time instead of at start-up. On AArch64 four at a
+ * time: FCVT to f16 (gqcrt_f2h's rounding), four table loads, FCVT back, and
+ * the |x| >= 10 cases selected in. */
 void gqcrt_gelu_tanh(float *y, const float *x, int32_t n) {
-  for (int32_t i = 0; i < n; ++i) {
+  int32_t i = 0;
+#if defined(__ARM_NEON)
+  const float32x4_t lo = vdupq_n_f32(-10.0f), hi = vdupq_n_f32(10.0f);
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t v = vld1q_f32(x + i);
+    /* clamped into the table's range first, so every index is a lookup of
+     * some finite entry; the selects below overwrite the clamped lanes */
+    const uint16x4_t h =
+        vreinterpret_u16_f16(vcvt_f16_f32(vminq_f32(vmaxq_f32(v, lo), hi)));
+    uint16x4_t g = vdup_n_u16(0);
+    g = vset_lane_u16(gqcrt_gelu_f16_table[vget_lane_u16(h, 0)], g, 0);
+    g = vset_lane_u16(gqcrt_gelu_f16_table[vget_lane_u16(h, 1)], g, 1);
+    g = vset_lane_u16(gqcrt_gelu_f16_table[vget_lane_u16(h, 2)], g, 2);
+    g = vset_lane_u16(gqcrt_gelu_f16_table[vget_lane_u16(h, 3)], g, 3);
+    float32x4_t r = vcvt_f32_f16(vreinterpret_f16_u16(g));
+    r = vbslq_f32(vcleq_f32(v, lo), vdupq_n_f32(0.0f), r);
+    r = vbslq_f32(vcgeq_f32(v, hi), v, r);
+    vst1q_f32(y + i, r);
+  }
+#endif
+  for (; i < n; ++i) {
     const float v = x[i];
     if (v <= -10.0f)
       y[i] = 0.0f;
@@ -65,6 +92,10 @@ void gqcrt_softmax(float *y, const float *x, int32_t n) {
   float max = x[0];
   for (int32_t i = 1; i < n; ++i)
     max = x[i] > max ? x[i] : max;
+  gqcrt_softmax_from_max(y, x, n, max);
+}
+
+void gqcrt_softmax_from_max(float *y, const float *x, int32_t n, float max) {
   double sum = 0.0;
   for (int32_t i = 0; i < n; ++i) {
     const float e = expf(x[i] - max);

@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 /* Indexed by the f16 bit pattern of x; the f16 bits of GELU(x). Entries for
- * |x| >= 10 and non-finite x are 0 (the kernel never reads them). */
+ * |x| > 10 and non-finite x are 0 (the kernel never reads them); +-10 are
+ * there for the x in (-10, 10) that round to them. */
 extern const uint16_t gqcrt_gelu_f16_table[65536];
 
 /* One table entry computed from scratch: the tanh-GELU, in f32 with ggml's

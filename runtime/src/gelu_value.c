@@ -10,7 +10,9 @@ static const float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
 
 uint16_t gqcrt_gelu_f16_value(uint16_t h) {
   const float x = gqcrt_h2f(h);
-  if (!(x > -10.0f && x < 10.0f))
+  /* |x| < 10 goes through the table, and an x just inside rounds to f16
+   * +-10: llama.cpp fills every entry, so those two are needed too */
+  if (!(x >= -10.0f && x <= 10.0f))
     return 0;
   /* the inner 1 + A*x*x is fused, as in llama.cpp's FMA-contracted build */
   const float inner = gqcrt_fused_mul_add(GELU_COEF_A * x, x, 1.0f);

@@ -4,20 +4,55 @@
  * double; the mean (double sum / group) is rounded to f32; scale =
  * 1/sqrtf(mean + eps) in f32; y = (x * scale) * w, two f32 multiplies. The
  * sum is taken before anything is written, so y may alias x.
+ *
+ * On AArch64 the squares and the scaling are NEON multiplies; the double sum
+ * still adds the squares one by one in element order, so the result is the
+ * portable loop's to the bit.
  */
 #include "gqcrt.h"
 #include "rt_libc.h"
+
+#if defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
+/* sum of (double)(x[i] * x[i]) for i < n, in order. */
+static double sum_squares(const float *x, int32_t n) {
+  double sum = 0.0;
+  int32_t i = 0;
+#if defined(__ARM_NEON)
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t v = vld1q_f32(x + i);
+    const float32x4_t sq = vmulq_f32(v, v);
+    const float64x2_t lo = vcvt_f64_f32(vget_low_f32(sq)), hi = vcvt_high_f64_f32(sq);
+    sum += vgetq_lane_f64(lo, 0);
+    sum += vgetq_lane_f64(lo, 1);
+    sum += vgetq_lane_f64(hi, 0);
+    sum += vgetq_lane_f64(hi, 1);
+  }
+#endif
+  for (; i < n; ++i)
+    sum += (double)(x[i] * x[i]);
+  return sum;
+}
+
+/* y = (x * scale) * w, two f32 multiplies per element. */
+static void scale_by(float *y, const float *x, float scale, const float *w, int32_t n) {
+  int32_t i = 0;
+#if defined(__ARM_NEON)
+  for (; i + 4 <= n; i += 4)
+    vst1q_f32(y + i, vmulq_f32(vmulq_n_f32(vld1q_f32(x + i), scale), vld1q_f32(w + i)));
+#endif
+  for (; i < n; ++i)
+    y[i] = (x[i] * scale) * w[i];
+}
 
 void gqcrt_rms_norm(float *y, const float *x, const float *w, int32_t n, int32_t group, float eps) {
   if (group <= 0)
     return;
   for (int32_t g0 = 0; g0 + group <= n; g0 += group) {
-    double sum = 0.0;
-    for (int32_t i = 0; i < group; ++i)
-      sum += (double)(x[g0 + i] * x[g0 + i]);
-    const float mean = (float)(sum / group);
+    const float mean = (float)(sum_squares(x + g0, group) / group);
     const float scale = 1.0f / sqrtf(mean + eps);
-    for (int32_t i = 0; i < group; ++i)
-      y[g0 + i] = (x[g0 + i] * scale) * w[i];
+    scale_by(y + g0, x + g0, scale, w, group);
   }
 }

@@ -10,11 +10,46 @@
  * against ggml's CPU rope). NORMAL mode pairs (2i, 2i+1), NEOX pairs
  * (i, i + n_rot/2); dimensions past n_rot are copied. The cos/sin values are
  * computed once per pair for all heads, in chunks to bound the stack. y may
- * alias x.
+ * alias x. On AArch64 four pairs at a time with NEON's FMLA, which is that
+ * fused multiply-add (the same bits as gqcrt_fused_mul_add).
  */
 #include "fused_mul_add.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
+
+#if defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
+/* Pairs i = 0 .. np-1 of one head: a = xa[i], b = xb[i] (NORMAL mode: the
+ * two halves of interleaved pairs, stride 2; NEOX: two runs, stride 1). */
+static void rotate_pairs(float *ya, float *yb, const float *xa, const float *xb, int32_t stride,
+                         const float *cs, const float *sn, int32_t np) {
+  int32_t i = 0;
+#if defined(__ARM_NEON)
+  if (stride == 1)
+    for (; i + 4 <= np; i += 4) {
+      const float32x4_t a = vld1q_f32(xa + i), b = vld1q_f32(xb + i);
+      const float32x4_t c = vld1q_f32(cs + i), s = vld1q_f32(sn + i);
+      vst1q_f32(ya + i, vfmaq_f32(vnegq_f32(vmulq_f32(b, s)), a, c));
+      vst1q_f32(yb + i, vfmaq_f32(vmulq_f32(b, c), a, s));
+    }
+  else /* xb = xa + 1: de-interleave four pairs */
+    for (; i + 4 <= np; i += 4) {
+      const float32x4x2_t ab = vld2q_f32(xa + 2 * i);
+      const float32x4_t c = vld1q_f32(cs + i), s = vld1q_f32(sn + i);
+      float32x4x2_t r;
+      r.val[0] = vfmaq_f32(vnegq_f32(vmulq_f32(ab.val[1], s)), ab.val[0], c);
+      r.val[1] = vfmaq_f32(vmulq_f32(ab.val[1], c), ab.val[0], s);
+      vst2q_f32(ya + 2 * i, r);
+    }
+#endif
+  for (; i < np; ++i) {
+    const float a = xa[(size_t)i * stride], b = xb[(size_t)i * stride];
+    ya[(size_t)i * stride] = gqcrt_fused_mul_add(a, cs[i], -(b * sn[i]));
+    yb[(size_t)i * stride] = gqcrt_fused_mul_add(a, sn[i], b * cs[i]);
+  }
+}
 
 enum { ROPE_CHUNK = 64 }; /* pairs whose cos/sin are cached at once */
 
@@ -49,14 +84,8 @@ void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t h
     for (int32_t h = 0; h < n_head; ++h) {
       const float *xh = x + (size_t)h * (size_t)head_dim;
       float *yh = y + (size_t)h * (size_t)head_dim;
-      for (int32_t i = 0; i < np; ++i) {
-        const int32_t pair = p0 + i;
-        const int32_t ia = neox ? pair : 2 * pair;
-        const int32_t ib = neox ? pair + n_pairs : 2 * pair + 1;
-        const float a = xh[ia], b = xh[ib];
-        yh[ia] = gqcrt_fused_mul_add(a, cs[i], -(b * sn[i]));
-        yh[ib] = gqcrt_fused_mul_add(a, sn[i], b * cs[i]);
-      }
+      const int32_t ia = neox ? p0 : 2 * p0, ib = neox ? p0 + n_pairs : 2 * p0 + 1;
+      rotate_pairs(yh + ia, yh + ib, xh + ia, xh + ib, neox ? 1 : 2, cs, sn, np);
     }
   }
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "board.h"
+#include "gqcrt.h"
 #include "model.h"
 
 #ifndef MODEL_ARENA_SECTION
@@ -92,14 +93,6 @@ static void print_layout(void) {
   put("\n");
 }
 
-static int argmax(const float *x, int n) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
-}
-
 /* Stack high-water mark: fill the unused part of the stack with a pattern
  * first, see how much of it was overwritten at the end. */
 #define STACK_PAINT 0x5a
@@ -152,7 +145,7 @@ int firmware_main(void) {
     }
     steps++;
     if (pos + 1 >= n_prompt && pos + 1 < total) {
-      int next = argmax(logits, MODEL_N_VOCAB);
+      int next = gqcrt_argmax(logits, MODEL_N_VOCAB);
       ids[pos + 1] = next;
       put(model_token_text(next));
       if (model_is_eog(next))

@@ -274,14 +274,6 @@ static const char *token_bytes(int32_t id, int32_t *len) {
   return p ? p : "";
 }
 
-static int32_t argmax(const float *x, int n) {
-  int32_t best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
-}
-
 static bool ends_with(const char *s, size_t n, const char *suffix) {
   size_t k = strlen(suffix);
   return n >= k && memcmp(s + n - k, suffix, k) == 0;
@@ -309,7 +301,7 @@ static long generate(int n_prompt, const options *o) {
   const char *stop = max_new == o->max_tokens ? "token limit" : "context full";
   answer[0] = '\0';
   while (n_gen < max_new) {
-    int32_t tok = argmax(logits, n_vocab);
+    int32_t tok = gqcrt_argmax(logits, n_vocab);
     if (model_is_eog(tok)) {
       stop = "end of turn";
       break;

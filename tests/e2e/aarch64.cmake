@@ -10,8 +10,9 @@
 #   e2e/aarch64/parity/llvm/M     qemu, for every model tests/e2e/CMakeLists.txt
 #                                 checks on the host, with its tolerances
 #   e2e/aarch64/greedy/M          host and aarch64 greedy generations agree; for
-#                                 quantised models the aarch64 logits are
-#                                 bit-identical to the host's scalar kernels
+#                                 quantised models the aarch64 logits of a first
+#                                 token are bit-identical to the host's portable
+#                                 kernels, later ones close
 #   e2e/aarch64/firmware/{c,llvm} samples/firmware: own linker script, no libc
 #
 # All carry the label "aarch64" (ctest -L aarch64); about 2 minutes with -j2.
@@ -100,12 +101,15 @@ endif()
 # Float-weight models: the host's AVX2 and the NEON float kernels sum in
 # different orders, so only the ids are compared. Quantised models: the NEON
 # integer kernels are bit-identical to the scalar ones by design
-# (runtime/src/arm/*.c), so the aarch64 logits must equal, bit for bit, those
-# of a host build with --cpu x86-64 (scalar kernels); the host's default AVX2
-# kernels follow llama.cpp's x86 summation order instead, and that is enough
-# to change the ids of tiny-llama-Q8_0 (step 24: top two logits 2e-3 apart)
-# and tiny-llama-Q4_0 (step 34: 1e-2 apart), which are therefore checked for
-# bit identity only.
+# (runtime/src/arm/*.c), so the aarch64 logits of a first token (position 0,
+# where every attention kernel is exact) must equal, bit for bit, those of a
+# host build with --cpu x86-64 (portable kernels); after it the SIMD and
+# portable attention kernels round differently, so the aarch64 logits fed the
+# same tokens must agree within the quantised parity bound. The host's
+# default AVX2 kernels follow llama.cpp's x86 summation order instead, and
+# that is enough to change the ids of tiny-llama-Q8_0 (step 24: top two
+# logits 2e-3 apart) and tiny-llama-Q4_0 (step 34: 1e-2 apart), which are
+# therefore checked against the portable kernels only.
 a64_test(greedy/stories260K ${CMAKE_CURRENT_SOURCE_DIR}/aarch64_greedy.sh
          ${DATA}/models/stories260K.gguf 64)
 foreach(stem tiny-llama-Q4_K_M tiny-qwen3-Q4_K_M tiny-gemma3-Q5_1)

@@ -16,9 +16,7 @@
 
 #include "gqcrt.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
+#include "cpu_variants.h"
 
 typedef struct {
   const char *wenc, *aenc, *variant;
@@ -46,33 +44,6 @@ static const kernel_entry kernels[] = {
 #undef VARIANT_avx2
 #undef VARIANT_scalar
 #undef KERNEL_ENTRY
-
-#if defined(__x86_64__)
-/* AVX2 and FMA through the compiler's CPU model, F16C from CPUID leaf 1
- * (ECX bit 29), which not every compiler's __builtin_cpu_supports knows. */
-static inline int x86_has_avx2_fma_f16c(void) {
-  unsigned eax, ebx, ecx, edx;
-  __builtin_cpu_init();
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
-    return 0;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ((ecx >> 29) & 1);
-}
-#endif
-
-/* Whether this CPU can run kernels of `variant` ("scalar", "avx2", "neon"). */
-static inline int variant_runs_on_this_cpu(const char *variant) {
-  if (!strcmp(variant, "scalar"))
-    return 1;
-#if defined(__x86_64__)
-  if (!strcmp(variant, "avx2"))
-    return x86_has_avx2_fma_f16c();
-#endif
-#if defined(__aarch64__)
-  if (!strcmp(variant, "neon"))
-    return 1;
-#endif
-  return 0;
-}
 
 /* x[0..n) converted to the activation encoding aenc ("f32", "f16", "bf16",
  * "q8_0", "q8_1", anything else: q8_k) with the runtime's quantisers. */

@@ -9,6 +9,17 @@
  *     the C backend's object behave identically: every API result and error
  *     code, and bit-identical logits over a full context with a rewind and a
  *     reset (this needs cc and the host runtime library);
+ *   - far weights (forced here; a blob of 1 GiB or more in real use) are
+ *     reached only through one absolute 64-bit address, are marked
+ *     SHF_X86_64_LARGE on x86-64, and behave bit for bit like near ones in
+ *     both backends, in a program linked with samples/weights_after_bss.ld
+ *     (which puts them after .bss);
+ *   - a blob over 4 GiB (a weight moved to offset 5 GiB: a 5 GiB hole, so
+ *     the object is sparse and cheap) gives an object whose section, symbol
+ *     and bytes are right — the 4 GiB limit of the old backend can not come
+ *     back unnoticed;
+ *   - gqc_elf_fill_section fills an empty section, refuses what it cannot
+ *     fill, and leaves the object as it was when its source fails;
  *   - bad input (unplanned module, unknown runtime function) is an error.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -18,9 +29,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -282,6 +295,16 @@ static void check_object(const fixture *fx, const char *path, int machine) {
   free(elf);
 }
 
+/* Every runtime prototype the backend declares is read from the runtime's
+ * GQCRT_SIGNATURE_* macros; one that is missing or unreadable fails here
+ * rather than in a model that happens to call it. */
+static void test_runtime_prototypes(void **state) {
+  (void)state;
+  gqc_diag d = {0};
+  if (!gqc_llvm_check_prototypes(&d))
+    fail_msg("%s", d.msg);
+}
+
 static void test_x86_object(void **state) {
   (void)state;
   fixture fx = {0};
@@ -340,6 +363,252 @@ static void test_aarch64_object(void **state) {
   free_fixture(&fx);
 }
 
+/* ---- far weights ------------------------------------------------------- */
+enum { SHF_X86_64_LARGE_ = 0x10000000 };
+
+/* Relocations anywhere in the object that point at the weights (their
+ * symbol, or their section's symbol): how many use the absolute 64-bit type
+ * (R_X86_64_64 / R_AARCH64_ABS64) and how many another one. */
+static void weight_relocations(const char *elf, int *absolute, int *other) {
+  const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
+  const Elf64_Shdr *sh = (const Elf64_Shdr *)(elf + eh->e_shoff);
+  const Elf64_Shdr *ws = section(elf, ".gqc.weights");
+  assert_non_null(ws);
+  unsigned wsec = (unsigned)(ws - sh);
+  *absolute = *other = 0;
+  for (int k = 0; k < eh->e_shnum; k++) {
+    if (sh[k].sh_type != SHT_RELA)
+      continue;
+    const Elf64_Shdr *symtab = &sh[sh[k].sh_link];
+    const Elf64_Sym *syms = (const Elf64_Sym *)(elf + symtab->sh_offset);
+    const char *strtab = elf + sh[symtab->sh_link].sh_offset;
+    const Elf64_Rela *r = (const Elf64_Rela *)(elf + sh[k].sh_offset);
+    for (size_t i = 0; i < sh[k].sh_size / sizeof *r; i++) {
+      const Elf64_Sym *sym = &syms[ELF64_R_SYM(r[i].r_info)];
+      bool to_weights = !strcmp(strtab + sym->st_name, "model__weights") ||
+                        (ELF64_ST_TYPE(sym->st_info) == STT_SECTION && sym->st_shndx == wsec);
+      uint32_t type = ELF64_R_TYPE(r[i].r_info);
+      if (to_weights)
+        ++*(type == R_X86_64_64 || type == R_AARCH64_ABS64 ? absolute : other);
+    }
+  }
+}
+
+static void check_far(const char *path, bool far, bool x86) {
+  char *elf = test_read_file(path, NULL);
+  int absolute, other;
+  weight_relocations(elf, &absolute, &other);
+  const Elf64_Shdr *ws = section(elf, ".gqc.weights");
+  if (far) { /* one pointer, nothing PC-relative */
+    assert_int_equal(absolute, 1);
+    assert_int_equal(other, 0);
+    assert_int_equal(ws->sh_flags & SHF_X86_64_LARGE_, x86 ? SHF_X86_64_LARGE_ : 0);
+  } else {
+    assert_true(other > 1);
+    assert_int_equal(ws->sh_flags & SHF_X86_64_LARGE_, 0);
+  }
+  free(elf);
+}
+
+static void test_far_weights(void **state) {
+  (void)state;
+  for (int x86 = 0; x86 < 2; x86++)
+    for (int far = 0; far < 2; far++) {
+      fixture fx = {0};
+      make_module(&fx, x86 ? "x86-64-v3" : "x86-64", false);
+      gqc_diag d = {0};
+      gqc_target t;
+      assert_true(gqc_target_init(&t, x86 ? "x86_64-linux-gnu" : "aarch64-linux-gnu",
+                                  x86 ? "x86-64-v3" : "cortex-a55", NULL, &d));
+      gqc_codegen_options o = options(fx.dir);
+      o.weights_far = far;
+      char path[512];
+      snprintf(path, sizeof path, "%s/model.o", fx.dir);
+      if (!gqc_emit_llvm(fx.m, &t, &o, GQC_LLVM_OBJECT, path, &d))
+        fail_msg("%s", d.msg);
+      check_object(&fx, path, x86 ? EM_X86_64 : EM_AARCH64);
+      check_far(path, far, x86);
+      free_fixture(&fx);
+    }
+}
+
+/* ---- a blob over 4 GiB ------------------------------------------------- */
+#define GiB ((uint64_t)1 << 30)
+
+/* Whether files in dir can have holes (else a 5 GiB blob costs 5 GiB). */
+static bool holes_supported(const char *dir) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/probe", dir);
+  FILE *f = fopen(path, "w");
+  struct stat st;
+  bool ok =
+      f && ftruncate(fileno(f), 64 << 20) == 0 && fstat(fileno(f), &st) == 0 && st.st_blocks < 1024;
+  if (f)
+    fclose(f);
+  unlink(path);
+  return ok;
+}
+
+static void check_huge_blob(const char *triple, const char *cpu, int machine) {
+  fixture fx = {0};
+  make_module(&fx, machine == EM_X86_64 ? "x86-64-v3" : "x86-64", false);
+  if (!holes_supported(fx.dir)) {
+    free_fixture(&fx);
+    skip();
+    return;
+  }
+  /* the last weight moves to 5 GiB: everything before it is zero padding */
+  ir_weight *last = NULL;
+  for (int k = 0; k < fx.m->n_weights; k++)
+    if (!fx.m->weights[k].dead && (!last || fx.m->weights[k].offset > last->offset))
+      last = &fx.m->weights[k];
+  last->offset = (int64_t)(5 * GiB);
+  fx.m->weight_bytes = (int64_t)(5 * GiB + ((last->nbytes + 63) & ~(uint64_t)63));
+  gqc_diag d = {0};
+  gqc_target t;
+  assert_true(gqc_target_init(&t, triple, cpu, NULL, &d));
+  gqc_codegen_options o = options(fx.dir);
+  char path[512];
+  snprintf(path, sizeof path, "%s/model.o", fx.dir);
+  if (!gqc_emit_llvm(fx.m, &t, &o, GQC_LLVM_OBJECT, path, &d))
+    fail_msg("%s", d.msg);
+
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_true((uint64_t)st.st_size > 5 * GiB);
+  assert_true((uint64_t)st.st_blocks * 512 < 64 * (1u << 20)); /* written sparse */
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  const char *elf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  assert_true(elf != MAP_FAILED);
+  const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
+  assert_int_equal(eh->e_machine, machine);
+  const Elf64_Shdr *w = section(elf, ".gqc.weights");
+  assert_non_null(w);
+  assert_int_equal(w->sh_size, (uint64_t)fx.m->weight_bytes);
+  assert_int_equal(w->sh_offset % 64, 0);
+  assert_true(w->sh_offset + w->sh_size <= (uint64_t)st.st_size);
+  assert_true(w->sh_addralign >= 64 && (w->sh_flags & SHF_ALLOC) && !(w->sh_flags & SHF_WRITE));
+  /* the moved weight at 5 GiB, zeros at 4 GiB, the first weight at its place */
+  assert_memory_equal(elf + w->sh_offset + 5 * GiB, last->data, last->nbytes);
+  static const char zeros[64];
+  assert_memory_equal(elf + w->sh_offset + 4 * GiB, zeros, sizeof zeros);
+  const ir_weight *first = &fx.m->weights[0];
+  assert_memory_equal(elf + w->sh_offset + first->offset, first->data, first->nbytes);
+  /* the symbol covers it all; the code reaches it through one pointer */
+  const Elf64_Shdr *sh = (const Elf64_Shdr *)(elf + eh->e_shoff);
+  const Elf64_Shdr *symtab = section(elf, ".symtab");
+  const Elf64_Sym *syms = (const Elf64_Sym *)(elf + symtab->sh_offset);
+  const char *strtab = elf + sh[symtab->sh_link].sh_offset;
+  bool found = false;
+  for (size_t k = 0; k < symtab->sh_size / sizeof *syms; k++)
+    if (!strcmp(strtab + syms[k].st_name, "model__weights")) {
+      found = true;
+      assert_int_equal(syms[k].st_size, (uint64_t)fx.m->weight_bytes);
+      assert_int_equal(ELF64_ST_BIND(syms[k].st_info), STB_LOCAL);
+      assert_int_equal(&sh[syms[k].st_shndx], w);
+    }
+  assert_true(found);
+  int absolute, other;
+  weight_relocations(elf, &absolute, &other);
+  assert_int_equal(absolute, 1);
+  assert_int_equal(other, 0);
+  munmap((void *)elf, (size_t)st.st_size);
+  free_fixture(&fx);
+}
+
+static void test_blob_over_4gib_x86(void **state) {
+  (void)state;
+  check_huge_blob("x86_64-linux-gnu", "x86-64-v3", EM_X86_64);
+}
+
+static void test_blob_over_4gib_aarch64(void **state) {
+  (void)state;
+  check_huge_blob("aarch64-linux-gnu", "cortex-a55", EM_AARCH64);
+}
+
+/* ---- gqc_elf_fill_section ------------------------------------------------ */
+typedef struct fake_source {
+  uint64_t n; /* bytes to give */
+  bool fail;  /* then fail */
+} fake_source;
+
+static bool fake_walk(void *ctx, const gqc_blob_sink *sink, gqc_diag *d) {
+  const fake_source *s = ctx;
+  for (uint64_t k = 0; k < s->n; k++) {
+    unsigned char b = (unsigned char)(k * 7 + 1);
+    if (!sink->write(sink->ctx, &b, 1))
+      return gqc_error(d, "sink failed");
+  }
+  return s->fail ? gqc_error(d, "source failed") : true;
+}
+
+static void test_elf_fill_section(void **state) {
+  (void)state;
+  fixture fx = {0};
+  make_module(&fx, "x86-64-v3", false);
+  char path[512], text[512];
+  snprintf(path, sizeof path, "%s/model.o", fx.dir);
+  emit(&fx, "x86_64-linux-gnu", "x86-64-v3", GQC_LLVM_OBJECT, path);
+  size_t before;
+  char *orig = test_read_file(path, &before);
+  gqc_diag d = {0};
+  fake_source src = {100, false};
+  /* the weight section is full already; no such section */
+  assert_false(gqc_elf_fill_section(path, ".gqc.weights", 100, fake_walk, &src, &d));
+  assert_non_null(strstr(d.msg, "not an empty PROGBITS section"));
+  d = (gqc_diag){0};
+  assert_false(gqc_elf_fill_section(path, ".nope", 100, fake_walk, &src, &d));
+  assert_non_null(strstr(d.msg, "no section .nope"));
+  /* a source that fails half way, or gives the wrong size: the object is as
+   * it was (.note.GNU-stack is an empty PROGBITS section of every object) */
+  src.fail = true;
+  d = (gqc_diag){0};
+  assert_false(gqc_elf_fill_section(path, ".note.GNU-stack", 100, fake_walk, &src, &d));
+  assert_non_null(strstr(d.msg, "source failed"));
+  src.fail = false;
+  d = (gqc_diag){0};
+  assert_false(gqc_elf_fill_section(path, ".note.GNU-stack", 99, fake_walk, &src, &d));
+  assert_non_null(strstr(d.msg, "100 bytes written, 99 expected"));
+  size_t now;
+  char *same = test_read_file(path, &now);
+  assert_int_equal(now, before);
+  assert_memory_equal(same, orig, before);
+  free(same);
+  /* filled: the bytes at the section's new offset, aligned, the rest as it was */
+  d = (gqc_diag){0};
+  assert_true(gqc_elf_fill_section(path, ".note.GNU-stack", 100, fake_walk, &src, &d));
+  char *elf = test_read_file(path, &now);
+  const Elf64_Shdr *s = section(elf, ".note.GNU-stack");
+  assert_int_equal(s->sh_size, 100);
+  assert_true(s->sh_offset >= before && s->sh_offset + 100 == now);
+  assert_int_equal(s->sh_offset % (s->sh_addralign ? s->sh_addralign : 1), 0);
+  for (int k = 0; k < 100; k++)
+    assert_int_equal((unsigned char)elf[s->sh_offset + (uint64_t)k], (unsigned char)(k * 7 + 1));
+  assert_memory_equal(elf, orig, ((const Elf64_Ehdr *)orig)->e_shoff);
+  free(elf);
+  /* not an object gqc can fill */
+  const char *bad[][2] = {{"not an ELF file", "hello"},
+                          {"not a little-endian ELF64 file", "\177ELF\001\001"}};
+  for (int k = 0; k < 2; k++) {
+    snprintf(text, sizeof text, "%s/bad.o", fx.dir);
+    FILE *f = fopen(text, "w");
+    fputs(bad[k][1], f);
+    for (int i = 0; i < 80; i++)
+      fputc(0, f);
+    fclose(f);
+    d = (gqc_diag){0};
+    assert_false(gqc_elf_fill_section(text, ".gqc.weights", 100, fake_walk, &src, &d));
+    assert_non_null(strstr(d.msg, bad[k][0]));
+  }
+  d = (gqc_diag){0};
+  assert_false(gqc_elf_fill_section("/nonexistent/x.o", ".gqc.weights", 1, fake_walk, &src, &d));
+  assert_non_null(strstr(d.msg, "/nonexistent/x.o: cannot open"));
+  free(orig);
+  free_fixture(&fx);
+}
+
 static void test_assembly_and_ir(void **state) {
   (void)state;
   fixture fx = {0};
@@ -351,19 +620,36 @@ static void test_assembly_and_ir(void **state) {
   assert_non_null(strstr(s, "model_decode:"));
   assert_non_null(strstr(s, ".globl\tmodel_tokenize"));
   assert_non_null(strstr(s, ".section\t.gqc.weights,\"a\""));
+  assert_non_null(strstr(s, "\n.pushsection .gqc.weights\n.incbin \"model.weights\"\n"));
   assert_non_null(strstr(s, "gqcrt_linear_q8_0_avx2"));
   assert_null(strstr(s, ".globl\tmodel__"));
   free(s);
+  /* the blob beside it */
+  snprintf(path, sizeof path, "%s/model.weights", fx.dir);
+  size_t size;
+  char *blob = test_read_file(path, &size);
+  assert_int_equal(size, (uint64_t)fx.m->weight_bytes);
+  unsigned char *want = malloc(size);
+  gqc_diag d = {0};
+  assert_true(gqc_weight_blob_fill(fx.m, want, &d));
+  assert_memory_equal(blob, want, size);
+  free(want);
+  free(blob);
 
   snprintf(path, sizeof path, "%s/model.ll", fx.dir);
   emit(&fx, "aarch64-linux-gnu", "cortex-a55", GQC_LLVM_IR, path);
   s = test_read_file(path, NULL);
   assert_non_null(strstr(s, "target triple = \"aarch64-unknown-linux-gnu\""));
-  assert_non_null(strstr(s, "@model__weights = internal constant"));
-  assert_non_null(strstr(s, "section \".gqc.weights\", align 64"));
+  /* the weights: the section's symbol, defined by module assembly that pulls
+   * in model.weights, which is written beside the output */
+  assert_non_null(strstr(s, "@model__weights = external hidden global [0 x i8], align 64"));
+  assert_non_null(strstr(s, "module asm \".pushsection .gqc.weights,\\22a\\22,%progbits\""));
+  assert_non_null(strstr(s, "module asm \".size model__weights,"));
+  assert_non_null(strstr(s, "module asm \".incbin \\22model.weights\\22\""));
   assert_non_null(strstr(s, "@model__arena = internal global"));
   assert_non_null(strstr(s, "@model_decode("));
-  assert_non_null(strstr(s, "@gqcrt_attention("));
+  assert_non_null(strstr(s, "@gqcrt_attention_parallel("));
+  assert_non_null(strstr(s, "@gqcrt_attention_avx2")); /* planned for x86-64-v3 */
   assert_non_null(strstr(s, "!\"%logits = softcap\""));
   /* gqc's feature names in LLVM's spelling */
   assert_non_null(strstr(s, "\"target-cpu\"=\"cortex-a55\""));
@@ -492,8 +778,8 @@ static bool can_link(void) {
 }
 
 /* Builds the driver with the C backend's and with the LLVM backend's object
- * and returns both outputs. */
-static void run_both(fixture *fx, char **out_c, char **out_llvm) {
+ * (weights far or not) and returns both outputs. */
+static void run_both(fixture *fx, bool far, char **out_c, char **out_llvm) {
   const char *inc = GQC_TEST_DATA "/../../runtime/include";
   const char *lib = GQC_BUILD_DIR "/runtime/libgqcrt.a";
   char path[512], cmd[4096];
@@ -506,6 +792,7 @@ static void run_both(fixture *fx, char **out_c, char **out_llvm) {
   gqc_target t;
   assert_true(gqc_target_init(&t, NULL, NULL, NULL, &d));
   gqc_codegen_options o = options(fx->dir);
+  o.weights_far = far;
   /* C backend: model.c + blobs, compiled as the driver does it */
   assert_true(gqc_emit_header(fx->m, &o, &d));
   assert_true(gqc_emit_c(fx->m, &t, &o, &d));
@@ -517,11 +804,21 @@ static void run_both(fixture *fx, char **out_c, char **out_llvm) {
   snprintf(path, sizeof path, "%s/model_llvm.o", fx->dir);
   if (!gqc_emit_llvm(fx->m, &t, &o, GQC_LLVM_OBJECT, path, &d))
     fail_msg("%s", d.msg);
+  /* far weights: linked as a hosted program links them, after .bss */
   snprintf(cmd, sizeof cmd,
            "cd '%s' && cc -O2 -std=c11 -I. -I'%s' driver.c model_llvm.o '%s' -lm" SAN_FLAGS
-           " -o prog_llvm",
-           fx->dir, inc, lib);
+           " %s -o prog_llvm",
+           fx->dir, inc, lib,
+           far ? "-Wl,-T," GQC_TEST_DATA "/../../samples/weights_after_bss.ld" : "");
   assert_int_equal(system(cmd), 0);
+  if (far) {
+    snprintf(path, sizeof path, "%s/prog_llvm", fx->dir);
+    char *exe = test_read_file(path, NULL);
+    const Elf64_Shdr *w = section(exe, ".gqc.weights"), *bss = section(exe, ".bss");
+    assert_true(w && bss && w->sh_addr >= bss->sh_addr + bss->sh_size);
+    assert_int_equal(w->sh_size, (uint64_t)fx->m->weight_bytes);
+    free(exe);
+  }
   snprintf(cmd, sizeof cmd, "'%s/prog_c'", fx->dir);
   *out_c = run_capture(cmd);
   snprintf(cmd, sizeof cmd, "'%s/prog_llvm'", fx->dir);
@@ -536,9 +833,15 @@ static void test_same_behaviour_as_c_backend(void **state) {
   }
   fixture fx = {0};
   make_module(&fx, "native", false);
-  char *c, *llvm;
-  run_both(&fx, &c, &llvm);
+  char *c, *llvm, *c_far, *llvm_far;
+  run_both(&fx, false, &c, &llvm);
   assert_string_equal(c, llvm);
+  /* far weights: the same, bit for bit */
+  run_both(&fx, true, &c_far, &llvm_far);
+  assert_string_equal(c, c_far);
+  assert_string_equal(c, llvm_far);
+  free(c_far);
+  free(llvm_far);
   /* and the behaviour is the documented one */
   assert_non_null(strstr(llvm, "model_decode(1, 0) -> NULL err -1\n"));
   assert_non_null(strstr(llvm, "model_n_vocab() -> 64\n"));
@@ -571,7 +874,7 @@ static void test_bad_vocab_fails_init(void **state) {
   fixture fx = {0};
   make_module(&fx, "native", true);
   char *c, *llvm;
-  run_both(&fx, &c, &llvm);
+  run_both(&fx, false, &c, &llvm);
   assert_string_equal(c, llvm);
   assert_non_null(strstr(llvm, "rc -> -8\nmodel_last_error() -> -8\n"));
   free(c);
@@ -585,9 +888,14 @@ int main(void) {
     return 0;
   }
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_runtime_prototypes),
       cmocka_unit_test(test_x86_object),
       cmocka_unit_test(test_aarch64_object),
       cmocka_unit_test(test_relocation_model),
+      cmocka_unit_test(test_far_weights),
+      cmocka_unit_test(test_blob_over_4gib_x86),
+      cmocka_unit_test(test_blob_over_4gib_aarch64),
+      cmocka_unit_test(test_elf_fill_section),
       cmocka_unit_test(test_assembly_and_ir),
       cmocka_unit_test(test_removed_feature),
       cmocka_unit_test(test_errors),

@@ -262,6 +262,21 @@ static void test_pipeline_on_two_functions(void **state) {
     for (int a = 0; a < prog.decode.calls[k].n_args; a++)
       assert_true(prog.decode.calls[k].args[a].kind != GQC_ARG_ROWS);
   }
+  /* defer-logits: in @prefill the attention is the last call a prompt step
+   * that is not the final one runs; the residual add and the lm_head (one
+   * row) come after it. @decode always computes its logits. */
+  const gqc_call_list *pl = &prog.prefill;
+  assert_true(pl->n_state_calls > 0 && pl->n_state_calls < pl->n_calls);
+  assert_string_equal(pl->calls[pl->n_state_calls - 1].fn, "gqcrt_attention_parallel");
+  int lm_head = -1;
+  for (int k = 0; k < pl->n_calls; k++)
+    if (!strncmp(pl->calls[k].fn, "gqcrt_linear_q8_0", 17) ||
+        (!strcmp(pl->calls[k].fn, "gqcrt_linear_parallel") &&
+         !strncmp(pl->calls[k].args[1].sym, "gqcrt_linear_q8_0", 17)))
+      lm_head = k;
+  assert_true(lm_head >= pl->n_state_calls);
+  assert_int_equal(prog.decode.n_state_calls,
+                   prog.decode.n_calls - 3); /* its add, quantize and lm_head: after */
   gqc_program_free(&prog);
   ir_module_free(m);
 }

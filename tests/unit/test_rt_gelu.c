@@ -1,6 +1,7 @@
 /* test_rt_gelu.c — the committed GELU table (runtime/src/gelu_table.c) is
  * exactly what its generator computes, entry by entry, and gqcrt_gelu_tanh
  * reads it with llama.cpp's range rules. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,14 @@ static void test_range_rules(void **state) {
   }
   assert_true(y[4] == 0.0f);
   assert_true(y[6] > 2.99f && y[6] < 3.0f); /* GELU(3) = 2.9964 */
+  /* just inside +-10, f16 rounding lands on +-10: llama.cpp's table entry
+   * there is GELU(10) = 10 (and GELU(-10) ~ -0), not a missing entry */
+  const float edge[] = {9.998f, -9.998f, 9.995f};
+  float ye[3];
+  gqcrt_gelu_tanh(ye, edge, 3);
+  assert_true(ye[0] == 10.0f);
+  assert_true(fabsf(ye[1]) < 1e-6f);
+  assert_true(ye[2] > 9.99f);
 }
 
 int main(void) {

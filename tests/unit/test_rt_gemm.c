@@ -20,8 +20,8 @@
  *    problems are one call on the caller; with the POSIX executor, results
  *    are identical to one call.
  *  - row-batched ops: gqcrt_embed_rows, gqcrt_embed_rows_packed,
- *    gqcrt_rope_rows and gqcrt_attention_rows against n_rows calls of the
- *    single-token ops (outputs and KV caches memcmp-exact), including a ring
+ *    gqcrt_rope_rows and a batch through gqcrt_attention_parallel (portable
+ *    kernel) against n_rows calls of the single-token ops (outputs and KV caches memcmp-exact), including a ring
  *    cache shorter than the batch with a sliding window, GQA, f16 caches and
  *    out aliasing q.
  * Runtime-only: runs on x86 and under qemu (scripts/test-aarch64-runtime.sh).
@@ -61,9 +61,11 @@ typedef struct {
 #if defined(__x86_64__)
 #define VARIANT_avx2(w, a) ENTRY(w, a, avx2)
 #define PACKED_avx2(w, a, p, rows) PACKED_ENTRY(w, a, p, avx2, rows)
+#define PACKED_avxvnni(w, a, p, rows) PACKED_ENTRY(w, a, p, avxvnni, rows)
 #else
 #define VARIANT_avx2(w, a)
 #define PACKED_avx2(w, a, p, rows)
+#define PACKED_avxvnni(w, a, p, rows)
 #endif
 #if defined(__aarch64__)
 #define VARIANT_neon(w, a) ENTRY(w, a, neon)
@@ -76,7 +78,7 @@ static const gemm_entry gemms[] = {
 #define GQCRT_LINEAR_KERNEL(w, a, v, features) VARIANT_##v(w, a)
 #include "gqcrt_kernels.def"
 #undef GQCRT_LINEAR_KERNEL
-#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows) PACKED_##v(w, a, p, rows)
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows, replaces) PACKED_##v(w, a, p, rows)
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
 };
@@ -300,8 +302,11 @@ static void test_gemm_large_weights(void **state) {
     const int n_out = k->rows > 1 ? 37 * k->rows : 149;
     for (size_t ri = 0; ri < sizeof row_counts / sizeof row_counts[0]; ++ri)
       check_gemm(k, n_in, n_out, row_counts[ri], 0);
-    /* long rows (5120 elements: more blocks than some kernels keep tables for) */
+    /* long rows (5120 elements: more blocks than some kernels keep tables
+     * for, or convert scales for at once), also with more rows than some
+     * kernels take in one pass */
     check_gemm(k, 5120, k->rows > 1 ? 2 * k->rows : 7, 5, 0);
+    check_gemm(k, 5120, k->rows > 1 ? k->rows : 7, 37, 0);
   }
 }
 
@@ -490,7 +495,7 @@ static void test_embed_rows(void **state) {
 
 static void test_embed_rows_packed(void **state) {
   (void)state;
-  enum { N_VOCAB = 12, ROWS = 9 };
+  enum { N_VOCAB = 16, ROWS = 9 }; /* whole row groups of every packing */
   const int32_t tokens[ROWS] = {3, 0, 11, 3, 7, 7, 1, 10, 5};
   for (size_t i = 0; i < sizeof packings / sizeof *packings; i++) {
     const packing_entry *pk = &packings[i];
@@ -539,8 +544,9 @@ static void test_rope_rows(void **state) {
       }
 }
 
-/* attention_rows over a batch vs one gqcrt_attention per row, on separate
- * caches that start out with the same history of `pos` rows. */
+/* A batch through gqcrt_attention_parallel with the portable kernel vs one
+ * gqcrt_attention per row, on separate caches that start out with the same
+ * history of `pos` rows. */
 static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cache_rows,
                                  int32_t window, int32_t kv_type, int32_t pos, int32_t n_rows,
                                  int alias_out) {
@@ -553,7 +559,8 @@ static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cach
   float *q = xalloc(4 * qn * (size_t)n_rows), *k = xalloc(4 * kn * (size_t)n_rows);
   float *v = xalloc(4 * kn * (size_t)n_rows), *out = xalloc(4 * qn * (size_t)n_rows);
   float *ref = xalloc(4 * qn * (size_t)n_rows), *qcopy = xalloc(4 * qn * (size_t)n_rows);
-  float *scores = xalloc(4u * (size_t)cache_rows), *hist = xalloc(4 * (qn + 2 * kn));
+  float *scores = xalloc(4u * (size_t)GQCRT_ATTENTION_SCRATCH_FLOATS(cache_rows));
+  float *hist = xalloc(4 * (qn + 2 * kn));
   memset(kc1, 0, cache_bytes);
   memset(vc1, 0, cache_bytes);
   /* history: positions 0 .. pos-1 one at a time */
@@ -575,9 +582,10 @@ static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cach
     gqcrt_attention(&d, ref + r * qn, q + r * qn, k + r * kn, v + r * kn, kc1, vc1, scores,
                     pos + r);
   float *o = alias_out ? qcopy : out;
-  gqcrt_attention_rows(&d, o, qcopy, k, v, kc2, vc2, scores, pos, n_rows);
+  gqcrt_attention_parallel(NULL, gqcrt_attention_scalar, &d, o, qcopy, k, v, kc2, vc2, scores, pos,
+                           n_rows);
   if (memcmp(ref, o, 4 * qn * (size_t)n_rows))
-    fail_msg("attention_rows heads %d/%d cache %d window %d kv %d pos %d rows %d%s: out differs",
+    fail_msg("batched attention heads %d/%d cache %d window %d kv %d pos %d rows %d%s: out differs",
              n_head, n_head_kv, cache_rows, window, kv_type, pos, n_rows,
              alias_out ? " (out = q)" : "");
   assert_memory_equal(kc1, kc2, cache_bytes);

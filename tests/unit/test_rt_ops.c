@@ -492,6 +492,41 @@ static void test_add_mul_scale_copy_aliasing(void **state) {
   assert_memory_equal(y, a, sizeof a);
 }
 
+/* gqcrt_argmax is the obvious loop's answer: first index of the maximum,
+ * NaNs never chosen (0 if x[0] is NaN), -0 == +0. */
+static int32_t argmax_ref(const float *x, int32_t n) {
+  int32_t best = 0;
+  for (int32_t i = 1; i < n; i++)
+    if (x[i] > x[best])
+      best = i;
+  return best;
+}
+
+static void test_argmax(void **state) {
+  (void)state;
+  enum { N = 1000 };
+  static float x[N];
+  for (int trial = 0; trial < 400; trial++) {
+    const int32_t n = 1 + (int32_t)(rnd32() % N);
+    for (int32_t i = 0; i < n; i++) /* few distinct values: many ties */
+      x[i] = (float)(int)(rnd32() % 7) - 3.0f;
+    if (trial % 3 == 1) /* NaNs sprinkled in (not at 0) */
+      for (int k = 0; k < 5; k++)
+        x[1 + rnd32() % (uint32_t)(n > 1 ? n - 1 : 1) % (uint32_t)n] = NAN;
+    if (trial % 5 == 2) /* signed zeros as the maximum */
+      for (int32_t i = 0; i < n; i++)
+        x[i] = x[i] > 0 ? -1.0f : (rnd32() & 1 ? 0.0f : -0.0f);
+    if (trial % 7 == 3) /* the maximum in the tail */
+      x[n - 1] = 100.0f;
+    assert_int_equal(gqcrt_argmax(x, n), argmax_ref(x, n));
+  }
+  x[0] = NAN;
+  x[1] = 5.0f;
+  assert_int_equal(gqcrt_argmax(x, 2), 0);
+  assert_int_equal(gqcrt_argmax(x, 0), 0);
+  assert_int_equal(gqcrt_argmax(NULL, 5), 0);
+}
+
 int main(void) {
   test_rng_seed(0x13198A2E03707344ull);
   const struct CMUnitTest tests[] = {
@@ -508,6 +543,7 @@ int main(void) {
       cmocka_unit_test(test_softcap),
       cmocka_unit_test(test_softmax),
       cmocka_unit_test(test_add_mul_scale_copy_aliasing),
+      cmocka_unit_test(test_argmax),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "gqcrt.h"
+#include "cpu_variants.h"
 #include "test_util.h"
 
 /* ---- the tables -------------------------------------------------------------- */
@@ -65,10 +66,15 @@ typedef struct {
 #else
 #define VARIANT_neon(w, a, p, rows)
 #endif
+#if defined(__x86_64__)
+#define VARIANT_avxvnni(w, a, p, rows) {#w, #a, #p, "avxvnni", rows, gqcrt_linear_##w##_##p##_avxvnni},
+#else
+#define VARIANT_avxvnni(w, a, p, rows)
+#endif
 #define VARIANT_avx2(w, a, p, rows)
 #define VARIANT_scalar(w, a, p, rows)
 static const packed_kernel packed_kernels[] = {
-#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows) VARIANT_##v(w, a, p, rows)
+#define GQCRT_PACKED_LINEAR_KERNEL(w, a, p, v, features, rows, replaces) VARIANT_##v(w, a, p, rows)
 #include "gqcrt_packed_kernels.def"
 #undef GQCRT_PACKED_LINEAR_KERNEL
     {NULL, NULL, NULL, NULL, 0, NULL},
@@ -141,19 +147,26 @@ static int gguf_quant(const weight_encoding *e, const uint8_t *b, int el) {
 }
 
 /* The same quant (row r, block b, element el) read from the packed matrix
- * at the position runtime/src/pack_legacy.c / pack_kquants.c document. */
-static int packed_quant(const weight_encoding *e, const uint8_t *p, int n_in, int row, int blk,
-                        int el) {
-  const int nb = n_in / e->block_elems, g = row / 4, r = row % 4;
-  const uint8_t *q = p + ((size_t)g * (size_t)nb + (size_t)blk) * 4u * (size_t)e->block_bytes;
+ * at the position runtime/src/pack_legacy.c / pack_kquants.c document: R rows
+ * per group; for the 32-element encodings 4R-byte tiles, quants XORed with
+ * the packing's flip. */
+static int packed_quant(const weight_encoding *e, const char *packing, int R, const uint8_t *p,
+                        int n_in, int row, int blk, int el) {
+  const int nb = n_in / e->block_elems, g = row / R, r = row % R;
+  const uint8_t *q = p + ((size_t)g * (size_t)nb + (size_t)blk) * (size_t)R * (size_t)e->block_bytes;
   if (e->block_elems == 32) /* scales of the row group first, then the quants */
-    q = p + (size_t)g * (size_t)nb * 4u * (size_t)e->block_bytes + 8u * (size_t)nb +
-        (size_t)blk * 4u * (size_t)(e->block_bytes - 2);
-  if (!strcmp(e->name, "q8_0"))
-    return (int8_t)q[16 * (el / 4) + 4 * r + el % 4];
+    q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes + 2u * (size_t)R * (size_t)nb +
+        (size_t)blk * (size_t)R * (size_t)(e->block_bytes - 2);
+  const int T = 4 * R; /* bytes per tile */
+  if (!strcmp(e->name, "q8_0")) {
+    const int flip = !strcmp(packing, "r8u") ? 0x80 : 0;
+    return (int8_t)(q[T * (el / 4) + 4 * r + el % 4] ^ flip);
+  }
   if (!strcmp(e->name, "q4_0")) {
-    const int t = (el % 16) / 4, byte = q[16 * t + 4 * r + el % 4];
+    const int t = (el % 16) / 4, byte = q[T * t + 4 * r + el % 4];
     const int nib = el < 16 ? byte & 0xF : byte >> 4;
+    if (!strcmp(packing, "r8"))
+      return nib - 8; /* the GGUF nibble */
     return (int8_t)(uint8_t)(nib << 4) >> 4; /* stored as (q - 8) in 4-bit two's complement */
   }
   if (!strcmp(e->name, "q4_k")) {
@@ -168,12 +181,12 @@ static int packed_quant(const weight_encoding *e, const uint8_t *p, int n_in, in
 }
 
 /* Row r's scale bytes of block blk in the packed matrix, as in GGUF. */
-static void packed_scales(const weight_encoding *e, const uint8_t *p, int n_in, int row, int blk,
-                          uint8_t *out, int *n_out_bytes) {
-  const int nb = n_in / e->block_elems, g = row / 4, r = row % 4;
-  const uint8_t *q = p + ((size_t)g * (size_t)nb + (size_t)blk) * 4u * (size_t)e->block_bytes;
+static void packed_scales(const weight_encoding *e, int R, const uint8_t *p, int n_in, int row,
+                          int blk, uint8_t *out, int *n_out_bytes) {
+  const int nb = n_in / e->block_elems, g = row / R, r = row % R;
+  const uint8_t *q = p + ((size_t)g * (size_t)nb + (size_t)blk) * (size_t)R * (size_t)e->block_bytes;
   if (e->block_elems == 32)
-    q = p + (size_t)g * (size_t)nb * 4u * (size_t)e->block_bytes + 8u * (size_t)blk;
+    q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes + 2u * (size_t)R * (size_t)blk;
   int n = 0;
   out[n++] = q[2 * r];
   out[n++] = q[2 * r + 1];
@@ -253,7 +266,8 @@ static void test_pack_layout(void **state) {
       for (int b = 0; b < nb; ++b) {
         const uint8_t *blk = w + (size_t)row * row_bytes + (size_t)b * (size_t)e->block_bytes;
         for (int el = 0; el < e->block_elems; ++el) {
-          const int want = gguf_quant(e, blk, el), got = packed_quant(e, p, n_in, row, b, el);
+          const int want = gguf_quant(e, blk, el),
+                    got = packed_quant(e, pk->packing, pk->rows, p, n_in, row, b, el);
           if (want != got)
             fail_msg("%s_%s: row %d block %d element %d: packed %d, GGUF %d", pk->wenc, pk->packing,
                      row, b, el, got, want);
@@ -261,7 +275,7 @@ static void test_pack_layout(void **state) {
         uint8_t sa[32], sb[32];
         int na, nbytes;
         gguf_scales(e, blk, sa, &na);
-        packed_scales(e, p, n_in, row, b, sb, &nbytes);
+        packed_scales(e, pk->rows, p, n_in, row, b, sb, &nbytes);
         assert_int_equal(na, nbytes);
         assert_memory_equal(sa, sb, (size_t)na);
       }
@@ -372,14 +386,20 @@ static void check_packed_kernel(const packed_kernel *k, int nb, int groups, int 
 static void test_packed_kernels_vs_scalar(void **state) {
   (void)state;
   int n_kernels = 0;
-  for (const packed_kernel *k = packed_kernels; k->wenc; ++k, ++n_kernels) {
+  for (const packed_kernel *k = packed_kernels; k->wenc; ++k) {
+    if (!variant_runs_on_this_cpu(k->variant))
+      continue;
+    n_kernels++;
     for (size_t sb = 0; sb < sizeof shapes_blocks / sizeof shapes_blocks[0]; ++sb)
       for (size_t sg = 0; sg < sizeof shapes_groups / sizeof shapes_groups[0]; ++sg)
         check_packed_kernel(k, shapes_blocks[sb], shapes_groups[sg], 0);
     check_packed_kernel(k, 2, 2, 1);
     check_packed_kernel(k, 5, 1, 0); /* odd block counts take the loop's tail */
+    /* long rows (more blocks than a kernel converts scales for at once) and
+     * an odd number of row groups (kernels that take groups in pairs) */
+    check_packed_kernel(k, 301, 3, 0);
   }
-  assert_int_equal(n_kernel_checks, n_kernels * 18);
+  assert_int_equal(n_kernel_checks, n_kernels * 19);
 #if defined(__aarch64__)
   assert_true(n_kernels >= 4); /* q4_0, q8_0, q4_k, q6_k */
 #endif

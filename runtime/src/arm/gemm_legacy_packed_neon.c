@@ -20,25 +20,22 @@
  *
  * A row group is taken against TILE activation rows at a time: each block's
  * weight tiles are loaded (and, for Q4_0, unpacked to int8) and its four
- * scales converted once for the TILE rows, and the TILE activation scales
- * of the block are gathered into one vector, so that dw * da of a row is one
- * multiply by lane. Per activation row and block what is left is what the
- * result needs: the SDOTs, the activation quant load and four f32
- * operations. The row group's weights (8.7 KB at n_in = 2048) stay in the L1
- * cache while all activation rows pass over them, so each weight byte is
- * read from memory once per batch instead of once per token.
+ * scales converted once for the TILE rows. The activation scales are
+ * converted to f32 up front, CHUNK blocks of up to ROWS_PER_PASS rows at a
+ * time (an 8 KiB stack buffer, laid out block by block so a tile's scales
+ * are one or two vector loads), so that dw * da of a row is one multiply by
+ * lane; a long row is worked chunk by chunk, its partial sums carried
+ * through y (an exact store and reload). The row group's weights (8.7 KB at
+ * n_in = 2048) stay in the L1 cache while the activation rows pass over
+ * them, so each weight byte is read from memory once per pass instead of
+ * once per token.
  *
- * What is left per activation row and block is 8 SDOTs, the zeroing of
- * their accumulator, two post-incremented loads (scale lane, quants) and the
- * four f32 operations of the exact chain, about 17 instructions against 22
- * for the matrix-vector kernel. Under qemu's instruction count
- * (benchmarks/bench_gemm_insns.sh, FunctionGemma shapes 640 x 2048,
- * 2048 x 640, 640 x 1024), per token at 8 to 32 rows: Q8_0 1.31x fewer
- * instructions than one matrix-vector call per token, Q4_0 1.61x (whose
- * nibble unpacking is shared); at 4 rows 1.24x and 1.51x. On the board the
- * larger gain is the memory traffic: the matrix-vector kernel streams every
- * weight from DRAM once per token. One activation row goes to the
- * matrix-vector kernel itself.
+ * What is left per activation row and block is what the result needs: 8
+ * SDOTs, the zeroing of their accumulator, one post-incremented load of the
+ * quants and the four f32 operations of the exact chain — 15.4 instructions
+ * with the block's shared work at TILE = 8 (GCC 12, -O3), against 22 for
+ * the matrix-vector kernel. (A TILE of 12 spills registers.) One activation
+ * row goes to the matrix-vector kernel itself.
  */
 #include "gemm_common.h"
 #include "gqcrt.h"
@@ -70,10 +67,10 @@ NEON_INLINE void load_tiles(enum packed_fmt f, const uint8_t *q, int8x16_t t[8])
   }
 }
 
-/* Activation blocks are read through one pointer per row, post-incremented
- * past the f16 scale (2 bytes) and then past the 32 quants, so the loads need
- * no address arithmetic. GCC forms neither from intrinsics (34 is no LD1
- * immediate, and it does not fuse the pointer increments), hence the asm;
+/* The activation quants are read through one pointer per row,
+ * post-incremented by a block (34 bytes: the f16 scale, then the 32 quants,
+ * the next block's scale skipped since the scales come pre-converted). GCC
+ * forms no post-increment by a register from intrinsics, hence the asm;
  * other compilers get the intrinsics. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define GQCRT_GEMM_ASM_LOADS 1
@@ -81,47 +78,19 @@ NEON_INLINE void load_tiles(enum packed_fmt f, const uint8_t *q, int8x16_t t[8])
 #define GQCRT_GEMM_ASM_LOADS 0
 #endif
 
-/* The 32 activation quants at *p (*p advanced past them). */
-NEON_INLINE int8x16x2_t load_quants(const uint8_t **p) {
+/* The 32 activation quants at *p + 2 (*p advanced to the next block). */
+NEON_INLINE int8x16x2_t load_quants(const uint8_t **p, size_t block_bytes) {
   int8x16x2_t x;
 #if GQCRT_GEMM_ASM_LOADS
   /* %S0, %T0: the two registers of the pair */
-  __asm__("ld1 {%S0.16b, %T0.16b}, [%1], #32"
+  __asm__("ld1 {%S0.16b, %T0.16b}, [%1], %2"
           : "=w"(x), "+r"(*p)
-          : "m"(*(const uint8_t(*)[32]) * p));
+          : "r"(block_bytes), "m"(*(const uint8_t(*)[32]) * p));
 #else
   x = vld1q_s8_x2((const int8_t *)*p);
-  *p += 32;
+  *p += block_bytes;
 #endif
   return x;
-}
-
-/* h with lane `lane` = the f16 at *p (*p advanced past it). */
-NEON_INLINE uint16x4_t load_scale_lane(uint16x4_t h, const uint8_t **p, int lane) {
-#if GQCRT_GEMM_ASM_LOADS
-#define GQCRT_LD1_LANE(n)                                                                          \
-  __asm__("ld1 {%0.h}[" #n "], [%1], #2" : "+w"(h), "+r"(*p) : "m"(*(const uint8_t(*)[2]) * p))
-#else
-#define GQCRT_LD1_LANE(n)                                                                          \
-  h = vld1_lane_u16((const uint16_t *)(const void *)*p, h, n);                                     \
-  *p += 2
-#endif
-  switch (lane) { /* (the lane must be a literal) */
-  case 0:
-    GQCRT_LD1_LANE(0);
-    break;
-  case 1:
-    GQCRT_LD1_LANE(1);
-    break;
-  case 2:
-    GQCRT_LD1_LANE(2);
-    break;
-  default:
-    GQCRT_LD1_LANE(3);
-    break;
-  }
-#undef GQCRT_LD1_LANE
-  return h;
 }
 
 /* The four rows' exact sums of one block against the activation quants x
@@ -164,62 +133,81 @@ NEON_INLINE float32x4_t block_term(enum packed_fmt f, float32x4_t acc, int32x4_t
   return vaddq_f32(acc, mul_lane(vmulq_f32(vcvtq_n_f32_s32(isum, 4), dw), da4, lane));
 }
 
-/* Lane `lane` of h = the f16 at *p; *p advances to the next block's. */
-/* One row group (at `group`) against R activation rows starting at x; row
- * r's four outputs go to y + r * y_stride. Every stream (weight scales,
- * weight tiles, and each activation row's scales and quants) is read through
- * its own post-incremented pointer. */
+/* Blocks are taken CHUNK at a time, the activation scales of a chunk
+ * converted to f32 once for every row group (at most ROWS_PER_PASS rows at
+ * a time: a bounded stack buffer, 8 KiB). */
+enum { CHUNK = 64, ROWS_PER_PASS = 4 * TILE };
+
+/* da[b][r] = the scale of block b0 + b of activation row r, for n_rows rows
+ * (the rest zero: a tile's vector loads may read past its rows). */
+static void convert_scales(float da[CHUNK][ROWS_PER_PASS], const uint8_t *x, size_t x_row,
+                           int32_t n_rows, int32_t b0, int32_t nbc) {
+  memset(da, 0, sizeof(float) * CHUNK * ROWS_PER_PASS);
+  for (int32_t r = 0; r < n_rows; r++)
+    for (int32_t b = 0; b < nbc; b++)
+      da[b][r] = neon_load_f16(x + (size_t)r * x_row + (size_t)(b0 + b) * GQCRT_Q8_0_BYTES);
+}
+
+/* One row group (at `group`) against R activation rows starting at x, over
+ * nbc blocks: the weight scales at ws, tiles at wq, the rows' f32 scales at
+ * da (ROWS_PER_PASS apart per block); row r's four outputs go to y + r * y_stride, added to
+ * what is there unless `first`. Every stream is read through its own
+ * post-incremented pointer. */
 NEON_INLINE void group_rows(enum packed_fmt f, int R, float *y, size_t y_stride,
-                            const uint8_t *group, const uint8_t *x, size_t x_row, int32_t nb) {
+                            const uint8_t *ws, const uint8_t *wq, const uint8_t *x, size_t x_row,
+                            const float *da, int32_t nbc, int first) {
   const size_t QB = f == FMT_Q8_0 ? 128 : 64;
-  const uint8_t *ws = group, *wq = group + 8 * (size_t)nb;
   const uint8_t *xs[TILE];
   float32x4_t acc[TILE];
 #pragma GCC unroll 8
   for (int r = 0; r < R; r++) {
-    xs[r] = x + (size_t)r * x_row;
-    acc[r] = vdupq_n_f32(0);
+    xs[r] = x + (size_t)r * x_row + 2;
+    acc[r] = first ? vdupq_n_f32(0) : vld1q_f32(y + (size_t)r * y_stride);
   }
-  for (int32_t b = 0; b < nb; b++) {
+  for (int32_t b = 0; b < nbc; b++) {
     const float32x4_t dw =
         vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16((const uint16_t *)(const void *)ws)));
     NEON_STREAM_ADVANCE(ws, 8);
-    /* rows 0..3 and 4..7's activation scales */
-    uint16x4_t h[2] = {vdup_n_u16(0), vdup_n_u16(0)};
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++)
-      h[r / 4] = load_scale_lane(h[r / 4], &xs[r], r % 4);
-    float32x4_t da[2];
-    da[0] = vcvt_f32_f16(vreinterpret_f16_u16(h[0]));
+    float32x4_t das[2];
+    das[0] = vld1q_f32(da);
     if (R > 4)
-      da[1] = vcvt_f32_f16(vreinterpret_f16_u16(h[1]));
+      das[1] = vld1q_f32(da + 4);
+    NEON_STREAM_ADVANCE(da, ROWS_PER_PASS);
     int8x16_t t[8];
     load_tiles(f, wq, t);
     NEON_STREAM_ADVANCE(wq, QB);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
-      acc[r] = block_term(f, acc[r], block_isum(t, load_quants(&xs[r])), dw, da[r / 4], r % 4);
+      acc[r] = block_term(f, acc[r], block_isum(t, load_quants(&xs[r], GQCRT_Q8_0_BYTES)), dw,
+                          das[r / 4], r % 4);
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; r++)
     vst1q_f32(y + (size_t)r * y_stride, acc[r]);
 }
 
-NEON_INLINE void gemm_packed(enum packed_fmt f, float *y, int32_t y_stride, const void *w,
-                             const void *x, int32_t n_in, int32_t n_out, int32_t n_rows) {
-  const int32_t nb = n_in / GQCRT_QK;
+/* The rows [0, n_rows) (n_rows <= ROWS_PER_PASS) against every row group,
+ * blocks [b0, b0 + nbc). */
+NEON_INLINE void gemm_pass(enum packed_fmt f, float *y, int32_t y_stride, const void *w,
+                           const uint8_t *x, int32_t nb, int32_t n_out, int32_t n_rows,
+                           int32_t b0, int32_t nbc, const float da[CHUNK][ROWS_PER_PASS]) {
   const size_t x_row = (size_t)nb * GQCRT_Q8_0_BYTES;
-  const size_t group_bytes = 4 * (size_t)nb * (f == FMT_Q8_0 ? GQCRT_Q8_0_BYTES : GQCRT_Q4_0_BYTES);
+  const size_t block_bytes = 4 * (f == FMT_Q8_0 ? GQCRT_Q8_0_BYTES : GQCRT_Q4_0_BYTES);
+  const size_t group_bytes = (size_t)nb * block_bytes;
   for (int32_t o = 0; o + 4 <= n_out; o += 4) {
     const uint8_t *group = (const uint8_t *)w + (size_t)(o / 4) * group_bytes;
+    /* a row group: nb times four f16 scales, then the tiles */
+    const uint8_t *ws = group + 8 * (size_t)b0;
+    const uint8_t *wq = group + 8 * (size_t)nb + (block_bytes - 8) * (size_t)b0;
     for (int32_t r = 0, n; r < n_rows; r += n) {
       n = gqcrt_gemm_next_tile(n_rows - r, TILE);
       float *yt = y + (size_t)r * (size_t)y_stride + (size_t)o;
-      const uint8_t *xt = (const uint8_t *)x + (size_t)r * x_row;
+      const uint8_t *xt = x + (size_t)r * x_row + (size_t)b0 * GQCRT_Q8_0_BYTES;
+      const float *dt = &da[0][r];
       switch (n) {
 #define GROUP_CASE(n)                                                                              \
   case n:                                                                                          \
-    group_rows(f, n, yt, (size_t)y_stride, group, xt, x_row, nb);                                  \
+    group_rows(f, n, yt, (size_t)y_stride, ws, wq, xt, x_row, dt, nbc, b0 == 0);                   \
     break;
         GROUP_CASE(1)
         GROUP_CASE(2)
@@ -229,10 +217,27 @@ NEON_INLINE void gemm_packed(enum packed_fmt f, float *y, int32_t y_stride, cons
         GROUP_CASE(6)
         GROUP_CASE(7)
       default:
-        group_rows(f, TILE, yt, (size_t)y_stride, group, xt, x_row, nb);
+        group_rows(f, TILE, yt, (size_t)y_stride, ws, wq, xt, x_row, dt, nbc, b0 == 0);
         break;
 #undef GROUP_CASE
       }
+    }
+  }
+}
+
+NEON_INLINE void gemm_packed(enum packed_fmt f, float *y, int32_t y_stride, const void *w,
+                             const void *x, int32_t n_in, int32_t n_out, int32_t n_rows) {
+  const int32_t nb = n_in / GQCRT_QK;
+  const size_t x_row = (size_t)nb * GQCRT_Q8_0_BYTES;
+  float da[CHUNK][ROWS_PER_PASS];
+  for (int32_t r = 0; r < n_rows; r += ROWS_PER_PASS) {
+    const int32_t nr = n_rows - r < ROWS_PER_PASS ? n_rows - r : ROWS_PER_PASS;
+    const uint8_t *xr = (const uint8_t *)x + (size_t)r * x_row;
+    for (int32_t b0 = 0; b0 < nb; b0 += CHUNK) {
+      const int32_t nbc = nb - b0 < CHUNK ? nb - b0 : CHUNK;
+      convert_scales(da, xr, x_row, nr, b0, nbc);
+      gemm_pass(f, y + (size_t)r * (size_t)y_stride, y_stride, w, xr, nb, n_out, nr, b0, nbc,
+                (const float(*)[ROWS_PER_PASS])da);
     }
   }
 }

@@ -22,7 +22,8 @@
  * Exactness
  *
  * Each block is one SDOT chain from zero; two blocks per iteration give two
- * independent chains. The float part repeats the scalar reference's
+ * independent chains, and two row groups share each activation block load
+ * (and its scale, converted to f32 once per call). The float part repeats the scalar reference's
  * operations in its order, with no FMA (runtime/src/linear_legacy.c):
  *   Q8_0: sum += isum * (dw * da)        Q4_0: sum += (isum * dw) * da
  * Q4_0 tiles are stored as nibble ^ 8 (pack_legacy.c): shifting the low
@@ -38,11 +39,10 @@ enum packed_fmt { FMT_Q4_0, FMT_Q8_0 };
 
 /* The four rows' exact sums of one block (times 16 for Q4_0): tiles at *q
  * (advanced past them, so that the loads post-increment one pointer),
- * activation block xb. */
-NEON_INLINE int32x4_t block_isum(enum packed_fmt f, const uint8_t **qp, const uint8_t *xb) {
+ * activation quants xl (elements 0..15) and xh (16..31). */
+NEON_INLINE int32x4_t block_isum(enum packed_fmt f, const uint8_t **qp, int8x16_t xl,
+                                 int8x16_t xh) {
   const uint8_t *q = *qp;
-  const int8x16_t xl = vld1q_s8((const int8_t *)(xb + 2));
-  const int8x16_t xh = vld1q_s8((const int8_t *)(xb + 18));
   int32x4_t s = vdupq_n_s32(0);
   if (f == FMT_Q8_0) {
     const int8x16x4_t lo = vld1q_s8_x4((const int8_t *)q);
@@ -76,38 +76,83 @@ NEON_INLINE int32x4_t block_isum(enum packed_fmt f, const uint8_t **qp, const ui
 }
 
 /* acc + the block's term, in the scalar reference's order: dw holds the
- * four rows' scales, xb is the activation block. */
+ * four rows' scales, da the activation block's. */
 NEON_INLINE float32x4_t block_term(enum packed_fmt f, float32x4_t acc, int32x4_t isum,
-                                   float32x4_t dw, const uint8_t *xb) {
-  const float da = neon_load_f16(xb);
+                                   float32x4_t dw, float da) {
   if (f == FMT_Q8_0)
     return vaddq_f32(acc, vmulq_f32(vcvtq_f32_s32(isum), vmulq_n_f32(dw, da)));
   return vaddq_f32(acc, vmulq_n_f32(vmulq_f32(vcvtq_n_f32_s32(isum, 4), dw), da));
 }
 
+/* The activation's scales are converted to f32 CHUNK blocks at a time (a
+ * 1 KiB stack buffer); a long row is worked chunk by chunk, its partial sums
+ * carried through y (an exact store and reload). */
+enum { CHUNK = 256 };
+
+/* G row groups (1 or 2) starting at `group` (group_bytes apart), blocks
+ * [b0, b0 + nbc) of nb, against activation x whose scales are da[0 ..
+ * nbc): acc[g] (lane r = row 4g + r) from y, or zero when b0 == 0, and back.
+ * Each group's scales and tiles are read through their own pointers; the
+ * activation block, loaded once, serves every group. */
+NEON_INLINE void groups(enum packed_fmt f, int G, float *y, const uint8_t *group,
+                        size_t group_bytes, const uint8_t *x, const float *da, int32_t nb,
+                        int32_t b0, int32_t nbc) {
+  const size_t tile_bytes = f == FMT_Q8_0 ? 128 : 64;
+  const uint8_t *ws[2], *wq[2];
+  float32x4_t acc[2];
+  for (int g = 0; g < G; g++) {
+    const uint8_t *grp = group + (size_t)g * group_bytes;
+    ws[g] = grp + 8 * (size_t)b0;
+    wq[g] = grp + 8 * (size_t)nb + tile_bytes * (size_t)b0;
+    acc[g] = b0 ? vld1q_f32(y + 4 * g) : vdupq_n_f32(0);
+  }
+  const uint8_t *xb = x + (size_t)b0 * GQCRT_Q8_0_BYTES;
+  int32_t b = 0;
+  for (; b + 2 <= nbc; b += 2, xb += 2 * GQCRT_Q8_0_BYTES) {
+    const int8x16_t x0l = vld1q_s8((const int8_t *)(xb + 2));
+    const int8x16_t x0h = vld1q_s8((const int8_t *)(xb + 18));
+    const int8x16_t x1l = vld1q_s8((const int8_t *)(xb + GQCRT_Q8_0_BYTES + 2));
+    const int8x16_t x1h = vld1q_s8((const int8_t *)(xb + GQCRT_Q8_0_BYTES + 18));
+    for (int g = 0; g < G; g++) {
+      /* two blocks' scales of the four rows in one 16-byte load */
+      const float16x8_t d =
+          vreinterpretq_f16_u16(vld1q_u16((const uint16_t *)(const void *)ws[g]));
+      NEON_STREAM_ADVANCE(ws[g], 16);
+      const int32x4_t i0 = block_isum(f, &wq[g], x0l, x0h);
+      const int32x4_t i1 = block_isum(f, &wq[g], x1l, x1h);
+      acc[g] = block_term(f, acc[g], i0, vcvt_f32_f16(vget_low_f16(d)), da[b]);
+      acc[g] = block_term(f, acc[g], i1, vcvt_high_f32_f16(d), da[b + 1]);
+    }
+  }
+  if (b < nbc) {
+    const int8x16_t xl = vld1q_s8((const int8_t *)(xb + 2));
+    const int8x16_t xh = vld1q_s8((const int8_t *)(xb + 18));
+    for (int g = 0; g < G; g++) {
+      const float16x4_t d = vreinterpret_f16_u16(vld1_u16((const uint16_t *)(const void *)ws[g]));
+      acc[g] = block_term(f, acc[g], block_isum(f, &wq[g], xl, xh), vcvt_f32_f16(d), da[b]);
+    }
+  }
+  for (int g = 0; g < G; g++)
+    vst1q_f32(y + 4 * g, acc[g]);
+}
+
 NEON_INLINE void linear_packed(enum packed_fmt f, float *y, const void *w, const void *x,
                                int32_t n_in, int32_t n_out) {
   const int32_t nb = n_in / GQCRT_QK;
-  const size_t XB = GQCRT_Q8_0_BYTES;
-  const uint8_t *group = w;
-  for (int32_t r = 0; r + 4 <= n_out; r += 4) {
-    const uint8_t *ws = group, *wq = group + 8 * (size_t)nb, *xb = x;
-    float32x4_t acc = vdupq_n_f32(0);
-    /* Two blocks per iteration: one 16-byte load of their scales, two
-     * independent SDOT chains. */
-    for (const uint8_t *end = ws + 16 * (size_t)(nb / 2); ws != end; ws += 16) {
-      const float16x8_t d = vreinterpretq_f16_u16(vld1q_u16((const uint16_t *)(const void *)ws));
-      const int32x4_t i0 = block_isum(f, &wq, xb), i1 = block_isum(f, &wq, xb + XB);
-      acc = block_term(f, acc, i0, vcvt_f32_f16(vget_low_f16(d)), xb);
-      acc = block_term(f, acc, i1, vcvt_high_f32_f16(d), xb + XB);
-      xb += 2 * XB;
-    }
-    if (nb % 2) {
-      const float16x4_t d = vreinterpret_f16_u16(vld1_u16((const uint16_t *)(const void *)ws));
-      acc = block_term(f, acc, block_isum(f, &wq, xb), vcvt_f32_f16(d), xb);
-    }
-    vst1q_f32(y + r, acc);
-    group = wq;
+  const size_t group_bytes =
+      4 * (size_t)nb * (f == FMT_Q8_0 ? GQCRT_Q8_0_BYTES : GQCRT_Q4_0_BYTES);
+  float da[CHUNK];
+  for (int32_t b0 = 0; b0 < nb; b0 += CHUNK) {
+    const int32_t nbc = nb - b0 < CHUNK ? nb - b0 : CHUNK;
+    for (int32_t b = 0; b < nbc; b++)
+      da[b] = neon_load_f16((const uint8_t *)x + (size_t)(b0 + b) * GQCRT_Q8_0_BYTES);
+    int32_t r = 0;
+    for (; r + 8 <= n_out; r += 8)
+      groups(f, 2, y + r, (const uint8_t *)w + (size_t)(r / 4) * group_bytes, group_bytes, x, da,
+             nb, b0, nbc);
+    if (r + 4 <= n_out)
+      groups(f, 1, y + r, (const uint8_t *)w + (size_t)(r / 4) * group_bytes, group_bytes, x, da,
+             nb, b0, nbc);
   }
 }
 

@@ -1,0 +1,75 @@
+/* attention_common.h — what every attention kernel agrees on: which calls
+ * are valid, which positions a query at `pos` sees, where a position lives
+ * in the ring of cache rows, and how a batch's queries are numbered.
+ *
+ * The visible positions of a query at pos are first .. pos (first =
+ * max(0, pos - cache_rows + 1, pos - window + 1)); position p lives in cache
+ * row p % cache_rows, so a range of positions is at most two runs of
+ * consecutive rows: up to the end of the cache, then from row 0 on (when the
+ * ring has wrapped). The kernels walk runs instead of taking a modulo per
+ * position.
+ */
+#ifndef GQCRT_ATTENTION_COMMON_H
+#define GQCRT_ATTENTION_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gqcrt.h"
+
+/* The checks gqcrt_attention has always made (an invalid call does nothing). */
+static inline int gqcrt_attention_valid(const gqcrt_attention_desc *d, int32_t pos) {
+  return d && pos >= 0 && d->n_head_kv > 0 && d->n_head > 0 && d->n_head % d->n_head_kv == 0 &&
+         d->cache_rows > 0 && d->head_dim > 0;
+}
+
+/* The same for a kernel call on queries [t0, t1) of a batch of n_rows. */
+static inline int gqcrt_attention_batch_valid(const gqcrt_attention_desc *d, int32_t pos,
+                                              int32_t n_rows, int32_t t0, int32_t t1) {
+  return gqcrt_attention_valid(d, pos) && n_rows > 0 && pos <= INT32_MAX - (n_rows - 1) &&
+         (int64_t)n_rows * d->n_head <= INT32_MAX && t0 >= 0 && t0 <= t1 &&
+         t1 <= n_rows * d->n_head;
+}
+
+/* The element type of a cache, as a constant the kernels specialise on. */
+enum gqcrt_kv_fmt { GQCRT_KV_FMT_F32, GQCRT_KV_FMT_F16 };
+
+/* Query heads per KV head. */
+static inline int32_t gqcrt_attention_group(const gqcrt_attention_desc *d) {
+  return d->n_head / d->n_head_kv;
+}
+
+/* The oldest position a query at pos sees. */
+static inline int32_t gqcrt_attention_first(const gqcrt_attention_desc *d, int32_t pos) {
+  int32_t first = pos - d->cache_rows + 1;
+  if (d->window > 0 && pos - d->window + 1 > first)
+    first = pos - d->window + 1;
+  return first < 0 ? 0 : first;
+}
+
+/* Query t of a batch of n_rows (numbered as gqcrt.h says): its row, head and
+ * KV head. */
+typedef struct gqcrt_attention_query_id {
+  int32_t row, head, kv_head;
+} gqcrt_attention_query_id;
+
+static inline gqcrt_attention_query_id gqcrt_attention_query(const gqcrt_attention_desc *d,
+                                                             int32_t n_rows, int32_t t) {
+  const int32_t group = gqcrt_attention_group(d);
+  gqcrt_attention_query_id id;
+  id.kv_head = t / (n_rows * group);
+  const int32_t rest = t % (n_rows * group);
+  id.row = rest / group;
+  id.head = id.kv_head * group + rest % group;
+  return id;
+}
+
+/* Positions a .. a + n - 1 (n > 0) as runs of cache rows: the first run
+ * starts at row a % cache_rows and has n0 rows; the rest (n - n0) start at
+ * row 0. */
+static inline int32_t gqcrt_attention_run0(const gqcrt_attention_desc *d, int32_t a, int32_t n) {
+  const int32_t left = d->cache_rows - a % d->cache_rows;
+  return n < left ? n : left;
+}
+
+#endif

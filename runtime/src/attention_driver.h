@@ -1,0 +1,203 @@
+/* attention_driver.h — the part of every attention kernel that does not
+ * depend on the instruction set: which queries are attended together, which
+ * positions each one sees, and in which order the work is done. A kernel
+ * file (attention.c, arm/attention_neon.c, x86/attention_avx2.c) defines
+ *
+ *   ATTN_INLINE       its always-inline function attributes (target ones too)
+ *   attn_scores(f, nh, q, s, k, stride, n, hd, scale)
+ *                     s[m][c] = scale * dot(q[m], k row c), m < nh, c < n
+ *                     (k rows `stride` bytes apart, elements of format f)
+ *   attn_weigh(f, nh, p, o, v, stride, n, hd)
+ *                     o[m][i] += p[m][c] * v row c [i] for c = 0, 1, ..., n - 1
+ *                     in that order, for every m < nh and i < hd
+ *   attn_softmax(s, n)
+ *                     the softmax of s[0 .. n) in place (n > 0)
+ *
+ * with nh <= GQCRT_ATTENTION_BLOCK a constant in every call the driver
+ * makes, then includes this file and defines its exported kernel with
+ * ATTN_DEFINE_KERNEL.
+ *
+ * Why a query's result never depends on its company
+ *
+ * Up to GQCRT_ATTENTION_BLOCK consecutive queries (gqcrt.h numbers them KV
+ * head first, so they share a KV head: the heads of one token, or in a batch
+ * also the same head of consecutive tokens) form a block, and every k and v
+ * row is loaded once for the whole block. Members of one token see the same
+ * positions; members of different tokens do not: a later token sees more
+ * positions at the end, and with a sliding window fewer at the start. The
+ * block therefore works in three phases over position ranges: each member's
+ * own leading positions (before the common range) alone, the common range
+ * together, each member's own trailing positions alone. A score is one
+ * query against one key, whatever the phase; a member's output accumulates
+ * p * v over its positions in position order, starting from zero, carried
+ * from phase to phase through `out` (an exact store and reload); softmax is
+ * per member over its own scores. So a query gives the same bits alone
+ * (a decode step), in any block, and in any split of the batch over threads:
+ * batched prefill equals token-by-token decoding, bit for bit.
+ */
+#ifndef GQCRT_ATTENTION_DRIVER_H
+#define GQCRT_ATTENTION_DRIVER_H
+
+#include "attention_common.h"
+
+typedef struct attn_member {
+  const float *q; /* the query */
+  float *o;       /* its output */
+  float *s;       /* its scores: s[j] for position first + j */
+  int32_t first, last; /* the positions it sees */
+} attn_member;
+
+/* attn_scores / attn_weigh with nh a constant. */
+ATTN_INLINE void attn_scores_nh(enum gqcrt_kv_fmt f, int nh, const float *const *q,
+                                float *const *s, const uint8_t *k, size_t stride, int32_t n,
+                                int32_t hd, float scale) {
+  switch (nh) {
+  case 1:
+    attn_scores(f, 1, q, s, k, stride, n, hd, scale);
+    break;
+  case 2:
+    attn_scores(f, 2, q, s, k, stride, n, hd, scale);
+    break;
+  case 3:
+    attn_scores(f, 3, q, s, k, stride, n, hd, scale);
+    break;
+  default:
+    attn_scores(f, 4, q, s, k, stride, n, hd, scale);
+    break;
+  }
+}
+
+ATTN_INLINE void attn_weigh_nh(enum gqcrt_kv_fmt f, int nh, const float *const *p,
+                               float *const *o, const uint8_t *v, size_t stride, int32_t n,
+                               int32_t hd) {
+  switch (nh) {
+  case 1:
+    attn_weigh(f, 1, p, o, v, stride, n, hd);
+    break;
+  case 2:
+    attn_weigh(f, 2, p, o, v, stride, n, hd);
+    break;
+  case 3:
+    attn_weigh(f, 3, p, o, v, stride, n, hd);
+    break;
+  default:
+    attn_weigh(f, 4, p, o, v, stride, n, hd);
+    break;
+  }
+}
+
+/* The cache rows of one KV head: row r at base + r * stride. */
+typedef struct attn_cache {
+  const uint8_t *k, *v;
+  size_t stride;
+} attn_cache;
+
+/* Phase work on positions a .. a + n - 1 for the nh members in m: scores
+ * (weigh = 0) or p * v (weigh = 1), walking the ring in at most two runs. */
+ATTN_INLINE void attn_range(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attention_desc *d,
+                            const attn_cache *c, attn_member *const *m, int nh, int32_t a,
+                            int32_t n) {
+  if (n <= 0)
+    return;
+  const float *q[GQCRT_ATTENTION_BLOCK];
+  float *s[GQCRT_ATTENTION_BLOCK], *o[GQCRT_ATTENTION_BLOCK];
+  for (int i = 0; i < nh; i++) {
+    q[i] = m[i]->q;
+    s[i] = m[i]->s + (a - m[i]->first);
+    o[i] = m[i]->o;
+  }
+  int32_t done = 0, row = a % d->cache_rows, run = gqcrt_attention_run0(d, a, n);
+  while (done < n) {
+    const size_t off = (size_t)row * c->stride;
+    if (weigh)
+      attn_weigh_nh(f, nh, (const float *const *)s, o, c->v + off, c->stride, run, d->head_dim);
+    else
+      attn_scores_nh(f, nh, q, s, c->k + off, c->stride, run, d->head_dim, d->scale);
+    for (int i = 0; i < nh; i++)
+      s[i] += run;
+    done += run;
+    row = 0;
+    run = n - done;
+  }
+}
+
+/* One phase (scores or weights) of a block, in the order the essay above
+ * gives. */
+ATTN_INLINE void attn_phase(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attention_desc *d,
+                            const attn_cache *c, attn_member *m, int nb) {
+  int32_t lo = m[0].first, hi = m[0].last;
+  for (int i = 1; i < nb; i++) {
+    lo = m[i].first > lo ? m[i].first : lo;
+    hi = m[i].last < hi ? m[i].last : hi;
+  }
+  attn_member *all[GQCRT_ATTENTION_BLOCK];
+  for (int i = 0; i < nb; i++)
+    all[i] = &m[i];
+  if (lo > hi) { /* no common positions: each member alone */
+    for (int i = 0; i < nb; i++)
+      attn_range(f, weigh, d, c, &all[i], 1, m[i].first, m[i].last - m[i].first + 1);
+    return;
+  }
+  for (int i = 0; i < nb; i++)
+    attn_range(f, weigh, d, c, &all[i], 1, m[i].first, lo - m[i].first);
+  attn_range(f, weigh, d, c, all, nb, lo, hi - lo + 1);
+  for (int i = 0; i < nb; i++)
+    attn_range(f, weigh, d, c, &all[i], 1, hi + 1, m[i].last - hi);
+}
+
+ATTN_INLINE void attn_block(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d,
+                            const attn_cache *c, attn_member *m, int nb) {
+  attn_phase(f, 0, d, c, m, nb);
+  for (int i = 0; i < nb; i++) {
+    attn_softmax(m[i].s, m[i].last - m[i].first + 1);
+    for (int32_t e = 0; e < d->head_dim; e++)
+      m[i].o[e] = 0.0f;
+  }
+  attn_phase(f, 1, d, c, m, nb);
+}
+
+/* Queries [t0, t1) of the batch (gqcrt.h), block by block. */
+ATTN_INLINE void attn_run(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d, float *out,
+                          const float *q, const void *k_cache, const void *v_cache,
+                          float *scratch, int32_t pos, int32_t n_rows, int32_t t0, int32_t t1) {
+  const size_t hd = (size_t)d->head_dim, q_row = (size_t)d->n_head * hd;
+  const size_t esize = f == GQCRT_KV_FMT_F16 ? 2 : 4;
+  const int32_t per_kv = n_rows * gqcrt_attention_group(d);
+  for (int32_t t = t0; t < t1;) {
+    const int32_t kv_end = (t / per_kv + 1) * per_kv;
+    int32_t nb = (t1 < kv_end ? t1 : kv_end) - t;
+    if (nb > GQCRT_ATTENTION_BLOCK)
+      nb = GQCRT_ATTENTION_BLOCK;
+    attn_member m[GQCRT_ATTENTION_BLOCK] = {{0}};
+    gqcrt_attention_query_id id = gqcrt_attention_query(d, n_rows, t);
+    for (int i = 0; i < nb; i++) {
+      id = gqcrt_attention_query(d, n_rows, t + i);
+      m[i].q = q + (size_t)id.row * q_row + (size_t)id.head * hd;
+      m[i].o = out + (size_t)id.row * q_row + (size_t)id.head * hd;
+      m[i].s = scratch + (size_t)i * (size_t)d->cache_rows;
+      m[i].last = pos + id.row;
+      m[i].first = gqcrt_attention_first(d, m[i].last);
+    }
+    const size_t kv_off = (size_t)id.kv_head * hd * esize;
+    const attn_cache c = {(const uint8_t *)k_cache + kv_off, (const uint8_t *)v_cache + kv_off,
+                          (size_t)d->n_head_kv * hd * esize};
+    attn_block(f, d, &c, m, nb);
+    t += nb;
+  }
+}
+
+/* The exported kernel `name` (gqcrt.h: gqcrt_attention_fn) with extra
+ * function attributes `attrs`: checks, then the cache format as a constant. */
+#define ATTN_DEFINE_KERNEL(name, attrs)                                                            \
+  attrs void name(const gqcrt_attention_desc *d, float *out, const float *q, const void *k_cache,  \
+                  const void *v_cache, float *scratch, int32_t pos, int32_t n_rows, int32_t t0,    \
+                  int32_t t1) {                                                                    \
+    if (!gqcrt_attention_batch_valid(d, pos, n_rows, t0, t1))                                      \
+      return;                                                                                      \
+    if (d->kv_type == GQCRT_KV_F16)                                                                \
+      attn_run(GQCRT_KV_FMT_F16, d, out, q, k_cache, v_cache, scratch, pos, n_rows, t0, t1);       \
+    else                                                                                           \
+      attn_run(GQCRT_KV_FMT_F32, d, out, q, k_cache, v_cache, scratch, pos, n_rows, t0, t1);       \
+  }
+
+#endif

@@ -1,0 +1,183 @@
+/* model.c — the API of every compiled model (gqcrt_model.h): argument and
+ * position checks, the decoder state, the prefill loop, tokenizing and the
+ * blob checks, on a model's constant descriptor. A model's <name>_* functions
+ * are one-line wrappers around these; its step functions do the computing.
+ *
+ * Positions: a decode at `pos` needs every earlier position in the KV cache,
+ * so pos may be at most n_past (the next position; smaller rewinds). With
+ * sliding-window layers a rewind must still find the positions it attends to
+ * in the rings: a ring of R rows holds positions n_past - R .. n_past - 1,
+ * and a query at pos needs pos - W + 1 .. pos - 1 (W its window), so
+ * n_past - R must not exceed max(0, pos - W + 1) (the smallest ring's R and
+ * W, from the descriptor). Prefill checks every token of the batch against
+ * the same rules before it runs anything.
+ */
+#include "gqcrt_model.h"
+
+#include "gqcrt_blob.h"
+#include "gqcrt_tokenizer.h"
+
+static const float *fail(const gqcrt_model *m, int code) {
+  m->state->last_error = code;
+  return NULL;
+}
+
+static int fail_code(const gqcrt_model *m, int code) {
+  m->state->last_error = code;
+  return code;
+}
+
+int gqcrt_model_init_weights(const gqcrt_model *m, const void *blob, uint64_t size) {
+  gqcrt_model_state *s = m->state;
+  s->weights = NULL;
+  s->ready = 0;
+  const int r =
+      gqcrt_weights_check(blob, size, m->weight_bytes, m->weight_quick_crc32c, /*full=*/0);
+  if (r != GQCRT_OK)
+    return fail_code(m, r);
+  s->weights = blob;
+  return GQCRT_OK;
+}
+
+int gqcrt_model_verify_weights(const gqcrt_model *m) {
+  gqcrt_model_state *s = m->state;
+  if (!s->weights)
+    return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
+  const int r = gqcrt_weights_check(s->weights, m->weight_bytes, m->weight_bytes,
+                                    m->weight_crc32c, /*full=*/1);
+  if (r != GQCRT_OK) {
+    s->weights = NULL;
+    s->ready = 0;
+    return fail_code(m, r);
+  }
+  return GQCRT_OK;
+}
+
+int gqcrt_model_init(const gqcrt_model *m) {
+  gqcrt_model_state *s = m->state;
+  if (m->abi != GQCRT_ABI_VERSION)
+    return fail_code(m, GQCRT_ERR_ABI);
+  if (m->weights) /* in the object (else given to init_weights) */
+    s->weights = m->weights;
+  if (!s->weights)
+    return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
+  if (m->vocab_bytes && gqcrt_vocab_check(m->vocab, m->vocab_bytes) != GQCRT_OK)
+    return fail_code(m, GQCRT_ERR_BAD_BLOB);
+  s->ready = 1;
+  s->n_past = 0;
+  s->last_error = 0;
+  return GQCRT_OK;
+}
+
+void gqcrt_model_reset(const gqcrt_model *m) {
+  m->state->n_past = 0;
+}
+
+/* Whether positions pos .. pos+n-1 may be fed now (see the top). */
+static int positions_ok(const gqcrt_model *m, int32_t pos, int32_t n) {
+  const int32_t n_past = m->state->n_past;
+  if (n < 1 || pos < 0 || pos >= m->n_ctx || pos > n_past || n > m->n_ctx - pos)
+    return 0;
+  if (m->ring_rows) {
+    const int64_t lo = (int64_t)pos - m->ring_window + 1;
+    if ((int64_t)n_past - m->ring_rows > (lo > 0 ? lo : 0))
+      return 0;
+  }
+  return 1;
+}
+
+const float *gqcrt_model_decode(const gqcrt_model *m, int32_t token, int32_t pos) {
+  gqcrt_model_state *s = m->state;
+  if (!s->ready)
+    return fail(m, GQCRT_ERR_NOT_INITIALISED);
+  if (token < 0 || token >= m->n_tokens)
+    return fail(m, GQCRT_ERR_BAD_TOKEN);
+  if (!positions_ok(m, pos, 1))
+    return fail(m, GQCRT_ERR_BAD_POS);
+  m->step(token, pos);
+  s->n_past = pos + 1;
+  return m->logits;
+}
+
+const float *gqcrt_model_prefill(const gqcrt_model *m, const int32_t *tokens, int32_t n,
+                                 int32_t pos) {
+  gqcrt_model_state *s = m->state;
+  if (!s->ready)
+    return fail(m, GQCRT_ERR_NOT_INITIALISED);
+  if (!m->prefill_step || m->batch <= 0)
+    return fail(m, GQCRT_ERR_NOT_INITIALISED);
+  if (!tokens)
+    return fail(m, GQCRT_ERR_NULL);
+  /* the positions first: they bound how many tokens may be read */
+  if (!positions_ok(m, pos, n))
+    return fail(m, GQCRT_ERR_BAD_POS);
+  for (int32_t i = 0; i < n; i++)
+    if (tokens[i] < 0 || tokens[i] >= m->n_tokens)
+      return fail(m, GQCRT_ERR_BAD_TOKEN);
+  int32_t done = 0, rows = 0;
+  do {
+    rows = n - done < m->batch ? n - done : m->batch;
+    m->prefill_step(tokens + done, pos + done, rows, done + rows == n);
+    done += rows;
+  } while (done < n);
+  s->n_past = pos + n;
+  /* the logits: the last step's last row */
+  return (const float *)(const void *)((const unsigned char *)m->prefill_logits +
+                                       (int64_t)(rows - 1) * m->prefill_logits_row_bytes);
+}
+
+int gqcrt_model_n_vocab(const gqcrt_model *m) {
+  return m->n_vocab;
+}
+
+int gqcrt_model_n_ctx(const gqcrt_model *m) {
+  return m->n_ctx;
+}
+
+int gqcrt_model_last_error(const gqcrt_model *m) {
+  return m->state->last_error;
+}
+
+void gqcrt_model_set_executor(const gqcrt_model *m, const struct gqcrt_executor *ex) {
+  m->state->executor = ex;
+}
+
+int gqcrt_model_tokenize(const gqcrt_model *m, const char *text, int32_t *ids, int max_ids) {
+  if (!m->vocab_bytes)
+    return fail_code(m, GQCRT_ERR_BAD_BLOB);
+  if (!text || !ids)
+    return fail_code(m, GQCRT_ERR_NULL);
+  size_t len = 0;
+  while (text[len])
+    if ((int64_t)++len > m->max_text_bytes)
+      return fail_code(m, GQCRT_ERR_TOO_LONG);
+  const int32_t r = gqcrt_tokenize(m->vocab, text, len, 1, 1, ids, max_ids, m->tok_scratch,
+                                   (size_t)m->tok_scratch_bytes);
+  if (r < 0)
+    m->state->last_error = r;
+  return r;
+}
+
+const char *gqcrt_model_token_piece(const gqcrt_model *m, int32_t id, int32_t *len) {
+  int32_t n = 0;
+  const char *p = m->vocab_bytes ? gqcrt_token_piece(m->vocab, id, 0, &n) : NULL;
+  if (len)
+    *len = p ? n : 0;
+  return p;
+}
+
+const char *gqcrt_model_token_text(const gqcrt_model *m, int32_t id) {
+  return gqcrt_model_token_piece(m, id, NULL);
+}
+
+int32_t gqcrt_model_bos(const gqcrt_model *m) {
+  return m->vocab_bytes ? gqcrt_vocab_bos(m->vocab) : -1;
+}
+
+int32_t gqcrt_model_eos(const gqcrt_model *m) {
+  return m->vocab_bytes ? gqcrt_vocab_eos(m->vocab) : -1;
+}
+
+int gqcrt_model_is_eog(const gqcrt_model *m, int32_t id) {
+  return m->vocab_bytes ? gqcrt_vocab_is_eog(m->vocab, id) : 0;
+}
