@@ -38,9 +38,14 @@
 #     a64 vs llvm (float matrices, or a softcap)         NEON vs x86
 #   within KV_TOL (default 3e-2, the rounding of K and V to f16)
 #     f16 vs llvm                                        --kv-type f16 vs f32
+#   and with --llama BUILD, within the parity tolerance
+#     llvm vs llama.cpp                                  llama.cpp's numerics
+#   (tests/tools/llama_logits.c, compiled against BUILD's static libraries
+#   and the llama.cpp sources its CMakeCache.txt names, decodes the same ids
+#   one per step on llama.cpp's CPU backend)
 #
 #   usage: scripts/difftest.sh [-n MODELS] [-s FIRST_SEED] [--quick] [--no-aarch64]
-#                              [--keep DIR]
+#                              [--keep DIR] [--llama BUILD]
 #     -n MODELS     how many random models (default 20)
 #     -s SEED       the first seed (default 1); models SEED .. SEED+MODELS-1
 #     --quick       fewer builds per model (llvm, c, llvm-p, f16; a64 every
@@ -48,6 +53,8 @@
 #     --no-aarch64  skip the aarch64 builds
 #     --keep DIR    keep every failing model's files in DIR (default: a
 #                   temporary directory, removed unless something failed)
+#     --llama BUILD compare with llama.cpp built (static, CPU) in BUILD
+#                   (default $LLAMA_CPP_BUILD; none: no llama.cpp comparison)
 #   env: GQC, COMPARE, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_LDFLAGS,
 #        GQC_RT_LIB_AARCH64, AARCH64_CC, QEMU_AARCH64 (defaults: the build in
 #        $GQC_BUILD, or build/ beside this script), KV_TOL
@@ -65,7 +72,7 @@ A64_CC=${AARCH64_CC:-aarch64-linux-gnu-gcc}
 QEMU=${QEMU_AARCH64:-qemu-aarch64}
 KV_TOL=${KV_TOL:-3e-2}
 
-models=20 first=1 quick=0 aarch64=1 keep=
+models=20 first=1 quick=0 aarch64=1 keep= llama=${LLAMA_CPP_BUILD:-}
 while [ $# -gt 0 ]; do
   case $1 in
   -n) models=$2 shift ;;
@@ -73,8 +80,10 @@ while [ $# -gt 0 ]; do
   --quick) quick=1 ;;
   --no-aarch64) aarch64=0 ;;
   --keep) keep=$2 shift ;;
+  --llama) llama=$2 shift ;;
   *)
-    echo "usage: difftest.sh [-n MODELS] [-s FIRST_SEED] [--quick] [--no-aarch64] [--keep DIR]" >&2
+    echo "usage: difftest.sh [-n MODELS] [-s FIRST_SEED] [--quick] [--no-aarch64] [--keep DIR]" \
+      "[--llama BUILD]" >&2
     exit 2
     ;;
   esac
@@ -87,6 +96,21 @@ if [ $aarch64 = 1 ] && { [ ! -f "$A64_LIB" ] || ! command -v "$A64_CC" >/dev/nul
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/gqc-difftest-XXXXXX")
 trap 'rm -rf "$work"' EXIT
+
+# ---- llama.cpp's reference program (--llama) ----------------------------------
+if [ -n "$llama" ]; then
+  src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$llama/CMakeCache.txt" 2>/dev/null || true)
+  openmp=
+  grep -q '^GGML_OPENMP_ENABLED:INTERNAL=ON' "$llama/CMakeCache.txt" 2>/dev/null && openmp=-fopenmp
+  if [ -z "$src" ] || ! ${CC:-cc} -O2 -std=c11 -I"$src/include" -I"$src/ggml/include" \
+    -c "$root/tests/tools/llama_logits.c" -o "$work/llama_logits.o" ||
+    ! ${CXX:-c++} "$work/llama_logits.o" "$llama/src/libllama.a" "$llama/ggml/src/libggml.a" \
+      "$llama/ggml/src/libggml-cpu.a" "$llama/ggml/src/libggml-base.a" $openmp -lpthread -lm \
+      -o "$work/llama_logits"; then
+    echo "difftest: cannot build tests/tools/llama_logits.c against the llama.cpp build $llama" >&2
+    exit 1
+  fi
+fi
 
 # ---- a seeded generator (an LCG; r receives a number in [0, $1)) -----------
 rng=1
@@ -258,6 +282,15 @@ while [ $seed -lt $((first + models)) ]; do
       close llvm.t1 f16.t1 "$KV_TOL" kv-f16
       if [ $quick = 0 ] && step "f16 -t 2" run f16 f16.t2 -t 2; then
         same f16.t1 f16.t2 "threads 2 vs 1 (kv f16)"
+      fi
+    fi
+    # llama.cpp's numerics
+    if [ -n "$llama" ]; then
+      if "$work/llama_logits" "$dir/m.gguf" "$dir/ids" "$dir/llama.t1" >"$dir/llama.err" 2>&1; then
+        close llama.t1 llvm.t1 "$tol" llama.cpp
+      else
+        checks=$((checks + 1))
+        note "llama.cpp cannot run the model: $(tr '\n' ' ' <"$dir/llama.err" | cut -c1-300)"
       fi
     fi
     # aarch64 under qemu
