@@ -15,6 +15,9 @@
  * however long the run. The peak resident set may not grow after the first
  * episodes: the generated code and the runtime allocate nothing.
  *
+ * A ring holds window + batch - 1 rows (frontend/arch_ops.c: a prefill batch
+ * is stored before it attends), so the rewinds start past that many positions.
+ *
  *   usage: soak [STEPS]   (built by tests/e2e/soak.sh with -DSOAK_WINDOW=W)
  *   prints one summary line; exits 1 with the first mismatch otherwise.
  */
@@ -31,7 +34,14 @@
 #error "define SOAK_WINDOW, the model's sliding window"
 #endif
 
+#ifdef MODEL_BATCH
+#define SOAK_RING (SOAK_WINDOW + MODEL_BATCH - 1)
+#else
+#define SOAK_RING SOAK_WINDOW
+#endif
+
 enum { N_SEQ = 4, CTX = MODEL_N_CTX, V = MODEL_N_VOCAB };
+_Static_assert(SOAK_RING < CTX, "the rings must wrap within a context");
 
 static int32_t seq[N_SEQ][CTX];
 static float reference[N_SEQ][CTX][V]; /* a fresh run's logits */
@@ -98,7 +108,8 @@ int main(int argc, char **argv) {
       prefills++;
     }
 #endif
-    int again = SOAK_WINDOW + (int)(episodes % (CTX - SOAK_WINDOW)); /* rewound once */
+    /* rewound once, where the ring has wrapped (n_past > its rows) */
+    int again = SOAK_RING + (int)(episodes % (CTX - SOAK_RING));
     for (int p = start; p < CTX; p++) {
       expect_reference(s, p, e);
       steps++;
@@ -106,7 +117,9 @@ int main(int argc, char **argv) {
         expect_reference(s, p, e); /* one position back: the ring still has it */
         steps++;
         rewinds++;
-        /* further back than the ring reaches: refused, nothing changed */
+        /* further back than the ring reaches (its oldest row is position
+         * p + 1 - SOAK_RING, after p - 2 * SOAK_WINDOW + 1, the first a query
+         * at p - SOAK_WINDOW attends to): refused, nothing changed */
         if (model_decode(seq[s][p - SOAK_WINDOW], p - SOAK_WINDOW) ||
             model_last_error() != GQCRT_ERR_BAD_POS)
           die("a rewind past the window was not refused", s, p - SOAK_WINDOW, e);
@@ -121,8 +134,7 @@ int main(int argc, char **argv) {
   printf("soak: %ld steps, %ld episodes of %d positions (window %d), %ld prefills, %ld rewinds, "
          "%ld refused calls; every row bit-identical to a fresh run; peak RSS %ld KiB after "
          "warm-up, %ld KiB at the end\n",
-         steps, episodes, CTX, SOAK_WINDOW, prefills, rewinds, refusals, rss_after_warmup,
-         rss_end);
+         steps, episodes, CTX, SOAK_WINDOW, prefills, rewinds, refusals, rss_after_warmup, rss_end);
   if (rss_end > rss_after_warmup + 256) {
     printf("soak: the peak resident set grew by %ld KiB\n", rss_end - rss_after_warmup);
     return 1;
