@@ -1,8 +1,9 @@
 #!/bin/sh
 # soak.sh — tests/e2e/soak.c against a small sliding-window model: a gemma3
 # made by gqc gen-model (3 layers, D=64, window 8, layers 0-1 sliding, layer
-# 2 global), compiled with --ctx 24 so the rings of the sliding layers wrap
-# three times per episode, and --batch 4 for model_prefill.
+# 2 global), compiled with --ctx 24 and --batch 4 (for model_prefill): the
+# rings of the sliding layers, window + batch - 1 = 11 rows, wrap twice per
+# episode.
 #   usage: soak.sh BACKEND [STEPS]     (BACKEND: llvm or c; STEPS default 100000)
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_LDFLAGS, GQC_RUNNER
 set -eu
