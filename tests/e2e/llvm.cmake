@@ -3,8 +3,8 @@
 #   e2e/llvm/parity/M     the LLVM object against llama.cpp (parity.sh)
 #   e2e/llvm/vs-c/M       LLVM and C backends: bit-identical logits
 #   e2e/{llvm,c}/symbols  only the API is global in either backend's object
-#   e2e/llvm/asan         an object instrumented with AddressSanitizer catches
-#                         its own out-of-bounds read (llvm_asan.sh)
+#   e2e/llvm/asan         an object instrumented with AddressSanitizer registers
+#                         its globals and runs clean under ASan (llvm_asan.sh)
 #   e2e/llvm/two-models   two models (--name story, --name llama) in one program
 #   e2e/llvm/outputs      --emit asm / --emit llvm
 #   e2e/llvm/aarch64      an AArch64 object (and a qemu run if the aarch64
