@@ -159,8 +159,8 @@ typedef struct runtime_proto {
 
 static const runtime_proto runtime_protos[] = {
     /* gqcrt.h */
-    FN(rms_norm) FN(add) FN(mul) FN(scale) FN(silu) FN(gelu_tanh) FN(softcap) FN(softmax) FN(copy)
-        FN(rope) FN(embed_rows) FN(embed_rows_packed) FN(rope_rows)
+    FN(rms_norm) FN(layer_norm) FN(causal_conv) FN(add) FN(mul) FN(scale) FN(silu) FN(gelu_tanh)
+        FN(softcap) FN(softmax) FN(copy) FN(rope) FN(embed_rows) FN(embed_rows_packed) FN(rope_rows)
     /* gqcrt_parallel.h */
     FN(linear_parallel) FN(gemm_parallel) FN(attention_parallel)
 #define GQCRT_OP_KERNEL(op, variant, features)                                                     \
@@ -174,11 +174,10 @@ static const runtime_proto runtime_protos[] = {
 #define QUANTIZE(enc) {"gqcrt_quantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_QUANTIZE)},
         QUANTIZE(f16) QUANTIZE(bf16) QUANTIZE(q8_0) QUANTIZE(q8_1) QUANTIZE(q8_k)
 #undef QUANTIZE
-#define DEQUANTIZE(enc) {"gqcrt_dequantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},
-            DEQUANTIZE(f32) DEQUANTIZE(f16) DEQUANTIZE(bf16) DEQUANTIZE(q4_0) DEQUANTIZE(q4_1)
-                DEQUANTIZE(q5_0) DEQUANTIZE(q5_1) DEQUANTIZE(q8_0) DEQUANTIZE(q2_k) DEQUANTIZE(q3_k)
-                    DEQUANTIZE(q4_k) DEQUANTIZE(q5_k) DEQUANTIZE(q6_k)
-#undef DEQUANTIZE
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  {"gqcrt_dequantize_" #name, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
 #define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                         \
   {"gqcrt_linear_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_LINEAR)},                         \
       {"gqcrt_gemm_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_GEMM)},
@@ -458,10 +457,11 @@ static LLVMValueRef load_state_ptr(emitter *e, const char *name) {
 }
 
 static void emit_attention_descs(emitter *e, const gqc_program *calls) {
-  /* struct gqcrt_attention_desc { int32_t x6; float scale; } */
+  /* struct gqcrt_attention_desc { int32_t x6; float scale, softcap; } */
   e->t_desc = LLVMStructCreateNamed(e->ctx, "gqcrt_attention_desc");
-  LLVMTypeRef fields[7] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_f32};
-  LLVMStructSetBody(e->t_desc, fields, 7, 0);
+  LLVMTypeRef fields[8] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32,
+                           e->t_i32, e->t_i32, e->t_f32, e->t_f32};
+  LLVMStructSetBody(e->t_desc, fields, 8, 0);
   e->n_descs = calls->n_descs;
   if (!calls->n_descs)
     return;
@@ -470,14 +470,15 @@ static void emit_attention_descs(emitter *e, const gqc_program *calls) {
     return;
   for (int k = 0; k < calls->n_descs; k++) {
     const gqc_attn_desc *a = &calls->descs[k];
-    LLVMValueRef v[7] = {i32c(e, a->n_head),
+    LLVMValueRef v[8] = {i32c(e, a->n_head),
                          i32c(e, a->n_head_kv),
                          i32c(e, a->head_dim),
                          i32c(e, a->cache_rows),
                          i32c(e, a->window),
                          i32c(e, a->kv_type),
-                         LLVMConstReal(e->t_f32, a->scale)};
-    items[k] = LLVMConstNamedStruct(e->t_desc, v, 7);
+                         LLVMConstReal(e->t_f32, a->scale),
+                         LLVMConstReal(e->t_f32, a->softcap)};
+    items[k] = LLVMConstNamedStruct(e->t_desc, v, 8);
   }
   LLVMValueRef init = LLVMConstArray(e->t_desc, items, (unsigned)calls->n_descs);
   free(items);

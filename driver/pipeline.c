@@ -15,19 +15,27 @@ typedef struct pipeline {
   const gqc_pipeline_options *o;
 } pipeline;
 
+/* Walks a comma-separated list of names ("a,b,,c"): each call copies the
+ * next name (truncated to size - 1 bytes) into name and advances *list;
+ * false at the end. Empty names are returned as "". */
+static bool next_name(const char **list, char *name, size_t size) {
+  const char *p = *list;
+  if (!p || !*p)
+    return false;
+  const char *comma = strchr(p, ',');
+  size_t l = comma ? (size_t)(comma - p) : strlen(p);
+  snprintf(name, size, "%.*s", (int)(l < size - 1 ? l : size - 1), p);
+  *list = comma ? comma + 1 : p + l;
+  return true;
+}
+
 static bool wants_print(const gqc_pipeline_options *o, const char *name) {
   if (o->print_after_all)
     return true;
-  if (!o->print_after)
-    return false;
-  size_t len = strlen(name);
-  for (const char *p = o->print_after; *p;) {
-    const char *comma = strchr(p, ',');
-    size_t l = comma ? (size_t)(comma - p) : strlen(p);
-    if (l == len && !strncmp(p, name, len))
+  char n[64];
+  for (const char *p = o->print_after; next_name(&p, n, sizeof n);)
+    if (!strcmp(n, name))
       return true;
-    p = comma ? comma + 1 : p + l;
-  }
   return false;
 }
 
@@ -44,41 +52,35 @@ static bool after(pipeline *p, const char *name) {
   return true;
 }
 
-static bool run(pipeline *p, const char *name) {
-  const gqc_pass_info *pi = gqc_pass_find(name);
-  if (!pi)
-    return gqc_error(p->ctx.d, "unknown pass '%s'", name);
-  return pi->run(p->m, &p->ctx) && after(p, name);
+static bool run(pipeline *p, const gqc_pass_info *pi) {
+  return pi->run(p->m, &p->ctx) && after(p, pi->name);
 }
 
 bool gqc_pipeline_check_options(const gqc_pipeline_options *o, gqc_diag *d) {
-  for (const char *p = o->print_after ? o->print_after : ""; *p;) {
-    const char *comma = strchr(p, ',');
-    size_t l = comma ? (size_t)(comma - p) : strlen(p);
-    char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)(l < 63 ? l : 63), p);
+  char name[64];
+  for (const char *p = o->print_after; next_name(&p, name, sizeof name);)
     if (strcmp(name, "frontend") && !gqc_pass_find(name)) {
       char list[512] = "frontend";
       for (const gqc_pass_info *pi = gqc_passes; pi->name; pi++)
         snprintf(list + strlen(list), sizeof list - strlen(list), ", %s", pi->name);
       return gqc_error(d, "--print-after: unknown pass '%s' (passes: %s)", name, list);
     }
-    p = comma ? comma + 1 : p + l;
-  }
   return true;
 }
+
+#define PASS(fn) (&gqc_passes[GQC_PASS_##fn])
 
 bool gqc_run_pipeline(ir_module *m, const gqc_target *t, const gqc_pipeline_options *o,
                       gqc_diag *d) {
   pipeline p = {m, {t, d}, o};
-  return after(&p, "frontend")            /* verify what the frontend built */
-         && run(&p, "fold-transpose")     /* matmul(x, transpose(W)) -> linear(x, W) */
-         && run(&p, "hoist-last-row")     /* @prefill: only the last row where only it counts */
-         && run(&p, "share-tied-weights") /* one storage per distinct tensor */
-         && run(&p, "select-kernels")     /* kernels + shared activation quantisation */
-         && run(&p, "repack-weights")     /* weights in the packed kernels' layouts */
-         && run(&p, "defer-logits")       /* @prefill: the logits' own work last */
-         && run(&p, "plan-memory");       /* the static arena and the weight blob */
+  return after(&p, "frontend")                /* verify what the frontend built */
+         && run(&p, PASS(fold_transpose))     /* matmul(x, transpose(W)) -> linear(x, W) */
+         && run(&p, PASS(hoist_last_row))     /* @prefill: only the last row where only it counts */
+         && run(&p, PASS(share_tied_weights)) /* one storage per distinct tensor */
+         && run(&p, PASS(select_kernels))     /* kernels + shared activation quantisation */
+         && run(&p, PASS(repack_weights))     /* weights in the packed kernels' layouts */
+         && run(&p, PASS(defer_logits))       /* @prefill: the logits' own work last */
+         && run(&p, PASS(plan_memory));       /* the static arena and the weight blob */
 }
 
 bool gqc_run_passes(ir_module *m, const char *passes, const gqc_target *t,
@@ -86,14 +88,15 @@ bool gqc_run_passes(ir_module *m, const char *passes, const gqc_target *t,
   pipeline p = {m, {t, d}, o};
   if (!after(&p, "input"))
     return false;
-  for (const char *s = passes ? passes : ""; *s;) {
-    const char *comma = strchr(s, ',');
-    size_t l = comma ? (size_t)(comma - s) : strlen(s);
-    char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)(l < 63 ? l : 63), s);
-    if (l && !run(&p, name))
+  char name[64];
+  for (const char *s = passes; next_name(&s, name, sizeof name);) {
+    if (!*name)
+      continue;
+    const gqc_pass_info *pi = gqc_pass_find(name);
+    if (!pi)
+      return gqc_error(d, "unknown pass '%s'", name);
+    if (!run(&p, pi))
       return false;
-    s = comma ? comma + 1 : s + l;
   }
   return true;
 }

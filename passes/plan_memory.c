@@ -19,8 +19,9 @@
  * The weights get offsets in the weight blob, in module order, 64-byte
  * aligned, skipping dead (merged or unused) ones.
  *
- * A last_row of a batch is a view: it takes no block of its own (codegen
- * points at the batch's last live row), and its uses keep the batch alive.
+ * A last_row of a batch and a slice of a vector are views: they take no
+ * block of their own (codegen points into the value they are part of), and
+ * their uses keep that value alive.
  *
  * An attention op's scratch is what the runtime's gqcrt_attention_parallel
  * asks for (GQCRT_ATTENTION_SCRATCH_FLOATS of its cache rows).
@@ -99,15 +100,21 @@ static bool free_block(allocator *a, int64_t offset, int64_t size) {
   return true;
 }
 
-static bool needs_storage(const ir_inst *i) {
-  return i->has_result && i->op != IR_OP_WEIGHT && i->op != IR_OP_CACHE &&
-         i->op != IR_OP_TRANSPOSE && i->op != IR_OP_PARAM && i->op != IR_OP_LAST_ROW;
+/* A view: a value that is part of another's block (last_row of a batch, a
+ * slice of a vector); a slice of a batch's rows is a copy. */
+static bool is_view(const ir_inst *i) {
+  return i->op == IR_OP_LAST_ROW || (i->op == IR_OP_SLICE && i->type.rank == 1);
 }
 
-/* The value whose block holds v: v itself, or for a view (last_row) the
- * batch it selects a row of. */
+static bool needs_storage(const ir_inst *i) {
+  return i->has_result && i->op != IR_OP_WEIGHT && i->op != IR_OP_CACHE &&
+         i->op != IR_OP_TRANSPOSE && i->op != IR_OP_PARAM && !is_view(i);
+}
+
+/* The value whose block holds v: v itself, or for a view the value it is
+ * part of. */
 static const ir_inst *storage_of(const ir_inst *v) {
-  while (v->op == IR_OP_LAST_ROW)
+  while (is_view(v))
     v = v->operands[0];
   return v;
 }

@@ -6,7 +6,9 @@
  *   ATTN_INLINE       its always-inline function attributes (target ones too)
  *   attn_scores(f, nh, q, s, k, stride, n, hd, scale)
  *                     s[m][c] = scale * dot(q[m], k row c), m < nh, c < n
- *                     (k rows `stride` bytes apart, elements of format f)
+ *                     (k rows `stride` bytes apart, elements of format f);
+ *                     with soft-capping the driver passes scale 1 and
+ *                     transforms the sums itself (gqcrt_attention_score)
  *   attn_weigh(f, nh, p, o, v, stride, n, hd)
  *                     o[m][i] += p[m][c] * v row c [i] for c = 0, 1, ..., n - 1
  *                     in that order, for every m < nh and i < hd
@@ -107,12 +109,18 @@ ATTN_INLINE void attn_range(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attentio
     o[i] = m[i]->o;
   }
   int32_t done = 0, row = a % d->cache_rows, run = gqcrt_attention_run0(d, a, n);
+  const int capped = d->softcap > 0.0f;
   while (done < n) {
     const size_t off = (size_t)row * c->stride;
     if (weigh)
       attn_weigh_nh(f, nh, (const float *const *)s, o, c->v + off, c->stride, run, d->head_dim);
     else
-      attn_scores_nh(f, nh, q, s, c->k + off, c->stride, run, d->head_dim, d->scale);
+      attn_scores_nh(f, nh, q, s, c->k + off, c->stride, run, d->head_dim,
+                     capped ? 1.0f : d->scale);
+    if (!weigh && capped)
+      for (int i = 0; i < nh; i++)
+        for (int32_t j = 0; j < run; j++)
+          s[i][j] = gqcrt_attention_score(d, s[i][j]);
     for (int i = 0; i < nh; i++)
       s[i] += run;
     done += run;

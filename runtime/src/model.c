@@ -5,11 +5,13 @@
  *
  * Positions: a decode at `pos` needs every earlier position in the KV cache,
  * so pos may be at most n_past (the next position; smaller rewinds). With
- * sliding-window layers a rewind must still find the positions it attends to
- * in the rings: a ring of R rows holds positions n_past - R .. n_past - 1,
- * and a query at pos needs pos - W + 1 .. pos - 1 (W its window), so
- * n_past - R must not exceed max(0, pos - W + 1) (the smallest ring's R and
- * W, from the descriptor). Prefill checks every token of the batch against
+ * ring buffers (sliding-window layers' KV caches, causal convolutions'
+ * states) a rewind must still find the positions it reads in the rings: a
+ * ring of R rows holds positions n_past - R .. n_past - 1, and its reader at
+ * pos needs pos - W + 1 .. pos - 1 (W its window; a convolution of L taps
+ * keeps R = L - 1 and needs W = L), so n_past - R must not exceed
+ * max(0, pos - W + 1) (R and W of the ring allowing the shortest rewind,
+ * from the descriptor). Prefill checks every token of the batch against
  * the same rules before it runs anything.
  */
 #include "gqcrt_model.h"
