@@ -26,7 +26,7 @@ void gm_random_model(uint64_t seed, gm_params *p, gm_mix *mix) {
   gm_params_defaults(p, arch);
   p->seed = seed;
   p->n_layer = 1 + pick(&r, 3);
-  /* heads and head size; llama and qwen2 mostly keep D = H * hd */
+  /* heads and head size; the families whose loader needs it keep D = H * hd, llama mostly */
   static const uint32_t heads[] = {1, 2, 3, 4, 5, 6};
   static const uint32_t head_dims[] = {8, 12, 16, 20, 24, 32, 40, 48, 64};
   p->n_head = PICK(&r, heads);
@@ -36,7 +36,7 @@ void gm_random_model(uint64_t seed, gm_params *p, gm_mix *mix) {
   p->head_dim = PICK(&r, head_dims);
   /* D: a multiple of 32, mostly an odd one; sometimes of 256 (k-quants) */
   static const uint32_t embds[] = {32, 96, 160, 224, 288, 352, 64, 128, 256, 512};
-  if (arch == GM_QWEN2 || (arch == GM_LLAMA && pick(&r, 4) != 0)) {
+  if (gm_arch_needs_square_heads(arch) || (arch == GM_LLAMA && pick(&r, 4) != 0)) {
     static const uint32_t hd_for[] = {32, 64, 96, 160}; /* D = H * hd, a multiple of 32 */
     p->head_dim = PICK(&r, hd_for);
     p->n_embd = p->n_head * p->head_dim;
@@ -50,6 +50,9 @@ void gm_random_model(uint64_t seed, gm_params *p, gm_mix *mix) {
     p->n_vocab++;
   p->n_ctx = 256;
   p->tied = pick(&r, 2) == 0;
+  const unsigned flags = gm_arch_get(arch)->flags;
+  if (flags & (GM_ALWAYS_TIED | GM_NEVER_TIED))
+    p->tied = flags & GM_ALWAYS_TIED; /* the loader allows one way only */
   if (arch == GM_GEMMA3) {
     p->n_swa = 3 + pick(&r, 10);
     p->swa_pattern = 2 + pick(&r, 3);
