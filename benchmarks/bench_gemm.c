@@ -10,11 +10,12 @@
  * filter (default: the SIMD variants of q8_0, q4_0, q4_k, q6_k, f32, f16 and
  * the packed ones).
  *
- *   bench_gemm [FILTER]
+ *   bench_gemm [FILTER [N_IN N_OUT]]
  *     prints, per kernel, shape and n_rows in 1..32, the time per token of
  *     n_rows linear calls and of one gemm call (best of several repetitions,
  *     weights and activations warm as they are after the first call), and
- *     the speedup. Figures only: no pass/fail.
+ *     the speedup (with N_IN N_OUT: that shape only, e.g. Qwen3-8B's
+ *     4096 12288). Figures only: no pass/fail.
  *   bench_gemm --once KERNEL SHAPE N_ROWS MODE
  *     sets up KERNEL (e.g. q8_0_r4_neon) at shape SHAPE (0, 1, 2 as above)
  *     with N_ROWS rows and runs MODE once: 0 nothing, 1 the linear kernel per
@@ -92,7 +93,8 @@ static int selected(const gemm_entry *k, const char *filter) {
   return filter ? strstr(k->name, filter) != NULL : default_kernel(k);
 }
 
-static const int shapes[3][2] = {{640, 2048}, {2048, 640}, {640, 1024}};
+static int shapes[3][2] = {{640, 2048}, {2048, 640}, {640, 1024}};
+static int n_shapes = 3;
 
 /* ---- data -------------------------------------------------------------------------- */
 
@@ -234,7 +236,7 @@ static double best_time(void (*run)(const problem *, int), const problem *p, int
 
 static void bench(const gemm_entry *k) {
   static const int row_counts[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32};
-  for (int s = 0; s < 3; ++s) {
+  for (int s = 0; s < n_shapes; ++s) {
     problem p;
     if (!setup(&p, k, s)) {
       printf("%-16s (out of memory)\n", k->name);
@@ -284,6 +286,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   const char *filter = argc >= 2 ? argv[1] : NULL;
+  if (argc == 4) { /* one shape of the caller's instead of the three */
+    shapes[0][0] = atoi(argv[2]);
+    shapes[0][1] = atoi(argv[3]);
+    n_shapes = 1;
+    if (shapes[0][0] < 1 || shapes[0][1] < 1)
+      return 2;
+  }
   printf("%-16s %13s %6s %14s %14s %10s\n", "kernel", "n_in x n_out", "n_rows", "gemv us/tok",
          "gemm us/tok", "speedup");
   for (size_t i = 0; i < n_kernels; i++)

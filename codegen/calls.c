@@ -530,6 +530,15 @@ static bool lower_function(builder *b, const ir_func *f, gqc_call_list *l) {
   while (l->n_state_calls > 0 && !feeds[l->calls[l->n_state_calls - 1].inst->id])
     l->n_state_calls--;
   free(feeds);
+  /* the lm_head: a one-row linear writing the logits, last */
+  const gqc_call *last = l->n_calls ? &l->calls[l->n_calls - 1] : NULL;
+  l->lm_head_call = -1;
+  if (!f->batch && last && !strcmp(last->fn, "gqcrt_linear_parallel") && last->n_args == 9 &&
+      last->args[1].kind == GQC_ARG_FN && last->args[2].kind == GQC_ARG_ARENA &&
+      last->args[2].offset == l->result.offset && last->args[3].kind == GQC_ARG_WEIGHT &&
+      last->args[4].kind == GQC_ARG_ARENA && last->args[6].i == l->n_vocab &&
+      l->n_state_calls < l->n_calls)
+    l->lm_head_call = l->n_calls - 1;
   return true;
 }
 

@@ -73,6 +73,10 @@ typedef struct gqc_call_list {
                           * the rest only compute the result (pass defer-logits
                           * puts them last), so a prefill step that is not the
                           * prompt's final one stops there */
+  int lm_head_call;      /* the last call when it is the lm_head, a
+                          * gqcrt_linear_parallel(ex, kernel, logits, W, x,
+                          * n_in, n_vocab, row_bytes, row_align) the runtime
+                          * can run on chosen rows only; else -1 */
   gqc_arg result;        /* the logits: ARENA, or ARENA_LAST_ROW of a batch */
   int64_t n_vocab;       /* length of the logits */
   int64_t batch;         /* most tokens per step (row-batched function), else 0 */

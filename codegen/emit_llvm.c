@@ -45,7 +45,7 @@
  *                   gqcrt_executor pointer <name>_set_executor stores; the
  *                   large linears go through gqcrt_linear_parallel with it and
  *                   the kernel's address).
- *   @N__step        internal void(i32 token, i32 pos): one call per entry of
+ *   @N__step        internal void(i32 token, i32 pos, i32 logits): one call per entry of
  *                   @decode's call list. Pointer arguments are constant GEPs
  *                   into the globals; the embedding row is
  *                   weights + offset + sext(token) * row_bytes, or, for a
@@ -230,7 +230,7 @@ typedef struct emitter {
   unsigned md_inst; /* metadata kind "gqc.inst": the IR instruction of a call */
   bool has_vocab;
   /* globals, and their addresses as i8* */
-  LLVMValueRef weights, vocab, arena, attn, scratch;
+  LLVMValueRef weights, vocab, grammar, arena, attn, scratch;
   LLVMValueRef state; /* the decoder state (gqcrt_model_state) */
   LLVMTypeRef state_type;
   bool weights_via_state; /* the steps read the weights through state.weights (--weights=file,
@@ -378,6 +378,27 @@ static bool emit_weights(emitter *e, const char *incbin) {
   return true;
 }
 
+/* A read-only blob N__<name>, 64-byte aligned, in section .rodata.N__<name>
+ * (followed by a NUL unless no_nul); NULL (d set) when too large. */
+static LLVMValueRef rodata_blob(emitter *e, const char *name, const void *data, uint64_t size,
+                                bool no_nul) {
+  if (size > UINT32_MAX - 64u)
+    return gqc_error(e->d, "codegen: %s blob too large (%" PRIu64 " bytes)", name, size), NULL;
+  LLVMValueRef init = LLVMConstStringInContext(e->ctx, (const char *)data, (unsigned)size, no_nul);
+  LLVMValueRef g = add_global(e, name, LLVMTypeOf(init), init, true, 64);
+  char section[300];
+  snprintf(section, sizeof section, ".rodata.%s__%s", e->o->name, name);
+  LLVMSetSection(g, section);
+  return g;
+}
+
+/* The grammar's token automaton (--grammar / --tools). */
+static bool emit_grammar(emitter *e) {
+  const ir_module *m = e->m;
+  return !m->grammar || (e->grammar = rodata_blob(e, "grammar", m->grammar, m->grammar_bytes,
+                                                  true)) != NULL;
+}
+
 static bool emit_vocab(emitter *e) {
   const ir_module *m = e->m;
   e->has_vocab = m->vocab_bytes != 0;
@@ -385,16 +406,9 @@ static bool emit_vocab(emitter *e) {
     return true;
   if (!m->vocab)
     return gqc_error(e->d, "codegen: the module has vocab_bytes but no vocabulary blob");
-  if (m->vocab_bytes > UINT32_MAX - 64u)
-    return gqc_error(e->d, "codegen: vocabulary blob too large (%" PRIu64 " bytes)",
-                     m->vocab_bytes);
   /* not DontNullTerminate: the blob is followed by a NUL, as in emit_c.c */
-  LLVMValueRef init =
-      LLVMConstStringInContext(e->ctx, (const char *)m->vocab, (unsigned)m->vocab_bytes, 0);
-  e->vocab = add_global(e, "vocab", LLVMTypeOf(init), init, true, 64);
-  char section[300];
-  snprintf(section, sizeof section, ".rodata.%s__vocab", e->o->name);
-  LLVMSetSection(e->vocab, section);
+  if (!(e->vocab = rodata_blob(e, "vocab", m->vocab, m->vocab_bytes, false)))
+    return false;
   e->scratch_bytes = gqc_tokenize_scratch_bytes(m, e->o);
   if (e->scratch_bytes > UINT32_MAX)
     return gqc_error(e->d,
@@ -680,13 +694,14 @@ static bool emit_row_loop(emitter *e, LLVMValueRef f, const gqc_call *c, step_va
 }
 
 /* A step function, internal: one call per entry of the call list.
- *   decode:  void N__step(int32_t token, int32_t pos)
+ *   decode:  void N__step(int32_t token, int32_t pos, int32_t logits)
+ *            (if (!logits) return; before the lm_head, when it has one)
  *   prefill: void N__prefill_step(const int32_t *tokens, int32_t pos, int32_t n,
  *                                 int32_t logits)
  *            (if (!logits) return; before the calls only the result needs) */
 static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
   LLVMTypeRef params[4] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32, e->t_i32};
-  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 2, 0);
+  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 3, 0);
   char name[256];
   snprintf(name, sizeof name, "%s__%s", e->o->name, batched ? "prefill_step" : "step");
   LLVMValueRef f = begin_function(e, name, false, type);
@@ -711,8 +726,8 @@ static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
     e->wb = load_state_ptr(e, "weights");
   for (int k = 0; k < calls->n_calls; k++) {
     const gqc_call *c = &calls->calls[k];
-    if (batched && k == calls->n_state_calls) {
-      LLVMValueRef logits = LLVMGetParam(f, 3);
+    if (k == (batched ? calls->n_state_calls : calls->lm_head_call)) {
+      LLVMValueRef logits = LLVMGetParam(f, batched ? 3 : 2);
       LLVMSetValueName2(logits, "logits", 6);
       LLVMBasicBlockRef stop = new_block(e, f, "state_done"), rest = new_block(e, f, "result");
       LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, logits, i32c(e, 0), ""), stop, rest);
@@ -760,6 +775,17 @@ static LLVMValueRef emit_descriptor(emitter *e, const gqc_program *calls) {
     case GQC_DESC_VOCAB:
       values[k] = e->vocab ? byte_base(e, e->vocab) : null;
       break;
+    case GQC_DESC_GRAMMAR:
+      values[k] = e->grammar ? byte_base(e, e->grammar) : null;
+      break;
+    case GQC_DESC_FN: {
+      LLVMTypeRef ft;
+      LLVMValueRef fn = runtime_fn(e, f[k].sym, &ft);
+      if (!fn)
+        return NULL;
+      values[k] = LLVMConstBitCast(fn, e->t_ptr);
+      break;
+    }
     case GQC_DESC_TOK_SCRATCH:
       values[k] = e->scratch ? byte_base(e, e->scratch) : null;
       break;
@@ -828,7 +854,8 @@ static bool build_module(emitter *e, const gqc_program *calls, const char *incbi
       return gqc_error(e->d, "codegen: the logits lie outside the arena");
   if (e->o->arena_section && !gqc_valid_section_name(e->o->arena_section))
     return gqc_error(e->d, "codegen: '%s' is not a valid section name", e->o->arena_section);
-  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_arena(e) || !emit_state(e))
+  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_grammar(e) || !emit_arena(e) ||
+      !emit_state(e))
     return false;
   emit_attention_descs(e, calls);
   if (calls->n_descs && !e->attn)
@@ -1067,8 +1094,8 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   /* An object's weight section is filled in afterwards; LLVM IR and
    * assembly pull in <base>.weights, written beside them (in assembly the
    * .incbin is appended to LLVM's text: LLVM would read the file itself). */
-  char incbin[1100], blob_path[4096];
-  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  char incbin[4200], blob_path[4096];
+  gqc_blob_incbin_name(o, "weights", incbin, sizeof incbin);
   snprintf(blob_path, sizeof blob_path, "%s/%s.weights", o->out_dir, o->base);
   bool embedded = !o->weights_external;
   bool ok = build_module(&e, &calls, embedded && kind == GQC_LLVM_IR ? incbin : NULL) &&

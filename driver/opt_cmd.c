@@ -25,7 +25,7 @@ static int write_ir(const ir_module *m, const char *output) {
   gqc_diag d = {0};
   char path[8192];
   if (!gqc_outputs_begin_for(&out, output, path, sizeof path, &d)) {
-    gqc_print_error("gqc opt", "%s", d.msg);
+    gqc_print_error("%s", d.msg);
     return 1;
   }
   FILE *f = fopen(path, "w");
@@ -37,11 +37,11 @@ static int write_ir(const ir_module *m, const char *output) {
   }
   if (!ok) {
     gqc_outputs_abort(&out);
-    gqc_print_error("gqc opt", "cannot write %s: %s", output, strerror(errno));
+    gqc_print_error("%s: cannot write: %s", output, strerror(errno));
     return 1;
   }
   if (!gqc_outputs_commit(&out, &d)) {
-    gqc_print_error("gqc opt", "%s", d.msg);
+    gqc_print_error("%s", d.msg);
     return 1;
   }
   return 0;
@@ -64,7 +64,8 @@ int gqc_cmd_opt(int argc, char **argv) {
     else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) && !o.input)
       o.input = argv[i];
     else {
-      gqc_print_error("gqc opt", "unknown option '%s'", argv[i]);
+      gqc_print_error("unknown option '%s'", argv[i]);
+      gqc_print_note("gqc --help lists the options");
       return 2;
     }
   }
@@ -76,12 +77,12 @@ int gqc_cmd_opt(int argc, char **argv) {
   gqc_inputs_forget(); /* a new command: its own inputs */
   gqc_input_note(o.input);
   if (o.output && !gqc_outputs_check_planned(&o.output, 1, &d))
-    return gqc_print_diag("gqc opt", &d);
+    return gqc_print_diag(&d);
   size_t len;
   char why[256];
   char *text = gqc_input_read(o.input, MAX_IR_BYTES, &len, why, sizeof why);
   if (!text) {
-    gqc_print_error("gqc opt", "%s: %s", o.input, why);
+    gqc_print_error("%s: %s", o.input, why);
     return 1;
   }
   gqc_target t;
@@ -89,10 +90,9 @@ int gqc_cmd_opt(int argc, char **argv) {
   int rc = 0;
   if (!gqc_target_init(&t, o.triple, o.cpu ? o.cpu : (o.triple ? NULL : "x86-64-v3"), o.features,
                        &d) ||
-      !gqc_pipeline_check_options(&o.pipe, &d) ||
-      !(m = ir_parse_module(text, len, o.input, &d)) ||
+      !gqc_pipeline_check_options(&o.pipe, &d) || !(m = ir_parse_module(text, len, o.input, &d)) ||
       !gqc_run_passes(m, passes, &t, &o.pipe, &d)) {
-    gqc_print_error("gqc opt", "%s", d.msg);
+    gqc_print_error("%s", d.msg);
     rc = 1;
   } else {
     rc = write_ir(m, o.output);

@@ -88,7 +88,9 @@ bool gqc_outputs_begin_for(gqc_outputs *out, const char *output, char *staged, s
   return true;
 }
 
-const char *gqc_outputs_dir(const gqc_outputs *out) { return out->stage; }
+const char *gqc_outputs_dir(const gqc_outputs *out) {
+  return out->stage;
+}
 
 /* Calls fn(ctx, name) for every entry of the staging directory; stops at
  * the first false. */

@@ -3,11 +3,16 @@
  * The pipeline is deliberately a literal list (gqc_run_pipeline): reading it
  * tells you what the compiler does, in order. Between any two passes the
  * verifier runs, so a pass that breaks an invariant is named at once; after
- * any pass the IR can be printed (--print-after=NAME, --print-after-all).
+ * any pass the IR can be printed (--print-after=NAME, --print-after-all) or
+ * drawn (--graph FILE --graph-after=NAME); at the end, the graph (without
+ * --graph-after) and the arena plan (--memory-map) are drawn. The passes and
+ * their names are passes/passes.def.
  */
 #include "driver/pipeline.h"
 
 #include <string.h>
+
+#include "driver/pictures.h"
 
 typedef struct pipeline {
   ir_module *m;
@@ -29,14 +34,30 @@ static bool next_name(const char **list, char *name, size_t size) {
   return true;
 }
 
-static bool wants_print(const gqc_pipeline_options *o, const char *name) {
-  if (o->print_after_all)
-    return true;
+/* Whether the comma-separated list names `name`. */
+static bool listed(const char *list, const char *name) {
   char n[64];
-  for (const char *p = o->print_after; next_name(&p, n, sizeof n);)
+  for (const char *p = list; next_name(&p, n, sizeof n);)
     if (!strcmp(n, name))
       return true;
   return false;
+}
+
+static bool wants_print(const gqc_pipeline_options *o, const char *name) {
+  return o->print_after_all || listed(o->print_after, name);
+}
+
+static bool draw_graph(pipeline *p, const char *name) {
+  char stage[96];
+  snprintf(stage, sizeof stage, "after %s", name);
+  return gqc_write_graph(p->m, stage, p->o->graph, p->ctx.d);
+}
+
+/* The pictures drawn once the last pass (`name`) has run. */
+static bool finish(pipeline *p, const char *name) {
+  if (p->o->graph && !p->o->graph_after && !draw_graph(p, name))
+    return false;
+  return !p->o->memory_map || gqc_write_memory_map(p->m, p->o->memory_map, p->ctx.d);
 }
 
 static bool after(pipeline *p, const char *name) {
@@ -49,6 +70,8 @@ static bool after(pipeline *p, const char *name) {
     fprintf(out, "# IR after %s\n", name);
     ir_print_module(out, p->m);
   }
+  if (p->o->graph && listed(p->o->graph_after, name) && !draw_graph(p, name))
+    return false;
   return true;
 }
 
@@ -56,16 +79,24 @@ static bool run(pipeline *p, const gqc_pass_info *pi) {
   return pi->run(p->m, &p->ctx) && after(p, pi->name);
 }
 
-bool gqc_pipeline_check_options(const gqc_pipeline_options *o, gqc_diag *d) {
+/* Every name in `list` (of option `opt`) is a pass or "frontend". */
+static bool check_pass_list(const char *opt, const char *list, gqc_diag *d) {
   char name[64];
-  for (const char *p = o->print_after; next_name(&p, name, sizeof name);)
+  for (const char *p = list; next_name(&p, name, sizeof name);)
     if (strcmp(name, "frontend") && !gqc_pass_find(name)) {
-      char list[512] = "frontend";
+      char passes[512] = "frontend";
       for (const gqc_pass_info *pi = gqc_passes; pi->name; pi++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), ", %s", pi->name);
-      return gqc_error(d, "--print-after: unknown pass '%s' (passes: %s)", name, list);
+        snprintf(passes + strlen(passes), sizeof passes - strlen(passes), ", %s", pi->name);
+      return gqc_error(d, "%s: unknown pass '%s' (passes: %s)", opt, name, passes);
     }
   return true;
+}
+
+bool gqc_pipeline_check_options(const gqc_pipeline_options *o, gqc_diag *d) {
+  if (o->graph_after && !o->graph)
+    return gqc_error(d, "--graph-after needs --graph FILE.dot|.svg");
+  return check_pass_list("--print-after", o->print_after, d) &&
+         check_pass_list("--graph-after", o->graph_after, d);
 }
 
 #define PASS(fn) (&gqc_passes[GQC_PASS_##fn])
@@ -80,7 +111,8 @@ bool gqc_run_pipeline(ir_module *m, const gqc_target *t, const gqc_pipeline_opti
          && run(&p, PASS(select_kernels))     /* kernels + shared activation quantisation */
          && run(&p, PASS(repack_weights))     /* weights in the packed kernels' layouts */
          && run(&p, PASS(defer_logits))       /* @prefill: the logits' own work last */
-         && run(&p, PASS(plan_memory));       /* the static arena and the weight blob */
+         && run(&p, PASS(plan_memory))        /* the static arena and the weight blob */
+         && finish(&p, PASS(plan_memory)->name);
 }
 
 bool gqc_run_passes(ir_module *m, const char *passes, const gqc_target *t,
@@ -88,6 +120,7 @@ bool gqc_run_passes(ir_module *m, const char *passes, const gqc_target *t,
   pipeline p = {m, {t, d}, o};
   if (!after(&p, "input"))
     return false;
+  const char *last = "input";
   char name[64];
   for (const char *s = passes; next_name(&s, name, sizeof name);) {
     if (!*name)
@@ -97,6 +130,7 @@ bool gqc_run_passes(ir_module *m, const char *passes, const gqc_target *t,
       return gqc_error(d, "unknown pass '%s'", name);
     if (!run(&p, pi))
       return false;
+    last = pi->name;
   }
-  return true;
+  return finish(&p, last);
 }

@@ -3,7 +3,10 @@
  * Compiles the model to an object in a temporary directory (as `gqc MODEL
  * -o model.o` does), links it with samples/generate.c and libgqcrt using the
  * target's C compiler, and runs the program with every option gqc does not
- * know itself (-p, -n, --ids, --logits, --top5, ...). For an aarch64 target on another host the
+ * know itself (-p, -n, --ids, --logits, --top5, ...). The sampling options
+ * (--temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n,
+ * --seed: llama.cpp's names) are checked first, so a bad value stops
+ * before the compile, then passed on too. For an aarch64 target on another host the
  * program runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more). A model with far
  * weights (its header defines MODEL_WEIGHTS_FAR: an 8B model's 4.6 GB) links with
  * samples/weights_after_bss.ld.
@@ -12,10 +15,13 @@
 #include "driver/outputs.h"
 #include "support/input_file.h"
 
+#include "gqcrt_sample.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Whether this gqc is itself built with AddressSanitizer (GQC_SANITIZE). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -49,8 +55,13 @@ int gqc_cmd_run(int argc, char **argv) {
   int n_fwd = 0;
   if (!fwd)
     return 1;
+  gqcrt_sampler_params sampling = gqcrt_sampler_default_params();
   for (int i = 0; i < argc; i++) {
     int r = gqc_parse_compile_option(&o, argc, argv, &i);
+    const int first = i;
+    if (r == 0 && (r = gqc_parse_sampling_option(&sampling, argc, argv, &i)) > 0)
+      for (int k = first; k <= i; k++) /* checked here, used by the program */
+        fwd[n_fwd++] = argv[k];
     if (r < 0) {
       free(fwd);
       return 2;
@@ -64,7 +75,9 @@ int gqc_cmd_run(int argc, char **argv) {
   }
   if (!o.input) {
     fprintf(stderr, "usage: gqc run MODEL.gguf [compile options] [-p TEXT] [-n N] [--ids FILE] "
-                    "[--logits OUT.f32] [--top5]\n");
+                    "[--logits OUT.f32] [--top5]\n"
+                    "               [--temp T] [--top-k K] [--top-p P] [--min-p P] "
+                    "[--repeat-penalty R] [--repeat-last-n N] [--seed S]\n");
     free(fwd);
     return 2;
   }
@@ -77,17 +90,33 @@ int gqc_cmd_run(int argc, char **argv) {
     if (!strcmp(fwd[i], "--logits") &&
         !gqc_outputs_check_planned((const char *const *)&fwd[i + 1], 1, &d)) {
       free(fwd);
-      return gqc_print_diag("gqc", &d);
+      return gqc_print_diag(&d);
     }
   gqc_target t;
   if (!gqc_target_init(&t, o.triple, o.cpu, o.features, &d)) {
-    gqc_print_error("gqc", "%s", d.msg);
+    gqc_print_error("%s", d.msg);
+    free(fwd);
+    return 2;
+  }
+  if (t.bare_metal) {
+    gqc_print_error("run: %s is a bare-metal target: no program to run here", t.triple);
+    gqc_print_note("gqc run needs x86_64-linux-gnu or aarch64-linux-gnu; link a firmware with "
+                   "the object (samples/firmware)");
+    free(fwd);
+    return 2;
+  }
+  const char *runtime = gqc_runtime_library(t.triple);
+  if (access(runtime, R_OK) != 0) {
+    gqc_print_error("run: no runtime for %s (%s)", t.triple,
+                    *runtime ? runtime : "not found beside gqc");
+    gqc_print_note("install gqc (cmake --install) or set %s to a libgqcrt.a built for it",
+                   t.arch == GQC_ARCH_AARCH64 ? "GQC_RUNTIME_LIB_AARCH64" : "GQC_RUNTIME_LIB");
     free(fwd);
     return 2;
   }
   char *tmp = gqc_make_temp_dir();
   if (!tmp) {
-    gqc_print_error("gqc", "cannot create a temporary directory: %s", strerror(errno));
+    gqc_print_error("cannot create a temporary directory: %s", strerror(errno));
     free(fwd);
     return 1;
   }
@@ -114,7 +143,7 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n++] = inc2;
     cc[n++] = sample;
     cc[n++] = obj;
-    cc[n++] = (char *)gqc_runtime_library(t.triple);
+    cc[n++] = (char *)runtime;
     cc[n++] = "-lm";
     if (!t.is_host)
       cc[n++] = "-static";
@@ -130,7 +159,9 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n] = NULL;
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
-      gqc_print_error("gqc", "building the generate program failed (exit %d)", st);
+      gqc_print_error("%s/generate.c: building the program failed (exit %d)", gqc_samples_dir(),
+                      st);
+      gqc_print_note("GQC_VERBOSE=1 shows the compiler's command line");
       rc = 1;
     }
   }

@@ -235,6 +235,16 @@ bool ir_type_equal(const ir_type *a, const ir_type *b) {
   return a->dtype == b->dtype && a->layout == b->layout && ir_type_same_shape(a, b);
 }
 
+char *ir_bytes_str(int64_t b, char *buf, size_t n) {
+  if (b >= 10 * 1024 * 1024)
+    snprintf(buf, n, "%.1f MiB", (double)b / (1024.0 * 1024.0));
+  else if (b >= 10 * 1024)
+    snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
+  else
+    snprintf(buf, n, "%" PRId64 " B", b);
+  return buf;
+}
+
 char *ir_type_str(const ir_type *t, char *buf, size_t size) {
   const ir_dtype_info *di = ir_dtype_get(t->dtype);
   size_t n = (size_t)snprintf(buf, size, "%s", di ? di->name : "?");

@@ -102,6 +102,9 @@ bool ir_type_equal(const ir_type *a, const ir_type *b); /* dtype + shape + layou
 bool ir_type_same_shape(const ir_type *a, const ir_type *b);
 /* Formats "q8_0[64, 64] pretransposed" into buf; returns buf. */
 char *ir_type_str(const ir_type *t, char *buf, size_t size);
+/* Formats a byte count for people: "812 B", "68.0 KiB", "27.9 MiB" (KiB from
+ * 10 KiB, MiB from 10 MiB); returns buf. */
+char *ir_bytes_str(int64_t bytes, char *buf, size_t size);
 
 /* ---- attributes --------------------------------------------------------- */
 typedef enum ir_attr_kind { IR_ATTR_INT, IR_ATTR_FLOAT, IR_ATTR_STR } ir_attr_kind;
@@ -222,6 +225,8 @@ typedef struct ir_module {
   uint64_t weight_file_size;
   const void *vocab; /* tokenizer blob (gqcrt_tokenizer.h); may be NULL */
   uint64_t vocab_bytes;
+  const void *grammar; /* token automaton (gqcrt_grammar.h) of --grammar/--tools; may be NULL */
+  uint64_t grammar_bytes;
   int64_t arena_bytes;  /* from plan-memory; -1 before */
   int64_t weight_bytes; /* from plan-memory; -1 before */
 } ir_module;
@@ -307,6 +312,10 @@ int ir_func_length(const ir_func *f);
 
 /* ---- text form ---------------------------------------------------------- */
 void ir_print_module(FILE *out, const ir_module *m);
+/* The module as a Graphviz graph (ir_dot.c): head and tail ops, layer 0
+ * expanded, later layers folded into runs of identical layers; `stage`
+ * ("after plan-memory") goes in the title. False when out of memory. */
+bool ir_print_dot(FILE *out, const ir_module *m, const char *stage);
 /* Parses the text form. `file` names the input in diagnostics
  * ("in.ir:12:5: error: ..."). Returns NULL on error. */
 ir_module *ir_parse_module(const char *text, size_t len, const char *file, gqc_diag *d);

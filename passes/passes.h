@@ -32,6 +32,10 @@ typedef enum gqc_pass_id {
   GQC_PASS_COUNT
 } gqc_pass_id;
 
+/* The packing a weight's storage names ("q8_0_r4"): its function and rows
+ * per group, for a module read back from IR text. False if none. */
+bool gqc_repack_for_storage(const char *storage, ir_repack_fn *fn, int *rows);
+
 typedef struct gqc_pass_info {
   const char *name;
   gqc_pass_fn run;

@@ -109,6 +109,19 @@ static const packing *find_packing(const char *wenc, const char *name) {
   return NULL;
 }
 
+bool gqc_repack_for_storage(const char *storage, ir_repack_fn *fn, int *rows) {
+  for (size_t k = 0; k < sizeof packings / sizeof packings[0]; k++) {
+    const size_t n = strlen(packings[k].wenc);
+    if (!strncmp(storage, packings[k].wenc, n) && storage[n] == '_' &&
+        !strcmp(storage + n + 1, packings[k].name)) {
+      *fn = packings[k].pack;
+      *rows = packings[k].rows;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* What the uses of one weight allow. */
 typedef struct weight_plan {
   const packed_kernel *kernel; /* the packed kernel every linear use agrees on */

@@ -51,8 +51,12 @@ void gqc_inputs_forget(void) {
 
 void gqc_input_note(const char *path) {
   struct stat st;
-  if (path && strcmp(path, "-") && stat(path, &st) == 0)
+  if (path && !strcmp(path, "-")) {
+    if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+      remember("standard input", &st, false);
+  } else if (path && stat(path, &st) == 0) {
     remember(path, &st, true);
+  }
 }
 
 char *gqc_resolve_path(const char *path) {
@@ -151,10 +155,8 @@ char *gqc_input_read(const char *path, size_t max_bytes, size_t *len, char *why,
   uint64_t size = 0;
   int fd;
   if (!strcmp(path, "-")) {
-    struct stat st;
     fd = STDIN_FILENO;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-      remember("standard input", &st, false);
+    gqc_input_note(path);
   } else if ((fd = gqc_input_open(path, &size, why, n)) < 0) {
     return NULL;
   }

@@ -30,8 +30,9 @@ int gqc_input_open(const char *path, uint64_t *size, char *why, size_t n);
  * when it is longer than max_bytes. */
 char *gqc_input_read(const char *path, size_t max_bytes, size_t *len, char *why, size_t n);
 /* Remembers a path that will be read, before it is opened (so that outputs
- * can be checked before anything is read or written). Paths that do not
- * exist are ignored: opening them fails later. */
+ * can be checked before anything is read or written); "-" is standard input
+ * when it is a regular file. Paths that do not exist are ignored: opening
+ * them fails later. */
 void gqc_input_note(const char *path);
 /* Whether `path` may be written: false, with a one-line message in msg
  * ("refusing to write m.o: it is the input m.o"), when it is an input. */

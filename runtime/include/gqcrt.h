@@ -38,7 +38,7 @@ extern "C" {
 
 /* The layout of the model descriptor (gqcrt_model.h) and the kernels'
  * signatures; a compiled model records the version it was compiled for. */
-#define GQCRT_ABI_VERSION 2
+#define GQCRT_ABI_VERSION 4
 
 /* Error codes returned by generated API functions and runtime helpers. */
 enum {
@@ -52,7 +52,24 @@ enum {
   GQCRT_ERR_BAD_UTF8 = -7,        /* text is not valid UTF-8 */
   GQCRT_ERR_BAD_BLOB = -8,        /* weight/vocab blob fails its size or checksum check */
   GQCRT_ERR_ABI = -9,             /* the model was compiled for another runtime version */
+  GQCRT_ERR_CPU = -10,            /* the CPU lacks a feature the model was compiled for */
+  GQCRT_ERR_BAD_PARAM = -11,      /* a parameter out of range (gqcrt_sample.h) */
+  GQCRT_ERR_NO_CANDIDATE = -12,   /* nothing to sample from: every logit masked */
+  GQCRT_ERR_NO_GRAMMAR = -13,     /* a grammar call on a model compiled without one */
+  GQCRT_ERR_GRAMMAR = -14,        /* a token the grammar does not allow here */
 };
+
+/* ---- CPU features (gqcrt_cpu_features.def) ----------------------------- */
+enum {
+#define GQCRT_CPU_FEATURE(NAME, bit, name) GQCRT_CPU_##NAME = 1u << (bit),
+#include "gqcrt_cpu_features.def"
+#undef GQCRT_CPU_FEATURE
+};
+/* The features of the CPU running this: Linux AArch64 from the auxiliary
+ * vector (HWCAP), bare-metal AArch64 from the ID registers (EL1, or EL0 where
+ * the OS emulates them), x86-64 from CPUID (and XGETBV for the AVX state).
+ * A runtime built with -DGQCRT_NO_CPU_CHECK reports every feature. */
+uint32_t gqcrt_cpu_features(void);
 
 /* ---- encodings (ggml's block formats) ---------------------------------
  * Everything here expands the one encoding table, gqcrt_encodings.def:

@@ -1,4 +1,4 @@
-/* pack_legacy.c — the r4 and r8 layouts of Q8_0 and Q4_0 weights, and the
+/* pack_legacy.c — the r4 and r8 layouts of the 32-element encodings, and the
  * portable functions converting a GGUF matrix to and from them
  * (gqcrt_packed_kernels.def).
  *
@@ -29,10 +29,14 @@
  * group is the nb blocks' scales followed by the nb blocks' quants, each in
  * block order, so that both are read as two sequential streams:
  *
- *   [0, 2R nb)      block b's scales at 2R b: d of rows 0..R-1 (f16 each)
- *   [2R nb, ...)    block b's quants at 2R nb + QB b, QB = R (BLOCK - 2),
+ *   [0, 2R F nb)    block b's scales at 2R F b: d of rows 0..R-1 (f16
+ *                   each), then (F = 2: q4_1, q5_1) m of rows 0..R-1
+ *   [2R F nb, ...)  block b's quants at 2R F nb + QB b, QB = R (BLOCK - 2F),
  *                   as 4R-byte tiles: tile t, byte 4r + i = qs[4t + i] of
- *                   row r, XORed with the layout's flip:
+ *                   row r, XORed with the layout's flip; then (q5_0, q5_1)
+ *                   the fifth bits, 4R bytes: bits t and 4 + t of byte
+ *                   4r + i are those of elements 4t + i and 16 + 4t + i of
+ *                   row r (the bits of tile t's low and high nibbles):
  *
  *   q8_0_r4 (R = 4, flip 0)     tiles 0..3: elements 0..15, 4..7: 16..31;
  *                               for NEON's SDOT by element (16-byte tiles)
@@ -47,6 +51,9 @@
  *                               row r's four quants)
  *   q4_0_r8 (R = 8, flip 0)     the GGUF nibbles (unsigned q, value q - 8),
  *                               VPDPBUSD's unsigned operand once unpacked
+ *   q4_1_r8, q5_0_r8, q5_1_r8   the same for Q4_1 (q), Q5_0 (q - 16) and
+ *     (R = 8, flip 0)           Q5_1 (q), the fifth bit ORed in at bit 4
+ *                               (runtime/src/x86/linear_legacy_packed_vnni.c)
  *
  * Embedding rows from a packed table
  *
@@ -56,97 +63,56 @@
  * on the stack (the unpacking below, one row) and dequantises it with
  * gqcrt_dequantize_<enc>, so the row is bit for bit the one the GGUF table
  * gives. It costs a few instructions per element, once per decode step.
+ * (pack_common.h walks matrices and rows for every layout; a layout is the
+ * function moving one row's block in or out of its row group.)
  */
 #include "blocks.h"
 #include "gqcrt.h"
-#include "rt_libc.h"
+#include "pack_common.h"
 
-/* A layout: `rows` rows per group, GGUF blocks of `bytes` (2 of f16 scale,
- * then the quants), every quant byte XORed with `flip`. */
-typedef struct legacy_layout {
-  int rows;
-  size_t bytes;
-  uint8_t flip;
-} legacy_layout;
-
-static const legacy_layout q8_0_r4 = {4, GQCRT_Q8_0_BYTES, 0x00};
-static const legacy_layout q4_0_r4 = {4, GQCRT_Q4_0_BYTES, 0x88};
-static const legacy_layout q8_0_r8u = {8, GQCRT_Q8_0_BYTES, 0x80};
-static const legacy_layout q4_0_r8 = {8, GQCRT_Q4_0_BYTES, 0x00};
-
-/* Row r's GGUF block `blk` <-> its place in one packed block (scales sc,
- * quant tiles q): tile t, byte 4 r + i <-> quant byte 4 t + i. */
-static void pack_row(const legacy_layout *l, uint8_t *sc, uint8_t *q, const uint8_t *blk, int r) {
-  memcpy(sc + 2 * r, blk, 2);
-  for (size_t t = 0; t < (l->bytes - 2) / 4; t++)
-    for (int i = 0; i < 4; i++)
-      q[4 * (size_t)l->rows * t + 4 * (size_t)r + (size_t)i] = (uint8_t)(blk[2 + 4 * t + i] ^ l->flip);
-}
-
-static void unpack_row(const legacy_layout *l, uint8_t *blk, const uint8_t *sc, const uint8_t *q,
-                       int r) {
-  memcpy(blk, sc + 2 * r, 2);
-  for (size_t t = 0; t < (l->bytes - 2) / 4; t++)
-    for (int i = 0; i < 4; i++)
-      blk[2 + 4 * t + i] = (uint8_t)(q[4 * (size_t)l->rows * t + 4 * (size_t)r + (size_t)i] ^ l->flip);
-}
-
-/* Where block b of row group g starts: its scales (*sc) and quants (*q). */
-static void block_at(const legacy_layout *l, size_t nb, size_t g, size_t b, size_t *sc,
-                     size_t *q) {
-  const size_t group = g * (size_t)l->rows * nb * l->bytes;
-  *sc = group + 2 * (size_t)l->rows * b;
-  *q = group + 2 * (size_t)l->rows * nb + (size_t)l->rows * (l->bytes - 2) * b;
-}
-
-/* Every block of every row, GGUF bytes <-> packed bytes (to_packed: which
- * way; only the destination is written). */
-static void convert(const legacy_layout *l, uint8_t *gguf, uint8_t *packed, int32_t n_in,
-                    int32_t n_out, int to_packed) {
-  const size_t nb = (size_t)n_in / GQCRT_QK;
-  for (size_t row = 0; row < (size_t)n_out; row++)
-    for (size_t b = 0; b < nb; b++) {
-      size_t sc, q;
-      block_at(l, nb, row / (size_t)l->rows, b, &sc, &q);
-      uint8_t *blk = gguf + (row * nb + b) * l->bytes;
-      const int r = (int)(row % (size_t)l->rows);
-      if (to_packed)
-        pack_row(l, packed + sc, packed + q, blk, r);
-      else
-        unpack_row(l, blk, packed + sc, packed + q, r);
+/* Row r's block b <-> its place in the row group: the f16 fields (d, or d
+ * and m) at 2R nf b + 2R f; the quants' tile t, byte 4 r + i <-> quant byte
+ * 4 t + i of the block, XORed with the layout's flip; then (q5_0, q5_1) the
+ * fifth bits, byte 4 r + i of a 4R-byte vector after the tiles holding, in
+ * bits t and 4 + t, those of elements 4t + i and 16 + 4t + i (bits
+ * 4t + i and 16 + 4t + i of the GGUF qh). */
+static void legacy_row(const pack_layout *l, uint8_t *group, size_t nb, size_t b, uint8_t *blk,
+                       int r, int to_packed) {
+  const size_t R = (size_t)l->rows, nf = (size_t)l->scales, qh = l->high_bits ? 4 : 0;
+  const size_t n_quant_bytes = l->bytes - 2 * nf - qh;
+  for (size_t f = 0; f < nf; f++)
+    pack_move(group + 2 * R * nf * b + 2 * R * f + 2 * (size_t)r, blk + 2 * f, 2, to_packed);
+  uint8_t *q = group + 2 * R * nf * nb + R * (l->bytes - 2 * nf) * b + 4 * (size_t)r;
+  uint8_t *qs = blk + 2 * nf + qh;
+  for (size_t t = 0; t < n_quant_bytes / 4; t++)
+    for (size_t i = 0; i < 4; i++) {
+      uint8_t *p = &q[4 * R * t + i], *g = &qs[4 * t + i];
+      *(to_packed ? p : g) = (uint8_t)(*(to_packed ? g : p) ^ l->flip);
+    }
+  if (qh)
+    for (int i = 0; i < 4; i++) {
+      const int lo[4] = {i, 4 + i, 8 + i, 12 + i}, hi[4] = {16 + i, 20 + i, 24 + i, 28 + i};
+      pack_high_bits(q + R * n_quant_bytes + (size_t)i, blk + 2 * nf, lo, hi, to_packed);
     }
 }
 
-/* ---- embedding rows ------------------------------------------------------- */
-
-/* y = row `row` of a packed [n_out, n_in] table: each block of the row
- * gathered into `blk` (a GGUF block) and dequantised by dequant. */
-static void embed_row(const legacy_layout *l, float *y, const uint8_t *table, int32_t row,
-                      int32_t n_in, uint8_t *blk, void (*dequant)(float *, const void *, int32_t)) {
-  const size_t nb = (size_t)n_in / GQCRT_QK;
-  for (size_t b = 0; b < nb; b++) {
-    size_t sc, q;
-    block_at(l, nb, (size_t)row / (size_t)l->rows, b, &sc, &q);
-    unpack_row(l, blk, table + sc, table + q, row % l->rows);
-    dequant(y + GQCRT_QK * b, blk, GQCRT_QK);
+#define LEGACY(rows_, enc, flip_, scales_, high)                                                   \
+  {                                                                                                \
+    .rows = rows_, .elems = GQCRT_QK, .bytes = sizeof(blk_##enc), .flip = flip_,                   \
+    .scales = scales_, .high_bits = high, .row = legacy_row                                        \
   }
-}
+static const pack_layout q8_0_r4 = LEGACY(4, q8_0, 0x00, 1, 0);
+static const pack_layout q4_0_r4 = LEGACY(4, q4_0, 0x88, 1, 0);
+static const pack_layout q8_0_r8u = LEGACY(8, q8_0, 0x80, 1, 0);
+static const pack_layout q4_0_r8 = LEGACY(8, q4_0, 0x00, 1, 0);
+static const pack_layout q4_1_r8 = LEGACY(8, q4_1, 0x00, 2, 0);
+static const pack_layout q5_0_r8 = LEGACY(8, q5_0, 0x00, 1, 1);
+static const pack_layout q5_1_r8 = LEGACY(8, q5_1, 0x00, 2, 1);
 
-/* The three functions of one (encoding, packing) line of
- * gqcrt_packed_kernels.def. */
-#define LEGACY_PACKING(enc, packing)                                                               \
-  void gqcrt_pack_##enc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out) {     \
-    convert(&enc##_##packing, (uint8_t *)(uintptr_t)src, dst, n_in, n_out, 1);                     \
-  }                                                                                                \
-  void gqcrt_unpack_##enc##_##packing(void *dst, const void *src, int32_t n_in, int32_t n_out) {   \
-    convert(&enc##_##packing, dst, (uint8_t *)(uintptr_t)src, n_in, n_out, 0);                     \
-  }                                                                                                \
-  void gqcrt_embed_##enc##_##packing(float *y, const void *table, int32_t row, int32_t n_in) {     \
-    blk_##enc blk;                                                                                 \
-    embed_row(&enc##_##packing, y, table, row, n_in, (uint8_t *)&blk, gqcrt_dequantize_##enc);      \
-  }
-
-LEGACY_PACKING(q8_0, r4)
-LEGACY_PACKING(q4_0, r4)
-LEGACY_PACKING(q8_0, r8u)
-LEGACY_PACKING(q4_0, r8)
+GQCRT_DEFINE_PACKING(q8_0, r4)
+GQCRT_DEFINE_PACKING(q4_0, r4)
+GQCRT_DEFINE_PACKING(q8_0, r8u)
+GQCRT_DEFINE_PACKING(q4_0, r8)
+GQCRT_DEFINE_PACKING(q4_1, r8)
+GQCRT_DEFINE_PACKING(q5_0, r8)
+GQCRT_DEFINE_PACKING(q5_1, r8)

@@ -13,6 +13,8 @@
 #                                 quantised models the aarch64 logits of a first
 #                                 token are bit-identical to the host's portable
 #                                 kernels, later ones close
+#   e2e/aarch64/sampler           the sampler draws the same tokens on both targets
+#   e2e/aarch64/sampled/M         so do seeded generations from F32 models
 #   e2e/aarch64/firmware/{c,llvm} samples/firmware: own linker script, no libc
 #
 # All carry the label "aarch64" (ctest -L aarch64); about 2 minutes with -j2.
@@ -120,6 +122,16 @@ endforeach()
 foreach(stem tiny-llama-Q8_0 tiny-llama-Q4_0)
   a64_test(greedy/${stem} ${CMAKE_CURRENT_SOURCE_DIR}/aarch64_greedy.sh
            ${DATA}/models/${stem}.gguf 64 --bitwise-only)
+endforeach()
+
+# The sampler draws the same tokens on both targets: on synthetic logits
+# (tests/tools/sampler_trace.c built for each), and generating from F32
+# models with fixed seeds (sampled.sh).
+a64_test(sampler ${CMAKE_CURRENT_SOURCE_DIR}/sampler_targets.sh
+         ${CMAKE_SOURCE_DIR}/tests/tools/sampler_trace.c)
+foreach(stem stories260K tiny-qwen3-f32)
+  a64_test(sampled/${stem} ${CMAKE_CURRENT_SOURCE_DIR}/sampled.sh ${DATA}/models/${stem}.gguf 64)
+  set_property(TEST e2e/aarch64/sampled/${stem} APPEND PROPERTY ENVIRONMENT AARCH64=1)
 endforeach()
 
 # The firmware-style sample: its own linker script (weights in a WEIGHTS

@@ -90,9 +90,9 @@ cmp -s "$model" "$d/model.gguf" && cmp -s "$model" "$d/model.h" || fail "a linke
 echo "ok: symlink, hard link, sub/.."
 
 # Two outputs that would be one file.
-refused "two outputs would both be written to $tmp/x.h" "$GQC" "$model" -o "$tmp/x.h"
+refused "two outputs would both be written to $tmp/x.h" "$GQC" "$model" -o "$tmp/x.h" --emit obj
 refused "two outputs would both be written to $tmp/x.weights" "$GQC" "$model" \
-  -o "$tmp/x.weights" --weights=file
+  -o "$tmp/x.weights" --emit obj --weights=file
 [ ! -e "$tmp/x.h" ] && [ ! -e "$tmp/x.weights" ] || fail "a refused compile wrote a file"
 echo "ok: colliding outputs"
 
@@ -102,6 +102,31 @@ refused "refusing to write $tmp/desc.h: it is the input $tmp/desc.h" \
   "$GQC" "$model" --arch "$tmp/desc.h" -o "$tmp/desc.o"
 cmp -s "$arch" "$tmp/desc.h" || fail "--arch input changed"
 echo "ok: --arch"
+
+# --header FILE and the -MD depfile are outputs too (also with -o -), and a
+# model read from standard input (`-`) is an input.
+cp "$model" "$tmp/hdr.gguf"
+refused "refusing to write $tmp/hdr.gguf: it is the input $tmp/hdr.gguf" \
+  "$GQC" "$tmp/hdr.gguf" -o "$tmp/hdr.o" --header "$tmp/hdr.gguf"
+refused "refusing to write $tmp/hdr.gguf: it is the input $tmp/hdr.gguf" \
+  sh -c '"$1" "$2" -o - --header "$2" >/dev/null' sh "$GQC" "$tmp/hdr.gguf"
+refused "refusing to write $tmp/hdr.gguf: it is the input $tmp/hdr.gguf" \
+  "$GQC" "$tmp/hdr.gguf" -o "$tmp/hdr.o" -MD -MF "$tmp/hdr.gguf"
+cp "$model" "$tmp/hdr.d"
+refused "refusing to write $tmp/hdr.d: it is the input $tmp/hdr.d" \
+  "$GQC" "$tmp/hdr.d" -o "$tmp/hdr.o" -MD
+refused "two outputs would both be written to $tmp/hdr.o" \
+  "$GQC" "$tmp/hdr.gguf" -o "$tmp/hdr.o" --header "$tmp/hdr.o"
+refused "refusing to write $tmp/hdr.gguf: it is the input standard input" \
+  sh -c '"$1" - -o "$2" --emit obj <"$2"' sh "$GQC" "$tmp/hdr.gguf"
+refused "refusing to write $tmp/hdr.gguf: it is the input standard input" \
+  sh -c '"$1" - -o "$2.o" --header "$2" <"$2"' sh "$GQC" "$tmp/hdr.gguf"
+cmp -s "$model" "$tmp/hdr.gguf" && cmp -s "$model" "$tmp/hdr.d" || fail "--header/-MD input changed"
+[ ! -e "$tmp/hdr.o" ] && [ ! -e "$tmp/hdr.h" ] || fail "a refused compile wrote a file"
+"$GQC" - -o "$tmp/stdin.o" --header "$tmp/stdin-hdr.h" <"$model" || fail "gqc - failed"
+[ -s "$tmp/stdin.o" ] && [ -s "$tmp/stdin-hdr.h" ] || fail "gqc - wrote no object or header"
+rm -f "$tmp/stdin.o" "$tmp/stdin-hdr.h"
+echo "ok: --header, -MD, stdin"
 
 # gqc opt: the file, and standard input redirected from the output.
 cp "$ir" "$tmp/in.ir"
@@ -141,13 +166,12 @@ for spec in "$tmp/fifo:a FIFO" "$tmp/dir:a directory" "/dev/zero:a character dev
   [ ! -e "$tmp/s.o" ] && [ ! -e "$tmp/s.gguf" ] || fail "a refused compile wrote a file"
   echo "ok: $kind"
 done
-refused "a model cannot be read from standard input" "$GQC" - -o "$tmp/s.o"
 
 # A file name is untrusted text too: escaped in the message (one line).
 evil="$tmp/evil$(printf '\n\033[2J\a\377')x"
 cp "$model" "$evil.gguf"
 refused "refusing to write $tmp/evil\x0a\x1b[2J\x07\xffx.gguf: it is the input" \
-  "$GQC" "$evil.gguf" -o "$evil.gguf"
+  "$GQC" "$evil.gguf" -o "$evil.gguf" --emit obj
 refused "$tmp/nothere\x0a\x1b[2J.gguf: offset 0x0: cannot open" \
   "$GQC" "$tmp/nothere$(printf '\n\033[2J').gguf" -o "$tmp/s.o"
 echo "ok: file names escaped"

@@ -94,7 +94,25 @@ static const weight_encoding wencs[] = {
     {"q8_0", 32, GQCRT_Q8_0_BYTES, 0, -1, gqcrt_linear_q8_0_scalar, gqcrt_dequantize_q8_0},
     {"q4_k", 256, GQCRT_Q4_K_BYTES, 0, 2, gqcrt_linear_q4_k_scalar, gqcrt_dequantize_q4_k},
     {"q6_k", 256, GQCRT_Q6_K_BYTES, 208, -1, gqcrt_linear_q6_k_scalar, gqcrt_dequantize_q6_k},
+    {"q4_1", 32, GQCRT_Q4_1_BYTES, 0, 2, gqcrt_linear_q4_1_scalar, gqcrt_dequantize_q4_1},
+    {"q5_0", 32, GQCRT_Q5_0_BYTES, 0, -1, gqcrt_linear_q5_0_scalar, gqcrt_dequantize_q5_0},
+    {"q5_1", 32, GQCRT_Q5_1_BYTES, 0, 2, gqcrt_linear_q5_1_scalar, gqcrt_dequantize_q5_1},
+    {"q5_k", 256, GQCRT_Q5_K_BYTES, 0, 2, gqcrt_linear_q5_k_scalar, gqcrt_dequantize_q5_k},
+    {"q2_k", 256, GQCRT_Q2_K_BYTES, 80, 82, gqcrt_linear_q2_k_scalar, gqcrt_dequantize_q2_k},
 };
+
+static int is(const weight_encoding *e, const char *name) {
+  return !strcmp(e->name, name);
+}
+
+/* The f16 fields ahead of a legacy block's quants (d, or d and m), and
+ * whether the block has a qh field of fifth bits. */
+static int legacy_fields(const weight_encoding *e) {
+  return is(e, "q4_1") || is(e, "q5_1") ? 2 : 1;
+}
+static int has_qh(const weight_encoding *e) {
+  return is(e, "q5_0") || is(e, "q5_1") || is(e, "q5_k");
+}
 
 static const weight_encoding *find_wenc(const char *name) {
   for (size_t i = 0; i < sizeof wencs / sizeof wencs[0]; ++i)
@@ -118,10 +136,13 @@ static size_t matrix_bytes(const weight_encoding *e, int n_in, int n_out) {
 
 /* Random blocks with sane f16 scales (+-[0.001, 0.02]) and mins (+-0.05).
  * extreme: every quant (and integer scale) at the end of its range that
- * makes the integer sums largest instead: Q8_0 -128, Q4_0 -8, Q4_K 15 with
- * scales and mins 63, Q6_K -32 with scales -128. */
+ * makes the integer sums largest instead: Q8_0 -128, Q4_0 -8, Q5_0 -16,
+ * Q4_1 15, Q5_1 31, Q2_K 3 with scales and mins 15, Q4_K 15 and Q5_K 31
+ * with scales and mins 63, Q6_K -32 with scales -128. */
 static void random_weights(const weight_encoding *e, uint8_t *w, size_t bytes, int extreme) {
-  const uint8_t fill = !strcmp(e->name, "q8_0") ? 0x80 : !strcmp(e->name, "q4_k") ? 0xff : 0x00;
+  const int unsigned_max =
+      is(e, "q2_k") || is(e, "q4_k") || is(e, "q5_k") || is(e, "q4_1") || is(e, "q5_1");
+  const uint8_t fill = is(e, "q8_0") ? 0x80 : unsigned_max ? 0xff : 0x00;
   for (size_t i = 0; i < bytes; ++i)
     w[i] = extreme ? fill : (uint8_t)rnd32();
   random_block_scales(w, bytes, e->block_bytes, e->d_off, e->min_off);
@@ -133,14 +154,23 @@ static void random_weights(const weight_encoding *e, uint8_t *w, size_t bytes, i
 /* ---- the quants as the GGUF blocks hold them --------------------------------- */
 
 /* Quant e of a GGUF block, as the integer dot product uses it (Q4_0: q - 8,
- * Q6_K: q - 32, Q4_K: 0..15). */
+ * Q5_0: q - 16, Q6_K: q - 32, Q4_1, Q5_1, Q2_K, Q4_K, Q5_K: q). */
 static int gguf_quant(const weight_encoding *e, const uint8_t *b, int el) {
-  if (!strcmp(e->name, "q8_0"))
+  if (is(e, "q8_0"))
     return (int8_t)b[2 + el];
-  if (!strcmp(e->name, "q4_0"))
-    return ((el < 16 ? b[2 + el] : b[2 + el - 16] >> 4) & 0xF) - 8;
-  if (!strcmp(e->name, "q4_k")) /* el = 64c + 32hi + l */
-    return (b[16 + 32 * (el / 64) + el % 32] >> (4 * ((el % 64) / 32))) & 0xF;
+  if (e->block_elems == 32) { /* d (m) (qh) qs */
+    const int nf = legacy_fields(e), qh = has_qh(e) ? 4 : 0;
+    const int nib = (el < 16 ? b[2 * nf + qh + el] : b[2 * nf + qh + el - 16] >> 4) & 0xF;
+    const int bit = qh ? (b[2 * nf + el / 8] >> (el % 8)) & 1 : 0;
+    return (nib | bit << 4) - (is(e, "q4_0") ? 8 : is(e, "q5_0") ? 16 : 0);
+  }
+  if (is(e, "q2_k")) /* el = 128n + 32k + l */
+    return (b[16 + 32 * (el / 128) + el % 32] >> (2 * ((el % 128) / 32))) & 3;
+  if (is(e, "q4_k") || is(e, "q5_k")) { /* el = 64c + 32hi + l */
+    const int qs = is(e, "q5_k") ? 48 : 16;
+    const int nib = (b[qs + 32 * (el / 64) + el % 32] >> (4 * ((el % 64) / 32))) & 0xF;
+    return nib | (is(e, "q5_k") ? ((b[16 + el % 32] >> (el / 32)) & 1) << 4 : 0);
+  }
   const int n = el / 128, k = (el % 128) / 32, l = el % 32; /* q6_k */
   const int low4 = (b[64 * n + 32 * (k % 2) + l] >> (4 * (k / 2))) & 0xF;
   const int high2 = (b[128 + 32 * n + l] >> (2 * k)) & 3;
@@ -150,35 +180,48 @@ static int gguf_quant(const weight_encoding *e, const uint8_t *b, int el) {
 /* The same quant (row r, block b, element el) read from the packed matrix
  * at the position runtime/src/pack_legacy.c / pack_kquants.c document: R rows
  * per group; for the 32-element encodings 4R-byte tiles, quants XORed with
- * the packing's flip. */
+ * the packing's flip; fifth bits in a 4R-byte vector after the nibble tiles
+ * (bit t / 4 + t of byte 4r + i: tile t's low / high nibble). */
 static int packed_quant(const weight_encoding *e, const char *packing, int R, const uint8_t *p,
                         int n_in, int row, int blk, int el) {
   const int nb = n_in / e->block_elems, g = row / R, r = row % R;
   const uint8_t *q =
       p + ((size_t)g * (size_t)nb + (size_t)blk) * (size_t)R * (size_t)e->block_bytes;
-  if (e->block_elems == 32) /* scales of the row group first, then the quants */
+  const int T = 4 * R;        /* bytes per tile */
+  if (e->block_elems == 32) { /* the f16 fields of the row group first, then the quants */
+    const int nf = legacy_fields(e);
     q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes +
-        2u * (size_t)R * (size_t)nb + (size_t)blk * (size_t)R * (size_t)(e->block_bytes - 2);
-  const int T = 4 * R; /* bytes per tile */
-  if (!strcmp(e->name, "q8_0")) {
-    const int flip = !strcmp(packing, "r8u") ? 0x80 : 0;
-    return (int8_t)(q[T * (el / 4) + 4 * r + el % 4] ^ flip);
-  }
-  if (!strcmp(e->name, "q4_0")) {
+        2u * (size_t)nf * (size_t)R * (size_t)nb +
+        (size_t)blk * (size_t)R * (size_t)(e->block_bytes - 2 * nf);
+    if (is(e, "q8_0")) {
+      const int flip = !strcmp(packing, "r8u") ? 0x80 : 0;
+      return (int8_t)(q[T * (el / 4) + 4 * r + el % 4] ^ flip);
+    }
     const int t = (el % 16) / 4, byte = q[T * t + 4 * r + el % 4];
     const int nib = el < 16 ? byte & 0xF : byte >> 4;
-    if (!strcmp(packing, "r8"))
-      return nib - 8;                        /* the GGUF nibble */
-    return (int8_t)(uint8_t)(nib << 4) >> 4; /* stored as (q - 8) in 4-bit two's complement */
+    if (!strcmp(packing, "r4")) /* q4_0: (q - 8) in 4-bit two's complement */
+      return (int8_t)(uint8_t)(nib << 4) >> 4;
+    const int bit = has_qh(e) ? (q[4 * T + 4 * r + el % 4] >> (el < 16 ? t : 4 + t)) & 1 : 0;
+    return (nib | bit << 4) - (is(e, "q4_0") ? 8 : is(e, "q5_0") ? 16 : 0);
   }
-  if (!strcmp(e->name, "q4_k")) {
+  if (is(e, "q2_k")) {
+    const int n = el / 128, k = (el % 128) / 32, t = (el % 32) / 4;
+    return (q[20 * R + 32 * R * n + T * t + 4 * r + el % 4] >> (2 * k)) & 3;
+  }
+  if (is(e, "q4_k") || is(e, "q5_k")) {
     const int c = el / 64, hi = (el % 64) / 32, k = (el % 32) / 4;
-    const int byte = q[64 + 128 * c + 16 * k + 4 * r + el % 4];
-    return hi ? byte >> 4 : byte & 0xF;
+    const int byte = q[16 * R + 32 * R * c + T * k + 4 * r + el % 4];
+    const int nib = hi ? byte >> 4 : byte & 0xF;
+    if (is(e, "q4_k"))
+      return nib;
+    const int H = q[144 * R + 8 * R * c + T * (k / 4) + 4 * r + el % 4];
+    return nib | ((H >> (4 * hi + k % 4)) & 1) << 4;
   }
-  const int s = el / 16, t = (el % 16) / 4; /* q6_k */
-  const uint8_t *abc = q + 72 + 48 * s + 4 * r + el % 4;
-  const int u = t < 3 ? abc[16 * t] >> 2 : (abc[0] & 3) << 4 | (abc[16] & 3) << 2 | (abc[32] & 3);
+  const int s = el / 16, t = (el % 16) / 4; /* q6_k: vectors A, B, C of T bytes */
+  const uint8_t *abc = q + 18 * R + 3 * T * s + 4 * r + el % 4;
+  const int u = t < 3 ? abc[T * t] >> 2 : (abc[0] & 3) << 4 | (abc[T] & 3) << 2 | (abc[2 * T] & 3);
+  if (!strcmp(packing, "r8"))
+    return u - 32;                       /* v itself */
   return (int8_t)(uint8_t)(u << 2) >> 2; /* 6-bit two's complement of v - 32 */
 }
 
@@ -188,35 +231,52 @@ static void packed_scales(const weight_encoding *e, int R, const uint8_t *p, int
   const int nb = n_in / e->block_elems, g = row / R, r = row % R;
   const uint8_t *q =
       p + ((size_t)g * (size_t)nb + (size_t)blk) * (size_t)R * (size_t)e->block_bytes;
-  if (e->block_elems == 32)
-    q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes +
-        2u * (size_t)R * (size_t)blk;
   int n = 0;
+  if (e->block_elems == 32) { /* d (and m) of the R rows, block after block */
+    const int nf = legacy_fields(e);
+    q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes +
+        2u * (size_t)nf * (size_t)R * (size_t)blk;
+    for (int f = 0; f < nf; f++) {
+      out[n++] = q[2 * R * f + 2 * r];
+      out[n++] = q[2 * R * f + 2 * r + 1];
+    }
+    *n_out_bytes = n;
+    return;
+  }
   out[n++] = q[2 * r];
   out[n++] = q[2 * r + 1];
-  if (!strcmp(e->name, "q4_k")) {
-    out[n++] = q[8 + 2 * r];
-    out[n++] = q[8 + 2 * r + 1];
+  if (is(e, "q4_k") || is(e, "q5_k")) {
+    out[n++] = q[2 * R + 2 * r];
+    out[n++] = q[2 * R + 2 * r + 1];
     for (int k = 0; k < 12; k++)
-      out[n++] = q[16 + 4 * k + r];
-  } else if (!strcmp(e->name, "q6_k")) {
+      out[n++] = q[4 * R + R * k + r];
+  } else if (is(e, "q6_k")) {
     for (int s = 0; s < 16; s++)
-      out[n++] = q[8 + 4 * s + r];
+      out[n++] = q[2 * R + R * s + r];
+  } else if (is(e, "q2_k")) {
+    out[n++] = q[2 * R + 2 * r];
+    out[n++] = q[2 * R + 2 * r + 1];
+    for (int s = 0; s < 16; s++)
+      out[n++] = q[4 * R + R * s + r];
   }
   *n_out_bytes = n;
 }
 
 static void gguf_scales(const weight_encoding *e, const uint8_t *b, uint8_t *out, int *n) {
-  if (!strcmp(e->name, "q4_k")) {
+  if (is(e, "q4_k") || is(e, "q5_k")) {
     memcpy(out, b, 16); /* d, dmin, scales[12] */
     *n = 16;
-  } else if (!strcmp(e->name, "q6_k")) {
+  } else if (is(e, "q6_k")) {
     memcpy(out, b + 208, 2);
     memcpy(out + 2, b + 192, 16);
     *n = 18;
+  } else if (is(e, "q2_k")) {
+    memcpy(out, b + 80, 4); /* d, dmin */
+    memcpy(out + 4, b, 16);
+    *n = 20;
   } else {
-    memcpy(out, b, 2);
-    *n = 2;
+    *n = 2 * legacy_fields(e); /* d (and m) */
+    memcpy(out, b, (size_t)*n);
   }
 }
 
@@ -351,8 +411,9 @@ static void check_packed_kernel(const packed_kernel *k, int nb, int groups, int 
   assert_non_null(pk);
   const int n_in = nb * e->block_elems, n_out = groups * k->rows;
   const size_t bytes = matrix_bytes(e, n_in, n_out);
-  const size_t xbytes = !strcmp(k->aenc, "q8_k") ? (size_t)nb * GQCRT_Q8_K_BYTES
-                                                 : (size_t)(n_in / 32) * GQCRT_Q8_0_BYTES;
+  const size_t xbytes = !strcmp(k->aenc, "q8_k")   ? (size_t)nb * GQCRT_Q8_K_BYTES
+                        : !strcmp(k->aenc, "q8_1") ? (size_t)(n_in / 32) * GQCRT_Q8_1_BYTES
+                                                   : (size_t)(n_in / 32) * GQCRT_Q8_0_BYTES;
   uint8_t *w = xalloc(bytes), *p = xalloc(bytes), *xq = xalloc(xbytes);
   float *x = xalloc(4u * (size_t)n_in), *ys = xalloc(4u * (size_t)n_out);
   float *yp = xalloc(4u * (size_t)n_out), *yr = xalloc(4u * (size_t)n_out);
@@ -361,6 +422,8 @@ static void check_packed_kernel(const packed_kernel *k, int nb, int groups, int 
     x[i] = extreme ? 1.0f : rnd_uniform(-1.0f, 1.0f);
   if (!strcmp(k->aenc, "q8_k"))
     gqcrt_quantize_q8_k(xq, x, n_in);
+  else if (!strcmp(k->aenc, "q8_1"))
+    gqcrt_quantize_q8_1(xq, x, n_in);
   else
     gqcrt_quantize_q8_0(xq, x, n_in);
   pk->pack(p, w, n_in, n_out);

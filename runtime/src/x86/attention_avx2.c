@@ -103,9 +103,8 @@ ATTN_INLINE void score_rows(enum gqcrt_kv_fmt f, int nh, int nk, const float *co
   }
 }
 
-ATTN_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q,
-                             float *const *s, const uint8_t *k, size_t stride, int32_t n,
-                             int32_t hd, float scale) {
+ATTN_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q, float *const *s,
+                             const uint8_t *k, size_t stride, int32_t n, int32_t hd, float scale) {
   const int kb = keys_per_block(nh);
   float *sc[GQCRT_ATTENTION_BLOCK];
   int32_t c = 0;

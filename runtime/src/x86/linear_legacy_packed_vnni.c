@@ -1,6 +1,7 @@
 /* linear_legacy_packed_vnni.c — x86-64 AVX-VNNI linear and gemm kernels for
- * Q8_0 and Q4_0 weights in the r8 layouts (runtime/src/pack_legacy.c),
- * against Q8_0 activations: gqcrt_{linear,gemm}_{q8_0_r8u,q4_0_r8}_avxvnni.
+ * the 32-element encodings in the r8 layouts (runtime/src/pack_legacy.c):
+ * Q8_0, Q4_0 and Q5_0 against Q8_0 activations, Q4_1 and Q5_1 against Q8_1:
+ * gqcrt_{linear,gemm}_{q8_0_r8u,q4_0_r8,q5_0_r8,q4_1_r8,q5_1_r8}_avxvnni.
  *
  * The instruction
  *
@@ -16,7 +17,12 @@
  *   Q8_0 (r8u)  the quants stored biased, w + 128, so the block sum is
  *               sum (w + 128) a = isum + 128 sum(a);
  *   Q4_0 (r8)   the GGUF nibbles q (value q - 8), unpacked to bytes (AND,
- *               and a shift for the high ones): sum q a = isum + 8 sum(a).
+ *               and a shift for the high ones): sum q a = isum + 8 sum(a);
+ *   Q5_0 (r8)   the same nibbles with the fifth bit ORed in from the
+ *               vector after the tiles (a shift and an AND per tile and
+ *               half, vnni_fifth_bits): sum q a = isum + 16 sum(a);
+ *   Q4_1, Q5_1  as Q4_0, Q5_0, the quants unsigned with no offset (the
+ *               min is a separate term), so no correction.
  * sum(a) is a property of the activation block, computed once per call for
  * every block (CHUNK at a time, with the block's f32 scale, on the stack),
  * so the correction is one subtraction per row group and block.
@@ -26,65 +32,104 @@
  * With isum exact, the float part repeats the portable kernels' operations
  * (runtime/src/linear_legacy.c) in their order, without FMA, for eight rows
  * at once:
- *   Q8_0  acc += isum * (dw * da)          Q4_0  acc += (isum * dw) * da
- * so these kernels give bit for bit what gqcrt_linear_q8_0_scalar and _q4_0
- * give — and what the NEON kernels give on the board (they repeat the same
- * chain): an x86 build and an AArch64 build of one model compute the same
- * logits. They are not the plain AVX2 kernels' numbers (those follow
- * llama.cpp's x86 summation order); a weight read through these is read
- * through them by every linear, so decoding and prefill agree.
+ *   Q8_0, Q5_0  acc += isum * (dw * da)     Q4_0  acc += (isum * dw) * da
+ *   Q4_1, Q5_1  acc += (dw * da) * isum + mw * sa
+ * (sa the Q8_1 block's s; dw and mw come from the row group's d and m
+ * streams, 16 bytes each per block) so these kernels give bit for bit what
+ * the _scalar kernels give — and, for Q8_0 and Q4_0, what the NEON kernels
+ * give on the board (they repeat the same chain): an x86 build and an
+ * AArch64 build of one model compute the same logits. They are not the plain AVX2 kernels' numbers
+ * (those follow llama.cpp's x86 summation order); a weight read through these is read through them
+ * by every linear, so decoding and prefill agree.
  *
  * The gemm takes TILE activation rows per row group: each tile is loaded
  * once for the TILE rows, and its partial sums are what the matrix-vector
  * kernel computes for each row. The matrix-vector kernel takes two row
- * groups per step, so each broadcast activation dword serves both.
+ * groups per step, so each broadcast activation dword serves both
+ * (x86/vnni_packed.h walks them).
+ *
+ * Measured (benchmarks/bench_gemm, 2-core Zen 5 host, shared and noisy:
+ * medians of three runs of best-of timings, us per token, shapes
+ * 640x2048 / 2048x640 / 640x1024), AVX2 kernels -> these:
+ *                   640x2048        2048x640        640x1024
+ *   Q5_0 gemv        77.8 -> 21.0    77.5 -> 20.9    39.0 -> 10.4   (3.7-3.8x)
+ *   Q5_0 gemm 4 rows 40.0 -> 11.4    41.4 -> 11.3    20.1 ->  5.5   (3.5-3.7x)
+ *   Q5_0 gemm 32     34.9 -> 11.4    35.8 -> 11.5    15.4 ->  5.7   (2.7-3.1x)
+ *   Q5_1 gemv        84.9 -> 22.0    85.9 -> 21.8    42.5 -> 10.6   (3.9-4.0x)
+ *   Q5_1 gemm 4 rows 54.4 -> 11.6    60.9 -> 11.3    26.8 ->  5.7   (4.7-5.4x)
+ *   Q4_1 gemv        67.9 -> 15.9    69.6 -> 15.6    34.0 ->  7.7   (4.3-4.5x)
+ *   Q4_1 gemm 4 rows 48.4 -> 10.7    55.6 -> 10.5    24.1 ->  5.4   (4.5-5.3x)
+ * (the AVX2 Q4_1 and Q5_1 gemms are the row-wise ones).
  */
 #include <immintrin.h>
 #include <stddef.h>
 
 #include "avx2_helpers.h"
-#include "gemm_common.h"
 #include "gqcrt.h"
-#include "rt_libc.h"
+#include "x86/vnni_packed.h"
 
-#define VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
-#define VNNI_INLINE VNNI static inline __attribute__((always_inline))
-
-enum vnni_fmt { FMT_Q4_0, FMT_Q8_0 };
-enum { CHUNK = 64, TILE = 4, ROWS_PER_PASS = 8 * TILE };
+enum vnni_fmt { FMT_Q4_0, FMT_Q8_0, FMT_Q4_1, FMT_Q5_0, FMT_Q5_1 };
+enum { CHUNK = 64 };
 
 /* The bias of the unsigned weight bytes (their sum picks up bias * sum(a)). */
 VNNI_INLINE int32_t bias(enum vnni_fmt f) {
-  return f == FMT_Q8_0 ? 128 : 8;
+  return f == FMT_Q8_0 ? 128 : f == FMT_Q4_0 ? 8 : f == FMT_Q5_0 ? 16 : 0;
 }
 
-/* Bytes of one block's quant tiles for the 8 rows. */
+/* Whether the format has a min (and a Q8_1 activation). */
+VNNI_INLINE int has_min(enum vnni_fmt f) {
+  return f == FMT_Q4_1 || f == FMT_Q5_1;
+}
+
+/* Whether it has fifth bits. */
+VNNI_INLINE int has_high(enum vnni_fmt f) {
+  return f == FMT_Q5_0 || f == FMT_Q5_1;
+}
+
+/* Bytes of one block's quant tiles (and fifth bits) for the 8 rows. */
 VNNI_INLINE size_t tiles_bytes(enum vnni_fmt f) {
-  return f == FMT_Q8_0 ? 256 : 128;
+  return f == FMT_Q8_0 ? 256 : has_high(f) ? 160 : 128;
 }
 
-/* Four activation quants (elements k .. k+3 of the block at xq) in every
- * lane. */
-VNNI_INLINE __m256i bcast4(const uint8_t *xq, int k) {
-  int32_t v;
-  memcpy(&v, xq + k, 4);
-  return _mm256_set1_epi32(v);
+/* Bytes of an activation block, and where its quants start. */
+VNNI_INLINE size_t x_bytes(enum vnni_fmt f) {
+  return has_min(f) ? GQCRT_Q8_1_BYTES : GQCRT_Q8_0_BYTES;
+}
+VNNI_INLINE size_t x_quants(enum vnni_fmt f) {
+  return has_min(f) ? 4 : 2;
 }
 
-/* acc + the block's term: sums the 8 rows' block sums plus corr = bias *
- * sum(a) (exact), dw the 8 rows' scales, da the activation's. */
-VNNI_INLINE __m256 block_term(enum vnni_fmt f, __m256 acc, __m256i sums, int32_t corr, __m256 dw,
-                              float da) {
-  const __m256 isum = _mm256_cvtepi32_ps(_mm256_sub_epi32(sums, _mm256_set1_epi32(corr)));
-  if (f == FMT_Q8_0)
-    return _mm256_add_ps(acc, _mm256_mul_ps(isum, _mm256_mul_ps(dw, _mm256_set1_ps(da))));
-  return _mm256_add_ps(acc, _mm256_mul_ps(_mm256_mul_ps(isum, dw), _mm256_set1_ps(da)));
+/* An activation row's per-block data, CHUNK blocks at a time. */
+typedef struct act_row {
+  float da[CHUNK]; /* the block's scale */
+  union {
+    int32_t corr; /* bias * the sum of its quants */
+    float sa;     /* Q8_1: its s (d * sum of the quants, as f16) */
+  } aux[CHUNK];
+} act_row;
+
+/* acc + the block's term: sums the 8 rows' block sums plus bias * sum(a)
+ * (exact), dw and mw the 8 rows' scales and mins, da the activation's
+ * scale, aux its correction or s. */
+VNNI_INLINE __m256 block_term(enum vnni_fmt f, __m256 acc, __m256i sums, __m256 dw, __m256 mw,
+                              float da, const act_row *ar, int32_t b) {
+  if (has_min(f)) {
+    const __m256 isum = _mm256_cvtepi32_ps(sums);
+    const __m256 dd = _mm256_mul_ps(dw, _mm256_set1_ps(da));
+    return _mm256_add_ps(acc, _mm256_add_ps(_mm256_mul_ps(dd, isum),
+                                            _mm256_mul_ps(mw, _mm256_set1_ps(ar->aux[b].sa))));
+  }
+  const __m256 isum =
+      _mm256_cvtepi32_ps(_mm256_sub_epi32(sums, _mm256_set1_epi32(ar->aux[b].corr)));
+  if (f == FMT_Q4_0)
+    return _mm256_add_ps(acc, _mm256_mul_ps(_mm256_mul_ps(isum, dw), _mm256_set1_ps(da)));
+  return _mm256_add_ps(acc, _mm256_mul_ps(isum, _mm256_mul_ps(dw, _mm256_set1_ps(da))));
 }
 
 /* s[g][r] += the block sums (plus bias * sum(a)) of G row groups' tiles at
  * q[g] against R activation blocks' quants at x + r * x_row. Each tile is
  * loaded once for the R rows, each broadcast once for the G groups. */
-VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][TILE],
+VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][VNNI_TILE],
                             const uint8_t *const q[2], const uint8_t *x, size_t x_row) {
   if (f == FMT_Q8_0) {
 #pragma GCC unroll 8
@@ -95,7 +140,7 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][TILE],
         w[g] = _mm256_loadu_si256((const __m256i *)(const void *)(q[g] + 32 * t));
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
-        const __m256i a = bcast4(x + (size_t)r * x_row, 4 * t);
+        const __m256i a = vnni_bcast4(x + (size_t)r * x_row, 4 * t);
 #pragma GCC unroll 2
         for (int g = 0; g < G; g++)
           s[g][r] = _mm256_dpbusd_avx_epi32(s[g][r], w[g], a);
@@ -103,20 +148,24 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][TILE],
     }
     return;
   }
-  const __m256i m = _mm256_set1_epi8(0x0F);
 #pragma GCC unroll 4
   for (int t = 0; t < 4; t++) {
     __m256i lo[2], hi[2];
 #pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
       const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(q[g] + 32 * t));
-      lo[g] = _mm256_and_si256(v, m);
-      hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
+      lo[g] = vnni_nibbles(v, 0);
+      hi[g] = vnni_nibbles(v, 1);
+      if (has_high(f)) {
+        const __m256i H = _mm256_loadu_si256((const __m256i *)(const void *)(q[g] + 128));
+        lo[g] = _mm256_or_si256(lo[g], vnni_fifth_bits(H, t, 0));
+        hi[g] = _mm256_or_si256(hi[g], vnni_fifth_bits(H, t, 1));
+      }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
-      const __m256i al = bcast4(x + (size_t)r * x_row, 4 * t);
-      const __m256i ah = bcast4(x + (size_t)r * x_row, 16 + 4 * t);
+      const __m256i al = vnni_bcast4(x + (size_t)r * x_row, 4 * t);
+      const __m256i ah = vnni_bcast4(x + (size_t)r * x_row, 16 + 4 * t);
 #pragma GCC unroll 2
       for (int g = 0; g < G; g++) {
         s[g][r] = _mm256_dpbusd_avx_epi32(s[g][r], lo[g], al);
@@ -126,64 +175,60 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][TILE],
   }
 }
 
-/* The activation rows' per-block data, CHUNK blocks at a time. */
-typedef struct act_chunk {
-  float da[ROWS_PER_PASS][CHUNK];  /* the block's scale */
-  int32_t corr[ROWS_PER_PASS][CHUNK]; /* bias * the sum of its quants */
-} act_chunk;
-
-VNNI static void load_chunk(enum vnni_fmt f, act_chunk *c, const uint8_t *x, size_t x_row,
-                            int32_t n_rows, int32_t b0, int32_t nbc) {
+VNNI_INLINE void prepare(enum vnni_fmt f, void *act, const uint8_t *x, size_t x_row, int32_t n_rows,
+                         int32_t b0, int32_t nbc) {
+  act_row *rows = act;
   const __m256i ones = _mm256_set1_epi8(1);
   for (int32_t r = 0; r < n_rows; r++)
     for (int32_t b = 0; b < nbc; b++) {
-      const uint8_t *blk = x + (size_t)r * x_row + (size_t)(b0 + b) * GQCRT_Q8_0_BYTES;
-      uint16_t h;
-      memcpy(&h, blk, 2);
-      c->da[r][b] = avx2_h2f(h);
-      const __m256i s = _mm256_dpbusd_avx_epi32(
-          _mm256_setzero_si256(), ones, _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2)));
-      c->corr[r][b] = bias(f) * avx2_hsum_epi32(s);
+      const uint8_t *blk = x + (size_t)r * x_row + (size_t)(b0 + b) * x_bytes(f);
+      uint16_t h[2];
+      memcpy(h, blk, 4);
+      rows[r].da[b] = avx2_h2f(h[0]);
+      if (has_min(f)) {
+        rows[r].aux[b].sa = avx2_h2f(h[1]);
+        continue;
+      }
+      const __m256i s =
+          _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ones,
+                                  _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2)));
+      rows[r].aux[b].corr = bias(f) * avx2_hsum_epi32(s);
     }
 }
 
-/* G row groups (group_bytes apart) from `group`, blocks [b0, b0 + nbc) of
- * nb, against R activation rows from x (their per-block data at da and corr,
- * CHUNK apart): acc[g][r] (lane i = row 8g + i) from y (rows y_stride apart)
- * or zero when b0 == 0, and back. */
-VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, float *y, size_t y_stride,
-                      const uint8_t *group, size_t group_bytes, const uint8_t *x, size_t x_row,
-                      const float *da, const int32_t *corr, int32_t nb, int32_t b0,
-                      int32_t nbc) {
-  __m256 acc[2][TILE];
+/* The tile (vnni_packed.h): acc[g][r] (lane i = row 8g + i) kept in
+ * registers over the chunk's blocks. */
+VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, VNNI_TILE_PARAMS) {
+  const act_row *ar = act;
+  const size_t sc_bytes = has_min(f) ? 32 : 16; /* d (and m) of the 8 rows */
+  __m256 acc[2][VNNI_TILE];
   const uint8_t *ws[2], *wq[2];
 #pragma GCC unroll 2
   for (int g = 0; g < G; g++) {
     const uint8_t *grp = group + (size_t)g * group_bytes;
-    ws[g] = grp + 16 * (size_t)b0;
-    wq[g] = grp + 16 * (size_t)nb + tiles_bytes(f) * (size_t)b0;
+    ws[g] = grp + sc_bytes * (size_t)b0;
+    wq[g] = grp + sc_bytes * (size_t)nb + tiles_bytes(f) * (size_t)b0;
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
       acc[g][r] =
           b0 ? _mm256_loadu_ps(y + (size_t)r * y_stride + 8 * (size_t)g) : _mm256_setzero_ps();
   }
-  const uint8_t *xb = x + (size_t)b0 * GQCRT_Q8_0_BYTES + 2;
-  for (int32_t b = 0; b < nbc; b++, xb += GQCRT_Q8_0_BYTES) {
-    __m256i s[2][TILE];
-#pragma GCC unroll 2
-    for (int g = 0; g < G; g++)
-#pragma GCC unroll 4
-      for (int r = 0; r < R; r++)
-        s[g][r] = _mm256_setzero_si256();
+  const uint8_t *xb = x + (size_t)b0 * x_bytes(f) + x_quants(f);
+  for (int32_t b = 0; b < nbc; b++, xb += x_bytes(f)) {
+    __m256i s[2][VNNI_TILE];
+    vnni_zero(&s[0][0], 2 * VNNI_TILE);
     block_sums(f, G, R, s, wq, xb, x_row);
 #pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)ws[g]));
-      ws[g] += 16;
+      const __m256 mw =
+          has_min(f) ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(ws[g] + 16)))
+                     : dw;
+      ws[g] += sc_bytes;
       wq[g] += tiles_bytes(f);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++)
-        acc[g][r] = block_term(f, acc[g][r], s[g][r], corr[r * CHUNK + b], dw, da[r * CHUNK + b]);
+        acc[g][r] = block_term(f, acc[g][r], s[g][r], dw, mw, ar[r].da[b], &ar[r], b);
     }
   }
 #pragma GCC unroll 2
@@ -193,73 +238,8 @@ VNNI_INLINE void tile(enum vnni_fmt f, int G, int R, float *y, size_t y_stride,
       _mm256_storeu_ps(y + (size_t)r * y_stride + 8 * (size_t)g, acc[g][r]);
 }
 
-/* y (rows y_stride apart) for n_rows activation rows and every row group. */
-VNNI_INLINE void run(enum vnni_fmt f, float *y, size_t y_stride, const void *w, const void *x,
-                     int32_t n_in, int32_t n_out, int32_t n_rows) {
-  const int32_t nb = n_in / GQCRT_QK;
-  const size_t x_row = (size_t)nb * GQCRT_Q8_0_BYTES;
-  const size_t group_bytes =
-      8 * (size_t)nb * (f == FMT_Q8_0 ? GQCRT_Q8_0_BYTES : GQCRT_Q4_0_BYTES);
-  act_chunk c;
-  for (int32_t r0 = 0; r0 < n_rows; r0 += ROWS_PER_PASS) {
-    const int32_t nr = n_rows - r0 < ROWS_PER_PASS ? n_rows - r0 : ROWS_PER_PASS;
-    const uint8_t *xr = (const uint8_t *)x + (size_t)r0 * x_row;
-    float *yr = y + (size_t)r0 * y_stride;
-    for (int32_t b0 = 0; b0 < nb; b0 += CHUNK) {
-      const int32_t nbc = nb - b0 < CHUNK ? nb - b0 : CHUNK;
-      load_chunk(f, &c, xr, x_row, nr, b0, nbc);
-      if (nr == 1) { /* the matrix-vector case: two row groups per step */
-        int32_t o = 0;
-        for (; o + 16 <= n_out; o += 16)
-          tile(f, 2, 1, yr + o, y_stride, (const uint8_t *)w + (size_t)(o / 8) * group_bytes,
-               group_bytes, xr, x_row, c.da[0], c.corr[0], nb, b0, nbc);
-        if (o + 8 <= n_out)
-          tile(f, 1, 1, yr + o, y_stride, (const uint8_t *)w + (size_t)(o / 8) * group_bytes,
-               group_bytes, xr, x_row, c.da[0], c.corr[0], nb, b0, nbc);
-        continue;
-      }
-      for (int32_t o = 0; o + 8 <= n_out; o += 8) {
-        const uint8_t *group = (const uint8_t *)w + (size_t)(o / 8) * group_bytes;
-        for (int32_t r = 0, n; r < nr; r += n) {
-          n = gqcrt_gemm_next_tile(nr - r, TILE);
-          float *yt = yr + (size_t)r * y_stride + o;
-          const uint8_t *xt = xr + (size_t)r * x_row;
-          switch (n) {
-#define TILE_CASE(k)                                                                               \
-  case k:                                                                                          \
-    tile(f, 1, k, yt, y_stride, group, group_bytes, xt, x_row, c.da[r], c.corr[r], nb, b0, nbc);   \
-    break;
-            TILE_CASE(1)
-            TILE_CASE(2)
-            TILE_CASE(3)
-          default:
-            tile(f, 1, TILE, yt, y_stride, group, group_bytes, xt, x_row, c.da[r], c.corr[r], nb,
-                 b0, nbc);
-            break;
-#undef TILE_CASE
-          }
-        }
-      }
-    }
-  }
-}
-
-VNNI void gqcrt_linear_q8_0_r8u_avxvnni(float *y, const void *w, const void *x, int32_t n_in,
-                                         int32_t n_out) {
-  run(FMT_Q8_0, y, 0, w, x, n_in, n_out, 1);
-}
-
-VNNI void gqcrt_gemm_q8_0_r8u_avxvnni(float *y, int32_t y_stride, const void *w, const void *x,
-                                       int32_t n_in, int32_t n_out, int32_t n_rows) {
-  run(FMT_Q8_0, y, (size_t)y_stride, w, x, n_in, n_out, n_rows);
-}
-
-VNNI void gqcrt_linear_q4_0_r8_avxvnni(float *y, const void *w, const void *x, int32_t n_in,
-                                        int32_t n_out) {
-  run(FMT_Q4_0, y, 0, w, x, n_in, n_out, 1);
-}
-
-VNNI void gqcrt_gemm_q4_0_r8_avxvnni(float *y, int32_t y_stride, const void *w, const void *x,
-                                      int32_t n_in, int32_t n_out, int32_t n_rows) {
-  run(FMT_Q4_0, y, (size_t)y_stride, w, x, n_in, n_out, n_rows);
-}
+VNNI_DEFINE_KERNELS(q8_0, r8u, FMT_Q8_0, tile, GQCRT_QK, GQCRT_Q8_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI_DEFINE_KERNELS(q4_0, r8, FMT_Q4_0, tile, GQCRT_QK, GQCRT_Q4_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI_DEFINE_KERNELS(q4_1, r8, FMT_Q4_1, tile, GQCRT_QK, GQCRT_Q4_1_BYTES, GQCRT_Q8_1_BYTES)
+VNNI_DEFINE_KERNELS(q5_0, r8, FMT_Q5_0, tile, GQCRT_QK, GQCRT_Q5_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI_DEFINE_KERNELS(q5_1, r8, FMT_Q5_1, tile, GQCRT_QK, GQCRT_Q5_1_BYTES, GQCRT_Q8_1_BYTES)

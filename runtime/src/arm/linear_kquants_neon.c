@@ -1,4 +1,4 @@
-/* linear_kquant_neon.c — NEON + dot-product linear kernels for the k-quant
+/* linear_kquants_neon.c — NEON + dot-product linear kernels for the k-quant
  * weight formats Q2_K, Q3_K, Q4_K, Q5_K and Q6_K against Q8_K activations
  * (archspec 6.3, 7.1, 7.2).
  *

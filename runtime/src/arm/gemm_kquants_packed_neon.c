@@ -1,4 +1,4 @@
-/* gemm_kquant_packed_neon.c — NEON + dot-product gemm kernels (batched
+/* gemm_kquants_packed_neon.c — NEON + dot-product gemm kernels (batched
  * prefill) for Q4_K and Q6_K weights in the r4 layouts
  * (runtime/src/pack_kquants.c), against Q8_K activations:
  * gqcrt_gemm_q4_k_r4_neon and gqcrt_gemm_q6_k_r4_neon.
@@ -6,7 +6,7 @@
  * What must not change
  *
  * Each output must be bit for bit what the matrix-vector kernel
- * (linear_kquant_packed_neon.c) gives for its activation row. For a row
+ * (linear_kquants_packed_neon.c) gives for its activation row. For a row
  * group (four weight rows in four lanes) and one activation row, that kernel
  * forms per super-block quad the four rows' exact integer sums and then, in
  * f32 without FMA,

@@ -1,4 +1,4 @@
-/* linear_kquant_packed_neon.c — NEON + dot-product linear kernels for Q4_K
+/* linear_kquants_packed_neon.c — NEON + dot-product linear kernels for Q4_K
  * and Q6_K weights in the r4 layouts (runtime/src/pack_kquants.c), against
  * Q8_K activations.
  *
@@ -13,7 +13,7 @@
  * widening, one int32x4 holds sub-block j's scale for the four rows, and
  *   isum += S_j * sc_j                   (MLA, four rows at once)
  * gives the rows' integer super-block sums with no reduction across lanes.
- * The plain NEON kernels (linear_kquant_neon.c) work one row at a time and
+ * The plain NEON kernels (linear_kquants_neon.c) work one row at a time and
  * reduce every super-block; these execute about half the instructions per
  * weight: under qemu's instruction count (shapes 768 x 2048 and 2048 x 640),
  * Q4_K 7.2 instructions per 32 weights instead of 15.2-15.4, Q6_K 8.2

@@ -1,0 +1,171 @@
+/* vnni_packed.h — what the AVX-VNNI kernels on the r8 layouts share
+ * (linear_legacy_packed_vnni.c, linear_kquants_packed_vnni.c): the target
+ * attribute, the broadcast of four activation quants, and the loops that
+ * walk a gemm (or a matrix-vector product, one activation row) over the
+ * weights' row groups.
+ *
+ * The walk
+ *
+ * Activation rows go in passes of up to VNNI_ROWS_PER_PASS, and the blocks
+ * of a row in chunks of the format's `chunk` blocks. For each pass and chunk
+ * the format first prepares what it needs per activation block (its scale,
+ * sums of its quants for the bias or min terms) into `act`, one record of
+ * act_row_bytes per activation row; then every row group (8 weight rows)
+ * takes the chunk against the pass's rows, VNNI_TILE activation rows at a
+ * time, so a row group's chunk is read from memory once per pass and from
+ * the L1 cache for the other tiles. One activation row (decoding) takes two
+ * row groups per call instead, so each broadcast activation dword serves
+ * 16 weight rows. A tile function is the format's always-inline body with
+ * the row group and activation row counts as constants
+ * (VNNI_DEFINE_KERNELS).
+ */
+#ifndef GQCRT_X86_VNNI_PACKED_H
+#define GQCRT_X86_VNNI_PACKED_H
+
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gemm_common.h"
+#include "rt_libc.h"
+
+#define VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+#define VNNI_INLINE VNNI static inline __attribute__((always_inline))
+
+enum { VNNI_TILE = 4, VNNI_ROWS_PER_PASS = 8 * VNNI_TILE };
+
+/* Four activation quants (elements k .. k+3 of the quants at xq) in every
+ * dword lane. */
+VNNI_INLINE __m256i vnni_bcast4(const uint8_t *xq, int k) {
+  int32_t v;
+  memcpy(&v, xq + k, 4);
+  return _mm256_set1_epi32(v);
+}
+
+/* The low (hi = 0) or high nibbles of the bytes of w. */
+VNNI_INLINE __m256i vnni_nibbles(__m256i w, int hi) {
+  return _mm256_and_si256(hi ? _mm256_srli_epi16(w, 4) : w, _mm256_set1_epi8(0x0F));
+}
+
+/* The fifth bits of nibble tile t's low (hi = 0) or high nibbles (t =
+ * 0..3), at bit 4 of each byte, from their vector H (bits t and 4 + t of
+ * each byte, runtime/src/pack_common.h). The 16-bit shifts move no bit
+ * that lands on bit 4 across a byte boundary. */
+VNNI_INLINE __m256i vnni_fifth_bits(__m256i H, int t, int hi) {
+  const __m256i v = hi ? (t ? _mm256_srli_epi16(H, t) : H) : _mm256_slli_epi16(H, 4 - t);
+  return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
+
+/* v[0..n) = 0. */
+VNNI_INLINE void vnni_zero(__m256i *v, int n) {
+#pragma GCC unroll 8
+  for (int i = 0; i < n; i++)
+    v[i] = _mm256_setzero_si256();
+}
+
+/* One tile: blocks [b0, b0 + nbc) of nb of the row group(s) from `group`
+ * (group_bytes apart) against activation rows from x (x_row apart; their
+ * prepared records from act), into y (rows y_stride apart, the group's
+ * eight outputs at y + 8g): accumulated onto y, or from zero when b0 == 0. */
+#define VNNI_TILE_PARAMS                                                                           \
+  float *y, size_t y_stride, const uint8_t *group, size_t group_bytes, const uint8_t *x,           \
+      size_t x_row, const void *act, int32_t nb, int32_t b0, int32_t nbc
+#define VNNI_TILE_ARGS y, y_stride, group, group_bytes, x, x_row, act, nb, b0, nbc
+typedef void (*vnni_tile_fn)(VNNI_TILE_PARAMS);
+
+typedef struct vnni_format {
+  int32_t block_elems;  /* elements per block */
+  size_t w_block_bytes; /* GGUF bytes of a weight block */
+  size_t x_block_bytes; /* bytes of an activation block */
+  int32_t chunk;        /* blocks per chunk */
+  size_t act_row_bytes; /* bytes of one activation row's record */
+  /* Prepares the records of n_rows activation rows for blocks [b0, b0 + nbc). */
+  void (*prepare)(void *act, const uint8_t *x, size_t x_row, int32_t n_rows, int32_t b0,
+                  int32_t nbc);
+  vnni_tile_fn two_groups;      /* 2 row groups x 1 activation row */
+  vnni_tile_fn rows[VNNI_TILE]; /* 1 row group x (index + 1) activation rows */
+} vnni_format;
+
+/* y (rows y_stride apart) = the n_rows activation rows at x against the
+ * packed weights w, every row group; act holds VNNI_ROWS_PER_PASS records. */
+static inline void vnni_run(const vnni_format *f, void *act, float *y, size_t y_stride,
+                            const void *w, const void *x, int32_t n_in, int32_t n_out,
+                            int32_t n_rows) {
+  const int32_t nb = n_in / f->block_elems;
+  const size_t x_row = (size_t)nb * f->x_block_bytes;
+  const size_t group_bytes = 8 * (size_t)nb * f->w_block_bytes;
+  const uint8_t *wb = w;
+  for (int32_t r0 = 0; r0 < n_rows; r0 += VNNI_ROWS_PER_PASS) {
+    const int32_t nr = n_rows - r0 < VNNI_ROWS_PER_PASS ? n_rows - r0 : VNNI_ROWS_PER_PASS;
+    const uint8_t *xr = (const uint8_t *)x + (size_t)r0 * x_row;
+    float *yr = y + (size_t)r0 * y_stride;
+    for (int32_t b0 = 0; b0 < nb; b0 += f->chunk) {
+      const int32_t nbc = nb - b0 < f->chunk ? nb - b0 : f->chunk;
+      f->prepare(act, xr, x_row, nr, b0, nbc);
+      int32_t o = 0;
+      if (nr == 1) /* the matrix-vector case: two row groups per call */
+        for (; o + 16 <= n_out; o += 16)
+          f->two_groups(yr + o, y_stride, wb + (size_t)(o / 8) * group_bytes, group_bytes, xr,
+                        x_row, act, nb, b0, nbc);
+      for (; o + 8 <= n_out; o += 8)
+        for (int32_t r = 0, n; r < nr; r += n) {
+          n = gqcrt_gemm_next_tile(nr - r, VNNI_TILE);
+          f->rows[n - 1](yr + (size_t)r * y_stride + o, y_stride,
+                         wb + (size_t)(o / 8) * group_bytes, group_bytes, xr + (size_t)r * x_row,
+                         x_row, (const uint8_t *)act + (size_t)r * f->act_row_bytes, nb, b0, nbc);
+        }
+    }
+  }
+}
+
+/* y[0..8) = (first ? 0 : y[0..8)) + t: a kernel's acc += t with the
+ * accumulator kept in y between blocks (0 + t, not t: -0 becomes +0 as in
+ * the portable kernels' sum = 0.0f; sum += t). */
+VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
+  const __m256 acc = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y);
+  _mm256_storeu_ps(y, _mm256_add_ps(acc, t));
+}
+
+/* gqcrt_linear_<enc>_<packing>_avxvnni and gqcrt_gemm_..., for weight
+ * blocks of `elems` elements and w_bytes bytes against activation blocks of
+ * x_bytes. The including file provides, for its format constant fmt:
+ *   act_row    the type of one activation row's record, CHUNK blocks;
+ *   prepare(fmt, act, x, x_row, n_rows, b0, nbc)   fills the records;
+ *   body(fmt, G, R, VNNI_TILE_ARGS)   the always-inline tile, G row groups
+ *              against R activation rows (G = 2 with R = 1, or G = 1). */
+#define VNNI_DEFINE_KERNELS(enc, packing, fmt, body, elems, w_bytes, x_bytes)                      \
+  VNNI static void enc##_prepare(void *act, const uint8_t *x, size_t x_row, int32_t n_rows,        \
+                                 int32_t b0, int32_t nbc) {                                        \
+    prepare(fmt, act, x, x_row, n_rows, b0, nbc);                                                  \
+  }                                                                                                \
+  VNNI static void enc##_2x1(VNNI_TILE_PARAMS) {                                                   \
+    body(fmt, 2, 1, VNNI_TILE_ARGS);                                                               \
+  }                                                                                                \
+  VNNI static void enc##_1x1(VNNI_TILE_PARAMS) {                                                   \
+    body(fmt, 1, 1, VNNI_TILE_ARGS);                                                               \
+  }                                                                                                \
+  VNNI static void enc##_1x2(VNNI_TILE_PARAMS) {                                                   \
+    body(fmt, 1, 2, VNNI_TILE_ARGS);                                                               \
+  }                                                                                                \
+  VNNI static void enc##_1x3(VNNI_TILE_PARAMS) {                                                   \
+    body(fmt, 1, 3, VNNI_TILE_ARGS);                                                               \
+  }                                                                                                \
+  VNNI static void enc##_1x4(VNNI_TILE_PARAMS) {                                                   \
+    body(fmt, 1, VNNI_TILE, VNNI_TILE_ARGS);                                                       \
+  }                                                                                                \
+  static const vnni_format enc##_##packing = {                                                     \
+      elems,           w_bytes,       x_bytes,   CHUNK,                                            \
+      sizeof(act_row), enc##_prepare, enc##_2x1, {enc##_1x1, enc##_1x2, enc##_1x3, enc##_1x4}};    \
+  void gqcrt_linear_##enc##_##packing##_avxvnni(float *y, const void *w, const void *x,            \
+                                                int32_t n_in, int32_t n_out) {                     \
+    act_row act[1];                                                                                \
+    vnni_run(&enc##_##packing, act, y, 0, w, x, n_in, n_out, 1);                                   \
+  }                                                                                                \
+  void gqcrt_gemm_##enc##_##packing##_avxvnni(float *y, int32_t y_stride, const void *w,           \
+                                              const void *x, int32_t n_in, int32_t n_out,          \
+                                              int32_t n_rows) {                                    \
+    act_row act[VNNI_ROWS_PER_PASS];                                                               \
+    vnni_run(&enc##_##packing, act, y, (size_t)y_stride, w, x, n_in, n_out, n_rows);               \
+  }
+
+#endif
