@@ -226,6 +226,7 @@ typedef struct emitter {
   LLVMBuilderRef b;
   LLVMTypeRef t_void, t_i8, t_i32, t_i64, t_f32, t_ptr, t_size, t_desc;
   LLVMAttributeRef nounwind, target_cpu, target_features; /* on every defined function */
+  LLVMAttributeRef sanitize_address; /* too, when instrumenting (NULL otherwise) */
   unsigned md_inst; /* metadata kind "gqc.inst": the IR instruction of a call */
   bool has_vocab;
   /* globals, and their addresses as i8* */
@@ -506,6 +507,8 @@ static LLVMValueRef begin_function(emitter *e, const char *name, bool external, 
   LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, e->nounwind);
   LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, e->target_cpu);
   LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, e->target_features);
+  if (e->sanitize_address)
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, e->sanitize_address);
   LLVMPositionBuilderAtEnd(e->b, LLVMAppendBasicBlockInContext(e->ctx, f, "entry"));
   return f;
 }
@@ -966,6 +969,45 @@ static LLVMTargetMachineRef make_target_machine(const gqc_target *t, bool static
 /* ---- driver --------------------------------------------------------------- */
 #define GQC_LLVM_PIPELINE "default<O1>"
 
+/* GQC_LLVM_SANITIZE=address (the sanitizer test build sets it, as it sets
+ * GQC_CFLAGS for the C backend) instruments objects for the host with
+ * AddressSanitizer the way clang -fsanitize=address does: every function
+ * defined here carries sanitize_address, and the ASan passes run after the
+ * optimiser. Their pipeline was renamed in LLVM 15; the first the LLVM at
+ * hand accepts is used. Objects for other targets are left alone (their
+ * programs would need that target's ASan runtime). */
+static const char *const asan_pipelines[] = {
+    "require<asan-globals-md>,asan-module", /* LLVM 14: globals and functions */
+    "asan",                                 /* LLVM 15 and later */
+};
+
+static bool wants_asan(const gqc_target *t) {
+  const char *s = getenv("GQC_LLVM_SANITIZE");
+  return t->is_host && s && !strcmp(s, "address");
+}
+
+static bool run_pipeline(emitter *e, LLVMTargetMachineRef tm, const char *passes, bool report) {
+  LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+  /* the one loop (NAME_tokenize's strlen) would be unrolled 99 times */
+  LLVMPassBuilderOptionsSetLoopUnrolling(po, 0);
+  LLVMErrorRef err = LLVMRunPasses(e->mod, passes, tm, po);
+  LLVMDisposePassBuilderOptions(po);
+  if (!err)
+    return true;
+  char *m = LLVMGetErrorMessage(err);
+  if (report)
+    gqc_error(e->d, "codegen: LLVM optimiser (%s): %s", passes, m);
+  LLVMDisposeErrorMessage(m);
+  return false;
+}
+
+static bool instrument(emitter *e, LLVMTargetMachineRef tm) {
+  for (size_t k = 0; k < sizeof asan_pipelines / sizeof asan_pipelines[0]; k++)
+    if (run_pipeline(e, tm, asan_pipelines[k], false))
+      return true;
+  return gqc_error(e->d, "codegen: this LLVM has no AddressSanitizer pass (GQC_LLVM_SANITIZE)");
+}
+
 static bool finish(emitter *e, LLVMTargetMachineRef tm, int kind, const char *path) {
   char *msg = NULL;
   if (LLVMVerifyModule(e->mod, LLVMReturnStatusAction, &msg)) {
@@ -980,19 +1022,10 @@ static bool finish(emitter *e, LLVMTargetMachineRef tm, int kind, const char *pa
   const char *passes = getenv("GQC_LLVM_PASSES");
   if (!passes)
     passes = GQC_LLVM_PIPELINE;
-  if (strcmp(passes, "none")) {
-    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    /* the one loop (NAME_tokenize's strlen) would be unrolled 99 times */
-    LLVMPassBuilderOptionsSetLoopUnrolling(po, 0);
-    LLVMErrorRef err = LLVMRunPasses(e->mod, passes, tm, po);
-    LLVMDisposePassBuilderOptions(po);
-    if (err) {
-      char *m = LLVMGetErrorMessage(err);
-      gqc_error(e->d, "codegen: LLVM optimiser (%s): %s", passes, m);
-      LLVMDisposeErrorMessage(m);
-      return false;
-    }
-  }
+  if (strcmp(passes, "none") && !run_pipeline(e, tm, passes, true))
+    return false;
+  if (e->sanitize_address && !instrument(e, tm))
+    return false;
   bool failed;
   if (kind == GQC_LLVM_IR)
     failed = LLVMPrintModuleToFile(e->mod, path, &msg);
@@ -1054,6 +1087,9 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   e.target_cpu = LLVMCreateStringAttribute(e.ctx, "target-cpu", 10, cpu, (unsigned)strlen(cpu));
   e.target_features =
       LLVMCreateStringAttribute(e.ctx, "target-features", 15, features, (unsigned)strlen(features));
+  if (wants_asan(t))
+    e.sanitize_address =
+        LLVMCreateEnumAttribute(e.ctx, LLVMGetEnumAttributeKindForName("sanitize_address", 16), 0);
 
   /* An object's weight section is filled in afterwards; LLVM IR and
    * assembly pull in <base>.weights, written beside them (in assembly the

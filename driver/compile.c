@@ -43,10 +43,11 @@
 #include "frontend/frontend.h"
 #include "frontend/gguf.h"
 #include "frontend/vocab_build.h"
+#include "support/escape.h"
+#include "support/input_file.h"
 
 static int fail(const gqc_diag *d) {
-  gqc_print_error(d->msg);
-  return 1;
+  return gqc_print_diag(d);
 }
 
 static bool is_c_identifier(const char *s) {
@@ -69,7 +70,7 @@ static const char *extension(const char *path) {
 static bool join_path(char *buf, size_t n, const char *dir, const char *base, const char *ext) {
   int len = snprintf(buf, n, "%s/%s.%s", dir, base, ext);
   if (len < 0 || (size_t)len >= n) {
-    fprintf(stderr, "gqc: error: path too long: %s/%s.%s\n", dir, base, ext);
+    gqc_print_error("path too long: %s/%s.%s", dir, base, ext);
     return false;
   }
   return true;
@@ -107,29 +108,31 @@ static int64_t trained_context(const gguf_file *gf) {
  * backends' 4 GiB; the message names the option the user gave. */
 static bool check_context(const gqc_options *o, const gguf_file *gf, const ir_module *m) {
   const int64_t trained = trained_context(gf), n_ctx = ir_meta_int(m, "n_ctx", 0);
+  char input[1024]; /* a file name: escaped */
   if (o->n_ctx && trained > 0 && n_ctx > trained)
     fprintf(stderr,
             "gqc: warning: %s: %s %" PRId64 " is beyond the %" PRId64
             " positions the model was trained for; the arena is %.1f MiB (KV cache %.1f MiB)\n"
             "note: positions past %" PRId64 " may give poor output\n",
-            o->input, o->ctx_option ? o->ctx_option : "--ctx", n_ctx, trained,
-            m->arena_bytes / 1048576.0, ir_meta_int(m, "kv_bytes", 0) / 1048576.0, trained);
+            gqc_escape_str(input, sizeof input, o->input), o->ctx_option ? o->ctx_option : "--ctx",
+            n_ctx, trained, m->arena_bytes / 1048576.0, ir_meta_int(m, "kv_bytes", 0) / 1048576.0,
+            trained);
   gqc_codegen_options co = {.max_text_bytes = o->max_text_bytes};
   const uint64_t scratch = o->no_tokenizer ? 0 : gqc_tokenize_scratch_bytes(m, &co);
   if (scratch <= UINT32_MAX)
     return true;
-  if (o->max_text_given)
-    fprintf(stderr,
-            "gqc: error: --max-text %" PRId64 ": the tokenizer scratch would be %" PRIu64
-            " bytes, over 4 GiB\nnote: lower --max-text\n",
-            o->max_text_bytes, scratch);
-  else
-    fprintf(stderr,
-            "gqc: error: %s %" PRId64 ": the tokenizer scratch for texts of 4 x %" PRId64
-            " bytes would be %" PRIu64 " bytes, over 4 GiB\n"
-            "note: lower %s, or limit the text with --max-text N\n",
-            o->ctx_option ? o->ctx_option : "--ctx", n_ctx, n_ctx, scratch,
-            o->ctx_option ? o->ctx_option : "--ctx");
+  if (o->max_text_given) {
+    gqc_print_error("--max-text %" PRId64 ": the tokenizer scratch would be %" PRIu64
+                    " bytes, over 4 GiB",
+                    o->max_text_bytes, scratch);
+    gqc_print_note("lower --max-text");
+  } else {
+    const char *opt = o->ctx_option ? o->ctx_option : "--ctx";
+    gqc_print_error("%s %" PRId64 ": the tokenizer scratch for texts of 4 x %" PRId64
+                    " bytes would be %" PRIu64 " bytes, over 4 GiB",
+                    opt, n_ctx, n_ctx, scratch);
+    gqc_print_note("lower %s, or limit the text with --max-text N", opt);
+  }
   return false;
 }
 
@@ -138,7 +141,7 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
                         gqc_vocab_blob *vocab, void **grammar) {
   gqc_diag d = {0};
   if (!is_c_identifier(o->name)) {
-    fprintf(stderr, "gqc: error: --name '%s' is not a C identifier\n", o->name);
+    gqc_print_error("--name '%s' is not a C identifier", o->name);
     return 1;
   }
   if (!gqc_pipeline_check_options(&o->pipe, &d) ||
@@ -146,16 +149,14 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
     return fail(&d);
   const bool ir_input = !strcmp(extension(o->input), "ir");
   if (ir_input && !o->weights_gguf) {
-    fprintf(stderr,
-            "gqc: error: %s: IR text has no weights\n"
-            "note: name the GGUF it was compiled from with --gguf MODEL.gguf\n",
-            o->input);
+    gqc_print_error("%s: IR text has no weights", o->input);
+    gqc_print_note("name the GGUF it was compiled from with --gguf MODEL.gguf");
     return 2;
   }
   gguf_error ge = {0};
   *gf = gguf_open(ir_input ? o->weights_gguf : o->input, &ge);
   if (!*gf) {
-    gqc_print_error(ge.msg);
+    gqc_print_error("%s", ge.msg);
     return 1;
   }
   gqc_frontend_options fo = {.arch_file = o->arch_file,
@@ -168,8 +169,8 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
     return fail(&d);
   if (!o->no_tokenizer) {
     if (!gqc_vocab_build(*gf, vocab, &d)) {
-      gqc_print_error(d.msg);
-      fputs("note: --no-tokenizer compiles without one\n", stderr);
+      gqc_print_error("%s", d.msg);
+      gqc_print_note("--no-tokenizer compiles without one");
       return 1;
     }
     (*m)->vocab = vocab->data;
@@ -285,7 +286,7 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
                              const char *dir, const char *base, const char *path) {
   char *tmp = gqc_make_temp_dir();
   if (!tmp) {
-    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    gqc_print_error("cannot create a temporary directory: %s", strerror(errno));
     return 1;
   }
   int rc = emit_c_files(o, t, m, tmp, base, dir, NULL, true);
@@ -324,14 +325,14 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     int st = gqc_spawn(argv, getenv("GQC_VERBOSE") != NULL);
     gqc_diag d = {0};
     if (st != 0) {
-      fprintf(stderr, "gqc: error: the C compiler failed (exit %d) on %s\n", st, c_path);
+      gqc_print_error("the C compiler failed (exit %d) on %s", st, c_path);
       rc = 1;
     } else if (!o->weights_external && !gqc_fill_object_weights(m, path, &d)) {
       rc = fail(&d);
     }
   }
   if (!rc && copy_file(hdr_from, hdr_to)) {
-    fprintf(stderr, "gqc: error: cannot write %s: %s\n", hdr_to, strerror(errno));
+    gqc_print_error("%s: cannot write: %s", hdr_to, strerror(errno));
     rc = 1;
   }
   if (o->keep_temps)
@@ -370,11 +371,10 @@ static const char *output_kind(const gqc_options *o) {
     const struct output_kind_row *e = kind_row(o->emit);
     if (e && by_ext && e != by_ext) {
       const bool spelled = !strcmp(o->emit_option, "--emit");
-      fprintf(stderr,
-              "gqc: error: %s: %s%s%s writes %s, but the extension .%s says %s\n"
-              "note: name the output .%s, or drop %s\n",
-              o->output, o->emit_option, spelled ? " " : "", spelled ? o->emit : "", e->what, ext,
-              by_ext->what, e->ext, o->emit_option);
+      gqc_print_error("%s: %s%s%s writes %s, but the extension .%s says %s", o->output,
+                      o->emit_option, spelled ? " " : "", spelled ? o->emit : "", e->what, ext,
+                      by_ext->what);
+      gqc_print_note("name the output .%s, or drop %s", e->ext, o->emit_option);
       return NULL;
     }
     return o->emit;
@@ -382,10 +382,8 @@ static const char *output_kind(const gqc_options *o) {
   if (!o->output || !*ext)
     return "obj";
   if (!by_ext) {
-    fprintf(stderr,
-            "gqc: error: %s: gqc writes no output with the extension .%s\n"
-            "note: use .o, .s, .ll, .c, .ir or .dot, or say the kind with --emit\n",
-            o->output, ext);
+    gqc_print_error("%s: gqc writes no output with the extension .%s", o->output, ext);
+    gqc_print_note("use .o, .s, .ll, .c, .ir or .dot, or say the kind with --emit");
     return NULL;
   }
   return by_ext->kind;
@@ -394,30 +392,107 @@ static const char *output_kind(const gqc_options *o) {
 /* Checks --emit against --backend; sets *llvm when the LLVM backend is used. */
 static bool check_backend(const gqc_options *o, const char *emit, bool *llvm) {
   if (!kind_row(emit)) {
-    fprintf(stderr, "gqc: error: --emit must be obj, asm, llvm, c, ir or dot, got '%s'\n", emit);
+    gqc_print_error("--emit must be obj, asm, llvm, c, ir or dot, got '%s'", emit);
     return false;
   }
   bool wants_llvm = !strcmp(emit, "asm") || !strcmp(emit, "llvm");
   if (!strcmp(emit, "c") || !strcmp(emit, "ir") || !strcmp(emit, "dot")) {
     if (o->backend && !strcmp(o->backend, "llvm")) {
-      fprintf(stderr, "gqc: error: --emit %s is not an output of the LLVM backend\n", emit);
+      gqc_print_error("--emit %s is not an output of the LLVM backend", emit);
       return false;
     }
     *llvm = false;
     return true;
   }
   if (wants_llvm && o->backend && !strcmp(o->backend, "c")) {
-    fprintf(stderr, "gqc: error: --emit %s needs the LLVM backend (--backend llvm)\n", emit);
+    gqc_print_error("--emit %s needs the LLVM backend (--backend llvm)", emit);
     return false;
   }
   /* objects: LLVM unless asked for C, or unless gqc was built without LLVM */
   *llvm = wants_llvm || (o->backend ? !strcmp(o->backend, "llvm") : gqc_llvm_available());
   if (*llvm && !gqc_llvm_available()) {
-    fprintf(stderr, "gqc: error: this gqc was built without LLVM: --emit %s is unavailable%s\n",
-            emit, wants_llvm ? "" : " (use --backend c)");
+    gqc_print_error("this gqc was built without LLVM: --emit %s is unavailable%s", emit,
+                    wants_llvm ? "" : " (use --backend c)");
     return false;
   }
   return true;
+}
+
+enum { MAX_OUTPUTS = 8 };
+
+/* The depfile -MD writes: -MF FILE, or -o with .d for its extension. */
+static const char *depfile_name(const gqc_options *o, char *buf, size_t n) {
+  if (o->depfile)
+    return o->depfile;
+  const char *ext = extension(o->output);
+  int len = (int)(strlen(o->output) - (*ext ? strlen(ext) + 1 : 0));
+  snprintf(buf, n, "%.*s.d", len, o->output);
+  return buf;
+}
+
+/* The files the compile will write for `emit` (beside -o, --header, the
+ * depfile, --graph, --memory-map), in paths[]; returns how many, -1 when a
+ * name is too long (reported). */
+static int planned_outputs(const gqc_options *o, const char *emit, char paths[][8192]) {
+  int n = 0;
+  const bool beside = o->output && strcmp(o->output, "-"), c = emit && !strcmp(emit, "c");
+  const bool header = emit && strcmp(emit, "ir") && strcmp(emit, "dot");
+  if (beside) {
+    const char *slash = strrchr(o->output, '/');
+    int dir_len = slash ? (int)(slash - o->output) + 1 : 0; /* with its '/' */
+    const char *b = o->output + dir_len, *dot = strrchr(b, '.');
+    int base_len = dot ? (int)(dot - b) : (int)strlen(b);
+    const char *exts[4];
+    int n_ext = 0;
+    if (c) {
+      exts[n_ext++] = "c";
+      exts[n_ext++] = "vocab";
+    }
+    if (header && !o->header)
+      exts[n_ext++] = "h";
+    if (header && (c || o->weights_external))
+      exts[n_ext++] = "weights";
+    for (int k = 0; k < n_ext; k++) {
+      int len = snprintf(paths[n], 8192, "%.*s%.*s.%s", dir_len, o->output, base_len, b, exts[k]);
+      if (len < 0 || len >= 8192) {
+        gqc_print_error("%s: path too long", o->output);
+        return -1;
+      }
+      n++;
+    }
+    if (!c) /* the output itself */
+      snprintf(paths[n++], 8192, "%s", o->output);
+  }
+  char dep[8192];
+  const char *more[] = {header ? o->header : NULL,
+                        o->write_depfile ? depfile_name(o, dep, sizeof dep) : NULL, o->pipe.graph,
+                        o->pipe.memory_map};
+  for (size_t k = 0; k < sizeof more / sizeof more[0]; k++)
+    if (more[k] && snprintf(paths[n++], 8192, "%s", more[k]) >= 8192) {
+      gqc_print_error("%s: path too long", more[k]);
+      return -1;
+    }
+  return n;
+}
+
+/* Refuses, before anything is read or written, a compile whose outputs
+ * would overwrite one of its inputs or each other. */
+static bool check_outputs(const gqc_options *o, const char *emit) {
+  char paths[MAX_OUTPUTS][8192];
+  const char *ptrs[MAX_OUTPUTS];
+  const char *inputs[] = {o->input, o->arch_file, o->weights_gguf, o->grammar_file, o->tools_file};
+  for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++)
+    gqc_input_note(inputs[k]);
+  int n = planned_outputs(o, emit, paths);
+  if (n < 0)
+    return false;
+  for (int k = 0; k < n; k++)
+    ptrs[k] = paths[k];
+  gqc_diag d = {0};
+  if (!n || gqc_outputs_check_planned(ptrs, n, &d))
+    return true;
+  fail(&d);
+  return false;
 }
 
 /* Moves the staged header stage/base.h to o->header, staged in *hout
@@ -447,13 +522,7 @@ static void depfile_path(FILE *f, const char *path) {
 
 static int write_depfile(const gqc_options *o) {
   char def[8192];
-  const char *path = o->depfile;
-  if (!path) {
-    const char *ext = extension(o->output);
-    int n = (int)(strlen(o->output) - (*ext ? strlen(ext) + 1 : 0));
-    snprintf(def, sizeof def, "%.*s.d", n, o->output);
-    path = def;
-  }
+  const char *path = depfile_name(o, def, sizeof def);
   gqc_outputs out;
   gqc_diag d = {0};
   char staged[8192];
@@ -462,7 +531,7 @@ static int write_depfile(const gqc_options *o) {
   FILE *f = fopen(staged, "w");
   if (!f) {
     gqc_outputs_abort(&out);
-    fprintf(stderr, "gqc: error: %s: cannot write: %s\n", path, strerror(errno));
+    gqc_print_error("%s: cannot write: %s", path, strerror(errno));
     return 1;
   }
   depfile_path(f, o->output);
@@ -476,7 +545,7 @@ static int write_depfile(const gqc_options *o) {
   fputc('\n', f);
   if (fclose(f) != 0) {
     gqc_outputs_abort(&out);
-    fprintf(stderr, "gqc: error: %s: write failed\n", path);
+    gqc_print_error("%s: write failed", path);
     return 1;
   }
   return gqc_outputs_commit(&out, &d) ? 0 : fail(&d);
@@ -513,7 +582,7 @@ static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m
   } else if (!strcmp(emit, "ir") || !strcmp(emit, "dot")) {
     FILE *f = fopen(path, "w");
     if (!f) {
-      fprintf(stderr, "gqc: error: %s: cannot write: %s\n", o->output, strerror(errno));
+      gqc_print_error("%s: cannot write: %s", o->output, strerror(errno));
       rc = 1;
     } else {
       bool ok = !strcmp(emit, "ir") ? (ir_print_module(f, m), true)
@@ -548,7 +617,7 @@ static int write_to_stdout(gqc_options *o, const gqc_target *t, const ir_module 
                            const char *emit, bool llvm) {
   char *tmp = gqc_make_temp_dir();
   if (!tmp) {
-    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    gqc_print_error("cannot create a temporary directory: %s", strerror(errno));
     return 1;
   }
   const struct output_kind_row *k = kind_row(emit);
@@ -563,7 +632,7 @@ static int write_to_stdout(gqc_options *o, const gqc_target *t, const ir_module 
   o->write_depfile = depfile;
   FILE *f = rc ? NULL : fopen(out_path, "rb");
   if (!rc && !f) {
-    fprintf(stderr, "gqc: error: %s: %s\n", out_path, strerror(errno));
+    gqc_print_error("%s: %s", out_path, strerror(errno));
     rc = 1;
   }
   if (f) {
@@ -574,7 +643,7 @@ static int write_to_stdout(gqc_options *o, const gqc_target *t, const ir_module 
         rc = 1;
     fclose(f);
     if (fflush(stdout) != 0 || rc) {
-      fprintf(stderr, "gqc: error: -o -: cannot write to stdout: %s\n", strerror(errno));
+      gqc_print_error("-o -: cannot write to stdout: %s", strerror(errno));
       rc = 1;
     }
   }
@@ -588,7 +657,7 @@ static int write_to_stdout(gqc_options *o, const gqc_target *t, const ir_module 
 static bool input_from_stdin(gqc_options *o, char **tmp, char *path, size_t n) {
   *tmp = gqc_make_temp_dir();
   if (!*tmp) {
-    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    gqc_print_error("cannot create a temporary directory: %s", strerror(errno));
     return false;
   }
   snprintf(path, n, "%s/stdin.gguf", *tmp);
@@ -602,21 +671,23 @@ static bool input_from_stdin(gqc_options *o, char **tmp, char *path, size_t n) {
   if (f && fclose(f) != 0)
     ok = false;
   if (!ok)
-    fprintf(stderr, "gqc: error: -: cannot copy stdin to %s: %s\n", path, strerror(errno));
+    gqc_print_error("-: cannot copy stdin to %s: %s", path, strerror(errno));
   o->input = path;
   o->input_is_stdin = true;
   return ok;
 }
 
 int gqc_cmd_compile(gqc_options *o) {
+  gqc_inputs_forget(); /* a new command: its own inputs */
   if (!o->input) {
-    fprintf(stderr, "gqc: error: no input file\nnote: usage: gqc MODEL.gguf -o OUT.o\n");
+    gqc_print_error("no input file");
+    gqc_print_note("usage: gqc MODEL.gguf -o OUT.o");
     return 2;
   }
   if (!o->output && !o->stats && !o->pipe.graph && !o->pipe.graph_after && !o->pipe.memory_map) {
-    fprintf(stderr, "gqc: error: no output\n"
-                    "note: give -o FILE (.o, .s, .ll, .c, .ir or .dot), -o - for stdout, --stats,\n"
-                    "note: --graph FILE or --memory-map FILE\n");
+    gqc_print_error("no output");
+    gqc_print_note("give -o FILE (.o, .s, .ll, .c, .ir or .dot), -o - for stdout, --stats,");
+    gqc_print_note("--graph FILE or --memory-map FILE");
     return 2;
   }
   const char *emit = o->output ? output_kind(o) : NULL;
@@ -627,17 +698,17 @@ int gqc_cmd_compile(gqc_options *o) {
     return 2;
   const bool to_stdout = o->output && !strcmp(o->output, "-");
   if (to_stdout && strcmp(emit, "obj") && strcmp(emit, "ir")) {
-    fprintf(stderr,
-            "gqc: error: -o -: %s output needs files beside it (its blobs)\n"
-            "note: -o - writes objects and IR; write %s to a file\n",
-            emit, emit);
+    gqc_print_error("-o -: %s output needs files beside it (its blobs)", emit);
+    gqc_print_note("-o - writes objects and IR; write %s to a file", emit);
     return 2;
   }
   if (o->write_depfile && (!o->output || to_stdout)) {
-    fprintf(stderr, "gqc: error: -MD: no output file to name as the depfile's target\n"
-                    "note: give -o FILE\n");
+    gqc_print_error("-MD: no output file to name as the depfile's target");
+    gqc_print_note("give -o FILE");
     return 2;
   }
+  if (!check_outputs(o, emit))
+    return 1;
   gqc_target t;
   gqc_diag d = {0};
   if (!gqc_target_init(&t, o->triple, o->cpu, o->features, &d))

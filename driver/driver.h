@@ -65,8 +65,18 @@ int gqc_cmd_tokenize(int argc, char **argv);
 int gqc_cmd_opt(int argc, char **argv);
 int gqc_cmd_stats_only(int argc, char **argv);
 
-/* Prints a compiler message as "gqc: error: LOCATION: message" (diagnostics.c). */
-void gqc_print_error(const char *msg);
+/* Prints one error line, escaped, as "gqc: error: LOCATION: message"
+ * (diagnostics.c); a message that reads "LOCATION: error: message" is
+ * reshaped. gqc_print_note adds a "note: hint" line. */
+#if defined(__GNUC__)
+#define GQC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define GQC_PRINTF(f, a)
+#endif
+void gqc_print_error(const char *fmt, ...) GQC_PRINTF(1, 2);
+void gqc_print_note(const char *fmt, ...) GQC_PRINTF(1, 2);
+/* gqc_print_error for a diagnostic; returns 1 (the exit status). */
+int gqc_print_diag(const gqc_diag *d);
 /* Compiles --grammar / --tools against m's vocabulary into *blob (malloc'd,
  * also set as m->grammar); nothing without either option. */
 bool gqc_grammar_input(const gqc_options *o, ir_module *m, void **blob, gqc_diag *d);

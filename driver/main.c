@@ -111,12 +111,12 @@ int main(int argc, char **argv) {
     if (r)
       continue;
     if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "gqc: error: unknown option '%s'\nnote: gqc --help lists the options\n",
-              argv[i]);
+      gqc_print_error("unknown option '%s'", argv[i]);
+      gqc_print_note("gqc --help lists the options");
       return 2;
     }
     if (o.input) {
-      fprintf(stderr, "gqc: error: more than one input file ('%s' and '%s')\n", o.input, argv[i]);
+      gqc_print_error("more than one input file ('%s' and '%s')", o.input, argv[i]);
       return 2;
     }
     o.input = argv[i];

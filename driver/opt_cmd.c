@@ -5,11 +5,15 @@
  */
 #include "driver/driver.h"
 #include "driver/outputs.h"
+#include "support/input_file.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The largest IR file read. */
+#define MAX_IR_BYTES ((size_t)1 << 30)
 
 /* The IR to stdout, or to `output` all or nothing (driver/outputs.h). */
 static int write_ir(const ir_module *m, const char *output) {
@@ -21,7 +25,7 @@ static int write_ir(const ir_module *m, const char *output) {
   gqc_diag d = {0};
   char path[8192];
   if (!gqc_outputs_begin_for(&out, output, path, sizeof path, &d)) {
-    gqc_print_error(d.msg);
+    gqc_print_error("%s", d.msg);
     return 1;
   }
   FILE *f = fopen(path, "w");
@@ -33,11 +37,11 @@ static int write_ir(const ir_module *m, const char *output) {
   }
   if (!ok) {
     gqc_outputs_abort(&out);
-    fprintf(stderr, "gqc: error: %s: cannot write: %s\n", output, strerror(errno));
+    gqc_print_error("%s: cannot write: %s", output, strerror(errno));
     return 1;
   }
   if (!gqc_outputs_commit(&out, &d)) {
-    gqc_print_error(d.msg);
+    gqc_print_error("%s", d.msg);
     return 1;
   }
   return 0;
@@ -57,11 +61,11 @@ int gqc_cmd_opt(int argc, char **argv) {
       passes = argv[i] + 9;
     else if (!strcmp(argv[i], "--passes") && i + 1 < argc)
       passes = argv[++i];
-    else if (argv[i][0] != '-' && !o.input)
+    else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) && !o.input)
       o.input = argv[i];
     else {
-      fprintf(stderr, "gqc: error: unknown option '%s'\nnote: gqc --help lists the options\n",
-              argv[i]);
+      gqc_print_error("unknown option '%s'", argv[i]);
+      gqc_print_note("gqc --help lists the options");
       return 2;
     }
   }
@@ -69,13 +73,18 @@ int gqc_cmd_opt(int argc, char **argv) {
     fprintf(stderr, "usage: gqc opt IN.ir --passes=PASS[,PASS...] [-o OUT.ir] [--target T]\n");
     return 2;
   }
+  gqc_diag d = {0};
+  gqc_inputs_forget(); /* a new command: its own inputs */
+  gqc_input_note(o.input);
+  if (o.output && !gqc_outputs_check_planned(&o.output, 1, &d))
+    return gqc_print_diag(&d);
   size_t len;
-  char *text = gqc_read_file(o.input, &len);
+  char why[256];
+  char *text = gqc_input_read(o.input, MAX_IR_BYTES, &len, why, sizeof why);
   if (!text) {
-    fprintf(stderr, "gqc: error: %s: cannot read: %s\n", o.input, strerror(errno));
+    gqc_print_error("%s: %s", o.input, why);
     return 1;
   }
-  gqc_diag d = {0};
   gqc_target t;
   ir_module *m = NULL;
   int rc = 0;
@@ -83,7 +92,7 @@ int gqc_cmd_opt(int argc, char **argv) {
                        &d) ||
       !gqc_pipeline_check_options(&o.pipe, &d) || !(m = ir_parse_module(text, len, o.input, &d)) ||
       !gqc_run_passes(m, passes, &t, &o.pipe, &d)) {
-    gqc_print_error(d.msg);
+    gqc_print_error("%s", d.msg);
     rc = 1;
   } else {
     rc = write_ir(m, o.output);

@@ -32,7 +32,7 @@ void gqc_options_init(gqc_options *o) {
 }
 
 static bool bad_value(const char *opt, const char *want, const char *v) {
-  fprintf(stderr, "gqc: error: %s: expected %s, got '%s'\n", opt, want, v);
+  gqc_print_error("%s: expected %s, got '%s'", opt, want, v);
   return false;
 }
 
@@ -41,8 +41,8 @@ static bool parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, in
   errno = 0;
   long long v = strtoll(s, &end, 10);
   if (errno || *end || end == s || v < lo || v > hi) {
-    fprintf(stderr, "gqc: error: %s: expected an integer in [%lld, %lld], got '%s'\n", opt,
-            (long long)lo, (long long)hi, s);
+    gqc_print_error("%s: expected an integer in [%lld, %lld], got '%s'", opt, (long long)lo,
+                    (long long)hi, s);
     return false;
   }
   *out = v;
@@ -106,8 +106,8 @@ static bool set_features(gqc_options *o, const char *opt, const char *v) {
 }
 static bool set_emit(gqc_options *o, const char *opt, const char *v) {
   if (o->emit && strcmp(o->emit, v)) {
-    fprintf(stderr, "gqc: error: %s %s: the output kind was already given (%s %s)\n", opt, v,
-            o->emit_option, o->emit);
+    gqc_print_error("%s %s: the output kind was already given (%s %s)", opt, v, o->emit_option,
+                    o->emit);
     return false;
   }
   o->emit = v;
@@ -309,7 +309,7 @@ static int match(const option_row *r, int argc, char **argv, int *i, const char 
     if (a[n])
       return 0;
     if (*i + 1 >= argc) {
-      fprintf(stderr, "gqc: error: %s: needs a value\n", r->name);
+      gqc_print_error("%s: needs a value", r->name);
       return -1;
     }
     *value = argv[++*i];
@@ -358,8 +358,7 @@ static bool parse_seed(const char *opt, const char *s) {
     return true;
   (void)strtoull(s, &end, 10);
   if (errno || *end || end == s || *s == '-') {
-    fprintf(stderr, "gqc: error: %s expects -1 (random) or an integer in [0, 2^64-1], got '%s'\n",
-            opt, s);
+    gqc_print_error("%s expects -1 (random) or an integer in [0, 2^64-1], got '%s'", opt, s);
     return false;
   }
   return true;
@@ -387,7 +386,7 @@ int gqc_parse_sampling_option(gqcrt_sampler_params *p, int argc, char **argv, in
       return -1;
     const char *e = gqcrt_sampler_params_error(p);
     if (e) {
-      fprintf(stderr, "gqc: error: %s %s: %s\n", r.name, v, e);
+      gqc_print_error("%s %s: %s", r.name, v, e);
       return -1;
     }
     return 1;

@@ -10,6 +10,7 @@
 #include "driver/outputs.h"
 
 #include "driver/driver.h"
+#include "support/input_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +26,26 @@ static gqc_outputs *active;
 static void abort_active(void) {
   if (active)
     gqc_outputs_abort(active);
+}
+
+bool gqc_outputs_check_planned(const char *const *paths, int n, gqc_diag *d) {
+  for (int k = 0; k < n; k++) {
+    char msg[1024];
+    if (!gqc_input_check_output(paths[k], msg, sizeof msg))
+      return gqc_error(d, "%s", msg);
+  }
+  bool ok = true;
+  for (int k = 0; k < n && ok; k++) {
+    char *rk = gqc_resolve_path(paths[k]);
+    for (int j = 0; j < k && ok && rk; j++) {
+      char *rj = gqc_resolve_path(paths[j]);
+      if (rj && !strcmp(rj, rk))
+        ok = gqc_error(d, "two outputs would both be written to %s; choose another -o", paths[k]);
+      free(rj);
+    }
+    free(rk);
+  }
+  return ok;
 }
 
 bool gqc_outputs_begin(gqc_outputs *out, const char *dir, gqc_diag *d) {
@@ -102,6 +123,9 @@ static bool check_destination(const gqc_outputs *out, const char *name, void *ct
     return false;
   if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode))
     return gqc_error(d, "%s: cannot write the output: it is a directory", dst);
+  char msg[1024];
+  if (!gqc_input_check_output(dst, msg, sizeof msg))
+    return gqc_error(d, "%s", msg);
   return true;
 }
 

@@ -24,7 +24,7 @@ int gqc_spawn(char *const argv[], bool verbose) {
     return -1;
   if (pid == 0) {
     execvp(argv[0], argv);
-    fprintf(stderr, "gqc: error: cannot run %s: %s\n", argv[0], strerror(errno));
+    gqc_print_error("cannot run %s: %s", argv[0], strerror(errno));
     _exit(127);
   }
   int status;

@@ -12,6 +12,8 @@
  * samples/weights_after_bss.ld.
  */
 #include "driver/driver.h"
+#include "driver/outputs.h"
+#include "support/input_file.h"
 
 #include "gqcrt_sample.h"
 
@@ -79,35 +81,42 @@ int gqc_cmd_run(int argc, char **argv) {
     free(fwd);
     return 2;
   }
-  gqc_target t;
+  /* The program writes --logits FILE: never over an input. */
   gqc_diag d = {0};
+  gqc_inputs_forget(); /* a new command: its own inputs */
+  gqc_input_note(o.input);
+  gqc_input_note(o.arch_file);
+  for (int i = 0; i + 1 < n_fwd; i++)
+    if (!strcmp(fwd[i], "--logits") &&
+        !gqc_outputs_check_planned((const char *const *)&fwd[i + 1], 1, &d)) {
+      free(fwd);
+      return gqc_print_diag(&d);
+    }
+  gqc_target t;
   if (!gqc_target_init(&t, o.triple, o.cpu, o.features, &d)) {
-    gqc_print_error(d.msg);
+    gqc_print_error("%s", d.msg);
     free(fwd);
     return 2;
   }
   if (t.bare_metal) {
-    fprintf(stderr,
-            "gqc: error: run: %s is a bare-metal target: no program to run here\n"
-            "note: gqc run needs x86_64-linux-gnu or aarch64-linux-gnu; link a firmware "
-            "with the object (samples/firmware)\n",
-            t.triple);
+    gqc_print_error("run: %s is a bare-metal target: no program to run here", t.triple);
+    gqc_print_note("gqc run needs x86_64-linux-gnu or aarch64-linux-gnu; link a firmware with "
+                   "the object (samples/firmware)");
     free(fwd);
     return 2;
   }
   const char *runtime = gqc_runtime_library(t.triple);
   if (access(runtime, R_OK) != 0) {
-    fprintf(stderr,
-            "gqc: error: run: no runtime for %s (%s)\n"
-            "note: install gqc (cmake --install) or set %s to a libgqcrt.a built for it\n",
-            t.triple, *runtime ? runtime : "not found beside gqc",
-            t.arch == GQC_ARCH_AARCH64 ? "GQC_RUNTIME_LIB_AARCH64" : "GQC_RUNTIME_LIB");
+    gqc_print_error("run: no runtime for %s (%s)", t.triple,
+                    *runtime ? runtime : "not found beside gqc");
+    gqc_print_note("install gqc (cmake --install) or set %s to a libgqcrt.a built for it",
+                   t.arch == GQC_ARCH_AARCH64 ? "GQC_RUNTIME_LIB_AARCH64" : "GQC_RUNTIME_LIB");
     free(fwd);
     return 2;
   }
   char *tmp = gqc_make_temp_dir();
   if (!tmp) {
-    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    gqc_print_error("cannot create a temporary directory: %s", strerror(errno));
     free(fwd);
     return 1;
   }
@@ -150,9 +159,9 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n] = NULL;
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
-      fprintf(stderr, "gqc: error: %s/generate.c: building the program failed (exit %d)\n",
-              gqc_samples_dir(), st);
-      fputs("note: GQC_VERBOSE=1 shows the compiler's command line\n", stderr);
+      gqc_print_error("%s/generate.c: building the program failed (exit %d)", gqc_samples_dir(),
+                      st);
+      gqc_print_note("GQC_VERBOSE=1 shows the compiler's command line");
       rc = 1;
     }
   }

@@ -11,6 +11,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "support/escape.h"
+
 /* Kernels reading weight w in function f, appended comma-separated
  * (duplicates removed). */
 static void kernels_in(const ir_func *f, int w, char *buf, size_t n) {
@@ -55,8 +57,10 @@ void gqc_print_stats(FILE *out, const ir_module *m) {
     ir_type_str(&t, shape, sizeof shape);
     char *br = strchr(shape, '[');
     kernels_of(m, w, kern, sizeof kern);
-    fprintf(out, "%-34s %-6s %-14s %-34s %12" PRIu64 "\n", wt->name,
-            ir_dtype_get(wt->type.dtype)->name, br ? br : "[]", kern, wt->nbytes);
+    char name[256]; /* a tensor name from the file: escaped */
+    fprintf(out, "%-34s %-6s %-14s %-34s %12" PRIu64 "\n",
+            gqc_escape_str(name, sizeof name, wt->name), ir_dtype_get(wt->type.dtype)->name,
+            br ? br : "[]", kern, wt->nbytes);
     by_enc[wt->type.dtype] += (int64_t)wt->nbytes;
   }
   fprintf(out, "\n%-34s %-6s %-14s %12s\n", "kv cache", "enc", "shape", "bytes");

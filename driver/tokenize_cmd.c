@@ -44,14 +44,14 @@ int gqc_cmd_tokenize(int argc, char **argv) {
     else if (!strcmp(argv[i], "--pieces"))
       pieces = true;
     else if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "gqc: error: tokenize: unknown option '%s'\n", argv[i]);
+      gqc_print_error("tokenize: unknown option '%s'", argv[i]);
       return 2;
     } else if (!model)
       model = argv[i];
     else if (!text)
       text = argv[i];
     else {
-      fprintf(stderr, "gqc: error: tokenize: unexpected argument '%s'\n", argv[i]);
+      gqc_print_error("tokenize: unexpected argument '%s'", argv[i]);
       return 2;
     }
   }
@@ -63,13 +63,13 @@ int gqc_cmd_tokenize(int argc, char **argv) {
   gguf_error ge = {0};
   gguf_file *f = gguf_open(model, &ge);
   if (!f) {
-    gqc_print_error(ge.msg);
+    gqc_print_error("%s", ge.msg);
     return 1;
   }
   gqc_diag d = {0};
   gqc_vocab_blob blob = {0};
   if (!gqc_vocab_build(f, &blob, &d)) {
-    gqc_print_error(d.msg);
+    gqc_print_error("%s", d.msg);
     gguf_close(f);
     return 1;
   }
@@ -83,7 +83,7 @@ int gqc_cmd_tokenize(int argc, char **argv) {
                                               max_ids, scratch, scratch_bytes)
                              : GQCRT_ERR_NO_SPACE;
   if (n < 0) {
-    fprintf(stderr, "gqc: error: %s: %s (code %d)\n", "tokenize", error_name(n), n);
+    gqc_print_error("tokenize: %s (code %d)", error_name(n), n);
     rc = 1;
   } else if (pieces) {
     for (int32_t k = 0; k < n; k++) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 /* A bump allocator: chunks chained together, freed in one go. */
 struct arch_arena {
   arch_arena *next;
@@ -16,11 +18,7 @@ struct arch_arena {
 
 static arch_arena *arena_chunk(size_t min) {
   size_t cap = min > (1u << 15) ? min : (1u << 15);
-  arch_arena *a = malloc(sizeof *a + cap);
-  if (!a) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  arch_arena *a = gqc_xmalloc(sizeof *a + cap, "the description's syntax tree");
   a->next = NULL;
   a->used = 0;
   a->cap = cap;
@@ -28,11 +26,7 @@ static arch_arena *arena_chunk(size_t min) {
 }
 
 arch_program *arch_program_new(const char *file) {
-  arch_program *p = calloc(1, sizeof *p);
-  if (!p) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  arch_program *p = gqc_xcalloc(1, sizeof *p, "the description's syntax tree");
   p->arena = arena_chunk(0);
   p->file = arch_strndup(p, file ? file : "<arch>", strlen(file ? file : "<arch>"));
   return p;
@@ -45,6 +39,8 @@ void arch_program_free(arch_program *p) {
     n = a->next;
     free(a);
   }
+  gqc_name_map_free(&p->names);
+  free(p->decl_at);
   free(p);
 }
 
@@ -189,12 +185,27 @@ const char *arch_type_set_str(unsigned types, char *buf, size_t size) {
   return buf;
 }
 
+/* The declarations arch_find_decl finds: those that define a value. */
+static bool defines_a_name(const arch_decl *d) {
+  return d->name && d->kind != AD_META && d->kind != AD_ARCH && d->kind != AD_GRAPH;
+}
+
+void arch_program_index(arch_program *p) {
+  p->n_decls = 0;
+  for (arch_decl *d = p->decls; d; d = d->next)
+    d->ordinal = p->n_decls++;
+  p->decl_at =
+      gqc_xcalloc((size_t)p->n_decls + 1, sizeof *p->decl_at, "the description's declarations");
+  for (arch_decl *d = p->decls; d; d = d->next) {
+    p->decl_at[d->ordinal] = d;
+    if (defines_a_name(d) && gqc_name_map_get(&p->names, d->name) < 0)
+      gqc_name_map_put(&p->names, d->name, d->ordinal);
+  }
+}
+
 const arch_decl *arch_find_decl(const arch_program *p, const char *name) {
-  for (const arch_decl *d = p->decls; d; d = d->next)
-    if (d->name && d->kind != AD_META && d->kind != AD_ARCH && d->kind != AD_GRAPH &&
-        !strcmp(d->name, name))
-      return d;
-  return NULL;
+  int k = gqc_name_map_get(&p->names, name);
+  return k >= 0 ? p->decl_at[k] : NULL;
 }
 
 const char *arch_op_str(int op) {

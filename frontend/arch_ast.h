@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ir/diag.h"
+#include "support/name_map.h"
 
 typedef struct arch_loc {
   int line, col; /* 1-based */
@@ -169,6 +170,7 @@ struct arch_decl {
   /* AD_FN (block body), AD_GRAPH */
   arch_stmt *body;
   arch_loc end_loc;
+  int ordinal; /* position among the declarations: 0, 1, ... */
   arch_decl *next;
 };
 
@@ -179,6 +181,11 @@ typedef struct arch_program {
   const char *file; /* name used in diagnostics ("llama.arch") */
   arch_decl *decls;
   arch_arena *arena;
+  /* set by arch_program_index: the declarations by ordinal, and the
+   * ordinal of the first hparam, let, weight or fn of each name */
+  const arch_decl **decl_at;
+  int n_decls;
+  gqc_name_map names;
 } arch_program;
 
 arch_program *arch_program_new(const char *file);
@@ -214,8 +221,13 @@ arch_program *arch_parse(const char *text, size_t len, const char *file, gqc_dia
  * once, weight families are indexed with the right arity, ... */
 bool arch_check(const arch_program *p, gqc_diag *d);
 
+/* Numbers the declarations (ordinal) and indexes them by name; arch_parse
+ * does it once the whole file is parsed. */
+void arch_program_index(arch_program *p);
+
 /* Helpers shared by the checker and the interpreter. */
 const char *arch_type_set_str(unsigned types, char *buf, size_t size);
+/* The first hparam, let, weight or fn called name; NULL if none. */
 const arch_decl *arch_find_decl(const arch_program *p, const char *name);
 const char *arch_op_str(int op);
 

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 typedef enum { SN_PARAM, SN_LOOP, SN_LOCAL, SN_INDEX } scope_kind;
 
 typedef struct scope_name {
@@ -44,6 +46,8 @@ typedef struct checker {
   bool in_body; /* a function block or the graph: `return` allowed */
   scope_name *names;
   int n_names, cap_names;
+  gqc_name_map local_at; /* name -> its index in names[] */
+  gqc_name_map metas;    /* meta name -> ordinal of its first declaration */
 } checker;
 
 static bool err(checker *c, arch_loc loc, const char *fmt, ...)
@@ -64,21 +68,23 @@ static bool err(checker *c, arch_loc loc, const char *fmt, ...) {
 static void push_name(checker *c, const char *name, scope_kind kind, arch_loc loc) {
   if (c->n_names == c->cap_names) {
     c->cap_names = c->cap_names ? c->cap_names * 2 : 32;
-    scope_name *n = realloc(c->names, (size_t)c->cap_names * sizeof *n);
-    if (!n) {
-      fputs("gqc: out of memory\n", stderr);
-      exit(70);
-    }
+    scope_name *n = gqc_xrealloc(c->names, (size_t)c->cap_names * sizeof *n,
+                                 "the description checker's names");
     c->names = n;
   }
+  gqc_name_map_put(&c->local_at, name, c->n_names);
   c->names[c->n_names++] = (scope_name){name, kind, loc};
 }
 
 static scope_name *find_local(checker *c, const char *name) {
-  for (int k = c->n_names - 1; k >= 0; k--)
-    if (c->names[k].name && !strcmp(c->names[k].name, name))
-      return &c->names[k];
-  return NULL;
+  int k = gqc_name_map_get(&c->local_at, name);
+  return k >= 0 ? &c->names[k] : NULL;
+}
+
+/* Forgets name (a loop variable whose loop ended). */
+static void drop_local(checker *c, int k) {
+  gqc_name_map_remove(&c->local_at, c->names[k].name);
+  c->names[k].name = NULL;
 }
 
 /* ---- suggestions -------------------------------------------------------- */
@@ -167,12 +173,7 @@ static const char *decl_kind_name(const arch_decl *d) {
 
 /* True when top-level `d` comes before c->order_limit. */
 static bool declared_before_limit(checker *c, const arch_decl *d) {
-  if (!c->order_limit)
-    return true;
-  for (const arch_decl *x = c->p->decls; x && x != c->order_limit; x = x->next)
-    if (x == d)
-      return true;
-  return false;
+  return !c->order_limit || d->ordinal < c->order_limit->ordinal;
 }
 
 /* ---- expressions -------------------------------------------------------- */
@@ -396,7 +397,7 @@ static bool check_stmt(checker *c, const arch_stmt *s) {
     int slot = c->n_names - 1;
     if (!check_block(c, s->body))
       return false;
-    c->names[slot].name = NULL; /* the loop variable ends with the loop */
+    drop_local(c, slot); /* the loop variable ends with the loop */
     return true;
   }
   case AS_IF:
@@ -476,6 +477,9 @@ static bool check_weight(checker *c, const arch_decl *d) {
 }
 
 static bool check_decl(checker *c, const arch_decl *d) {
+  for (int k = 0; k < c->n_names; k++)
+    if (c->names[k].name)
+      drop_local(c, k);
   c->n_names = 0;
   c->order_limit = NULL;
   c->in_body = false;
@@ -538,17 +542,16 @@ static bool check_structure(checker *c) {
       for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
         if (!strcmp(d->name, reserved[k]))
           return err(c, d->name_loc, "meta '%s' is set by the compiler", d->name);
-      for (const arch_decl *e = p->decls; e != d; e = e->next)
-        if (e->kind == AD_META && !strcmp(e->name, d->name))
-          return err(c, d->name_loc, "meta '%s' is set twice (first at line %d)", d->name,
-                     e->loc.line);
+      int first = gqc_name_map_get(&c->metas, d->name);
+      if (first >= 0)
+        return err(c, d->name_loc, "meta '%s' is set twice (first at line %d)", d->name,
+                   p->decl_at[first]->loc.line);
+      gqc_name_map_put(&c->metas, d->name, d->ordinal);
     }
     if (d->kind == AD_HPARAM || d->kind == AD_LET || d->kind == AD_WEIGHT || d->kind == AD_FN) {
-      for (const arch_decl *e = p->decls; e != d; e = e->next)
-        if ((e->kind == AD_HPARAM || e->kind == AD_LET || e->kind == AD_WEIGHT ||
-             e->kind == AD_FN) &&
-            !strcmp(e->name, d->name))
-          return err(c, d->name_loc, "'%s' is already defined at line %d", d->name, e->loc.line);
+      const arch_decl *first = arch_find_decl(p, d->name);
+      if (first != d)
+        return err(c, d->name_loc, "'%s' is already defined at line %d", d->name, first->loc.line);
       if (arch_is_predefined_name(d->name))
         return err(c, d->name_loc, "'%s' is predefined and cannot be redefined", d->name);
       if (arch_builtin_find(d->name))
@@ -587,5 +590,7 @@ bool arch_check(const arch_program *p, gqc_diag *d) {
     ok = check_decl(&c, x);
   ok = ok && check_required(&c);
   free(c.names);
+  gqc_name_map_free(&c.local_at);
+  gqc_name_map_free(&c.metas);
   return ok;
 }

@@ -22,13 +22,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CALL_DEPTH 64
+#include "support/xalloc.h"
+
+/* The limits that keep a hostile or mistaken description from running for
+ * hours or exhausting memory (docs/arch-language.md, "Limits"). One budget
+ * of steps counts all the work: every expression evaluated (a call of an
+ * expression-bodied function included), every statement, every loop
+ * iteration (of an empty body too), every call, and string work by its
+ * length. The built-in descriptions take under 1% of it (FunctionGemma's 18
+ * layers, decode and prefill: 27 000 steps, 1.1 MiB). */
+#define MAX_STEPS (INT64_C(1) << 22)
+#define MAX_CALL_DEPTH 64 /* calls inside calls: recursion */
+#define MAX_NESTING 512   /* expressions, statements and calls inside each other */
+#define MAX_STRING_BYTES 65536
+#define MAX_MEMORY_MIB 128 /* what the description's values and IR take */
 #define MAX_LOOP_TRIPS (1 << 20)
-/* Budgets that keep a runaway description (nested loops over huge ranges)
- * from running for hours or exhausting memory: real models need a few
- * thousand statements and instructions. */
-#define MAX_STATEMENTS (1 << 22)
 #define MAX_INSTRUCTIONS (1 << 20)
+#define STRING_BYTES_PER_STEP 64
+
+bool arch_charge(arch_interp *in, arch_loc loc, int64_t cost) {
+  in->steps += cost;
+  if (in->steps > MAX_STEPS)
+    return arch_fail(in, loc,
+                     "the description ran more than %" PRId64
+                     " evaluation steps (the step limit: every expression, statement, call and "
+                     "loop iteration counts; a runaway loop or recursion?)",
+                     MAX_STEPS);
+  if (in->m->pool_bytes > ((uint64_t)MAX_MEMORY_MIB << 20))
+    return arch_fail(in, loc,
+                     "the description's strings and IR take more than %d MiB (the memory limit)",
+                     MAX_MEMORY_MIB);
+  return true;
+}
+
+/* One step, one level deeper; leave() undoes the level. */
+static bool enter(arch_interp *in, arch_loc loc) {
+  if (!arch_charge(in, loc, 1))
+    return false;
+  if (in->nesting >= MAX_NESTING)
+    return arch_fail(in, loc,
+                     "expressions, statements and calls nested more than %d deep (the nesting "
+                     "limit)",
+                     MAX_NESTING);
+  in->nesting++;
+  return true;
+}
+
+static bool leave(arch_interp *in, bool ok) {
+  in->nesting--;
+  return ok;
+}
 
 bool arch_fail(arch_interp *in, arch_loc loc, const char *fmt, ...) {
   char msg[900];
@@ -81,9 +124,17 @@ const char *arch_value_kind_str(const arch_value *v, char *buf, size_t size) {
 }
 
 /* ---- frames ------------------------------------------------------------- */
+/* A few variables are searched in order; past FRAME_SCAN_VARS they are
+ * indexed by name, so that a body assigning 100 000 names is not quadratic. */
+#define FRAME_SCAN_VARS 8
+
 static arch_var *frame_find(arch_frame *fr, const char *name) {
   if (!fr)
     return NULL;
+  if (fr->n_vars > FRAME_SCAN_VARS) {
+    int k = gqc_name_map_get(&fr->var_at, name);
+    return k >= 0 ? &fr->vars[k] : NULL;
+  }
   for (int k = 0; k < fr->n_vars; k++)
     if (!strcmp(fr->vars[k].name, name))
       return &fr->vars[k];
@@ -95,21 +146,23 @@ void arch_frame_set(arch_frame *fr, const char *name, arch_value v) {
   if (!var) {
     if (fr->n_vars == fr->cap_vars) {
       fr->cap_vars = fr->cap_vars ? fr->cap_vars * 2 : 16;
-      arch_var *nv = realloc(fr->vars, (size_t)fr->cap_vars * sizeof *nv);
-      if (!nv) {
-        fputs("gqc: out of memory\n", stderr);
-        exit(70);
-      }
-      fr->vars = nv;
+      fr->vars = gqc_xrealloc(fr->vars, (size_t)fr->cap_vars * sizeof *fr->vars,
+                              "the description's variables");
     }
     var = &fr->vars[fr->n_vars++];
     var->name = name;
+    if (fr->n_vars == FRAME_SCAN_VARS + 1) /* index the ones searched in order so far */
+      for (int k = 0; k < FRAME_SCAN_VARS; k++)
+        gqc_name_map_put(&fr->var_at, fr->vars[k].name, k);
+    if (fr->n_vars > FRAME_SCAN_VARS)
+      gqc_name_map_put(&fr->var_at, name, fr->n_vars - 1);
   }
   var->v = v;
   var->defined = true;
 }
 
 void arch_frame_free(arch_frame *fr) {
+  gqc_name_map_free(&fr->var_at);
   free(fr->vars);
   fr->vars = NULL;
   fr->n_vars = fr->cap_vars = 0;
@@ -117,16 +170,13 @@ void arch_frame_free(arch_frame *fr) {
 
 /* ---- names -------------------------------------------------------------- */
 bool arch_global(arch_interp *in, const char *name, arch_loc loc, arch_value *out) {
-  for (int k = 0; k < in->n_globals; k++) {
-    if (strcmp(in->global_decls[k]->name, name))
-      continue;
-    if (!in->globals[k].defined)
-      return arch_fail(in, loc, "'%s' is used before its definition at line %d", name,
-                       in->global_decls[k]->loc.line);
-    *out = in->globals[k].v;
+  const arch_decl *d = arch_find_decl(in->p, name);
+  if (d && (d->kind == AD_HPARAM || d->kind == AD_LET)) {
+    if (!in->globals[d->ordinal].defined)
+      return arch_fail(in, loc, "'%s' is used before its definition at line %d", name, d->loc.line);
+    *out = in->globals[d->ordinal].v;
     return true;
   }
-  const arch_decl *d = arch_find_decl(in->p, name);
   if (d && d->kind == AD_WEIGHT && d->n_params == 0) {
     *out = (arch_value){.kind = AV_WEIGHT, .w = d};
     return true;
@@ -166,11 +216,7 @@ static bool lookup(arch_interp *in, arch_frame *fr, const char *name, arch_loc l
 
 bool arch_eval_string(arch_interp *in, arch_frame *fr, const arch_str *s, const char **out) {
   size_t cap = 128, len = 0;
-  char *buf = malloc(cap);
-  if (!buf) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  char *buf = gqc_xmalloc(cap, "a string of the description");
   buf[0] = 0;
   for (const arch_strpart *part = s->parts; part; part = part->next) {
     char tmp[64];
@@ -199,16 +245,17 @@ bool arch_eval_string(arch_interp *in, arch_frame *fr, const arch_str *s, const 
       }
     }
     size_t n = strlen(piece);
-    while (len + n + 1 > cap) {
-      cap *= 2;
-      char *nb = realloc(buf, cap);
-      if (!nb) {
-        free(buf);
-        fputs("gqc: out of memory\n", stderr);
-        exit(70);
-      }
-      buf = nb;
+    if (n > MAX_STRING_BYTES - len) {
+      free(buf);
+      return arch_fail(in, part->loc, "a string of more than %d bytes (the string length limit)",
+                       MAX_STRING_BYTES);
     }
+    if (!arch_charge(in, part->loc, (int64_t)(n / STRING_BYTES_PER_STEP))) {
+      free(buf);
+      return false;
+    }
+    while (len + n + 1 > cap)
+      buf = gqc_xrealloc(buf, cap *= 2, "a string of the description");
     memcpy(buf + len, piece, n + 1);
     len += n;
   }
@@ -268,6 +315,8 @@ static bool compare(arch_interp *in, int op, const arch_value *a, const arch_val
     else
       c = (num(a) > num(b)) - (num(a) < num(b));
   } else if (a->kind == AV_STR && b->kind == AV_STR && (op == AOP_EQ || op == AOP_NE)) {
+    if (!arch_charge(in, loc, (int64_t)((strlen(a->s) + strlen(b->s)) / STRING_BYTES_PER_STEP)))
+      return false;
     c = strcmp(a->s, b->s) != 0;
   } else if (a->kind == AV_BOOL && b->kind == AV_BOOL && (op == AOP_EQ || op == AOP_NE)) {
     c = a->b != b->b;
@@ -349,8 +398,9 @@ static bool arith(arch_interp *in, int op, const arch_value *a, const arch_value
 static bool call_fn(arch_interp *in, const arch_decl *fn, arch_value *args, arch_loc loc,
                     arch_value *out) {
   if (in->depth >= MAX_CALL_DEPTH)
-    return arch_fail(in, loc, "calls nested more than %d deep (recursion in '%s'?)", MAX_CALL_DEPTH,
-                     fn->name);
+    return arch_fail(in, loc,
+                     "calls nested more than %d deep (the recursion limit; recursion in '%s'?)",
+                     MAX_CALL_DEPTH, fn->name);
   arch_frame fr = {0};
   int k = 0;
   for (const arch_ident *p = fn->params; p; p = p->next)
@@ -464,7 +514,7 @@ static bool call_scalar(arch_interp *in, const arch_builtin *b, const arch_expr 
     }
     if (x->kind == AV_STR) {
       *out = arch_int((int64_t)strlen(x->s));
-      return true;
+      return arch_charge(in, loc, out->i / STRING_BYTES_PER_STEP);
     }
     if (x->kind == AV_TENSOR || x->kind == AV_WEIGHT) {
       ir_inst *t;
@@ -494,23 +544,30 @@ static bool call_scalar(arch_interp *in, const arch_builtin *b, const arch_expr 
   return arch_fail(in, loc, "internal error: %s is not a compile-time function", b->name);
 }
 
-static bool eval_call(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {
-  arch_value pos[16];
-  int n_pos = 0;
+/* A call's evaluated arguments. They live on the heap: a call nested in a
+ * call's arguments, MAX_NESTING deep, must not need kilobytes of stack a
+ * level. */
+#define MAX_ARGS 16
+typedef struct call_args {
+  arch_value pos[MAX_ARGS], kw[ARCH_MAX_KWARGS];
+  bool kw_set[ARCH_MAX_KWARGS];
+  int n_pos;
+} call_args;
+
+static bool eval_call_with(arch_interp *in, arch_frame *fr, const arch_expr *e, call_args *c,
+                           arch_value *out) {
   const arch_decl *fn = arch_find_decl(in->p, e->name);
   if (fn && fn->kind == AD_FN) {
-    if (fn->n_params > 16)
+    if (fn->n_params > MAX_ARGS)
       return arch_fail(in, e->loc, "too many arguments");
     for (const arch_arg *a = e->args; a; a = a->next)
-      if (!arch_eval(in, fr, a->value, &pos[n_pos++]))
+      if (!arch_eval(in, fr, a->value, &c->pos[c->n_pos++]))
         return false;
-    return call_fn(in, fn, pos, e->loc, out);
+    return call_fn(in, fn, c->pos, e->loc, out);
   }
   const arch_builtin *b = arch_builtin_find(e->name);
   if (!b)
     return arch_fail(in, e->loc, "unknown function '%s'", e->name);
-  arch_value kw[ARCH_MAX_KWARGS];
-  bool kw_set[ARCH_MAX_KWARGS] = {0};
   for (const arch_arg *a = e->args; a; a = a->next) {
     arch_value v;
     if (!arch_eval(in, fr, a->value, &v))
@@ -519,19 +576,26 @@ static bool eval_call(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_
       int k = arch_builtin_kwarg(b, a->name);
       if (k < 0)
         return arch_fail(in, a->loc, "%s() has no keyword argument '%s'", b->name, a->name);
-      kw[k] = v;
-      kw_set[k] = true;
+      c->kw[k] = v;
+      c->kw_set[k] = true;
     } else {
-      if (n_pos >= 16)
+      if (c->n_pos >= MAX_ARGS)
         return arch_fail(in, a->loc, "too many arguments");
-      pos[n_pos++] = v;
+      c->pos[c->n_pos++] = v;
     }
   }
   if (!b->is_op)
-    return call_scalar(in, b, e, pos, n_pos, out);
+    return call_scalar(in, b, e, c->pos, c->n_pos, out);
   if (!in->f)
     return arch_fail(in, e->loc, "tensor operation %s() is only allowed inside the graph", b->name);
-  return arch_call_op(in, b, e, pos, n_pos, kw, kw_set, out);
+  return arch_call_op(in, b, e, c->pos, c->n_pos, c->kw, c->kw_set, out);
+}
+
+static bool eval_call(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {
+  call_args *c = gqc_xcalloc(1, sizeof *c, "a call's arguments");
+  bool ok = eval_call_with(in, fr, e, c, out);
+  free(c);
+  return ok;
 }
 
 static bool eval_index(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {
@@ -569,7 +633,13 @@ static bool eval_index(arch_interp *in, arch_frame *fr, const arch_expr *e, arch
   return arch_array_get(in, &a, i.i, e->loc, out);
 }
 
+static bool eval_expr(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out);
+
 bool arch_eval(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {
+  return enter(in, e->loc) && leave(in, eval_expr(in, fr, e, out));
+}
+
+static bool eval_expr(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {
   char k[128];
   switch (e->kind) {
   case AE_INT:
@@ -673,7 +743,7 @@ static bool exec_for(arch_interp *in, arch_frame *fr, const arch_stmt *s, bool *
                      "a loop bound must be an int, got %s",
                      arch_value_kind_str(lo.kind != AV_INT ? &lo : &hi, k, sizeof k));
   if (hi.i > lo.i && (uint64_t)hi.i - (uint64_t)lo.i > MAX_LOOP_TRIPS)
-    return arch_fail(in, s->loc, "loop of %" PRIu64 " iterations (more than %d)",
+    return arch_fail(in, s->loc, "loop of %" PRIu64 " iterations (more than %d, the loop limit)",
                      (uint64_t)hi.i - (uint64_t)lo.i, MAX_LOOP_TRIPS);
   bool naming = fr->names_values;
   if (naming && in->n_loops >= (int)(sizeof in->loop_idx / sizeof in->loop_idx[0]))
@@ -682,6 +752,8 @@ static bool exec_for(arch_interp *in, arch_frame *fr, const arch_stmt *s, bool *
     in->n_loops++;
   bool ok = true;
   for (int64_t i = lo.i; ok && i < hi.i && !*returned; i++) {
+    if (!(ok = arch_charge(in, s->loc, 1))) /* an iteration, even of an empty body */
+      break;
     if (naming)
       in->loop_idx[in->n_loops - 1] = i;
     arch_frame_set(fr, s->name, arch_int(i));
@@ -695,14 +767,21 @@ static bool exec_for(arch_interp *in, arch_frame *fr, const arch_stmt *s, bool *
   return ok;
 }
 
+static bool run_stmt(arch_interp *in, arch_frame *fr, const arch_stmt *s, bool *returned,
+                     arch_value *ret);
+
 static bool exec_stmt(arch_interp *in, arch_frame *fr, const arch_stmt *s, bool *returned,
                       arch_value *ret) {
-  if (++in->n_statements > MAX_STATEMENTS)
-    return arch_fail(in, s->loc, "the description ran more than %d statements (a runaway loop?)",
-                     MAX_STATEMENTS);
   if (in->seq > MAX_INSTRUCTIONS)
-    return arch_fail(in, s->loc, "the graph has more than %d instructions (a runaway loop?)",
+    return arch_fail(in, s->loc,
+                     "the graph has more than %d instructions (the instruction limit; a runaway "
+                     "loop?)",
                      MAX_INSTRUCTIONS);
+  return enter(in, s->loc) && leave(in, run_stmt(in, fr, s, returned, ret));
+}
+
+static bool run_stmt(arch_interp *in, arch_frame *fr, const arch_stmt *s, bool *returned,
+                     arch_value *ret) {
   switch (s->kind) {
   case AS_ASSIGN: {
     int mark = in->seq;

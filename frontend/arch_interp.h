@@ -66,6 +66,7 @@ typedef struct arch_var {
 typedef struct arch_frame {
   arch_var *vars;
   int n_vars, cap_vars;
+  gqc_name_map var_at; /* name -> index in vars, once there are many */
   bool names_values; /* the graph's own body: assignments name IR values */
 } arch_frame;
 
@@ -89,13 +90,13 @@ typedef struct arch_interp {
    * is an i32[batch] vector and activations are [batch, n] rows, see
    * arch_ops.c; 0 for @decode */
   int64_t batch;
-  /* top-level hparams and lets, indexed like the declarations */
-  const arch_decl **global_decls;
+  /* the values of top-level hparams and lets, by their declaration's
+   * ordinal (one entry per declaration) */
   arch_var *globals;
-  int n_globals;
   /* weights bound so far */
   arch_binding *bindings;
   int n_bindings, cap_bindings;
+  gqc_name_map binding_at; /* binding key (arch_weights.c) -> index in bindings */
   const arch_decl *binding_stack[8]; /* fallback chain being resolved */
   int n_binding_stack;
   /* naming: the graph's loop indices, the set of names in use */
@@ -105,7 +106,8 @@ typedef struct arch_interp {
   size_t names_cap, n_names;
   int seq;              /* creation number of the next instruction (stored in ir_inst.id) */
   int depth;            /* function call depth */
-  int64_t n_statements; /* statements run so far */
+  int nesting;          /* expressions, statements and calls being evaluated inside each other */
+  int64_t steps;        /* the evaluation budget spent so far (arch_eval.c) */
   int64_t n_ctx;
   int64_t vocab_size; /* -1 until asked for */
 } arch_interp;
@@ -118,6 +120,10 @@ bool arch_fail(arch_interp *in, arch_loc loc, const char *fmt, ...)
     ;
 
 /* arch_eval.c */
+/* Charges `cost` steps of the evaluation budget (work other than one
+ * expression or statement: string bytes, linear searches) and checks the
+ * memory limit; false (reported at loc) when either is exceeded. */
+bool arch_charge(arch_interp *in, arch_loc loc, int64_t cost);
 bool arch_eval(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out);
 bool arch_eval_string(arch_interp *in, arch_frame *fr, const arch_str *s, const char **out);
 /* Runs a body. *returned is set when a `return` ran (its value in *ret). */

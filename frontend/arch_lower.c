@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "frontend/arch_interp.h"
+#include "support/xalloc.h"
 
 #define DEFAULT_MAX_CTX 2048
 
@@ -42,13 +43,6 @@ typedef struct meta_value {
   const arch_decl *decl;
   arch_value v;
 } meta_value;
-
-static int global_index(arch_interp *in, const arch_decl *d) {
-  for (int k = 0; k < in->n_globals; k++)
-    if (in->global_decls[k] == d)
-      return k;
-  return -1;
-}
 
 /* Fixes the compiled context length once n_ctx_train is known. */
 static bool set_n_ctx(arch_interp *in, const arch_decl *d, const arch_value *v) {
@@ -67,7 +61,7 @@ static bool run_toplevel(arch_interp *in, meta_value *metas, int *n_metas) {
     switch (d->kind) {
     case AD_HPARAM:
     case AD_LET: {
-      int k = global_index(in, d);
+      int k = d->ordinal;
       arch_value v;
       if (d->kind == AD_HPARAM ? !arch_read_hparam(in, d, &v) : !arch_eval(in, NULL, d->e, &v))
         return false;
@@ -118,7 +112,6 @@ static void reset_names(arch_interp *in) {
 static bool run_graph(arch_interp *in, const arch_decl *g, int64_t batch, int64_t *n_vocab) {
   reset_names(in);
   in->seq = 0;
-  in->n_statements = 0;
   in->batch = batch;
   in->f = ir_func_new(in->m, batch > 0 ? "prefill" : "decode");
   if (!in->f)
@@ -183,7 +176,7 @@ static bool run_graph(arch_interp *in, const arch_decl *g, int64_t batch, int64_
 
 static bool global_int(arch_interp *in, const char *name, int64_t *out) {
   const arch_decl *d = arch_find_decl(in->p, name);
-  int k = d ? global_index(in, d) : -1;
+  int k = d && (d->kind == AD_HPARAM || d->kind == AD_LET) ? d->ordinal : -1;
   if (k < 0 || !in->globals[k].defined)
     return arch_fail(in, (arch_loc){0, 0}, "'%s' is not defined", name);
   const arch_value *v = &in->globals[k].v;
@@ -253,27 +246,19 @@ ir_module *arch_lower(const arch_program *p, const gguf_file *f, const gqc_front
   if (!in.arch)
     in.arch = p->decls->name; /* the description's own name */
 
-  int n_globals = 0, n_meta_decls = 0;
+  int n_decls = 0, n_meta_decls = 0;
   const arch_decl *graph = NULL;
   for (const arch_decl *x = p->decls; x; x = x->next) {
-    n_globals += x->kind == AD_HPARAM || x->kind == AD_LET;
+    n_decls++;
     n_meta_decls += x->kind == AD_META;
     if (x->kind == AD_GRAPH)
       graph = x;
   }
-  in.global_decls = calloc((size_t)n_globals + 1, sizeof *in.global_decls);
-  in.globals = calloc((size_t)n_globals + 1, sizeof *in.globals);
-  meta_value *metas = calloc((size_t)n_meta_decls + 1, sizeof *metas);
-  if (!in.global_decls || !in.globals || !metas) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  in.globals = gqc_xcalloc((size_t)n_decls, sizeof *in.globals, "the description's declarations");
+  meta_value *metas =
+      gqc_xcalloc((size_t)n_meta_decls + 1, sizeof *metas, "the description's declarations");
   for (const arch_decl *x = p->decls; x; x = x->next)
-    if (x->kind == AD_HPARAM || x->kind == AD_LET) {
-      in.global_decls[in.n_globals] = x;
-      in.globals[in.n_globals].name = x->name;
-      in.n_globals++;
-    }
+    in.globals[x->ordinal].name = x->name;
 
   int n_metas = 0;
   int64_t n_vocab = 0;
@@ -296,9 +281,9 @@ ir_module *arch_lower(const arch_program *p, const gguf_file *f, const gqc_front
   ok = ok && ir_verify(in.m, "after the frontend", d);
 
   free(metas);
-  free(in.global_decls);
   free(in.globals);
   free(in.bindings);
+  gqc_name_map_free(&in.binding_at);
   free(in.names);
   if (!ok) {
     ir_module_free(in.m);

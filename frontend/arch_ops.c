@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "gqcrt.h" /* the q8_0 cache's block size and head-size limit */
+#include "support/xalloc.h"
 
 /* ---- instructions and names --------------------------------------------- */
 ir_inst *arch_emit(arch_interp *in, ir_opcode op, ir_type type, int n, ir_inst *const *operands) {
@@ -66,11 +67,7 @@ static bool name_used(const arch_interp *in, const char *s) {
 static void name_insert(arch_interp *in, const char *s) {
   if (2 * (in->n_names + 1) > in->names_cap) {
     size_t cap = in->names_cap ? in->names_cap * 2 : 256;
-    const char **nt = calloc(cap, sizeof *nt);
-    if (!nt) {
-      fputs("gqc: out of memory\n", stderr);
-      exit(70);
-    }
+    const char **nt = gqc_xcalloc(cap, sizeof *nt, "the table of IR value names");
     for (size_t k = 0; k < in->names_cap; k++) {
       if (!in->names[k])
         continue;
@@ -493,6 +490,11 @@ static bool layer_buffer(arch_interp *in, const char *base, const char *part, ir
   arch_loop_suffix(in, suffix, sizeof suffix);
   snprintf(name, sizeof name, "%s%s%s", base, suffix, part);
   const char *cname = arch_unique_name(in, name);
+  /* @prefill runs the statements @decode ran, so it names the same buffers
+   * (the KV caches both functions fill and read); the search is linear:
+   * charged to the budget */
+  if (!arch_charge(in, loc, in->m->n_caches / 64))
+    return false;
   int ci = ir_module_find_cache(in->m, cname);
   if (in->batch > 0 && (ci < 0 || !ir_type_equal(&in->m->caches[ci].type, &type)))
     return arch_fail(in, loc, "internal error: the batched graph has no buffer @%s like @decode's",

@@ -622,5 +622,6 @@ arch_program *arch_parse(const char *text, size_t len, const char *file, gqc_dia
     arch_program_free(p);
     return NULL;
   }
+  arch_program_index(p);
   return p;
 }

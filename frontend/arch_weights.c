@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 const char *arch_weight_str(const arch_value *w, char *buf, size_t size) {
   size_t n = (size_t)snprintf(buf, size, "%s", w->w->name);
   for (int k = 0; k < w->n_idx && n < size; k++)
@@ -42,31 +44,38 @@ static void shape_str(const int64_t *dims, int rank, char *buf, size_t size) {
     snprintf(buf + n, size - n, "]");
 }
 
+#define BINDING_STEPS 64
+
+/* "7:3:0": the handle's declaration (ordinal) and indices, the key of its
+ * binding. */
+static void binding_key(const arch_value *h, char *buf, size_t size) {
+  size_t n = (size_t)snprintf(buf, size, "%d", h->w->ordinal);
+  for (int k = 0; k < h->n_idx && n < size; k++)
+    n += (size_t)snprintf(buf + n, size - n, ":%" PRId64, h->idx[k]);
+}
+
 static arch_binding *find_binding(arch_interp *in, const arch_value *h) {
-  for (int k = 0; k < in->n_bindings; k++) {
-    arch_binding *b = &in->bindings[k];
-    if (b->decl == h->w && b->n_idx == h->n_idx &&
-        !memcmp(b->idx, h->idx, (size_t)h->n_idx * sizeof h->idx[0]))
-      return b;
-  }
-  return NULL;
+  char key[128];
+  binding_key(h, key, sizeof key);
+  int k = gqc_name_map_get(&in->binding_at, key);
+  return k >= 0 ? &in->bindings[k] : NULL;
 }
 
 static void add_binding(arch_interp *in, const arch_value *h, int weight) {
   if (in->n_bindings == in->cap_bindings) {
     in->cap_bindings = in->cap_bindings ? in->cap_bindings * 2 : 64;
-    arch_binding *nb = realloc(in->bindings, (size_t)in->cap_bindings * sizeof *nb);
-    if (!nb) {
-      fputs("gqc: out of memory\n", stderr);
-      exit(70);
-    }
+    arch_binding *nb = gqc_xrealloc(in->bindings, (size_t)in->cap_bindings * sizeof *nb,
+                                    "the description's weight bindings");
     in->bindings = nb;
   }
-  arch_binding *b = &in->bindings[in->n_bindings++];
+  arch_binding *b = &in->bindings[in->n_bindings];
   b->decl = h->w;
   b->n_idx = h->n_idx;
   memcpy(b->idx, h->idx, sizeof b->idx);
   b->weight = weight;
+  char key[128];
+  binding_key(h, key, sizeof key);
+  gqc_name_map_put(&in->binding_at, ir_strdup(in->m, key), in->n_bindings++);
 }
 
 /* The frame a declaration's pattern, shape and fallback are evaluated in:
@@ -162,7 +171,8 @@ static bool bind_tensor(arch_interp *in, const arch_value *h, arch_frame *fr, co
                      "tensor '%s' in %s holds %" PRIu64 " bytes, but %s%s needs %" PRId64, t->name,
                      in->gguf_name, t->nbytes, ir_dtype_get(dt)->name, hs, bytes);
   }
-  (void)use;
+  if (!arch_charge(in, use, in->m->n_weights / 64)) /* a linear search */
+    return false;
   *index = ir_module_add_weight(in->m, t->name, type, t->data, t->nbytes);
   return true;
 }
@@ -176,6 +186,10 @@ static bool resolve(arch_interp *in, const arch_value *h, arch_loc use, bool pro
   if (b) {
     *index = b->weight;
   } else {
+    /* A first lookup does real work (the name, the tensor, a binding): it
+     * costs BINDING_STEPS of the budget, which bounds the bindings too. */
+    if (!arch_charge(in, use, BINDING_STEPS))
+      return false;
     for (int k = 0; k < in->n_binding_stack; k++)
       if (in->binding_stack[k] == d)
         return arch_fail(in, d->loc, "weight '%s' falls back to itself", d->name);

@@ -7,12 +7,12 @@
  */
 #include "frontend/frontend.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontend/arch_lower.h"
+#include "support/input_file.h"
 
 struct gqc_builtin_arch {
   const char *name, *file, *text;
@@ -40,36 +40,8 @@ const char *gqc_builtin_arch_names(void) {
   return names;
 }
 
-/* Reads a whole file; NULL (with errno) on failure. */
-static char *read_file(const char *path, size_t *len) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp)
-    return NULL;
-  size_t cap = 1 << 14, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n, fp);
-    if (n < cap)
-      break;
-    char *nb = cap < (1u << 26) ? realloc(buf, cap * 2) : NULL;
-    if (!nb) {
-      free(buf);
-      buf = NULL;
-      errno = EFBIG;
-      break;
-    }
-    buf = nb;
-    cap *= 2;
-  }
-  bool failed = !buf || ferror(fp);
-  fclose(fp);
-  if (failed) {
-    free(buf);
-    return NULL;
-  }
-  *len = n;
-  return buf;
-}
+/* The largest description read (docs/untrusted-input.md). */
+#define MAX_DESCRIPTION_BYTES ((size_t)1 << 20)
 
 static ir_module *load(const gguf_file *f, const gqc_frontend_options *opts, gqc_diag *d) {
   static const gqc_frontend_options defaults = {0};
@@ -79,10 +51,10 @@ static ir_module *load(const gguf_file *f, const gqc_frontend_options *opts, gqc
 
   if (opts->arch_file) {
     size_t len = 0;
-    char *text = read_file(opts->arch_file, &len);
+    char why[256];
+    char *text = gqc_input_read(opts->arch_file, MAX_DESCRIPTION_BYTES, &len, why, sizeof why);
     if (!text) {
-      gqc_error(d, "%s: error: cannot read the architecture description: %s", opts->arch_file,
-                strerror(errno));
+      gqc_error(d, "%s: error: cannot read the architecture description: %s", opts->arch_file, why);
       return NULL;
     }
     ir_module *m = arch_compile(text, len, opts->arch_file, f, opts, d);

@@ -49,6 +49,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/escape.h"
+#include "support/input_file.h"
+#include "support/xalloc.h"
+
 enum {
   HEADER_BYTES = 24,
   MIN_KV_BYTES = 8 + 1 + 4 + 1,              /* key length, 1-byte key, type, u8 value */
@@ -179,15 +183,18 @@ static double load_f64(const uint8_t *p) {
 
 /* ---- errors ------------------------------------------------------------ */
 
+/* The message, escaped (support/escape.h): names and keys are file bytes. */
 static void set_error(gguf_error *err, const char *path, uint64_t offset, const char *fmt,
                       va_list ap) {
   if (!err)
     return;
-  int n = snprintf(err->msg, sizeof err->msg, "%s: offset 0x%" PRIx64 ": ", path, offset);
+  char raw[sizeof err->msg];
+  int n = snprintf(raw, sizeof raw, "%s: offset 0x%" PRIx64 ": ", path, offset);
   if (n < 0)
     n = 0;
-  if ((size_t)n < sizeof err->msg)
-    vsnprintf(err->msg + n, sizeof err->msg - (size_t)n, fmt, ap);
+  if ((size_t)n < sizeof raw)
+    vsnprintf(raw + n, sizeof raw - (size_t)n, fmt, ap);
+  gqc_escape_str(err->msg, sizeof err->msg, raw);
   err->offset = offset;
 }
 
@@ -838,38 +845,36 @@ gguf_file *gguf_open(const char *path, gguf_error *err) {
     report(err, "<null>", 0, "no path given");
     return NULL;
   }
-  int fd = open(path, O_RDONLY);
+  if (!strcmp(path, "-")) {
+    report(err, path, 0, "a model cannot be read from standard input (it is mapped): give a file");
+    return NULL;
+  }
+  char why[256];
+  uint64_t size = 0;
+  int fd = gqc_input_open(path, &size, why, sizeof why);
   if (fd < 0) {
-    report(err, path, 0, "cannot open: %s", strerror(errno));
+    report(err, path, 0, "cannot open: %s", why);
     return NULL;
   }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    report(err, path, 0, "cannot stat: %s", strerror(errno));
-    close(fd);
-    return NULL;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    report(err, path, 0, "not a regular file");
-    close(fd);
-    return NULL;
-  }
-  uint64_t size = (uint64_t)st.st_size;
   if (size == 0) {
     close(fd);
     report(err, path, 0, "empty file: too short for a GGUF header (%d bytes)", HEADER_BYTES);
     return NULL;
   }
   if (size > (uint64_t)SIZE_MAX) {
+    char b[64];
     close(fd);
-    report(err, path, 0, "file too large to map");
+    report(err, path, 0, "the file's %s are too many to map on this machine",
+           gqc_format_bytes(size, b, sizeof b));
     return NULL;
   }
   void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
   int saved = errno;
   if (map == MAP_FAILED) {
     close(fd);
-    report(err, path, 0, "cannot map: %s", strerror(saved));
+    char b[64];
+    report(err, path, 0, "cannot map the file's %s into memory: %s (gqc maps the whole model)",
+           gqc_format_bytes(size, b, sizeof b), strerror(saved));
     return NULL;
   }
   gguf_file *f = parse(map, size, path, map, err);

@@ -65,6 +65,7 @@ static bool mentions(const uint8_t *data, size_t size, const char *word) {
 static void check_diag(const gqc_diag *d) {
   CHECK(d->failed && d->msg[0] != 0);
   CHECK(memchr(d->msg, 0, sizeof d->msg) != NULL);
+  CHECK(is_one_printable_line(d->msg));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

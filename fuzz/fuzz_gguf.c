@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "frontend/gguf.h"
+#include "support/escape.h"
 
 #define FUZZ_TARGET "fuzz_gguf"
 #include "fuzz_check.h"
@@ -30,15 +31,17 @@ static void walk_value(const gguf_file *f, const gguf_kv *kv, const uint8_t *lo,
   bool b;
   gguf_str s;
   /* Every getter either succeeds or fails cleanly; a failure on a present
-   * key says why. */
+   * key says why, naming the key (escaped, as every message is). */
+  char key[64];
+  gqc_escape_str(key, sizeof key, kv->key);
   if (!gguf_get_u32(f, kv->key, &u32, &err))
-    CHECK(strstr(err.msg, kv->key) != NULL);
+    CHECK(strstr(err.msg, key) != NULL && is_one_printable_line(err.msg));
   if (!gguf_get_i64(f, kv->key, &i64, &err))
-    CHECK(strstr(err.msg, kv->key) != NULL);
+    CHECK(strstr(err.msg, key) != NULL && is_one_printable_line(err.msg));
   if (!gguf_get_f32(f, kv->key, &f32, &err))
-    CHECK(strstr(err.msg, kv->key) != NULL);
+    CHECK(strstr(err.msg, key) != NULL && is_one_printable_line(err.msg));
   if (!gguf_get_bool(f, kv->key, &b, &err))
-    CHECK(strstr(err.msg, kv->key) != NULL);
+    CHECK(strstr(err.msg, key) != NULL && is_one_printable_line(err.msg));
   if (gguf_get_str(f, kv->key, &s, &err)) {
     CHECK((const uint8_t *)s.ptr >= lo && s.len <= (uint64_t)(hi - (const uint8_t *)s.ptr));
     if (s.len)
@@ -73,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!f) {
     CHECK(memchr(err.msg, 0, sizeof err.msg) != NULL);
     CHECK(strncmp(err.msg, "fuzz.gguf: offset 0x", 20) == 0);
+    CHECK(is_one_printable_line(err.msg));
     CHECK(err.offset <= size);
     return 0;
   }

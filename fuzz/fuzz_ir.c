@@ -38,6 +38,7 @@ static char *print_to_string(const ir_module *m, size_t *len) {
 static void check_diag(const gqc_diag *d) {
   CHECK(d->failed);
   CHECK(memchr(d->msg, 0, sizeof d->msg) != NULL);
+  CHECK(is_one_printable_line(d->msg));
   CHECK(d->msg[0] != 0);
 }
 

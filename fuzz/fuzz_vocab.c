@@ -73,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (verbose)
       fprintf(stderr, "fuzz_vocab: %s\n", d.msg);
     CHECK(d.failed && d.msg[0] && memchr(d.msg, 0, sizeof d.msg));
+    CHECK(is_one_printable_line(d.msg));
     CHECK(b.data == NULL);
     gguf_close(f);
     return 0;

@@ -3,7 +3,9 @@
  * A gqc_diag collects the first error (stages stop at their first problem):
  * a message already prefixed with its location — "file:line:col: " for
  * text inputs, "file: offset 0x1234: " for binary ones. Callers print it and
- * exit non-zero; nothing in the compiler aborts on bad input.
+ * exit non-zero; nothing in the compiler aborts on bad input. The message
+ * is escaped (support/escape.h): whatever bytes of a file or a name went
+ * into it, it is one line of printable ASCII.
  */
 #ifndef GQC_DIAG_H
 #define GQC_DIAG_H

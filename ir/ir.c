@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 /* ---- pool --------------------------------------------------------------- */
 struct ir_pool {
   struct ir_pool *next;
@@ -22,11 +24,7 @@ struct ir_pool {
 
 static ir_pool *pool_chunk(size_t min) {
   size_t cap = min > (1u << 16) ? min : (1u << 16);
-  ir_pool *p = malloc(sizeof *p + cap);
-  if (!p) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  ir_pool *p = gqc_xmalloc(sizeof *p + cap, "the IR module");
   p->next = NULL;
   p->used = 0;
   p->cap = cap;
@@ -43,6 +41,7 @@ void *ir_alloc(ir_module *m, size_t size) {
   }
   void *r = (char *)p->data + p->used;
   p->used += size;
+  m->pool_bytes += size;
   memset(r, 0, size);
   return r;
 }

@@ -204,6 +204,7 @@ typedef struct ir_pool ir_pool;
 typedef struct ir_module {
   const char *name;
   ir_pool *pool;
+  uint64_t pool_bytes; /* taken from the pool so far (what the module's contents cost) */
   int n_meta;
   ir_attr *meta; /* module metadata, in insertion order */
   int meta_cap;

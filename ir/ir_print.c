@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/xalloc.h"
+
 /* Formats v so that strtod gives it back (as a float when it is one). */
 static void format_float(double v, char *buf, size_t size) {
   bool is_float = (double)(float)v == v;
@@ -111,12 +113,8 @@ static bool name_taken(const namer *nm, const char *s) {
 static void namer_add(namer *nm, const ir_inst *v, int *counter) {
   if (nm->n == nm->cap) {
     nm->cap = nm->cap ? nm->cap * 2 : 64;
-    nm->insts = realloc(nm->insts, (size_t)nm->cap * sizeof *nm->insts);
-    nm->names = realloc(nm->names, (size_t)nm->cap * sizeof *nm->names);
-    if (!nm->insts || !nm->names) {
-      fputs("gqc: out of memory\n", stderr);
-      exit(70);
-    }
+    nm->insts = gqc_xrealloc(nm->insts, (size_t)nm->cap * sizeof *nm->insts, "printing the IR");
+    nm->names = gqc_xrealloc(nm->names, (size_t)nm->cap * sizeof *nm->names, "printing the IR");
   }
   char buf[256];
   if (v->name && *v->name && !name_taken(nm, v->name) && is_plain_symbol(v->name)) {
@@ -128,11 +126,7 @@ static void namer_add(namer *nm, const ir_inst *v, int *counter) {
   }
   size_t len = strlen(buf) + 1;
   nm->insts[nm->n] = v;
-  nm->names[nm->n] = malloc(len);
-  if (!nm->names[nm->n]) {
-    fputs("gqc: out of memory\n", stderr);
-    exit(70);
-  }
+  nm->names[nm->n] = gqc_xmalloc(len, "printing the IR");
   memcpy(nm->names[nm->n], buf, len);
   nm->n++;
 }

@@ -3,6 +3,8 @@
 #   e2e/llvm/parity/M     the LLVM object against llama.cpp (parity.sh)
 #   e2e/llvm/vs-c/M       LLVM and C backends: bit-identical logits
 #   e2e/{llvm,c}/symbols  only the API is global in either backend's object
+#   e2e/llvm/asan         an object instrumented with AddressSanitizer registers
+#                         its globals and runs clean under ASan (llvm_asan.sh)
 #   e2e/llvm/two-models   two models (--name story, --name llama) in one program
 #   e2e/llvm/outputs      --emit asm / --emit llvm
 #   e2e/llvm/aarch64      an AArch64 object (and a qemu run if the aarch64
@@ -31,6 +33,8 @@ if(GQC_HAVE_LLVM)
              ${DATA}/reference/${stem}.ids)
   endforeach()
 
+  # GQC_LLVM_SANITIZE=address: the object's own accesses are checked by ASan.
+  llvm_e2e(llvm/asan ${E2E_DIR}/llvm_asan.sh ${DATA}/models/stories260K.gguf)
   llvm_e2e(llvm/symbols ${E2E_DIR}/object_symbols.sh ${DATA}/models/stories260K.gguf story
            --backend llvm)
   llvm_e2e(c/symbols ${E2E_DIR}/object_symbols.sh ${DATA}/models/stories260K.gguf story

@@ -21,7 +21,7 @@ for f in bos decode decode_constrained eos grammar_accept grammar_apply grammar_
   echo "${name}_$f"
 done | sort > "$tmp/expected"
 # Symbols a sanitizer build's instrumentation adds (GQC_CFLAGS) are not ours.
-not_instrumentation() { grep -v -E '^(__(asan|ubsan|lsan|sanitizer|odr_asan)|___asan)'; }
+. "$(dirname "$0")/instrumentation.sh"
 "$nm" -g --defined-only "$tmp/$name.o" | awk '{print $3}' | not_instrumentation | sort > "$tmp/defined"
 if ! cmp -s "$tmp/expected" "$tmp/defined"; then
   echo "global symbols defined by $name.o differ from the API (< expected, > found):"

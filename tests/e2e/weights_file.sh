@@ -22,7 +22,7 @@
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER,
 #          GQC_LDFLAGS, READELF (default readelf), NM (default nm), BACKENDS (default "llvm c")
 set -eu
-not_instrumentation() { grep -v -E '^(__(asan|ubsan|lsan|sanitizer|odr_asan)|___asan)'; }
+. "$(dirname "$0")/instrumentation.sh"
 model=$1 ids=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)

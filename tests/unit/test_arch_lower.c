@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "frontend/arch_lower.h"
 #include "frontend/frontend.h"
@@ -692,7 +693,8 @@ static void test_runtime_errors(void **state) {
                       "t.arch:8:1: error: graph decode ended without 'return'");
   assert_string_equal(run_text("fn f(n) = f(n + 1)\nlet z = f(0)\n"
                                "graph decode(tok, pos) {\n  x = embed(e, tok)\n" LOGITS),
-                      "t.arch:6:11: error: calls nested more than 64 deep (recursion in 'f'?)");
+                      "t.arch:6:11: error: calls nested more than 64 deep (the recursion limit; "
+                      "recursion in 'f'?)");
   assert_string_equal(run_text("graph decode(tok, pos) {\n  x = embed(e, tok)\n"
                                "  if x { }\n" LOGITS),
                       "t.arch:8:6: error: 'if' needs a bool, got tensor f32[64] (compare "
@@ -701,6 +703,57 @@ static void test_runtime_errors(void **state) {
                                "graph decode(tok, pos) {\n  x = embed(e, tok)\n" LOGITS),
                       "t.arch:6:9: error: tensor operation matmul() is only allowed inside the "
                       "graph");
+}
+
+/* The interpreter's limits: one budget counts every step (calls of
+ * expression-bodied functions, iterations of empty loops), strings and
+ * memory are bounded, nesting is bounded; each is refused at its place,
+ * naming the limit, in well under a second (tests/golden/arch_limit_*.test
+ * run the hostile files of tests/data/arch/hostile through gqc). */
+#define PLAIN_GRAPH "graph decode(tok, pos) {\n  x = embed(e, tok)\n" LOGITS
+
+static void test_limits(void **state) {
+  (void)state;
+  static const struct {
+    const char *body, *message;
+  } cases[] = {
+      {"fn f(n) = n == 0 ? 0 : f(n - 1) + f(n - 1)\nlet z = f(50)\n" PLAIN_GRAPH,
+       "t.arch:6:24: error: the description ran more than 4194304 evaluation steps (the step "
+       "limit"},
+      {"graph decode(tok, pos) {\n  for i in 0 .. 1048576 {\n    for j in 0 .. 1048576 {\n"
+       "    }\n  }\n  x = embed(e, tok)\n" LOGITS,
+       "t.arch:8:5: error: the description ran more than 4194304 evaluation steps (the step "
+       "limit"},
+      {"fn twice(s) = \"{s}{s}\"\ngraph decode(tok, pos) {\n  s = \"x\"\n"
+       "  for i in 0 .. 64 {\n    s = twice(s)\n  }\n  x = embed(e, tok)\n" LOGITS,
+       "t.arch:6:20: error: a string of more than 65536 bytes (the string length limit)"},
+      {"fn g(n) = n\nlet z = "
+       "g(g(g(g(g(g(g(g(g(g(g(g(g(g(g(g(g(g(g(g(1))))))))))))))))))))\n" PLAIN_GRAPH,
+       NULL}, /* ordinary nesting is fine */
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    clock_t t0 = clock();
+    const char *msg = run_text(cases[k].body);
+    double s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    if (!cases[k].message) {
+      if (msg)
+        fail_msg("case %zu refused: %s", k, msg);
+    } else if (!msg || strncmp(msg, cases[k].message, strlen(cases[k].message)))
+      fail_msg("case %zu: %s\n  expected %s", k, msg ? msg : "(accepted)", cases[k].message);
+    if (s > 10.0)
+      fail_msg("case %zu took %.1f s of CPU", k, s);
+  }
+  /* nesting: 600 levels of "0 + (" */
+  char deep[8192] = "let z = ";
+  for (int k = 0; k < 600; k++)
+    strcat(deep, "0 + (");
+  strcat(deep, "1");
+  for (int k = 0; k < 600; k++)
+    strcat(deep, ")");
+  strcat(deep, "\n" PLAIN_GRAPH);
+  const char *msg = run_text(deep);
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "nested more than 512 deep (the nesting limit)"));
 }
 
 /* The general tools of the language: slices of vectors and of weights'
@@ -786,6 +839,7 @@ static void test_slices_and_hooks(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_limits),
       cmocka_unit_test(test_llama_models),
       cmocka_unit_test(test_gemma3),
       cmocka_unit_test(test_qwen2),

@@ -26,8 +26,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "frontend/frontend.h"
 #include "frontend/gguf.h"
 #include "tools/genmodel/genmodel.h"
+#include "tools/genmodel/model_spec.h"
 #include "tools/genmodel/quantize_ref.h"
 #include "tools/genmodel/rng.h"
 
@@ -399,6 +401,90 @@ static void test_block_size_fallback(void **state) {
   assert_int_equal(gguf_find_tensor(f, "blk.0.attn_q.weight")->ne[1], 320); /* hd = 64 */
   gguf_close(f);
   remove(path);
+}
+
+/* Per-tensor encodings: --tensor-type rules (the last match wins, a block
+ * that does not divide the rows falls back), --mix (every matrix in one of
+ * the pool's types, norms stay f32). */
+static void test_tensor_types_and_mix(void **state) {
+  (void)state;
+  const char *path = tmp_path("tt.gguf");
+  assert_int_equal(run("--arch", "llama", "--layers", "2", "--embd", "96", "--heads", "3", "--ff",
+                       "256", "--vocab", "300", "--type", "q8_0", "--tensor-type", "ffn=q4_1",
+                       "--tensor-type", "blk.1.ffn_down=q6_k", "--tensor-type", "attn_v=q2_k", "-o",
+                       path, NULL),
+                   0);
+  gguf_file *f = open_ok(path);
+  assert_int_equal(gguf_find_tensor(f, "blk.0.attn_q.weight")->type, GGML_Q8_0);
+  assert_int_equal(gguf_find_tensor(f, "blk.0.ffn_up.weight")->type, GGML_Q4_1);
+  assert_int_equal(gguf_find_tensor(f, "blk.0.ffn_down.weight")->type, GGML_Q4_1);
+  assert_int_equal(gguf_find_tensor(f, "blk.1.ffn_down.weight")->type, GGML_Q6_K); /* ne0 256 */
+  assert_int_equal(gguf_find_tensor(f, "blk.1.attn_v.weight")->type,
+                   GGML_Q4_0); /* 96: q2_k falls back */
+  assert_int_equal(gguf_find_tensor(f, "blk.1.ffn_norm.weight")->type, GGML_F32);
+  gguf_close(f);
+  static const uint32_t pool[] = {GGML_F16, GGML_Q5_0, GGML_Q8_0};
+  assert_int_equal(run("--arch", "gemma3", "--layers", "2", "--embd", "96", "--heads", "3",
+                       "--vocab", "300", "--mix", "f16,q5_0,q8_0", "-o", path, NULL),
+                   0);
+  f = open_ok(path);
+  bool seen[3] = {false, false, false};
+  for (uint64_t i = 0; i < f->n_tensors; i++) {
+    const gguf_tensor *t = &f->tensors[i];
+    bool in_pool = false;
+    for (int k = 0; k < 3; k++)
+      if (t->type == pool[k])
+        seen[k] = in_pool = true;
+    if (t->n_dims == 2 && !in_pool)
+      fail_msg("%s is %s, not in the mix", t->name, ggml_type_name(t->type));
+    if (t->n_dims == 1)
+      assert_int_equal(t->type, GGML_F32);
+  }
+  assert_true(seen[0] && seen[1] && seen[2]); /* 20 matrices: each type drawn */
+  gguf_close(f);
+  remove(path);
+}
+
+/* --random: the same seed gives the same file; seeds cover every family
+ * gen-model writes, and mixes; every model is valid for gqc's frontend. */
+static void test_random_models(void **state) {
+  (void)state;
+  const char *a = tmp_path("ra.gguf"), *b = tmp_path("rb.gguf");
+  assert_int_equal(run("--random", "5", "-o", a, NULL), 0);
+  assert_int_equal(run("--random", "5", "-o", b, NULL), 0);
+  gguf_file *fa = open_ok(a), *fb = open_ok(b);
+  assert_int_equal(fa->size, fb->size);
+  assert_memory_equal(fa->base, fb->base, fa->size);
+  gguf_close(fa);
+  gguf_close(fb);
+  bool seen[GM_ARCH_COUNT] = {false};
+  int n_seen = 0, seed;
+  for (seed = 1; seed <= 200 && n_seen < GM_ARCH_COUNT; seed++) {
+    char s[16];
+    snprintf(s, sizeof s, "%d", seed);
+    assert_int_equal(run("--random", s, "-o", a, NULL), 0);
+    gguf_file *f = open_ok(a);
+    gguf_str arch;
+    gguf_error err;
+    assert_true(gguf_get_str(f, "general.architecture", &arch, &err));
+    for (int k = 0; k < GM_ARCH_COUNT; k++)
+      if (!seen[k] && str_is(arch, gm_arch_get((gm_arch)k)->name)) {
+        seen[k] = true;
+        n_seen++;
+      }
+    gqc_frontend_options opts = {.module_name = "model", .n_ctx = 32};
+    gqc_diag d = {0};
+    ir_module *m = gqc_frontend_load(f, &opts, &d);
+    if (!m)
+      fail_msg("--random %d: %s", seed, d.msg);
+    ir_module_free(m);
+    gguf_close(f);
+  }
+  if (n_seen < GM_ARCH_COUNT) /* every family is drawn, and each is valid */
+    fail_msg("seeds 1..%d drew %d of %d families", seed - 1, n_seen, GM_ARCH_COUNT);
+  assert_int_equal(run("--random", "3", "--arch", "llama", "-o", a, NULL), 2);
+  remove(a);
+  remove(b);
 }
 
 /* --vocab-from: every tokenizer.* key, cut to 4096 tokens (merges filtered
@@ -829,6 +915,8 @@ int main(void) {
       cmocka_unit_test(test_other_presets),
       cmocka_unit_test(test_block_size_fallback),
       cmocka_unit_test(test_vocab_from),
+      cmocka_unit_test(test_tensor_types_and_mix),
+      cmocka_unit_test(test_random_models),
       cmocka_unit_test(test_determinism_and_seed),
       cmocka_unit_test(test_command_line_errors),
   };

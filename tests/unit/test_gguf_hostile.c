@@ -11,6 +11,10 @@
  * value; the array accessors past the end and on the wrong element type;
  * empty arrays and files without tensors (valid).
  *
+ * Untrusted bytes in messages (a newline, an ANSI escape sequence, BEL,
+ * invalid and valid non-ASCII UTF-8 in an architecture name, a tensor name, a
+ * key and a file name) arrive escaped: one line of printable ASCII.
+ *
  * Well-formed but hostile (a copy of stories260K with one KV replaced):
  * zero, huge and type-confused hyperparameters, a huge context length, an
  * absurd architecture name, a tokenizer whose arrays disagree or have the
@@ -471,6 +475,58 @@ static void test_architecture_name_with_nul(void **state) {
   expect_refused((edit){"general.architecture", arch_with_nul}, "architecture");
 }
 
+/* ---- untrusted text in messages ------------------------------------------- */
+
+/* The hostile bytes every case below carries, and their escaped form. */
+#define EVIL "\n\x1b[2J\a\xff\xc3\xa9\x9b"
+#define EVIL_ESCAPED "\\x0a\\x1b[2J\\x07\\xff\\u{e9}\\x9b"
+
+static void assert_printable_line(const char *msg) {
+  for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      fail_msg("byte 0x%02x at %d of the message: %s", *p, (int)(p - (const unsigned char *)msg),
+               msg);
+}
+
+static void arch_evil(gguf_writer *w) {
+  gguf_writer_add_str(w, "general.architecture", "lla" EVIL "ma");
+}
+
+static void test_untrusted_text_escaped(void **state) {
+  (void)state;
+  char msg[1024] = "";
+  /* an architecture name, through the frontend */
+  assert_false(load_edited((edit){"general.architecture", arch_evil}, msg, sizeof msg));
+  assert_printable_line(msg);
+  if (!strstr(msg, "'lla" EVIL_ESCAPED "ma'"))
+    fail_msg("architecture name not escaped as expected: %s", msg);
+  /* a tensor name and a key, in the reader's messages */
+  gguf_writer *w = gguf_writer_open_memory();
+  const uint64_t ne[1] = {8};
+  gguf_writer_add_tensor_raw(w, "t" EVIL, 1, ne, GGML_F32, 4);
+  gguf_writer_pad(w);
+  uint8_t data[64] = {0};
+  gguf_writer_write_raw(w, data, sizeof data);
+  blob b = finish(w);
+  gguf_error err;
+  assert_null(gguf_open_memory(b.p, b.size, "bad.gguf", &err));
+  assert_printable_line(err.msg);
+  assert_non_null(strstr(err.msg, "tensor 't" EVIL_ESCAPED "'"));
+  free(b.p);
+  w = gguf_writer_open_memory();
+  uint32_t v = 1;
+  gguf_writer_add_raw_kv(w, "k" EVIL, 77, &v, sizeof v);
+  b = finish(w);
+  assert_null(gguf_open_memory(b.p, b.size, "bad.gguf", &err));
+  assert_printable_line(err.msg);
+  assert_non_null(strstr(err.msg, "'k" EVIL_ESCAPED "': unknown value type 77"));
+  free(b.p);
+  /* a file name */
+  assert_null(gguf_open("/no/such/dir/f" EVIL ".gguf", &err));
+  assert_printable_line(err.msg);
+  assert_non_null(strstr(err.msg, "/no/such/dir/f" EVIL_ESCAPED ".gguf: offset 0x0: cannot open"));
+}
+
 static void test_hostile_tokenizer(void **state) {
   (void)state;
   expect_refused((edit){"tokenizer.ggml.tokens", tokens_u32}, "tokenizer.ggml.tokens");
@@ -498,6 +554,7 @@ int main(void) {
       cmocka_unit_test(test_hostile_architecture),
       cmocka_unit_test(test_architecture_name_with_nul),
       cmocka_unit_test(test_hostile_tokenizer),
+      cmocka_unit_test(test_untrusted_text_escaped),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

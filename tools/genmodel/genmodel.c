@@ -28,14 +28,17 @@
 
 #include "frontend/gguf.h"
 #include "frontend/gguf_writer.h"
+#include "support/input_file.h"
+#include "support/name_map.h"
 #include "tools/genmodel/model_spec.h"
 #include "tools/genmodel/quantize_ref.h"
+#include "tools/genmodel/random_model.h"
 #include "tools/genmodel/rng.h"
 #include "tools/genmodel/vocab.h"
 
 static void usage(FILE *fp, const char *prog) {
   fprintf(fp,
-          "usage: %s (--arch ARCH | --preset NAME) [options] -o out.gguf\n"
+          "usage: %s (--arch ARCH | --preset NAME | --random S) [options] -o out.gguf\n"
           "Writes a GGUF model with random weights.\n"
           "  --arch ARCH            %s\n"
           "  --preset NAME          %s\n"
@@ -56,6 +59,11 @@ static void usage(FILE *fp, const char *prog) {
           "  --vocab-from FILE      copy every tokenizer.* key from FILE (V = its size,\n"
           "                         or truncated/padded to --vocab)\n"
           "  --seed S               PRNG seed (default 42)\n"
+          "  --mix T1,T2,...        each matrix in one of these types, drawn per tensor\n"
+          "  --tensor-type PAT=T    matrices whose name contains PAT in type T (repeatable)\n"
+          "  --random S             a random model (architecture, shape, encodings) from\n"
+          "                         seed S (tools/genmodel/random_model.h); options after\n"
+          "                         it still apply\n"
           "  -o FILE                output file\n",
           prog, gm_arch_names(), gm_preset_names());
 }
@@ -110,10 +118,17 @@ static bool parse_f32(const char *s, float *out) {
 
 /* ---- options ------------------------------------------------------------- */
 
+#define MAX_TENSOR_TYPES 32
+
 typedef struct options {
   gm_params p;
   const char *out, *vocab_from, *preset;
-  bool have_arch, head_dim_set, kv_set, vocab_set, embd_type_set;
+  bool have_arch, head_dim_set, kv_set, vocab_set, embd_type_set, random;
+  gm_mix mix;
+  /* --tensor-type: name patterns and their types */
+  char tt_pattern[MAX_TENSOR_TYPES][64];
+  uint32_t tt_type[MAX_TENSOR_TYPES];
+  int n_tt;
   bool shape_set; /* --embd or --heads given: head_dim follows unless given */
 } options;
 
@@ -200,6 +215,23 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if ((v = value_of(argc, argv, &i, "--seed")) != NULL) {
       if (!parse_u64(v, &p->seed))
         return bad_value(prog, "--seed", v, "a non-negative integer");
+    } else if ((v = value_of(argc, argv, &i, "--mix")) != NULL) {
+      char buf[256];
+      snprintf(buf, sizeof buf, "%s", v);
+      o->mix.n_pool = 0;
+      o->mix.seed = p->seed;
+      for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        if (o->mix.n_pool == GM_MIX_MAX || !parse_type(t, &o->mix.pool[o->mix.n_pool++]))
+          return bad_value(prog, "--mix", v, "a list of at most 16 supported weight types");
+      }
+    } else if ((v = value_of(argc, argv, &i, "--tensor-type")) != NULL) {
+      const char *eq = strchr(v, '=');
+      if (!eq || eq == v || (size_t)(eq - v) >= sizeof o->tt_pattern[0] ||
+          o->n_tt == MAX_TENSOR_TYPES || !parse_type(eq + 1, &o->tt_type[o->n_tt]))
+        return bad_value(prog, "--tensor-type", v, "PATTERN=TYPE (at most 32 of them)");
+      snprintf(o->tt_pattern[o->n_tt++], sizeof o->tt_pattern[0], "%.*s", (int)(eq - v), v);
+    } else if ((v = value_of(argc, argv, &i, "--random")) != NULL) {
+      /* handled before */
     } else if ((v = value_of(argc, argv, &i, "--vocab-from")) != NULL) {
       o->vocab_from = v;
     } else if ((v = value_of(argc, argv, &i, "-o")) != NULL) {
@@ -289,18 +321,11 @@ static void write_arch_keys(gguf_writer *w, const gm_params *p) {
 
 /* ---- weights -------------------------------------------------------------------- */
 
-static uint64_t name_hash(const char *s) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (; *s; s++)
-    h = (h ^ (uint8_t)*s) * 0x100000001b3u;
-  return h;
-}
-
 /* Streams one tensor's values, quantised, in chunks of whole rows. */
 static bool write_tensor(gguf_writer *w, const gm_params *p, const gm_tensor *t, float *fbuf,
                          uint8_t *qbuf, uint64_t chunk_elems) {
   gm_rng rng;
-  gm_rng_seed(&rng, p->seed ^ name_hash(t->name));
+  gm_rng_seed(&rng, p->seed ^ gqc_name_hash(t->name));
   uint64_t ne0 = t->ne[0], rows = t->ne[1];
   uint64_t rows_per_chunk = chunk_elems / ne0;
   for (uint64_t r = 0; r < rows; r += rows_per_chunk) {
@@ -319,6 +344,34 @@ static bool write_tensor(gguf_writer *w, const gm_params *p, const gm_tensor *t,
   return gguf_writer_error(w) == NULL;
 }
 
+/* ---- encodings per tensor ------------------------------------------------------- */
+
+/* --tensor-type: the last rule whose pattern a matrix's name contains. */
+static void apply_tensor_types(gm_tensor *t, size_t n, const options *o) {
+  for (size_t i = 0; i < n; i++)
+    for (int k = 0; k < o->n_tt && t[i].role == GM_MATRIX; k++)
+      if (strstr(t[i].name, o->tt_pattern[k]))
+        t[i].type = gm_fallback_type(o->tt_type[k], t[i].ne[0]);
+}
+
+/* The second summary line of a model whose shape or encodings were drawn or
+ * mixed: "  heads 3/1, head_dim 24, ff 160, window 5 every 3, softcap 0, tied;
+ * matrices q4_0:6 q8_0:1" (the encodings of the 2-D tensors; norms and
+ * biases are f32). scripts/difftest.sh reads it. */
+static void print_details(const gm_params *p, const gm_tensor *t, size_t n) {
+  printf("  heads %u/%u, head_dim %u, ff %u, window %u every %u, softcap %g, %s; matrices",
+         p->n_head, p->n_head_kv, p->head_dim, p->n_ff, p->n_swa, p->swa_pattern,
+         (double)p->softcap, p->tied ? "tied" : "untied");
+  for (uint32_t type = 0; type < 64; type++) {
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+      count += t[i].role == GM_MATRIX && t[i].type == type;
+    if (count)
+      printf(" %s:%zu", ggml_type_name(type), count);
+  }
+  printf("\n");
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 static int fail(const char *prog, const char *msg) {
@@ -327,6 +380,7 @@ static int fail(const char *prog, const char *msg) {
 }
 
 int gqc_genmodel_main(int argc, char **argv) {
+  gqc_inputs_forget(); /* a new command: its own inputs */
   const char *prog = argc > 0 && argv[0] ? argv[0] : "gen-model";
   options o;
   memset(&o, 0, sizeof o);
@@ -342,9 +396,20 @@ int gqc_genmodel_main(int argc, char **argv) {
       o.have_arch = true;
     } else if ((v = value_of(argc, argv, &i, "--preset")) != NULL) {
       o.preset = v;
+    } else if ((v = value_of(argc, argv, &i, "--random")) != NULL) {
+      uint64_t seed;
+      if (!parse_u64(v, &seed))
+        return bad_value(prog, "--random", v, "a non-negative integer");
+      gm_random_model(seed, &o.p, &o.mix);
+      o.random = true;
     }
   }
-  if (o.preset) {
+  if (o.random) {
+    if (o.preset || o.have_arch) {
+      fprintf(stderr, "%s: --random chooses the architecture and shape itself\n", prog);
+      return 2;
+    }
+  } else if (o.preset) {
     if (!gm_preset_apply(o.preset, &o.p)) {
       fprintf(stderr, "%s: unknown preset '%s' (known: %s)\n", prog, o.preset, gm_preset_names());
       return 2;
@@ -368,12 +433,14 @@ int gqc_genmodel_main(int argc, char **argv) {
     return 2;
   }
   gm_params *p = &o.p;
+  if (!o.random)
+    o.mix.seed = p->seed;
   /* Derived defaults: the embedding follows --type unless a preset pins it
    * (FunctionGemma's Q8_0 embedding) or --embd-type is given; head_dim is
    * D/H unless given (or kept from an unchanged preset). */
   if (!o.embd_type_set && !p->embd_pinned)
     p->embd_type = p->type;
-  if (!o.head_dim_set && (o.shape_set || !o.preset)) {
+  if (!o.head_dim_set && (o.shape_set || (!o.preset && !o.random))) {
     if (p->n_head == 0 || p->n_embd % p->n_head != 0) {
       fprintf(stderr, "%s: --embd %u is not a multiple of --heads %u: give --head-dim\n", prog,
               p->n_embd, p->n_head);
@@ -405,13 +472,17 @@ int gqc_genmodel_main(int argc, char **argv) {
              p->n_vocab, gm_vocab_min_synthetic(gemma_vocab));
     return fail(prog, err);
   }
-  if (!gm_params_check(p, err, sizeof err)) {
+  if (!gm_params_check(p, err, sizeof err) || !gqc_input_check_output(o.out, err, sizeof err)) {
     gguf_close(vocab_src);
     return fail(prog, err);
   }
 
   size_t n_tensors = 0;
   gm_tensor *plan = gm_tensor_plan(p, &n_tensors);
+  if (plan) {
+    gm_apply_mix(plan, n_tensors, &o.mix);
+    apply_tensor_types(plan, n_tensors, &o);
+  }
   gguf_writer *w = plan ? gguf_writer_open_file(o.out, err, sizeof err) : NULL;
   if (!w) {
     free(plan);
@@ -472,6 +543,8 @@ int gqc_genmodel_main(int argc, char **argv) {
     snprintf(types, sizeof types, "%s", ggml_type_name(p->type));
   printf("%s: %s, %u layers, D=%u, V=%u, %s: %zu tensors, %" PRIu64 " bytes\n", o.out,
          gm_arch_name(p->arch), p->n_layer, p->n_embd, p->n_vocab, types, n_tensors, bytes);
+  if (o.random || o.mix.n_pool || o.n_tt)
+    print_details(p, plan, n_tensors);
   free(plan);
   return 0;
 }

@@ -146,6 +146,12 @@ const char *gm_preset_names(void) {
   return "functiongemma-270m, smollm-135m, qwen2.5-0.5b, qwen3-0.6b, stories15m";
 }
 
+bool gm_arch_needs_square_heads(gm_arch a) {
+  /* loaders that size attn_q / attn_output by n_embd */
+  const unsigned square = GM_FUSED_QKV | GM_LAYER_NORM | GM_QK_NORM_FULL | GM_CONV_LAYERS;
+  return a == GM_QWEN2 || (gm_arch_get(a)->flags & square);
+}
+
 bool gm_params_check(const gm_params *p, char *err, size_t errlen) {
   const gm_arch_info *ai = gm_arch_get(p->arch);
   const char *arch = ai->name;
@@ -165,10 +171,7 @@ bool gm_params_check(const gm_params *p, char *err, size_t errlen) {
              p->head_dim, p->n_rot);
     return false;
   }
-  /* loaders that size attn_q / attn_output by n_embd */
-  const unsigned square = GM_FUSED_QKV | GM_LAYER_NORM | GM_QK_NORM_FULL | GM_CONV_LAYERS;
-  if ((p->arch == GM_QWEN2 || (ai->flags & square)) &&
-      (uint64_t)p->n_head * p->head_dim != p->n_embd) {
+  if (gm_arch_needs_square_heads(p->arch) && (uint64_t)p->n_head * p->head_dim != p->n_embd) {
     snprintf(err, errlen, "%s needs heads x head_dim = embd (%u x %u != %u)", arch, p->n_head,
              p->head_dim, p->n_embd);
     return false;

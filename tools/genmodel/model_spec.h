@@ -109,6 +109,9 @@ const char *gm_preset_names(void);
 
 /* Checks the shape; false with a message if it cannot make a valid model. */
 bool gm_params_check(const gm_params *p, char *err, size_t errlen);
+/* Whether a's loader sizes attn_q / attn_output by n_embd: heads x head_dim
+ * must then equal the embedding size. */
+bool gm_arch_needs_square_heads(gm_arch a);
 
 /* llama.cpp's general.file_type (llama_ftype) for a weight type. */
 uint32_t gm_file_type(uint32_t type);
