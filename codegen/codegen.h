@@ -50,6 +50,8 @@ typedef struct gqc_codegen_options {
   bool weights_fill;         /* C backend: leave .gqc.weights empty (no .incbin, no
                               * <base>.weights): the caller compiles the C and fills the
                               * object's section (gqc_fill_object_weights) */
+  bool export_arena;         /* LLVM: <name>__arena global, for gqc's own compile-time run of
+                              * the model (driver/prefix.c reads its KV cache) */
 } gqc_codegen_options;
 
 /* Weight blobs from this size on are far (see above). */

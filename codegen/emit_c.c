@@ -343,7 +343,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
               ".window = %d, .kv_type = %d, .scale = ",
               a->n_head, a->n_head_kv, a->head_dim, a->cache_rows, a->window, a->kv_type);
       print_f32(f, a->scale);
-      fputs("},\n", f);
+      fprintf(f, ", .n_prefix = %d, .prefix_first = %d},\n", a->n_prefix, a->prefix_first);
     }
     fputs("};\n\n", f);
   }

@@ -58,6 +58,8 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
           P);
   fprintf(f, "#define %s_N_VOCAB %" PRId64 "\n", P, ir_meta_int(m, "n_vocab", 0));
   fprintf(f, "#define %s_N_CTX %" PRId64 "\n", P, ir_meta_int(m, "n_ctx", 0));
+  fprintf(f, "#define %s_N_PREFIX %" PRId64 " /* positions of the compiled prefix */\n", P,
+          ir_meta_int(m, "n_prefix", 0));
   const ir_func *prefill = ir_module_find_func(m, "prefill");
   if (prefill)
     fprintf(f, "#define %s_BATCH %" PRId64 " /* tokens per %s_prefill step */\n", P, prefill->batch,

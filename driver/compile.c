@@ -76,9 +76,8 @@ static void split_output(const char *path, char *dir, size_t dn, char *base, siz
   snprintf(base, bn, "%.*s", (int)(dot ? dot - b : (long)strlen(b)), b);
 }
 
-/* Loads, lowers and optimises o->input. On success *gf and *m are set. */
-static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **m,
-                        gqc_vocab_blob *vocab) {
+int gqc_build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **m,
+                     gqc_vocab_blob *vocab, gqc_prefix_rows *prefix_rows) {
   gqc_diag d = {0};
   if (!is_c_identifier(o->name)) {
     fprintf(stderr, "gqc: error: --name '%s' is not a C identifier\n", o->name);
@@ -114,6 +113,11 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
                                                                 : ir_meta_int(*m, "n_ctx", 512) * 4;
   if (!gqc_run_pipeline(*m, t, &o->pipe, &d))
     return fail(&d);
+  if (o->prefix_file) {
+    int rc = gqc_compile_prefix(o, t, *m, prefix_rows);
+    if (rc)
+      return rc;
+  }
   if (o->stats)
     gqc_print_stats(stdout, *m);
   return 0;
@@ -368,10 +372,12 @@ int gqc_cmd_compile(gqc_options *o) {
   gguf_file *gf = NULL;
   ir_module *m = NULL;
   gqc_vocab_blob vocab = {0};
-  int rc = build_module(o, &t, &gf, &m, &vocab);
+  gqc_prefix_rows prefix = {0};
+  int rc = gqc_build_module(o, &t, &gf, &m, &vocab, &prefix);
   if (!rc && o->output)
     rc = write_outputs(o, &t, m, emit, llvm);
   ir_module_free(m);
+  gqc_prefix_rows_free(&prefix);
   gqc_vocab_blob_free(&vocab);
   gguf_close(gf);
   return rc;

@@ -31,6 +31,7 @@ typedef struct gqc_options {
   bool stats;              /* --stats */
   bool no_tokenizer;       /* --no-tokenizer */
   bool keep_temps;         /* --keep-temps: leave the intermediate C of -o x.o */
+  const char *prefix_file; /* --prefix FILE: a prompt start whose KV cache is compiled in */
   gqc_pipeline_options pipe;
 } gqc_options;
 
@@ -40,6 +41,26 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i);
 void gqc_options_init(gqc_options *o);
 
 int gqc_cmd_compile(gqc_options *o);
+
+/* Loads, lowers and optimises o->input for o's target (and with --prefix
+ * computes and attaches the prefix, keeping its rows in *prefix_rows until
+ * gqc_prefix_rows_free). On success *gf and *m are set; returns 0, else an
+ * exit status (message printed). */
+struct gqc_vocab_blob;
+struct gguf_file;
+typedef struct gqc_prefix_rows {
+  int64_t n_prefix;
+  int n_caches;
+  unsigned char **rows;
+  int64_t *row_bytes, *first_available;
+} gqc_prefix_rows;
+int gqc_build_module(gqc_options *o, gqc_target *t, struct gguf_file **gf, ir_module **m,
+                     struct gqc_vocab_blob *vocab, gqc_prefix_rows *prefix_rows);
+/* Runs the model over o->prefix_file's text at compile time (driver/prefix.c)
+ * and attaches the KV rows to the planned target module m. */
+int gqc_compile_prefix(const gqc_options *o, const gqc_target *t, ir_module *m,
+                       gqc_prefix_rows *rows);
+void gqc_prefix_rows_free(gqc_prefix_rows *rows);
 int gqc_cmd_run(int argc, char **argv);
 int gqc_cmd_tokenize(int argc, char **argv);
 int gqc_cmd_opt(int argc, char **argv);

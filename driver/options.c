@@ -113,6 +113,8 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
         return -1;
       }
     }
+  } else if (OPT("--prefix")) {
+    o->prefix_file = v;
   } else if (OPT("--print-after")) {
     o->pipe.print_after = v;
   } else if (!strcmp(a, "--print-after-all")) {

@@ -86,9 +86,12 @@ ATTN_INLINE void attn_weigh_nh(enum gqcrt_kv_fmt f, int nh, const float *const *
   }
 }
 
-/* The cache rows of one KV head: row r at base + r * stride. */
+/* The cache rows of one KV head: row r at base + r * stride; with a
+ * compiled prefix also its table rows (pk, pv: row j holds position
+ * prefix_first + j). */
 typedef struct attn_cache {
   const uint8_t *k, *v;
+  const uint8_t *pk, *pv;
   size_t stride;
 } attn_cache;
 
@@ -106,7 +109,21 @@ ATTN_INLINE void attn_range(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attentio
     s[i] = m[i]->s + (a - m[i]->first);
     o[i] = m[i]->o;
   }
-  int32_t done = 0, row = a % d->cache_rows, run = gqcrt_attention_run0(d, a, n);
+  int32_t done = 0;
+  if (a < d->n_prefix) { /* the prefix's positions: one run of table rows */
+    const int32_t run = n < d->n_prefix - a ? n : d->n_prefix - a;
+    const size_t off = (size_t)(a - d->prefix_first) * c->stride;
+    if (weigh)
+      attn_weigh_nh(f, nh, (const float *const *)s, o, c->pv + off, c->stride, run, d->head_dim);
+    else
+      attn_scores_nh(f, nh, q, s, c->pk + off, c->stride, run, d->head_dim, d->scale);
+    for (int i = 0; i < nh; i++)
+      s[i] += run;
+    done = run;
+  }
+  if (done == n)
+    return;
+  int32_t row = (a + done) % d->cache_rows, run = gqcrt_attention_run0(d, a + done, n - done);
   while (done < n) {
     const size_t off = (size_t)row * c->stride;
     if (weigh)
@@ -180,6 +197,8 @@ ATTN_INLINE void attn_run(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d, fl
     }
     const size_t kv_off = (size_t)id.kv_head * hd * esize;
     const attn_cache c = {(const uint8_t *)k_cache + kv_off, (const uint8_t *)v_cache + kv_off,
+                          d->n_prefix > 0 ? (const uint8_t *)d->prefix_k + kv_off : NULL,
+                          d->n_prefix > 0 ? (const uint8_t *)d->prefix_v + kv_off : NULL,
                           (size_t)d->n_head_kv * hd * esize};
     attn_block(f, d, &c, m, nb);
     t += nb;
