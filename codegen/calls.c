@@ -291,8 +291,7 @@ static bool prefix_tables(builder *b, const ir_inst *i, gqc_call *c) {
   for (int k = 0; k < 2; k++) {
     const int64_t w = ir_attr_int(i, names[k], -1);
     if (w < 0 || w >= b->m->n_weights || b->m->weights[w].offset < 0)
-      return gqc_error(b->d, "codegen: attention with a prefix but no planned %s table",
-                       names[k]);
+      return gqc_error(b->d, "codegen: attention with a prefix but no planned %s table", names[k]);
     arg(c, (gqc_arg){.kind = GQC_ARG_WEIGHT, .offset = b->m->weights[w].offset});
   }
   return true;

@@ -75,7 +75,7 @@ static char *read_text(const char *path, size_t *len) {
   fclose(f);
   if (bad) {
     fprintf(stderr, "gqc: error: --prefix %s: %s\n", path,
-            !buf ? "out of memory"
+            !buf                   ? "out of memory"
             : n > PREFIX_MAX_BYTES ? "longer than 64 MiB"
             : memchr(buf, 0, n)    ? "contains a NUL byte"
                                    : "read error");

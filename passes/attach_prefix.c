@@ -56,7 +56,8 @@ static int table_of(ir_module *m, const gqc_prefix *p, int c, int64_t first, int
   const uint64_t nbytes = (uint64_t)(t.dims[0] * row_bytes);
   const int w = ir_module_add_weight(m, name, t, p->rows[c] + first * row_bytes, nbytes);
   m->weights[w].offset = m->weight_bytes;
-  m->weight_bytes = (m->weight_bytes + (int64_t)nbytes + BLOB_ALIGN - 1) & ~(int64_t)(BLOB_ALIGN - 1);
+  m->weight_bytes =
+      (m->weight_bytes + (int64_t)nbytes + BLOB_ALIGN - 1) & ~(int64_t)(BLOB_ALIGN - 1);
   ir_meta_set_int(m, "prefix_bytes", ir_meta_int(m, "prefix_bytes", 0) + (int64_t)nbytes);
   tables[c] = w;
   return w;
@@ -71,8 +72,7 @@ bool gqc_attach_prefix(ir_module *m, const gqc_prefix *p, gqc_diag *d) {
                      " (raise --ctx)",
                      p->n_prefix, ir_meta_int(m, "n_ctx", 0));
   if (p->n_caches != m->n_caches)
-    return gqc_error(d, "prefix: rows for %d caches, the module has %d", p->n_caches,
-                     m->n_caches);
+    return gqc_error(d, "prefix: rows for %d caches, the module has %d", p->n_caches, m->n_caches);
   int tables[512];
   if (m->n_caches > (int)(sizeof tables / sizeof tables[0]))
     return gqc_error(d, "prefix: too many KV caches (%d)", m->n_caches);
@@ -88,8 +88,8 @@ bool gqc_attach_prefix(ir_module *m, const gqc_prefix *p, gqc_diag *d) {
       const int64_t first =
           prefix_first(p->n_prefix, kc->type.dims[0], ir_attr_int(i, "window", 0));
       if (first < p->first_available[kc->ref] || first < p->first_available[vc->ref])
-        return gqc_error(d, "prefix: the rows of cache @%s before position %" PRId64
-                            " were not kept",
+        return gqc_error(d,
+                         "prefix: the rows of cache @%s before position %" PRId64 " were not kept",
                          m->caches[kc->ref].name, first);
       const int wk = table_of(m, p, kc->ref, first, tables, d);
       const int wv = wk < 0 ? -1 : table_of(m, p, vc->ref, first, tables, d);

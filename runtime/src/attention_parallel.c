@@ -80,17 +80,16 @@ void gqcrt_attention_parallel(const gqcrt_executor *ex, gqcrt_attention_fn kerne
                               const float *k, const float *v, void *k_cache, void *v_cache,
                               const void *prefix_k, const void *prefix_v, float *scratch,
                               int32_t pos, int32_t n_rows) {
-  if (!kernel || !gqcrt_attention_batch_valid(d, pos, n_rows, 0, 0))
-    return;
   gqcrt_attention_desc with_prefix;
-  if (d->n_prefix > 0) { /* the kernels find the tables in the descriptor */
-    if (!prefix_k || !prefix_v || pos < d->n_prefix)
-      return;
+  if (d && d->n_prefix > 0) { /* the kernels find the tables in the descriptor */
     with_prefix = *d;
     with_prefix.prefix_k = prefix_k;
     with_prefix.prefix_v = prefix_v;
     d = &with_prefix;
   }
+  /* (with a prefix: valid only with both tables and pos >= n_prefix) */
+  if (!kernel || !gqcrt_attention_batch_valid(d, pos, n_rows, 0, 0))
+    return;
   const size_t q_row = (size_t)d->n_head * (size_t)d->head_dim;
   const size_t kv_row = (size_t)d->n_head_kv * (size_t)d->head_dim;
   for (int32_t r = 0; r < n_rows;) {

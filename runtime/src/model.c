@@ -166,8 +166,8 @@ int gqcrt_model_tokenize(const gqcrt_model *m, const char *text, int32_t *ids, i
     if ((int64_t)++len > m->max_text_bytes)
       return fail_code(m, GQCRT_ERR_TOO_LONG);
   const int add_special = m->n_prefix == 0; /* else the text continues the prefix */
-  const int32_t r = gqcrt_tokenize(m->vocab, text, len, add_special, 1, ids, max_ids, m->tok_scratch,
-                                   (size_t)m->tok_scratch_bytes);
+  const int32_t r = gqcrt_tokenize(m->vocab, text, len, add_special, 1, ids, max_ids,
+                                   m->tok_scratch, (size_t)m->tok_scratch_bytes);
   if (r < 0)
     m->state->last_error = r;
   return r;
