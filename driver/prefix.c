@@ -167,7 +167,8 @@ void gqc_prefix_rows_free(gqc_prefix_rows *r) {
 
 /* Steps 2-4 of the top for the compiled host module hm in directory dir. */
 static int run_host(const gqc_options *ho, const gqc_target *ht, const ir_module *hm,
-                    const char *dir, const char *text, const ir_module *m, gqc_prefix_rows *rows) {
+                    const char *dir, const char *path, const char *text, const ir_module *m,
+                    gqc_prefix_rows *rows) {
   gqc_diag d = {0};
   char obj[4096], blob[4096];
   snprintf(obj, sizeof obj, "%s/host.o", dir);
@@ -208,15 +209,18 @@ static int run_host(const gqc_options *ho, const gqc_target *ht, const ir_module
   } else if (init_weights(map, size) || init()) {
     fprintf(stderr, "gqc: error: --prefix: the host model does not start (error %d)\n",
             last_error());
-  } else if (!(ids = malloc((size_t)n_ctx * sizeof *ids))) {
+  } else if (!(ids = malloc((strlen(text) + 2) * sizeof *ids))) {
     fprintf(stderr, "gqc: error: out of memory\n");
   } else {
-    const int n = tokenize(text, ids, (int)n_ctx);
-    if (n < 0 || n >= n_ctx)
+    /* (a text of L bytes has at most L + 2 tokens: BOS, EOS) */
+    const int n = tokenize(text, ids, (int)strlen(text) + 2);
+    if (n < 0)
+      fprintf(stderr, "gqc: error: --prefix %s: cannot tokenize it (error %d)\n", path, n);
+    else if (n >= n_ctx)
       fprintf(stderr,
-              "gqc: error: --prefix %s: %s (context %lld positions; the prefix must leave at "
-              "least one: raise --ctx)\n",
-              ho->prefix_file, n < 0 ? "cannot tokenize" : "too many tokens", (long long)n_ctx);
+              "gqc: error: --prefix %s: %d tokens leave no position in a context of %lld "
+              "(raise --ctx)\n",
+              path, n, (long long)n_ctx);
     else if (!prefill(ids, n, 0))
       fprintf(stderr, "gqc: error: --prefix: running the host model failed (error %d)\n",
               last_error());
@@ -248,7 +252,7 @@ int gqc_compile_prefix(const gqc_options *o, const gqc_target *t, ir_module *m,
     rc = 1;
   }
   if (!rc)
-    rc = run_host(&ho, &ht, hm, dir, text, m, rows);
+    rc = run_host(&ho, &ht, hm, dir, o->prefix_file, text, m, rows);
   if (dir) {
     gqc_remove_temp_dir(dir);
     free(dir);
