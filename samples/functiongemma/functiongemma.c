@@ -378,7 +378,8 @@ static long generate(int n_prompt, const options *o) {
             "functiongemma: prompt %d tokens (after a compiled prefix of %d) in %.3f s "
             "(first token after %.3f s); generated %d tokens in %.3f s "
             "(%.1f tokens/s); stop: %s\n",
-            n_prompt, base, t1 - t0, t_first - t0, n_gen, t2 - t1, t2 > t1 ? n_gen / (t2 - t1) : 0.0, stop);
+            n_prompt, base, t1 - t0, t_first - t0, n_gen, t2 - t1,
+            t2 > t1 ? n_gen / (t2 - t1) : 0.0, stop);
   return (long)len;
 }
 
@@ -387,8 +388,8 @@ static long generate(int n_prompt, const options *o) {
 static int print_prefix(int64_t plen, const options *o, json_doc *doc) {
   static char user_only[sizeof prompt];
   char err[256];
-  int64_t ulen = fg_prompt_build(doc, -1, NULL, o->user, user_only, sizeof user_only, err,
-                                 sizeof err);
+  int64_t ulen =
+      fg_prompt_build(doc, -1, NULL, o->user, user_only, sizeof user_only, err, sizeof err);
   if (ulen < 0 || ulen >= plen || memcmp(prompt + plen - ulen, user_only, (size_t)ulen)) {
     fprintf(stderr, "functiongemma: no developer turn to print (give --tools)\n");
     return 1;
@@ -420,8 +421,8 @@ int main(int argc, char **argv) {
             o.tools_path);
   int64_t plen = prefixed ? fg_prompt_build(&tools_doc, -1, NULL, o.user, prompt, sizeof prompt,
                                             err, sizeof err)
-                          : fg_prompt_build(&tools_doc, tools < 0 ? -1 : tools, o.developer,
-                                            o.user, prompt, sizeof prompt, err, sizeof err);
+                          : fg_prompt_build(&tools_doc, tools < 0 ? -1 : tools, o.developer, o.user,
+                                            prompt, sizeof prompt, err, sizeof err);
   if (plen < 0) {
     fprintf(stderr,
             "functiongemma: cannot build the prompt: %s (tools: %s; text limit: %d bytes)\n", err,

@@ -13,7 +13,8 @@
 # The prefixed rows must match the plain run's last rows within TOL (the
 # parity rule of compare_logits: max |diff| <= TOL * spread, argmax equal on
 # every clear step); the prefill row must equal the prefixed decode's last
-# prompt row bit for bit.
+# prompt row bit for bit. tests/e2e/prefix_api.c checks the API of the
+# prefixed model (positions below the prefix refused, reset, rewinds).
 #   usage: prefix.sh MODEL.gguf TOL [gqc options...]
 #   env:   GQC, COMPARE, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER, GQC_LDFLAGS
 set -eu
@@ -68,3 +69,10 @@ echo "$name: $n_got steps after a $((n_all - n_got))-token prefix"
 # the request through model_prefill: the prefixed decode's last prompt row, exactly
 dd if="$tmp/prefixed.f32" bs="$row" skip=$((n_got - 1)) count=1 2> /dev/null > "$tmp/last.f32"
 cmp "$tmp/last.f32" "$tmp/prefill.f32"
+
+# the API of the prefixed model
+here=$(cd "$(dirname "$0")" && pwd)
+${CC:-cc} -O1 -g -std=c11 -Wall -Wextra -Werror -I"$tmp/prefixed" -I"$GQC_RT_INCLUDE" \
+  "$here/prefix_api.c" "$tmp/prefixed/model.o" "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} \
+  -o "$tmp/prefix_api"
+${GQC_RUNNER:-} "$tmp/prefix_api"
