@@ -5,9 +5,8 @@
  * model itself, compiled a second time for the host:
  *
  *   1. the same GGUF, description, --ctx, --kv-type and pass pipeline, for
- *      the host (the target's --cpu/--features when the target is the host's
- *      architecture, so the very kernels the target runs; else the host's
- *      own), with --weights=file and a prefill batch;
+ *      the host's own CPU (when the target is that too, the very kernels the
+ *      target runs), with --weights=file and a prefill batch;
  *   2. that object and its weight file go to a temporary directory, the object
  *      is loaded into gqc with LLVM's ORC JIT (codegen/jit.h; its gqcrt_*
  *      calls resolve to the runtime linked into gqc), the weight file is
@@ -98,8 +97,12 @@ static gqc_options host_options(const gqc_options *o, const gqc_target *t, size_
   h.output = NULL;
   h.name = HOST_NAME;
   h.triple = NULL;
-  h.cpu = t->is_host ? o->cpu : NULL;
-  h.features = t->is_host ? o->features : NULL;
+  /* the target's kernels when they surely run here (its default, the host's
+   * own CPU), else the host's (a --cpu/--features of another machine could
+   * need instructions this one lacks) */
+  const bool same = t->is_host && !o->features && (!o->cpu || !strcmp(o->cpu, "native"));
+  h.cpu = same ? o->cpu : NULL;
+  h.features = NULL;
   h.emit = NULL;
   h.backend = "llvm";
   h.static_reloc = false;
