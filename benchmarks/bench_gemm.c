@@ -32,7 +32,8 @@
 
 #include "gqcrt.h"
 
-#include "../tests/unit/linear_kernels.h"
+#include "tools/kernel_harness/encodings.h"
+#include "tools/kernel_harness/linear_kernels.h"
 
 typedef void (*pack_fn)(void *dst, const void *src, int32_t n_in, int32_t n_out);
 
@@ -95,24 +96,6 @@ static const int shapes[3][2] = {{640, 2048}, {2048, 640}, {640, 1024}};
 
 /* ---- data -------------------------------------------------------------------------- */
 
-static void geometry(const char *enc, int *elems, int *bytes) {
-  static const struct {
-    const char *name;
-    int elems, bytes;
-  } g[] = {{"f32", 1, 4},      {"f16", 1, 2},      {"bf16", 1, 2},     {"q4_0", 32, 18},
-           {"q4_1", 32, 20},   {"q5_0", 32, 22},   {"q5_1", 32, 24},   {"q8_0", 32, 34},
-           {"q2_k", 256, 84},  {"q3_k", 256, 110}, {"q4_k", 256, 144}, {"q5_k", 256, 176},
-           {"q6_k", 256, 210}, {"q8_1", 32, 36},   {"q8_k", 256, 292}};
-  for (size_t i = 0; i < sizeof g / sizeof g[0]; ++i)
-    if (!strcmp(g[i].name, enc)) {
-      *elems = g[i].elems;
-      *bytes = g[i].bytes;
-      return;
-    }
-  *elems = 1;
-  *bytes = 4;
-}
-
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint32_t rnd32(void) {
   rng ^= rng >> 12;
@@ -127,7 +110,7 @@ static float rnd_float(void) {
 /* Random bytes with f16 scales 0.01 in the d/dmin fields; floats in [-1, 1]. */
 static void fill_weights(const char *enc, uint8_t *w, size_t n_elems) {
   int elems, bytes;
-  geometry(enc, &elems, &bytes);
+  harness_encoding_geometry(enc, &elems, &bytes);
   if (elems == 1) {
     for (size_t i = 0; i < n_elems; ++i) {
       const float v = rnd_float();
@@ -162,7 +145,7 @@ static void fill_weights(const char *enc, uint8_t *w, size_t n_elems) {
 
 static size_t act_row_bytes(const char *aenc, int n) {
   int elems, bytes;
-  geometry(aenc, &elems, &bytes);
+  harness_encoding_geometry(aenc, &elems, &bytes);
   return (size_t)(n / elems) * (size_t)bytes;
 }
 
@@ -178,7 +161,7 @@ typedef struct {
 
 static int setup(problem *p, const gemm_entry *k, int shape) {
   int elems, bytes;
-  geometry(k->wenc, &elems, &bytes);
+  harness_encoding_geometry(k->wenc, &elems, &bytes);
   p->k = k;
   p->n_in = shapes[shape][0];
   p->n_out = shapes[shape][1];

@@ -30,7 +30,7 @@ FILTER=${3:-}
 [ $# -ge 3 ] && shift 3 || shift $#
 ROWS=${*:-1 4 8 16 32}
 CC=aarch64-linux-gnu-gcc
-CFLAGS="-O2 -g -std=c11 -march=armv8.2-a+dotprod+fp16 -I$ROOT/runtime/include"
+CFLAGS="-O2 -g -std=c11 -march=armv8.2-a+dotprod+fp16 -I$ROOT/runtime/include -I$ROOT"
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DGQC_RUNTIME_ONLY=ON -DGQC_BUILD_TESTS=OFF \

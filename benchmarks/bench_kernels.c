@@ -21,26 +21,8 @@
 
 #include "gqcrt.h"
 
-#include "../tests/unit/linear_kernels.h"
-
-/* block elements and bytes of each weight encoding */
-static void encoding_geometry(const char *enc, int *elems, int *bytes) {
-  static const struct {
-    const char *name;
-    int elems, bytes;
-  } g[] = {{"f32", 1, 4},      {"f16", 1, 2},      {"bf16", 1, 2},     {"q4_0", 32, 18},
-           {"q4_1", 32, 20},   {"q5_0", 32, 22},   {"q5_1", 32, 24},   {"q8_0", 32, 34},
-           {"q2_k", 256, 84},  {"q3_k", 256, 110}, {"q4_k", 256, 144}, {"q5_k", 256, 176},
-           {"q6_k", 256, 210}, {"q8_1", 32, 36},   {"q8_k", 256, 292}};
-  for (size_t i = 0; i < sizeof g / sizeof g[0]; ++i)
-    if (!strcmp(g[i].name, enc)) {
-      *elems = g[i].elems;
-      *bytes = g[i].bytes;
-      return;
-    }
-  *elems = 1;
-  *bytes = 4;
-}
+#include "tools/kernel_harness/encodings.h"
+#include "tools/kernel_harness/linear_kernels.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint32_t rnd32(void) {
@@ -64,7 +46,7 @@ static double now_s(void) {
  * bf16 and f32 weights as converted random values. */
 static void fill_weights(const char *enc, uint8_t *w, size_t n_elems) {
   int elems, bytes;
-  encoding_geometry(enc, &elems, &bytes);
+  harness_encoding_geometry(enc, &elems, &bytes);
   if (!strcmp(enc, "f32")) {
     for (size_t i = 0; i < n_elems; ++i) {
       const float v = rnd_float();
@@ -118,7 +100,7 @@ static double time_kernel(const kernel_entry *k, float *y, const uint8_t *w, con
 
 static void bench_shape(const kernel_entry *k, int n_in, int n_out) {
   int elems, bytes;
-  encoding_geometry(k->wenc, &elems, &bytes);
+  harness_encoding_geometry(k->wenc, &elems, &bytes);
   if (n_in % 256 && elems == 256)
     n_in = (n_in + 255) / 256 * 256;
   const size_t w_bytes = (size_t)n_in / (size_t)elems * (size_t)bytes * (size_t)n_out;

@@ -33,7 +33,7 @@ PLUGIN=$1
 BUILD=${2:-$ROOT/build-aarch64-bench}
 FILTER=${3:-}
 CC=aarch64-linux-gnu-gcc
-CFLAGS="-O2 -g -std=c11 -march=armv8.2-a+dotprod+fp16 -I$ROOT/runtime/include"
+CFLAGS="-O2 -g -std=c11 -march=armv8.2-a+dotprod+fp16 -I$ROOT/runtime/include -I$ROOT"
 
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DGQC_RUNTIME_ONLY=ON -DGQC_BUILD_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-linux-gnu.cmake" \
@@ -49,40 +49,38 @@ cat >"$BUILD/insns_driver.c" <<'EOF'
 #include <stdlib.h>
 #include <string.h>
 #include "gqcrt.h"
+#include "tools/kernel_harness/encodings.h"
+#include "tools/kernel_harness/linear_kernels.h"
 
+/* The kernels of gqcrt_kernels.def this CPU runs (linear_kernels.h), by "<wenc>_<variant>",
+ * with their encoding's geometry (gqcrt_encodings.def). */
 typedef struct {
-  const char *name, *aenc;
+  char name[32];
+  const char *aenc;
   gqcrt_linear_fn fn;
   int elems, bytes, d_off, m_off;
 } kern;
-#define K(w, a, v, e, b, d, m) {#w "_" #v, #a, gqcrt_linear_##w##_##v, e, b, d, m},
-#define BOTH(w, a, e, b, d, m) K(w, a, neon, e, b, d, m) K(w, a, scalar, e, b, d, m)
-static const kern kernels[] = {
-    BOTH(f32, f32, 1, 4, -1, -1) BOTH(f16, f16, 1, 2, -1, -1) BOTH(bf16, bf16, 1, 2, -1, -1)
-    BOTH(q4_0, q8_0, 32, 18, 0, -1) BOTH(q4_1, q8_1, 32, 20, 0, 2)
-    BOTH(q5_0, q8_0, 32, 22, 0, -1) BOTH(q5_1, q8_1, 32, 24, 0, 2)
-    BOTH(q8_0, q8_0, 32, 34, 0, -1) BOTH(q2_k, q8_k, 256, 84, 80, 82)
-    BOTH(q3_k, q8_k, 256, 110, 108, -1) BOTH(q4_k, q8_k, 256, 144, 0, 2)
-    BOTH(q5_k, q8_k, 256, 176, 0, 2) BOTH(q6_k, q8_k, 256, 210, 208, -1)};
+static kern kerns[sizeof kernels / sizeof kernels[0]];
+static size_t n_kernels;
+
+static void list_kernels(void) {
+  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
+    const kernel_entry *k = &kernels[i];
+    const harness_encoding *e = harness_encoding_find(k->wenc);
+    kern *o = &kerns[n_kernels++];
+    snprintf(o->name, sizeof o->name, "%s_%s", k->wenc, k->variant);
+    o->aenc = k->aenc;
+    o->fn = k->fn;
+    o->elems = e->block_elems;
+    o->bytes = e->block_bytes;
+    o->d_off = e->d_off;
+    o->m_off = e->min_off;
+  }
+}
 
 static unsigned rng = 12345u;
 static unsigned rnd(void) { return rng = rng * 1664525u + 1013904223u; }
 static float rndf(void) { return (float)(rnd() >> 8) / 16777216.0f * 2.0f - 1.0f; }
-
-static void quantize(const char *aenc, void *dst, const float *x, int n) {
-  if (!strcmp(aenc, "f32"))
-    memcpy(dst, x, 4u * (size_t)n);
-  else if (!strcmp(aenc, "f16"))
-    gqcrt_quantize_f16(dst, x, n);
-  else if (!strcmp(aenc, "bf16"))
-    gqcrt_quantize_bf16(dst, x, n);
-  else if (!strcmp(aenc, "q8_0"))
-    gqcrt_quantize_q8_0(dst, x, n);
-  else if (!strcmp(aenc, "q8_1"))
-    gqcrt_quantize_q8_1(dst, x, n);
-  else
-    gqcrt_quantize_q8_k(dst, x, n);
-}
 
 /* insns_driver --list FILTER: print the kernel names containing FILTER.
  * insns_driver NAME SHAPE CALL: set up kernel NAME at shape 0 (640 x 2048)
@@ -90,16 +88,17 @@ static void quantize(const char *aenc, void *dst, const float *x, int n) {
  * CALL=0 run's instruction count from the CALL=1 run's. */
 int main(int argc, char **argv) {
   static const int shapes[2][2] = {{640, 2048}, {2048, 640}};
+  list_kernels();
   if (argc == 3 && !strcmp(argv[1], "--list")) {
-    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
-      if (strstr(kernels[i].name, argv[2]))
-        printf("%s\n", kernels[i].name);
+    for (size_t i = 0; i < n_kernels; i++)
+      if (strstr(kerns[i].name, argv[2]))
+        printf("%s\n", kerns[i].name);
     return 0;
   }
   if (argc != 4)
     return 2;
-  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
-    const kern *k = &kernels[i];
+  for (size_t i = 0; i < n_kernels; i++) {
+    const kern *k = &kerns[i];
     if (strcmp(k->name, argv[1]))
       continue;
     const int s = atoi(argv[2]) ? 1 : 0;
@@ -131,7 +130,7 @@ int main(int argc, char **argv) {
     }
     for (int e = 0; e < n_in; e++)
       x[e] = rndf();
-    quantize(k->aenc, xq, x, n_in);
+    quantize_activation(k->aenc, xq, x, n_in);
     if (atoi(argv[3]))
       k->fn(y, w, xq, n_in, n_out);
     printf("%d %d\n", n_in, n_out);

@@ -7,9 +7,10 @@
 # ON then), a nested CMake build of this same source tree runs with
 # cmake/aarch64-linux-gnu.cmake, -DGQC_RUNTIME_ONLY=ON and
 # -DGQC_BUILD_TESTS=OFF in ${CMAKE_BINARY_DIR}/aarch64, which is where the
-# driver looks (driver/process.c: GQC_BINARY_DIR/aarch64/runtime/libgqcrt.a,
+# driver looks (driver/layout.c: <build>/aarch64/runtime/libgqcrt.a beside gqc,
 # overridden by $GQC_RUNTIME_LIB_AARCH64). It is part of the default target
-# (`ninja`), re-checked on every build (a no-op when nothing changed).
+# (`ninja`), re-checked on every build (a no-op when nothing changed), and
+# installed as lib/gqc/aarch64-linux-gnu/libgqcrt.a (cmake/install.cmake).
 #
 # For the tests (tests/e2e/aarch64.cmake) it sets:
 #   GQC_AARCH64_RUNTIME_LIB  path of the cross-built libgqcrt.a ("" if off)

@@ -246,15 +246,19 @@ bool gqc_weight_blob_fill(const ir_module *m, void *buf, gqc_diag *d) {
   return gqc_weight_blob_walk(m, &sink, "weight blob", d);
 }
 
-bool gqc_write_vocab_blob(const ir_module *m, const char *path, gqc_diag *d) {
+bool gqc_write_blob(const void *data, uint64_t size, const char *path, gqc_diag *d) {
   gqc_blob_file f = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)};
   if (f.fd < 0)
     return gqc_error(d, "%s: cannot write: %s", path, strerror(errno));
   gqc_blob_sink sink = gqc_blob_file_sink(&f);
-  bool ok = !m->vocab || sink.write(sink.ctx, m->vocab, m->vocab_bytes);
+  bool ok = !data || sink.write(sink.ctx, data, size);
   if (close(f.fd) != 0 || !ok)
     return gqc_error(d, "%s: write failed: %s", path, strerror(errno));
   return true;
+}
+
+bool gqc_write_vocab_blob(const ir_module *m, const char *path, gqc_diag *d) {
+  return gqc_write_blob(m->vocab, m->vocab_bytes, path, d);
 }
 
 uint64_t gqc_tokenize_scratch_bytes(const ir_module *m, const gqc_codegen_options *o) {

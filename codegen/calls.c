@@ -12,9 +12,13 @@
  *     gqcrt_attention_parallel with n_rows (1 for a vector); linear: the
  *     gemm kernel select-kernels chose (gqcrt_gemm_*), through
  *     gqcrt_gemm_parallel when the weight is large;
- *   - anything else (a vector added to every row, a per-row softmax): the
- *     vector call once per live row (per_row).
+ *   - anything else (a vector added to every row, a per-row softmax, a
+ *     slice of every row, copied): the vector call once per live row
+ *     (per_row).
  * last_row is no call: its readers get a pointer to the batch's row n - 1.
+ * Nor is a slice of a vector (a pointer into it) or a weight that views
+ * some rows of a larger one (a pointer to its first row: for a packed
+ * layout that row starts a row group, which repack-weights made sure of).
  */
 #include "codegen/calls.h"
 
@@ -71,10 +75,25 @@ static int64_t row_bytes(const ir_inst *v) {
   return ir_type_bytes(&t);
 }
 
+/* Bytes per row of a weight matrix as stored (packed layouts keep the GGUF
+ * byte count, so a group of rows spans that many rows' bytes). */
+static int64_t weight_row_bytes(const ir_weight *w) {
+  return (int64_t)w->nbytes / w->type.dims[0];
+}
+
 /* Where a value lives. */
 static gqc_arg a_value(builder *b, const ir_inst *v) {
-  if (v->op == IR_OP_WEIGHT)
-    return (gqc_arg){.kind = GQC_ARG_WEIGHT, .offset = b->m->weights[v->ref].offset};
+  if (v->op == IR_OP_WEIGHT) {
+    const ir_weight *w = &b->m->weights[v->ref];
+    const int64_t row = ir_weight_first_row(v);
+    return (gqc_arg){.kind = GQC_ARG_WEIGHT,
+                     .offset = w->offset + (row ? row * weight_row_bytes(w) : 0)};
+  }
+  if (v->op == IR_OP_SLICE && !is_rows(v)) { /* a view into the vector */
+    gqc_arg a = a_value(b, v->operands[0]);
+    a.offset += ir_attr_int(v, "start", 0) * (int64_t)sizeof(float);
+    return a;
+  }
   if (v->op == IR_OP_CACHE)
     return (gqc_arg){.kind = GQC_ARG_ARENA, .offset = b->m->caches[v->ref].offset};
   if (v->op == IR_OP_LAST_ROW) /* a view: row n - 1 of the batch */
@@ -156,7 +175,8 @@ static bool lower_linear(builder *b, const ir_inst *i, const char *kernel) {
   if (strncmp(kernel, expect, strlen(expect)))
     return gqc_error(b->d, "codegen: linear %s%s has kernel %s (expected a %s* kernel)",
                      i->name ? "%" : "", i->name ? i->name : "", kernel, expect);
-  bool parallel = (int64_t)wt->nbytes >= GQCRT_PARALLEL_MIN_BYTES;
+  const int64_t row_bytes = weight_row_bytes(wt);
+  bool parallel = n_out * row_bytes >= GQCRT_PARALLEL_MIN_BYTES;
   const char *fn = parallel ? (rows ? "gqcrt_gemm_parallel" : "gqcrt_linear_parallel") : kernel;
   gqc_call *c = new_call(b, fn, i);
   if (!c)
@@ -175,7 +195,7 @@ static bool lower_linear(builder *b, const ir_inst *i, const char *kernel) {
   if (rows)
     arg(c, a_rows());
   if (parallel) {
-    arg(c, a_i32((int64_t)wt->nbytes / n_out));
+    arg(c, a_i32(row_bytes));
     arg(c, a_i32(storage_rows(wt)));
   }
   return true;
@@ -243,6 +263,19 @@ static bool lower_embed(builder *b, const ir_inst *i, const char *kernel) {
   return true;
 }
 
+/* A ring buffer of `rows` positions whose reader at pos needs positions
+ * pos - window + 1 .. pos - 1 from it: decode may rewind only as far as
+ * those are still there. The program keeps the ring allowing the shortest
+ * rewind (rows - window + 1 positions; then the fewer rows). */
+static void note_ring(builder *b, int64_t rows, int64_t window) {
+  gqc_program *p = b->p;
+  const int64_t depth = rows - window + 1, have = p->ring_rows - p->ring_window + 1;
+  if (!p->ring_rows || depth < have || (depth == have && rows < p->ring_rows)) {
+    p->ring_rows = rows;
+    p->ring_window = window;
+  }
+}
+
 /* The attention descriptor's index in the program's shared table. */
 static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
   const ir_inst *kc = i->operands[3];
@@ -254,13 +287,12 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
   ad.window = (int32_t)ir_attr_int(i, "window", 0);
   ad.kv_type = kc->type.dtype == IR_F16 ? 1 : 0;
   ad.scale = (float)ir_attr_float(i, "scale", 1);
+  ad.softcap = (float)ir_attr_float(i, "softcap", 0);
   ad.n_prefix = (int32_t)ir_attr_int(i, "n_prefix", 0);
   ad.prefix_first = (int32_t)ir_attr_int(i, "prefix_first", 0);
-  if (ad.cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX) &&
-      (!b->p->ring_rows || ad.cache_rows < b->p->ring_rows)) {
-    b->p->ring_rows = ad.cache_rows;
-    b->p->ring_window = ad.window > 0 && ad.window < ad.cache_rows ? ad.window : ad.cache_rows;
-  }
+  if (ad.cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX))
+    note_ring(b, ad.cache_rows,
+              ad.window > 0 && ad.window < ad.cache_rows ? ad.window : ad.cache_rows);
   for (int k = 0; k < b->p->n_descs; k++)
     if (!memcmp(&b->p->descs[k], &ad, sizeof ad)) {
       *index = k;
@@ -317,15 +349,31 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_EMBED:
     return lower_embed(b, i, kernel);
   case IR_OP_RMS_NORM:
-    if (!a_count(b, i, &count) || !(c = new_call(b, kernel ? kernel : "gqcrt_rms_norm", i)))
+  case IR_OP_LAYER_NORM: {
+    const bool layer = i->op == IR_OP_LAYER_NORM;
+    const char *fn = kernel ? kernel : layer ? "gqcrt_layer_norm" : "gqcrt_rms_norm";
+    if (!a_count(b, i, &count) || !(c = new_call(b, fn, i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
-    arg(c, i->n_operands > 1 ? a_value(b, i->operands[1]) : (gqc_arg){.kind = GQC_ARG_NULL});
+    for (int k = 1; k <= (layer ? 2 : 1); k++) /* weight (and bias); NULL when absent */
+      arg(c, i->n_operands > k ? a_value(b, i->operands[k]) : (gqc_arg){.kind = GQC_ARG_NULL});
     arg(c, count); /* whole groups: a row is a multiple of the group */
     arg(c,
         a_i32(ir_attr_int(i, "group", i->n_operands > 1 ? row_len(i->operands[1]) : row_len(i))));
     arg(c, a_f32(ir_attr_float(i, "eps", 0)));
+    return true;
+  }
+  case IR_OP_SLICE: /* a vector's is a view (a_value); each row's a copy */
+    if (!is_rows(i))
+      return true;
+    if (!(c = new_call(b, "gqcrt_copy", i)))
+      break;
+    c->per_row = true;
+    arg(c, a_row_of(b, i));
+    arg(c, a_row_of(b, i->operands[0]));
+    c->args[1].offset += ir_attr_int(i, "start", 0) * (int64_t)sizeof(float);
+    arg(c, a_i32(row_len(i)));
     return true;
   case IR_OP_LINEAR:
   case IR_OP_QUANTIZE:
@@ -407,6 +455,8 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     arg(c, a_f32(ir_attr_float(i, "base", 10000)));
     arg(c, a_f32(ir_attr_float(i, "freq_scale", 1)));
     arg(c, a_i32(ir_attr_int(i, "mode", 0)));
+    arg(c, i->n_operands > 2 ? a_value(b, i->operands[2]) : (gqc_arg){.kind = GQC_ARG_NULL});
+    arg(c, a_f32(ir_attr_float(i, "attn_factor", 1)));
     return true;
   }
   case IR_OP_ATTENTION: {
@@ -432,6 +482,22 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     arg(c, (gqc_arg){.kind = GQC_ARG_ARENA, .offset = ir_attr_int(i, "scores", 0)});
     arg(c, pos);
     arg(c, is_rows(i) ? a_rows() : a_i32(1));
+    return true;
+  }
+  case IR_OP_CAUSAL_CONV: {
+    /* gqcrt_causal_conv(y, x, w, state, pos, n_rows, n, taps) */
+    const ir_inst *w = i->operands[1];
+    gqc_arg pos;
+    if (!a_param(b, i->operands[3], &pos) || !(c = new_call(b, "gqcrt_causal_conv", i)))
+      break;
+    for (int k = -1; k < 3; k++)
+      arg(c, a_value(b, k < 0 ? i : i->operands[k]));
+    arg(c, pos);
+    arg(c, is_rows(i) ? a_rows() : a_i32(1));
+    arg(c, a_i32(row_len(i)));
+    arg(c, a_i32(w->type.dims[1]));
+    /* the state is a ring of taps - 1 positions read back taps - 1 */
+    note_ring(b, w->type.dims[1] - 1, w->type.dims[1]);
     return true;
   }
   case IR_OP_COUNT:
@@ -477,7 +543,7 @@ static bool lower_function(builder *b, const ir_func *f, gqc_call_list *l) {
   }
   if (l->result.kind == GQC_ARG_NULL || l->result.offset < 0)
     return gqc_error(b->d, "codegen: function @%s returns no planned value", f->name);
-  /* the trailing calls that feed no KV-cache write */
+  /* the trailing calls that feed no state write (KV cache, convolution state) */
   const int n = ir_func_length(f);
   bool *feeds = malloc((size_t)(n > 0 ? n : 1) * sizeof *feeds);
   if (!feeds)
@@ -487,6 +553,15 @@ static bool lower_function(builder *b, const ir_func *f, gqc_call_list *l) {
   while (l->n_state_calls > 0 && !feeds[l->calls[l->n_state_calls - 1].inst->id])
     l->n_state_calls--;
   free(feeds);
+  /* the lm_head: a one-row linear writing the logits, last */
+  const gqc_call *last = l->n_calls ? &l->calls[l->n_calls - 1] : NULL;
+  l->lm_head_call = -1;
+  if (!f->batch && last && !strcmp(last->fn, "gqcrt_linear_parallel") && last->n_args == 9 &&
+      last->args[1].kind == GQC_ARG_FN && last->args[2].kind == GQC_ARG_ARENA &&
+      last->args[2].offset == l->result.offset && last->args[3].kind == GQC_ARG_WEIGHT &&
+      last->args[4].kind == GQC_ARG_ARENA && last->args[6].i == l->n_vocab &&
+      l->n_state_calls < l->n_calls)
+    l->lm_head_call = l->n_calls - 1;
   return true;
 }
 

@@ -62,7 +62,7 @@ typedef struct gqc_call {
  * compiled table: gqcrt_attention_parallel gets them as arguments). */
 typedef struct gqc_attn_desc {
   int32_t n_head, n_head_kv, head_dim, cache_rows, window, kv_type;
-  float scale;
+  float scale, softcap;
   int32_t n_prefix, prefix_first;
 } gqc_attn_desc;
 
@@ -71,10 +71,15 @@ typedef struct gqc_call_list {
   const ir_func *func; /* NULL: the module has no such function */
   gqc_call *calls;
   int n_calls;
-  int n_state_calls;     /* calls[0 .. n_state_calls) write or feed the KV cache;
+  int n_state_calls;     /* calls[0 .. n_state_calls) write or feed the state
+                          * (KV caches, convolution states);
                           * the rest only compute the result (pass defer-logits
                           * puts them last), so a prefill step that is not the
                           * prompt's final one stops there */
+  int lm_head_call;      /* the last call when it is the lm_head, a
+                          * gqcrt_linear_parallel(ex, kernel, logits, W, x,
+                          * n_in, n_vocab, row_bytes, row_align) the runtime
+                          * can run on chosen rows only; else -1 */
   gqc_arg result;        /* the logits: ARENA, or ARENA_LAST_ROW of a batch */
   int64_t n_vocab;       /* length of the logits */
   int64_t batch;         /* most tokens per step (row-batched function), else 0 */
@@ -87,9 +92,11 @@ typedef struct gqc_program {
   gqc_attn_desc *descs; /* shared by both functions' ATTN_DESC arguments */
   int n_descs;
   int64_t embed_rows;    /* rows of the embedding table (token bound), or 0 */
-  int64_t ring_rows;     /* the smallest ring-buffer KV cache (sliding window
-                          * layers), or 0: bounds how far decode may rewind */
-  int64_t ring_window;   /* that cache's window (its rows are window + batch - 1) */
+  int64_t ring_rows;     /* the ring buffer (a sliding-window layer's KV cache,
+                          * a convolution's state) that allows the shortest
+                          * rewind, or 0: bounds how far decode may rewind */
+  int64_t ring_window;   /* the positions its reader needs, the current one
+                          * included (a KV ring: rows = window + batch - 1) */
 } gqc_program;
 
 /* Needs a planned module (plan-memory ran) with a @decode(tok : i32,

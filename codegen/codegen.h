@@ -50,10 +50,18 @@ typedef struct gqc_codegen_options {
   bool weights_fill;         /* C backend: leave .gqc.weights empty (no .incbin, no
                               * <base>.weights): the caller compiles the C and fills the
                               * object's section (gqc_fill_object_weights) */
+  const char *blob_dir;      /* the directory .incbin names the blobs in (an absolute
+                              * path: the output compiles from any directory); NULL:
+                              * bare file names, found through the assembler's -I */
+  const gqc_target *target;  /* what the code runs on: the header's stamp, the
+                              * CPU features <name>_init checks (NULL: none) */
   bool export_arena;         /* LLVM: <name>__arena global, for gqc's own compile-time run of
                               * the model (driver/prefix.c reads its KV cache) */
 } gqc_codegen_options;
 
+/* The weight section's name and alignment (the header states both). */
+#define GQC_WEIGHTS_SECTION ".gqc.weights"
+#define GQC_WEIGHT_ALIGN 64
 /* Weight blobs from this size on are far (see above). */
 #define GQC_FAR_WEIGHT_BYTES ((uint64_t)1 << 30)
 /* Whether the module's weights are far: embedded in the output (not
@@ -70,6 +78,8 @@ char *gqc_weights_section_asm(const ir_module *m, const gqc_codegen_options *o,
 /* Assembler text that appends the bytes of `file` (.incbin) to .gqc.weights.
  * A malloc'd string, NULL when out of memory. */
 char *gqc_weights_incbin_asm(const char *file);
+/* The name .incbin gives the blob <base>.<ext>: under o->blob_dir when set. */
+void gqc_blob_incbin_name(const gqc_codegen_options *o, const char *ext, char *buf, size_t n);
 /* Streams the weight blob into the empty .gqc.weights section of the ELF64
  * relocatable object at obj_path (made from gqc_weights_section_asm's text). */
 bool gqc_fill_object_weights(const ir_module *m, const char *obj_path, gqc_diag *d);
@@ -78,8 +88,7 @@ bool gqc_fill_object_weights(const ir_module *m, const char *obj_path, gqc_diag 
 bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag *d);
 /* <out_dir>/<base>.c plus the blobs it includes (<base>.vocab, and <base>.weights
  * unless weights_external — the caller writes that one — or weights_fill). */
-bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o,
-                gqc_diag *d);
+bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_options *o, gqc_diag *d);
 /* The weights laid out at their planned offsets (zero padding between). */
 bool gqc_write_weight_blob(const ir_module *m, const char *path, gqc_diag *d);
 /* The same bytes into buf, which holds m->weight_bytes bytes. */
@@ -129,6 +138,8 @@ bool gqc_write_weight_file(const ir_module *m, const char *path, uint32_t *full,
                            gqc_diag *d);
 /* The vocabulary blob (an empty file when the module has none). */
 bool gqc_write_vocab_blob(const ir_module *m, const char *path, gqc_diag *d);
+/* data[0..size) to a file (empty when data is NULL). */
+bool gqc_write_blob(const void *data, uint64_t size, const char *path, gqc_diag *d);
 /* Bytes of tokenizer scratch the generated code reserves. */
 uint64_t gqc_tokenize_scratch_bytes(const ir_module *m, const gqc_codegen_options *o);
 /* Whether s can name the arena's section: letters, digits, '.', '_', not

@@ -10,8 +10,9 @@
  * are not C initialisers (a 300 MB array literal takes a C compiler minutes);
  * they are binary files pulled in by the assembler's .incbin, so compiling
  * the output of any model takes about as long as compiling 1000 lines of C.
- * Compile <base>.c from its own directory, or pass -Wa,-I<dir>, so the
- * assembler finds the blobs.
+ * The .incbin lines name the blobs by absolute path (o->blob_dir, set by
+ * the driver), so <base>.c compiles from any directory; without blob_dir by
+ * bare name (compile from its directory or pass -Wa,-I<dir>).
  *
  * Symbols: only the API (<name>_*) is global. The blobs are local assembler
  * labels and the arena a static array, so several models link into one
@@ -133,17 +134,18 @@ static void print_asm_string(FILE *f, const char *text) {
 
 /* A step function: `head` opens it, then one statement per call (a loop
  * over the live rows for per_row calls); `via_pointer`: the weights are read
- * through the pointer `weights` (--weights=file, far weights); with `stop`
- * (the prefill step), a return before the calls that only compute the
- * result when the step's `logits` flag is clear. */
+ * through the pointer `weights` (--weights=file, far weights); before call
+ * `stop` (>= 0: the prefill step's first result-only call, the decode
+ * step's lm_head), a return when the step's `logits` flag is clear. */
 static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool via_pointer,
-                      bool stop) {
+                      int stop) {
   fputs(head, f);
   if (via_pointer)
-    fputs("  const unsigned char *const wb = (const unsigned char *)state.weights;\n  (void)wb;\n", f);
+    fputs("  const unsigned char *const wb = (const unsigned char *)state.weights;\n  (void)wb;\n",
+          f);
   for (int k = 0; k < l->n_calls; k++) {
     const gqc_call *c = &l->calls[k];
-    if (stop && k == l->n_state_calls)
+    if (k == stop)
       fputs("  if (!logits) /* the KV cache is done; the rest is the result's */\n"
             "    return;\n",
             f);
@@ -176,6 +178,12 @@ static void print_desc_value(FILE *f, const gqc_desc_field *d, const char *n) {
     break;
   case GQC_DESC_VOCAB:
     fprintf(f, "%s__vocab", n);
+    break;
+  case GQC_DESC_GRAMMAR:
+    fprintf(f, "%s__grammar", n);
+    break;
+  case GQC_DESC_FN:
+    fputs(d->sym, f);
     break;
   case GQC_DESC_TOK_SCRATCH:
     fputs("TOK_SCRATCH", f);
@@ -214,8 +222,8 @@ static bool emit_api(FILE *f, const ir_module *m, const gqc_program *calls,
     const gqc_api_fn *a = &api[k];
     fprintf(f, "%s%s%s_%s(%s) {\n  %sgqcrt_model_%s(&%s__model%s%s);\n}\n", a->ret,
             a->ret[strlen(a->ret) - 1] == '*' ? "" : " ", n, a->name,
-            *a->params ? a->params : "void", strcmp(a->ret, "void") ? "return " : "", a->name,
-            n, *a->args ? ", " : "", a->args);
+            *a->params ? a->params : "void", strcmp(a->ret, "void") ? "return " : "", a->name, n,
+            *a->args ? ", " : "", a->args);
   }
   return true;
 }
@@ -233,12 +241,16 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
   snprintf(path, sizeof path, "%s/%s.vocab", o->out_dir, o->base);
   if (!gqc_write_vocab_blob(m, path, d))
     return false;
+  snprintf(path, sizeof path, "%s/%s.grammar", o->out_dir, o->base);
+  if (m->grammar && !gqc_write_blob(m->grammar, m->grammar_bytes, path, d))
+    return false;
 
   gqc_program calls;
   if (!gqc_lower_program(m, &calls, d))
     return false;
-  char *arena_asm = NULL, *weights_asm = NULL, *incbin_asm = NULL, incbin[1100];
-  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  char *arena_asm = NULL, *weights_asm = NULL, *incbin_asm = NULL, incbin[4200], vocab[4200];
+  gqc_blob_incbin_name(o, "weights", incbin, sizeof incbin);
+  gqc_blob_incbin_name(o, "vocab", vocab, sizeof vocab);
   if ((o->arena_section && !(arena_asm = gqc_arena_section_asm(m, o))) ||
       (!ext && !(weights_asm = gqc_weights_section_asm(m, o, t))) ||
       (!ext && !o->weights_fill && !(incbin_asm = gqc_weights_incbin_asm(incbin)))) {
@@ -275,7 +287,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           " *\n"
           " * The model's decode step%s as lists of libgqcrt calls on a static arena\n"
           " * (%" PRId64 " bytes%s%s) and the packed weights (%" PRId64 " bytes,%s).\n"
-          " * Compile from this directory or with -Wa,-I<this directory>.\n"
+          " * The assembler reads the blobs by the paths in the .incbin lines.\n"
           " */\n"
           "#include <stddef.h>\n#include <stdint.h>\n\n"
           "#include \"gqcrt.h\"\n#include \"gqcrt_model.h\"\n#include \"gqcrt_parallel.h\"\n"
@@ -297,10 +309,10 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
           "__asm__(\".pushsection .rodata.%s__vocab,\\\"a\\\",%%progbits\\n\"\n"
           "        \".balign 64\\n\"\n"
           "        \"%s__vocab:\\n\"\n"
-          "        \".incbin \\\"%s.vocab\\\"\\n\"\n"
+          "        \".incbin \\\"%s\\\"\\n\"\n"
           "        \".byte 0\\n\"\n"
           "        \".popsection\\n\");\n",
-          n, n, o->base);
+          n, n, vocab);
   if (arena_asm)
     print_asm_string(f, arena_asm);
   free(arena_asm);
@@ -310,6 +322,16 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             n);
   fprintf(f, "extern const unsigned char %s__vocab[] __attribute__((visibility(\"hidden\")));\n\n",
           n);
+  if (m->grammar)
+    fprintf(f,
+            "__asm__(\".pushsection .rodata.%s__grammar,\\\"a\\\",%%progbits\\n\"\n"
+            "        \".balign 64\\n\"\n"
+            "        \"%s__grammar:\\n\"\n"
+            "        \".incbin \\\"%s.grammar\\\"\\n\"\n"
+            "        \".popsection\\n\");\n"
+            "extern const unsigned char %s__grammar[] "
+            "__attribute__((visibility(\"hidden\")));\n\n",
+            n, n, o->base, n);
   /* the arena and the tokenizer scratch: statics, or the section's symbols */
   char arena[160] = "arena", tok_scratch[160] = "tok_scratch";
   if (o->arena_section) {
@@ -327,8 +349,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
             "static unsigned char tok_scratch[%" PRIu64 "] __attribute__((aligned(16)));\n",
             m->arena_bytes, scratch ? scratch : 1);
   }
-  fprintf(f, "#define A(off) ((void *)(%s + (off)))\n#define TOK_SCRATCH %s\n", arena,
-          tok_scratch);
+  fprintf(f, "#define A(off) ((void *)(%s + (off)))\n#define TOK_SCRATCH %s\n", arena, tok_scratch);
   if (ext || far)
     fputs("#define W(off) ((const void *)(wb + (off))) /* wb: step's copy of weights */\n\n", f);
   else
@@ -343,15 +364,18 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
               ".window = %d, .kv_type = %d, .scale = ",
               a->n_head, a->n_head_kv, a->head_dim, a->cache_rows, a->window, a->kv_type);
       print_f32(f, a->scale);
+      fputs(", .softcap = ", f);
+      print_f32(f, a->softcap);
       fprintf(f, ", .n_prefix = %d, .prefix_first = %d},\n", a->n_prefix, a->prefix_first);
     }
     fputs("};\n\n", f);
   }
 
   emit_step(f, &calls.decode,
-            "static void step(int32_t token, int32_t pos) {\n"
-            "  (void)token;\n  (void)pos;\n",
-            ext || far, false);
+            "/* Token `token` at position `pos`; the lm_head only when `logits` is set. */\n"
+            "static void step(int32_t token, int32_t pos, int32_t logits) {\n"
+            "  (void)token;\n  (void)pos;\n  (void)logits;\n",
+            ext || far, calls.decode.lm_head_call);
   if (calls.prefill.func)
     emit_step(f, &calls.prefill,
               "/* Tokens tokens[0..n) at positions pos..pos+n-1, 1 <= n <= the batch; the\n"
@@ -359,7 +383,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
               "static void prefill_step(const int32_t *tokens, int32_t pos, int32_t n,\n"
               "                         int32_t logits) {\n"
               "  (void)tokens;\n  (void)pos;\n  (void)n;\n  (void)logits;\n",
-              ext || far, true);
+              ext || far, calls.prefill.n_state_calls);
 
   const bool ok = emit_api(f, m, &calls, o, d);
   gqc_program_free(&calls);

@@ -8,7 +8,10 @@
  * also defines <NAME>_WEIGHTS_EXTERNAL, the blob's
  * checksums and alignment, and declares <name>_init_weights and
  * <name>_verify_weights; with --arena-section, <NAME>_ARENA_SECTION; for
- * far weights (codegen.h) <NAME>_WEIGHTS_FAR.
+ * far weights (codegen.h) <NAME>_WEIGHTS_FAR. Every header records what the
+ * code was compiled for — <NAME>_TARGET, _CPU, _FEATURES (which <name>_init
+ * checks on the running CPU) — and where the weights are: _WEIGHTS_SECTION
+ * (embedded) and _WEIGHT_ALIGN.
  */
 #include "codegen/codegen.h"
 #include "codegen/model_desc.h"
@@ -60,6 +63,12 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
   fprintf(f, "#define %s_N_CTX %" PRId64 "\n", P, ir_meta_int(m, "n_ctx", 0));
   fprintf(f, "#define %s_N_PREFIX %" PRId64 " /* positions of the compiled prefix */\n", P,
           ir_meta_int(m, "n_prefix", 0));
+  if (o->target)
+    fprintf(f,
+            "#define %s_TARGET \"%s\" /* the target triple the code is for */\n"
+            "#define %s_CPU \"%s\"\n"
+            "#define %s_FEATURES \"%s\" /* %s_init fails with GQCRT_ERR_CPU without them */\n",
+            P, o->target->triple, P, o->target->cpu, P, o->target->features, n);
   const ir_func *prefill = ir_module_find_func(m, "prefill");
   if (prefill)
     fprintf(f, "#define %s_BATCH %" PRId64 " /* tokens per %s_prefill step */\n", P, prefill->batch,
@@ -79,15 +88,19 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
     fprintf(f,
             "#define %s_WEIGHTS_EXTERNAL 1 /* weights in %s.weights: see %s_init_weights */\n"
             "#define %s_WEIGHT_BYTES %" PRId64 "ULL /* size of %s.weights */\n"
-            "#define %s_WEIGHT_ALIGN 64 /* its required alignment in memory */\n"
+            "#define %s_WEIGHT_ALIGN %d /* its required alignment in memory */\n"
             "#define %s_WEIGHT_CHECKSUM 0x%08" PRIX32 "U /* CRC-32C of all of it */\n"
             "#define %s_WEIGHT_QUICK_CHECKSUM 0x%08" PRIX32
             "U /* CRC-32C of its first and last MiB */\n",
-            P, o->base, n, P, m->weight_bytes, o->base, P, P, o->weight_crc32c, P,
+            P, o->base, n, P, m->weight_bytes, o->base, P, GQC_WEIGHT_ALIGN, P, o->weight_crc32c, P,
             o->weight_quick_crc32c);
   } else {
-    fprintf(f, "#define %s_WEIGHT_BYTES %" PRId64 "ULL /* section .gqc.weights */\n", P,
-            m->weight_bytes);
+    fprintf(f,
+            "#define %s_WEIGHTS_SECTION \"" GQC_WEIGHTS_SECTION
+            "\" /* read-only, in the object */\n"
+            "#define %s_WEIGHT_BYTES %" PRId64 "ULL /* its size */\n"
+            "#define %s_WEIGHT_ALIGN %d /* its alignment */\n",
+            P, P, m->weight_bytes, P, GQC_WEIGHT_ALIGN);
     if (gqc_weights_far(m, o))
       fprintf(f,
               "#define %s_WEIGHTS_FAR 1 /* reached through a 64-bit address: a hosted program\n"
@@ -96,8 +109,10 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
               P);
   }
   fprintf(f, "#define %s_VOCAB_BYTES %" PRIu64 "ULL /* read-only data */\n", P, m->vocab_bytes);
-  fprintf(f, "#define %s_MAX_TEXT_BYTES %" PRId64 " /* longest text %s_tokenize accepts */\n",
-          P, o->max_text_bytes, n);
+  fprintf(f, "#define %s_GRAMMAR_BYTES %" PRIu64 "ULL /* read-only: --grammar/--tools */\n", P,
+          m->grammar_bytes);
+  fprintf(f, "#define %s_MAX_TEXT_BYTES %" PRId64 " /* longest text %s_tokenize accepts */\n", P,
+          o->max_text_bytes, n);
   fprintf(f,
           "#define %s_TOKENIZER_SCRATCH_BYTES %" PRIu64
           "ULL /* static scratch of %s_tokenize (with the arena) */\n\n",

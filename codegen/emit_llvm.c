@@ -45,7 +45,7 @@
  *                   gqcrt_executor pointer <name>_set_executor stores; the
  *                   large linears go through gqcrt_linear_parallel with it and
  *                   the kernel's address).
- *   @N__step        internal void(i32 token, i32 pos): one call per entry of
+ *   @N__step        internal void(i32 token, i32 pos, i32 logits): one call per entry of
  *                   @decode's call list. Pointer arguments are constant GEPs
  *                   into the globals; the embedding row is
  *                   weights + offset + sext(token) * row_bytes, or, for a
@@ -159,8 +159,8 @@ typedef struct runtime_proto {
 
 static const runtime_proto runtime_protos[] = {
     /* gqcrt.h */
-    FN(rms_norm) FN(add) FN(mul) FN(scale) FN(silu) FN(gelu_tanh) FN(softcap) FN(softmax) FN(copy)
-        FN(rope) FN(embed_rows) FN(embed_rows_packed) FN(rope_rows)
+    FN(rms_norm) FN(layer_norm) FN(causal_conv) FN(add) FN(mul) FN(scale) FN(silu) FN(gelu_tanh)
+        FN(softcap) FN(softmax) FN(copy) FN(rope) FN(embed_rows) FN(embed_rows_packed) FN(rope_rows)
     /* gqcrt_parallel.h */
     FN(linear_parallel) FN(gemm_parallel) FN(attention_parallel)
 #define GQCRT_OP_KERNEL(op, variant, features)                                                     \
@@ -174,11 +174,10 @@ static const runtime_proto runtime_protos[] = {
 #define QUANTIZE(enc) {"gqcrt_quantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_QUANTIZE)},
         QUANTIZE(f16) QUANTIZE(bf16) QUANTIZE(q8_0) QUANTIZE(q8_1) QUANTIZE(q8_k)
 #undef QUANTIZE
-#define DEQUANTIZE(enc) {"gqcrt_dequantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},
-            DEQUANTIZE(f32) DEQUANTIZE(f16) DEQUANTIZE(bf16) DEQUANTIZE(q4_0) DEQUANTIZE(q4_1)
-                DEQUANTIZE(q5_0) DEQUANTIZE(q5_1) DEQUANTIZE(q8_0) DEQUANTIZE(q2_k) DEQUANTIZE(q3_k)
-                    DEQUANTIZE(q4_k) DEQUANTIZE(q5_k) DEQUANTIZE(q6_k)
-#undef DEQUANTIZE
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  {"gqcrt_dequantize_" #name, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
 #define GQCRT_LINEAR_KERNEL(wenc, aenc, variant, features)                                         \
   {"gqcrt_linear_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_LINEAR)},                         \
       {"gqcrt_gemm_" #wenc "_" #variant, SIGNATURE(GQCRT_SIGNATURE_GEMM)},
@@ -230,7 +229,7 @@ typedef struct emitter {
   unsigned md_inst; /* metadata kind "gqc.inst": the IR instruction of a call */
   bool has_vocab;
   /* globals, and their addresses as i8* */
-  LLVMValueRef weights, vocab, arena, attn, scratch;
+  LLVMValueRef weights, vocab, grammar, arena, attn, scratch;
   LLVMValueRef state; /* the decoder state (gqcrt_model_state) */
   LLVMTypeRef state_type;
   bool weights_via_state; /* the steps read the weights through state.weights (--weights=file,
@@ -378,6 +377,27 @@ static bool emit_weights(emitter *e, const char *incbin) {
   return true;
 }
 
+/* A read-only blob N__<name>, 64-byte aligned, in section .rodata.N__<name>
+ * (followed by a NUL unless no_nul); NULL (d set) when too large. */
+static LLVMValueRef rodata_blob(emitter *e, const char *name, const void *data, uint64_t size,
+                                bool no_nul) {
+  if (size > UINT32_MAX - 64u)
+    return gqc_error(e->d, "codegen: %s blob too large (%" PRIu64 " bytes)", name, size), NULL;
+  LLVMValueRef init = LLVMConstStringInContext(e->ctx, (const char *)data, (unsigned)size, no_nul);
+  LLVMValueRef g = add_global(e, name, LLVMTypeOf(init), init, true, 64);
+  char section[300];
+  snprintf(section, sizeof section, ".rodata.%s__%s", e->o->name, name);
+  LLVMSetSection(g, section);
+  return g;
+}
+
+/* The grammar's token automaton (--grammar / --tools). */
+static bool emit_grammar(emitter *e) {
+  const ir_module *m = e->m;
+  return !m->grammar || (e->grammar = rodata_blob(e, "grammar", m->grammar, m->grammar_bytes,
+                                                  true)) != NULL;
+}
+
 static bool emit_vocab(emitter *e) {
   const ir_module *m = e->m;
   e->has_vocab = m->vocab_bytes != 0;
@@ -385,16 +405,9 @@ static bool emit_vocab(emitter *e) {
     return true;
   if (!m->vocab)
     return gqc_error(e->d, "codegen: the module has vocab_bytes but no vocabulary blob");
-  if (m->vocab_bytes > UINT32_MAX - 64u)
-    return gqc_error(e->d, "codegen: vocabulary blob too large (%" PRIu64 " bytes)",
-                     m->vocab_bytes);
   /* not DontNullTerminate: the blob is followed by a NUL, as in emit_c.c */
-  LLVMValueRef init =
-      LLVMConstStringInContext(e->ctx, (const char *)m->vocab, (unsigned)m->vocab_bytes, 0);
-  e->vocab = add_global(e, "vocab", LLVMTypeOf(init), init, true, 64);
-  char section[300];
-  snprintf(section, sizeof section, ".rodata.%s__vocab", e->o->name);
-  LLVMSetSection(e->vocab, section);
+  if (!(e->vocab = rodata_blob(e, "vocab", m->vocab, m->vocab_bytes, false)))
+    return false;
   e->scratch_bytes = gqc_tokenize_scratch_bytes(m, e->o);
   if (e->scratch_bytes > UINT32_MAX)
     return gqc_error(e->d,
@@ -459,12 +472,12 @@ static LLVMValueRef load_state_ptr(emitter *e, const char *name) {
 }
 
 static void emit_attention_descs(emitter *e, const gqc_program *calls) {
-  /* struct gqcrt_attention_desc { int32_t x6; float scale; int32_t x2;
+  /* struct gqcrt_attention_desc { int32_t x6; float scale, softcap; int32_t x2;
    * const void *prefix_k, *prefix_v; } (the pointers NULL: gqcrt.h) */
   e->t_desc = LLVMStructCreateNamed(e->ctx, "gqcrt_attention_desc");
-  LLVMTypeRef fields[11] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32,
-                            e->t_f32, e->t_i32, e->t_i32, e->t_ptr, e->t_ptr};
-  LLVMStructSetBody(e->t_desc, fields, 11, 0);
+  LLVMTypeRef fields[12] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32,
+                            e->t_f32, e->t_f32, e->t_i32, e->t_i32, e->t_ptr, e->t_ptr};
+  LLVMStructSetBody(e->t_desc, fields, 12, 0);
   e->n_descs = calls->n_descs;
   if (!calls->n_descs)
     return;
@@ -473,18 +486,19 @@ static void emit_attention_descs(emitter *e, const gqc_program *calls) {
     return;
   for (int k = 0; k < calls->n_descs; k++) {
     const gqc_attn_desc *a = &calls->descs[k];
-    LLVMValueRef v[11] = {i32c(e, a->n_head),
+    LLVMValueRef v[12] = {i32c(e, a->n_head),
                           i32c(e, a->n_head_kv),
                           i32c(e, a->head_dim),
                           i32c(e, a->cache_rows),
                           i32c(e, a->window),
                           i32c(e, a->kv_type),
                           LLVMConstReal(e->t_f32, a->scale),
+                          LLVMConstReal(e->t_f32, a->softcap),
                           i32c(e, a->n_prefix),
                           i32c(e, a->prefix_first),
                           LLVMConstNull(e->t_ptr),
                           LLVMConstNull(e->t_ptr)};
-    items[k] = LLVMConstNamedStruct(e->t_desc, v, 11);
+    items[k] = LLVMConstNamedStruct(e->t_desc, v, 12);
   }
   LLVMValueRef init = LLVMConstArray(e->t_desc, items, (unsigned)calls->n_descs);
   free(items);
@@ -684,13 +698,14 @@ static bool emit_row_loop(emitter *e, LLVMValueRef f, const gqc_call *c, step_va
 }
 
 /* A step function, internal: one call per entry of the call list.
- *   decode:  void N__step(int32_t token, int32_t pos)
+ *   decode:  void N__step(int32_t token, int32_t pos, int32_t logits)
+ *            (if (!logits) return; before the lm_head, when it has one)
  *   prefill: void N__prefill_step(const int32_t *tokens, int32_t pos, int32_t n,
  *                                 int32_t logits)
  *            (if (!logits) return; before the calls only the result needs) */
 static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
   LLVMTypeRef params[4] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32, e->t_i32};
-  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 2, 0);
+  LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 3, 0);
   char name[256];
   snprintf(name, sizeof name, "%s__%s", e->o->name, batched ? "prefill_step" : "step");
   LLVMValueRef f = begin_function(e, name, false, type);
@@ -715,8 +730,8 @@ static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
     e->wb = load_state_ptr(e, "weights");
   for (int k = 0; k < calls->n_calls; k++) {
     const gqc_call *c = &calls->calls[k];
-    if (batched && k == calls->n_state_calls) {
-      LLVMValueRef logits = LLVMGetParam(f, 3);
+    if (k == (batched ? calls->n_state_calls : calls->lm_head_call)) {
+      LLVMValueRef logits = LLVMGetParam(f, batched ? 3 : 2);
       LLVMSetValueName2(logits, "logits", 6);
       LLVMBasicBlockRef stop = new_block(e, f, "state_done"), rest = new_block(e, f, "result");
       LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, logits, i32c(e, 0), ""), stop, rest);
@@ -764,6 +779,17 @@ static LLVMValueRef emit_descriptor(emitter *e, const gqc_program *calls) {
     case GQC_DESC_VOCAB:
       values[k] = e->vocab ? byte_base(e, e->vocab) : null;
       break;
+    case GQC_DESC_GRAMMAR:
+      values[k] = e->grammar ? byte_base(e, e->grammar) : null;
+      break;
+    case GQC_DESC_FN: {
+      LLVMTypeRef ft;
+      LLVMValueRef fn = runtime_fn(e, f[k].sym, &ft);
+      if (!fn)
+        return NULL;
+      values[k] = LLVMConstBitCast(fn, e->t_ptr);
+      break;
+    }
     case GQC_DESC_TOK_SCRATCH:
       values[k] = e->scratch ? byte_base(e, e->scratch) : null;
       break;
@@ -832,7 +858,8 @@ static bool build_module(emitter *e, const gqc_program *calls, const char *incbi
       return gqc_error(e->d, "codegen: the logits lie outside the arena");
   if (e->o->arena_section && !gqc_valid_section_name(e->o->arena_section))
     return gqc_error(e->d, "codegen: '%s' is not a valid section name", e->o->arena_section);
-  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_arena(e) || !emit_state(e))
+  if (!emit_weights(e, incbin) || !emit_vocab(e) || !emit_grammar(e) || !emit_arena(e) ||
+      !emit_state(e))
     return false;
   emit_attention_descs(e, calls);
   if (calls->n_descs && !e->attn)
@@ -1038,8 +1065,8 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   /* An object's weight section is filled in afterwards; LLVM IR and
    * assembly pull in <base>.weights, written beside them (in assembly the
    * .incbin is appended to LLVM's text: LLVM would read the file itself). */
-  char incbin[1100], blob_path[4096];
-  snprintf(incbin, sizeof incbin, "%s.weights", o->base);
+  char incbin[4200], blob_path[4096];
+  gqc_blob_incbin_name(o, "weights", incbin, sizeof incbin);
   snprintf(blob_path, sizeof blob_path, "%s/%s.weights", o->out_dir, o->base);
   bool embedded = !o->weights_external;
   bool ok = build_module(&e, &calls, embedded && kind == GQC_LLVM_IR ? incbin : NULL) &&

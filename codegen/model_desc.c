@@ -34,12 +34,31 @@ int gqc_state_field_index(const char *name) {
   return -1;
 }
 
+/* The GQCRT_CPU_* bits of the target's features (gqcrt_cpu_features.def). */
+static int64_t cpu_feature_mask(const gqc_codegen_options *o) {
+  static const struct {
+    const char *name;
+    uint32_t bit;
+  } bits[] = {
+#define GQCRT_CPU_FEATURE(NAME, bit, name) {name, GQCRT_CPU_##NAME},
+#include "gqcrt_cpu_features.def"
+#undef GQCRT_CPU_FEATURE
+  };
+  uint32_t mask = 0;
+  for (size_t k = 0; o->target && k < sizeof bits / sizeof bits[0]; k++)
+    if (gqc_target_has_all(o->target, bits[k].name))
+      mask |= bits[k].bit;
+  return mask;
+}
+
 /* The value of descriptor field `name`. */
-static bool field_value(const ir_module *m, const gqc_program *calls,
-                        const gqc_codegen_options *o, const char *name, gqc_desc_field *f,
-                        gqc_diag *d) {
+static bool field_value(const ir_module *m, const gqc_program *calls, const gqc_codegen_options *o,
+                        const char *name, gqc_desc_field *f, gqc_diag *d) {
   const int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
   const gqc_arg *pr = &calls->prefill.result;
+  const gqc_call *lm = calls->decode.lm_head_call >= 0
+                           ? &calls->decode.calls[calls->decode.lm_head_call]
+                           : NULL;
   struct {
     const char *name;
     gqc_desc_kind kind;
@@ -63,6 +82,14 @@ static bool field_value(const ir_module *m, const gqc_program *calls,
       {"n_prefix", GQC_DESC_INT, ir_meta_int(m, "n_prefix", 0)},
       {"vocab", GQC_DESC_VOCAB, 0},
       {"vocab_bytes", GQC_DESC_INT, (int64_t)m->vocab_bytes},
+      {"lm_head_kernel", lm ? GQC_DESC_FN : GQC_DESC_NULL, 0},
+      {"lm_head_x", lm ? GQC_DESC_ARENA : GQC_DESC_NULL, lm ? lm->args[4].offset : 0},
+      {"lm_head_w_offset", GQC_DESC_INT, lm ? lm->args[3].offset : 0},
+      {"lm_head_n_in", GQC_DESC_INT, lm ? lm->args[5].i : 0},
+      {"lm_head_row_bytes", GQC_DESC_INT, lm ? lm->args[7].i : 0},
+      {"lm_head_row_align", GQC_DESC_INT, lm ? lm->args[8].i : 0},
+      {"grammar", m->grammar_bytes ? GQC_DESC_GRAMMAR : GQC_DESC_NULL, 0},
+      {"grammar_bytes", GQC_DESC_INT, (int64_t)m->grammar_bytes},
       {"tok_scratch", GQC_DESC_TOK_SCRATCH, 0},
       {"tok_scratch_bytes", GQC_DESC_INT, (int64_t)gqc_tokenize_scratch_bytes(m, o)},
       {"max_text_bytes", GQC_DESC_INT, o->max_text_bytes},
@@ -70,19 +97,22 @@ static bool field_value(const ir_module *m, const gqc_program *calls,
       {"weight_bytes", GQC_DESC_INT, m->weight_bytes},
       {"weight_crc32c", GQC_DESC_INT, o->weight_crc32c},
       {"weight_quick_crc32c", GQC_DESC_INT, o->weight_quick_crc32c},
+      {"cpu_features", GQC_DESC_INT, cpu_feature_mask(o)},
   };
   for (size_t k = 0; k < sizeof values / sizeof values[0]; k++)
     if (!strcmp(values[k].name, name)) {
       f->kind = values[k].kind;
       f->i = values[k].i;
+      f->sym = f->kind == GQC_DESC_FN ? lm->args[1].sym : NULL;
       const char c = gqc_c_type_kind(f->c_type);
       if (f->kind == GQC_DESC_INT && c == 'i' && (f->i < INT32_MIN || f->i > (int64_t)UINT32_MAX))
         return gqc_error(d, "codegen: the model's %s (%" PRId64 ") does not fit the runtime's %s",
                          name, f->i, f->c_type);
       return true;
     }
-  return gqc_error(d, "codegen: no value for the model descriptor's field '%s' "
-                      "(runtime/include/gqcrt_model_layout.def)",
+  return gqc_error(d,
+                   "codegen: no value for the model descriptor's field '%s' "
+                   "(runtime/include/gqcrt_model_layout.def)",
                    name);
 }
 
@@ -110,7 +140,8 @@ typedef struct api_line {
 } api_line;
 
 static const api_line api_lines[] = {
-#define GQCRT_MODEL_API(ret, name, params, args, when, doc) {#ret, #name, #params, #args, doc, when},
+#define GQCRT_MODEL_API(ret, name, params, args, when, doc)                                        \
+  {#ret, #name, #params, #args, doc, when},
 #include "gqcrt_model_api.def"
 #undef GQCRT_MODEL_API
 };
@@ -161,9 +192,9 @@ char gqc_c_type_kind(const char *t) {
   static const struct {
     const char *name;
     char kind;
-  } base[] = {{"void", 'v'},     {"int", 'i'},      {"int32_t", 'i'}, {"uint32_t", 'i'},
-              {"int64_t", 'l'},  {"uint64_t", 'l'}, {"size_t", 'z'},  {"float", 'f'},
-              {"unsigned", 'i'}};
+  } base[] = {{"void", 'v'},     {"int", 'i'},     {"int32_t", 'i'},
+              {"uint32_t", 'i'}, {"int64_t", 'l'}, {"uint64_t", 'l'},
+              {"size_t", 'z'},   {"float", 'f'},   {"unsigned", 'i'}};
   for (size_t k = 0; k < sizeof base / sizeof base[0]; k++)
     if (strlen(base[k].name) == wl && !strncmp(base[k].name, w, wl))
       return base[k].kind;

@@ -20,16 +20,19 @@ typedef enum gqc_desc_kind {
   GQC_DESC_ARENA,        /* arena + i */
   GQC_DESC_WEIGHTS,      /* the weight section */
   GQC_DESC_VOCAB,        /* the vocabulary blob */
+  GQC_DESC_GRAMMAR,      /* the grammar's token automaton */
   GQC_DESC_TOK_SCRATCH,  /* the tokenizer scratch */
   GQC_DESC_STATE,        /* the decoder state */
   GQC_DESC_STEP,         /* the decode step function */
   GQC_DESC_PREFILL_STEP, /* the prefill step function */
+  GQC_DESC_FN,           /* the runtime function sym */
 } gqc_desc_kind;
 
 typedef struct gqc_desc_field {
   const char *name, *c_type; /* as gqcrt_model_layout.def spells them */
   gqc_desc_kind kind;
   int64_t i;
+  const char *sym; /* GQC_DESC_FN */
 } gqc_desc_field;
 
 #define GQC_MAX_DESC_FIELDS 48

@@ -71,20 +71,27 @@ char *gqc_weights_section_asm(const ir_module *m, const gqc_codegen_options *o,
   /* SHF_ALLOC | SHF_X86_64_LARGE as a number: LLVM 14 does not know "l" */
   const char *flags = gqc_weights_far(m, o) && t->arch == GQC_ARCH_X86_64 ? "0x10000002" : "a";
   const char *n = o->name;
-  return format(".pushsection .gqc.weights,\"%s\",%%progbits\n"
-                ".balign 64\n"
+  return format(".pushsection " GQC_WEIGHTS_SECTION ",\"%s\",%%progbits\n"
+                ".balign %d\n"
                 "%s__weights:\n"
                 ".type %s__weights,%%object\n"
                 ".size %s__weights,%" PRId64 "\n"
                 ".popsection\n",
-                flags, n, n, n, m->weight_bytes > 0 ? m->weight_bytes : 0);
+                flags, GQC_WEIGHT_ALIGN, n, n, n, m->weight_bytes > 0 ? m->weight_bytes : 0);
 }
 
 char *gqc_weights_incbin_asm(const char *file) {
-  return format(".pushsection .gqc.weights\n"
+  return format(".pushsection " GQC_WEIGHTS_SECTION "\n"
                 ".incbin \"%s\"\n"
                 ".popsection\n",
                 file);
+}
+
+void gqc_blob_incbin_name(const gqc_codegen_options *o, const char *ext, char *buf, size_t n) {
+  if (o->blob_dir)
+    snprintf(buf, n, "%s/%s.%s", o->blob_dir, o->base, ext);
+  else
+    snprintf(buf, n, "%s.%s", o->base, ext);
 }
 
 typedef struct object_fill {
@@ -101,6 +108,6 @@ bool gqc_fill_object_weights(const ir_module *m, const char *obj_path, gqc_diag 
   if (m->weight_bytes < 0)
     return gqc_error(d, "%s: the module has no memory plan (run plan-memory)", obj_path);
   object_fill f = {m, obj_path};
-  return gqc_elf_fill_section(obj_path, ".gqc.weights", (uint64_t)m->weight_bytes, walk_source, &f,
-                              d);
+  return gqc_elf_fill_section(obj_path, GQC_WEIGHTS_SECTION, (uint64_t)m->weight_bytes, walk_source,
+                              &f, d);
 }

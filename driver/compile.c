@@ -3,26 +3,39 @@
  *   GGUF file ─► frontend (description + GGUF → IR) ─► vocabulary blob
  *            ─► pipeline (driver/pipeline.c) ─► backend (by -o / --emit)
  *
- * Outputs (by --emit, else by the extension of -o):
+ * Outputs (by --emit / -S / -c, else by the extension of -o; an extension
+ * that names another kind than --emit is an error, an unknown one too unless
+ * --emit says what to write; no extension: an object):
  *   obj   x.o   an object; the LLVM backend writes it directly (default), the
  *               C backend (--backend c) compiles its C with the target's cc
  *   asm   x.s   target assembly (LLVM backend)
  *   llvm  x.ll  LLVM IR (LLVM backend)
  *   c     x.c   C source + x.weights, x.vocab beside it
  *   ir    x.ir  the final IR as text
- * The model header x.h is written beside every output but the IR. With
+ *   dot   x.dot the final IR's graph (Graphviz DOT, ir/ir_dot.c)
+ * The model header x.h is written beside every output but the IR and DOT. With
  * --weights=file the weights are not in the output but in x.weights beside
  * it (written here, for every output but the IR), which the firmware loads
  * and hands to <name>_init_weights; --arena-section puts the arena in a
  * named section (codegen/arena_section.c).
+ *
+ * Toolchain habits: `-o -` writes the object (or IR) to stdout and the header
+ * only where --header says; --header FILE puts it there in any case; -MD
+ * [-MF FILE] writes a make depfile naming the GGUF and the description; an
+ * input `-` is read from stdin. The target is checked before any file is
+ * written. --ctx beyond the model's trained context warns with the arena
+ * size it costs.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include "driver/driver.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codegen/codegen.h"
 #include "codegen/emit_llvm.h"
@@ -32,7 +45,7 @@
 #include "frontend/vocab_build.h"
 
 static int fail(const gqc_diag *d) {
-  fprintf(stderr, strstr(d->msg, ": error: ") ? "%s\n" : "gqc: error: %s\n", d->msg);
+  gqc_print_error(d->msg);
   return 1;
 }
 
@@ -76,8 +89,55 @@ static void split_output(const char *path, char *dir, size_t dn, char *base, siz
   snprintf(base, bn, "%.*s", (int)(dot ? dot - b : (long)strlen(b)), b);
 }
 
+/* The model's trained context (<arch>.context_length), 0 if unknown. */
+static int64_t trained_context(const gguf_file *gf) {
+  gguf_str arch;
+  gguf_error ge = {0};
+  char key[160];
+  int64_t n = 0;
+  if (!gguf_get_str(gf, "general.architecture", &arch, &ge))
+    return 0;
+  snprintf(key, sizeof key, "%.*s.context_length", (int)(arch.len < 100 ? arch.len : 100),
+           arch.ptr);
+  return gguf_get_i64(gf, key, &n, &ge) ? n : 0;
+}
+
+/* --ctx beyond the trained context: a warning with what it costs (as
+ * llama.cpp warns). The tokenizer scratch of the text limit must fit the
+ * backends' 4 GiB; the message names the option the user gave. */
+static bool check_context(const gqc_options *o, const gguf_file *gf, const ir_module *m) {
+  const int64_t trained = trained_context(gf), n_ctx = ir_meta_int(m, "n_ctx", 0);
+  if (o->n_ctx && trained > 0 && n_ctx > trained)
+    fprintf(stderr,
+            "gqc: warning: %s: %s %" PRId64 " is beyond the %" PRId64
+            " positions the model was trained for; the arena is %.1f MiB (KV cache %.1f MiB)\n"
+            "note: positions past %" PRId64 " may give poor output\n",
+            o->input, o->ctx_option ? o->ctx_option : "--ctx", n_ctx, trained,
+            m->arena_bytes / 1048576.0, ir_meta_int(m, "kv_bytes", 0) / 1048576.0, trained);
+  gqc_codegen_options co = {.max_text_bytes = o->max_text_bytes};
+  const uint64_t scratch = o->no_tokenizer ? 0 : gqc_tokenize_scratch_bytes(m, &co);
+  if (scratch <= UINT32_MAX)
+    return true;
+  if (o->max_text_given)
+    fprintf(stderr,
+            "gqc: error: --max-text %" PRId64 ": the tokenizer scratch would be %" PRIu64
+            " bytes, over 4 GiB\nnote: lower --max-text\n",
+            o->max_text_bytes, scratch);
+  else
+    fprintf(stderr,
+            "gqc: error: %s %" PRId64 ": the tokenizer scratch for texts of 4 x %" PRId64
+            " bytes would be %" PRIu64 " bytes, over 4 GiB\n"
+            "note: lower %s, or limit the text with --max-text N\n",
+            o->ctx_option ? o->ctx_option : "--ctx", n_ctx, n_ctx, scratch,
+            o->ctx_option ? o->ctx_option : "--ctx");
+  return false;
+}
+
+/* Loads, lowers and optimises o->input; with --prefix, runs the model over
+ * the prefix at compile time and attaches its KV rows. On success *gf and
+ * *m are set. */
 int gqc_build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **m,
-                     gqc_vocab_blob *vocab, gqc_prefix_rows *prefix_rows) {
+                     gqc_vocab_blob *vocab, void **grammar, gqc_prefix_rows *prefix_rows) {
   gqc_diag d = {0};
   if (!is_c_identifier(o->name)) {
     fprintf(stderr, "gqc: error: --name '%s' is not a C identifier\n", o->name);
@@ -86,10 +146,25 @@ int gqc_build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **
   if (!gqc_pipeline_check_options(&o->pipe, &d) ||
       !gqc_target_init(t, o->triple, o->cpu, o->features, &d))
     return fail(&d);
+  const bool ir_input = !strcmp(extension(o->input), "ir");
+  if (ir_input && !o->weights_gguf) {
+    fprintf(stderr,
+            "gqc: error: %s: IR text has no weights\n"
+            "note: name the GGUF it was compiled from with --gguf MODEL.gguf\n",
+            o->input);
+    return 2;
+  }
+  if (ir_input && o->prefix_file) {
+    fprintf(stderr,
+            "gqc: error: %s: --prefix needs the GGUF model as input, not IR\n"
+            "note: compile the GGUF with --prefix\n",
+            o->input);
+    return 2;
+  }
   gguf_error ge = {0};
-  *gf = gguf_open(o->input, &ge);
+  *gf = gguf_open(ir_input ? o->weights_gguf : o->input, &ge);
   if (!*gf) {
-    fprintf(stderr, "gqc: error: %s\n", ge.msg);
+    gqc_print_error(ge.msg);
     return 1;
   }
   gqc_frontend_options fo = {.arch_file = o->arch_file,
@@ -97,22 +172,30 @@ int gqc_build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **
                              .n_ctx = o->n_ctx,
                              .kv_type = o->kv_type,
                              .batch = o->batch};
-  *m = gqc_frontend_load(*gf, &fo, &d);
+  *m = ir_input ? gqc_load_ir_module(o->input, *gf, &d) : gqc_frontend_load(*gf, &fo, &d);
   if (!*m)
     return fail(&d);
   if (!o->no_tokenizer) {
     if (!gqc_vocab_build(*gf, vocab, &d)) {
-      fprintf(stderr, "gqc: error: %s\n(use --no-tokenizer to compile without one)\n", d.msg);
+      gqc_print_error(d.msg);
+      fputs("note: --no-tokenizer compiles without one\n", stderr);
       return 1;
     }
     (*m)->vocab = vocab->data;
     (*m)->vocab_bytes = vocab->size;
   }
-  if (!o->max_text_bytes) /* default: about 4 bytes of text per context token */
-    o->max_text_bytes = ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256
-                                                                : ir_meta_int(*m, "n_ctx", 512) * 4;
-  if (!gqc_run_pipeline(*m, t, &o->pipe, &d))
+  if (!gqc_grammar_input(o, *m, grammar, &d))
     return fail(&d);
+  if (!o->max_text_bytes) /* default: about 4 bytes of text per context token */
+    o->max_text_bytes =
+        ir_meta_int(*m, "n_ctx", 512) * 4 < 256 ? 256 : ir_meta_int(*m, "n_ctx", 512) * 4;
+  /* IR that is planned already (gqc -o x.ir, gqc opt ...,plan-memory) goes
+   * to the backends as it is; any other runs the whole pipeline */
+  const bool planned = ir_input && (*m)->arena_bytes >= 0 && (*m)->weight_bytes >= 0;
+  if (planned ? !ir_verify(*m, "input", &d) : !gqc_run_pipeline(*m, t, &o->pipe, &d))
+    return fail(&d);
+  if (!check_context(o, *gf, *m))
+    return 1;
   if (o->prefix_file) {
     int rc = gqc_compile_prefix(o, t, *m, prefix_rows);
     if (rc)
@@ -134,11 +217,14 @@ static void source_desc(const gqc_options *o, const ir_module *m, char *buf, siz
  * With --weights=file, first writes the weight blob to
  * weights_dir/base.weights, the file the firmware loads: its checksums go
  * into the header and the code. */
-static bool codegen_options(const gqc_options *o, const ir_module *m, const char *dir,
-                            const char *base, const char *weights_dir, char *src, size_t src_n,
-                            gqc_codegen_options *co, gqc_diag *d) {
+static bool codegen_options(const gqc_options *o, const gqc_target *t, const ir_module *m,
+                            const char *dir, const char *base, const char *weights_dir,
+                            const char *blob_dir, char *src, size_t src_n, gqc_codegen_options *co,
+                            gqc_diag *d) {
   source_desc(o, m, src, src_n);
   *co = (gqc_codegen_options){.name = o->name,
+                              .target = t,
+                              .blob_dir = blob_dir,
                               .out_dir = dir,
                               .base = base,
                               .source = src,
@@ -158,11 +244,12 @@ static bool codegen_options(const gqc_options *o, const ir_module *m, const char
 /* The C backend's files in dir; with --weights=file the blob in weights_dir.
  * `fill`: no weight blob for the assembler, the compiled object is filled. */
 static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m, const char *dir,
-                        const char *base, const char *weights_dir, bool fill) {
+                        const char *base, const char *weights_dir, const char *blob_dir,
+                        bool fill) {
   gqc_diag d = {0};
   char src[512];
   gqc_codegen_options co;
-  bool ok = codegen_options(o, m, dir, base, weights_dir, src, sizeof src, &co, &d);
+  bool ok = codegen_options(o, t, m, dir, base, weights_dir, blob_dir, src, sizeof src, &co, &d);
   co.weights_fill = fill;
   if (!ok || !gqc_emit_header(m, &co, &d) || !gqc_emit_c(m, t, &co, &d))
     return fail(&d);
@@ -171,13 +258,13 @@ static int emit_c_files(gqc_options *o, const gqc_target *t, const ir_module *m,
 
 /* The LLVM backend: `path` (object, assembly or LLVM IR) plus dir/base.h
  * (and dir/base.weights with --weights=file). */
-static int emit_llvm_files(gqc_options *o, const gqc_target *t, const ir_module *m,
-                           const char *dir, const char *base, gqc_llvm_output kind,
+static int emit_llvm_files(gqc_options *o, const gqc_target *t, const ir_module *m, const char *dir,
+                           const char *base, const char *blob_dir, gqc_llvm_output kind,
                            const char *path) {
   gqc_diag d = {0};
   char src[512];
   gqc_codegen_options co;
-  if (!codegen_options(o, m, dir, base, dir, src, sizeof src, &co, &d) ||
+  if (!codegen_options(o, t, m, dir, base, dir, blob_dir, src, sizeof src, &co, &d) ||
       !gqc_emit_header(m, &co, &d) || !gqc_emit_llvm(m, t, &co, kind, path, &d))
     return fail(&d);
   return 0;
@@ -215,7 +302,7 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
     fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
     return 1;
   }
-  int rc = emit_c_files(o, t, m, tmp, base, dir, true);
+  int rc = emit_c_files(o, t, m, tmp, base, dir, NULL, true);
   char c_path[4096], hdr_from[4096], hdr_to[4096], inc[4096], asm_inc[4096], march[128] = "";
   if (!join_path(c_path, sizeof c_path, tmp, base, "c") ||
       !join_path(hdr_from, sizeof hdr_from, tmp, base, "h") ||
@@ -269,32 +356,63 @@ static int emit_object_via_c(gqc_options *o, const gqc_target *t, const ir_modul
   return rc;
 }
 
-/* The output kind: --emit, else the extension of -o. */
+/* The output kinds and their extensions. */
+static const struct output_kind_row {
+  const char *kind, *ext, *what;
+} output_kinds[] = {
+    {"obj", "o", "an object"}, {"asm", "s", "assembly"}, {"llvm", "ll", "LLVM IR"},
+    {"c", "c", "C source"},    {"ir", "ir", "gqc IR"},   {"dot", "dot", "a graph"},
+};
+
+static const struct output_kind_row *kind_row(const char *kind) {
+  for (size_t k = 0; k < sizeof output_kinds / sizeof output_kinds[0]; k++)
+    if (!strcmp(output_kinds[k].kind, kind))
+      return &output_kinds[k];
+  return NULL;
+}
+
+/* The output kind: --emit (or -S, -c), else the extension of -o (none, or
+ * -o -: an object). NULL with a message when the extension contradicts
+ * --emit or names no kind gqc writes. */
 static const char *output_kind(const gqc_options *o) {
-  if (o->emit)
+  const char *ext = o->output && strcmp(o->output, "-") ? extension(o->output) : "";
+  const struct output_kind_row *by_ext = NULL;
+  for (size_t k = 0; *ext && k < sizeof output_kinds / sizeof output_kinds[0]; k++)
+    if (!strcmp(output_kinds[k].ext, ext))
+      by_ext = &output_kinds[k];
+  if (o->emit) {
+    const struct output_kind_row *e = kind_row(o->emit);
+    if (e && by_ext && e != by_ext) {
+      const bool spelled = !strcmp(o->emit_option, "--emit");
+      fprintf(stderr,
+              "gqc: error: %s: %s%s%s writes %s, but the extension .%s says %s\n"
+              "note: name the output .%s, or drop %s\n",
+              o->output, o->emit_option, spelled ? " " : "", spelled ? o->emit : "", e->what, ext,
+              by_ext->what, e->ext, o->emit_option);
+      return NULL;
+    }
     return o->emit;
-  if (!o->output)
+  }
+  if (!o->output || !*ext)
+    return "obj";
+  if (!by_ext) {
+    fprintf(stderr,
+            "gqc: error: %s: gqc writes no output with the extension .%s\n"
+            "note: use .o, .s, .ll, .c, .ir or .dot, or say the kind with --emit\n",
+            o->output, ext);
     return NULL;
-  const char *ext = extension(o->output);
-  return !strcmp(ext, "c")    ? "c"
-         : !strcmp(ext, "ir") ? "ir"
-         : !strcmp(ext, "s")  ? "asm"
-         : !strcmp(ext, "ll") ? "llvm"
-                              : "obj";
+  }
+  return by_ext->kind;
 }
 
 /* Checks --emit against --backend; sets *llvm when the LLVM backend is used. */
 static bool check_backend(const gqc_options *o, const char *emit, bool *llvm) {
-  static const char *const kinds[] = {"obj", "asm", "llvm", "c", "ir"};
-  bool known = false;
-  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-    known |= !strcmp(emit, kinds[k]);
-  if (!known) {
-    fprintf(stderr, "gqc: error: --emit must be obj, asm, llvm, c or ir, got '%s'\n", emit);
+  if (!kind_row(emit)) {
+    fprintf(stderr, "gqc: error: --emit must be obj, asm, llvm, c, ir or dot, got '%s'\n", emit);
     return false;
   }
   bool wants_llvm = !strcmp(emit, "asm") || !strcmp(emit, "llvm");
-  if (!strcmp(emit, "c") || !strcmp(emit, "ir")) {
+  if (!strcmp(emit, "c") || !strcmp(emit, "ir") || !strcmp(emit, "dot")) {
     if (o->backend && !strcmp(o->backend, "llvm")) {
       fprintf(stderr, "gqc: error: --emit %s is not an output of the LLVM backend\n", emit);
       return false;
@@ -316,69 +434,253 @@ static bool check_backend(const gqc_options *o, const char *emit, bool *llvm) {
   return true;
 }
 
-/* Every output of the compile, all or nothing (driver/outputs.h): the
- * writers get the staging directory in place of the output's directory. */
-static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m,
-                         const char *emit, bool llvm) {
-  char dir[4096], base[1024], path[8192];
-  split_output(o->output, dir, sizeof dir, base, sizeof base);
+/* Moves the staged header stage/base.h to o->header, staged in *hout
+ * (committed with the other outputs). */
+static bool stage_header_elsewhere(const gqc_options *o, const char *stage, const char *base,
+                                   gqc_outputs *hout, gqc_diag *d) {
+  char from[8192], to[8192];
+  if (snprintf(from, sizeof from, "%s/%s.h", stage, base) >= (int)sizeof from)
+    return gqc_error(d, "%s/%s.h: path too long", stage, base);
+  if (!gqc_outputs_begin_for(hout, o->header, to, sizeof to, d))
+    return false;
+  if (rename(from, to) != 0 && (copy_file(from, to) != 0 || unlink(from) != 0))
+    return gqc_error(d, "%s: cannot write: %s", o->header, strerror(errno));
+  return true;
+}
+
+/* A make rule: the outputs depend on the GGUF and the description. */
+static void depfile_path(FILE *f, const char *path) {
+  for (const char *p = path; *p; p++) {
+    if (*p == ' ' || *p == '#' || *p == '\\')
+      fputc('\\', f);
+    if (*p == '$')
+      fputc('$', f);
+    fputc(*p, f);
+  }
+}
+
+static int write_depfile(const gqc_options *o) {
+  char def[8192];
+  const char *path = o->depfile;
+  if (!path) {
+    const char *ext = extension(o->output);
+    int n = (int)(strlen(o->output) - (*ext ? strlen(ext) + 1 : 0));
+    snprintf(def, sizeof def, "%.*s.d", n, o->output);
+    path = def;
+  }
   gqc_outputs out;
   gqc_diag d = {0};
-  if (!gqc_outputs_begin_for(&out, o->output, path, sizeof path, &d))
+  char staged[8192];
+  if (!gqc_outputs_begin_for(&out, path, staged, sizeof staged, &d))
+    return fail(&d);
+  FILE *f = fopen(staged, "w");
+  if (!f) {
+    gqc_outputs_abort(&out);
+    fprintf(stderr, "gqc: error: %s: cannot write: %s\n", path, strerror(errno));
+    return 1;
+  }
+  depfile_path(f, o->output);
+  fputs(":", f);
+  const char *deps[] = {o->input_is_stdin ? NULL : o->input, o->weights_gguf, o->arch_file};
+  for (size_t k = 0; k < sizeof deps / sizeof deps[0]; k++)
+    if (deps[k]) {
+      fputc(' ', f);
+      depfile_path(f, deps[k]);
+    }
+  fputc('\n', f);
+  if (fclose(f) != 0) {
+    gqc_outputs_abort(&out);
+    fprintf(stderr, "gqc: error: %s: write failed\n", path);
+    return 1;
+  }
+  return gqc_outputs_commit(&out, &d) ? 0 : fail(&d);
+}
+
+/* The absolute directory of the outputs, for the .incbin lines of assembly
+ * and C outputs (they then compile from any directory). */
+static bool blob_directory(const char *dir, char *buf, gqc_diag *d) {
+  if (!realpath(dir, buf))
+    return gqc_error(d, "%s: %s", dir, strerror(errno));
+  if (strpbrk(buf, "\"\\\n"))
+    return gqc_error(d,
+                     "%s: the assembler cannot name a directory with '\"', '\\' or a "
+                     "newline in .incbin",
+                     buf);
+  return true;
+}
+
+/* Every output of the compile, all or nothing (driver/outputs.h): the
+ * writers get the staging directory in place of the output's directory. */
+static int write_outputs(gqc_options *o, const gqc_target *t, const ir_module *m, const char *emit,
+                         bool llvm) {
+  char dir[4096], base[1024], path[8192], blob_dir[PATH_MAX];
+  split_output(o->output, dir, sizeof dir, base, sizeof base);
+  gqc_outputs out, hout = {.stage = ""};
+  gqc_diag d = {0};
+  if (!blob_directory(dir, blob_dir, &d) ||
+      !gqc_outputs_begin_for(&out, o->output, path, sizeof path, &d))
     return fail(&d);
   const char *stage = gqc_outputs_dir(&out);
   int rc;
   if (!strcmp(emit, "c")) {
-    rc = emit_c_files(o, t, m, stage, base, stage, false);
-  } else if (!strcmp(emit, "ir")) {
+    rc = emit_c_files(o, t, m, stage, base, stage, blob_dir, false);
+  } else if (!strcmp(emit, "ir") || !strcmp(emit, "dot")) {
     FILE *f = fopen(path, "w");
     if (!f) {
-      fprintf(stderr, "gqc: error: cannot write %s: %s\n", o->output, strerror(errno));
+      fprintf(stderr, "gqc: error: %s: cannot write: %s\n", o->output, strerror(errno));
       rc = 1;
     } else {
-      ir_print_module(f, m);
-      rc = fclose(f) ? 1 : 0;
+      bool ok = !strcmp(emit, "ir") ? (ir_print_module(f, m), true)
+                                    : ir_print_dot(f, m, "after plan-memory");
+      rc = fclose(f) || !ok ? 1 : 0;
     }
   } else if (llvm) {
     gqc_llvm_output kind = !strcmp(emit, "asm")    ? GQC_LLVM_ASSEMBLY
                            : !strcmp(emit, "llvm") ? GQC_LLVM_IR
                                                    : GQC_LLVM_OBJECT;
-    rc = emit_llvm_files(o, t, m, stage, base, kind, path);
+    rc = emit_llvm_files(o, t, m, stage, base, blob_dir, kind, path);
   } else {
     rc = emit_object_via_c(o, t, m, stage, base, path);
   }
+  if (!rc && o->header && strcmp(emit, "ir") && !stage_header_elsewhere(o, stage, base, &hout, &d))
+    rc = fail(&d);
   if (rc) {
     gqc_outputs_abort(&out);
+    gqc_outputs_abort(&hout);
     return rc;
   }
-  return gqc_outputs_commit(&out, &d) ? 0 : fail(&d);
+  if (!gqc_outputs_commit(&out, &d) || (hout.stage[0] && !gqc_outputs_commit(&hout, &d))) {
+    gqc_outputs_abort(&hout);
+    return fail(&d);
+  }
+  return o->write_depfile ? write_depfile(o) : 0;
+}
+
+/* -o -: the outputs in a temporary directory, the object (or IR) copied to
+ * stdout, the header to --header FILE if given. */
+static int write_to_stdout(gqc_options *o, const gqc_target *t, const ir_module *m,
+                           const char *emit, bool llvm) {
+  char *tmp = gqc_make_temp_dir();
+  if (!tmp) {
+    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    return 1;
+  }
+  const struct output_kind_row *k = kind_row(emit);
+  char out_path[4200];
+  snprintf(out_path, sizeof out_path, "%s/%s.%s", tmp, o->name, k ? k->ext : "out");
+  const char *user_output = o->output;
+  o->output = out_path;
+  bool depfile = o->write_depfile;
+  o->write_depfile = false;
+  int rc = write_outputs(o, t, m, emit, llvm);
+  o->output = user_output;
+  o->write_depfile = depfile;
+  FILE *f = rc ? NULL : fopen(out_path, "rb");
+  if (!rc && !f) {
+    fprintf(stderr, "gqc: error: %s: %s\n", out_path, strerror(errno));
+    rc = 1;
+  }
+  if (f) {
+    char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+      if (fwrite(buf, 1, n, stdout) != n)
+        rc = 1;
+    fclose(f);
+    if (fflush(stdout) != 0 || rc) {
+      fprintf(stderr, "gqc: error: -o -: cannot write to stdout: %s\n", strerror(errno));
+      rc = 1;
+    }
+  }
+  gqc_remove_temp_dir(tmp);
+  free(tmp);
+  return rc;
+}
+
+/* Input `-`: stdin copied to a file in a temporary directory (the weights
+ * are read from the file by offset). *tmp receives the directory. */
+static bool input_from_stdin(gqc_options *o, char **tmp, char *path, size_t n) {
+  *tmp = gqc_make_temp_dir();
+  if (!*tmp) {
+    fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    return false;
+  }
+  snprintf(path, n, "%s/stdin.gguf", *tmp);
+  FILE *f = fopen(path, "wb");
+  char buf[1 << 16];
+  size_t r;
+  bool ok = f != NULL;
+  while (ok && (r = fread(buf, 1, sizeof buf, stdin)) > 0)
+    ok = fwrite(buf, 1, r, f) == r;
+  ok = ok && !ferror(stdin);
+  if (f && fclose(f) != 0)
+    ok = false;
+  if (!ok)
+    fprintf(stderr, "gqc: error: -: cannot copy stdin to %s: %s\n", path, strerror(errno));
+  o->input = path;
+  o->input_is_stdin = true;
+  return ok;
 }
 
 int gqc_cmd_compile(gqc_options *o) {
   if (!o->input) {
-    fprintf(stderr, "gqc: error: no input file (usage: gqc MODEL.gguf -o OUT.o)\n");
+    fprintf(stderr, "gqc: error: no input file\nnote: usage: gqc MODEL.gguf -o OUT.o\n");
     return 2;
   }
-  if (!o->output && !o->stats) {
-    fprintf(stderr,
-            "gqc: error: no output: give -o FILE (.o, .s, .ll, .c or .ir), or --stats\n");
+  if (!o->output && !o->stats && !o->pipe.graph && !o->pipe.graph_after && !o->pipe.memory_map) {
+    fprintf(stderr, "gqc: error: no output\n"
+                    "note: give -o FILE (.o, .s, .ll, .c, .ir or .dot), -o - for stdout, --stats,\n"
+                    "note: --graph FILE or --memory-map FILE\n");
     return 2;
   }
-  const char *emit = output_kind(o);
+  const char *emit = o->output ? output_kind(o) : NULL;
   bool llvm = false;
+  if (o->output && !emit)
+    return 2;
   if (emit && !check_backend(o, emit, &llvm))
     return 2;
+  const bool to_stdout = o->output && !strcmp(o->output, "-");
+  if (to_stdout && strcmp(emit, "obj") && strcmp(emit, "ir")) {
+    fprintf(stderr,
+            "gqc: error: -o -: %s output needs files beside it (its blobs)\n"
+            "note: -o - writes objects and IR; write %s to a file\n",
+            emit, emit);
+    return 2;
+  }
+  if (o->write_depfile && (!o->output || to_stdout)) {
+    fprintf(stderr, "gqc: error: -MD: no output file to name as the depfile's target\n"
+                    "note: give -o FILE\n");
+    return 2;
+  }
   gqc_target t;
+  gqc_diag d = {0};
+  if (!gqc_target_init(&t, o->triple, o->cpu, o->features, &d))
+    return fail(&d), 2;
+  char *stdin_dir = NULL, stdin_path[4200];
+  if (!strcmp(o->input, "-") && !input_from_stdin(o, &stdin_dir, stdin_path, sizeof stdin_path)) {
+    if (stdin_dir)
+      gqc_remove_temp_dir(stdin_dir);
+    free(stdin_dir);
+    return 1;
+  }
   gguf_file *gf = NULL;
   ir_module *m = NULL;
   gqc_vocab_blob vocab = {0};
+  void *grammar = NULL;
   gqc_prefix_rows prefix = {0};
-  int rc = gqc_build_module(o, &t, &gf, &m, &vocab, &prefix);
-  if (!rc && o->output)
+  int rc = gqc_build_module(o, &t, &gf, &m, &vocab, &grammar, &prefix);
+  if (!rc && to_stdout)
+    rc = write_to_stdout(o, &t, m, emit, llvm);
+  else if (!rc && o->output)
     rc = write_outputs(o, &t, m, emit, llvm);
   ir_module_free(m);
   gqc_prefix_rows_free(&prefix);
   gqc_vocab_blob_free(&vocab);
+  free(grammar);
   gguf_close(gf);
+  if (stdin_dir) {
+    gqc_remove_temp_dir(stdin_dir);
+    free(stdin_dir);
+  }
   return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codegen/emit_llvm.h"
 #include "driver/driver.h"
 #ifdef GQC_HAVE_GENMODEL
 #include "tools/genmodel/genmodel.h"
@@ -21,19 +22,28 @@ static void usage(FILE *out) {
         "       gqc opt IN.ir --passes=PASS[,PASS...] [-o OUT.ir]\n"
         "       gqc gen-model --arch ARCH --type TYPE -o OUT.gguf [shape options]\n"
         "\n"
-        "outputs (by the extension of -o, or --emit obj|asm|llvm|c|ir), each with x.h:\n"
-        "  x.o   object file for the target               x.s   target assembly\n"
+        "outputs (by --emit obj|asm|llvm|c|ir|dot, -S or -c, else by the extension of -o;\n"
+        "a kind that contradicts the extension is an error), each with x.h beside it:\n"
+        "  x.o   object file for the target (default)     x.s   target assembly (-S)\n"
         "  x.ll  LLVM IR                                  x.c   C source + blobs\n"
-        "  x.ir  the final IR as text (no header)\n"
+        "  x.ir  the final IR as text (no header)         x.dot its graph (no header)\n"
+        "  -o -  the object (or IR) to stdout; no header unless --header FILE\n"
+        "  MODEL.gguf may be - (read from stdin); IN.ir (from gqc opt) compiles with\n"
+        "  --gguf MODEL.gguf, the file its weights come from\n"
         "\n"
         "options:\n"
+        "  -o FILE              the output\n"
+        "  --header FILE        write the model header to FILE (default: beside -o)\n"
+        "  -MD [-MF FILE]       also write a make depfile (default: -o with .d)\n"
         "  --name NAME          API prefix (default model: model_init, model_decode, ...)\n"
         "  --ctx N              compiled context length (default min(model's, 2048))\n"
         "  --kv-type f32|f16    KV-cache element type (default f32, as the parity references)\n"
         "  --batch B            NAME_prefill feeds prompts B tokens per step (default 32;\n"
         "                       0: no NAME_prefill)\n"
-        "  --target TRIPLE      x86_64-linux-gnu (host default) or aarch64-linux-gnu\n"
-        "  --cpu CPU            e.g. cortex-a55 (aarch64 default), x86-64-v3, native (host default)\n"
+        "  --target=TRIPLE      x86_64-linux-gnu (host default), aarch64-linux-gnu, or\n"
+        "                       bare metal x86_64-none-elf, aarch64-none-elf\n"
+        "  --cpu CPU, -mcpu=CPU e.g. cortex-a55 (aarch64 default), x86-64-v3, native (host)\n"
+        "  -march=ARCH          armv8.2-a+dotprod+fp16 (generic CPU + features) or a CPU name\n"
         "  --features +f,-f     adjust the CPU's features (neon, dotprod, fp16, avx2, fma, f16c)\n"
         "  --backend llvm|c     how objects are made: LLVM directly (default), or the C\n"
         "                       backend's source compiled with the target's C compiler\n"
@@ -44,9 +54,18 @@ static void usage(FILE *out) {
         "  --arch FILE          architecture description (default: built-in for the model)\n"
         "  --max-text N         longest text NAME_tokenize accepts, bytes (default 4 x ctx)\n"
         "  --no-tokenizer       compile without the vocabulary\n"
+        "  --grammar FILE.gbnf  constrained decoding: the grammar compiled into the object\n"
+        "  --tools FILE.json    the grammar of every valid FunctionGemma call to these tools\n"
+        "  --prefix FILE        a prompt start (FILE's text) read at compile time: its KV\n"
+        "                       cache in the object, decoding starts after it\n"
         "  --stats              print weights, kernels, KV cache and memory totals\n"
         "  --print-after=PASS   print the IR after PASS (frontend, fold-transpose, ...)\n"
         "  --print-after-all    print the IR after every pass\n"
+        "  --graph FILE         draw the graph (ops, kernels, weights; repeated layers\n"
+        "                       folded) to FILE.dot or FILE.svg (Graphviz)\n"
+        "  --graph-after=PASS   ... after PASS, not after the last pass\n"
+        "  --memory-map FILE    draw the arena plan (buffers over their lifetimes, KV\n"
+        "                       cache, totals) to FILE.svg or FILE.html\n"
         "  --keep-temps         keep intermediate files\n"
         "  --version, --help\n",
         out);
@@ -63,7 +82,11 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(cmd, "--version")) {
-    printf("gqc %s\n", GQC_VERSION);
+    printf("gqc %s\nLLVM backend: %s\ntargets:", GQC_VERSION,
+           gqc_llvm_available() ? gqc_llvm_version() : "none (C backend only)");
+    for (int k = 0; gqc_supported_triple(k); k++)
+      printf(" %s", gqc_supported_triple(k));
+    printf("\n");
     return 0;
   }
   if (!strcmp(cmd, "run"))
@@ -89,7 +112,8 @@ int main(int argc, char **argv) {
     if (r)
       continue;
     if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "gqc: error: unknown option '%s' (see gqc --help)\n", argv[i]);
+      fprintf(stderr, "gqc: error: unknown option '%s'\nnote: gqc --help lists the options\n",
+              argv[i]);
       return 2;
     }
     if (o.input) {

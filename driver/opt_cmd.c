@@ -11,29 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  size_t r;
-  while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += r;
-    if (n == cap) {
-      char *nb = realloc(buf, cap *= 2);
-      if (!nb) {
-        free(buf);
-        buf = NULL;
-      }
-      buf = nb;
-    }
-  }
-  fclose(f);
-  *len = n;
-  return buf;
-}
-
 /* The IR to stdout, or to `output` all or nothing (driver/outputs.h). */
 static int write_ir(const ir_module *m, const char *output) {
   if (!output) {
@@ -44,7 +21,7 @@ static int write_ir(const ir_module *m, const char *output) {
   gqc_diag d = {0};
   char path[8192];
   if (!gqc_outputs_begin_for(&out, output, path, sizeof path, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
     return 1;
   }
   FILE *f = fopen(path, "w");
@@ -56,11 +33,11 @@ static int write_ir(const ir_module *m, const char *output) {
   }
   if (!ok) {
     gqc_outputs_abort(&out);
-    fprintf(stderr, "gqc opt: error: cannot write %s: %s\n", output, strerror(errno));
+    fprintf(stderr, "gqc: error: %s: cannot write: %s\n", output, strerror(errno));
     return 1;
   }
   if (!gqc_outputs_commit(&out, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
     return 1;
   }
   return 0;
@@ -83,7 +60,8 @@ int gqc_cmd_opt(int argc, char **argv) {
     else if (argv[i][0] != '-' && !o.input)
       o.input = argv[i];
     else {
-      fprintf(stderr, "gqc opt: error: unknown option '%s'\n", argv[i]);
+      fprintf(stderr, "gqc: error: unknown option '%s'\nnote: gqc --help lists the options\n",
+              argv[i]);
       return 2;
     }
   }
@@ -92,9 +70,9 @@ int gqc_cmd_opt(int argc, char **argv) {
     return 2;
   }
   size_t len;
-  char *text = read_file(o.input, &len);
+  char *text = gqc_read_file(o.input, &len);
   if (!text) {
-    fprintf(stderr, "gqc opt: error: cannot read %s: %s\n", o.input, strerror(errno));
+    fprintf(stderr, "gqc: error: %s: cannot read: %s\n", o.input, strerror(errno));
     return 1;
   }
   gqc_diag d = {0};
@@ -103,10 +81,9 @@ int gqc_cmd_opt(int argc, char **argv) {
   int rc = 0;
   if (!gqc_target_init(&t, o.triple, o.cpu ? o.cpu : (o.triple ? NULL : "x86-64-v3"), o.features,
                        &d) ||
-      !gqc_pipeline_check_options(&o.pipe, &d) ||
-      !(m = ir_parse_module(text, len, o.input, &d)) ||
+      !gqc_pipeline_check_options(&o.pipe, &d) || !(m = ir_parse_module(text, len, o.input, &d)) ||
       !gqc_run_passes(m, passes, &t, &o.pipe, &d)) {
-    fprintf(stderr, "gqc opt: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
     rc = 1;
   } else {
     rc = write_ir(m, o.output);

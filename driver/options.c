@@ -1,4 +1,18 @@
-/* options.c — the compile options shared by `gqc`, `gqc run` and `gqc opt`. */
+/* options.c — the compile options shared by `gqc`, `gqc run` and `gqc opt`.
+ *
+ * One table, one row per spelling a user may type, in the habits of a C
+ * toolchain (getopt_long style):
+ *
+ *   --name VALUE, --name=VALUE          OPT_VALUE
+ *   -o VALUE, -oVALUE, -MF VALUE        OPT_VALUE_JOINABLE (short options)
+ *   -O2, -O                             OPT_JOINED (the value is attached)
+ *   -S, --stats                         OPT_FLAG
+ *
+ * Each row names the function that stores its value; aliases (-mcpu=,
+ * --cpu) are rows with the same function. An error names the option as the
+ * user typed it. To add an option: a row here, a field in gqc_options
+ * (driver.h), a usage line (main.c).
+ */
 #include "driver/driver.h"
 
 #include <errno.h>
@@ -7,6 +21,7 @@
 #include <string.h>
 
 #include "codegen/codegen.h"
+#include "gqcrt_sample.h"
 
 void gqc_options_init(gqc_options *o) {
   memset(o, 0, sizeof *o);
@@ -16,12 +31,17 @@ void gqc_options_init(gqc_options *o) {
   o->batch = 32;
 }
 
+static bool bad_value(const char *opt, const char *want, const char *v) {
+  fprintf(stderr, "gqc: error: %s: expected %s, got '%s'\n", opt, want, v);
+  return false;
+}
+
 static bool parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out) {
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);
   if (errno || *end || end == s || v < lo || v > hi) {
-    fprintf(stderr, "gqc: error: %s expects an integer in [%lld, %lld], got '%s'\n", opt,
+    fprintf(stderr, "gqc: error: %s: expected an integer in [%lld, %lld], got '%s'\n", opt,
             (long long)lo, (long long)hi, s);
     return false;
   }
@@ -29,105 +49,351 @@ static bool parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, in
   return true;
 }
 
-/* "--opt=value" or "--opt value". */
-static const char *value_of(const char *opt, int argc, char **argv, int *i, bool *err) {
-  const char *a = argv[*i];
-  size_t n = strlen(opt);
-  if (!strncmp(a, opt, n) && a[n] == '=')
-    return a + n + 1;
-  if (!strcmp(a, opt)) {
-    if (*i + 1 >= argc) {
-      fprintf(stderr, "gqc: error: %s needs a value\n", opt);
-      *err = true;
-      return NULL;
-    }
-    return argv[++*i];
+/* ---- the setters: (options, the option as typed, its value) ------------- */
+
+static bool set_output(gqc_options *o, const char *opt, const char *v) {
+  o->output = v;
+  return true;
+}
+static bool set_name(gqc_options *o, const char *opt, const char *v) {
+  o->name = v;
+  return true;
+}
+static bool set_weights_gguf(gqc_options *o, const char *opt, const char *v) {
+  o->weights_gguf = v;
+  return true;
+}
+static bool set_arch(gqc_options *o, const char *opt, const char *v) {
+  o->arch_file = v;
+  return true;
+}
+static bool set_target(gqc_options *o, const char *opt, const char *v) {
+  o->triple = v;
+  return true;
+}
+static bool set_cpu(gqc_options *o, const char *opt, const char *v) {
+  o->cpu = v;
+  return true;
+}
+/* -march=armv8.2-a+dotprod+fp16 (an architecture and extensions: the generic
+ * CPU plus features) or -march=x86-64-v3 / haswell (a CPU name, as GCC's). */
+static bool set_march(gqc_options *o, const char *opt, const char *v) {
+  if (strncmp(v, "armv8", 5)) {
+    o->cpu = v;
+    return true;
   }
-  return NULL;
+  o->cpu = "generic";
+  const char *plus = strchr(v, '+');
+  if (!plus)
+    return true;
+  /* "+dotprod+fp16" -> "+dotprod,+fp16" */
+  size_t w = 0;
+  for (const char *p = plus; *p; p++) {
+    if (w + 3 >= sizeof o->march_features)
+      return bad_value(opt, "an architecture with fewer extensions", v);
+    if (*p == '+' && p != plus)
+      o->march_features[w++] = ',';
+    o->march_features[w++] = *p;
+  }
+  o->march_features[w] = '\0';
+  if (!o->features)
+    o->features = o->march_features;
+  return true;
+}
+static bool set_features(gqc_options *o, const char *opt, const char *v) {
+  o->features = v;
+  return true;
+}
+static bool set_emit(gqc_options *o, const char *opt, const char *v) {
+  if (o->emit && strcmp(o->emit, v)) {
+    fprintf(stderr, "gqc: error: %s %s: the output kind was already given (%s %s)\n", opt, v,
+            o->emit_option, o->emit);
+    return false;
+  }
+  o->emit = v;
+  o->emit_option = opt;
+  return true;
+}
+static bool set_emit_asm(gqc_options *o, const char *opt, const char *v) {
+  return set_emit(o, opt, "asm");
+}
+static bool set_emit_obj(gqc_options *o, const char *opt, const char *v) {
+  return set_emit(o, opt, "obj");
+}
+static bool set_backend(gqc_options *o, const char *opt, const char *v) {
+  if (strcmp(v, "llvm") && strcmp(v, "c"))
+    return bad_value(opt, "llvm or c", v);
+  o->backend = v;
+  return true;
+}
+static bool set_reloc(gqc_options *o, const char *opt, const char *v) {
+  if (strcmp(v, "static") && strcmp(v, "pic"))
+    return bad_value(opt, "static or pic", v);
+  o->static_reloc = !strcmp(v, "static");
+  return true;
+}
+static bool set_weights(gqc_options *o, const char *opt, const char *v) {
+  if (strcmp(v, "embedded") && strcmp(v, "file"))
+    return bad_value(opt, "embedded or file", v);
+  o->weights_external = !strcmp(v, "file");
+  return true;
+}
+static bool set_arena_section(gqc_options *o, const char *opt, const char *v) {
+  if (!gqc_valid_section_name(v))
+    return bad_value(opt, "a section name (letters, digits, '.', '_'; e.g. .gqc.arena)", v);
+  o->arena_section = v;
+  return true;
+}
+static bool set_ctx(gqc_options *o, const char *opt, const char *v) {
+  o->ctx_option = opt;
+  return parse_i64(opt, v, 1, 1 << 24, &o->n_ctx);
+}
+static bool set_batch(gqc_options *o, const char *opt, const char *v) {
+  return parse_i64(opt, v, 0, 4096, &o->batch);
+}
+static bool set_max_text(gqc_options *o, const char *opt, const char *v) {
+  o->max_text_given = true;
+  return parse_i64(opt, v, 1, 1 << 28, &o->max_text_bytes);
+}
+static bool set_kv_type(gqc_options *o, const char *opt, const char *v) {
+  if (!strcmp(v, "f32"))
+    o->kv_type = IR_F32;
+  else if (!strcmp(v, "f16"))
+    o->kv_type = IR_F16;
+  else
+    return bad_value(opt, "f32 or f16", v);
+  return true;
+}
+static bool set_grammar(gqc_options *o, const char *opt, const char *v) {
+  o->grammar_file = v;
+  return true;
+}
+static bool set_tools(gqc_options *o, const char *opt, const char *v) {
+  o->tools_file = v;
+  return true;
+}
+static bool set_prefix(gqc_options *o, const char *opt, const char *v) {
+  o->prefix_file = v;
+  return true;
+}
+static bool set_print_after(gqc_options *o, const char *opt, const char *v) {
+  o->pipe.print_after = v;
+  return true;
+}
+static bool set_graph(gqc_options *o, const char *opt, const char *v) {
+  o->pipe.graph = v;
+  return true;
+}
+static bool set_graph_after(gqc_options *o, const char *opt, const char *v) {
+  o->pipe.graph_after = v;
+  return true;
+}
+static bool set_memory_map(gqc_options *o, const char *opt, const char *v) {
+  o->pipe.memory_map = v;
+  return true;
+}
+static bool set_print_after_all(gqc_options *o, const char *opt, const char *v) {
+  o->pipe.print_after_all = true;
+  return true;
+}
+static bool set_stats(gqc_options *o, const char *opt, const char *v) {
+  o->stats = true;
+  return true;
+}
+static bool set_no_tokenizer(gqc_options *o, const char *opt, const char *v) {
+  o->no_tokenizer = true;
+  return true;
+}
+static bool set_keep_temps(gqc_options *o, const char *opt, const char *v) {
+  o->keep_temps = true;
+  return true;
+}
+static bool set_depfile_on(gqc_options *o, const char *opt, const char *v) {
+  o->write_depfile = true;
+  return true;
+}
+static bool set_depfile(gqc_options *o, const char *opt, const char *v) {
+  o->write_depfile = true;
+  o->depfile = v;
+  return true;
+}
+static bool set_header(gqc_options *o, const char *opt, const char *v) {
+  o->header = v;
+  return true;
+}
+/* -O, -O0 .. -O3, -Os, -Oz: accepted for build systems that pass them; gqc
+ * always optimises (the pipeline has no levels). */
+static bool set_opt_level(gqc_options *o, const char *opt, const char *v) {
+  if (*v && strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "2") && strcmp(v, "3") &&
+      strcmp(v, "s") && strcmp(v, "z"))
+    return bad_value("-O", "-O0, -O1, -O2, -O3, -Os or -Oz", v);
+  return true;
+}
+
+typedef enum option_arg { OPT_FLAG, OPT_VALUE, OPT_VALUE_JOINABLE, OPT_JOINED } option_arg;
+
+typedef struct option_row {
+  const char *name;
+  option_arg arg;
+  bool (*set)(gqc_options *o, const char *opt, const char *value);
+} option_row;
+
+static const option_row option_table[] = {
+    /* outputs */
+    {"-o", OPT_VALUE_JOINABLE, set_output},
+    {"--output", OPT_VALUE, set_output},
+    {"--emit", OPT_VALUE, set_emit},
+    {"-S", OPT_FLAG, set_emit_asm},
+    {"-c", OPT_FLAG, set_emit_obj},
+    {"--header", OPT_VALUE, set_header},
+    {"-MD", OPT_FLAG, set_depfile_on},
+    {"-MF", OPT_VALUE_JOINABLE, set_depfile},
+    {"--name", OPT_VALUE, set_name},
+    {"--backend", OPT_VALUE, set_backend},
+    {"--reloc", OPT_VALUE, set_reloc},
+    {"--weights", OPT_VALUE, set_weights},
+    {"--arena-section", OPT_VALUE, set_arena_section},
+    {"--keep-temps", OPT_FLAG, set_keep_temps},
+    {"-O", OPT_JOINED, set_opt_level},
+    /* the target */
+    {"--target", OPT_VALUE, set_target},
+    {"-target", OPT_VALUE, set_target},
+    {"--cpu", OPT_VALUE, set_cpu},
+    {"-mcpu", OPT_VALUE, set_cpu},
+    {"-march", OPT_VALUE, set_march},
+    {"--features", OPT_VALUE, set_features},
+    /* the model */
+    {"--arch", OPT_VALUE, set_arch},
+    {"--gguf", OPT_VALUE, set_weights_gguf},
+    {"--ctx", OPT_VALUE, set_ctx},
+    {"--batch", OPT_VALUE, set_batch},
+    {"--kv-type", OPT_VALUE, set_kv_type},
+    {"--max-text", OPT_VALUE, set_max_text},
+    {"--no-tokenizer", OPT_FLAG, set_no_tokenizer},
+    {"--grammar", OPT_VALUE, set_grammar},
+    {"--tools", OPT_VALUE, set_tools},
+    {"--prefix", OPT_VALUE, set_prefix},
+    /* reports */
+    {"--stats", OPT_FLAG, set_stats},
+    {"--print-after", OPT_VALUE, set_print_after},
+    {"--print-after-all", OPT_FLAG, set_print_after_all},
+    {"--graph", OPT_VALUE, set_graph},
+    {"--graph-after", OPT_VALUE, set_graph_after},
+    {"--memory-map", OPT_VALUE, set_memory_map},
+};
+
+/* Whether argv[*i] is the row's option; *value is its value (argv[*i] or the
+ * next argument, *i advanced), NULL for a flag. -1: it is, but the value is
+ * missing (printed). */
+static int match(const option_row *r, int argc, char **argv, int *i, const char **value) {
+  const char *a = argv[*i];
+  size_t n = strlen(r->name);
+  *value = NULL;
+  switch (r->arg) {
+  case OPT_FLAG:
+    return !strcmp(a, r->name);
+  case OPT_JOINED:
+    if (strncmp(a, r->name, n))
+      return 0;
+    *value = a + n;
+    return 1;
+  case OPT_VALUE:
+  case OPT_VALUE_JOINABLE:
+    if (strncmp(a, r->name, n))
+      return 0;
+    if (a[n] == '=' && r->arg == OPT_VALUE) {
+      *value = a + n + 1;
+      return 1;
+    }
+    if (a[n] && r->arg == OPT_VALUE_JOINABLE) {
+      *value = a + n;
+      return 1;
+    }
+    if (a[n])
+      return 0;
+    if (*i + 1 >= argc) {
+      fprintf(stderr, "gqc: error: %s: needs a value\n", r->name);
+      return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+  }
+  return 0;
 }
 
 int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
-  const char *a = argv[*i], *v;
-  bool err = false;
-#define OPT(name) ((v = value_of(name, argc, argv, i, &err)) != NULL || err)
-  if (OPT("-o")) {
-    o->output = v;
-  } else if (OPT("--name")) {
-    o->name = v;
-  } else if (OPT("--arch")) {
-    o->arch_file = v;
-  } else if (OPT("--target")) {
-    o->triple = v;
-  } else if (OPT("--cpu")) {
-    o->cpu = v;
-  } else if (OPT("--features")) {
-    o->features = v;
-  } else if (OPT("--emit")) {
-    o->emit = v;
-  } else if (OPT("--backend")) {
-    if (!err && strcmp(v, "llvm") && strcmp(v, "c")) {
-      fprintf(stderr, "gqc: error: --backend must be llvm or c, got '%s'\n", v);
+  for (size_t k = 0; k < sizeof option_table / sizeof option_table[0]; k++) {
+    const option_row *r = &option_table[k];
+    const char *v;
+    int hit = match(r, argc, argv, i, &v);
+    if (hit < 0)
       return -1;
-    }
-    o->backend = v;
-  } else if (OPT("--reloc")) {
-    if (!err && strcmp(v, "static") && strcmp(v, "pic")) {
-      fprintf(stderr, "gqc: error: --reloc must be static or pic, got '%s'\n", v);
-      return -1;
-    }
-    if (!err)
-      o->static_reloc = !strcmp(v, "static");
-  } else if (OPT("--weights")) {
-    if (!err && strcmp(v, "embedded") && strcmp(v, "file")) {
-      fprintf(stderr, "gqc: error: --weights must be embedded or file, got '%s'\n", v);
-      return -1;
-    }
-    if (!err)
-      o->weights_external = !strcmp(v, "file");
-  } else if (OPT("--arena-section")) {
-    if (!err && !gqc_valid_section_name(v)) {
-      fprintf(stderr,
-              "gqc: error: --arena-section expects a section name (letters, digits, '.', '_'; "
-              "e.g. .gqc.arena), got '%s'\n",
-              v);
-      return -1;
-    }
-    o->arena_section = v;
-  } else if (OPT("--ctx")) {
-    if (!err && !parse_i64("--ctx", v, 1, 1 << 24, &o->n_ctx))
-      return -1;
-  } else if (OPT("--batch")) {
-    if (!err && !parse_i64("--batch", v, 0, 4096, &o->batch))
-      return -1;
-  } else if (OPT("--max-text")) {
-    if (!err && !parse_i64("--max-text", v, 1, 1 << 28, &o->max_text_bytes))
-      return -1;
-  } else if (OPT("--kv-type")) {
-    if (!err) {
-      if (!strcmp(v, "f32"))
-        o->kv_type = IR_F32;
-      else if (!strcmp(v, "f16"))
-        o->kv_type = IR_F16;
-      else {
-        fprintf(stderr, "gqc: error: --kv-type must be f32 or f16, got '%s'\n", v);
-        return -1;
-      }
-    }
-  } else if (OPT("--prefix")) {
-    o->prefix_file = v;
-  } else if (OPT("--print-after")) {
-    o->pipe.print_after = v;
-  } else if (!strcmp(a, "--print-after-all")) {
-    o->pipe.print_after_all = true;
-  } else if (!strcmp(a, "--stats")) {
-    o->stats = true;
-  } else if (!strcmp(a, "--no-tokenizer")) {
-    o->no_tokenizer = true;
-  } else if (!strcmp(a, "--keep-temps")) {
-    o->keep_temps = true;
-  } else {
-    return 0;
+    if (hit)
+      return r->set(o, r->name, v) ? 1 : -1;
   }
-#undef OPT
-  return err ? -1 : 1;
+  return 0;
+}
+
+/* ---- sampling options (gqc run checks them, the program uses them) ------ */
+
+static bool parse_f32(const char *opt, const char *s, float *out) {
+  char *end;
+  errno = 0;
+  float v = strtof(s, &end);
+  if (errno || *end || end == s)
+    return bad_value(opt, "a number", s);
+  *out = v;
+  return true;
+}
+
+static bool parse_i32(const char *opt, const char *s, int32_t *out) {
+  int64_t n;
+  if (!parse_i64(opt, s, INT32_MIN, INT32_MAX, &n))
+    return false;
+  *out = (int32_t)n;
+  return true;
+}
+
+static bool parse_seed(const char *opt, const char *s) {
+  char *end;
+  errno = 0;
+  if (!strcmp(s, "-1"))
+    return true;
+  (void)strtoull(s, &end, 10);
+  if (errno || *end || end == s || *s == '-') {
+    fprintf(stderr, "gqc: error: %s expects -1 (random) or an integer in [0, 2^64-1], got '%s'\n",
+            opt, s);
+    return false;
+  }
+  return true;
+}
+
+int gqc_parse_sampling_option(gqcrt_sampler_params *p, int argc, char **argv, int *i) {
+  static const char *const names[] = {"--temp",           "--top-k",         "--top-p", "--min-p",
+                                      "--repeat-penalty", "--repeat-last-n", "--seed"};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    const option_row r = {names[k], OPT_VALUE, NULL};
+    const char *v;
+    int hit = match(&r, argc, argv, i, &v);
+    if (hit < 0)
+      return -1;
+    if (!hit)
+      continue;
+    bool ok = k == 0   ? parse_f32(r.name, v, &p->temp)
+              : k == 1 ? parse_i32(r.name, v, &p->top_k)
+              : k == 2 ? parse_f32(r.name, v, &p->top_p)
+              : k == 3 ? parse_f32(r.name, v, &p->min_p)
+              : k == 4 ? parse_f32(r.name, v, &p->repeat_penalty)
+              : k == 5 ? parse_i32(r.name, v, &p->repeat_last_n)
+                       : parse_seed(r.name, v);
+    if (!ok)
+      return -1;
+    const char *e = gqcrt_sampler_params_error(p);
+    if (e) {
+      fprintf(stderr, "gqc: error: %s %s: %s\n", r.name, v, e);
+      return -1;
+    }
+    return 1;
+  }
+  return 0;
 }

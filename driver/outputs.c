@@ -67,12 +67,14 @@ bool gqc_outputs_begin_for(gqc_outputs *out, const char *output, char *staged, s
   return true;
 }
 
-const char *gqc_outputs_dir(const gqc_outputs *out) { return out->stage; }
+const char *gqc_outputs_dir(const gqc_outputs *out) {
+  return out->stage;
+}
 
 /* Calls fn(ctx, name) for every entry of the staging directory; stops at
  * the first false. */
-static bool each_staged(const gqc_outputs *out, bool (*fn)(const gqc_outputs *, const char *,
-                                                           void *, gqc_diag *),
+static bool each_staged(const gqc_outputs *out,
+                        bool (*fn)(const gqc_outputs *, const char *, void *, gqc_diag *),
                         void *ctx, gqc_diag *d) {
   DIR *dp = opendir(out->stage);
   if (!dp)
@@ -93,8 +95,7 @@ static bool join(char *buf, size_t n, const char *dir, const char *name, gqc_dia
   return true;
 }
 
-static bool check_destination(const gqc_outputs *out, const char *name, void *ctx,
-                              gqc_diag *d) {
+static bool check_destination(const gqc_outputs *out, const char *name, void *ctx, gqc_diag *d) {
   char dst[8192];
   struct stat st;
   if (!join(dst, sizeof dst, out->dir, name, d))
@@ -116,8 +117,8 @@ static bool move_into_place(const gqc_outputs *out, const char *name, void *ctx,
 bool gqc_outputs_commit(gqc_outputs *out, gqc_diag *d) {
   if (!out->stage[0])
     return gqc_error(d, "internal: outputs committed twice");
-  bool ok = each_staged(out, check_destination, NULL, d) &&
-            each_staged(out, move_into_place, NULL, d);
+  bool ok =
+      each_staged(out, check_destination, NULL, d) && each_staged(out, move_into_place, NULL, d);
   gqc_outputs_abort(out); /* the (now empty, or failed) staging directory */
   return ok;
 }

@@ -61,33 +61,20 @@ static int fail(const gqc_diag *d) {
   return 1;
 }
 
-/* The whole of a text file, NUL-terminated (malloc'd), or NULL (printed). */
+/* The prefix text, NUL-terminated (malloc'd), or NULL (printed). */
 static char *read_text(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "gqc: error: --prefix %s: %s\n", path, strerror(errno));
+  gqc_diag d = {0};
+  char *buf = gqc_read_text_file(path, PREFIX_MAX_BYTES, len, &d);
+  if (!buf) {
+    fail(&d);
     return NULL;
   }
-  char *buf = malloc(PREFIX_MAX_BYTES + 1);
-  size_t n = buf ? fread(buf, 1, PREFIX_MAX_BYTES + 1, f) : 0;
-  const bool bad = !buf || ferror(f) || n > PREFIX_MAX_BYTES || memchr(buf, 0, n);
-  fclose(f);
-  if (bad) {
-    fprintf(stderr, "gqc: error: --prefix %s: %s\n", path,
-            !buf                   ? "out of memory"
-            : n > PREFIX_MAX_BYTES ? "longer than 64 MiB"
-            : memchr(buf, 0, n)    ? "contains a NUL byte"
-                                   : "read error");
+  if (memchr(buf, 0, *len) || !*len) {
+    fprintf(stderr, "gqc: error: %s: %s (--prefix)\n", path,
+            *len ? "contains a NUL byte" : "empty file");
     free(buf);
     return NULL;
   }
-  if (!n) {
-    fprintf(stderr, "gqc: error: --prefix %s: empty file\n", path);
-    free(buf);
-    return NULL;
-  }
-  buf[n] = 0;
-  *len = n;
   return buf;
 }
 
@@ -113,6 +100,9 @@ static gqc_options host_options(const gqc_options *o, const gqc_target *t, size_
   h.stats = false;
   h.no_tokenizer = false;
   h.prefix_file = NULL;
+  h.grammar_file = NULL; /* the grammar does not change the KV rows */
+  h.tools_file = NULL;
+  h.write_depfile = false;
   h.pipe.print_after = NULL;
   h.pipe.print_after_all = false;
   return h;
@@ -218,11 +208,11 @@ static int run_host(const gqc_options *ho, const gqc_target *ht, const ir_module
     /* (a text of L bytes has at most L + 2 tokens: BOS, EOS) */
     const int n = tokenize(text, ids, (int)strlen(text) + 2);
     if (n < 0)
-      fprintf(stderr, "gqc: error: --prefix %s: cannot tokenize it (error %d)\n", path, n);
+      fprintf(stderr, "gqc: error: %s: cannot tokenize the prefix (error %d)\n", path, n);
     else if (n >= n_ctx)
       fprintf(stderr,
-              "gqc: error: --prefix %s: %d tokens leave no position in a context of %lld "
-              "(raise --ctx)\n",
+              "gqc: error: %s: the prefix's %d tokens leave no position in a context of "
+              "%lld\nnote: raise --ctx\n",
               path, n, (long long)n_ctx);
     else if (!prefill(ids, n, 0))
       fprintf(stderr, "gqc: error: --prefix: running the host model failed (error %d)\n",
@@ -248,7 +238,8 @@ int gqc_compile_prefix(const gqc_options *o, const gqc_target *t, ir_module *m,
   gguf_file *gf = NULL;
   ir_module *hm = NULL;
   gqc_vocab_blob vocab = {0};
-  int rc = gqc_build_module(&ho, &ht, &gf, &hm, &vocab, NULL);
+  void *grammar = NULL; /* none: host_options */
+  int rc = gqc_build_module(&ho, &ht, &gf, &hm, &vocab, &grammar, NULL);
   char *dir = rc ? NULL : gqc_make_temp_dir();
   if (!rc && !dir) {
     fprintf(stderr, "gqc: error: cannot create a temporary directory: %s\n", strerror(errno));
@@ -262,6 +253,7 @@ int gqc_compile_prefix(const gqc_options *o, const gqc_target *t, ir_module *m,
   }
   ir_module_free(hm);
   gqc_vocab_blob_free(&vocab);
+  free(grammar);
   gguf_close(gf);
   free(text);
   if (rc)

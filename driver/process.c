@@ -1,4 +1,4 @@
-/* process.c — running the C compiler and programs, temp dirs, install paths. */
+/* process.c — running the C compiler and programs, temporary directories, reading files. */
 #define _POSIX_C_SOURCE 200809L
 #include "driver/driver.h"
 
@@ -65,27 +65,23 @@ void gqc_remove_temp_dir(const char *dir) {
   rmdir(dir);
 }
 
-static const char *env_or(const char *var, const char *dflt) {
-  const char *v = getenv(var);
-  return v && *v ? v : dflt;
-}
-
-const char *gqc_runtime_include_dir(void) {
-  return env_or("GQC_RUNTIME_INCLUDE", GQC_SOURCE_DIR "/runtime/include");
-}
-
-const char *gqc_samples_dir(void) { return env_or("GQC_SAMPLES_DIR", GQC_SOURCE_DIR "/samples"); }
-
-const char *gqc_runtime_library(const char *triple) {
-  if (!strncmp(triple, "aarch64", 7))
-    return env_or("GQC_RUNTIME_LIB_AARCH64", GQC_BINARY_DIR "/aarch64/runtime/libgqcrt.a");
-  return env_or("GQC_RUNTIME_LIB", GQC_BINARY_DIR "/runtime/libgqcrt.a");
-}
-
-const char *gqc_c_compiler(const char *triple, bool is_host) {
-  if (is_host)
-    return env_or("CC", "cc");
-  if (!strncmp(triple, "aarch64", 7))
-    return env_or("GQC_CC_AARCH64", "aarch64-linux-gnu-gcc");
-  return env_or("CC", "cc");
+char *gqc_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  size_t r;
+  while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += r;
+    if (n == cap) {
+      char *nb = realloc(buf, cap *= 2);
+      if (!nb)
+        free(buf);
+      buf = nb;
+    }
+  }
+  fclose(f);
+  *len = n;
+  return buf;
 }

@@ -3,17 +3,23 @@
  * Compiles the model to an object in a temporary directory (as `gqc MODEL
  * -o model.o` does), links it with samples/generate.c and libgqcrt using the
  * target's C compiler, and runs the program with every option gqc does not
- * know itself (-p, -n, --ids, --logits, --top5, ...). For an aarch64 target on another host the
+ * know itself (-p, -n, --ids, --logits, --top5, ...). The sampling options
+ * (--temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n,
+ * --seed: llama.cpp's names) are checked first, so a bad value stops
+ * before the compile, then passed on too. For an aarch64 target on another host the
  * program runs under qemu-aarch64 (-cpu cortex-a76: the A55's features and more). A model with far
  * weights (its header defines MODEL_WEIGHTS_FAR: an 8B model's 4.6 GB) links with
  * samples/weights_after_bss.ld.
  */
 #include "driver/driver.h"
 
+#include "gqcrt_sample.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Whether this gqc is itself built with AddressSanitizer (GQC_SANITIZE). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -47,8 +53,13 @@ int gqc_cmd_run(int argc, char **argv) {
   int n_fwd = 0;
   if (!fwd)
     return 1;
+  gqcrt_sampler_params sampling = gqcrt_sampler_default_params();
   for (int i = 0; i < argc; i++) {
     int r = gqc_parse_compile_option(&o, argc, argv, &i);
+    const int first = i;
+    if (r == 0 && (r = gqc_parse_sampling_option(&sampling, argc, argv, &i)) > 0)
+      for (int k = first; k <= i; k++) /* checked here, used by the program */
+        fwd[n_fwd++] = argv[k];
     if (r < 0) {
       free(fwd);
       return 2;
@@ -62,14 +73,35 @@ int gqc_cmd_run(int argc, char **argv) {
   }
   if (!o.input) {
     fprintf(stderr, "usage: gqc run MODEL.gguf [compile options] [-p TEXT] [-n N] [--ids FILE] "
-                    "[--logits OUT.f32] [--top5]\n");
+                    "[--logits OUT.f32] [--top5]\n"
+                    "               [--temp T] [--top-k K] [--top-p P] [--min-p P] "
+                    "[--repeat-penalty R] [--repeat-last-n N] [--seed S]\n");
     free(fwd);
     return 2;
   }
   gqc_target t;
   gqc_diag d = {0};
   if (!gqc_target_init(&t, o.triple, o.cpu, o.features, &d)) {
-    fprintf(stderr, "gqc: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
+    free(fwd);
+    return 2;
+  }
+  if (t.bare_metal) {
+    fprintf(stderr,
+            "gqc: error: run: %s is a bare-metal target: no program to run here\n"
+            "note: gqc run needs x86_64-linux-gnu or aarch64-linux-gnu; link a firmware "
+            "with the object (samples/firmware)\n",
+            t.triple);
+    free(fwd);
+    return 2;
+  }
+  const char *runtime = gqc_runtime_library(t.triple);
+  if (access(runtime, R_OK) != 0) {
+    fprintf(stderr,
+            "gqc: error: run: no runtime for %s (%s)\n"
+            "note: install gqc (cmake --install) or set %s to a libgqcrt.a built for it\n",
+            t.triple, *runtime ? runtime : "not found beside gqc",
+            t.arch == GQC_ARCH_AARCH64 ? "GQC_RUNTIME_LIB_AARCH64" : "GQC_RUNTIME_LIB");
     free(fwd);
     return 2;
   }
@@ -102,7 +134,7 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n++] = inc2;
     cc[n++] = sample;
     cc[n++] = obj;
-    cc[n++] = (char *)gqc_runtime_library(t.triple);
+    cc[n++] = (char *)runtime;
     cc[n++] = "-lm";
     if (!t.is_host)
       cc[n++] = "-static";
@@ -118,7 +150,9 @@ int gqc_cmd_run(int argc, char **argv) {
     cc[n] = NULL;
     int st = gqc_spawn(cc, getenv("GQC_VERBOSE") != NULL);
     if (st != 0) {
-      fprintf(stderr, "gqc: error: building the generate program failed (exit %d)\n", st);
+      fprintf(stderr, "gqc: error: %s/generate.c: building the program failed (exit %d)\n",
+              gqc_samples_dir(), st);
+      fputs("note: GQC_VERBOSE=1 shows the compiler's command line\n", stderr);
       rc = 1;
     }
   }

@@ -11,15 +11,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-static void human(int64_t b, char *buf, size_t n) {
-  if (b >= 10 * 1024 * 1024)
-    snprintf(buf, n, "%.1f MiB", (double)b / (1024.0 * 1024.0));
-  else if (b >= 10 * 1024)
-    snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
-  else
-    snprintf(buf, n, "%" PRId64 " B", b);
-}
-
 /* Kernels reading weight w in function f, appended comma-separated
  * (duplicates removed). */
 static void kernels_in(const ir_func *f, int w, char *buf, size_t n) {
@@ -77,7 +68,7 @@ void gqc_print_stats(FILE *out, const ir_module *m) {
             br ? br : "[]", ir_type_bytes(&kc->type));
   }
   fprintf(out, "\ntotals\n");
-  human(m->weight_bytes, hb, sizeof hb);
+  ir_bytes_str(m->weight_bytes, hb, sizeof hb);
   fprintf(out, "  weight bytes      %12" PRId64 "  (%s, %d tensors, %" PRId64 " tied)\n",
           m->weight_bytes, hb, n_live, ir_meta_int(m, "tied_weights", 0));
   for (int e = 0; e < IR_DTYPE_COUNT; e++)
@@ -86,7 +77,7 @@ void gqc_print_stats(FILE *out, const ir_module *m) {
   if (ir_meta_int(m, "n_prefix", 0)) /* among the weight bytes: read-only */
     fprintf(out, "    prefix kv       %12" PRId64 "  (compiled prefix of %" PRId64 " positions)\n",
             ir_meta_int(m, "prefix_bytes", 0), ir_meta_int(m, "n_prefix", 0));
-  human(m->arena_bytes, hb, sizeof hb);
+  ir_bytes_str(m->arena_bytes, hb, sizeof hb);
   fprintf(out, "  arena bytes       %12" PRId64 "  (%s)\n", m->arena_bytes, hb);
   fprintf(out, "    kv cache        %12" PRId64 "  (n_ctx %" PRId64 ")\n",
           ir_meta_int(m, "kv_bytes", 0), ir_meta_int(m, "n_ctx", 0));

@@ -43,12 +43,15 @@ int gqc_cmd_tokenize(int argc, char **argv) {
       parse_special = false;
     else if (!strcmp(argv[i], "--pieces"))
       pieces = true;
-    else if (!model)
+    else if (argv[i][0] == '-' && argv[i][1]) {
+      fprintf(stderr, "gqc: error: tokenize: unknown option '%s'\n", argv[i]);
+      return 2;
+    } else if (!model)
       model = argv[i];
     else if (!text)
       text = argv[i];
     else {
-      fprintf(stderr, "gqc tokenize: error: unexpected argument '%s'\n", argv[i]);
+      fprintf(stderr, "gqc: error: tokenize: unexpected argument '%s'\n", argv[i]);
       return 2;
     }
   }
@@ -60,13 +63,13 @@ int gqc_cmd_tokenize(int argc, char **argv) {
   gguf_error ge = {0};
   gguf_file *f = gguf_open(model, &ge);
   if (!f) {
-    fprintf(stderr, "gqc tokenize: error: %s\n", ge.msg);
+    gqc_print_error(ge.msg);
     return 1;
   }
   gqc_diag d = {0};
   gqc_vocab_blob blob = {0};
   if (!gqc_vocab_build(f, &blob, &d)) {
-    fprintf(stderr, "gqc tokenize: error: %s\n", d.msg);
+    gqc_print_error(d.msg);
     gguf_close(f);
     return 1;
   }
@@ -76,11 +79,11 @@ int gqc_cmd_tokenize(int argc, char **argv) {
   void *scratch = malloc(scratch_bytes ? scratch_bytes : 1);
   int32_t *ids = malloc((size_t)max_ids * sizeof *ids);
   int rc = 0;
-  int32_t n = scratch && ids ? gqcrt_tokenize(blob.data, text, len, add_special, parse_special,
-                                              ids, max_ids, scratch, scratch_bytes)
+  int32_t n = scratch && ids ? gqcrt_tokenize(blob.data, text, len, add_special, parse_special, ids,
+                                              max_ids, scratch, scratch_bytes)
                              : GQCRT_ERR_NO_SPACE;
   if (n < 0) {
-    fprintf(stderr, "gqc tokenize: error: %s (code %d)\n", error_name(n), n);
+    fprintf(stderr, "gqc: error: %s: %s (code %d)\n", "tokenize", error_name(n), n);
     rc = 1;
   } else if (pieces) {
     for (int32_t k = 0; k < n; k++) {

@@ -30,6 +30,13 @@ static const arch_builtin builtins[] = {
      2,
      {"eps!", "group"},
      "rms_norm(x, weight, eps = ..., group = ...)"},
+    {"layer_norm",
+     ABI_LAYER_NORM,
+     true,
+     1,
+     3,
+     {"eps!", "group"},
+     "layer_norm(x, weight, bias, eps = ..., group = ...)"},
     {"matmul", ABI_MATMUL, true, 2, 2, {0}, "matmul(x, m)"},
     {"transpose", ABI_TRANSPOSE, true, 1, 1, {0}, "transpose(w)"},
     {"add", ABI_ADD, true, 2, 2, {0}, "add(a, b)"},
@@ -40,22 +47,28 @@ static const arch_builtin builtins[] = {
      true,
      2,
      2,
-     {"mode!", "head_dim!", "n_rot", "base!", "freq_scale"},
+     {"mode!", "head_dim!", "n_rot", "base!", "freq_scale", "freq_factors", "attn_factor"},
      "rope(x, pos, mode = \"normal\" | \"neox\", head_dim = ..., n_rot = ..., base = ..., "
-     "freq_scale = ...)"},
+     "freq_scale = ..., freq_factors = ..., attn_factor = ...)"},
     {"attention",
      ABI_ATTENTION,
      true,
      4,
      4,
-     {"n_head!", "n_head_kv!", "head_dim!", "scale!", "window"},
+     {"n_head!", "n_head_kv!", "head_dim!", "scale!", "window", "softcap"},
      "attention(q, k, v, pos, n_head = ..., n_head_kv = ..., head_dim = ..., scale = ..., "
-     "window = ...)"},
+     "window = ..., softcap = ...)"},
+    {"causal_conv", ABI_CAUSAL_CONV, true, 3, 3, {0}, "causal_conv(x, taps, pos)"},
     {"silu", ABI_SILU, true, 1, 1, {0}, "silu(x)"},
     {"gelu", ABI_GELU, true, 1, 1, {0}, "gelu(x)"},
     {"softcap", ABI_SOFTCAP, true, 1, 1, {"cap!"}, "softcap(x, cap = ...)"},
     {"softmax", ABI_SOFTMAX, true, 1, 1, {0}, "softmax(x)"},
+    {"slice", ABI_SLICE, true, 3, 3, {0}, "slice(x, start, length)"},
 };
+
+const arch_builtin *arch_builtin_at(int k) {
+  return k >= 0 && (size_t)k < sizeof builtins / sizeof builtins[0] ? &builtins[k] : NULL;
+}
 
 const arch_builtin *arch_builtin_find(const char *name) {
   for (size_t k = 0; k < sizeof builtins / sizeof builtins[0]; k++)

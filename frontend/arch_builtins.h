@@ -34,6 +34,7 @@ typedef enum arch_builtin_id {
   /* tensor operations */
   ABI_EMBED,
   ABI_RMS_NORM,
+  ABI_LAYER_NORM,
   ABI_MATMUL,
   ABI_TRANSPOSE,
   ABI_ADD,
@@ -41,10 +42,12 @@ typedef enum arch_builtin_id {
   ABI_SCALE,
   ABI_ROPE,
   ABI_ATTENTION,
+  ABI_CAUSAL_CONV,
   ABI_SILU,
   ABI_GELU,
   ABI_SOFTCAP,
   ABI_SOFTMAX,
+  ABI_SLICE,
   ABI_COUNT
 } arch_builtin_id;
 
@@ -62,6 +65,8 @@ typedef struct arch_builtin {
 } arch_builtin;
 
 const arch_builtin *arch_builtin_find(const char *name);
+/* The k-th builtin (0, 1, ...), NULL past the last: for listing them. */
+const arch_builtin *arch_builtin_at(int k);
 /* Index of keyword `name` in b->kwargs, or -1. */
 int arch_builtin_kwarg(const arch_builtin *b, const char *name);
 bool arch_builtin_kwarg_required(const arch_builtin *b, int k);

@@ -125,13 +125,9 @@ static void consider(suggestion *s, const char *want, const char *cand) {
 static const char *suggest(checker *c, const char *want, bool functions, char *buf, size_t size) {
   suggestion s = {NULL, 99};
   if (functions) {
-    static const char *names[] = {
-        "sqrt",     "min",   "max",       "abs",    "floor",     "ceil",    "pow",
-        "exp",      "log",   "int",       "float",  "f32",       "len",     "has",
-        "is_array", "embed", "rms_norm",  "matmul", "transpose", "add",     "mul",
-        "scale",    "rope",  "attention", "silu",   "gelu",      "softcap", "softmax"};
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-      consider(&s, want, names[k]);
+    const arch_builtin *b;
+    for (int k = 0; (b = arch_builtin_at(k)); k++)
+      consider(&s, want, b->name);
     for (const arch_decl *d = c->p->decls; d; d = d->next)
       if (d->kind == AD_FN)
         consider(&s, want, d->name);

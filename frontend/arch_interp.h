@@ -141,6 +141,11 @@ int64_t arch_array_len(const arch_value *arr);
 bool arch_weight_resolve(arch_interp *in, const arch_value *w, arch_loc use, int *index);
 /* Emits a `weight` instruction for a handle (an error when absent). */
 bool arch_weight_inst(arch_interp *in, const arch_value *w, arch_loc use, ir_inst **out);
+/* The same for the view of rows first .. first + rows - 1 of a weight matrix,
+ * or of those elements of a weight vector (rows < 0: the whole weight);
+ * rows outside the weight are an error at use. */
+bool arch_weight_rows(arch_interp *in, const arch_value *w, arch_loc use, int64_t first,
+                      int64_t rows, ir_inst **out);
 /* "wq[3]" */
 const char *arch_weight_str(const arch_value *w, char *buf, size_t size);
 

@@ -1,7 +1,9 @@
 /* arch_ops.c — a description's tensor operations, lowered to IR.
  *
- * Each built-in operation (embed, rms_norm, matmul, transpose, add, mul,
- * scale, rope, attention, silu, gelu, softcap, softmax) and each operator on
+ * Each built-in operation (embed, rms_norm, layer_norm, matmul, transpose,
+ * add, mul, scale, rope, attention, causal_conv, silu, gelu, softcap,
+ * softmax, slice) and
+ * each operator on
  * tensors (+ * / and unary -) appends one IR instruction to the function
  * being built (@decode, or @prefill in batch mode), after
  * checking its operands' shapes the way ir_verify.c will — but reporting at
@@ -15,6 +17,7 @@
  * compare row lengths, and a vector operand of add/mul (a bias, a norm
  * weight) applies to every row.
  *
+ * causal_conv() creates the layer's state buffer conv_state.<l>, [L - 1, n].
  * attention() also creates the layer's two cache buffers in the module:
  * [rows, n_head_kv * head_dim] of the requested KV type, rows = n_ctx, or
  * for a sliding-window layer min(window + batch - 1, n_ctx) (the runtime
@@ -329,10 +332,11 @@ bool arch_tensor_negate(arch_interp *in, const arch_value *a, arch_loc loc, arch
 static bool op_embed(op_args *a, ir_inst *table, ir_inst *tok, ir_inst **out) {
   arch_interp *in = a->in;
   char b[96];
-  if (table->type.rank != 2 || table->type.layout != IR_LAYOUT_ROWMAJOR)
+  if (table->type.rank != 2 || table->type.layout != IR_LAYOUT_ROWMAJOR ||
+      table->op != IR_OP_WEIGHT || ir_attr_get(table, "first_row"))
     return arch_fail(in, arg_loc(a->call, 0, NULL),
-                     "embed: the table must be a weight matrix [n_vocab, n_embd], got %s",
-                     type_str(table, b));
+                     "embed: the table must be a whole weight matrix [n_vocab, n_embd], got %s%s",
+                     type_str(table, b), ir_attr_get(table, "first_row") ? ", a slice" : "");
   /* batch mode: the token parameter is the batch's i32[batch] ids */
   bool tokens = in->batch > 0 && tok->op == IR_OP_PARAM && tok->type.dtype == IR_I32 &&
                 tok->type.rank == 1 && tok->type.dims[0] == in->batch;
@@ -345,30 +349,38 @@ static bool op_embed(op_args *a, ir_inst *table, ir_inst *tok, ir_inst **out) {
   return true;
 }
 
-static bool op_rms_norm(op_args *a, ir_inst *x, ir_inst *w, ir_inst **out) {
+/* rms_norm(x, w) and layer_norm(x, w, b): x and n_params optional f32
+ * vectors of the group's length (the weight, then the bias). */
+static bool op_norm(op_args *a, ir_opcode op, ir_inst *x, ir_inst *const *params, int n_params,
+                    ir_inst **out) {
   arch_interp *in = a->in;
+  const char *name = a->b->name;
+  static const char *const what[2] = {"weight", "bias"};
   char b[96];
-  if (!want_vec(in, x, arg_loc(a->call, 0, NULL), "rms_norm", "the input"))
+  if (!want_vec(in, x, arg_loc(a->call, 0, NULL), name, "the input"))
     return false;
-  if (w && (w->type.rank != 1 || w->type.dtype != IR_F32))
-    return arch_fail(in, arg_loc(a->call, 1, NULL), "rms_norm: the weight must be f32[n], got %s",
-                     type_str(w, b));
+  for (int k = 0; k < n_params; k++)
+    if (params[k]->type.rank != 1 || params[k]->type.dtype != IR_F32)
+      return arch_fail(in, arg_loc(a->call, k + 1, NULL), "%s: the %s must be f32[n], got %s", name,
+                       what[k], type_str(params[k], b));
   double eps;
   int64_t n = row_len(x), group;
-  if (!kw_num(a, "eps", 0, &eps) || !kw_int(a, "group", w ? w->type.dims[0] : n, 1, &group))
+  if (!kw_num(a, "eps", 0, &eps) ||
+      !kw_int(a, "group", n_params ? params[0]->type.dims[0] : n, 1, &group))
     return false;
   if (!(eps >= 0) || !isfinite(eps))
-    return arch_fail(in, arg_loc(a->call, 0, "eps"), "rms_norm: eps must be a non-negative number");
+    return arch_fail(in, arg_loc(a->call, 0, "eps"), "%s: eps must be a non-negative number", name);
   if (n % group)
     return arch_fail(in, a->call->loc,
-                     "rms_norm: the group size %" PRId64 " does not divide the length %" PRId64,
+                     "%s: the group size %" PRId64 " does not divide the length %" PRId64, name,
                      group, n);
-  if (w && w->type.dims[0] != group)
-    return arch_fail(in, arg_loc(a->call, 1, NULL),
-                     "rms_norm: the weight has %" PRId64 " elements, but the %s is %" PRId64,
-                     w->type.dims[0], kw_present(a, "group") ? "group" : "input", group);
-  ir_inst *ops[2] = {x, w};
-  ir_inst *i = arch_emit(in, IR_OP_RMS_NORM, x->type, w ? 2 : 1, ops);
+  for (int k = 0; k < n_params; k++)
+    if (params[k]->type.dims[0] != group)
+      return arch_fail(in, arg_loc(a->call, k + 1, NULL),
+                       "%s: the %s has %" PRId64 " elements, but the %s is %" PRId64, name, what[k],
+                       params[k]->type.dims[0], kw_present(a, "group") ? "group" : "input", group);
+  ir_inst *ops[3] = {x, n_params > 0 ? params[0] : NULL, n_params > 1 ? params[1] : NULL};
+  ir_inst *i = arch_emit(in, op, x->type, 1 + n_params, ops);
   ir_attr_set_float(in->m, i, "eps", eps);
   if (group != n)
     ir_attr_set_int(in->m, i, "group", group);
@@ -441,14 +453,76 @@ static bool op_rope(op_args *a, ir_inst *x, ir_inst *pos, ir_inst **out) {
     return arch_fail(in, arg_loc(a->call, 0, "base"), "rope: base must be positive");
   if (!(freq_scale > 0) || !isfinite(freq_scale))
     return arch_fail(in, arg_loc(a->call, 0, "freq_scale"), "rope: freq_scale must be positive");
-  ir_inst *ops[2] = {x, pos};
-  ir_inst *i = arch_emit(in, IR_OP_ROPE, x->type, 2, ops);
+  double attn_factor;
+  if (!kw_num(a, "attn_factor", 1.0, &attn_factor))
+    return false;
+  if (!(attn_factor > 0) || !isfinite(attn_factor))
+    return arch_fail(in, arg_loc(a->call, 0, "attn_factor"), "rope: attn_factor must be positive");
+  ir_inst *ops[3] = {x, pos, NULL};
+  if (kw_present(a, "freq_factors")) {
+    char b[96];
+    const arch_loc floc = arg_loc(a->call, 0, "freq_factors");
+    if (!arch_as_tensor(in, &a->kw[arch_builtin_kwarg(a->b, "freq_factors")], floc,
+                        "rope's freq_factors", &ops[2]))
+      return false;
+    if (ops[2]->type.rank != 1 || ops[2]->type.dtype != IR_F32 || ops[2]->type.dims[0] != n_rot / 2)
+      return arch_fail(in, floc, "rope: freq_factors must be f32[%" PRId64 "] (n_rot / 2), got %s",
+                       n_rot / 2, type_str(ops[2], b));
+  }
+  ir_inst *i = arch_emit(in, IR_OP_ROPE, x->type, ops[2] ? 3 : 2, ops);
   ir_attr_set_int(in->m, i, "mode", mode);
   ir_attr_set_int(in->m, i, "head_dim", hd);
   ir_attr_set_int(in->m, i, "n_rot", n_rot);
   ir_attr_set_float(in->m, i, "base", base);
   ir_attr_set_float(in->m, i, "freq_scale", freq_scale);
+  if (attn_factor != 1.0)
+    ir_attr_set_float(in->m, i, "attn_factor", attn_factor);
   *out = i;
+  return true;
+}
+
+/* A `cache` instruction for this layer's persistent buffer <base><loop
+ * indices><part> (kv.3.k, conv.3), added to the module on first use.
+ * @prefill runs the statements @decode ran, so it names the same buffers:
+ * the state both functions fill and read. */
+static bool layer_buffer(arch_interp *in, const char *base, const char *part, ir_type type,
+                         arch_loc loc, ir_inst **out) {
+  char suffix[96], name[160];
+  arch_loop_suffix(in, suffix, sizeof suffix);
+  snprintf(name, sizeof name, "%s%s%s", base, suffix, part);
+  const char *cname = arch_unique_name(in, name);
+  int ci = ir_module_find_cache(in->m, cname);
+  if (in->batch > 0 && (ci < 0 || !ir_type_equal(&in->m->caches[ci].type, &type)))
+    return arch_fail(in, loc, "internal error: the batched graph has no buffer @%s like @decode's",
+                     cname);
+  if (ci < 0)
+    ci = ir_module_add_cache(in->m, cname, type);
+  ir_inst *c = arch_emit(in, IR_OP_CACHE, type, 0, NULL);
+  c->ref = ci;
+  c->name = cname;
+  *out = c;
+  return true;
+}
+
+/* causal_conv(x, w, pos): LFM2's short convolution over the positions, taps
+ * w [n, L] per channel; creates the layer's state buffer conv_state.<l>. */
+static bool op_causal_conv(op_args *a, ir_inst *x, ir_inst *w, ir_inst *pos, ir_inst **out) {
+  arch_interp *in = a->in;
+  char b[96];
+  if (!want_vec(in, x, arg_loc(a->call, 0, NULL), "causal_conv", "the input") ||
+      !want_index(in, pos, arg_loc(a->call, 2, NULL), "causal_conv", "the position"))
+    return false;
+  if (w->op != IR_OP_WEIGHT || w->type.dtype != IR_F32 || w->type.rank != 2 ||
+      w->type.dims[0] != row_len(x) || w->type.dims[1] < 2)
+    return arch_fail(in, arg_loc(a->call, 1, NULL),
+                     "causal_conv: the taps must be an f32 weight [%" PRId64
+                     " channels, L >= 2 taps], got %s",
+                     row_len(x), type_str(w, b));
+  ir_inst *ops[4] = {x, w, NULL, pos};
+  if (!layer_buffer(in, "conv_state", "", ir_type_mat(IR_F32, w->type.dims[1] - 1, row_len(x)),
+                    a->call->loc, &ops[2]))
+    return false;
+  *out = arch_emit(in, IR_OP_CAUSAL_CONV, x->type, 4, ops);
   return true;
 }
 
@@ -475,6 +549,12 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
                      hkv);
   if (!isfinite(scale) || scale <= 0)
     return arch_fail(in, arg_loc(a->call, 0, "scale"), "attention: scale must be positive");
+  double softcap;
+  if (!kw_num(a, "softcap", 0, &softcap))
+    return false;
+  if (!(softcap >= 0) || !isfinite((float)softcap))
+    return arch_fail(in, arg_loc(a->call, 0, "softcap"),
+                     "attention: softcap must be a finite number >= 0 (0: no soft-capping)");
   if (row_len(q) != h * hd)
     return arch_fail(in, arg_loc(a->call, 0, NULL),
                      "attention: q is %s, but n_head * head_dim = %" PRId64, type_str(q, b),
@@ -498,24 +578,10 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
   const int64_t batch = in->opts->batch > 1 ? in->opts->batch : 1;
   int64_t rows = window > 0 && window + batch - 1 < in->n_ctx ? window + batch - 1 : in->n_ctx;
   ir_type ct = ir_type_mat(kv, rows, hkv * hd);
-  char suffix[96], name[128];
-  arch_loop_suffix(in, suffix, sizeof suffix);
   ir_inst *caches[2];
-  for (int j = 0; j < 2; j++) {
-    snprintf(name, sizeof name, "kv%s.%c", suffix, j == 0 ? 'k' : 'v');
-    const char *cname = arch_unique_name(in, name);
-    /* @prefill runs the statements @decode ran, so it names the same
-     * caches: the KV cache both functions fill and read */
-    int ci = ir_module_find_cache(in->m, cname);
-    if (in->batch > 0 && (ci < 0 || !ir_type_equal(&in->m->caches[ci].type, &ct)))
-      return arch_fail(in, a->call->loc,
-                       "internal error: the batched graph has no cache @%s like @decode's", cname);
-    if (ci < 0)
-      ci = ir_module_add_cache(in->m, cname, ct);
-    caches[j] = arch_emit(in, IR_OP_CACHE, ct, 0, NULL);
-    caches[j]->ref = ci;
-    caches[j]->name = cname;
-  }
+  if (!layer_buffer(in, "kv", ".k", ct, a->call->loc, &caches[0]) ||
+      !layer_buffer(in, "kv", ".v", ct, a->call->loc, &caches[1]))
+    return false;
   ir_inst *ops[6] = {q, k, v, caches[0], caches[1], pos};
   ir_inst *i = arch_emit(in, IR_OP_ATTENTION, q->type, 6, ops);
   ir_attr_set_int(in->m, i, "n_head", h);
@@ -523,6 +589,56 @@ static bool op_attention(op_args *a, ir_inst *q, ir_inst *k, ir_inst *v, ir_inst
   ir_attr_set_int(in->m, i, "head_dim", hd);
   ir_attr_set_float(in->m, i, "scale", scale);
   ir_attr_set_int(in->m, i, "window", window);
+  if (softcap > 0)
+    ir_attr_set_float(in->m, i, "softcap", softcap);
+  *out = i;
+  return true;
+}
+
+/* slice(x, start, length): elements start .. start + length - 1 of a vector
+ * (a view; in batch mode those of every row), or that range of rows of a
+ * weight (of elements of a weight vector): a view of the same bytes, a
+ * fused weight used as its parts (ir_ops.def). */
+static bool op_slice(arch_interp *in, const arch_expr *call, const arch_value *pos, ir_inst **out) {
+  int64_t range[2];
+  for (int k = 0; k < 2; k++) {
+    char kb[128];
+    if (pos[k + 1].kind != AV_INT)
+      return arch_fail(in, arg_loc(call, k + 1, NULL), "slice: the %s must be an int, got %s",
+                       k ? "length" : "start", arch_value_kind_str(&pos[k + 1], kb, sizeof kb));
+    range[k] = pos[k + 1].i;
+  }
+  const int64_t start = range[0], len = range[1];
+  if (pos[0].kind == AV_WEIGHT)
+    return arch_weight_rows(in, &pos[0], call->loc, start, len, out);
+  ir_inst *x;
+  if (!arch_as_tensor(in, &pos[0], arg_loc(call, 0, NULL), "slice", &x))
+    return false;
+  char b[96];
+  if (x->op == IR_OP_WEIGHT) { /* a view of a view */
+    const int64_t base = ir_weight_first_row(x);
+    if (start < 0 || len < 1 || start > x->type.dims[0] - len)
+      return arch_fail(
+          in, call->loc, "slice: %s %" PRId64 " .. %" PRId64 " are not all in the weight %s",
+          x->type.rank == 1 ? "elements" : "rows", start, start + len - 1, type_str(x, b));
+    ir_type t = x->type;
+    t.dims[0] = len;
+    ir_inst *v = arch_emit(in, IR_OP_WEIGHT, t, 0, NULL);
+    v->ref = x->ref;
+    v->name = arch_unique_name(in, x->name ? x->name : "w");
+    ir_attr_set_int(in->m, v, "first_row", base + start);
+    *out = v;
+    return true;
+  }
+  if (!want_vec(in, x, arg_loc(call, 0, NULL), "slice", "the input"))
+    return false;
+  if (start < 0 || len < 1 || start > row_len(x) - len)
+    return arch_fail(in, call->loc,
+                     "slice: elements %" PRId64 " .. %" PRId64
+                     " are not all in %s (a vector of %" PRId64 ")",
+                     start, start + len - 1, type_str(x, b), row_len(x));
+  ir_inst *i = arch_emit(in, IR_OP_SLICE, shaped_like(x, len), 1, &x);
+  ir_attr_set_int(in->m, i, "start", start);
   *out = i;
   return true;
 }
@@ -535,18 +651,26 @@ bool arch_call_op(arch_interp *in, const arch_builtin *b, const arch_expr *call,
   if (b->id == ABI_ADD || b->id == ABI_MUL)
     return build_elementwise(in, b->id == ABI_ADD ? IR_OP_ADD : IR_OP_MUL, &pos[0], &pos[1],
                              call->loc, out);
+  ir_inst *r = NULL;
+  if (b->id == ABI_SLICE) { /* numbers after the tensor; a weight stays a view */
+    if (!op_slice(in, call, pos, &r))
+      return false;
+    *out = arch_tensor(r);
+    return true;
+  }
   ir_inst *t[4] = {0};
   for (int k = 0; k < n_pos && k < 4; k++)
     if (!arch_as_tensor(in, &pos[k], arg_loc(call, k, NULL), b->name, &t[k]))
       return false;
-  ir_inst *r = NULL;
   bool ok;
   switch (b->id) {
   case ABI_EMBED:
     ok = op_embed(&a, t[0], t[1], &r);
     break;
   case ABI_RMS_NORM:
-    ok = op_rms_norm(&a, t[0], n_pos > 1 ? t[1] : NULL, &r);
+  case ABI_LAYER_NORM:
+    ok = op_norm(&a, b->id == ABI_RMS_NORM ? IR_OP_RMS_NORM : IR_OP_LAYER_NORM, t[0], t + 1,
+                 n_pos - 1, &r);
     break;
   case ABI_MATMUL:
     ok = op_matmul(&a, t[0], t[1], &r);
@@ -564,6 +688,9 @@ bool arch_call_op(arch_interp *in, const arch_builtin *b, const arch_expr *call,
     break;
   case ABI_ATTENTION:
     ok = op_attention(&a, t[0], t[1], t[2], t[3], &r);
+    break;
+  case ABI_CAUSAL_CONV:
+    ok = op_causal_conv(&a, t[0], t[1], t[2], &r);
     break;
   case ABI_SILU:
     ok = build_unary(in, IR_OP_SILU, "silu", t[0], call->loc, &r);

@@ -224,6 +224,11 @@ bool arch_weight_resolve(arch_interp *in, const arch_value *w, arch_loc use, int
 }
 
 bool arch_weight_inst(arch_interp *in, const arch_value *w, arch_loc use, ir_inst **out) {
+  return arch_weight_rows(in, w, use, 0, -1, out);
+}
+
+bool arch_weight_rows(arch_interp *in, const arch_value *w, arch_loc use, int64_t first,
+                      int64_t rows, ir_inst **out) {
   int index;
   if (!resolve(in, w, use, false, &index))
     return false;
@@ -242,12 +247,26 @@ bool arch_weight_inst(arch_interp *in, const arch_value *w, arch_loc use, ir_ins
                      "has(%s)",
                      wname, tname, in->gguf_name, wname);
   }
-  ir_inst *i = arch_emit(in, IR_OP_WEIGHT, in->m->weights[index].type, 0, NULL);
+  ir_type type = in->m->weights[index].type;
+  if (rows >= 0) {
+    char ts[96];
+    if (first < 0 || rows < 1 || first > type.dims[0] - rows)
+      return arch_fail(in, use,
+                       "slice: %s %" PRId64 " .. %" PRId64 " of weight '%s' (%s) are not all in it",
+                       type.rank == 1 ? "elements" : "rows", first, first + rows - 1, wname,
+                       ir_type_str(&type, ts, sizeof ts));
+    type.dims[0] = rows;
+  }
+  ir_inst *i = arch_emit(in, IR_OP_WEIGHT, type, 0, NULL);
   i->ref = index;
   char name[128];
   size_t n = (size_t)snprintf(name, sizeof name, "%s", w->w->name);
   for (int k = 0; k < w->n_idx && n < sizeof name; k++)
     n += (size_t)snprintf(name + n, sizeof name - n, ".%" PRId64, w->idx[k]);
+  if (rows >= 0 && n < sizeof name) {
+    snprintf(name + n, sizeof name - n, ".r%" PRId64, first);
+    ir_attr_set_int(in->m, i, "first_row", first);
+  }
   i->name = arch_unique_name(in, name);
   *out = i;
   return true;

@@ -67,17 +67,13 @@ typedef struct type_info {
   uint32_t block_elems, block_bytes;
 } type_info;
 
-/* Indexed by ggml type id; a NULL name marks an id this reader does not
- * know as a storage format. */
+/* Indexed by ggml type id (the encoding table's rows); a NULL name marks
+ * an id this reader does not know as a storage format. */
 static const type_info type_table[] = {
-    [GGML_F32] = {"f32", 1, 4},       [GGML_F16] = {"f16", 1, 2},
-    [GGML_Q4_0] = {"q4_0", 32, 18},   [GGML_Q4_1] = {"q4_1", 32, 20},
-    [GGML_Q5_0] = {"q5_0", 32, 22},   [GGML_Q5_1] = {"q5_1", 32, 24},
-    [GGML_Q8_0] = {"q8_0", 32, 34},   [GGML_Q8_1] = {"q8_1", 32, 36},
-    [GGML_Q2_K] = {"q2_k", 256, 84},  [GGML_Q3_K] = {"q3_k", 256, 110},
-    [GGML_Q4_K] = {"q4_k", 256, 144}, [GGML_Q5_K] = {"q5_k", 256, 176},
-    [GGML_Q6_K] = {"q6_k", 256, 210}, [GGML_Q8_K] = {"q8_k", 256, 292},
-    [GGML_BF16] = {"bf16", 1, 2},
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  [ggml_type] = {#name, elems, bytes},
+#include "runtime/include/gqcrt_encodings.def"
+#undef GQCRT_ENCODING
 };
 
 static const type_info *type_lookup(uint32_t type) {
@@ -135,8 +131,7 @@ static const char *vtype_name(uint32_t t) {
   return t < GGUF_VTYPE_COUNT ? names[t] : "unknown";
 }
 
-/* Size in bytes of a fixed-size value type; 0 for string and array. */
-static uint32_t vtype_size(uint32_t t) {
+uint32_t gguf_vtype_size(uint32_t t) {
   switch (t) {
   case GGUF_U8:
   case GGUF_I8:
@@ -411,7 +406,7 @@ static bool read_scalar(cursor *c, uint32_t t, gguf_value *v, const char *what) 
   v->type = (gguf_vtype)t;
   if (t == GGUF_STRING)
     return read_str(c, &v->v.s, what);
-  uint32_t sz = vtype_size(t);
+  uint32_t sz = gguf_vtype_size(t);
   if (!need(c, sz, what))
     return false;
   decode_fixed(t, c->base + c->pos, v);
@@ -438,7 +433,7 @@ static bool read_array(cursor *c, gguf_value *v, const char *key) {
   uint64_t count_at = c->pos, count;
   if (!read_u64(c, &count, "array length"))
     return false;
-  uint64_t elem_min = et == GGUF_STRING ? 8 : vtype_size(et);
+  uint64_t elem_min = et == GGUF_STRING ? 8 : gguf_vtype_size(et);
   if (count > remaining(c) / elem_min) {
     report(c->err, c->path, count_at,
            "key '%s': array of %" PRIu64 " %s elements cannot fit in the %" PRIu64
@@ -1011,7 +1006,7 @@ bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out, gguf_error
 static const uint8_t *elem_ptr(const gguf_value *arr, uint64_t i) {
   if (!arr || arr->type != GGUF_ARRAY || i >= arr->v.arr.count)
     return NULL;
-  return arr->v.arr.data + i * vtype_size(arr->v.arr.elem_type);
+  return arr->v.arr.data + i * gguf_vtype_size(arr->v.arr.elem_type);
 }
 
 gguf_str gguf_arr_str(const gguf_value *arr, uint64_t i) {

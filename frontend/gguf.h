@@ -19,18 +19,28 @@
 
 /* GGUF metadata value types (the numbers are the file format's). */
 typedef enum gguf_vtype {
-  GGUF_U8 = 0, GGUF_I8 = 1, GGUF_U16 = 2, GGUF_I16 = 3, GGUF_U32 = 4,
-  GGUF_I32 = 5, GGUF_F32 = 6, GGUF_BOOL = 7, GGUF_STRING = 8,
-  GGUF_ARRAY = 9, GGUF_U64 = 10, GGUF_I64 = 11, GGUF_F64 = 12,
+  GGUF_U8 = 0,
+  GGUF_I8 = 1,
+  GGUF_U16 = 2,
+  GGUF_I16 = 3,
+  GGUF_U32 = 4,
+  GGUF_I32 = 5,
+  GGUF_F32 = 6,
+  GGUF_BOOL = 7,
+  GGUF_STRING = 8,
+  GGUF_ARRAY = 9,
+  GGUF_U64 = 10,
+  GGUF_I64 = 11,
+  GGUF_F64 = 12,
   GGUF_VTYPE_COUNT
 } gguf_vtype;
 
-/* ggml tensor type ids (the numbers are the file format's). */
+/* ggml tensor type ids (the numbers are the file format's), from the
+ * encoding table. */
 typedef enum ggml_type {
-  GGML_F32 = 0, GGML_F16 = 1, GGML_Q4_0 = 2, GGML_Q4_1 = 3,
-  GGML_Q5_0 = 6, GGML_Q5_1 = 7, GGML_Q8_0 = 8, GGML_Q8_1 = 9,
-  GGML_Q2_K = 10, GGML_Q3_K = 11, GGML_Q4_K = 12, GGML_Q5_K = 13,
-  GGML_Q6_K = 14, GGML_Q8_K = 15, GGML_BF16 = 30,
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off) GGML_##ID = ggml_type,
+#include "runtime/include/gqcrt_encodings.def"
+#undef GQCRT_ENCODING
   GGML_TYPE_LIMIT = 64 /* ids at or above this are rejected */
 } ggml_type;
 
@@ -38,10 +48,13 @@ typedef enum ggml_type {
  * Returns false for ids this reader does not know (the caller reports). */
 bool ggml_type_block(uint32_t type, uint32_t *block_elems, uint32_t *block_bytes);
 const char *ggml_type_name(uint32_t type); /* "q4_k", "f32", ... or NULL */
+/* Size in bytes of a fixed-size GGUF value type; 0 for string, array and
+ * ids the format does not define. */
+uint32_t gguf_vtype_size(uint32_t t);
 
 typedef struct gguf_error {
-  char msg[512];    /* "stories.gguf: offset 0x18: tensor count 2^60 exceeds ..." */
-  uint64_t offset;  /* byte offset in the file where the problem is */
+  char msg[512];   /* "stories.gguf: offset 0x18: tensor count 2^60 exceeds ..." */
+  uint64_t offset; /* byte offset in the file where the problem is */
 } gguf_error;
 
 typedef struct gguf_str {
@@ -54,15 +67,15 @@ typedef struct gguf_str {
 typedef struct gguf_value {
   gguf_vtype type;
   union {
-    uint64_t u;   /* u8/u16/u32/u64, bool */
-    int64_t i;    /* i8/i16/i32/i64 */
-    double f;     /* f32/f64 */
-    gguf_str s;   /* string */
+    uint64_t u; /* u8/u16/u32/u64, bool */
+    int64_t i;  /* i8/i16/i32/i64 */
+    double f;   /* f32/f64 */
+    gguf_str s; /* string */
     struct {
       gguf_vtype elem_type;
       uint64_t count;
-      const uint8_t *data;    /* first element in the mapping */
-      uint64_t file_offset;   /* offset of data in the file */
+      const uint8_t *data;         /* first element in the mapping */
+      uint64_t file_offset;        /* offset of data in the file */
       const uint64_t *str_offsets; /* for string arrays: per-element offset of
                                       the u64 length prefix, relative to data
                                       (precomputed while validating) */
@@ -71,36 +84,36 @@ typedef struct gguf_value {
 } gguf_value;
 
 typedef struct gguf_kv {
-  const char *key;      /* NUL-terminated copy */
+  const char *key; /* NUL-terminated copy */
   gguf_value value;
   uint64_t file_offset; /* where the key starts */
 } gguf_kv;
 
 typedef struct gguf_tensor {
-  const char *name;       /* NUL-terminated copy */
-  uint32_t n_dims;        /* 1..4 */
-  uint64_t ne[4];         /* ne[0] innermost; unused dims are 1 */
-  uint32_t type;          /* ggml_type */
-  uint64_t offset;        /* relative to the data section */
-  uint64_t nbytes;        /* validated size of the data */
-  const uint8_t *data;    /* into the mapping */
-  uint64_t info_offset;   /* where this tensor's info record starts */
+  const char *name;     /* NUL-terminated copy */
+  uint32_t n_dims;      /* 1..4 */
+  uint64_t ne[4];       /* ne[0] innermost; unused dims are 1 */
+  uint32_t type;        /* ggml_type */
+  uint64_t offset;      /* relative to the data section */
+  uint64_t nbytes;      /* validated size of the data */
+  const uint8_t *data;  /* into the mapping */
+  uint64_t info_offset; /* where this tensor's info record starts */
 } gguf_tensor;
 
 typedef struct gguf_file {
   const char *path;
-  const uint8_t *base;    /* the mapping */
+  const uint8_t *base; /* the mapping */
   uint64_t size;
-  int fd;                 /* the file, open for reading: byte base[i] is its byte i
-                           * (-1 for gguf_open_memory) */
-  uint32_t version;       /* 2 or 3 */
-  uint32_t alignment;     /* general.alignment or 32 */
-  uint64_t data_offset;   /* start of the tensor data section */
+  int fd;               /* the file, open for reading: byte base[i] is its byte i
+                         * (-1 for gguf_open_memory) */
+  uint32_t version;     /* 2 or 3 */
+  uint32_t alignment;   /* general.alignment or 32 */
+  uint64_t data_offset; /* start of the tensor data section */
   uint64_t n_kv;
   gguf_kv *kv;
   uint64_t n_tensors;
   gguf_tensor *tensors;
-  void *priv;             /* owned allocations */
+  void *priv; /* owned allocations */
 } gguf_file;
 
 /* Open and validate. Returns NULL and fills err on any problem. */
@@ -126,7 +139,7 @@ bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out, gguf_error
 /* Array element access (index < count is the caller's duty; checked by
  * assert-free clamping: out-of-range returns a zero value). */
 gguf_str gguf_arr_str(const gguf_value *arr, uint64_t i);
-double gguf_arr_f64(const gguf_value *arr, uint64_t i);   /* any numeric elem type */
-int64_t gguf_arr_i64(const gguf_value *arr, uint64_t i);  /* any integer/bool elem type */
+double gguf_arr_f64(const gguf_value *arr, uint64_t i);  /* any numeric elem type */
+int64_t gguf_arr_i64(const gguf_value *arr, uint64_t i); /* any integer/bool elem type */
 
 #endif

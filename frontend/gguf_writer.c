@@ -276,28 +276,6 @@ void gguf_writer_add_str(gguf_writer *w, const char *key, const char *v) {
   gguf_writer_add_strn(w, key, v, strlen(v));
 }
 
-static unsigned elem_size(gguf_vtype t) {
-  switch (t) {
-  case GGUF_U8:
-  case GGUF_I8:
-  case GGUF_BOOL:
-    return 1;
-  case GGUF_U16:
-  case GGUF_I16:
-    return 2;
-  case GGUF_U32:
-  case GGUF_I32:
-  case GGUF_F32:
-    return 4;
-  case GGUF_U64:
-  case GGUF_I64:
-  case GGUF_F64:
-    return 8;
-  default:
-    return 0;
-  }
-}
-
 /* Starts an array KV: the key, GGUF_ARRAY, the element type and the count;
  * the caller appends the elements. False if nothing may be added. */
 static bool array_begin(gguf_writer *w, const char *key, uint32_t elem_type, uint64_t count) {
@@ -310,7 +288,7 @@ static bool array_begin(gguf_writer *w, const char *key, uint32_t elem_type, uin
 
 void gguf_writer_add_array(gguf_writer *w, const char *key, gguf_vtype elem_type, const void *data,
                            uint64_t count) {
-  unsigned sz = elem_size(elem_type);
+  unsigned sz = gguf_vtype_size(elem_type);
   if (w && !w->failed && sz == 0) {
     fail(w, "KV '%s': gguf_writer_add_array takes numeric or bool elements only", key);
     return;
@@ -370,13 +348,13 @@ void gguf_writer_copy_kv(gguf_writer *w, const gguf_kv *kv) {
   case GGUF_U32:
   case GGUF_U64:
   case GGUF_BOOL:
-    kv_scalar(w, kv->key, v->type, v->v.u, elem_size(v->type));
+    kv_scalar(w, kv->key, v->type, v->v.u, gguf_vtype_size(v->type));
     break;
   case GGUF_I8:
   case GGUF_I16:
   case GGUF_I32:
   case GGUF_I64:
-    kv_scalar(w, kv->key, v->type, (uint64_t)v->v.i, elem_size(v->type));
+    kv_scalar(w, kv->key, v->type, (uint64_t)v->v.i, gguf_vtype_size(v->type));
     break;
   case GGUF_F32:
     gguf_writer_add_f32(w, kv->key, (float)v->v.f);
@@ -396,7 +374,7 @@ void gguf_writer_copy_kv(gguf_writer *w, const gguf_kv *kv) {
         put_str(w, &w->kvs, s.ptr, s.len);
       }
     } else { /* the file's bytes are already little-endian */
-      bytes_append(w, &w->kvs, v->v.arr.data, v->v.arr.count * elem_size(v->v.arr.elem_type));
+      bytes_append(w, &w->kvs, v->v.arr.data, v->v.arr.count * gguf_vtype_size(v->v.arr.elem_type));
     }
     break;
   default:

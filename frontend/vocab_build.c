@@ -1,5 +1,5 @@
 /* vocab_build.c — from a GGUF file's tokenizer metadata to the runtime's
- * vocab blob (format: runtime/src/vocab_blob.h; overview: docs/tokenizers.md).
+ * vocab blob (format: runtime/include/gqcrt_vocab_blob.h; overview: docs/tokenizers.md).
  *
  * The runtime tokenizer must reproduce llama.cpp exactly, and a good part of
  * llama.cpp's behaviour is decided when it loads the vocabulary, not when it
@@ -10,7 +10,9 @@
  *    add_space_prefix); "gpt2" is byte-level BPE (bos = eos = 11, no unk, no
  *    BOS) whose tokenizer.ggml.pre picks the pre-tokenizer and may switch on
  *    add_bos / ignore_merges (llama3) or off clean_spaces. An unknown pre
- *    value is an error, a missing one means "default".
+ *    value is an error, a missing one means "default". "gemma4" is BPE over
+ *    UTF-8 characters with SPM's escaped spaces and <0xXX> byte tokens (no
+ *    default ids, add_bos always on).
  *  - Overrides. Every special-id key replaces its default when the value is
  *    a valid id; a default (or a value) outside the vocabulary is disabled
  *    (kept); add_bos/add_eos/add_space_prefix keys override the flags.
@@ -44,8 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/src/unicode.h"
-#include "runtime/src/vocab_blob.h"
+#include "gqcrt_unicode.h"
+#include "gqcrt_vocab_blob.h"
 
 /* ---- diagnostics ---------------------------------------------------------- */
 
@@ -284,28 +286,51 @@ typedef struct pre_alias {
 /* llama.cpp's tokenizer.ggml.pre values whose regexes and flags this
  * runtime reproduces (llama_vocab::impl::load, llm_tokenizer_bpe). */
 static const pre_alias pre_aliases[] = {
-    {"default", GQCRT_PRE_DEFAULT, 0, 0, 1},  {"llama3", GQCRT_PRE_LLAMA3, 1, 1, 1},
-    {"llama-v3", GQCRT_PRE_LLAMA3, 1, 1, 1},  {"llama-bpe", GQCRT_PRE_LLAMA3, 1, 1, 1},
-    {"falcon3", GQCRT_PRE_LLAMA3, 1, 1, 1},   {"falcon-h1", GQCRT_PRE_LLAMA3, 1, 1, 1},
-    {"pixtral", GQCRT_PRE_LLAMA3, 1, 1, 1},   {"midm-2.0", GQCRT_PRE_LLAMA3, 1, 1, 1},
-    {"lfm2", GQCRT_PRE_LLAMA3, 1, 1, 1},      {"jina-v5-nano", GQCRT_PRE_LLAMA3, 1, 1, 1},
-    {"dbrx", GQCRT_PRE_LLAMA3, 0, 0, 1},      {"smaug-bpe", GQCRT_PRE_LLAMA3, 0, 0, 1},
-    {"gpt-2", GQCRT_PRE_GPT2, 0, 0, 1},       {"phi-2", GQCRT_PRE_GPT2, 0, 0, 1},
-    {"gigachat", GQCRT_PRE_GPT2, 0, 0, 1},    {"a.x-4.0", GQCRT_PRE_GPT2, 0, 0, 1},
-    {"mellum", GQCRT_PRE_GPT2, 0, 0, 1},      {"modern-bert", GQCRT_PRE_GPT2, 0, 0, 1},
-    {"mpt", GQCRT_PRE_GPT2, 0, 0, 1},         {"olmo", GQCRT_PRE_GPT2, 0, 0, 1},
-    {"jais", GQCRT_PRE_GPT2, 0, 0, 1},        {"exaone4", GQCRT_PRE_GPT2, 0, 0, 1},
-    {"trillion", GQCRT_PRE_GPT2, 0, 0, 0},    {"granite-docling", GQCRT_PRE_GPT2, 0, 0, 0},
-    {"qwen2", GQCRT_PRE_QWEN2, 0, 0, 0},      {"deepseek-r1-qwen", GQCRT_PRE_QWEN2, 0, 0, 0},
-    {"kormo", GQCRT_PRE_QWEN2, 0, 0, 0},      {"f2llmv2", GQCRT_PRE_QWEN2, 0, 0, 0},
-    {"megrez", GQCRT_PRE_QWEN2, 0, 0, 1},     {"stablelm2", GQCRT_PRE_QWEN2, 0, 0, 1},
-    {"hunyuan", GQCRT_PRE_QWEN2, 0, 0, 0},    {"solar-open", GQCRT_PRE_QWEN2, 0, 0, 0},
-    {"grok-2", GQCRT_PRE_QWEN2, 0, 0, 0},     {"qwen35", GQCRT_PRE_QWEN35, 0, 0, 0},
-    {"falcon", GQCRT_PRE_FALCON, 0, 0, 1},    {"smollm", GQCRT_PRE_SMOLLM, 0, 0, 0},
-    {"starcoder", GQCRT_PRE_SMOLLM, 0, 0, 1}, {"refact", GQCRT_PRE_SMOLLM, 0, 0, 1},
-    {"command-r", GQCRT_PRE_SMOLLM, 0, 0, 0}, {"codeshell", GQCRT_PRE_SMOLLM, 0, 0, 1},
-    {"exaone", GQCRT_PRE_SMOLLM, 0, 0, 1},    {"minerva-7b", GQCRT_PRE_SMOLLM, 0, 0, 1},
+    {"default", GQCRT_PRE_DEFAULT, 0, 0, 1},
+    {"llama3", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"llama-v3", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"llama-bpe", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"falcon3", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"falcon-h1", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"pixtral", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"midm-2.0", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"lfm2", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"jina-v5-nano", GQCRT_PRE_LLAMA3, 1, 1, 1},
+    {"dbrx", GQCRT_PRE_LLAMA3, 0, 0, 1},
+    {"smaug-bpe", GQCRT_PRE_LLAMA3, 0, 0, 1},
+    {"gpt-2", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"phi-2", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"gigachat", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"a.x-4.0", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"mellum", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"modern-bert", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"mpt", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"olmo", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"jais", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"exaone4", GQCRT_PRE_GPT2, 0, 0, 1},
+    {"trillion", GQCRT_PRE_GPT2, 0, 0, 0},
+    {"granite-docling", GQCRT_PRE_GPT2, 0, 0, 0},
+    {"qwen2", GQCRT_PRE_QWEN2, 0, 0, 0},
+    {"deepseek-r1-qwen", GQCRT_PRE_QWEN2, 0, 0, 0},
+    {"kormo", GQCRT_PRE_QWEN2, 0, 0, 0},
+    {"f2llmv2", GQCRT_PRE_QWEN2, 0, 0, 0},
+    {"megrez", GQCRT_PRE_QWEN2, 0, 0, 1},
+    {"stablelm2", GQCRT_PRE_QWEN2, 0, 0, 1},
+    {"hunyuan", GQCRT_PRE_QWEN2, 0, 0, 0},
+    {"solar-open", GQCRT_PRE_QWEN2, 0, 0, 0},
+    {"grok-2", GQCRT_PRE_QWEN2, 0, 0, 0},
+    {"qwen35", GQCRT_PRE_QWEN35, 0, 0, 0},
+    {"falcon", GQCRT_PRE_FALCON, 0, 0, 1},
+    {"smollm", GQCRT_PRE_SMOLLM, 0, 0, 0},
+    {"starcoder", GQCRT_PRE_SMOLLM, 0, 0, 1},
+    {"refact", GQCRT_PRE_SMOLLM, 0, 0, 1},
+    {"command-r", GQCRT_PRE_SMOLLM, 0, 0, 0},
+    {"codeshell", GQCRT_PRE_SMOLLM, 0, 0, 1},
+    {"exaone", GQCRT_PRE_SMOLLM, 0, 0, 1},
+    {"minerva-7b", GQCRT_PRE_SMOLLM, 0, 0, 1},
     {"mellum2", GQCRT_PRE_SMOLLM, 0, 0, 1},
+    {"deepseek-llm", GQCRT_PRE_DEEPSEEK_LLM, 0, 0, 0},
+    {"deepseek-coder", GQCRT_PRE_DEEPSEEK_CODER, 0, 0, 0},
 };
 
 static bool str_eq(gguf_str s, const char *lit) {
@@ -354,10 +379,21 @@ static bool read_model(builder *b) {
     }
     return fail(b, pkv,
                 "unknown or unsupported pre-tokenizer '%.*s' (supported: default, gpt-2, "
-                "llama3/llama-bpe, qwen2, qwen35, smollm, falcon and their llama.cpp aliases)",
+                "llama3/llama-bpe, qwen2, qwen35, smollm, falcon, deepseek-llm, deepseek-coder "
+                "and their llama.cpp aliases)",
                 (int)(pre.len > 64 ? 64 : pre.len), pre.ptr);
   }
-  return fail(b, kv, "unsupported tokenizer model '%.*s' (supported: 'llama' (SPM), 'gpt2' (BPE))",
+  if (str_eq(m, "gemma4")) { /* BPE over UTF-8 with SPM's escaped spaces; ids from the file */
+    b->model = GQCRT_VOCAB_BPE;
+    b->pre = GQCRT_PRE_GEMMA4;
+    b->bos = b->eos = b->unk = -1;
+    /* llama.cpp forces add_bos for it (an explicit false is overridden) */
+    b->flags = GQCRT_VOCAB_BPE_UTF8 | GQCRT_VOCAB_ADD_BOS | GQCRT_VOCAB_CLEAN_SPACES;
+    return true;
+  }
+  return fail(b, kv,
+              "unsupported tokenizer model '%.*s' (supported: 'llama' (SPM), 'gpt2' (BPE), "
+              "'gemma4' (UTF-8 BPE))",
               (int)(m.len > 64 ? 64 : m.len), m.ptr);
 }
 
@@ -549,6 +585,8 @@ static bool read_special_ids(builder *b) {
   bool add_sep = false;
   if (!get_bool(b, "tokenizer.ggml.add_sep_token", &add_sep)) /* type-checked, unused */
     return false;
+  if (b->pre == GQCRT_PRE_GEMMA4) /* llama.cpp overrides add_bos = false for gemma4 */
+    b->flags |= GQCRT_VOCAB_ADD_BOS;
   /* llama.cpp asserts on a missing BOS/EOS it must add; here it is not added. */
   if (b->bos < 0)
     b->flags &= ~(uint32_t)GQCRT_VOCAB_ADD_BOS;
@@ -844,7 +882,7 @@ static size_t render_piece(const builder *b, int32_t id, char *buf) {
     return n;
   }
   if (a & GQCRT_TOK_NORMAL) {
-    if (b->model == GQCRT_VOCAB_SPM) { /* "▁" -> " " */
+    if (b->model == GQCRT_VOCAB_SPM || (b->flags & GQCRT_VOCAB_BPE_UTF8)) { /* "▁" -> " " */
       for (size_t i = 0; i < n;) {
         if (i + 3 <= n && memcmp(t + i, "\xe2\x96\x81", 3) == 0)
           buf[o++] = ' ', i += 3;
@@ -910,10 +948,13 @@ static void build_byte_tables(builder *b) {
     int32_t single = lookup(b, &one, 1);
     if (single >= b->n_tokens)
       single = -1;
+    char name[7] = {'<', '0', 'x', hex[c >> 4], hex[c & 15], '>', 0};
     if (b->model == GQCRT_VOCAB_SPM) {
-      char name[7] = {'<', '0', 'x', hex[c >> 4], hex[c & 15], '>', 0};
       int32_t t = lookup_token(b, name);
       b->byte_token[c] = t >= 0 ? t : single >= 0 ? single : b->unk;
+      b->byte_symbol[c] = -1;
+    } else if (b->flags & GQCRT_VOCAB_BPE_UTF8) {
+      b->byte_token[c] = lookup_token(b, name);
       b->byte_symbol[c] = -1;
     } else {
       uint8_t u[4];

@@ -6,7 +6,7 @@
  * GGUF overrides, out-of-range special ids disabled, end-of-generation
  * tokens detected by their text, control-token fix-ups — then lays out
  * every lookup structure the runtime tokenizer needs (the format is
- * runtime/src/vocab_blob.h; docs/tokenizers.md describes both).
+ * runtime/include/gqcrt_vocab_blob.h; docs/tokenizers.md describes both).
  *
  * Supported: tokenizer.ggml.model "llama" (SPM) and "gpt2" (byte-level BPE)
  * with the pre-tokenizers default, gpt-2, llama3/llama-bpe, qwen2, smollm

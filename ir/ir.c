@@ -84,7 +84,7 @@ static void *grow(ir_module *m, void *arr, int *cap, int need, size_t elem) {
 
 /* ---- dtypes, layouts, ops ----------------------------------------------- */
 static const ir_dtype_info dtype_table[] = {
-#define IR_DTYPE(id, name, be, bb, g) {name, be, bb, g},
+#define IR_DTYPE(id, name, be, bb, g, vd) {#name, be, bb, g},
 #include "ir/ir_dtypes.def"
 #undef IR_DTYPE
 };
@@ -111,26 +111,24 @@ bool ir_dtype_from_ggml(int ggml_id, ir_dtype *out) {
   return false;
 }
 
-bool ir_dtype_is_quantized(ir_dtype t) { return dtype_table[t].block_elems > 1; }
+bool ir_dtype_is_quantized(ir_dtype t) {
+  return dtype_table[t].block_elems > 1;
+}
+
+/* The dtypes by their lower-case names, for the vec_dot column. */
+enum {
+#define IR_DTYPE(id, name, be, bb, g, vd) IR_VEC_DOT_##name = IR_##id,
+#include "ir/ir_dtypes.def"
+#undef IR_DTYPE
+};
 
 ir_dtype ir_dtype_vec_dot(ir_dtype weight) {
-  switch (weight) {
-  case IR_Q4_0:
-  case IR_Q5_0:
-  case IR_Q8_0:
-    return IR_Q8_0;
-  case IR_Q4_1:
-  case IR_Q5_1:
-    return IR_Q8_1;
-  case IR_Q2_K:
-  case IR_Q3_K:
-  case IR_Q4_K:
-  case IR_Q5_K:
-  case IR_Q6_K:
-    return IR_Q8_K;
-  default:
-    return weight;
-  }
+  static const ir_dtype vec_dot[] = {
+#define IR_DTYPE(id, name, be, bb, g, vd) [IR_##id] = (ir_dtype)IR_VEC_DOT_##vd,
+#include "ir/ir_dtypes.def"
+#undef IR_DTYPE
+  };
+  return (unsigned)weight < IR_DTYPE_COUNT ? vec_dot[weight] : weight;
 }
 
 static const char *const layout_names[IR_LAYOUT_COUNT] = {"", "rowmajor", "pretransposed"};
@@ -236,6 +234,16 @@ bool ir_type_same_shape(const ir_type *a, const ir_type *b) {
 
 bool ir_type_equal(const ir_type *a, const ir_type *b) {
   return a->dtype == b->dtype && a->layout == b->layout && ir_type_same_shape(a, b);
+}
+
+char *ir_bytes_str(int64_t b, char *buf, size_t n) {
+  if (b >= 10 * 1024 * 1024)
+    snprintf(buf, n, "%.1f MiB", (double)b / (1024.0 * 1024.0));
+  else if (b >= 10 * 1024)
+    snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
+  else
+    snprintf(buf, n, "%" PRId64 " B", b);
+  return buf;
 }
 
 char *ir_type_str(const ir_type *t, char *buf, size_t size) {
@@ -404,7 +412,9 @@ ir_inst *ir_inst_new(ir_module *m, ir_opcode op, ir_type type, int n_operands,
   return i;
 }
 
-void ir_inst_set_name(ir_module *m, ir_inst *i, const char *name) { i->name = ir_strdup(m, name); }
+void ir_inst_set_name(ir_module *m, ir_inst *i, const char *name) {
+  i->name = ir_strdup(m, name);
+}
 
 void ir_inst_append(ir_func *f, ir_inst *i) {
   i->prev = f->last;
@@ -517,6 +527,10 @@ ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index) {
 }
 
 /* ---- queries and rewriting ---------------------------------------------- */
+int64_t ir_weight_first_row(const ir_inst *w) {
+  return ir_attr_int(w, "first_row", 0);
+}
+
 int ir_count_uses(const ir_func *f, const ir_inst *v) {
   int n = 0;
   ir_for_each_inst(f, i) for (int k = 0; k < i->n_operands; k++) n += i->operands[k] == v;
@@ -528,8 +542,14 @@ void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value) {
       i->operands[k] = new_value;
 }
 
+/* Whether i writes the persistent state: attention its KV cache rows, a
+ * causal convolution its ring of past inputs. */
+static bool writes_state(const ir_inst *i) {
+  return i->op == IR_OP_ATTENTION || i->op == IR_OP_CAUSAL_CONV;
+}
+
 static bool has_side_effects(const ir_inst *i) {
-  return i->op == IR_OP_ATTENTION || i->op == IR_OP_RETURN;
+  return writes_state(i) || i->op == IR_OP_RETURN;
 }
 
 int ir_func_length(const ir_func *f) {
@@ -548,7 +568,7 @@ int ir_mark_state_inputs(const ir_func *f, bool *feeds_state, int cap) {
   if (n > cap)
     return -1;
   for (ir_inst *i = f->last; i; i = i->prev) {
-    if (i->op == IR_OP_ATTENTION)
+    if (writes_state(i))
       feeds_state[i->id] = true;
     if (!feeds_state[i->id])
       continue;

@@ -48,17 +48,17 @@
 
 /* ---- element types ------------------------------------------------------ */
 typedef enum ir_dtype {
-#define IR_DTYPE(id, name, block_elems, block_bytes, ggml_id) IR_##id,
+#define IR_DTYPE(id, name, block_elems, block_bytes, ggml_id, vec_dot) IR_##id,
 #include "ir/ir_dtypes.def"
 #undef IR_DTYPE
   IR_DTYPE_COUNT
 } ir_dtype;
 
 typedef struct ir_dtype_info {
-  const char *name;     /* "f32", "q4_k", "i32" */
-  int block_elems;      /* 1 for scalar types */
+  const char *name; /* "f32", "q4_k", "i32" */
+  int block_elems;  /* 1 for scalar types */
   int block_bytes;
-  int ggml_id;          /* ggml type id, -1 for i32 */
+  int ggml_id; /* ggml type id, -1 for i32 */
 } ir_dtype_info;
 
 const ir_dtype_info *ir_dtype_get(ir_dtype t);
@@ -84,7 +84,7 @@ bool ir_layout_from_name(const char *name, ir_layout *out);
 
 typedef struct ir_type {
   ir_dtype dtype;
-  int rank;                    /* 0 = scalar */
+  int rank; /* 0 = scalar */
   int64_t dims[IR_MAX_RANK];
   ir_layout layout;
 } ir_type;
@@ -102,16 +102,19 @@ bool ir_type_equal(const ir_type *a, const ir_type *b); /* dtype + shape + layou
 bool ir_type_same_shape(const ir_type *a, const ir_type *b);
 /* Formats "q8_0[64, 64] pretransposed" into buf; returns buf. */
 char *ir_type_str(const ir_type *t, char *buf, size_t size);
+/* Formats a byte count for people: "812 B", "68.0 KiB", "27.9 MiB" (KiB from
+ * 10 KiB, MiB from 10 MiB); returns buf. */
+char *ir_bytes_str(int64_t bytes, char *buf, size_t size);
 
 /* ---- attributes --------------------------------------------------------- */
 typedef enum ir_attr_kind { IR_ATTR_INT, IR_ATTR_FLOAT, IR_ATTR_STR } ir_attr_kind;
 
 typedef struct ir_attr {
-  const char *key;   /* pool-owned */
+  const char *key; /* pool-owned */
   ir_attr_kind kind;
   int64_t i;
   double f;
-  const char *s;     /* pool-owned */
+  const char *s; /* pool-owned */
 } ir_attr;
 
 /* ---- ops ---------------------------------------------------------------- */
@@ -139,18 +142,18 @@ bool ir_op_from_name(const char *name, ir_opcode *out);
 typedef struct ir_inst ir_inst;
 struct ir_inst {
   ir_opcode op;
-  const char *name;            /* value name without '%' (pool-owned); NULL = numbered */
-  ir_type type;                /* result type; rank 0 f32 dtype unused for RETURN */
-  bool has_result;             /* false for RETURN */
+  const char *name; /* value name without '%' (pool-owned); NULL = numbered */
+  ir_type type;     /* result type; rank 0 f32 dtype unused for RETURN */
+  bool has_result;  /* false for RETURN */
   int n_operands;
   ir_inst *operands[IR_MAX_OPERANDS];
   int n_attrs;
   ir_attr attrs[IR_MAX_ATTRS];
-  int ref;                     /* WEIGHT: index into module weights; CACHE: into caches; PARAM: param index */
-  int64_t offset;              /* arena offset from plan-memory; -1 = not planned */
+  int ref;        /* WEIGHT: index into module weights; CACHE: into caches; PARAM: param index */
+  int64_t offset; /* arena offset from plan-memory; -1 = not planned */
   ir_inst *prev, *next;
-  int id;                      /* scratch number used by the printer/passes */
-  int line;                    /* source line in a parsed .ir file (0 = none) */
+  int id;   /* scratch number used by the printer/passes */
+  int line; /* source line in a parsed .ir file (0 = none) */
 };
 
 /* A repacking function: n_out rows of n_in elements from the GGUF layout at
@@ -159,13 +162,13 @@ typedef void (*ir_repack_fn)(void *dst, const void *src, int32_t n_in, int32_t n
 
 /* A weight: one GGUF tensor, in its stored encoding. */
 typedef struct ir_weight {
-  const char *name;       /* GGUF tensor name */
-  ir_type type;           /* layout IR_LAYOUT_ROWMAJOR, shape [rows, cols] */
-  const void *data;       /* the GGUF bytes (NULL when parsed from text) */
-  uint64_t nbytes;        /* == ir_type_bytes(&type) */
-  int64_t offset;         /* offset in the weight blob; -1 until planned */
-  const char *storage;    /* "gguf" (bytes as in the file) or a repack layout */
-  bool dead;              /* removed by a pass (no uses); skipped by codegen */
+  const char *name;    /* GGUF tensor name */
+  ir_type type;        /* layout IR_LAYOUT_ROWMAJOR, shape [rows, cols] */
+  const void *data;    /* the GGUF bytes (NULL when parsed from text) */
+  uint64_t nbytes;     /* == ir_type_bytes(&type) */
+  int64_t offset;      /* offset in the weight blob; -1 until planned */
+  const char *storage; /* "gguf" (bytes as in the file) or a repack layout */
+  bool dead;           /* removed by a pass (no uses); skipped by codegen */
   /* storage is a repack layout: the blob holds repack(data), which whoever
    * writes the blob computes repack_rows rows at a time (a layout permutes
    * bytes only within each group of repack_rows rows and leaves every group
@@ -174,18 +177,19 @@ typedef struct ir_weight {
   int repack_rows;
 } ir_weight;
 
-/* A persistent buffer: a layer's K or V cache, [rows, row_elems]. */
+/* A persistent buffer: a layer's K or V cache, or a convolution's state,
+ * [rows, row_elems]. */
 typedef struct ir_cache {
   const char *name;
-  ir_type type;           /* f32 or f16, [rows, n_head_kv*head_dim] */
-  int64_t offset;         /* arena offset; -1 until planned */
+  ir_type type;   /* f32 or f16, [rows, n_head_kv*head_dim] */
+  int64_t offset; /* arena offset; -1 until planned */
 } ir_cache;
 
 typedef struct ir_func {
   const char *name; /* "decode", "prefill" */
   int n_params;
-  ir_inst *params[4];     /* PARAM instructions (not in the body list) */
-  ir_inst *first, *last;  /* body */
+  ir_inst *params[4];    /* PARAM instructions (not in the body list) */
+  ir_inst *first, *last; /* body */
   ir_type result;
   /* Row batching (see the top of this file): batch = B > 0 and rows = the
    * parameter holding the live row count; 0 and NULL otherwise. */
@@ -201,7 +205,7 @@ typedef struct ir_module {
   const char *name;
   ir_pool *pool;
   int n_meta;
-  ir_attr *meta;          /* module metadata, in insertion order */
+  ir_attr *meta; /* module metadata, in insertion order */
   int meta_cap;
   int n_weights, weights_cap;
   ir_weight *weights;
@@ -218,17 +222,19 @@ typedef struct ir_module {
   int weight_file_fd;
   const void *weight_file_base;
   uint64_t weight_file_size;
-  const void *vocab;      /* tokenizer blob (gqcrt_tokenizer.h); may be NULL */
+  const void *vocab; /* tokenizer blob (gqcrt_tokenizer.h); may be NULL */
   uint64_t vocab_bytes;
-  int64_t arena_bytes;    /* from plan-memory; -1 before */
-  int64_t weight_bytes;   /* from plan-memory; -1 before */
+  const void *grammar; /* token automaton (gqcrt_grammar.h) of --grammar/--tools; may be NULL */
+  uint64_t grammar_bytes;
+  int64_t arena_bytes;  /* from plan-memory; -1 before */
+  int64_t weight_bytes; /* from plan-memory; -1 before */
 } ir_module;
 
 /* ---- construction ------------------------------------------------------- */
 ir_module *ir_module_new(const char *name);
 void ir_module_free(ir_module *m);
 
-void *ir_alloc(ir_module *m, size_t size);         /* zeroed, freed with the module */
+void *ir_alloc(ir_module *m, size_t size); /* zeroed, freed with the module */
 const char *ir_strdup(ir_module *m, const char *s);
 const char *ir_strfmt(ir_module *m, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -280,17 +286,22 @@ ir_inst *ir_build(ir_module *m, ir_func *f, ir_opcode op, ir_type type, int n_op
 ir_inst *ir_build_weight(ir_module *m, ir_func *f, int weight_index);
 ir_inst *ir_build_cache(ir_module *m, ir_func *f, int cache_index);
 
+/* The first row of its module weight a `weight` value starts at: 0, or the
+ * attribute first_row of a view of some rows (ir_ops.def). */
+int64_t ir_weight_first_row(const ir_inst *w);
+
 /* ---- queries and rewriting ---------------------------------------------- */
 #define ir_for_each_inst(f, it) for (ir_inst *it = (f)->first; it; it = it->next)
 int ir_count_uses(const ir_func *f, const ir_inst *v);
 void ir_replace_all_uses(ir_func *f, ir_inst *old_value, ir_inst *new_value);
 /* Removes instructions of f whose results are unused and that have no side
- * effects (everything but ATTENTION and RETURN). Returns how many. Marks
+ * effects (everything but ATTENTION, CAUSAL_CONV and RETURN). Returns how many. Marks
  * weights that no instruction of any function references as dead. */
 int ir_remove_dead(ir_module *m, ir_func *f);
 
 /* Which instructions of f the persistent state needs: the ones that write it
- * (attention stores k and v in the KV cache) and everything they read,
+ * (attention stores k and v in the KV cache, causal_conv its inputs in its
+ * ring) and everything they read,
  * transitively. Sets each instruction's id to its index in the body and
  * feeds_state[id] accordingly (the array has room for every instruction);
  * returns the number of instructions. The rest only computes the result. */
@@ -300,6 +311,10 @@ int ir_func_length(const ir_func *f);
 
 /* ---- text form ---------------------------------------------------------- */
 void ir_print_module(FILE *out, const ir_module *m);
+/* The module as a Graphviz graph (ir_dot.c): head and tail ops, layer 0
+ * expanded, later layers folded into runs of identical layers; `stage`
+ * ("after plan-memory") goes in the title. False when out of memory. */
+bool ir_print_dot(FILE *out, const ir_module *m, const char *stage);
 /* Parses the text form. `file` names the input in diagnostics
  * ("in.ir:12:5: error: ..."). Returns NULL on error. */
 ir_module *ir_parse_module(const char *text, size_t len, const char *file, gqc_diag *d);

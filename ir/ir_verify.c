@@ -172,9 +172,23 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
       return fail(v, i, "uses weight @%s, which is marked dead", w->name);
     if (i->type.layout != IR_LAYOUT_ROWMAJOR && i->type.layout != IR_LAYOUT_PRETRANSPOSED)
       return fail(v, i, "a weight value needs a layout (rowmajor or pretransposed)");
-    if (i->type.dtype != w->type.dtype || !ir_type_same_shape(&i->type, &w->type))
-      return fail(v, i, "type %s does not match weight @%s : %s", tstr(&i->type, a), w->name,
-                  tstr(&w->type, b));
+    const int64_t row = ir_weight_first_row(i);
+    if (!ir_attr_get(i, "first_row")) {
+      if (i->type.dtype != w->type.dtype || !ir_type_same_shape(&i->type, &w->type))
+        return fail(v, i, "type %s does not match weight @%s : %s", tstr(&i->type, a), w->name,
+                    tstr(&w->type, b));
+      return true;
+    }
+    /* a view of rows row .. row + rows - 1 (of a vector: elements) */
+    ir_type rest = i->type;
+    rest.dims[0] = w->type.dims[0];
+    if (i->type.dtype != w->type.dtype || !ir_type_same_shape(&rest, &w->type) || row < 0 ||
+        i->type.dims[0] <= 0 || i->type.dims[0] > w->type.dims[0] - row)
+      return fail(v, i, "type %s from row %" PRId64 " is not a range of rows of weight @%s : %s",
+                  tstr(&i->type, a), row, w->name, tstr(&w->type, b));
+    if (i->type.rank == 1 && ir_dtype_is_quantized(w->type.dtype))
+      return fail(v, i, "a view of some elements of %s weight @%s (blocks are not elements)",
+                  ir_dtype_get(w->type.dtype)->name, w->name);
     return true;
   }
   case IR_OP_CACHE: {
@@ -189,6 +203,8 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
   case IR_OP_EMBED:
     if (t0->rank != 2 || t0->layout != IR_LAYOUT_ROWMAJOR)
       return fail(v, i, "the table must be a rowmajor matrix, not %s", tstr(t0, a));
+    if (o0->op != IR_OP_WEIGHT || ir_attr_get(o0, "first_row"))
+      return fail(v, i, "the table must be a whole weight (not a view of some of its rows)");
     if (is_i32_scalar(t1))
       return expect_result(v, i, ir_type_vec(IR_F32, t0->dims[1]));
     if (f->batch > 0 && t1->dtype == IR_I32 && t1->rank == 1 && t1->dims[0] == f->batch)
@@ -203,6 +219,21 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
     int64_t group = ir_attr_int(i, "group", t1 ? t1->dims[0] : row_len(t0));
     if (t1 && (!is_f32_vec(t1) || t1->dims[0] != group))
       return fail(v, i, "weight must be f32[%" PRId64 "], not %s", group, tstr(t1, a));
+    if (group <= 0 || row_len(t0) % group)
+      return fail(v, i, "group %" PRId64 " does not divide the length %" PRId64, group,
+                  row_len(t0));
+    return expect_result(v, i, shaped_like(t0, IR_F32, row_len(t0)));
+  }
+  case IR_OP_LAYER_NORM: {
+    if (!is_f32_act(v, o0))
+      return fail(v, i, "input must be an f32 %s, not %s", act_desc(v), tstr(t0, a));
+    int64_t group = ir_attr_int(i, "group", t1 ? t1->dims[0] : row_len(t0));
+    for (int k = 1; k < i->n_operands; k++) {
+      const ir_type *tk = &i->operands[k]->type;
+      if (!is_f32_vec(tk) || tk->dims[0] != group)
+        return fail(v, i, "%s must be f32[%" PRId64 "], not %s", k == 1 ? "weight" : "bias", group,
+                    tstr(tk, a));
+    }
     if (group <= 0 || row_len(t0) % group)
       return fail(v, i, "group %" PRId64 " does not divide the length %" PRId64, group,
                   row_len(t0));
@@ -276,6 +307,12 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
       return fail(v, i, "n_rot %" PRId64 " must be even and within head_dim", nrot);
     if (mode != 0 && mode != 2)
       return fail(v, i, "mode must be 0 (normal) or 2 (neox)");
+    if (i->n_operands > 2 &&
+        !(is_f32_vec(&i->operands[2]->type) && i->operands[2]->type.dims[0] == nrot / 2))
+      return fail(v, i, "frequency factors must be f32[%" PRId64 "] (n_rot / 2), not %s", nrot / 2,
+                  tstr(&i->operands[2]->type, a));
+    if (!(ir_attr_float(i, "attn_factor", 1) > 0))
+      return fail(v, i, "attn_factor must be positive");
     return expect_result(v, i, shaped_like(t0, IR_F32, row_len(t0)));
   }
   case IR_OP_ATTENTION: {
@@ -286,6 +323,9 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
                   hkv);
     if (win < 0)
       return fail(v, i, "window must be >= 0");
+    const double cap = ir_attr_float(i, "softcap", 0);
+    if (!(cap >= 0) || cap > 3.4e38)
+      return fail(v, i, "softcap must be a finite number >= 0 (0: none)");
     if (!is_f32_act(v, o0) || row_len(t0) != h * hd)
       return fail(v, i, "q must be f32[%" PRId64 "]%s, not %s", h * hd,
                   f->batch > 0 ? " or f32[batch, that]" : "", tstr(t0, a));
@@ -309,6 +349,33 @@ static bool check_types(verifier *v, const ir_func *f, const ir_inst *i) {
     if (!is_i32_scalar(&i->operands[5]->type))
       return fail(v, i, "the position must be an i32 scalar");
     return expect_result(v, i, shaped_like(t0, IR_F32, row_len(t0)));
+  }
+  case IR_OP_SLICE: {
+    const int64_t start = ir_attr_int(i, "start", -1);
+    if (!is_f32_act(v, o0))
+      return fail(v, i, "input must be an f32 %s, not %s", act_desc(v), tstr(t0, a));
+    if (i->type.rank != t0->rank || i->type.rank < 1 || row_len(&i->type) <= 0 || start < 0 ||
+        row_len(&i->type) > row_len(t0) - start)
+      return fail(v, i, "elements %" PRId64 " .. +%" PRId64 " are not within %s", start,
+                  i->type.rank ? row_len(&i->type) : 0, tstr(t0, a));
+    return expect_result(v, i, shaped_like(t0, IR_F32, row_len(&i->type)));
+  }
+  case IR_OP_CAUSAL_CONV: {
+    const ir_inst *w = i->operands[1], *st = i->operands[2];
+    if (!is_f32_act(v, o0))
+      return fail(v, i, "input must be an f32 %s, not %s", act_desc(v), tstr(t0, a));
+    const int64_t d = row_len(t0);
+    if (w->op != IR_OP_WEIGHT || w->type.dtype != IR_F32 || w->type.rank != 2 ||
+        w->type.dims[0] != d || w->type.dims[1] < 2)
+      return fail(v, i, "the taps must be an f32 weight [%" PRId64 ", L >= 2], not %s", d,
+                  tstr(&w->type, a));
+    if (st->op != IR_OP_CACHE || st->type.dtype != IR_F32 || st->type.rank != 2 ||
+        st->type.dims[0] != w->type.dims[1] - 1 || st->type.dims[1] != d)
+      return fail(v, i, "the state must be an f32 buffer [%" PRId64 ", %" PRId64 "], not %s",
+                  w->type.dims[1] - 1, d, tstr(&st->type, a));
+    if (!is_i32_scalar(&i->operands[3]->type))
+      return fail(v, i, "the position must be an i32 scalar");
+    return expect_result(v, i, shaped_like(t0, IR_F32, d));
   }
   case IR_OP_LAST_ROW: {
     if (f->batch <= 0)

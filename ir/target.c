@@ -7,6 +7,33 @@
 #include <cpuid.h>
 #endif
 
+/* The targets gqc compiles for: the one list. `triple` is what the user
+ * may type; `canonical` what gqc records (header, LLVM); linux-gnu targets
+ * run hosted programs (gqc run, the hosted runtime), none-elf ones are bare
+ * metal (firmware with the freestanding runtime). */
+static const struct supported_target {
+  const char *triple, *canonical;
+  gqc_arch arch;
+  bool bare_metal;
+} supported_targets[] = {
+    {"x86_64-linux-gnu", "x86_64-linux-gnu", GQC_ARCH_X86_64, false},
+    {"aarch64-linux-gnu", "aarch64-linux-gnu", GQC_ARCH_AARCH64, false},
+    {"x86_64-none-elf", "x86_64-none-elf", GQC_ARCH_X86_64, true},
+    {"aarch64-none-elf", "aarch64-none-elf", GQC_ARCH_AARCH64, true},
+    {"x86_64-unknown-linux-gnu", "x86_64-linux-gnu", GQC_ARCH_X86_64, false},
+    {"x86_64-pc-linux-gnu", "x86_64-linux-gnu", GQC_ARCH_X86_64, false},
+    {"aarch64-unknown-linux-gnu", "aarch64-linux-gnu", GQC_ARCH_AARCH64, false},
+    {"aarch64-unknown-none-elf", "aarch64-none-elf", GQC_ARCH_AARCH64, true},
+};
+enum { N_SUPPORTED = sizeof supported_targets / sizeof supported_targets[0] };
+
+const char *gqc_supported_triple(int i) {
+  for (int k = 0, n = 0; k < N_SUPPORTED; k++)
+    if (!strcmp(supported_targets[k].triple, supported_targets[k].canonical) && n++ == i)
+      return supported_targets[k].triple;
+  return NULL;
+}
+
 typedef struct cpu_features {
   const char *arch_prefix, *cpu, *features;
 } cpu_features;
@@ -106,15 +133,23 @@ bool gqc_target_init(gqc_target *t, const char *triple, const char *cpu, const c
   memset(t, 0, sizeof *t);
   char host[64];
   host_triple(host, sizeof host);
-  snprintf(t->triple, sizeof t->triple, "%s", triple ? triple : host);
-  if (!strncmp(t->triple, "x86_64", 6))
-    t->arch = GQC_ARCH_X86_64;
-  else if (!strncmp(t->triple, "aarch64", 7) || !strncmp(t->triple, "arm64", 5))
-    t->arch = GQC_ARCH_AARCH64;
-  else
-    return gqc_error(d, "unsupported target '%s' (supported: x86_64-linux-gnu, aarch64-linux-gnu)",
-                     t->triple);
-  t->is_host = !strncmp(t->triple, host, t->arch == GQC_ARCH_X86_64 ? 6 : 7);
+  const char *want = triple ? triple : host;
+  const struct supported_target *st = NULL;
+  for (int k = 0; k < N_SUPPORTED && !st; k++)
+    if (!strcmp(supported_targets[k].triple, want))
+      st = &supported_targets[k];
+  if (!st) {
+    char list[256] = "";
+    for (int k = 0; gqc_supported_triple(k); k++) {
+      size_t cur = strlen(list);
+      snprintf(list + cur, sizeof list - cur, "%s%s", k ? ", " : "", gqc_supported_triple(k));
+    }
+    return gqc_error(d, "unsupported target '%s' (supported: %s)", want, list);
+  }
+  snprintf(t->triple, sizeof t->triple, "%s", st->canonical);
+  t->arch = st->arch;
+  t->bare_metal = st->bare_metal;
+  t->is_host = !st->bare_metal && !strcmp(t->triple, host);
   const char *prefix = t->arch == GQC_ARCH_X86_64 ? "x86_64" : "aarch64";
   if (!cpu)
     cpu = t->is_host ? "native" : t->arch == GQC_ARCH_AARCH64 ? "cortex-a55" : "x86-64-v3";

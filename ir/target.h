@@ -15,13 +15,17 @@
 typedef enum gqc_arch { GQC_ARCH_X86_64, GQC_ARCH_AARCH64, GQC_ARCH_OTHER } gqc_arch;
 
 typedef struct gqc_target {
-  char triple[64];     /* "x86_64-linux-gnu", "aarch64-linux-gnu" */
-  char cpu[64];        /* "cortex-a55", "x86-64-v3", "generic", "native" */
-  char features[256];  /* comma-separated: "neon,dotprod,fp16" or "avx2,fma,f16c" */
+  char triple[64];    /* "x86_64-linux-gnu", "aarch64-linux-gnu" */
+  char cpu[64];       /* "cortex-a55", "x86-64-v3", "generic", "native" */
+  char features[256]; /* comma-separated: "neon,dotprod,fp16" or "avx2,fma,f16c" */
   gqc_arch arch;
-  bool is_host;        /* code runs on this machine (no emulator needed) */
+  bool is_host;    /* code runs on this machine (no emulator needed) */
+  bool bare_metal; /* a none-elf target: firmware, no operating system */
 } gqc_target;
 
+/* The supported target triples (canonical spellings), i = 0, 1, ...; NULL
+ * past the last. Any other triple is an error of gqc_target_init. */
+const char *gqc_supported_triple(int i);
 /* triple NULL = host; cpu NULL = the default for the triple (host: native,
  * aarch64: cortex-a55). `features` may add ("+x") or remove ("-x") features. */
 bool gqc_target_init(gqc_target *t, const char *triple, const char *cpu, const char *features,

@@ -16,6 +16,8 @@ static ir_inst *pretransposed_weight(ir_module *m, ir_func *f, ir_inst *w, ir_in
   n->ref = w->ref;
   n->type.layout = IR_LAYOUT_PRETRANSPOSED;
   n->name = w->name;
+  if (ir_attr_get(w, "first_row")) /* a view of some rows stays that view */
+    ir_attr_set_int(m, n, "first_row", ir_weight_first_row(w));
   ir_inst_insert_before(f, before, n);
   return n;
 }

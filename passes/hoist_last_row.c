@@ -17,8 +17,8 @@
  *     %logits = linear %h.last, %output     : f32[n_vocab]      (a GEMV)
  *
  * and repeats from there, as long as the op's result has no other use. Row-
- * wise ops: rms_norm, matmul, linear, quantize, add, mul, scale, silu, gelu,
- * softcap, softmax. The walk stops at ops whose rows depend on other rows or
+ * wise ops: rms_norm, layer_norm, slice, matmul, linear, quantize, add, mul,
+ * scale, silu, gelu, softcap, softmax. The walk stops at ops whose rows depend on other rows or
  * positions (attention, rope) or on the batch's tokens (embed), and at values
  * other batch ops still read. In a transformer that is the last layer's
  * attention: the final norm, lm_head and soft-cap, and also the last
@@ -35,6 +35,8 @@
 static bool row_wise(ir_opcode op) {
   switch (op) {
   case IR_OP_RMS_NORM:
+  case IR_OP_LAYER_NORM:
+  case IR_OP_SLICE:
   case IR_OP_MATMUL:
   case IR_OP_LINEAR:
   case IR_OP_QUANTIZE:

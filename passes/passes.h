@@ -19,31 +19,22 @@ typedef struct gqc_pass_context {
 
 typedef bool (*gqc_pass_fn)(ir_module *m, const gqc_pass_context *ctx);
 
-/* matmul(x, transpose(W)) on a weight W becomes linear(x, W) with W marked
- * pretransposed; no transpose of a weight survives. */
-bool pass_fold_transpose(ir_module *m, const gqc_pass_context *ctx);
-/* In row-batched functions, last_row (the last token's row) moves before
- * every row-wise op whose result only it reads, so those ops (the final
- * norm, the lm_head, ...) run on one row: a GEMV instead of a GEMM. */
-bool pass_hoist_last_row(ir_module *m, const gqc_pass_context *ctx);
-/* Weights with the same bytes (the tied embedding and lm_head) become one. */
-bool pass_share_tied_weights(ir_module *m, const gqc_pass_context *ctx);
-/* Picks each linear's kernel for its encoding and the target, inserting one
- * activation conversion per (activation, encoding), shared by all readers. */
-bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx);
-/* Weights whose linears all have a packed kernel variant for the target
- * (gqcrt_packed_kernels.def) are repacked into that kernel's layout at
- * compile time; their storage names the layout and the linears get the
- * packed kernel. A tied embedding table is packed too: its embeds switch to
- * the packed row reader gqcrt_embed_<enc>_<packing>. */
-bool pass_repack_weights(ir_module *m, const gqc_pass_context *ctx);
-/* In row-batched functions, everything no KV-cache write needs (the logits'
- * own work) moves to the end, so a prefill step that is not the prompt's
- * last can stop before it (codegen's n_state_calls). */
-bool pass_defer_logits(ir_module *m, const gqc_pass_context *ctx);
-/* Liveness-based offsets for every activation and the KV cache in one
- * static arena; offsets of the weights in the weight blob. */
-bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx);
+/* The passes (passes.def): bool pass_<fn>(ir_module *, const gqc_pass_context *)
+ * and their ids GQC_PASS_<fn>, in pipeline order. */
+#define GQC_PASS(fn, name, summary) bool pass_##fn(ir_module *m, const gqc_pass_context *ctx);
+#include "passes/passes.def"
+#undef GQC_PASS
+
+typedef enum gqc_pass_id {
+#define GQC_PASS(fn, name, summary) GQC_PASS_##fn,
+#include "passes/passes.def"
+#undef GQC_PASS
+  GQC_PASS_COUNT
+} gqc_pass_id;
+
+/* The packing a weight's storage names ("q8_0_r4"): its function and rows
+ * per group, for a module read back from IR text. False if none. */
+bool gqc_repack_for_storage(const char *storage, ir_repack_fn *fn, int *rows);
 
 /* A compiled prompt prefix (gqc --prefix): for every KV cache c of the
  * module, the rows of positions 0 .. n_prefix - 1, row p at rows[c] + p *
@@ -68,7 +59,7 @@ typedef struct gqc_pass_info {
   const char *summary;
 } gqc_pass_info;
 
-/* The registry, NULL-terminated, in pipeline order. */
+/* The registry, NULL-terminated, in pipeline order (indexed by gqc_pass_id). */
 extern const gqc_pass_info gqc_passes[];
 const gqc_pass_info *gqc_pass_find(const char *name);
 

@@ -19,8 +19,9 @@
  * The weights get offsets in the weight blob, in module order, 64-byte
  * aligned, skipping dead (merged or unused) ones.
  *
- * A last_row of a batch is a view: it takes no block of its own (codegen
- * points at the batch's last live row), and its uses keep the batch alive.
+ * A last_row of a batch and a slice of a vector are views: they take no
+ * block of their own (codegen points into the value they are part of), and
+ * their uses keep that value alive.
  *
  * An attention op's scratch is what the runtime's gqcrt_attention_parallel
  * asks for (GQCRT_ATTENTION_SCRATCH_FLOATS of its cache rows).
@@ -35,10 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gqcrt_parallel.h" /* GQCRT_ATTENTION_SCRATCH_FLOATS */
-
-#define ALIGN 64
-static int64_t align_up(int64_t v) { return (v + ALIGN - 1) & ~(int64_t)(ALIGN - 1); }
+#include "passes/arena_plan.h" /* which values take blocks, lifetimes, sizes */
 
 typedef struct block {
   int64_t offset, size;
@@ -99,38 +97,15 @@ static bool free_block(allocator *a, int64_t offset, int64_t size) {
   return true;
 }
 
-static bool needs_storage(const ir_inst *i) {
-  return i->has_result && i->op != IR_OP_WEIGHT && i->op != IR_OP_CACHE &&
-         i->op != IR_OP_TRANSPOSE && i->op != IR_OP_PARAM && i->op != IR_OP_LAST_ROW;
-}
-
-/* The value whose block holds v: v itself, or for a view (last_row) the
- * batch it selects a row of. */
-static const ir_inst *storage_of(const ir_inst *v) {
-  while (v->op == IR_OP_LAST_ROW)
-    v = v->operands[0];
-  return v;
-}
-
 /* Plans one function's activations above the KV region (kv bytes); returns
  * the size of its activation region, or -1 after reporting an error. */
 static int64_t plan_function(ir_module *m, ir_func *f, int64_t kv, const gqc_pass_context *ctx) {
   /* liveness: last use index per instruction (a view's uses are uses of
    * the batch it reads) */
-  int n = 0;
-  ir_for_each_inst(f, i) i->id = n++;
-  int *last = calloc((size_t)n + 1, sizeof *last);
+  int *last = gqc_arena_last_uses(f);
   if (!last) {
     gqc_error(ctx->d, "plan-memory: out of memory");
     return -1;
-  }
-  ir_for_each_inst(f, i) {
-    last[i->id] = i->id;
-    for (int k = 0; k < i->n_operands; k++) {
-      const ir_inst *o = storage_of(i->operands[k]);
-      if (o->op != IR_OP_PARAM)
-        last[o->id] = i->id;
-    }
   }
 
   allocator a = {0};
@@ -138,20 +113,18 @@ static int64_t plan_function(ir_module *m, ir_func *f, int64_t kv, const gqc_pas
   ir_for_each_inst(f, i) {
     int64_t scratch_off = -1, scratch_size = 0;
     i->offset = -1;
-    if (needs_storage(i)) {
-      int64_t bytes = ir_type_bytes(&i->type);
+    if (gqc_arena_needs_block(i)) {
+      int64_t bytes = gqc_arena_block_bytes(i);
       if (bytes < 0) {
         ok = gqc_error(ctx->d, "plan-memory: a value has an invalid size");
         break;
       }
       int64_t off;
-      alloc_block(&a, align_up(bytes), &off);
+      alloc_block(&a, bytes, &off);
       i->offset = kv + off;
     }
     if (i->op == IR_OP_ATTENTION) {
-      const ir_inst *kc = i->operands[3];
-      scratch_size =
-          align_up(GQCRT_ATTENTION_SCRATCH_FLOATS(kc->type.dims[0]) * (int64_t)sizeof(float));
+      scratch_size = gqc_arena_scratch_bytes(i);
       alloc_block(&a, scratch_size, &scratch_off);
       ir_attr_set_int(m, i, "scores", kv + scratch_off);
     }
@@ -159,12 +132,12 @@ static int64_t plan_function(ir_module *m, ir_func *f, int64_t kv, const gqc_pas
     if (scratch_off >= 0)
       ok &= free_block(&a, scratch_off, scratch_size);
     for (int k = 0; k < i->n_operands; k++) {
-      const ir_inst *o = storage_of(i->operands[k]);
+      const ir_inst *o = gqc_arena_storage_of(i->operands[k]);
       bool first = true; /* a block may be read twice: free once */
       for (int j = 0; j < k; j++)
-        first &= storage_of(i->operands[j]) != o;
-      if (first && needs_storage(o) && last[o->id] == i->id)
-        ok &= free_block(&a, o->offset - kv, align_up(ir_type_bytes(&o->type)));
+        first &= gqc_arena_storage_of(i->operands[j]) != o;
+      if (first && gqc_arena_needs_block(o) && last[o->id] == i->id)
+        ok &= free_block(&a, o->offset - kv, gqc_arena_block_bytes(o));
     }
     if (!ok) {
       gqc_error(ctx->d, "plan-memory: out of memory");
@@ -173,7 +146,7 @@ static int64_t plan_function(ir_module *m, ir_func *f, int64_t kv, const gqc_pas
   }
   free(last);
   free(a.free);
-  return ok ? align_up(a.top) : -1;
+  return ok ? gqc_arena_align_up(a.top) : -1;
 }
 
 bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx) {
@@ -185,7 +158,7 @@ bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx) {
     if (w->dead)
       continue;
     w->offset = woff;
-    woff = align_up(woff + (int64_t)w->nbytes);
+    woff = gqc_arena_align_up(woff + (int64_t)w->nbytes);
   }
   m->weight_bytes = woff;
 
@@ -196,7 +169,7 @@ bool pass_plan_memory(ir_module *m, const gqc_pass_context *ctx) {
     if (bytes < 0)
       return gqc_error(ctx->d, "plan-memory: cache @%s has an invalid size", m->caches[k].name);
     m->caches[k].offset = kv;
-    kv = align_up(kv + bytes);
+    kv = gqc_arena_align_up(kv + bytes);
   }
 
   /* each function's activations, all starting right after the KV caches */

@@ -1,21 +1,13 @@
-/* registry.c — names of the passes, for --print-after and `gqc opt`. */
+/* registry.c — the passes by name (passes.def), for --print-after and `gqc opt`. */
 #include "passes/passes.h"
 
 #include <string.h>
 
 const gqc_pass_info gqc_passes[] = {
-    {"fold-transpose", pass_fold_transpose,
-     "matmul(x, transpose(W)) -> linear(x, W pretransposed)"},
-    {"hoist-last-row", pass_hoist_last_row,
-     "the last token's row selected before row-wise ops (lm_head as a GEMV)"},
-    {"share-tied-weights", pass_share_tied_weights, "one storage for weights with the same bytes"},
-    {"select-kernels", pass_select_kernels,
-     "kernel per weight encoding; shared activation quantisation"},
-    {"repack-weights", pass_repack_weights, "weights in packed kernels' layouts, at compile time"},
-    {"defer-logits", pass_defer_logits,
-     "@prefill: the logits' own work last, skipped by all steps but the final one"},
-    {"plan-memory", pass_plan_memory, "static arena offsets for activations and the KV cache"},
-    {NULL, NULL, NULL},
+#define GQC_PASS(fn, name, summary) [GQC_PASS_##fn] = {name, pass_##fn, summary},
+#include "passes/passes.def"
+#undef GQC_PASS
+    [GQC_PASS_COUNT] = {NULL, NULL, NULL},
 };
 
 const gqc_pass_info *gqc_pass_find(const char *name) {

@@ -18,8 +18,11 @@
  *   - every use must be either the weight operand of a `linear` whose kernel
  *     is gqcrt_linear_<enc>_<variant> (or, on a batch of rows in @prefill,
  *     gqcrt_gemm_<enc>_<variant>: every packed line has both), with a packed
- *     line for the same encoding that replaces that variant, whose features the target has and whose row count
- *     divides the weight's rows (the first such line wins), or the table of
+ *     line for the same encoding that replaces that variant, whose features
+ *     the target has and whose row count divides the weight's rows (the
+ *     first such line wins) — and, for a linear on a view of some rows (a
+ *     part of a fused weight), the view's rows and its first row, so the part
+ *     is whole row groups at an offset — or the table of
  *     an `embed` whose kernel is the plain row dequantiser
  *     gqcrt_dequantize_<enc>; and at least one use must be such a linear. A
  *     weight with any other use stays as stored, and so does a table that
@@ -106,6 +109,19 @@ static const packing *find_packing(const char *wenc, const char *name) {
   return NULL;
 }
 
+bool gqc_repack_for_storage(const char *storage, ir_repack_fn *fn, int *rows) {
+  for (size_t k = 0; k < sizeof packings / sizeof packings[0]; k++) {
+    const size_t n = strlen(packings[k].wenc);
+    if (!strncmp(storage, packings[k].wenc, n) && storage[n] == '_' &&
+        !strcmp(storage + n + 1, packings[k].name)) {
+      *fn = packings[k].pack;
+      *rows = packings[k].rows;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* What the uses of one weight allow. */
 typedef struct weight_plan {
   const packed_kernel *kernel; /* the packed kernel every linear use agrees on */
@@ -136,9 +152,13 @@ static void note_use(const ir_module *m, const gqc_target *t, weight_plan *plans
   const char *kernel = ir_attr_str(i, "kernel", NULL);
   const packed_kernel *pk = NULL;
   if (i->op == IR_OP_LINEAR && k == 1 && kernel && v->type.rank == 2 &&
-      v->type.dims[0] <= INT32_MAX && v->type.dims[1] <= INT32_MAX)
+      w->type.dims[0] <= INT32_MAX && v->type.dims[1] <= INT32_MAX)
     pk = find_packed(kernel, linear_family(i), ir_dtype_get(w->type.dtype)->name, v->type.dims[0],
                      t);
+  /* a view of some rows (a part of a fused weight) reads whole row groups:
+   * it must start on a group boundary, and the whole matrix is packed */
+  if (pk && (ir_weight_first_row(v) % pk->rows || w->type.dims[0] % pk->rows))
+    pk = NULL;
   if (!pk || (p->kernel && p->kernel != pk))
     p->blocked = true;
   else

@@ -3,7 +3,7 @@
 # with sudo when not root). Idempotent: skips apt when all packages exist.
 set -eu
 PKGS="build-essential cmake ninja-build flex bison llvm-dev clang libclang-rt-dev \
-libcmocka-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user python3"
+libcmocka-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user python3 graphviz"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

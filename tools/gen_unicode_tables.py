@@ -187,9 +187,9 @@ def emit(rs, source, out):
     lines.append(" * %s." % source)
     lines.append(" * Each entry is (first code point << 3) | class; a range runs to the next")
     lines.append(" * entry's first code point. Classes: 0 undefined, 1 number, 2 letter,")
-    lines.append(" * 3 separator, 4 mark, 5 punctuation, 6 symbol, 7 control (see unicode.h).")
+    lines.append(" * 3 separator, 4 mark, 5 punctuation, 6 symbol, 7 control (see gqcrt_unicode.h).")
     lines.append(" */")
-    lines.append('#include "unicode.h"')
+    lines.append('#include "gqcrt_unicode.h"')
     lines.append("")
     lines.append("const uint32_t gqcrt_uni_class_ranges[] = {")
     row = []

@@ -38,7 +38,7 @@ extern "C" {
 
 /* The layout of the model descriptor (gqcrt_model.h) and the kernels'
  * signatures; a compiled model records the version it was compiled for. */
-#define GQCRT_ABI_VERSION 2
+#define GQCRT_ABI_VERSION 5
 
 /* Error codes returned by generated API functions and runtime helpers. */
 enum {
@@ -52,24 +52,50 @@ enum {
   GQCRT_ERR_BAD_UTF8 = -7,        /* text is not valid UTF-8 */
   GQCRT_ERR_BAD_BLOB = -8,        /* weight/vocab blob fails its size or checksum check */
   GQCRT_ERR_ABI = -9,             /* the model was compiled for another runtime version */
+  GQCRT_ERR_CPU = -10,            /* the CPU lacks a feature the model was compiled for */
+  GQCRT_ERR_BAD_PARAM = -11,      /* a parameter out of range (gqcrt_sample.h) */
+  GQCRT_ERR_NO_CANDIDATE = -12,   /* nothing to sample from: every logit masked */
+  GQCRT_ERR_NO_GRAMMAR = -13,     /* a grammar call on a model compiled without one */
+  GQCRT_ERR_GRAMMAR = -14,        /* a token the grammar does not allow here */
 };
 
-/* ---- block geometry (ggml) -------------------------------------------- */
-#define GQCRT_QK 32    /* legacy block: q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 */
-#define GQCRT_QK_K 256 /* k-quant super-block: q2_k .. q6_k, q8_k */
+/* ---- CPU features (gqcrt_cpu_features.def) ----------------------------- */
+enum {
+#define GQCRT_CPU_FEATURE(NAME, bit, name) GQCRT_CPU_##NAME = 1u << (bit),
+#include "gqcrt_cpu_features.def"
+#undef GQCRT_CPU_FEATURE
+};
+/* The features of the CPU running this: Linux AArch64 from the auxiliary
+ * vector (HWCAP), bare-metal AArch64 from the ID registers (EL1, or EL0 where
+ * the OS emulates them), x86-64 from CPUID (and XGETBV for the AVX state).
+ * A runtime built with -DGQCRT_NO_CPU_CHECK reports every feature. */
+uint32_t gqcrt_cpu_features(void);
 
-#define GQCRT_Q4_0_BYTES 18
-#define GQCRT_Q4_1_BYTES 20
-#define GQCRT_Q5_0_BYTES 22
-#define GQCRT_Q5_1_BYTES 24
-#define GQCRT_Q8_0_BYTES 34
-#define GQCRT_Q8_1_BYTES 36
-#define GQCRT_Q2_K_BYTES 84
-#define GQCRT_Q3_K_BYTES 110
-#define GQCRT_Q4_K_BYTES 144
-#define GQCRT_Q5_K_BYTES 176
-#define GQCRT_Q6_K_BYTES 210
-#define GQCRT_Q8_K_BYTES 292
+/* ---- encodings (ggml's block formats) ---------------------------------
+ * Everything here expands the one encoding table, gqcrt_encodings.def:
+ * GQCRT_<ID>_ELEMS and GQCRT_<ID>_BYTES of each block, the encoding ids
+ * (GQCRT_ENC_q4_k) and the activation encoding each one's linears take
+ * (GQCRT_ACT_OF_q4_k == GQCRT_ENC_q8_k). */
+enum {
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  GQCRT_##ID##_ELEMS = elems, GQCRT_##ID##_BYTES = bytes,
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
+  GQCRT_QK = GQCRT_Q8_0_ELEMS,   /* legacy block: q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 */
+  GQCRT_QK_K = GQCRT_Q8_K_ELEMS, /* k-quant super-block: q2_k .. q6_k, q8_k */
+};
+enum gqcrt_encoding {
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off) GQCRT_ENC_##name,
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
+  GQCRT_ENC_COUNT
+};
+enum {
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  GQCRT_ACT_OF_##name = GQCRT_ENC_##act,
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
+};
 
 /* ---- scalar conversions ------------------------------------------------ */
 float gqcrt_fp16_to_fp32(uint16_t h);
@@ -91,23 +117,13 @@ void gqcrt_quantize_q8_k GQCRT_SIGNATURE_QUANTIZE;
 
 /* ---- dequantisation of one row (embedding lookup, tests) ----------------
  * y[0..n) = the n elements starting at src, which must start on a block
- * boundary. Evaluation order follows ggml's reference dequantisers. */
+ * boundary; one per encoding (gqcrt_encodings.def). Evaluation order follows ggml's reference
+ * dequantisers. */
 #define GQCRT_SIGNATURE_DEQUANTIZE (float *y, const void *src, int32_t n)
-#define GQCRT_DECLARE_DEQUANT(enc) void gqcrt_dequantize_##enc GQCRT_SIGNATURE_DEQUANTIZE;
-GQCRT_DECLARE_DEQUANT(f32)
-GQCRT_DECLARE_DEQUANT(f16)
-GQCRT_DECLARE_DEQUANT(bf16)
-GQCRT_DECLARE_DEQUANT(q4_0)
-GQCRT_DECLARE_DEQUANT(q4_1)
-GQCRT_DECLARE_DEQUANT(q5_0)
-GQCRT_DECLARE_DEQUANT(q5_1)
-GQCRT_DECLARE_DEQUANT(q8_0)
-GQCRT_DECLARE_DEQUANT(q2_k)
-GQCRT_DECLARE_DEQUANT(q3_k)
-GQCRT_DECLARE_DEQUANT(q4_k)
-GQCRT_DECLARE_DEQUANT(q5_k)
-GQCRT_DECLARE_DEQUANT(q6_k)
-#undef GQCRT_DECLARE_DEQUANT
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  void gqcrt_dequantize_##name GQCRT_SIGNATURE_DEQUANTIZE;
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
 
 /* ---- linear (matrix-vector) kernels --------------------------------------
  * y[r] = sum_k W[r][k] * x[k] for r in [0, n_out), where W is the packed
@@ -173,11 +189,17 @@ typedef void(*gqcrt_gemm_fn) GQCRT_SIGNATURE_GEMM;
  * The mean is accumulated in double, as llama.cpp does. */
 #define GQCRT_SIGNATURE_rms_norm                                                                   \
   (float *y, const float *x, const float *w, int32_t n, int32_t group, float eps)
+/* LayerNorm per group: y = (x - mean) / sqrt(var + eps) with mean and var
+ * over the group, then * w and + b (each may be NULL, else `group` elements);
+ * the sums in double, as ggml_norm. */
+#define GQCRT_SIGNATURE_layer_norm                                                                 \
+  (float *y, const float *x, const float *w, const float *b, int32_t n, int32_t group, float eps)
 #define GQCRT_SIGNATURE_add (float *y, const float *a, const float *b, int32_t n)
 #define GQCRT_SIGNATURE_mul GQCRT_SIGNATURE_add
 #define GQCRT_SIGNATURE_scale (float *y, const float *x, float s, int32_t n)
 #define GQCRT_SIGNATURE_silu (float *y, const float *x, int32_t n)
 void gqcrt_rms_norm GQCRT_SIGNATURE_rms_norm;
+void gqcrt_layer_norm GQCRT_SIGNATURE_layer_norm;
 void gqcrt_add GQCRT_SIGNATURE_add;
 void gqcrt_mul GQCRT_SIGNATURE_mul;
 void gqcrt_scale GQCRT_SIGNATURE_scale;
@@ -207,20 +229,39 @@ void gqcrt_copy GQCRT_SIGNATURE_copy;
 /* ---- rotary position embedding ------------------------------------------
  * x holds n_head heads of head_dim; the first n_rot dims of each are rotated.
  * mode GQCRT_ROPE_NORMAL pairs (2i, 2i+1); GQCRT_ROPE_NEOX pairs (i, i+n_rot/2).
- * theta_i = pos * powf(base, -2/n_rot)^i (by repeated multiplication) * freq_scale. */
+ * theta_i = freq_scale * (pos * powf(base, -2/n_rot)^i / f_i) (the power by
+ * repeated multiplication; f_i = freq_factors[i], or 1 when freq_factors is
+ * NULL), and the rotation's cos and sin are multiplied by attn_factor. */
 enum { GQCRT_ROPE_NORMAL = 0, GQCRT_ROPE_NEOX = 2 };
 #define GQCRT_SIGNATURE_rope                                                                       \
   (float *y, const float *x, int32_t pos, int32_t n_head, int32_t head_dim, int32_t n_rot,         \
-   float base, float freq_scale, int32_t mode)
+   float base, float freq_scale, int32_t mode, const float *freq_factors, float attn_factor)
 void gqcrt_rope GQCRT_SIGNATURE_rope;
+
+/* ---- short causal convolution with a state (LFM2) --------------------------
+ * For n_rows rows of n channels at positions pos, pos+1, ... (rows back to
+ * back), row r at position p = pos + r: y[r][c] = sum over i = 0..taps-1, in
+ * that order, of w[c][i] * x_q[c] with q = p - taps + 1 + i (an f32 sum from
+ * 0; x_p is row r itself, earlier positions are read from the state, and
+ * positions below 0 count as 0). The state holds the last taps - 1 inputs,
+ * position q in row q % (taps - 1) of [taps - 1][n]; each row is stored
+ * after it is computed, so row r sees rows < r of the batch and a batch
+ * equals its rows one by one. y must not alias x. */
+#define GQCRT_SIGNATURE_causal_conv                                                                \
+  (float *y, const float *x, const float *w, float *state, int32_t pos, int32_t n_rows, int32_t n, \
+   int32_t taps)
+void gqcrt_causal_conv GQCRT_SIGNATURE_causal_conv;
 
 /* ---- attention over a KV cache ------------------------------------------
  * Stores k and v (n_head_kv * head_dim each) at cache row pos % cache_rows,
  * then for each query head h (using KV head h / (n_head / n_head_kv)) attends
  * over the visible positions: all p' <= pos, and when window > 0 only
  * pos - p' < window. cache_rows >= min(n_ctx, window) so a visible position
- * is never overwritten. Scores are scale * dot(q, k); softmax with max
- * subtraction; out = sum softmax * v. `scores` is scratch of at least
+ * is never overwritten. Scores are scale * softcap(dot(q, k)), where
+ * softcap(s) = c * tanh(s / c) when the descriptor's softcap c > 0 (the
+ * attention-logit soft-capping of gemma2 and others, applied as llama.cpp
+ * does: to the raw product, before the softmax's scale) and s otherwise;
+ * softmax with max subtraction; out = sum softmax * v. `scores` is scratch of at least
  * cache_rows floats. kv_type is GQCRT_KV_F32 or GQCRT_KV_F16. out may alias
  * q exactly (each head of q is read before that head of out is written).
  * gqcrt_attention is the portable reference, one token at a time; generated
@@ -232,6 +273,7 @@ typedef struct gqcrt_attention_desc {
   int32_t window;     /* 0 = unlimited (causal only) */
   int32_t kv_type;
   float scale;
+  float softcap; /* > 0: scores soft-capped at +-softcap; 0: not */
   /* A compiled prompt prefix (gqc --prefix): positions [0, n_prefix) are not
    * in the cache but in read-only tables, prefix_k / prefix_v, whose row j
    * (same layout as a cache row) holds position prefix_first + j; only
@@ -307,7 +349,8 @@ void gqcrt_embed_rows_packed GQCRT_SIGNATURE_embed_rows_packed;
 /* Row r (n_head * head_dim elements) rotated at position pos + r. */
 #define GQCRT_SIGNATURE_rope_rows                                                                  \
   (float *y, const float *x, int32_t pos, int32_t n_rows, int32_t n_head, int32_t head_dim,        \
-   int32_t n_rot, float base, float freq_scale, int32_t mode)
+   int32_t n_rot, float base, float freq_scale, int32_t mode, const float *freq_factors,           \
+   float attn_factor)
 void gqcrt_rope_rows GQCRT_SIGNATURE_rope_rows;
 
 #ifdef __cplusplus

@@ -39,8 +39,10 @@ typedef struct gqcrt_model_state {
 /* The step functions a model compiles to. A prefill step feeds tokens[0..n)
  * at positions pos .. pos+n-1 (1 <= n <= batch) and computes their logits
  * (of the last token) only when `logits` is not 0: the steps before a
- * prompt's last only fill the KV cache. */
-typedef void (*gqcrt_step_fn)(int32_t token, int32_t pos);
+ * prompt's last only fill the KV cache. A decode step with `logits` 0
+ * stops before the lm_head (when the descriptor has lm_head_kernel), so
+ * the runtime can compute the rows of the tokens a grammar allows only. */
+typedef void (*gqcrt_step_fn)(int32_t token, int32_t pos, int32_t logits);
 typedef void (*gqcrt_prefill_step_fn)(const int32_t *tokens, int32_t pos, int32_t n,
                                       int32_t logits);
 

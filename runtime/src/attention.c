@@ -13,7 +13,8 @@
  *   3. The visible positions p' are visited in increasing order: p' <= pos,
  *      pos - p' < window when window > 0, and never more than cache_rows back
  *      (older rows have been overwritten in the ring buffer).
- *   4. s_j = dot(q_h, k_j) summed in f32, then s_j * scale; softmax with max
+ *   4. s_j = dot(q_h, k_j) summed in f32, then soft-capped when the
+ *      descriptor says so and multiplied by scale (gqcrt_attention_score); softmax with max
  *      subtraction and expf, the sum accumulated in double, every weight
  *      multiplied by (float)(1/sum); out_h = sum_j p_j * v_j in f32, in
  *      position order.
@@ -86,7 +87,7 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
       float s = 0.0f;
       for (int32_t i = 0; i < hd; ++i)
         s += qh[i] * load_kv(kc, d->kv_type, base + (size_t)i);
-      s *= d->scale;
+      s = gqcrt_attention_score(d, s);
       scores[j] = s;
       max = s > max ? s : max;
     }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "gqcrt.h"
+#include "rt_libc.h"
 
 /* The checks gqcrt_attention has always made (an invalid call does nothing). */
 static inline int gqcrt_attention_valid(const gqcrt_attention_desc *d, int32_t pos) {
@@ -33,6 +34,16 @@ static inline int gqcrt_attention_batch_valid(const gqcrt_attention_desc *d, int
   return gqcrt_attention_valid(d, pos) && n_rows > 0 && pos <= INT32_MAX - (n_rows - 1) &&
          (int64_t)n_rows * d->n_head <= INT32_MAX && t0 >= 0 && t0 <= t1 &&
          t1 <= n_rows * d->n_head;
+}
+
+/* The score transform after the dot product (gqcrt.h): soft-capping by
+ * c * tanhf(s * (1/c)), as ggml_scale, ggml_tanh and ggml_scale compute it,
+ * then the scale. The kernels apply the scale alone; with soft-capping they
+ * are given scale 1 (exact) and the driver calls this on their sums. */
+static inline float gqcrt_attention_score(const gqcrt_attention_desc *d, float dot) {
+  if (d->softcap > 0.0f)
+    dot = tanhf(dot * (1.0f / d->softcap)) * d->softcap;
+  return dot * d->scale;
 }
 
 /* The element type of a cache, as a constant the kernels specialise on. */

@@ -6,7 +6,9 @@
  *   ATTN_INLINE       its always-inline function attributes (target ones too)
  *   attn_scores(f, nh, q, s, k, stride, n, hd, scale)
  *                     s[m][c] = scale * dot(q[m], k row c), m < nh, c < n
- *                     (k rows `stride` bytes apart, elements of format f)
+ *                     (k rows `stride` bytes apart, elements of format f);
+ *                     with soft-capping the driver passes scale 1 and
+ *                     transforms the sums itself (gqcrt_attention_score)
  *   attn_weigh(f, nh, p, o, v, stride, n, hd)
  *                     o[m][i] += p[m][c] * v row c [i] for c = 0, 1, ..., n - 1
  *                     in that order, for every m < nh and i < hd
@@ -95,6 +97,23 @@ typedef struct attn_cache {
   size_t stride;
 } attn_cache;
 
+/* Phase work on n consecutive rows (k at k, v at v, stride apart): scores
+ * (weigh = 0, soft-capped when the descriptor says so) or p * v (weigh = 1). */
+ATTN_INLINE void attn_rows(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attention_desc *d, int nh,
+                           const float *const *q, float *const *s, float *const *o,
+                           const uint8_t *k, const uint8_t *v, size_t stride, int32_t n) {
+  if (weigh) {
+    attn_weigh_nh(f, nh, (const float *const *)s, o, v, stride, n, d->head_dim);
+    return;
+  }
+  const int capped = d->softcap > 0.0f;
+  attn_scores_nh(f, nh, q, s, k, stride, n, d->head_dim, capped ? 1.0f : d->scale);
+  if (capped)
+    for (int i = 0; i < nh; i++)
+      for (int32_t j = 0; j < n; j++)
+        s[i][j] = gqcrt_attention_score(d, s[i][j]);
+}
+
 /* Phase work on positions a .. a + n - 1 for the nh members in m: scores
  * (weigh = 0) or p * v (weigh = 1), walking the ring in at most two runs. */
 ATTN_INLINE void attn_range(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attention_desc *d,
@@ -113,10 +132,7 @@ ATTN_INLINE void attn_range(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attentio
   if (a < d->n_prefix) { /* the prefix's positions: one run of table rows */
     const int32_t run = n < d->n_prefix - a ? n : d->n_prefix - a;
     const size_t off = (size_t)(a - d->prefix_first) * c->stride;
-    if (weigh)
-      attn_weigh_nh(f, nh, (const float *const *)s, o, c->pv + off, c->stride, run, d->head_dim);
-    else
-      attn_scores_nh(f, nh, q, s, c->pk + off, c->stride, run, d->head_dim, d->scale);
+    attn_rows(f, weigh, d, nh, q, s, o, c->pk + off, c->pv + off, c->stride, run);
     for (int i = 0; i < nh; i++)
       s[i] += run;
     done = run;
@@ -126,10 +142,7 @@ ATTN_INLINE void attn_range(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attentio
   int32_t row = (a + done) % d->cache_rows, run = gqcrt_attention_run0(d, a + done, n - done);
   while (done < n) {
     const size_t off = (size_t)row * c->stride;
-    if (weigh)
-      attn_weigh_nh(f, nh, (const float *const *)s, o, c->v + off, c->stride, run, d->head_dim);
-    else
-      attn_scores_nh(f, nh, q, s, c->k + off, c->stride, run, d->head_dim, d->scale);
+    attn_rows(f, weigh, d, nh, q, s, o, c->k + off, c->v + off, c->stride, run);
     for (int i = 0; i < nh; i++)
       s[i] += run;
     done += run;

@@ -25,9 +25,10 @@ void gqcrt_embed_rows_packed(gqcrt_embed_fn embed, float *y, const void *table,
 }
 
 void gqcrt_rope_rows(float *y, const float *x, int32_t pos, int32_t n_rows, int32_t n_head,
-                     int32_t head_dim, int32_t n_rot, float base, float freq_scale, int32_t mode) {
+                     int32_t head_dim, int32_t n_rot, float base, float freq_scale, int32_t mode,
+                     const float *freq_factors, float attn_factor) {
   const size_t row = (size_t)n_head * (size_t)head_dim;
   for (int32_t r = 0; r < n_rows; ++r)
     gqcrt_rope(y + (size_t)r * row, x + (size_t)r * row, pos + r, n_head, head_dim, n_rot, base,
-               freq_scale, mode);
+               freq_scale, mode, freq_factors, attn_factor);
 }

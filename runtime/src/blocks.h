@@ -105,6 +105,14 @@ _Static_assert(sizeof(blk_q5_k) == GQCRT_Q5_K_BYTES, "q5_k layout");
 _Static_assert(sizeof(blk_q6_k) == GQCRT_Q6_K_BYTES, "q6_k layout");
 _Static_assert(sizeof(blk_q8_k) == GQCRT_Q8_K_BYTES, "q8_k layout");
 
+/* The kernel tables name each weight encoding's activation encoding as the
+ * encoding table does (gqcrt_encodings.def is the source; the tables repeat
+ * it only to spell the kernels' names, and this keeps them honest). */
+#define GQCRT_LINEAR_KERNEL(w, a, variant, features)                                               \
+  _Static_assert((int)GQCRT_ACT_OF_##w == (int)GQCRT_ENC_##a, #w " takes " #a " activations");
+#include "gqcrt_kernels.def"
+#undef GQCRT_LINEAR_KERNEL
+
 /* A Q8_K block of zeros (the quantisers' answer for an all-zero input). */
 static inline void gqcrt_q8_k_zero(blk_q8_k *b) {
   b->d = 0.0f;

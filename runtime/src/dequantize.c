@@ -81,13 +81,32 @@ void gqcrt_dequantize_q5_1(float *y, const void *src, int32_t n) {
   }
 }
 
+/* 32 int8 quants times an f16 scale: q8_0, and q8_1 (whose sum field a
+ * dequantiser does not need). */
+static void dequantize_q8_32(float *y, uint16_t d16, const int8_t qs[GQCRT_QK]) {
+  const float d = gqcrt_h2f(d16);
+  for (int j = 0; j < GQCRT_QK; ++j)
+    y[j] = (float)qs[j] * d;
+}
+
 void gqcrt_dequantize_q8_0(float *y, const void *src, int32_t n) {
   const blk_q8_0 *b = src;
-  for (int32_t ib = 0; ib < n / GQCRT_QK; ++ib, ++b, y += GQCRT_QK) {
-    const float d = gqcrt_h2f(b->d);
-    for (int j = 0; j < GQCRT_QK; ++j)
-      y[j] = (float)b->qs[j] * d;
-  }
+  for (int32_t ib = 0; ib < n / GQCRT_QK; ++ib, ++b, y += GQCRT_QK)
+    dequantize_q8_32(y, b->d, b->qs);
+}
+
+/* The activation encodings (tests read them back). */
+void gqcrt_dequantize_q8_1(float *y, const void *src, int32_t n) {
+  const blk_q8_1 *b = src;
+  for (int32_t ib = 0; ib < n / GQCRT_QK; ++ib, ++b, y += GQCRT_QK)
+    dequantize_q8_32(y, b->d, b->qs);
+}
+
+void gqcrt_dequantize_q8_k(float *y, const void *src, int32_t n) {
+  const blk_q8_k *b = src;
+  for (int32_t ib = 0; ib < n / GQCRT_QK_K; ++ib, ++b, y += GQCRT_QK_K)
+    for (int j = 0; j < GQCRT_QK_K; ++j)
+      y[j] = b->d * (float)b->qs[j];
 }
 
 /* Q2_K: element e = 128n + 32j + l lives in qs[32n + l] at bits 2j; its

@@ -27,48 +27,19 @@
 
 #define GQCRT_GEMM_ROWWISE_TILE_BYTES 32768
 
-/* Bytes of one activation row of n_in elements in encoding aenc (the row
- * stride of gemm's x): GQCRT_ACT_ROW_BYTES(q8_0, n). */
-#define GQCRT_ACT_ROW_BYTES(aenc, n) gqcrt_act_row_bytes_##aenc(n)
-static inline size_t gqcrt_act_row_bytes_f32(int32_t n) {
-  return 4u * (size_t)n;
-}
-static inline size_t gqcrt_act_row_bytes_f16(int32_t n) {
-  return 2u * (size_t)n;
-}
-static inline size_t gqcrt_act_row_bytes_bf16(int32_t n) {
-  return 2u * (size_t)n;
-}
-static inline size_t gqcrt_act_row_bytes_q8_0(int32_t n) {
-  return (size_t)(n / GQCRT_QK) * GQCRT_Q8_0_BYTES;
-}
-static inline size_t gqcrt_act_row_bytes_q8_1(int32_t n) {
-  return (size_t)(n / GQCRT_QK) * GQCRT_Q8_1_BYTES;
-}
-static inline size_t gqcrt_act_row_bytes_q8_k(int32_t n) {
-  return (size_t)(n / GQCRT_QK_K) * GQCRT_Q8_K_BYTES;
-}
-
-/* Bytes of one weight row of n_in elements in encoding wenc. */
-#define GQCRT_WEIGHT_ROW_BYTES(wenc, n) gqcrt_weight_row_bytes_##wenc(n)
-#define GQCRT_DEFINE_WEIGHT_ROW_BYTES(wenc, elems, bytes)                                          \
-  static inline size_t gqcrt_weight_row_bytes_##wenc(int32_t n) {                                  \
+/* Bytes of one row of n elements in each encoding (gqcrt_encodings.def):
+ * gqcrt_row_bytes_<name>(n). */
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
+  static inline size_t gqcrt_row_bytes_##name(int32_t n) {                                         \
     return (size_t)(n / (elems)) * (size_t)(bytes);                                                \
   }
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(f32, 1, 4)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(f16, 1, 2)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(bf16, 1, 2)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q4_0, GQCRT_QK, GQCRT_Q4_0_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q4_1, GQCRT_QK, GQCRT_Q4_1_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q5_0, GQCRT_QK, GQCRT_Q5_0_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q5_1, GQCRT_QK, GQCRT_Q5_1_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q8_0, GQCRT_QK, GQCRT_Q8_0_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q2_k, GQCRT_QK_K, GQCRT_Q2_K_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q3_k, GQCRT_QK_K, GQCRT_Q3_K_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q4_k, GQCRT_QK_K, GQCRT_Q4_K_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q5_k, GQCRT_QK_K, GQCRT_Q5_K_BYTES)
-GQCRT_DEFINE_WEIGHT_ROW_BYTES(q6_k, GQCRT_QK_K, GQCRT_Q6_K_BYTES)
-#undef GQCRT_DEFINE_WEIGHT_ROW_BYTES
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
+
+/* Bytes of one activation row of n_in elements in encoding aenc (the row
+ * stride of gemm's x): GQCRT_ACT_ROW_BYTES(q8_0, n); of one weight row. */
+#define GQCRT_ACT_ROW_BYTES(aenc, n) gqcrt_row_bytes_##aenc(n)
+#define GQCRT_WEIGHT_ROW_BYTES(wenc, n) gqcrt_row_bytes_##wenc(n)
 
 /* Register tiles: a kernel taking up to `tile` activation rows at once walks
  * n_rows rows in tiles as even as possible (9 rows in tiles of 8: 5 + 4,

@@ -14,6 +14,7 @@
 #include "blocks.h"
 #include "fp16.h"
 #include "gqcrt.h"
+#include "linear_scalar.h"
 
 /* Integer dot of 16 weight quants with 16 activation quants. */
 static int32_t dot16(const int8_t *q, const int8_t *a) {
@@ -23,51 +24,35 @@ static int32_t dot16(const int8_t *q, const int8_t *a) {
   return s;
 }
 
-void gqcrt_linear_q2_k_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK_K;
-  const blk_q8_k *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q2_k *b = (const blk_q2_k *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int8_t q[GQCRT_QK_K];
-      for (int e = 0; e < GQCRT_QK_K; ++e) /* e = 128n + 32j + l */
-        q[e] = (int8_t)((b[i].qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3);
-      int32_t isum = 0, summs = 0;
-      for (int s = 0; s < 16; ++s) {
-        isum += (b[i].scales[s] & 0xF) * dot16(q + 16 * s, a[i].qs + 16 * s);
-        summs += (b[i].scales[s] >> 4) * a[i].bsums[s];
-      }
-      const float dall = a[i].d * gqcrt_h2f(b[i].d);
-      const float dmin = a[i].d * gqcrt_h2f(b[i].dmin);
-      sum += dall * (float)isum - dmin * (float)summs;
-    }
-    y[r] = sum;
+static float block_dot_q2_k(const blk_q2_k *b, const blk_q8_k *a) {
+  int8_t q[GQCRT_QK_K];
+  for (int e = 0; e < GQCRT_QK_K; ++e) /* e = 128n + 32j + l */
+    q[e] = (int8_t)((b->qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3);
+  int32_t isum = 0, summs = 0;
+  for (int s = 0; s < 16; ++s) {
+    isum += (b->scales[s] & 0xF) * dot16(q + 16 * s, a->qs + 16 * s);
+    summs += (b->scales[s] >> 4) * a->bsums[s];
   }
+  const float dall = a->d * gqcrt_h2f(b->d);
+  const float dmin = a->d * gqcrt_h2f(b->dmin);
+  return dall * (float)isum - dmin * (float)summs;
 }
+GQCRT_SCALAR_LINEAR(q2_k, q8_k, GQCRT_QK_K)
 
-void gqcrt_linear_q3_k_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK_K;
-  const blk_q8_k *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q3_k *b = (const blk_q3_k *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int8_t q[GQCRT_QK_K], sc[16];
-      for (int e = 0; e < GQCRT_QK_K; ++e) { /* e = 128n + 32j + l */
-        const int n = e / 128, j = (e % 128) / 32, l = e % 32;
-        const int low = (b[i].qs[32 * n + l] >> (2 * j)) & 3;
-        q[e] = (int8_t)(low - (((b[i].hmask[l] >> (4 * n + j)) & 1) ? 0 : 4));
-      }
-      gqcrt_q3_k_scales(b[i].scales, sc);
-      int32_t isum = 0;
-      for (int s = 0; s < 16; ++s)
-        isum += sc[s] * dot16(q + 16 * s, a[i].qs + 16 * s);
-      sum += (gqcrt_h2f(b[i].d) * a[i].d) * (float)isum;
-    }
-    y[r] = sum;
+static float block_dot_q3_k(const blk_q3_k *b, const blk_q8_k *a) {
+  int8_t q[GQCRT_QK_K], sc[16];
+  for (int e = 0; e < GQCRT_QK_K; ++e) { /* e = 128n + 32j + l */
+    const int n = e / 128, j = (e % 128) / 32, l = e % 32;
+    const int low = (b->qs[32 * n + l] >> (2 * j)) & 3;
+    q[e] = (int8_t)(low - (((b->hmask[l] >> (4 * n + j)) & 1) ? 0 : 4));
   }
+  gqcrt_q3_k_scales(b->scales, sc);
+  int32_t isum = 0;
+  for (int s = 0; s < 16; ++s)
+    isum += sc[s] * dot16(q + 16 * s, a->qs + 16 * s);
+  return (gqcrt_h2f(b->d) * a->d) * (float)isum;
 }
+GQCRT_SCALAR_LINEAR(q3_k, q8_k, GQCRT_QK_K)
 
 /* Shared by q4_k and q5_k once the quants are unpacked. */
 static float k4_block_dot(const int8_t q[GQCRT_QK_K], const uint8_t scales[12], uint16_t d,
@@ -82,61 +67,37 @@ static float k4_block_dot(const int8_t q[GQCRT_QK_K], const uint8_t scales[12], 
   return (gqcrt_h2f(d) * a->d) * (float)isum - (gqcrt_h2f(dmin) * a->d) * (float)summs;
 }
 
-void gqcrt_linear_q4_k_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK_K;
-  const blk_q8_k *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q4_k *b = (const blk_q4_k *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int8_t q[GQCRT_QK_K];
-      for (int e = 0; e < GQCRT_QK_K; ++e) /* e = 64c + 32hi + l */
-        q[e] = (int8_t)((b[i].qs[32 * (e / 64) + e % 32] >> (4 * ((e % 64) / 32))) & 0xF);
-      sum += k4_block_dot(q, b[i].scales, b[i].d, b[i].dmin, &a[i]);
-    }
-    y[r] = sum;
-  }
+static float block_dot_q4_k(const blk_q4_k *b, const blk_q8_k *a) {
+  int8_t q[GQCRT_QK_K];
+  for (int e = 0; e < GQCRT_QK_K; ++e) /* e = 64c + 32hi + l */
+    q[e] = (int8_t)((b->qs[32 * (e / 64) + e % 32] >> (4 * ((e % 64) / 32))) & 0xF);
+  return k4_block_dot(q, b->scales, b->d, b->dmin, a);
 }
+GQCRT_SCALAR_LINEAR(q4_k, q8_k, GQCRT_QK_K)
 
-void gqcrt_linear_q5_k_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK_K;
-  const blk_q8_k *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q5_k *b = (const blk_q5_k *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int8_t q[GQCRT_QK_K];
-      for (int e = 0; e < GQCRT_QK_K; ++e) { /* e = 64c + 32hi + l, fifth bit at 2c + hi */
-        const int l = e % 32, sub = e / 32;
-        const int nib = (b[i].qs[32 * (e / 64) + l] >> (4 * (sub % 2))) & 0xF;
-        q[e] = (int8_t)(nib + (((b[i].qh[l] >> sub) & 1) ? 16 : 0));
-      }
-      sum += k4_block_dot(q, b[i].scales, b[i].d, b[i].dmin, &a[i]);
-    }
-    y[r] = sum;
+static float block_dot_q5_k(const blk_q5_k *b, const blk_q8_k *a) {
+  int8_t q[GQCRT_QK_K];
+  for (int e = 0; e < GQCRT_QK_K; ++e) { /* e = 64c + 32hi + l, fifth bit at 2c + hi */
+    const int l = e % 32, sub = e / 32;
+    const int nib = (b->qs[32 * (e / 64) + l] >> (4 * (sub % 2))) & 0xF;
+    q[e] = (int8_t)(nib + (((b->qh[l] >> sub) & 1) ? 16 : 0));
   }
+  return k4_block_dot(q, b->scales, b->d, b->dmin, a);
 }
+GQCRT_SCALAR_LINEAR(q5_k, q8_k, GQCRT_QK_K)
 
-void gqcrt_linear_q6_k_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK_K;
-  const blk_q8_k *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q6_k *b = (const blk_q6_k *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int8_t q[GQCRT_QK_K];
-      for (int e = 0; e < GQCRT_QK_K; ++e) { /* e = 128n + 32k + l */
-        const int n = e / 128, k = (e % 128) / 32, l = e % 32;
-        const uint8_t lq = b[i].ql[64 * n + l + 32 * (k & 1)];
-        const int low4 = (k < 2) ? (lq & 0xF) : (lq >> 4);
-        const int high2 = (b[i].qh[32 * n + l] >> (2 * k)) & 3;
-        q[e] = (int8_t)((low4 | (high2 << 4)) - 32);
-      }
-      int32_t isum = 0;
-      for (int s = 0; s < 16; ++s)
-        isum += b[i].scales[s] * dot16(q + 16 * s, a[i].qs + 16 * s);
-      sum += (gqcrt_h2f(b[i].d) * a[i].d) * (float)isum;
-    }
-    y[r] = sum;
+static float block_dot_q6_k(const blk_q6_k *b, const blk_q8_k *a) {
+  int8_t q[GQCRT_QK_K];
+  for (int e = 0; e < GQCRT_QK_K; ++e) { /* e = 128n + 32k + l */
+    const int n = e / 128, k = (e % 128) / 32, l = e % 32;
+    const uint8_t lq = b->ql[64 * n + l + 32 * (k & 1)];
+    const int low4 = (k < 2) ? (lq & 0xF) : (lq >> 4);
+    const int high2 = (b->qh[32 * n + l] >> (2 * k)) & 3;
+    q[e] = (int8_t)((low4 | (high2 << 4)) - 32);
   }
+  int32_t isum = 0;
+  for (int s = 0; s < 16; ++s)
+    isum += b->scales[s] * dot16(q + 16 * s, a->qs + 16 * s);
+  return (gqcrt_h2f(b->d) * a->d) * (float)isum;
 }
+GQCRT_SCALAR_LINEAR(q6_k, q8_k, GQCRT_QK_K)

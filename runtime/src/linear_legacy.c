@@ -14,6 +14,7 @@
 #include "blocks.h"
 #include "fp16.h"
 #include "gqcrt.h"
+#include "linear_scalar.h"
 
 /* The 32 weight quants of a 5-bit block (without offset): nibble | bit << 4. */
 static void unpack_q5(int q[32], const uint8_t qs[16], const uint8_t qh_bytes[4]) {
@@ -25,92 +26,50 @@ static void unpack_q5(int q[32], const uint8_t qs[16], const uint8_t qh_bytes[4]
   }
 }
 
-void gqcrt_linear_q4_0_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK;
-  const blk_q8_0 *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q4_0 *b = (const blk_q4_0 *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int32_t isum = 0;
-      for (int j = 0; j < 16; ++j) {
-        isum += ((b[i].qs[j] & 0xF) - 8) * a[i].qs[j];
-        isum += ((b[i].qs[j] >> 4) - 8) * a[i].qs[j + 16];
-      }
-      sum += (float)isum * gqcrt_h2f(b[i].d) * gqcrt_h2f(a[i].d);
-    }
-    y[r] = sum;
+static float block_dot_q4_0(const blk_q4_0 *b, const blk_q8_0 *a) {
+  int32_t isum = 0;
+  for (int j = 0; j < 16; ++j) {
+    isum += ((b->qs[j] & 0xF) - 8) * a->qs[j];
+    isum += ((b->qs[j] >> 4) - 8) * a->qs[j + 16];
   }
+  return (float)isum * gqcrt_h2f(b->d) * gqcrt_h2f(a->d);
 }
+GQCRT_SCALAR_LINEAR(q4_0, q8_0, GQCRT_QK)
 
-void gqcrt_linear_q4_1_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK;
-  const blk_q8_1 *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q4_1 *b = (const blk_q4_1 *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int32_t isum = 0;
-      for (int j = 0; j < 16; ++j) {
-        isum += (b[i].qs[j] & 0xF) * a[i].qs[j];
-        isum += (b[i].qs[j] >> 4) * a[i].qs[j + 16];
-      }
-      sum += (gqcrt_h2f(b[i].d) * gqcrt_h2f(a[i].d)) * (float)isum +
-             gqcrt_h2f(b[i].m) * gqcrt_h2f(a[i].s);
-    }
-    y[r] = sum;
+static float block_dot_q4_1(const blk_q4_1 *b, const blk_q8_1 *a) {
+  int32_t isum = 0;
+  for (int j = 0; j < 16; ++j) {
+    isum += (b->qs[j] & 0xF) * a->qs[j];
+    isum += (b->qs[j] >> 4) * a->qs[j + 16];
   }
+  return (gqcrt_h2f(b->d) * gqcrt_h2f(a->d)) * (float)isum + gqcrt_h2f(b->m) * gqcrt_h2f(a->s);
 }
+GQCRT_SCALAR_LINEAR(q4_1, q8_1, GQCRT_QK)
 
-void gqcrt_linear_q5_0_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK;
-  const blk_q8_0 *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q5_0 *b = (const blk_q5_0 *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int q[32];
-      unpack_q5(q, b[i].qs, b[i].qh);
-      int32_t isum = 0;
-      for (int j = 0; j < 32; ++j)
-        isum += (q[j] - 16) * a[i].qs[j];
-      sum += (gqcrt_h2f(b[i].d) * gqcrt_h2f(a[i].d)) * (float)isum;
-    }
-    y[r] = sum;
-  }
+static float block_dot_q5_0(const blk_q5_0 *b, const blk_q8_0 *a) {
+  int q[32];
+  unpack_q5(q, b->qs, b->qh);
+  int32_t isum = 0;
+  for (int j = 0; j < 32; ++j)
+    isum += (q[j] - 16) * a->qs[j];
+  return (gqcrt_h2f(b->d) * gqcrt_h2f(a->d)) * (float)isum;
 }
+GQCRT_SCALAR_LINEAR(q5_0, q8_0, GQCRT_QK)
 
-void gqcrt_linear_q5_1_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK;
-  const blk_q8_1 *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q5_1 *b = (const blk_q5_1 *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int q[32];
-      unpack_q5(q, b[i].qs, b[i].qh);
-      int32_t isum = 0;
-      for (int j = 0; j < 32; ++j)
-        isum += q[j] * a[i].qs[j];
-      sum += (gqcrt_h2f(b[i].d) * gqcrt_h2f(a[i].d)) * (float)isum +
-             gqcrt_h2f(b[i].m) * gqcrt_h2f(a[i].s);
-    }
-    y[r] = sum;
-  }
+static float block_dot_q5_1(const blk_q5_1 *b, const blk_q8_1 *a) {
+  int q[32];
+  unpack_q5(q, b->qs, b->qh);
+  int32_t isum = 0;
+  for (int j = 0; j < 32; ++j)
+    isum += q[j] * a->qs[j];
+  return (gqcrt_h2f(b->d) * gqcrt_h2f(a->d)) * (float)isum + gqcrt_h2f(b->m) * gqcrt_h2f(a->s);
 }
+GQCRT_SCALAR_LINEAR(q5_1, q8_1, GQCRT_QK)
 
-void gqcrt_linear_q8_0_scalar(float *y, const void *w, const void *x, int32_t n_in, int32_t n_out) {
-  const int32_t nb = n_in / GQCRT_QK;
-  const blk_q8_0 *a = x;
-  for (int32_t r = 0; r < n_out; ++r) {
-    const blk_q8_0 *b = (const blk_q8_0 *)w + (size_t)r * (size_t)nb;
-    float sum = 0.0f;
-    for (int32_t i = 0; i < nb; ++i) {
-      int32_t isum = 0;
-      for (int j = 0; j < 32; ++j)
-        isum += b[i].qs[j] * a[i].qs[j];
-      sum += (float)isum * (gqcrt_h2f(b[i].d) * gqcrt_h2f(a[i].d));
-    }
-    y[r] = sum;
-  }
+static float block_dot_q8_0(const blk_q8_0 *b, const blk_q8_0 *a) {
+  int32_t isum = 0;
+  for (int j = 0; j < 32; ++j)
+    isum += b->qs[j] * a->qs[j];
+  return (float)isum * (gqcrt_h2f(b->d) * gqcrt_h2f(a->d));
 }
+GQCRT_SCALAR_LINEAR(q8_0, q8_0, GQCRT_QK)

@@ -5,11 +5,13 @@
  *
  * Positions: a decode at `pos` needs every earlier position in the KV cache,
  * so pos may be at most n_past (the next position; smaller rewinds). With
- * sliding-window layers a rewind must still find the positions it attends to
- * in the rings: a ring of R rows holds positions n_past - R .. n_past - 1,
- * and a query at pos needs pos - W + 1 .. pos - 1 (W its window), so
- * n_past - R must not exceed max(0, pos - W + 1) (the smallest ring's R and
- * W, from the descriptor). Prefill checks every token of the batch against
+ * ring buffers (sliding-window layers' KV caches, causal convolutions'
+ * states) a rewind must still find the positions it reads in the rings: a
+ * ring of R rows holds positions n_past - R .. n_past - 1, and its reader at
+ * pos needs pos - W + 1 .. pos - 1 (W its window; a convolution of L taps
+ * keeps R = L - 1 and needs W = L), so n_past - R must not exceed
+ * max(0, pos - W + 1) (R and W of the ring allowing the shortest rewind,
+ * from the descriptor). Prefill checks every token of the batch against
  * the same rules before it runs anything.
  *
  * A compiled prompt prefix (gqc --prefix, n_prefix > 0) is positions
@@ -22,7 +24,14 @@
 #include "gqcrt_model.h"
 
 #include "gqcrt_blob.h"
+#include "gqcrt_grammar.h"
 #include "gqcrt_tokenizer.h"
+
+/* decode_constrained computes the lm_head's rows one group at a time (on
+ * the calling thread) when the allowed tokens' groups cover at most
+ * 1/GQCRT_LM_HEAD_SUBSET_DIV of the rows; above that the full, parallel
+ * lm_head wins (docs/grammars.md has the measurement). */
+#define GQCRT_LM_HEAD_SUBSET_DIV 8
 
 static const float *fail(const gqcrt_model *m, int code) {
   m->state->last_error = code;
@@ -50,8 +59,8 @@ int gqcrt_model_verify_weights(const gqcrt_model *m) {
   gqcrt_model_state *s = m->state;
   if (!s->weights)
     return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
-  const int r = gqcrt_weights_check(s->weights, m->weight_bytes, m->weight_bytes,
-                                    m->weight_crc32c, /*full=*/1);
+  const int r = gqcrt_weights_check(s->weights, m->weight_bytes, m->weight_bytes, m->weight_crc32c,
+                                    /*full=*/1);
   if (r != GQCRT_OK) {
     s->weights = NULL;
     s->ready = 0;
@@ -64,12 +73,18 @@ int gqcrt_model_init(const gqcrt_model *m) {
   gqcrt_model_state *s = m->state;
   if (m->abi != GQCRT_ABI_VERSION)
     return fail_code(m, GQCRT_ERR_ABI);
+  if (m->cpu_features & ~gqcrt_cpu_features()) /* before any instruction it lacks runs */
+    return fail_code(m, GQCRT_ERR_CPU);
   if (m->weights) /* in the object (else given to init_weights) */
     s->weights = m->weights;
   if (!s->weights)
     return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
   if (m->vocab_bytes && gqcrt_vocab_check(m->vocab, m->vocab_bytes) != GQCRT_OK)
     return fail_code(m, GQCRT_ERR_BAD_BLOB);
+  if (m->grammar_bytes && (!m->vocab_bytes || gqcrt_grammar_check(m->grammar, m->grammar_bytes,
+                                                                  m->n_vocab) != GQCRT_OK))
+    return fail_code(m, GQCRT_ERR_BAD_BLOB);
+  s->grammar_mode = GQCRT_GRAMMAR_OFF;
   s->ready = 1;
   s->n_past = m->n_prefix;
   s->last_error = 0;
@@ -100,7 +115,9 @@ static int positions_ok(const gqcrt_model *m, int32_t pos, int32_t n) {
   return 1;
 }
 
-const float *gqcrt_model_decode(const gqcrt_model *m, int32_t token, int32_t pos) {
+/* One decode step, with its lm_head (logits) or without; NULL on a bad
+ * call. */
+static const float *decode_step(const gqcrt_model *m, int32_t token, int32_t pos, int32_t logits) {
   gqcrt_model_state *s = m->state;
   if (!s->ready)
     return fail(m, GQCRT_ERR_NOT_INITIALISED);
@@ -108,9 +125,13 @@ const float *gqcrt_model_decode(const gqcrt_model *m, int32_t token, int32_t pos
     return fail(m, GQCRT_ERR_BAD_TOKEN);
   if (!positions_ok(m, pos, 1))
     return fail(m, GQCRT_ERR_BAD_POS);
-  m->step(token, pos);
+  m->step(token, pos, logits);
   s->n_past = pos + 1;
   return m->logits;
+}
+
+const float *gqcrt_model_decode(const gqcrt_model *m, int32_t token, int32_t pos) {
+  return decode_step(m, token, pos, 1);
 }
 
 const float *gqcrt_model_prefill(const gqcrt_model *m, const int32_t *tokens, int32_t n,
@@ -195,4 +216,104 @@ int32_t gqcrt_model_eos(const gqcrt_model *m) {
 
 int gqcrt_model_is_eog(const gqcrt_model *m, int32_t id) {
   return m->vocab_bytes ? gqcrt_vocab_is_eog(m->vocab, id) : 0;
+}
+
+/* ---- constrained decoding (gqcrt_grammar.h) ---------------------------------- */
+
+int gqcrt_model_grammar_start(const gqcrt_model *m, int lazy) {
+  gqcrt_model_state *s = m->state;
+  if (!s->ready)
+    return fail_code(m, GQCRT_ERR_NOT_INITIALISED);
+  if (!m->grammar_bytes)
+    return fail_code(m, GQCRT_ERR_NO_GRAMMAR);
+  const int waiting = lazy && gqcrt_grammar_trigger(m->grammar) >= 0;
+  s->grammar_mode = waiting ? GQCRT_GRAMMAR_WAITING : GQCRT_GRAMMAR_ACTIVE;
+  s->grammar_state = gqcrt_grammar_start(m->grammar);
+  return GQCRT_OK;
+}
+
+int gqcrt_model_grammar_apply(const gqcrt_model *m, float *logits) {
+  if (!m->grammar_bytes)
+    return fail_code(m, GQCRT_ERR_NO_GRAMMAR);
+  if (!logits)
+    return fail_code(m, GQCRT_ERR_NULL);
+  if (m->state->grammar_mode == GQCRT_GRAMMAR_ACTIVE)
+    gqcrt_grammar_apply(m->grammar, m->state->grammar_state, logits, m->n_vocab);
+  return GQCRT_OK;
+}
+
+int gqcrt_model_grammar_accept(const gqcrt_model *m, int32_t token) {
+  gqcrt_model_state *s = m->state;
+  if (!m->grammar_bytes)
+    return fail_code(m, GQCRT_ERR_NO_GRAMMAR);
+  if (token < 0 || token >= m->n_vocab)
+    return fail_code(m, GQCRT_ERR_BAD_TOKEN);
+  if (s->grammar_mode == GQCRT_GRAMMAR_OFF)
+    return GQCRT_OK;
+  if (s->grammar_mode == GQCRT_GRAMMAR_DONE)
+    return 1;
+  if (s->grammar_mode == GQCRT_GRAMMAR_WAITING) {
+    if (token != gqcrt_grammar_trigger(m->grammar))
+      return GQCRT_OK;
+    s->grammar_mode = GQCRT_GRAMMAR_ACTIVE; /* and the trigger is the first token */
+  }
+  const void *g = m->grammar;
+  if (!gqcrt_grammar_allows(g, s->grammar_state, token))
+    return fail_code(m, GQCRT_ERR_GRAMMAR);
+  if (gqcrt_vocab_is_eog(m->vocab, token) && gqcrt_grammar_accepting(g, s->grammar_state)) {
+    s->grammar_mode = GQCRT_GRAMMAR_DONE;
+    return 1;
+  }
+  int32_t len = 0;
+  const char *piece = gqcrt_token_piece(m->vocab, token, 0, &len);
+  const int64_t next = gqcrt_grammar_next(g, s->grammar_state, token, piece, len);
+  if (next < 0)
+    return fail_code(m, GQCRT_ERR_GRAMMAR);
+  s->grammar_state = (uint32_t)next;
+  if (gqcrt_grammar_complete(g, s->grammar_state)) {
+    s->grammar_mode = GQCRT_GRAMMAR_DONE;
+    return 1;
+  }
+  return GQCRT_OK;
+}
+
+/* The lm_head on the allowed rows only: each allowed token's row group
+ * (row_align rows, the packing's unit) through the lm_head's own kernel —
+ * the same function on the same bytes as the full lm_head computes for
+ * those rows, so the allowed logits are bit-identical. */
+static void lm_head_rows(const gqcrt_model *m, const uint32_t *ids, uint32_t n, float *logits) {
+  const unsigned char *w = (const unsigned char *)m->state->weights + m->lm_head_w_offset;
+  const int64_t align = m->lm_head_row_align > 0 ? m->lm_head_row_align : 1;
+  int64_t done = -1; /* the last group computed (ids ascend) */
+  for (uint32_t i = 0; i < n; i++) {
+    const int64_t g = ids[i] / align;
+    if (g == done)
+      continue;
+    const int64_t row = g * align;
+    const int32_t rows = (int32_t)(row + align <= m->n_vocab ? align : m->n_vocab - row);
+    m->lm_head_kernel(logits + row, w + row * m->lm_head_row_bytes, m->lm_head_x,
+                      m->lm_head_n_in, rows);
+    done = g;
+  }
+}
+
+const float *gqcrt_model_decode_constrained(const gqcrt_model *m, int32_t token, int32_t pos) {
+  gqcrt_model_state *s = m->state;
+  const int active = m->grammar_bytes && s->grammar_mode == GQCRT_GRAMMAR_ACTIVE;
+  uint32_t n = 0;
+  const uint32_t *ids = active ? gqcrt_grammar_list(m->grammar, s->grammar_state, &n) : 0;
+  const int64_t align = m->lm_head_row_align > 0 ? m->lm_head_row_align : 1;
+  if (!ids || !m->lm_head_kernel || (int64_t)n * align > m->n_vocab / GQCRT_LM_HEAD_SUBSET_DIV) {
+    const float *logits = gqcrt_model_decode(m, token, pos);
+    if (logits && active) /* the logits are the model's own arena: writable */
+      gqcrt_grammar_apply(m->grammar, s->grammar_state, (float *)(uintptr_t)logits, m->n_vocab);
+    return logits;
+  }
+  /* few allowed tokens: the step without its lm_head, then their rows */
+  if (!decode_step(m, token, pos, 0))
+    return NULL;
+  float *logits = (float *)(uintptr_t)m->logits;
+  lm_head_rows(m, ids, n, logits);
+  gqcrt_grammar_apply(m->grammar, s->grammar_state, logits, m->n_vocab);
+  return logits;
 }

@@ -4,7 +4,9 @@
  * theta_scale = powf(base, -2/n_rot). The angle of pair i is built by a chain
  * of f32 multiplications, theta_0 = (float)pos, theta_{i+1} = theta_i *
  * theta_scale, and the rotation uses freq_scale * theta_i (ggml's rope_yarn
- * without YaRN). Each pair (a, b) becomes (a*c - b*s, a*s + b*c) with c, s the
+ * without YaRN; with frequency factors f_i, freq_scale * (theta_i / f_i), and
+ * cos and sin multiplied by attn_factor, as ggml's rope with freq_factors and
+ * mscale). Each pair (a, b) becomes (a*c - b*s, a*s + b*c) with c, s the
  * cosf/sinf of that angle, each evaluated as llama.cpp's contracted build does
  * it: fma(a, c, -(b*s)) and fma(a, s, b*c) (see fused_mul_add.h; bit-exact
  * against ggml's CPU rope). NORMAL mode pairs (2i, 2i+1), NEOX pairs
@@ -54,7 +56,8 @@ static void rotate_pairs(float *ya, float *yb, const float *xa, const float *xb,
 enum { ROPE_CHUNK = 64 }; /* pairs whose cos/sin are cached at once */
 
 void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t head_dim,
-                int32_t n_rot, float base, float freq_scale, int32_t mode) {
+                int32_t n_rot, float base, float freq_scale, int32_t mode,
+                const float *freq_factors, float attn_factor) {
   if (n_rot > head_dim || n_rot < 0 || (n_rot & 1))
     return;
   const int32_t n_pairs = n_rot / 2;
@@ -72,7 +75,7 @@ void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t h
     const int32_t np = n_pairs - p0 < ROPE_CHUNK ? n_pairs - p0 : ROPE_CHUNK;
     float angle[ROPE_CHUNK], cs[ROPE_CHUNK], sn[ROPE_CHUNK];
     for (int32_t i = 0; i < np; ++i) {
-      angle[i] = freq_scale * theta;
+      angle[i] = freq_scale * (freq_factors ? theta / freq_factors[p0 + i] : theta);
       theta *= theta_scale;
     }
     /* separate loops keep the compiler from fusing the pair into sincosf,
@@ -81,6 +84,11 @@ void gqcrt_rope(float *y, const float *x, int32_t pos, int32_t n_head, int32_t h
       cs[i] = cosf(angle[i]);
     for (int32_t i = 0; i < np; ++i)
       sn[i] = sinf(angle[i]);
+    if (attn_factor != 1.0f)
+      for (int32_t i = 0; i < np; ++i) {
+        cs[i] *= attn_factor;
+        sn[i] *= attn_factor;
+      }
     for (int32_t h = 0; h < n_head; ++h) {
       const float *xh = x + (size_t)h * (size_t)head_dim;
       float *yh = y + (size_t)h * (size_t)head_dim;

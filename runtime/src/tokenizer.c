@@ -29,7 +29,7 @@
 #include "gqcrt.h"
 #include "gqcrt_tokenizer.h"
 #include "tokenizer_internal.h"
-#include "unicode.h"
+#include "gqcrt_unicode.h"
 
 /* ---- blob access -------------------------------------------------------- */
 

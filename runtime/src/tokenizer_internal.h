@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vocab_blob.h"
+#include "gqcrt_vocab_blob.h"
 
 /* Pointers into a blob, resolved once per call. */
 typedef struct gqcrt_vocab {

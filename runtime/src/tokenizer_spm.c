@@ -26,7 +26,7 @@
 #include "gqcrt.h"
 #include "rt_libc.h"
 #include "tokenizer_internal.h"
-#include "unicode.h"
+#include "gqcrt_unicode.h"
 
 typedef struct spm_symbol {
   int32_t prev, next;

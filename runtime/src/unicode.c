@@ -1,6 +1,6 @@
 /* unicode.c — UTF-8 coding, character classes and the GPT-2 byte map
- * (see unicode.h). No state, no allocation. */
-#include "unicode.h"
+ * (see gqcrt_unicode.h). No state, no allocation. */
+#include "gqcrt_unicode.h"
 
 int gqcrt_uni_class(uint32_t cp) {
   if (cp >= 0x110000u)

@@ -5,9 +5,9 @@
  * identical to llama.cpp's unicode-data.cpp (checked with --check-llamacpp).
  * Each entry is (first code point << 3) | class; a range runs to the next
  * entry's first code point. Classes: 0 undefined, 1 number, 2 letter,
- * 3 separator, 4 mark, 5 punctuation, 6 symbol, 7 control (see unicode.h).
+ * 3 separator, 4 mark, 5 punctuation, 6 symbol, 7 control (see gqcrt_unicode.h).
  */
-#include "unicode.h"
+#include "gqcrt_unicode.h"
 
 const uint32_t gqcrt_uni_class_ranges[] = {
     0x0000007, 0x0000103, 0x000010d, 0x0000126, 0x000012d, 0x000015e, 0x0000165, 0x0000181,

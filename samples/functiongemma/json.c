@@ -526,7 +526,7 @@ static bool match_word(reader *r, const char *w) {
   return true;
 }
 
-static int32_t read_value(reader *r, int depth) {
+static int32_t read_value_body(reader *r, int depth) {
   json_doc *d = r->d;
   skip_ws(r);
   if (r->pos >= r->len)
@@ -582,6 +582,16 @@ static int32_t read_value(reader *r, int depth) {
     }
   }
   return fail(r, at, "unexpected character (expected a JSON value)");
+}
+
+/* A value, with the byte offset where it starts recorded in its node. */
+static int32_t read_value(reader *r, int depth) {
+  skip_ws(r);
+  const size_t at = r->pos;
+  const int32_t v = read_value_body(r, depth);
+  if (v >= 0)
+    r->d->nodes[v].offset = (uint32_t)at;
+  return v;
 }
 
 int32_t json_parse(json_doc *d, const char *text, size_t len) {

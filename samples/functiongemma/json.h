@@ -44,6 +44,7 @@ typedef struct json_value {
   int32_t first, last; /* JSON_ARRAY / JSON_OBJECT: child node indices, -1 if empty */
   int32_t count;       /* number of children */
   int32_t next;        /* the next sibling's index, -1 for the last */
+  uint32_t offset;     /* parsed: the byte where the value starts (for error positions) */
 } json_value;
 
 typedef struct json_doc {

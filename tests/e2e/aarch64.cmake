@@ -13,6 +13,8 @@
 #                                 quantised models the aarch64 logits of a first
 #                                 token are bit-identical to the host's portable
 #                                 kernels, later ones close
+#   e2e/aarch64/sampler           the sampler draws the same tokens on both targets
+#   e2e/aarch64/sampled/M         so do seeded generations from F32 models
 #   e2e/aarch64/firmware/{c,llvm} samples/firmware: own linker script, no libc
 #
 # All carry the label "aarch64" (ctest -L aarch64); about 2 minutes with -j2.
@@ -73,9 +75,10 @@ set_tests_properties(e2e/aarch64/run-stories260K PROPERTIES
 file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/CMakeLists.txt a64_parity_lines REGEX "^parity\\(")
 set(a64_parity_models)
 foreach(line IN LISTS a64_parity_lines)
-  if(line MATCHES "^parity\\(([^ )]+) +([^ )]+)")
+  if(line MATCHES "^parity\\(([^ )]+) +([^ )]+)([^)]*)\\)")
     list(APPEND a64_parity_models ${CMAKE_MATCH_1})
     set(a64_tolerance_host_${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
+    separate_arguments(a64_options_${CMAKE_MATCH_1} UNIX_COMMAND "${CMAKE_MATCH_3}")
   endif()
 endforeach()
 if(GQC_SANITIZE)
@@ -90,7 +93,7 @@ foreach(stem IN LISTS a64_parity_models)
   foreach(backend IN LISTS a64_backends)
     a64_test(parity/${backend}/${stem} ${CMAKE_CURRENT_SOURCE_DIR}/parity.sh
              ${DATA}/models/${stem}.gguf ${DATA}/reference/${stem} ${tol}
-             --target aarch64-linux-gnu --backend ${backend})
+             ${a64_options_${stem}} --target aarch64-linux-gnu --backend ${backend})
   endforeach()
 endforeach()
 if(GQC_SANITIZE)
@@ -119,6 +122,16 @@ endforeach()
 foreach(stem tiny-llama-Q8_0 tiny-llama-Q4_0)
   a64_test(greedy/${stem} ${CMAKE_CURRENT_SOURCE_DIR}/aarch64_greedy.sh
            ${DATA}/models/${stem}.gguf 64 --bitwise-only)
+endforeach()
+
+# The sampler draws the same tokens on both targets: on synthetic logits
+# (tests/tools/sampler_trace.c built for each), and generating from F32
+# models with fixed seeds (sampled.sh).
+a64_test(sampler ${CMAKE_CURRENT_SOURCE_DIR}/sampler_targets.sh
+         ${CMAKE_SOURCE_DIR}/tests/tools/sampler_trace.c)
+foreach(stem stories260K tiny-qwen3-f32)
+  a64_test(sampled/${stem} ${CMAKE_CURRENT_SOURCE_DIR}/sampled.sh ${DATA}/models/${stem}.gguf 64)
+  set_property(TEST e2e/aarch64/sampled/${stem} APPEND PROPERTY ENVIRONMENT AARCH64=1)
 endforeach()
 
 # The firmware-style sample: its own linker script (weights in a WEIGHTS

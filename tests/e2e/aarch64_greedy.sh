@@ -42,15 +42,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-greedy-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 name=$(basename "$model" .gguf)
 
-# build DIR CC LIB LDFLAGS [gqc options...]
-build() {
-  dir=$tmp/$1 cc=$2 lib=$3 ldflags=$4
-  shift 4
-  mkdir -p "$dir"
-  "$GQC" "$model" -o "$dir/model.o" "$@"
-  $cc -O2 -std=c11 -I"$dir" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" "$dir/model.o" \
-    "$lib" -lm $ldflags -o "$dir/generate"
-}
+. "$(dirname "$0")/build_generate.sh"
 # run DIR [RUNNER...]: text, top-5 lines, ids and logits of a greedy run
 run() {
   dir=$tmp/$1
@@ -70,8 +62,8 @@ first_diff() {
   echo "    $2: $(sed -n "${step}p" "$tmp/$2/top5")"
 }
 
-build host "${CC_HOST:-cc}" "$GQC_RT_LIB_HOST" "" "$@"
-build aarch64 "${AARCH64_CC:-aarch64-linux-gnu-gcc}" "$GQC_RT_LIB_AARCH64" -static \
+build_generate host "${CC_HOST:-cc}" "$GQC_RT_LIB_HOST" "" "$@"
+build_generate aarch64 "${AARCH64_CC:-aarch64-linux-gnu-gcc}" "$GQC_RT_LIB_AARCH64" -static \
   --target aarch64-linux-gnu "$@"
 run host
 run aarch64 $runner
@@ -91,7 +83,7 @@ else
 fi
 
 if [ "$mode" != ids ]; then
-  build scalar "${CC_HOST:-cc}" "$GQC_RT_LIB_HOST" "" --cpu x86-64 "$@"
+  build_generate scalar "${CC_HOST:-cc}" "$GQC_RT_LIB_HOST" "" --cpu x86-64 "$@"
   run scalar
   # the tokens each step was fed (column 6 of the top-5 lines), and the first
   awk '{print $6}' "$tmp/scalar/top5" > "$tmp/fed.ids"

@@ -15,7 +15,8 @@ nm=${NM:-nm}
 # <name>_prefill exists when the header says so (gqc's default --batch)
 prefill=
 grep -q "_BATCH " "$tmp/$name.h" && prefill=prefill
-for f in bos decode eos init is_eog last_error n_ctx n_prefix n_vocab reset set_executor token_piece token_text \
+for f in bos decode decode_constrained eos grammar_accept grammar_apply grammar_start init is_eog \
+  last_error n_ctx n_prefix n_vocab reset set_executor token_piece token_text \
   tokenize $prefill; do
   echo "${name}_$f"
 done | sort > "$tmp/expected"

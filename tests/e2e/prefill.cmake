@@ -12,8 +12,12 @@
 #                                   packed (r4) weights
 # Models: llama (f32, Q8_0), gemma3 with a sliding window of 8 (shorter than
 # a 32-token step: the ring buffer must end up as decoding leaves it),
-# qwen3 (K-quants, q/k norms), qwen2 (biases: a vector added to every row).
-set(prefill_models stories260K tiny-llama-Q8_0 tiny-gemma3-Q5_1 tiny-qwen3-Q4_K_M tiny-qwen2-Q8_0)
+# qwen3 (K-quants, q/k norms), qwen2 (biases: a vector added to every row),
+# phi3 (views of fused weights; gate and up sliced out of one product: rows
+# copied in the batch, views once hoisted to the last row), gemma2 (soft-
+# capped attention scores), lfm2 (a convolution's state over the batch).
+set(prefill_models stories260K tiny-llama-Q8_0 tiny-gemma3-Q5_1 tiny-qwen3-Q4_K_M tiny-qwen2-Q8_0
+    tiny-phi3-Q8_0 tiny-gemma2-Q4_0 tiny-lfm2-Q8_0)
 set(prefill_backends c)
 if(GQC_HAVE_LLVM)
   list(APPEND prefill_backends llvm)

@@ -15,6 +15,10 @@
 # every clear step); the prefill row must equal the prefixed decode's last
 # prompt row bit for bit. tests/e2e/prefix_api.c checks the API of the
 # prefixed model (positions below the prefix refused, reset, rewinds).
+# On the host (no GQC_RUNNER: the prefix computed by the target's own
+# kernels, the logits identical) a grammar compiled in as well (--grammar)
+# must generate a text of the grammar and stop when it is complete (and the
+# plain grammar build's text when the whole text tokenizes as its parts do).
 #   usage: prefix.sh MODEL.gguf TOL [gqc options...]
 #   env:   GQC, COMPARE, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER, GQC_LDFLAGS
 set -eu
@@ -76,3 +80,34 @@ ${CC:-cc} -O1 -g -std=c11 -Wall -Wextra -Werror -I"$tmp/prefixed" -I"$GQC_RT_INC
   "$here/prefix_api.c" "$tmp/prefixed/model.o" "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} \
   -o "$tmp/prefix_api"
 ${GQC_RUNNER:-} "$tmp/prefix_api"
+
+# with a grammar (host only): constrained decoding (model_decode_constrained,
+# its lm_head subset) from position model_n_prefix() on must give a text of
+# the grammar and stop when it is complete. When the whole text tokenizes as
+# its two parts do, the text must also be the plain grammar build's for
+# PREFIX + REQUEST read as one prompt (the tiny models' tokenizers merge
+# across the seam, so the comparison needs the ids to agree first).
+if [ -z "${GQC_RUNNER:-}" ]; then
+  printf 'root ::= ("ab" | "x") [0-9]{1,6} " " [a-z]{1,12}\n' > "$tmp/g.gbnf"
+  build prefixed-g --prefix "$tmp/prefix.txt" --grammar "$tmp/g.gbnf" "$@"
+  "$tmp/prefixed-g/generate" -n 40 -p "$request" > "$tmp/prefixed-g.txt" 2> "$tmp/prefixed-g.err" ||
+    { cat "$tmp/prefixed-g.err" >&2; exit 1; }
+  grep -q "(grammar complete)" "$tmp/prefixed-g.err" ||
+    { echo "$name: the prefixed grammar build did not complete the grammar" >&2; exit 1; }
+  # the generated text: the last line (the prompt ends with a newline)
+  got=$(tail -n 1 "$tmp/prefixed-g.txt")
+  echo "$got" | grep -Eqx '(ab|x)[0-9]{1,6} [a-z]{1,12}' ||
+    { echo "$name: constrained text '$got' is not of the grammar" >&2; exit 1; }
+  echo "$name: grammar after the prefix: '$got'"
+  whole=$(cat "$tmp/prefix.txt"; printf '%sx' "$request")
+  whole=${whole%x}
+  "$GQC" tokenize "$model" "$whole" | ids > "$tmp/whole.ids"
+  if cmp -s "$tmp/whole.ids" "$tmp/all.ids"; then
+    build plain-g --grammar "$tmp/g.gbnf" "$@"
+    "$tmp/plain-g/generate" -n 40 -p "$whole" > "$tmp/plain-g.txt" 2> "$tmp/plain-g.err" ||
+      { cat "$tmp/plain-g.err" >&2; exit 1; }
+    want=$(tail -n 1 "$tmp/plain-g.txt")
+    [ "$want" = "$got" ] || { echo "$name: constrained text differs: '$want' / '$got'" >&2; exit 1; }
+    echo "$name: as without the prefix"
+  fi
+fi

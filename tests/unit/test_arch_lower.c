@@ -484,7 +484,8 @@ static void test_unknown_architecture(void **state) {
   gguf_file *f = variant("stories260K", arch_key, add_mamba, &buf);
   const char *msg = load_error(f, NULL);
   expect_contains(msg, "variant.gguf: error: architecture 'mamba' has no built-in description "
-                       "(built-in: gemma3, llama, qwen2, qwen3)");
+                       "(built-in: gemma, gemma2, gemma3, granite, lfm2, llama, olmo2, phi3, "
+                       "qwen2, qwen3, smollm3, stablelm, starcoder2)");
   expect_contains(msg, "--arch FILE");
   gguf_close(f);
   free(buf);
@@ -697,6 +698,87 @@ static void test_runtime_errors(void **state) {
                       "graph");
 }
 
+/* The general tools of the language: slices of vectors and of weights'
+ * rows, layer_norm, rope's frequency factors, attention's score soft-cap —
+ * what they build and each one's errors. */
+static void test_slices_and_hooks(void **state) {
+  (void)state;
+  gguf_file *f = open_model("stories260K");
+  const char *text =
+      "arch llama\n"
+      "hparam n_layer: int = \"{arch}.block_count\"\n"
+      "hparam n_embd: int = \"{arch}.embedding_length\"\n"
+      "hparam n_ctx_train: int = \"{arch}.context_length\"\n"
+      "weight e = \"token_embd.weight\" : [vocab_size, n_embd]\n"
+      "weight wq = \"blk.0.attn_q.weight\" : [n_embd, n_embd]\n"
+      "weight n = \"output_norm.weight\" : f32[n_embd]\n"
+      "graph decode(tok, pos) {\n"
+      "  x = embed(e, tok)\n"
+      "  h = layer_norm(x, n, n, eps = 1e-5)\n"
+      "  a = matmul(h, transpose(slice(wq, 16, 8)))\n"              /* rows 16..23 */
+      "  b = matmul(h, transpose(slice(slice(wq, 8, 32), 4, 8)))\n" /* rows 12..19 */
+      "  c = rope(slice(x, 8, 32), pos, mode = \"neox\", head_dim = 16, base = 1e4,\n"
+      "           freq_factors = slice(n, 0, 8), attn_factor = 1.5)\n"
+      "  o = attention(c, slice(x, 0, 16), slice(x, 16, 16), pos, n_head = 2, n_head_kv = 1,\n"
+      "                head_dim = 16, scale = 0.25, softcap = 20.0)\n"
+      "  p = a * b + slice(o, 0, 8)\n" LOGITS;
+  gqc_diag d = {0};
+  ir_module *m = arch_compile(text, strlen(text), "t.arch", f, NULL, &d);
+  if (!m)
+    fprintf(stderr, "%s\n", d.msg);
+  assert_non_null(m);
+  const ir_inst *views[2] = {nth_op(m, IR_OP_MATMUL, 0)->operands[1]->operands[0],
+                             nth_op(m, IR_OP_MATMUL, 1)->operands[1]->operands[0]};
+  for (int k = 0; k < 2; k++) {
+    assert_string_equal(weight_name(m, views[k]), "blk.0.attn_q.weight");
+    assert_int_equal(views[k]->type.dims[0], 8);
+    assert_int_equal(ir_weight_first_row(views[k]), k ? 12 : 16);
+  }
+  const ir_inst *ln = nth_op(m, IR_OP_LAYER_NORM, 0);
+  assert_int_equal(ln->n_operands, 3);
+  const ir_inst *rope = nth_op(m, IR_OP_ROPE, 0);
+  assert_int_equal(rope->n_operands, 3);
+  assert_int_equal(rope->operands[0]->op, IR_OP_SLICE);
+  assert_int_equal(ir_attr_int(rope->operands[0], "start", -1), 8);
+  assert_true(ir_attr_float(rope, "attn_factor", 0) == 1.5);
+  assert_true(ir_attr_float(nth_op(m, IR_OP_ATTENTION, 0), "softcap", 0) == 20.0);
+  assert_int_equal(count_op(m, IR_OP_SLICE), 4); /* the norm weight's slice is a view */
+  ir_module_free(m);
+  gguf_close(f);
+
+#define GRAPH(body)                                                                                \
+  "weight wq = \"blk.0.attn_q.weight\" : [n_embd, n_embd]\n"                                       \
+  "weight n = \"output_norm.weight\" : f32[n_embd]\n"                                              \
+  "graph decode(tok, pos) {\n  x = embed(e, tok)\n" body LOGITS
+  assert_string_equal(run_text(GRAPH("  y = matmul(x, transpose(slice(wq, 60, 8)))\n")),
+                      "t.arch:10:27: error: slice: rows 60 .. 67 of weight 'wq' (f32[64, 64] "
+                      "rowmajor) are not all in it");
+  assert_string_equal(run_text(GRAPH("  y = slice(x, 60, 8)\n")),
+                      "t.arch:10:7: error: slice: elements 60 .. 67 are not all in f32[64] (a "
+                      "vector of 64)");
+  assert_string_equal(run_text(GRAPH("  y = slice(x, 0, 1.5)\n")),
+                      "t.arch:10:19: error: slice: the length must be an int, got float");
+  assert_string_equal(run_text(GRAPH("  y = embed(slice(e, 0, 4), tok)\n")),
+                      "t.arch:10:13: error: embed: the table must be a whole weight matrix "
+                      "[n_vocab, n_embd], got f32[4, 64] rowmajor, a slice");
+  assert_string_equal(run_text(GRAPH("  y = slice(n, 0, 4) * slice(slice(n, 2, 8), 0, 4)\n"
+                                     "  z = slice(slice(n, 0, 8), 4, 8)\n")),
+                      "t.arch:11:7: error: slice: elements 4 .. 11 are not all in the weight "
+                      "f32[8] rowmajor");
+  assert_string_equal(run_text(GRAPH("  y = layer_norm(x, n, slice(n, 0, 8), eps = 1e-5)\n")),
+                      "t.arch:10:24: error: layer_norm: the bias has 8 elements, but the input "
+                      "is 64");
+  assert_string_equal(run_text(GRAPH("  y = rope(x, pos, mode = \"neox\", head_dim = 16, "
+                                     "base = 1e4, freq_factors = n)\n")),
+                      "t.arch:10:62: error: rope: freq_factors must be f32[8] (n_rot / 2), got "
+                      "f32[64] rowmajor");
+  assert_string_equal(run_text(GRAPH("  y = attention(x, x, x, pos, n_head = 4, n_head_kv = 4, "
+                                     "head_dim = 16, scale = 1.0, softcap = -1.0)\n")),
+                      "t.arch:10:86: error: attention: softcap must be a finite number >= 0 (0: "
+                      "no soft-capping)");
+#undef GRAPH
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_llama_models),
@@ -710,6 +792,7 @@ int main(void) {
       cmocka_unit_test(test_runtime_errors),
       cmocka_unit_test(test_weight_encodings),
       cmocka_unit_test(test_doc_example),
+      cmocka_unit_test(test_slices_and_hooks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,8 @@ static void expect_error(const char *src, const char *want) {
 
 static void test_builtin_descriptions_check(void **state) {
   (void)state;
-  const char *names[] = {"llama", "gemma3", "qwen2", "qwen3"};
+  const char *names[] = {"llama", "gemma3", "qwen2", "qwen3",      "gemma",   "gemma2",  "granite",
+                         "olmo2", "phi3",   "lfm2",  "starcoder2", "smollm3", "stablelm"};
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
     const char *text = gqc_builtin_arch_text(names[k]);
     assert_non_null(text);
@@ -61,7 +62,9 @@ static void test_builtin_descriptions_check(void **state) {
   }
   assert_null(gqc_builtin_arch_text("mamba"));
   assert_null(gqc_builtin_arch_text(NULL));
-  assert_string_equal(gqc_builtin_arch_names(), "gemma3, llama, qwen2, qwen3");
+  assert_string_equal(gqc_builtin_arch_names(),
+                      "gemma, gemma2, gemma3, granite, lfm2, llama, olmo2, "
+                      "phi3, qwen2, qwen3, smollm3, stablelm, starcoder2");
 }
 
 static void test_valid_description(void **state) {

@@ -2,6 +2,7 @@
  * quantisers.
  *
  * - Generated llama / gemma3 / qwen2 / qwen3 models, in several encodings,
+ *   and the tensor lists of gemma2, phi3, olmo2 and starcoder2,
  *   reopen with gguf_open and have exactly the metadata, tensor names,
  *   shapes and types llama.cpp expects (listed here independently of the
  *   generator), with plausible weight statistics.
@@ -647,6 +648,173 @@ static void test_dequantizers_match_llama_cpp(void **state) {
   gguf_close(ref);
 }
 
+/* The families beyond llama/gemma3/qwen2/qwen3: every tensor llama.cpp's
+ * loader creates for them (src/models/<arch>.cpp), with its shape, and no
+ * other (llama.cpp refuses files with tensors it does not load), and the
+ * keys that differ from the llama layout. D=64, 4 heads of 16 over 2 KV
+ * heads, FFN 96, 2 layers. */
+static void test_family_layouts(void **state) {
+  (void)state;
+  enum { D = 64, Q = 64, KV = 32, F = 96 };
+  typedef struct {
+    const char *name;
+    uint64_t ne0, ne1; /* ne1 0: a vector */
+  } t;
+  static const struct family {
+    const char *arch, *extra[6]; /* gen-model options */
+    t global[4];
+    t layer[18];
+  } families[] = {
+      {"gemma2",
+       {"--window", "8", "--attn-softcap", "0.5", NULL},
+       {{"output_norm.weight", D, 0}},
+       {{"attn_norm.weight", D, 0},
+        {"attn_q.weight", D, Q},
+        {"attn_k.weight", D, KV},
+        {"attn_v.weight", D, KV},
+        {"attn_output.weight", Q, D},
+        {"post_attention_norm.weight", D, 0},
+        {"ffn_norm.weight", D, 0},
+        {"ffn_gate.weight", D, F},
+        {"ffn_up.weight", D, F},
+        {"ffn_down.weight", F, D},
+        {"post_ffw_norm.weight", D, 0}}},
+      {"phi3",
+       {"--rope-factors", "--untied", NULL},
+       {{"output_norm.weight", D, 0},
+        {"output.weight", D, 300},
+        {"rope_factors_long.weight", 8, 0},
+        {"rope_factors_short.weight", 8, 0}},
+       {{"attn_norm.weight", D, 0},
+        {"attn_qkv.weight", D, Q + 2 * KV},
+        {"attn_output.weight", Q, D},
+        {"ffn_norm.weight", D, 0},
+        {"ffn_up.weight", D, 2 * F},
+        {"ffn_down.weight", F, D}}},
+      {"olmo2",
+       {NULL},
+       {{"output_norm.weight", D, 0}, {"output.weight", D, 300}},
+       {{"attn_q.weight", D, Q},
+        {"attn_k.weight", D, KV},
+        {"attn_v.weight", D, KV},
+        {"attn_q_norm.weight", Q, 0},
+        {"attn_k_norm.weight", KV, 0},
+        {"attn_output.weight", Q, D},
+        {"post_attention_norm.weight", D, 0},
+        {"ffn_gate.weight", D, F},
+        {"ffn_up.weight", D, F},
+        {"ffn_down.weight", F, D},
+        {"post_ffw_norm.weight", D, 0}}},
+      {"starcoder2",
+       {NULL},
+       {{"output_norm.weight", D, 0}, {"output_norm.bias", D, 0}},
+       {{"attn_norm.weight", D, 0},
+        {"attn_norm.bias", D, 0},
+        {"attn_q.weight", D, Q},
+        {"attn_k.weight", D, KV},
+        {"attn_v.weight", D, KV},
+        {"attn_q.bias", Q, 0},
+        {"attn_k.bias", KV, 0},
+        {"attn_v.bias", KV, 0},
+        {"attn_output.weight", Q, D},
+        {"attn_output.bias", D, 0},
+        {"ffn_norm.weight", D, 0},
+        {"ffn_norm.bias", D, 0},
+        {"ffn_up.weight", D, F},
+        {"ffn_up.bias", F, 0},
+        {"ffn_down.weight", F, D},
+        {"ffn_down.bias", D, 0}}},
+  };
+  for (size_t k = 0; k < sizeof families / sizeof families[0]; k++) {
+    const struct family *fam = &families[k];
+    const char *path = tmp_path("family.gguf");
+    const char *argv[32] = {"--arch",  fam->arch, "--layers",   "2", "--embd", "64",
+                            "--heads", "4",       "--kv-heads", "2", "--ff",   "96",
+                            "--vocab", "300",     "-o",         path};
+    int n = 16;
+    for (int e = 0; fam->extra[e]; e++)
+      argv[n++] = fam->extra[e];
+    argv[n] = NULL;
+    assert_int_equal(run(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6], argv[7],
+                         argv[8], argv[9], argv[10], argv[11], argv[12], argv[13], argv[14],
+                         argv[15], argv[16], argv[17], argv[18], argv[19], NULL),
+                     0);
+    gguf_file *f = open_ok(path);
+    uint64_t count = 1;
+    expect_tensor(f, "token_embd.weight", 2, D, 300, GGML_F32);
+    for (int g = 0; g < 4 && fam->global[g].name; g++, count++)
+      expect_tensor(f, fam->global[g].name, fam->global[g].ne1 ? 2 : 1, fam->global[g].ne0,
+                    fam->global[g].ne1 ? fam->global[g].ne1 : 1, GGML_F32);
+    for (int l = 0; l < 2; l++)
+      for (int i = 0; i < 18 && fam->layer[i].name; i++, count++) {
+        char name[96];
+        snprintf(name, sizeof name, "blk.%d.%s", l, fam->layer[i].name);
+        expect_tensor(f, name, fam->layer[i].ne1 ? 2 : 1, fam->layer[i].ne0,
+                      fam->layer[i].ne1 ? fam->layer[i].ne1 : 1, GGML_F32);
+      }
+    if (f->n_tensors != count)
+      fail_msg("%s: %llu tensors, expected %llu", fam->arch, (unsigned long long)f->n_tensors,
+               (unsigned long long)count);
+    char key[128];
+    const bool layer_norm = !strcmp(fam->arch, "starcoder2");
+    snprintf(key, sizeof key, "%s.attention.layer_norm%s_epsilon", fam->arch,
+             layer_norm ? "" : "_rms");
+    assert_true(get_f32(f, key) > 0);
+    gguf_close(f);
+    remove(path);
+  }
+  /* family-specific keys */
+  const char *path = tmp_path("granite.gguf");
+  assert_int_equal(run("--arch", "granite", "--layers", "1", "--embd", "64", "--vocab", "300",
+                       "--logit-scale", "8", "--residual-scale", "0.25", "-o", path, NULL),
+                   0);
+  gguf_file *f = open_ok(path);
+  assert_true(get_f32(f, "granite.logit_scale") == 8.0f);
+  assert_true(get_f32(f, "granite.residual_scale") == 0.25f);
+  assert_null(gguf_find_kv(f, "granite.embedding_scale"));
+  gguf_close(f);
+  path = tmp_path("gemma2.gguf");
+  assert_int_equal(run("--arch", "gemma2", "--layers", "1", "--embd", "64", "--vocab", "300",
+                       "--window", "16", "--swa-pattern", "3", "-o", path, NULL),
+                   0);
+  f = open_ok(path);
+  assert_true(get_f32(f, "gemma2.attn_logit_softcapping") == 50.0f);
+  assert_true(get_f32(f, "gemma2.final_logit_softcapping") == 30.0f);
+  assert_int_equal(get_u32(f, "gemma2.attention.sliding_window"), 16);
+  assert_int_equal(get_u32(f, "gemma2.attention.sliding_window_pattern"), 3);
+  assert_null(gguf_find_tensor(f, "output.weight"));
+  gguf_close(f);
+  /* lfm2: even layers are convolution blocks (f32 taps, as llama-quantize
+   * leaves them), head_count_kv per layer, the output norm token_embd_norm */
+  path = tmp_path("lfm2.gguf");
+  assert_int_equal(run("--arch", "lfm2", "--layers", "2", "--embd", "64", "--vocab", "300",
+                       "--type", "q8_0", "-o", path, NULL),
+                   0);
+  f = open_ok(path);
+  expect_tensor(f, "blk.0.shortconv.conv.weight", 2, 3, 64, GGML_F32);
+  expect_tensor(f, "blk.0.shortconv.in_proj.weight", 2, 64, 192, GGML_Q8_0);
+  expect_tensor(f, "blk.0.shortconv.out_proj.weight", 2, 64, 64, GGML_Q8_0);
+  assert_null(gguf_find_tensor(f, "blk.0.attn_q.weight"));
+  expect_tensor(f, "blk.1.attn_q.weight", 2, 64, 64, GGML_Q8_0);
+  expect_tensor(f, "blk.1.attn_k_norm.weight", 1, 16, 1, GGML_F32);
+  assert_null(gguf_find_tensor(f, "blk.1.shortconv.conv.weight"));
+  expect_tensor(f, "token_embd_norm.weight", 1, 64, 1, GGML_F32);
+  assert_null(gguf_find_tensor(f, "output_norm.weight"));
+  assert_int_equal(get_u32(f, "lfm2.shortconv.l_cache"), 3);
+  const gguf_kv *kv = gguf_find_kv(f, "lfm2.attention.head_count_kv");
+  assert_non_null(kv);
+  assert_int_equal(kv->value.v.arr.count, 2);
+  gguf_close(f);
+  /* what a family cannot have */
+  const char *out = tmp_path("bad.gguf");
+  assert_int_equal(run("--arch", "gemma", "--untied", "-o", out, NULL), 1);
+  assert_int_equal(run("--arch", "olmo2", "--tied", "-o", out, NULL), 1);
+  assert_int_equal(run("--arch", "llama", "--rope-factors", "-o", out, NULL), 1);
+  assert_int_equal(run("--arch", "phi3", "--logit-scale", "2", "-o", out, NULL), 1);
+  assert_int_equal(
+      run("--arch", "phi3", "--embd", "64", "--heads", "4", "--head-dim", "8", "-o", out, NULL), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_quantizer_round_trip),
@@ -655,6 +823,7 @@ int main(void) {
       cmocka_unit_test(test_gemma3_models),
       cmocka_unit_test(test_qwen2_models),
       cmocka_unit_test(test_qwen3_models),
+      cmocka_unit_test(test_family_layouts),
       cmocka_unit_test(test_gemma3_metadata),
       cmocka_unit_test(test_functiongemma_preset_shape),
       cmocka_unit_test(test_other_presets),

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "ir_test_util.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,19 +47,6 @@ static const char *const tiny_q8 =
     "    return %logits\n"
     "  }\n"
     "}\n";
-
-static ir_module *parse(const char *text, gqc_diag *d) {
-  return ir_parse_module(text, strlen(text), "t.ir", d);
-}
-
-static char *print_to_string(const ir_module *m) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  ir_print_module(f, m);
-  fclose(f);
-  return buf;
-}
 
 static void test_types(void **state) {
   (void)state;

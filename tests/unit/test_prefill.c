@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "ir_test_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,19 +80,6 @@ static const char *const two_funcs =
     "    return %logits\n"
     "  }\n"
     "}\n";
-
-static ir_module *parse(const char *text, gqc_diag *d) {
-  return ir_parse_module(text, strlen(text), "t.ir", d);
-}
-
-static char *print_to_string(const ir_module *m) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  ir_print_module(f, m);
-  fclose(f);
-  return buf;
-}
 
 /* Replaces the first occurrence of `from` in text (a malloc'd copy). */
 static char *replace(const char *text, const char *from, const char *to) {
@@ -281,6 +270,74 @@ static void test_pipeline_on_two_functions(void **state) {
   ir_module_free(m);
 }
 
+/* A convolution with a state (LFM2): both functions read and write one
+ * state buffer in the arena, @prefill's call covers the batch's rows (they
+ * depend on each other, so the last row is not hoisted above it), and the
+ * program allows no rewind past the state's ring (2 rows read back 3). */
+static void test_causal_conv_state(void **state) {
+  (void)state;
+  static const char *const conv =
+      "module @m {\n"
+      "  meta n_vocab = 8\n"
+      "  meta n_ctx = 16\n"
+      "  weight @tok : f32[8, 32] gguf\n"
+      "  weight @taps : f32[32, 3] gguf\n"
+      "  cache @conv_state.0 : f32[2, 32]\n"
+      "  func @decode(%tok : i32, %pos : i32) -> f32[8] {\n"
+      "    %e = weight @tok : f32[8, 32] rowmajor\n"
+      "    %x = embed %e, %tok : f32[32]\n"
+      "    %w = weight @taps : f32[32, 3] rowmajor\n"
+      "    %s = cache @conv_state.0 : f32[2, 32]\n"
+      "    %c = causal_conv %x, %w, %s, %pos : f32[32]\n"
+      "    %o = weight @tok : f32[8, 32] rowmajor\n"
+      "    %ot = transpose %o : f32[32, 8] rowmajor\n"
+      "    %logits = matmul %c, %ot : f32[8]\n"
+      "    return %logits\n"
+      "  }\n"
+      "  func @prefill(%tok : i32[4], %pos : i32, %n_rows : i32) -> f32[8] batch 4 rows %n_rows {\n"
+      "    %e = weight @tok : f32[8, 32] rowmajor\n"
+      "    %x = embed %e, %tok : f32[4, 32]\n"
+      "    %w = weight @taps : f32[32, 3] rowmajor\n"
+      "    %s = cache @conv_state.0 : f32[2, 32]\n"
+      "    %c = causal_conv %x, %w, %s, %pos : f32[4, 32]\n"
+      "    %o = weight @tok : f32[8, 32] rowmajor\n"
+      "    %ot = transpose %o : f32[32, 8] rowmajor\n"
+      "    %l = matmul %c, %ot : f32[4, 8]\n"
+      "    %logits = last_row %l : f32[8]\n"
+      "    return %logits\n"
+      "  }\n"
+      "}\n";
+  gqc_diag d = {0};
+  ir_module *m = parse(conv, &d);
+  assert_non_null(m);
+  run_pipeline(m, "x86_64-linux-gnu", "x86-64-v3");
+  assert_int_equal(count_in(ir_module_find_func(m, "prefill"), IR_OP_CAUSAL_CONV, 2), 1);
+  gqc_program prog;
+  if (!gqc_lower_program(m, &prog, &d))
+    fail_msg("%s", d.msg);
+  assert_int_equal(prog.ring_rows, 2);
+  assert_int_equal(prog.ring_window, 3);
+  const gqc_call_list *lists[2] = {&prog.decode, &prog.prefill};
+  int64_t state_at[2] = {-1, -1};
+  for (int f = 0; f < 2; f++)
+    for (int k = 0; k < lists[f]->n_calls; k++) {
+      const gqc_call *c = &lists[f]->calls[k];
+      if (strcmp(c->fn, "gqcrt_causal_conv"))
+        continue;
+      /* (y, x, w, state, pos, n_rows, n, taps) */
+      assert_int_equal(c->n_args, 8);
+      assert_int_equal(c->args[3].kind, GQC_ARG_ARENA);
+      state_at[f] = c->args[3].offset;
+      assert_int_equal(c->args[4].kind, GQC_ARG_POS);
+      assert_int_equal(c->args[5].kind, f ? GQC_ARG_ROWS : GQC_ARG_I32);
+      assert_int_equal(c->args[6].i, 32);
+      assert_int_equal(c->args[7].i, 3);
+    }
+  assert_true(state_at[0] >= 0 && state_at[0] == state_at[1]);
+  gqc_program_free(&prog);
+  ir_module_free(m);
+}
+
 /* Packed weights (Cortex-A55): the weight both functions read is packed
  * once, GEMV and GEMM kernels of the same layout. */
 static void test_repack_serves_both_functions(void **state) {
@@ -355,6 +412,7 @@ int main(void) {
       cmocka_unit_test(test_two_functions_round_trip),
       cmocka_unit_test(test_batch_verifier_errors),
       cmocka_unit_test(test_pipeline_on_two_functions),
+      cmocka_unit_test(test_causal_conv_state),
       cmocka_unit_test(test_repack_serves_both_functions),
       cmocka_unit_test(test_frontend_batch_mode),
   };

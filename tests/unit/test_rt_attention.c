@@ -17,6 +17,9 @@
  *    ring.
  *  - A query's result does not depend on the query range a kernel call
  *    covers: bit-identical for any partition of a batch's queries.
+ *  - Soft-capped scores (the descriptor's softcap, gemma2): the reference is
+ *    the naive formula scale * c * tanh(q.k / c) in double within 1e-6, and
+ *    the four tests above hold again with a cap that bends every score.
  *  - gqcrt_attention_parallel gives the single-threaded bits for any number
  *    of parts (a serial executor running parts last first, and the POSIX
  *    executor), splits big attentions into one query range per part with
@@ -39,9 +42,8 @@
 #include "gqcrt.h"
 #include "gqcrt_parallel.h"
 #include "gqcrt_pthread.h"
-#include "cpu_variants.h"
+#include "tools/kernel_harness/cpu_variants.h"
 #include "test_util.h"
-
 
 /* SIMD vs scalar: max |out_simd - out_scalar|. The differences are the dot
  * products' summation order and fused multiply-adds; measured worst cases
@@ -93,10 +95,29 @@ typedef struct attn_case {
   int32_t every; /* compare at every `every`-th position and the last */
 } attn_case;
 
+/* The scores' soft-cap of every descriptor desc_of makes: 0 (none), or set
+ * by with_softcap for a second run of the tests that compare kernels. */
+static float g_softcap;
+
+static int with_softcap(void **state) {
+  (void)state;
+  g_softcap = 1.5f; /* below most scores of desc_of's scale: every one bends */
+  return 0;
+}
+
+static int without_softcap(void **state) {
+  (void)state;
+  g_softcap = 0.0f;
+  return 0;
+}
+
 static gqcrt_attention_desc desc_of(const attn_case *c) {
-  gqcrt_attention_desc d = {c->n_head, c->n_head_kv, c->head_dim, c->cache_rows,
-                            c->window, c->kv_type,   0.0f,        0,
-                            0,         NULL,         NULL};
+  gqcrt_attention_desc d = {c->n_head,   c->n_head_kv,
+                            c->head_dim, c->cache_rows,
+                            c->window,   c->kv_type,
+                            0.0f,        g_softcap,
+                            0,           0,
+                            NULL,        NULL};
   d.scale = 2.0f / sqrtf((float)c->head_dim); /* scores of a few units: not uniform */
   return d;
 }
@@ -158,8 +179,8 @@ static float *new_scratch(const gqcrt_attention_desc *d) {
 }
 
 /* One token through a kernel: stored, then attended (n_rows = 1). */
-static void decode(const gqcrt_attention_desc *d, gqcrt_attention_fn fn, float *out,
-                   const token *t, void *kc, void *vc, float *scratch, int32_t pos) {
+static void decode(const gqcrt_attention_desc *d, gqcrt_attention_fn fn, float *out, const token *t,
+                   void *kc, void *vc, float *scratch, int32_t pos) {
   gqcrt_attention_parallel(NULL, fn, d, out, t->q, t->k, t->v, kc, vc, NULL, NULL, scratch, pos, 1);
 }
 
@@ -168,8 +189,10 @@ static void decode(const gqcrt_attention_desc *d, gqcrt_attention_fn fn, float *
 static void test_scalar_is_reference(void **state) {
   (void)state;
   const attn_case cases[] = {
-      {4, 1, 64, 32, 0, GQCRT_KV_F32, 32, 1},  {4, 2, 20, 8, 8, GQCRT_KV_F16, 30, 1},
-      {6, 3, 18, 16, 5, GQCRT_KV_F32, 40, 1},  {2, 2, 7, 40, 0, GQCRT_KV_F16, 40, 1},
+      {4, 1, 64, 32, 0, GQCRT_KV_F32, 32, 1},
+      {4, 2, 20, 8, 8, GQCRT_KV_F16, 30, 1},
+      {6, 3, 18, 16, 5, GQCRT_KV_F32, 40, 1},
+      {2, 2, 7, 40, 0, GQCRT_KV_F16, 40, 1},
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
     const attn_case *c = &cases[ci];
@@ -190,6 +213,48 @@ static void test_scalar_is_reference(void **state) {
       free_token(&t);
     }
     free(kc1), free(vc1), free(kc2), free(vc2), free(s1), free(s2), free(o1), free(o2);
+  }
+}
+
+/* ---- soft-capped scores ------------------------------------------------------------ */
+
+/* gqcrt_attention with a cap against the formula, in double: a cap of 0.5
+ * moves the result far beyond the bound, so the check sees a missing or
+ * misplaced cap (applied after the scale instead of before, say). */
+static void test_softcap_is_the_formula(void **state) {
+  (void)state;
+  enum { H = 2, HD = 16, N = 9 };
+  const float caps[] = {0.5f, 3.0f};
+  for (size_t ci = 0; ci < 2; ci++) {
+    const gqcrt_attention_desc d = {H, 1, HD, N, 0, GQCRT_KV_F32, 0.7f, caps[ci], 0, 0, NULL, NULL};
+    float kc[N * HD], vc[N * HD], scores[N], out[H * HD], q[H * HD];
+    for (int32_t p = 0; p < N; p++) {
+      float k[HD], v[HD];
+      fill_uniform(k, HD, 1.0f);
+      fill_uniform(v, HD, 1.0f);
+      fill_uniform(q, H * HD, 1.0f);
+      gqcrt_attention(&d, out, q, k, v, kc, vc, scores, p);
+    }
+    for (int h = 0; h < H; h++) {
+      double s[N], max = -INFINITY, sum = 0;
+      for (int j = 0; j < N; j++) {
+        double dot = 0;
+        for (int i = 0; i < HD; i++)
+          dot += (double)q[h * HD + i] * kc[j * HD + i];
+        s[j] = d.scale * d.softcap * tanh(dot / d.softcap);
+        max = s[j] > max ? s[j] : max;
+      }
+      for (int j = 0; j < N; j++)
+        sum += s[j] = exp(s[j] - max);
+      for (int i = 0; i < HD; i++) {
+        double o = 0;
+        for (int j = 0; j < N; j++)
+          o += s[j] / sum * vc[j * HD + i];
+        if (fabs(o - out[h * HD + i]) > 1e-6)
+          fail_msg("cap %g head %d [%d]: %.9g, the formula gives %.9g", (double)d.softcap, h, i,
+                   (double)out[h * HD + i], o);
+      }
+    }
   }
 }
 
@@ -225,19 +290,19 @@ static void test_simd_matches_scalar(void **state) {
   (void)state;
   /* n_head, n_head_kv, head_dim, cache_rows, window, kv_type, n_pos, every */
   const attn_case shapes[] = {
-      {4, 4, 64, 64, 0, 0, 64, 1},     /* 1 query head per KV head */
-      {4, 2, 64, 64, 0, 0, 64, 1},     /* 2 */
-      {6, 2, 128, 48, 0, 0, 48, 1},    /* 3 */
-      {4, 1, 256, 40, 0, 0, 40, 1},    /* 4: FunctionGemma */
-      {8, 1, 128, 24, 0, 0, 24, 1},    /* 8: two blocks of four */
-      {4, 1, 256, 16, 16, 0, 53, 1},   /* ring of `window` rows, wrapped thrice */
-      {4, 2, 64, 16, 6, 0, 45, 1},     /* window shorter than the ring */
-      {4, 1, 64, 13, 0, 0, 40, 1},     /* ring without a window (cache_rows < n_ctx) */
-      {2, 1, 20, 24, 0, 0, 24, 1},     /* head_dim % 16 = 4 */
-      {3, 3, 36, 24, 0, 0, 24, 1},     /* % 32 = 4, % 8 = 4 */
-      {2, 2, 18, 24, 7, 0, 30, 1},     /* % 4 = 2 */
-      {4, 2, 7, 24, 0, 0, 24, 1},      /* shorter than a vector */
-      {4, 1, 256, 2048, 0, 0, 2048, 511}, /* long context */
+      {4, 4, 64, 64, 0, 0, 64, 1},         /* 1 query head per KV head */
+      {4, 2, 64, 64, 0, 0, 64, 1},         /* 2 */
+      {6, 2, 128, 48, 0, 0, 48, 1},        /* 3 */
+      {4, 1, 256, 40, 0, 0, 40, 1},        /* 4: FunctionGemma */
+      {8, 1, 128, 24, 0, 0, 24, 1},        /* 8: two blocks of four */
+      {4, 1, 256, 16, 16, 0, 53, 1},       /* ring of `window` rows, wrapped thrice */
+      {4, 2, 64, 16, 6, 0, 45, 1},         /* window shorter than the ring */
+      {4, 1, 64, 13, 0, 0, 40, 1},         /* ring without a window (cache_rows < n_ctx) */
+      {2, 1, 20, 24, 0, 0, 24, 1},         /* head_dim % 16 = 4 */
+      {3, 3, 36, 24, 0, 0, 24, 1},         /* % 32 = 4, % 8 = 4 */
+      {2, 2, 18, 24, 7, 0, 30, 1},         /* % 4 = 2 */
+      {4, 2, 7, 24, 0, 0, 24, 1},          /* shorter than a vector */
+      {4, 1, 256, 2048, 0, 0, 2048, 511},  /* long context */
       {4, 1, 256, 512, 512, 0, 1100, 157}, /* sliding layer past its window */
       {8, 2, 128, 2048, 0, 0, 2048, 1023},
   };
@@ -250,6 +315,8 @@ static void test_simd_matches_scalar(void **state) {
     float worst[2] = {0, 0};
     for (int kv = 0; kv < 2; kv++)
       for (size_t s = 0; s < n_shapes; s++) {
+        if (g_softcap > 0 && shapes[s].n_pos > 64)
+          continue; /* the cap changes the score step only: short shapes cover it */
         attn_case c = shapes[s];
         c.kv_type = kv ? GQCRT_KV_F16 : GQCRT_KV_F32;
         const float e = simd_vs_scalar(&c, kernels[k].fn);
@@ -331,8 +398,8 @@ static void check_batch(const attn_case *c, gqcrt_attention_fn fn, const gqcrt_e
       memcmp(vc[0], vc[1], cb))
     fail_msg("heads %d/%d hd %d cache %d window %d %s, %d+%d rows, %d threads: the batch "
              "differs from its tokens one by one",
-             d.n_head, d.n_head_kv, d.head_dim, d.cache_rows, d.window,
-             d.kv_type ? "f16" : "f32", history, n_rows, ex ? ex->n_threads : 1);
+             d.n_head, d.n_head_kv, d.head_dim, d.cache_rows, d.window, d.kv_type ? "f16" : "f32",
+             history, n_rows, ex ? ex->n_threads : 1);
   for (int i = 0; i < 2; i++) {
     free(kc[i]), free(vc[i]), free(o[i]);
   }
@@ -411,8 +478,8 @@ static void test_queries_independent(void **state) {
           kernels[k].fn(&d, split, q, kc, vc, scratch, HISTORY, ROWS, t0,
                         t0 + step < n_q ? t0 + step : n_q);
         if (memcmp(all, split, ROWS * qn * sizeof(float)))
-          fail_msg("%s case %zu: ranges of %d queries differ from one call", kernels[k].variant,
-                   ci, step);
+          fail_msg("%s case %zu: ranges of %d queries differ from one call", kernels[k].variant, ci,
+                   step);
       }
       free(kc), free(vc), free(scratch), free(q), free(kv), free(all), free(split);
     }
@@ -451,7 +518,7 @@ static void test_out_aliases_q(void **state) {
 /* Invalid calls write nothing. */
 static void test_invalid_calls(void **state) {
   (void)state;
-  gqcrt_attention_desc d = {4, 1, 16, 8, 0, GQCRT_KV_F32, 0.25f, 0, 0, NULL, NULL};
+  gqcrt_attention_desc d = {4, 1, 16, 8, 0, GQCRT_KV_F32, 0.25f, 0.0f, 0, 0, NULL, NULL};
   float q[2 * 64], out[2 * 64], kc[8 * 16] = {0}, vc[8 * 16] = {0};
   float *scratch = new_scratch(&d);
   fill_uniform(q, 2 * 64, 1.0f);
@@ -460,16 +527,15 @@ static void test_invalid_calls(void **state) {
       continue;
     const struct {
       int32_t pos, n_rows, t0, t1, n_head_kv, cache_rows;
-    } bad[] = {{-1, 1, 0, 4, 1, 8}, {0, 1, 2, 1, 1, 8},  {0, 1, -1, 2, 1, 8},
-               {0, 1, 0, 5, 1, 8},  {0, 2, 0, 9, 1, 8},  {0, 0, 0, 0, 1, 8},
-               {0, -1, 0, 1, 1, 8}, {0, 1, 0, 4, 3, 8},  {0, 1, 0, 4, 0, 8},
+    } bad[] = {{-1, 1, 0, 4, 1, 8}, {0, 1, 2, 1, 1, 8},        {0, 1, -1, 2, 1, 8},
+               {0, 1, 0, 5, 1, 8},  {0, 2, 0, 9, 1, 8},        {0, 0, 0, 0, 1, 8},
+               {0, -1, 0, 1, 1, 8}, {0, 1, 0, 4, 3, 8},        {0, 1, 0, 4, 0, 8},
                {0, 1, 0, 4, 1, 0},  {INT32_MAX, 2, 0, 8, 1, 8}};
     for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
       d.n_head_kv = bad[b].n_head_kv;
       d.cache_rows = bad[b].cache_rows;
       memset(out, 0x7f, sizeof out);
-      kernels[k].fn(&d, out, q, kc, vc, scratch, bad[b].pos, bad[b].n_rows, bad[b].t0,
-                    bad[b].t1);
+      kernels[k].fn(&d, out, q, kc, vc, scratch, bad[b].pos, bad[b].n_rows, bad[b].t0, bad[b].t1);
       for (int i = 0; i < 2 * 64; i++)
         if (f2u(out[i]) != 0x7f7f7f7fu)
           fail_msg("%s: invalid call %zu wrote out[%d]", kernels[k].variant, b, i);
@@ -546,8 +612,8 @@ static int32_t ranges_seen[64][2];
 static float *scratch_seen[64];
 static int n_ranges_seen;
 static void recording_kernel(const gqcrt_attention_desc *d, float *out, const float *q,
-                             const void *k_cache, const void *v_cache, float *scratch,
-                             int32_t pos, int32_t n_rows, int32_t t0, int32_t t1) {
+                             const void *k_cache, const void *v_cache, float *scratch, int32_t pos,
+                             int32_t n_rows, int32_t t0, int32_t t1) {
   (void)d, (void)out, (void)q, (void)k_cache, (void)v_cache, (void)pos, (void)n_rows;
   assert_true(n_ranges_seen < 64);
   scratch_seen[n_ranges_seen] = scratch;
@@ -561,7 +627,7 @@ static void recording_kernel(const gqcrt_attention_desc *d, float *out, const fl
 static void test_parallel_splits_queries(void **state) {
   (void)state;
   enum { H = 8, ROWS = 256, HD = 64, BATCH = 4 };
-  const gqcrt_attention_desc d = {H, 2, HD, ROWS, 0, GQCRT_KV_F32, 0.125f, 0, 0, NULL, NULL};
+  const gqcrt_attention_desc d = {H, 2, HD, ROWS, 0, GQCRT_KV_F32, 0.125f, 0.0f, 0, 0, NULL, NULL};
   static float kc[ROWS * 2 * HD], vc[ROWS * 2 * HD], q[BATCH * H * HD], out[BATCH * H * HD],
       k[BATCH * 2 * HD];
   float *scratch = new_scratch(&d);
@@ -588,8 +654,8 @@ static void test_parallel_splits_queries(void **state) {
       }
       for (int32_t t = 0; t < n_q; t++)
         assert_int_equal(covered[t], 1);
-      int32_t parts = threads[ti] < GQCRT_ATTENTION_MAX_PARTS ? threads[ti]
-                                                               : GQCRT_ATTENTION_MAX_PARTS;
+      int32_t parts =
+          threads[ti] < GQCRT_ATTENTION_MAX_PARTS ? threads[ti] : GQCRT_ATTENTION_MAX_PARTS;
       assert_int_equal(nonempty, parts < n_q ? parts : n_q);
     }
   /* position 0: one visible row, not worth waking a thread */
@@ -697,6 +763,13 @@ int main(void) {
       cmocka_unit_test(test_tolerance_is_tight),
       cmocka_unit_test(test_batch_is_tokens_one_by_one),
       cmocka_unit_test(test_queries_independent),
+      /* the same with soft-capped scores */
+      cmocka_unit_test(test_softcap_is_the_formula),
+      cmocka_unit_test_setup_teardown(test_scalar_is_reference, with_softcap, without_softcap),
+      cmocka_unit_test_setup_teardown(test_simd_matches_scalar, with_softcap, without_softcap),
+      cmocka_unit_test_setup_teardown(test_batch_is_tokens_one_by_one, with_softcap,
+                                      without_softcap),
+      cmocka_unit_test_setup_teardown(test_queries_independent, with_softcap, without_softcap),
       cmocka_unit_test(test_out_aliases_q),
       cmocka_unit_test(test_invalid_calls),
       cmocka_unit_test(test_parallel_bit_identical),

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cpu_variants.h"
+#include "tools/kernel_harness/cpu_variants.h"
 
 #if defined(__aarch64__)
 #include "runtime/src/arm/neon_exp.h"

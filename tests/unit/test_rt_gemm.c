@@ -21,10 +21,9 @@
  *    are identical to one call.
  *  - row-batched ops: gqcrt_embed_rows, gqcrt_embed_rows_packed,
  *    gqcrt_rope_rows and a batch through gqcrt_attention_parallel (portable
- *    kernel) against n_rows calls of the single-token ops (outputs and KV caches memcmp-exact), including a ring
- *    cache shorter than the batch with a sliding window, GQA, f16 caches and
- *    out aliasing q.
- * Runtime-only: runs on x86 and under qemu (scripts/test-aarch64-runtime.sh).
+ *    kernel) against n_rows calls of the single-token ops (outputs and KV caches memcmp-exact),
+ * including a ring cache shorter than the batch with a sliding window, GQA, f16 caches and out
+ * aliasing q. Runtime-only: runs on x86 and under qemu (scripts/test-aarch64-runtime.sh).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -39,7 +38,8 @@
 #include "gqcrt.h"
 #include "gqcrt_parallel.h"
 #include "gqcrt_pthread.h"
-#include "linear_kernels.h"
+#include "tools/kernel_harness/encodings.h"
+#include "tools/kernel_harness/linear_kernels.h"
 #include "test_util.h"
 
 /* ---- the kernel tables ---------------------------------------------------------- */
@@ -114,35 +114,14 @@ static int variant_runs_here(const char *variant) {
 
 /* ---- encodings and random data ------------------------------------------------------ */
 
-typedef struct {
-  const char *name;
-  int block_elems, block_bytes;
-  int d_off, min_off; /* byte offsets of the f16 scale and min (-1: none) */
-  gqcrt_dequant_fn dequant;
-} weight_encoding;
-
-static const weight_encoding wencs[] = {
-    {"f32", 1, 4, -1, -1, gqcrt_dequantize_f32},
-    {"f16", 1, 2, -1, -1, gqcrt_dequantize_f16},
-    {"bf16", 1, 2, -1, -1, gqcrt_dequantize_bf16},
-    {"q4_0", 32, 18, 0, -1, gqcrt_dequantize_q4_0},
-    {"q4_1", 32, 20, 0, 2, gqcrt_dequantize_q4_1},
-    {"q5_0", 32, 22, 0, -1, gqcrt_dequantize_q5_0},
-    {"q5_1", 32, 24, 0, 2, gqcrt_dequantize_q5_1},
-    {"q8_0", 32, 34, 0, -1, gqcrt_dequantize_q8_0},
-    {"q2_k", 256, 84, 80, 82, gqcrt_dequantize_q2_k},
-    {"q3_k", 256, 110, 108, -1, gqcrt_dequantize_q3_k},
-    {"q4_k", 256, 144, 0, 2, gqcrt_dequantize_q4_k},
-    {"q5_k", 256, 176, 0, 2, gqcrt_dequantize_q5_k},
-    {"q6_k", 256, 210, 208, -1, gqcrt_dequantize_q6_k},
-};
+/* The encodings (the runtime's table, tools/kernel_harness/encodings.h). */
+typedef harness_encoding weight_encoding;
 
 static const weight_encoding *find_wenc(const char *name) {
-  for (size_t i = 0; i < sizeof wencs / sizeof wencs[0]; ++i)
-    if (!strcmp(wencs[i].name, name))
-      return &wencs[i];
-  fail_msg("no test description of encoding %s", name);
-  return NULL;
+  const weight_encoding *e = harness_encoding_find(name);
+  if (!e)
+    fail_msg("no encoding %s", name);
+  return e;
 }
 
 static void *xalloc(size_t n) {
@@ -179,15 +158,7 @@ static void random_weights(const weight_encoding *e, uint8_t *w, int n_in, int n
 }
 
 static size_t activation_bytes(const char *aenc, int n) {
-  if (!strcmp(aenc, "f32"))
-    return 4u * (size_t)n;
-  if (!strcmp(aenc, "f16") || !strcmp(aenc, "bf16"))
-    return 2u * (size_t)n;
-  if (!strcmp(aenc, "q8_0"))
-    return (size_t)n / 32 * GQCRT_Q8_0_BYTES;
-  if (!strcmp(aenc, "q8_1"))
-    return (size_t)n / 32 * GQCRT_Q8_1_BYTES;
-  return (size_t)n / 256 * GQCRT_Q8_K_BYTES;
+  return harness_row_bytes(aenc, n);
 }
 
 /* ---- gemm kernels --------------------------------------------------------------------- */
@@ -525,18 +496,24 @@ static void test_rope_rows(void **state) {
   static float x[ROWS * N], y[ROWS * N], ref[N], inplace[ROWS * N];
   const int modes[] = {GQCRT_ROPE_NORMAL, GQCRT_ROPE_NEOX};
   const int n_rots[] = {64, 32};
+  float factors[HEAD_DIM / 2]; /* LongRoPE-style frequency factors */
+  for (int i = 0; i < HEAD_DIM / 2; i++)
+    factors[i] = 1.0f + (float)i / 4;
   for (int m = 0; m < 2; m++)
     for (int nr = 0; nr < 2; nr++)
       for (int pos = 0; pos < 3000; pos += 1499) {
+        const float *ff = pos ? factors : NULL;
+        const float af = pos ? 1.1f : 1.0f;
         for (int i = 0; i < ROWS * N; i++)
           x[i] = rnd_uniform(-2, 2);
-        gqcrt_rope_rows(y, x, pos, ROWS, N_HEAD, HEAD_DIM, n_rots[nr], 10000.0f, 1.0f, modes[m]);
+        gqcrt_rope_rows(y, x, pos, ROWS, N_HEAD, HEAD_DIM, n_rots[nr], 10000.0f, 1.0f, modes[m], ff,
+                        af);
         memcpy(inplace, x, sizeof x);
         gqcrt_rope_rows(inplace, inplace, pos, ROWS, N_HEAD, HEAD_DIM, n_rots[nr], 10000.0f, 1.0f,
-                        modes[m]);
+                        modes[m], ff, af);
         for (int r = 0; r < ROWS; r++) {
           gqcrt_rope(ref, x + r * N, pos + r, N_HEAD, HEAD_DIM, n_rots[nr], 10000.0f, 1.0f,
-                     modes[m]);
+                     modes[m], ff, af);
           if (memcmp(ref, y + r * N, sizeof ref) || memcmp(ref, inplace + r * N, sizeof ref))
             fail_msg("rope_rows mode %d n_rot %d pos %d: row %d differs", modes[m], n_rots[nr], pos,
                      r);
@@ -552,7 +529,7 @@ static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cach
                                  int alias_out) {
   enum { HD = 32 };
   const gqcrt_attention_desc d = {n_head, n_head_kv, HD, cache_rows, window, kv_type,
-                                  0.17f,  0,         0,  NULL,       NULL};
+                                  0.17f,  0.0f,      0,  0,          NULL,   NULL};
   const size_t qn = (size_t)n_head * HD, kn = (size_t)n_head_kv * HD;
   const size_t cache_bytes = (size_t)cache_rows * kn * (kv_type == GQCRT_KV_F16 ? 2 : 4);
   uint8_t *kc1 = xalloc(cache_bytes), *vc1 = xalloc(cache_bytes);

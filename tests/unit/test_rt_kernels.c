@@ -34,7 +34,8 @@
 #include <cmocka.h>
 
 #include "gqcrt.h"
-#include "linear_kernels.h"
+#include "tools/kernel_harness/encodings.h"
+#include "tools/kernel_harness/linear_kernels.h"
 #include "test_util.h"
 
 /* ---- the kernel table (linear_kernels.h) ------------------------------------ */
@@ -55,34 +56,11 @@ static gqcrt_linear_fn scalar_kernel(const char *wenc) {
 
 /* ---- encodings --------------------------------------------------------------- */
 
-typedef struct {
-  const char *name;
-  int block_elems, block_bytes;
-  int d_off, min_off; /* byte offsets of the f16 scale and min in a block (-1: none) */
-  void (*dequant)(float *, const void *, int32_t);
-} weight_encoding;
-
-static const weight_encoding wencs[] = {
-    {"f32", 1, 4, -1, -1, gqcrt_dequantize_f32},
-    {"f16", 1, 2, -1, -1, gqcrt_dequantize_f16},
-    {"bf16", 1, 2, -1, -1, gqcrt_dequantize_bf16},
-    {"q4_0", 32, 18, 0, -1, gqcrt_dequantize_q4_0},
-    {"q4_1", 32, 20, 0, 2, gqcrt_dequantize_q4_1},
-    {"q5_0", 32, 22, 0, -1, gqcrt_dequantize_q5_0},
-    {"q5_1", 32, 24, 0, 2, gqcrt_dequantize_q5_1},
-    {"q8_0", 32, 34, 0, -1, gqcrt_dequantize_q8_0},
-    {"q2_k", 256, 84, 80, 82, gqcrt_dequantize_q2_k},
-    {"q3_k", 256, 110, 108, -1, gqcrt_dequantize_q3_k},
-    {"q4_k", 256, 144, 0, 2, gqcrt_dequantize_q4_k},
-    {"q5_k", 256, 176, 0, 2, gqcrt_dequantize_q5_k},
-    {"q6_k", 256, 210, 208, -1, gqcrt_dequantize_q6_k},
-};
+/* The encodings (the runtime's table, tools/kernel_harness/encodings.h). */
+typedef harness_encoding weight_encoding;
 
 static const weight_encoding *find_wenc(const char *name) {
-  for (size_t i = 0; i < sizeof wencs / sizeof wencs[0]; ++i)
-    if (!strcmp(wencs[i].name, name))
-      return &wencs[i];
-  return NULL;
+  return harness_encoding_find(name);
 }
 
 /* Relative tolerance (times the magnitude M) against the double reference. */
@@ -128,15 +106,7 @@ static void random_weights(const weight_encoding *e, uint8_t *w, int n_in, int n
 /* ---- activations --------------------------------------------------------------- */
 
 static size_t activation_bytes(const char *aenc, int n) {
-  if (!strcmp(aenc, "f32"))
-    return 4u * (size_t)n;
-  if (!strcmp(aenc, "f16") || !strcmp(aenc, "bf16"))
-    return 2u * (size_t)n;
-  if (!strcmp(aenc, "q8_0"))
-    return (size_t)n / 32 * GQCRT_Q8_0_BYTES;
-  if (!strcmp(aenc, "q8_1"))
-    return (size_t)n / 32 * GQCRT_Q8_1_BYTES;
-  return (size_t)n / 256 * GQCRT_Q8_K_BYTES;
+  return harness_row_bytes(aenc, n);
 }
 
 /* The activation values the kernel really sees. For q8_1 also returns, per

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu_variants.h"
+#include "tools/kernel_harness/cpu_variants.h"
 #include "gqcrt.h"
 #include "test_util.h"
 
@@ -51,8 +51,8 @@ static void random_x(int32_t n, float scale) {
 
 static void check_norm(const op_variant *v) {
   const norm_fn fn = (norm_fn)v->fn;
-  static const int32_t shapes[][2] = {{64, 64}, {640, 640}, {1024, 256}, {12, 12}, {7, 7},
-                                      {300, 100}, {17, 17}};
+  static const int32_t shapes[][2] = {{64, 64}, {640, 640}, {1024, 256}, {12, 12},
+                                      {7, 7},   {300, 100}, {17, 17}};
   for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
     const int32_t n = shapes[s][0], g = shapes[s][1];
     random_x(n, 3.0f);
@@ -89,8 +89,10 @@ static void check_quant(const op_variant *v) {
   const int k = !strcmp(v->op, "quantize_q8_k");
   const quant_fn ref = !strcmp(v->op, "quantize_q8_0")   ? gqcrt_quantize_q8_0
                        : !strcmp(v->op, "quantize_q8_1") ? gqcrt_quantize_q8_1
-                                                          : gqcrt_quantize_q8_k;
-  const int32_t block = k ? 256 : 32, bytes = k ? GQCRT_Q8_K_BYTES : !strcmp(v->op, "quantize_q8_1") ? 36 : 34;
+                                                         : gqcrt_quantize_q8_k;
+  const int32_t block = k ? 256 : 32, bytes = k                                 ? GQCRT_Q8_K_BYTES
+                                              : !strcmp(v->op, "quantize_q8_1") ? 36
+                                                                                : 34;
   for (int32_t nb = 1; nb <= 12; nb++) {
     const int32_t n = nb * block;
     for (int trial = 0; trial < 6; trial++) {

@@ -1,4 +1,6 @@
-/* test_rt_ops.c — libgqcrt's non-linear ops: RMSNorm, RoPE, attention over a
+/* test_rt_ops.c — libgqcrt's non-linear ops: RMSNorm, LayerNorm, RoPE (also
+ * with frequency factors and an attention factor), the short causal
+ * convolution of LFM2, attention over a
  * KV cache (GQA, sliding window on a ring buffer, f16 cache), SiLU, tanh-GELU
  * with llama.cpp's f16-table semantics, softcap, softmax, and the aliasing
  * rules of add/mul/scale/copy.
@@ -122,11 +124,12 @@ static float chain_theta(int pos, int i, float base, int n_rot) {
   return t;
 }
 
-static void check_rope(int mode, int n_head, int head_dim, int n_rot, int pos, float base,
-                       float fs) {
+/* ff: frequency factors (LongRoPE) or NULL; af: attn_factor (mscale). */
+static void check_rope_ext(int mode, int n_head, int head_dim, int n_rot, int pos, float base,
+                           float fs, const float *ff, float af) {
   float x[4 * 128], y[4 * 128];
   fill_uniform(x, n_head * head_dim, 2.0f);
-  gqcrt_rope(y, x, pos, n_head, head_dim, n_rot, base, fs, mode);
+  gqcrt_rope(y, x, pos, n_head, head_dim, n_rot, base, fs, mode, ff, af);
   for (int h = 0; h < n_head; ++h) {
     const float *xh = x + h * head_dim, *yh = y + h * head_dim;
     for (int i = 0; i < n_rot / 2; ++i) {
@@ -134,13 +137,14 @@ static void check_rope(int mode, int n_head, int head_dim, int n_rot, int pos, f
       const int ib = mode == GQCRT_ROPE_NEOX ? i + n_rot / 2 : 2 * i + 1;
       /* exact: the chain, freq_scale, cosf/sinf, and the rotation as
        * llama.cpp's FMA-contracted build evaluates it */
-      const float t = fs * chain_theta(pos, i, base, n_rot);
-      const float c = cosf(t), s = sinf(t);
+      const float fi = ff ? ff[i] : 1.0f;
+      const float t = fs * (chain_theta(pos, i, base, n_rot) / fi);
+      const float c = cosf(t) * af, s = sinf(t) * af;
       assert_same_float(yh[ia], fmaf(xh[ia], c, -(xh[ib] * s)));
       assert_same_float(yh[ib], fmaf(xh[ia], s, xh[ib] * c));
-      /* independent: theta = pos * base^(-2i/n_rot) in double */
-      const double td = fs * pos * pow(base, -2.0 * i / n_rot);
-      const double cd = cos(td), sd = sin(td);
+      /* independent: theta = pos * base^(-2i/n_rot) / f_i in double */
+      const double td = fs * pos * pow(base, -2.0 * i / n_rot) / fi;
+      const double cd = af * cos(td), sd = af * sin(td);
       /* the f32 chain drifts by ~i ulp of theta, i.e. up to ~1e-7*i*|theta| */
       const double tol = 2e-6 + 4e-7 * (i + 1) * fabs(td) * 4.0;
       assert_close(yh[ia], xh[ia] * cd - xh[ib] * sd, tol);
@@ -152,8 +156,13 @@ static void check_rope(int mode, int n_head, int head_dim, int n_rot, int pos, f
   /* in place gives the same bits */
   float z[4 * 128];
   memcpy(z, x, sizeof z);
-  gqcrt_rope(z, z, pos, n_head, head_dim, n_rot, base, fs, mode);
+  gqcrt_rope(z, z, pos, n_head, head_dim, n_rot, base, fs, mode, ff, af);
   assert_memory_equal(z, y, sizeof(float) * (size_t)(n_head * head_dim));
+}
+
+static void check_rope(int mode, int n_head, int head_dim, int n_rot, int pos, float base,
+                       float fs) {
+  check_rope_ext(mode, n_head, head_dim, n_rot, pos, base, fs, NULL, 1.0f);
 }
 
 static void test_rope_normal_and_neox(void **state) {
@@ -165,6 +174,84 @@ static void test_rope_normal_and_neox(void **state) {
   check_rope(GQCRT_ROPE_NEOX, 1, 128, 128, 4095, 1e6f, 0.125f); /* linear scaling */
   check_rope(GQCRT_ROPE_NORMAL, 2, 64, 32, 5, 10000.0f, 1.0f);  /* partial rotation */
   check_rope(GQCRT_ROPE_NEOX, 2, 64, 32, 5, 10000.0f, 1.0f);
+  /* LongRoPE: per-pair frequency factors and an attention factor (phi3) */
+  float ff[64];
+  for (int i = 0; i < 64; ++i)
+    ff[i] = 1.0f + 0.37f * (float)i;
+  check_rope_ext(GQCRT_ROPE_NEOX, 2, 128, 128, 300, 10000.0f, 1.0f, ff, 1.19f);
+  check_rope_ext(GQCRT_ROPE_NORMAL, 2, 64, 32, 77, 10000.0f, 0.5f, ff, 1.0f);
+}
+
+/* ---- short causal convolution ---------------------------------------------------------- */
+
+/* gqcrt_causal_conv against the formula (each channel's dot product of its
+ * taps with the last `taps` inputs, zeros before position 0, the f32 sum in
+ * tap order), one token at a time; then a batch of rows against its rows
+ * one by one, from a state with history, bit for bit. */
+static void test_causal_conv(void **state) {
+  (void)state;
+  enum { N = 12, TAPS = 4, STEPS = 9, ROWS = 5 };
+  float w[N * TAPS], x[STEPS][N], y[N], st[(TAPS - 1) * N];
+  fill_uniform(w, N * TAPS, 1.0f);
+  memset(st, 0x7f, sizeof st); /* garbage: positions < 0 must not read it */
+  for (int p = 0; p < STEPS; ++p) {
+    fill_uniform(x[p], N, 2.0f);
+    gqcrt_causal_conv(y, x[p], w, st, p, 1, N, TAPS);
+    for (int c = 0; c < N; ++c) {
+      float want = 0.0f;
+      for (int i = 0; i < TAPS; ++i) {
+        const int q = p - (TAPS - 1) + i;
+        if (q >= 0)
+          want += x[q][c] * w[c * TAPS + i];
+      }
+      assert_same_float(y[c], want);
+    }
+  }
+  float xb[ROWS * N], yb[ROWS * N], y1[ROWS * N], st2[(TAPS - 1) * N];
+  fill_uniform(xb, ROWS * N, 2.0f);
+  memcpy(st2, st, sizeof st);
+  gqcrt_causal_conv(yb, xb, w, st, STEPS, ROWS, N, TAPS);
+  for (int r = 0; r < ROWS; ++r)
+    gqcrt_causal_conv(y1 + r * N, xb + r * N, w, st2, STEPS + r, 1, N, TAPS);
+  assert_memory_equal(yb, y1, sizeof yb);
+  assert_memory_equal(st, st2, sizeof st);
+}
+
+/* ---- LayerNorm ----------------------------------------------------------------------- */
+
+/* ggml_norm then * w then + b: against the formula in double, groups of 40
+ * with and without weight and bias, in place too. */
+static void test_layer_norm(void **state) {
+  (void)state;
+  enum { G = 40, N = 3 * G };
+  float x[N], w[G], b[G], y[N], z[N];
+  fill_uniform(x, N, 3.0f);
+  for (int i = 0; i < N; ++i)
+    x[i] += 1.5f; /* a mean far from 0 */
+  fill_uniform(w, G, 1.0f);
+  fill_uniform(b, G, 1.0f);
+  const float eps = 1e-5f;
+  for (int variant = 0; variant < 3; ++variant) {
+    const float *wp = variant ? w : NULL, *bp = variant == 2 ? b : NULL;
+    gqcrt_layer_norm(y, x, wp, bp, N, G, eps);
+    for (int g = 0; g < N / G; ++g) {
+      double mean = 0, var = 0;
+      for (int i = 0; i < G; ++i)
+        mean += x[g * G + i];
+      mean /= G;
+      for (int i = 0; i < G; ++i)
+        var += (x[g * G + i] - mean) * (x[g * G + i] - mean);
+      var /= G;
+      for (int i = 0; i < G; ++i) {
+        const double want =
+            (x[g * G + i] - mean) / sqrt(var + eps) * (wp ? wp[i] : 1) + (bp ? bp[i] : 0);
+        assert_close(y[g * G + i], want, 2e-6);
+      }
+    }
+    memcpy(z, x, sizeof z);
+    gqcrt_layer_norm(z, z, wp, bp, N, G, eps);
+    assert_memory_equal(z, y, sizeof y);
+  }
 }
 
 /* Which elements pair up: a unit vector in dimension 1 (NORMAL: partner of 0;
@@ -172,13 +259,13 @@ static void test_rope_normal_and_neox(void **state) {
 static void test_rope_pairs_and_identity(void **state) {
   (void)state;
   float x[8] = {0, 1, 0, 0, 0, 0, 0, 0}, y[8];
-  gqcrt_rope(y, x, 1, 1, 8, 8, 10000.0f, 1.0f, GQCRT_ROPE_NORMAL);
+  gqcrt_rope(y, x, 1, 1, 8, 8, 10000.0f, 1.0f, GQCRT_ROPE_NORMAL, NULL, 1.0f);
   /* pair 0 = (x0, x1) at theta 1: (0*c - 1*s, 0*s + 1*c) */
   assert_close(y[0], -sin(1.0), 1e-6);
   assert_close(y[1], cos(1.0), 1e-6);
   for (int i = 2; i < 8; ++i)
     assert_true(y[i] == 0.0f);
-  gqcrt_rope(y, x, 1, 1, 8, 8, 10000.0f, 1.0f, GQCRT_ROPE_NEOX);
+  gqcrt_rope(y, x, 1, 1, 8, 8, 10000.0f, 1.0f, GQCRT_ROPE_NEOX, NULL, 1.0f);
   /* pair 1 = (x1, x5) at theta = 10000^(-2/8) = 0.1 */
   assert_close(y[1], cos(0.1), 1e-6);
   assert_close(y[5], sin(0.1), 1e-6);
@@ -186,7 +273,7 @@ static void test_rope_pairs_and_identity(void **state) {
   /* position 0 is the identity */
   float r[16], r_out[16];
   fill_uniform(r, 16, 1.0f);
-  gqcrt_rope(r_out, r, 0, 2, 8, 8, 10000.0f, 1.0f, GQCRT_ROPE_NEOX);
+  gqcrt_rope(r_out, r, 0, 2, 8, 8, 10000.0f, 1.0f, GQCRT_ROPE_NEOX, NULL, 1.0f);
   assert_memory_equal(r_out, r, sizeof r);
   /* archspec §4.4.1: theta_scale for (1e4, 256), (1e6, 256), (1e4, 64), (1e6, 128) */
   assert_close(powf(10000.0f, -2.0f / 256), 0.930572033, 1e-8);
@@ -226,7 +313,7 @@ static void test_attention_hand_computed(void **state) {
   (void)state;
   /* one head, head_dim 2, two positions. q = (1, 0), k0 = (0, 1), k1 = (ln 3, 0):
    * scores 0 and ln 3 -> softmax (1/4, 3/4); v0 = (4, 0), v1 = (0, 8) -> (1, 6). */
-  gqcrt_attention_desc d = {1, 1, 2, 4, 0, GQCRT_KV_F32, 1.0f, 0, 0, NULL, NULL};
+  gqcrt_attention_desc d = {1, 1, 2, 4, 0, GQCRT_KV_F32, 1.0f, 0.0f, 0, 0, NULL, NULL};
   float kc[8], vc[8], scores[4], out[2];
   const float q[2] = {1.0f, 0.0f};
   const float k0[2] = {0.0f, 1.0f}, v0[2] = {4.0f, 0.0f};
@@ -260,8 +347,8 @@ static void test_attention_gqa_causal(void **state) {
   (void)state;
   float q[NPOS][NH * HD], k[NPOS][NKV * HD], v[NPOS][NKV * HD];
   make_tokens(q, k, v);
-  const gqcrt_attention_desc d = {NH,          NKV, HD, NPOS, 0,   GQCRT_KV_F32,
-                                  0.35355339f, 0,   0,  NULL, NULL};
+  const gqcrt_attention_desc d = {NH,          NKV,  HD, NPOS, 0,    GQCRT_KV_F32,
+                                  0.35355339f, 0.0f, 0,  0,    NULL, NULL};
   float kc[NPOS * NKV * HD], vc[NPOS * NKV * HD], scores[NPOS], out[NH * HD];
   double ref[NH * HD];
   for (int p = 0; p < NPOS; ++p) {
@@ -287,10 +374,10 @@ static void test_attention_sliding_window_ring(void **state) {
   (void)state;
   float q[NPOS][NH * HD], k[NPOS][NKV * HD], v[NPOS][NKV * HD];
   make_tokens(q, k, v);
-  const gqcrt_attention_desc ring = {NH,          NKV, HD, 3,    3,   GQCRT_KV_F32,
-                                     0.35355339f, 0,   0,  NULL, NULL};
-  const gqcrt_attention_desc big = {NH,          NKV, HD, 16,   3,   GQCRT_KV_F32,
-                                    0.35355339f, 0,   0,  NULL, NULL};
+  const gqcrt_attention_desc ring = {NH,          NKV,  HD, 3, 3,    GQCRT_KV_F32,
+                                     0.35355339f, 0.0f, 0,  0, NULL, NULL};
+  const gqcrt_attention_desc big = {NH,          NKV,  HD, 16, 3,    GQCRT_KV_F32,
+                                    0.35355339f, 0.0f, 0,  0,  NULL, NULL};
   float kr[3 * NKV * HD], vr[3 * NKV * HD], kb[16 * NKV * HD], vb[16 * NKV * HD];
   float scores[16], out_r[NH * HD], out_b[NH * HD];
   double ref[NH * HD];
@@ -307,8 +394,8 @@ static void test_attention_sliding_window_ring(void **state) {
   assert_memory_equal(kr, k[9], sizeof k[9]);
   assert_memory_equal(vr + 2 * NKV * HD, v[8], sizeof v[8]);
   /* a window of 3 really differs from full causal attention */
-  const gqcrt_attention_desc full = {NH,          NKV, HD, 16,   0,   GQCRT_KV_F32,
-                                     0.35355339f, 0,   0,  NULL, NULL};
+  const gqcrt_attention_desc full = {NH,          NKV,  HD, 16, 0,    GQCRT_KV_F32,
+                                     0.35355339f, 0.0f, 0,  0,  NULL, NULL};
   float out_f[NH * HD];
   gqcrt_attention(&full, out_f, q[9], k[9], v[9], kb, vb, scores, 9);
   assert_true(memcmp(out_f, out_r, sizeof out_f) != 0);
@@ -326,10 +413,10 @@ static void test_attention_f16_cache(void **state) {
       kr[p][i] = gqcrt_fp16_to_fp32(gqcrt_fp32_to_fp16(k[p][i]));
       vr[p][i] = gqcrt_fp16_to_fp32(gqcrt_fp32_to_fp16(v[p][i]));
     }
-  const gqcrt_attention_desc d16 = {NH,          NKV, HD, NPOS, 4,   GQCRT_KV_F16,
-                                    0.35355339f, 0,   0,  NULL, NULL};
-  const gqcrt_attention_desc d32 = {NH,          NKV, HD, NPOS, 4,   GQCRT_KV_F32,
-                                    0.35355339f, 0,   0,  NULL, NULL};
+  const gqcrt_attention_desc d16 = {NH,          NKV,  HD, NPOS, 4,    GQCRT_KV_F16,
+                                    0.35355339f, 0.0f, 0,  0,    NULL, NULL};
+  const gqcrt_attention_desc d32 = {NH,          NKV,  HD, NPOS, 4,    GQCRT_KV_F32,
+                                    0.35355339f, 0.0f, 0,  0,    NULL, NULL};
   uint16_t kc16[NPOS * NKV * HD], vc16[NPOS * NKV * HD];
   float kc32[NPOS * NKV * HD], vc32[NPOS * NKV * HD], scores[NPOS];
   float o16[NH * HD], o32[NH * HD];
@@ -538,6 +625,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fused_mul_add_matches_fmaf),
       cmocka_unit_test(test_rms_norm),
+      cmocka_unit_test(test_layer_norm),
+      cmocka_unit_test(test_causal_conv),
       cmocka_unit_test(test_rope_normal_and_neox),
       cmocka_unit_test(test_rope_pairs_and_identity),
       cmocka_unit_test(test_attention_hand_computed),

@@ -32,7 +32,7 @@
 #include <cmocka.h>
 
 #include "gqcrt.h"
-#include "cpu_variants.h"
+#include "tools/kernel_harness/cpu_variants.h"
 #include "test_util.h"
 
 /* ---- the tables -------------------------------------------------------------- */
@@ -67,7 +67,8 @@ typedef struct {
 #define VARIANT_neon(w, a, p, rows)
 #endif
 #if defined(__x86_64__)
-#define VARIANT_avxvnni(w, a, p, rows) {#w, #a, #p, "avxvnni", rows, gqcrt_linear_##w##_##p##_avxvnni},
+#define VARIANT_avxvnni(w, a, p, rows)                                                             \
+  {#w, #a, #p, "avxvnni", rows, gqcrt_linear_##w##_##p##_avxvnni},
 #else
 #define VARIANT_avxvnni(w, a, p, rows)
 #endif
@@ -153,10 +154,11 @@ static int gguf_quant(const weight_encoding *e, const uint8_t *b, int el) {
 static int packed_quant(const weight_encoding *e, const char *packing, int R, const uint8_t *p,
                         int n_in, int row, int blk, int el) {
   const int nb = n_in / e->block_elems, g = row / R, r = row % R;
-  const uint8_t *q = p + ((size_t)g * (size_t)nb + (size_t)blk) * (size_t)R * (size_t)e->block_bytes;
+  const uint8_t *q =
+      p + ((size_t)g * (size_t)nb + (size_t)blk) * (size_t)R * (size_t)e->block_bytes;
   if (e->block_elems == 32) /* scales of the row group first, then the quants */
-    q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes + 2u * (size_t)R * (size_t)nb +
-        (size_t)blk * (size_t)R * (size_t)(e->block_bytes - 2);
+    q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes +
+        2u * (size_t)R * (size_t)nb + (size_t)blk * (size_t)R * (size_t)(e->block_bytes - 2);
   const int T = 4 * R; /* bytes per tile */
   if (!strcmp(e->name, "q8_0")) {
     const int flip = !strcmp(packing, "r8u") ? 0x80 : 0;
@@ -166,7 +168,7 @@ static int packed_quant(const weight_encoding *e, const char *packing, int R, co
     const int t = (el % 16) / 4, byte = q[T * t + 4 * r + el % 4];
     const int nib = el < 16 ? byte & 0xF : byte >> 4;
     if (!strcmp(packing, "r8"))
-      return nib - 8; /* the GGUF nibble */
+      return nib - 8;                        /* the GGUF nibble */
     return (int8_t)(uint8_t)(nib << 4) >> 4; /* stored as (q - 8) in 4-bit two's complement */
   }
   if (!strcmp(e->name, "q4_k")) {
@@ -184,9 +186,11 @@ static int packed_quant(const weight_encoding *e, const char *packing, int R, co
 static void packed_scales(const weight_encoding *e, int R, const uint8_t *p, int n_in, int row,
                           int blk, uint8_t *out, int *n_out_bytes) {
   const int nb = n_in / e->block_elems, g = row / R, r = row % R;
-  const uint8_t *q = p + ((size_t)g * (size_t)nb + (size_t)blk) * (size_t)R * (size_t)e->block_bytes;
+  const uint8_t *q =
+      p + ((size_t)g * (size_t)nb + (size_t)blk) * (size_t)R * (size_t)e->block_bytes;
   if (e->block_elems == 32)
-    q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes + 2u * (size_t)R * (size_t)blk;
+    q = p + (size_t)g * (size_t)nb * (size_t)R * (size_t)e->block_bytes +
+        2u * (size_t)R * (size_t)blk;
   int n = 0;
   out[n++] = q[2 * r];
   out[n++] = q[2 * r + 1];

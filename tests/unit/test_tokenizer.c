@@ -10,9 +10,10 @@
  *  - llama.cpp's own tokenizer test vectors (tests/test-tokenizer-0 inputs,
  *    models/ggml-vocab-{qwen2,llama-spm}.gguf.inp/.out, add_special and
  *    parse_special off) for the two vocab files shipped in tests/data, copied
- *    here; for other llama.cpp vocab files (gpt-2, llama-bpe, starcoder, ...)
- *    when a llama.cpp checkout is found (GQC_LLAMACPP_MODELS or
- *    /work/llamacpp/llama.cpp/models), else that test is skipped.
+ *    here; the whole suite (all fourteen decoder vocabularies, deepseek and
+ *    gemma-4 included) on the trimmed copies shipped in tests/data/vocab
+ *    (tools/trim_vocab.py), and on the full files when a llama.cpp checkout
+ *    is found (GQC_LLAMACPP_MODELS or /work/llamacpp/llama.cpp/models).
  *  - Small synthetic vocabularies built with gguf_writer: a gemma3-style SPM
  *    (add_space_prefix false, <start_of_turn>/<end_of_turn>, byte fallback,
  *    a USER_DEFINED token) and a byte-level BPE under every pre-tokenizer.
@@ -36,7 +37,7 @@
 #include "frontend/vocab_build.h"
 #include "gqcrt.h"
 #include "gqcrt_tokenizer.h"
-#include "runtime/src/vocab_blob.h"
+#include "gqcrt_vocab_blob.h"
 #include "test_util.h"
 
 #define MODEL(name) GQC_TEST_DATA "/models/" name
@@ -483,29 +484,26 @@ static void test_llamacpp_vectors_llama_spm(void **s) {
                 sizeof llamacpp_llama_spm_vectors / sizeof llamacpp_llama_spm_vectors[0]);
 }
 
-/* The same check over the .inp/.out files of a llama.cpp checkout. */
-static void test_llamacpp_vectors_checkout(void **s) {
-  (void)s;
-  const char *dir = getenv("GQC_LLAMACPP_MODELS");
-  if (!dir)
-    dir = "/work/llamacpp/llama.cpp/models";
-  static const char *const vocabs[] = {"gpt-2",     "llama-bpe", "starcoder", "refact",
-                                       "command-r", "mpt",       "phi-3",     "falcon",
-                                       "qwen35",    "qwen2",     "llama-spm"};
+/* llama.cpp's tokenizer test suite: every decoder vocabulary of its
+ * models/ggml-vocab-*.gguf (bert-bge, an embedding model's WPM, is refused). */
+static const char *const llamacpp_vocabs[] = {
+    "gpt-2",  "llama-bpe", "starcoder", "refact",    "command-r",      "mpt",          "phi-3",
+    "falcon", "qwen35",    "qwen2",     "llama-spm", "deepseek-coder", "deepseek-llm", "gemma-4"};
+#define N_LLAMACPP_VOCABS (sizeof llamacpp_vocabs / sizeof llamacpp_vocabs[0])
+
+/* Checks the .inp strings of dir/ggml-vocab-NAME.gguf against its .out ids
+ * (add_special and parse_special off, as llama.cpp's test-tokenizer-0);
+ * returns how many strings, 0 when the files are not there. */
+static int check_vocab_suite(const char *dir, const char *name) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.inp", dir, name);
+  size_t n_inp, n_out;
+  char *inp = test_read_file_if_present(path, &n_inp);
+  snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.out", dir, name);
+  char *out = test_read_file_if_present(path, &n_out);
   int checked = 0;
-  for (size_t k = 0; k < sizeof vocabs / sizeof vocabs[0]; k++) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.inp", dir, vocabs[k]);
-    size_t n_inp, n_out;
-    char *inp = test_read_file_if_present(path, &n_inp);
-    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.out", dir, vocabs[k]);
-    char *out = test_read_file_if_present(path, &n_out);
-    if (!inp || !out) {
-      free(inp);
-      free(out);
-      continue;
-    }
-    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf", dir, vocabs[k]);
+  if (inp && out) {
+    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf", dir, name);
     gqc_vocab_blob b = build_file(path);
     static const char sep[] = "\n__ggml_vocab_test__\n";
     char *pos = inp, *line = out;
@@ -513,19 +511,43 @@ static void test_llamacpp_vectors_checkout(void **s) {
       char *next = strstr(pos, sep);
       size_t len = next ? (size_t)(next - pos) : (size_t)(inp + n_inp - pos);
       char *eol = strchr(line, '\n');
-      assert_non_null(eol);
-      *eol = 0;
+      if (eol)
+        *eol = 0;
       assert_ids_str(&b, pos, len, 0, 0, line);
-      line = eol + 1;
       checked++;
-      if (!next)
+      if (!next || !eol)
         break;
+      line = eol + 1;
       pos = next + sizeof sep - 1;
     }
     gqc_vocab_blob_free(&b);
-    free(inp);
-    free(out);
   }
+  free(inp);
+  free(out);
+  return checked;
+}
+
+/* The suite on the trimmed copies the project ships (tests/data/vocab, made
+ * by tools/trim_vocab.py: the tokens and merges these strings can use, ids
+ * renumbered in order): every vocabulary, every string. */
+static void test_llamacpp_suite_shipped(void **s) {
+  (void)s;
+  for (size_t k = 0; k < N_LLAMACPP_VOCABS; k++)
+    if (check_vocab_suite(GQC_TEST_DATA "/vocab", llamacpp_vocabs[k]) < 10)
+      fail_msg("tests/data/vocab/ggml-vocab-%s.gguf: missing or too few strings",
+               llamacpp_vocabs[k]);
+}
+
+/* The same over the full vocabularies of a llama.cpp checkout, when there
+ * is one (GQC_LLAMACPP_MODELS, or /work/llamacpp/llama.cpp/models). */
+static void test_llamacpp_vectors_checkout(void **s) {
+  (void)s;
+  const char *dir = getenv("GQC_LLAMACPP_MODELS");
+  if (!dir)
+    dir = "/work/llamacpp/llama.cpp/models";
+  int checked = 0;
+  for (size_t k = 0; k < N_LLAMACPP_VOCABS; k++)
+    checked += check_vocab_suite(dir, llamacpp_vocabs[k]);
   if (checked == 0)
     skip();
 }
@@ -1188,6 +1210,7 @@ int main(void) {
       cmocka_unit_test(test_reference_prompts),
       cmocka_unit_test(test_llamacpp_vectors_qwen2),
       cmocka_unit_test(test_llamacpp_vectors_llama_spm),
+      cmocka_unit_test(test_llamacpp_suite_shipped),
       cmocka_unit_test(test_llamacpp_vectors_checkout),
       cmocka_unit_test(test_gemma_like_spm),
       cmocka_unit_test(test_bpe_pretokenizers),

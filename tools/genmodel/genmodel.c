@@ -37,21 +37,27 @@ static void usage(FILE *fp, const char *prog) {
   fprintf(fp,
           "usage: %s (--arch ARCH | --preset NAME) [options] -o out.gguf\n"
           "Writes a GGUF model with random weights.\n"
-          "  --arch llama|gemma3|qwen2|qwen3\n"
+          "  --arch ARCH            %s\n"
           "  --preset NAME          %s\n"
           "  --type T               weight encoding: f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0\n"
           "                         q2_k q3_k q4_k q5_k q6_k (default f32, or the preset's)\n"
           "  --embd-type T          encoding of token_embd.weight (default: --type)\n"
           "  --layers N  --embd D  --heads H  --kv-heads K  --head-dim hd  --ff F\n"
           "  --vocab V  --ctx C     shape (head-dim defaults to D/H)\n"
-          "  --window W  --swa-pattern N  --rope-base-swa B  --softcap C   (gemma3)\n"
+          "  --rot R                rope.dimension_count (default: the head size)\n"
+          "  --window W  --swa-pattern N  --rope-base-swa B     (gemma2, gemma3)\n"
+          "  --softcap C            final logit soft-capping (gemma2, gemma3)\n"
+          "  --attn-softcap C       attention logit soft-capping (gemma2)\n"
+          "  --embedding-scale S  --residual-scale S  --attention-scale S  --logit-scale S\n"
+          "                         granite's multipliers\n"
+          "  --rope-factors         LongRoPE frequency factors and attn_factor (phi3)\n"
           "  --rope-base B  --eps E\n"
           "  --tied | --untied      share token_embd.weight as the output matrix or not\n"
           "  --vocab-from FILE      copy every tokenizer.* key from FILE (V = its size,\n"
           "                         or truncated/padded to --vocab)\n"
           "  --seed S               PRNG seed (default 42)\n"
           "  -o FILE                output file\n",
-          prog, gm_preset_names());
+          prog, gm_arch_names(), gm_preset_names());
 }
 
 static bool parse_type(const char *s, uint32_t *out) {
@@ -151,6 +157,7 @@ static int parse_options(int argc, char **argv, options *o) {
         {"--ctx", &p->n_ctx, NULL},
         {"--window", &p->n_swa, NULL},
         {"--swa-pattern", &p->swa_pattern, NULL},
+        {"--rot", &p->n_rot, NULL},
     };
     struct {
       const char *opt;
@@ -158,7 +165,12 @@ static int parse_options(int argc, char **argv, options *o) {
     } f32_opts[] = {{"--rope-base", &p->rope_base},
                     {"--rope-base-swa", &p->rope_base_swa},
                     {"--eps", &p->eps},
-                    {"--softcap", &p->softcap}};
+                    {"--softcap", &p->softcap},
+                    {"--attn-softcap", &p->attn_softcap},
+                    {"--embedding-scale", &p->embd_scale},
+                    {"--residual-scale", &p->resid_scale},
+                    {"--attention-scale", &p->attn_scale},
+                    {"--logit-scale", &p->logit_scale}};
     bool done = false;
     for (size_t k = 0; !done && k < sizeof u32_opts / sizeof u32_opts[0]; k++) {
       if ((v = value_of(argc, argv, &i, u32_opts[k].opt)) != NULL) {
@@ -199,6 +211,8 @@ static int parse_options(int argc, char **argv, options *o) {
       p->tied = true;
     } else if (strcmp(a, "--untied") == 0) {
       p->tied = false;
+    } else if (strcmp(a, "--rope-factors") == 0) {
+      p->rope_factors = true;
     } else {
       fprintf(stderr, "%s: unknown option or missing value: '%s' (try --help)\n", prog, a);
       return 2;
@@ -209,8 +223,13 @@ static int parse_options(int argc, char **argv, options *o) {
 
 /* ---- metadata --------------------------------------------------------------- */
 
+/* The keys llama.cpp's loader reads for the architecture (archspec section
+ * 2; src/models/<arch>.cpp), with optional ones only when they differ from
+ * the loader's default. */
 static void write_arch_keys(gguf_writer *w, const gm_params *p) {
-  const char *arch = gm_arch_name(p->arch);
+  const gm_arch_info *ai = gm_arch_get(p->arch);
+  const unsigned f = ai->flags;
+  const char *arch = ai->name;
   char key[128];
 #define KEY(suffix) (snprintf(key, sizeof key, "%s." suffix, arch), key)
   gguf_writer_add_u32(w, KEY("context_length"), p->n_ctx);
@@ -218,26 +237,52 @@ static void write_arch_keys(gguf_writer *w, const gm_params *p) {
   gguf_writer_add_u32(w, KEY("block_count"), p->n_layer);
   gguf_writer_add_u32(w, KEY("feed_forward_length"), p->n_ff);
   gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head);
-  gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv);
-  gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), p->eps);
-  if (p->arch != GM_LLAMA || (uint64_t)p->n_head * p->head_dim != p->n_embd) {
+  if (f & GM_CONV_LAYERS) { /* per layer: 0 for the convolution blocks */
+    uint32_t *kv = calloc(p->n_layer, sizeof *kv);
+    for (uint32_t l = 0; kv && l < p->n_layer; l++)
+      kv[l] = l % 2 ? p->n_head_kv : 0;
+    if (kv)
+      gguf_writer_add_array(w, KEY("attention.head_count_kv"), GGUF_U32, kv, p->n_layer);
+    free(kv);
+    gguf_writer_add_u32(w, KEY("shortconv.l_cache"), GM_CONV_TAPS);
+  } else {
+    gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv);
+  }
+  if (f & GM_LAYER_NORM)
+    gguf_writer_add_f32(w, KEY("attention.layer_norm_epsilon"), p->eps);
+  else
+    gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), p->eps);
+  if (!(f & GM_VOCAB_SIZE_KEY) || (uint64_t)p->n_head * p->head_dim != p->n_embd) {
     gguf_writer_add_u32(w, KEY("attention.key_length"), p->head_dim);
     gguf_writer_add_u32(w, KEY("attention.value_length"), p->head_dim);
   }
-  gguf_writer_add_u32(w, KEY("rope.dimension_count"), p->head_dim);
+  gguf_writer_add_u32(w, KEY("rope.dimension_count"), p->n_rot ? p->n_rot : p->head_dim);
   gguf_writer_add_f32(w, KEY("rope.freq_base"), p->rope_base);
-  if (p->arch == GM_LLAMA)
+  if (f & GM_VOCAB_SIZE_KEY)
     gguf_writer_add_u32(w, KEY("vocab_size"), p->n_vocab);
-  if (p->arch == GM_GEMMA3) {
-    if (p->n_swa > 0) {
-      gguf_writer_add_u32(w, KEY("attention.sliding_window"), p->n_swa);
-      if (p->swa_pattern != 6)
-        gguf_writer_add_u32(w, KEY("attention.sliding_window_pattern"), p->swa_pattern);
-    }
-    if (p->rope_base_swa != 10000.0f)
-      gguf_writer_add_f32(w, KEY("rope.freq_base_swa"), p->rope_base_swa);
-    if (p->softcap > 0)
-      gguf_writer_add_f32(w, KEY("final_logit_softcapping"), p->softcap);
+  if ((f & GM_SWA) && p->n_swa > 0) {
+    gguf_writer_add_u32(w, KEY("attention.sliding_window"), p->n_swa);
+    if (p->swa_pattern != ai->swa_pattern)
+      gguf_writer_add_u32(w, KEY("attention.sliding_window_pattern"), p->swa_pattern);
+  }
+  if ((f & GM_SWA) && p->rope_base_swa != 10000.0f)
+    gguf_writer_add_f32(w, KEY("rope.freq_base_swa"), p->rope_base_swa);
+  if (f & GM_SOFTCAPS)
+    gguf_writer_add_f32(w, KEY("attn_logit_softcapping"), p->attn_softcap);
+  if ((f & GM_SOFTCAPS) || ((f & GM_FINAL_SOFTCAP) && p->softcap > 0))
+    gguf_writer_add_f32(w, KEY("final_logit_softcapping"), p->softcap);
+  if (f & GM_SCALES) {
+    gguf_writer_add_f32(w, KEY("logit_scale"), p->logit_scale);
+    if (p->resid_scale != 0)
+      gguf_writer_add_f32(w, KEY("residual_scale"), p->resid_scale);
+    if (p->embd_scale != 0)
+      gguf_writer_add_f32(w, KEY("embedding_scale"), p->embd_scale);
+    if (p->attn_scale != 0)
+      gguf_writer_add_f32(w, KEY("attention.scale"), p->attn_scale);
+  }
+  if (p->rope_factors) { /* Phi-3's 128k models: factors switch at the original context */
+    gguf_writer_add_f32(w, KEY("rope.scaling.attn_factor"), 1.1902380f);
+    gguf_writer_add_u32(w, KEY("rope.scaling.original_context_length"), p->n_ctx / 16);
   }
 #undef KEY
 }
@@ -262,7 +307,10 @@ static bool write_tensor(gguf_writer *w, const gm_params *p, const gm_tensor *t,
     uint64_t nr = rows - r < rows_per_chunk ? rows - r : rows_per_chunk, n = nr * ne0;
     for (uint64_t i = 0; i < n; i++) {
       float z = gm_rng_normal(&rng);
-      fbuf[i] = t->role == GM_NORM ? 1.0f + 0.05f * z : 0.02f * z;
+      fbuf[i] = t->role == GM_NORM      ? 1.0f + 0.05f * z
+                : t->role == GM_FACTORS ? 1.0f + fabsf(z) /* LongRoPE factors are >= 1 */
+                : t->role == GM_TAPS    ? 0.5f * z        /* a convolution that shows */
+                                        : 0.02f * z;
     }
     if (!qref_quantize_row(t->type, fbuf, qbuf, n))
       return false;
@@ -290,7 +338,7 @@ int gqc_genmodel_main(int argc, char **argv) {
       return 0;
     } else if ((v = value_of(argc, argv, &i, "--arch")) != NULL) {
       if (!gm_arch_parse(v, &arch))
-        return bad_value(prog, "--arch", v, "one of llama, gemma3, qwen2, qwen3");
+        return bad_value(prog, "--arch", v, "a known architecture (see --help)");
       o.have_arch = true;
     } else if ((v = value_of(argc, argv, &i, "--preset")) != NULL) {
       o.preset = v;
@@ -336,6 +384,7 @@ int gqc_genmodel_main(int argc, char **argv) {
   if (!o.kv_set && p->n_head_kv && p->n_head % p->n_head_kv != 0)
     p->n_head_kv = p->n_head;
 
+  const bool gemma_vocab = gm_arch_get(p->arch)->flags & GM_GEMMA_VOCAB;
   char err[512];
   gguf_error gerr;
   gguf_file *vocab_src = NULL;
@@ -351,9 +400,9 @@ int gqc_genmodel_main(int argc, char **argv) {
     }
     if (!o.vocab_set)
       p->n_vocab = (uint32_t)n;
-  } else if (p->n_vocab < gm_vocab_min_synthetic(p->arch == GM_GEMMA3)) {
+  } else if (p->n_vocab < gm_vocab_min_synthetic(gemma_vocab)) {
     snprintf(err, sizeof err, "--vocab %u is too small for a synthetic vocabulary (minimum %u)",
-             p->n_vocab, gm_vocab_min_synthetic(p->arch == GM_GEMMA3));
+             p->n_vocab, gm_vocab_min_synthetic(gemma_vocab));
     return fail(prog, err);
   }
   if (!gm_params_check(p, err, sizeof err)) {
@@ -370,15 +419,14 @@ int gqc_genmodel_main(int argc, char **argv) {
     return fail(prog, plan ? err : "out of memory");
   }
 
-  /* Metadata, in the order llama.cpp's tools write it. */
-  char name[96];
-  snprintf(name, sizeof name, "gqc-genmodel-%s", gm_arch_name(p->arch));
+  /* Metadata, in the order llama.cpp's tools write it. The name does not
+   * repeat the architecture: llama.cpp keys vocabulary fix-ups on names
+   * ("phi3" wants Phi-3's special tokens). */
   gguf_writer_add_str(w, "general.architecture", gm_arch_name(p->arch));
-  gguf_writer_add_str(w, "general.name", p->name ? p->name : name);
+  gguf_writer_add_str(w, "general.name", p->name ? p->name : "gqc-genmodel");
   write_arch_keys(w, p);
-  bool ok = vocab_src
-                ? gm_vocab_copy(w, vocab_src, p->n_vocab, err, sizeof err)
-                : gm_vocab_write_synthetic(w, p->n_vocab, p->arch == GM_GEMMA3, err, sizeof err);
+  bool ok = vocab_src ? gm_vocab_copy(w, vocab_src, p->n_vocab, err, sizeof err)
+                      : gm_vocab_write_synthetic(w, p->n_vocab, gemma_vocab, err, sizeof err);
   gguf_close(vocab_src);
   bool quantised = false;
   uint64_t max_ne0 = 0;

@@ -8,22 +8,60 @@
 
 #include "frontend/gguf.h"
 
-static const char *const arch_names[GM_ARCH_COUNT] = {"llama", "gemma3", "qwen2", "qwen3"};
+/* One row per architecture: what its GGUF holds as llama.cpp's loader reads
+ * it (src/models/<name>.cpp), and a small default shape's specifics. */
+static const gm_arch_info arch_table[GM_ARCH_COUNT] = {
+    [GM_LLAMA] = {"llama", GM_VOCAB_SIZE_KEY, false, 2, 0, 0, 10000.0f, 1e-5f},
+    [GM_GEMMA3] = {"gemma3",
+                   GM_QK_NORM_HEAD | GM_POST_NORMS | GM_SWA | GM_GEMMA_VOCAB | GM_FINAL_SOFTCAP,
+                   true, 1, 512, 6, 1000000.0f, 1e-6f},
+    [GM_QWEN2] = {"qwen2", GM_QKV_BIAS, false, 2, 0, 0, 1000000.0f, 1e-6f},
+    [GM_QWEN3] = {"qwen3", GM_QK_NORM_HEAD, true, 2, 0, 0, 1000000.0f, 1e-6f},
+    [GM_GEMMA] = {"gemma", GM_ALWAYS_TIED | GM_GEMMA_VOCAB, true, 1, 0, 0, 10000.0f, 1e-6f},
+    [GM_GEMMA2] = {"gemma2", GM_POST_NORMS | GM_SWA | GM_ALWAYS_TIED | GM_GEMMA_VOCAB | GM_SOFTCAPS,
+                   true, 2, 4096, 2, 10000.0f, 1e-6f},
+    [GM_PHI3] = {"phi3", GM_FUSED_QKV | GM_FUSED_UP | GM_ROPE_FACTORS, false, 2, 0, 0, 10000.0f,
+                 1e-5f},
+    [GM_GRANITE] = {"granite", GM_SCALES, true, 2, 0, 0, 10000.0f, 1e-5f},
+    [GM_SMOLLM3] = {"smollm3", 0, true, 2, 0, 0, 10000.0f, 1e-6f},
+    [GM_OLMO2] = {"olmo2",
+                  GM_QK_NORM_FULL | GM_POST_NORMS | GM_NO_PRE_NORMS | GM_NEVER_TIED | GM_SWA, false,
+                  2, 0, 4, 10000.0f, 1e-6f},
+    [GM_STARCODER2] = {"starcoder2", GM_QKV_BIAS | GM_NO_GATE | GM_LAYER_NORM | GM_BIASES, true, 2,
+                       0, 0, 10000.0f, 1e-5f},
+    [GM_STABLELM] = {"stablelm", GM_QKV_BIAS | GM_LAYER_NORM | GM_NEVER_TIED, false, 2, 0, 0,
+                     10000.0f, 1e-5f},
+    [GM_LFM2] = {"lfm2", GM_CONV_LAYERS, true, 2, 0, 0, 1000000.0f, 1e-5f},
+};
+
+const gm_arch_info *gm_arch_get(gm_arch a) {
+  return a < GM_ARCH_COUNT ? &arch_table[a] : NULL;
+}
 
 const char *gm_arch_name(gm_arch a) {
-  return a < GM_ARCH_COUNT ? arch_names[a] : "?";
+  return a < GM_ARCH_COUNT ? arch_table[a].name : "?";
 }
 
 bool gm_arch_parse(const char *s, gm_arch *out) {
   for (int a = 0; a < GM_ARCH_COUNT; a++)
-    if (strcmp(s, arch_names[a]) == 0) {
+    if (strcmp(s, arch_table[a].name) == 0) {
       *out = (gm_arch)a;
       return true;
     }
   return false;
 }
 
+const char *gm_arch_names(void) {
+  static char names[256];
+  if (!names[0])
+    for (int a = 0; a < GM_ARCH_COUNT; a++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", a ? ", " : "",
+               arch_table[a].name);
+  return names;
+}
+
 void gm_params_defaults(gm_params *p, gm_arch arch) {
+  const gm_arch_info *ai = gm_arch_get(arch);
   memset(p, 0, sizeof *p);
   p->arch = arch;
   p->type = GGML_F32;
@@ -31,20 +69,23 @@ void gm_params_defaults(gm_params *p, gm_arch arch) {
   p->n_layer = 2;
   p->n_embd = 256;
   p->n_head = 4;
-  p->n_head_kv = 2;
+  p->n_head_kv = ai->n_head_kv;
   p->head_dim = 64;
   p->n_ff = 512;
   p->n_vocab = 4096;
   p->n_ctx = 2048;
-  p->rope_base = arch == GM_LLAMA ? 10000.0f : 1000000.0f;
+  p->rope_base = ai->rope_base;
   p->rope_base_swa = 10000.0f;
-  p->eps = arch == GM_LLAMA ? 1e-5f : 1e-6f;
-  p->tied = arch == GM_GEMMA3 || arch == GM_QWEN3;
-  if (arch == GM_GEMMA3) {
-    p->n_head_kv = 1;
-    p->n_swa = 512;
-    p->swa_pattern = 6;
+  p->eps = ai->eps;
+  p->tied = ai->tied;
+  p->n_swa = ai->n_swa;
+  p->swa_pattern = ai->swa_pattern;
+  if (ai->flags & GM_SOFTCAPS) { /* llama.cpp's defaults for gemma2 */
+    p->softcap = 30.0f;
+    p->attn_softcap = 50.0f;
   }
+  if (ai->flags & GM_SCALES)
+    p->logit_scale = 1.0f; /* required by the loader */
   p->seed = 42;
 }
 
@@ -106,7 +147,8 @@ const char *gm_preset_names(void) {
 }
 
 bool gm_params_check(const gm_params *p, char *err, size_t errlen) {
-  const char *arch = gm_arch_name(p->arch);
+  const gm_arch_info *ai = gm_arch_get(p->arch);
+  const char *arch = ai->name;
   if (!p->n_layer || !p->n_embd || !p->n_head || !p->n_head_kv || !p->head_dim || !p->n_ff ||
       !p->n_vocab || !p->n_ctx) {
     snprintf(err, errlen, "every dimension must be at least 1");
@@ -116,12 +158,18 @@ bool gm_params_check(const gm_params *p, char *err, size_t errlen) {
     snprintf(err, errlen, "--heads %u is not a multiple of --kv-heads %u", p->n_head, p->n_head_kv);
     return false;
   }
-  if (p->head_dim % 2 != 0) {
-    snprintf(err, errlen, "--head-dim %u must be even (RoPE rotates pairs)", p->head_dim);
+  if (p->head_dim % 2 != 0 || p->n_rot % 2 != 0 || p->n_rot > p->head_dim) {
+    snprintf(err, errlen,
+             "--head-dim %u and --rot %u must be even, --rot at most the head size "
+             "(RoPE rotates pairs)",
+             p->head_dim, p->n_rot);
     return false;
   }
-  if (p->arch == GM_QWEN2 && (uint64_t)p->n_head * p->head_dim != p->n_embd) {
-    snprintf(err, errlen, "qwen2 needs heads x head_dim = embd (%u x %u != %u)", p->n_head,
+  /* loaders that size attn_q / attn_output by n_embd */
+  const unsigned square = GM_FUSED_QKV | GM_LAYER_NORM | GM_QK_NORM_FULL | GM_CONV_LAYERS;
+  if ((p->arch == GM_QWEN2 || (ai->flags & square)) &&
+      (uint64_t)p->n_head * p->head_dim != p->n_embd) {
+    snprintf(err, errlen, "%s needs heads x head_dim = embd (%u x %u != %u)", arch, p->n_head,
              p->head_dim, p->n_embd);
     return false;
   }
@@ -130,16 +178,40 @@ bool gm_params_check(const gm_params *p, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: shape too large for a generated model", arch);
     return false;
   }
-  if (p->arch != GM_GEMMA3 &&
-      (p->n_swa || p->softcap != 0 || p->swa_pattern || p->rope_base_swa != 10000.0f)) {
+  if (!(ai->flags & GM_SWA) && (p->n_swa || p->swa_pattern || p->rope_base_swa != 10000.0f)) {
     snprintf(err, errlen,
-             "--window, --swa-pattern, --rope-base-swa and --softcap apply to gemma3 only, not %s",
+             "--window, --swa-pattern and --rope-base-swa apply to gemma2, gemma3 "
+             "and olmo2 only, not %s",
              arch);
     return false;
   }
-  if (!(p->eps > 0) || !(p->rope_base > 0) || !(p->rope_base_swa > 0) || !(p->softcap >= 0)) {
+  if ((p->softcap != 0 && !(ai->flags & (GM_SOFTCAPS | GM_FINAL_SOFTCAP))) ||
+      (p->attn_softcap != 0 && !(ai->flags & GM_SOFTCAPS))) {
     snprintf(err, errlen,
-             "--eps, --rope-base and --rope-base-swa must be positive, --softcap >= 0");
+             "--softcap applies to gemma2 and gemma3, --attn-softcap to gemma2, "
+             "not %s",
+             arch);
+    return false;
+  }
+  if (!(ai->flags & GM_SCALES) &&
+      (p->embd_scale != 0 || p->resid_scale != 0 || p->attn_scale != 0 || p->logit_scale != 0)) {
+    snprintf(err, errlen, "the --*-scale options apply to granite only, not %s", arch);
+    return false;
+  }
+  if (p->rope_factors && !(ai->flags & GM_ROPE_FACTORS)) {
+    snprintf(err, errlen, "--rope-factors applies to phi3 only, not %s", arch);
+    return false;
+  }
+  if ((ai->flags & GM_ALWAYS_TIED && !p->tied) || (ai->flags & GM_NEVER_TIED && p->tied)) {
+    snprintf(err, errlen, "llama.cpp loads %s %s an output.weight: %s does not apply", arch,
+             p->tied ? "with" : "without", p->tied ? "--tied" : "--untied");
+    return false;
+  }
+  if (!(p->eps > 0) || !(p->rope_base > 0) || !(p->rope_base_swa > 0) || !(p->softcap >= 0) ||
+      !(p->attn_softcap >= 0) || ((ai->flags & GM_SCALES) && !(p->logit_scale > 0))) {
+    snprintf(err, errlen,
+             "--eps, --rope-base, --rope-base-swa and --logit-scale must be "
+             "positive, --softcap and --attn-softcap >= 0");
     return false;
   }
   return true;
@@ -231,41 +303,81 @@ static void add(plan *pl, gm_role role, uint32_t type, uint64_t ne0, uint64_t ne
   t->ne[0] = ne0;
   t->ne[1] = ne1 ? ne1 : 1;
   t->role = role;
-  t->type = role == GM_MATRIX ? gm_fallback_type(type, ne0) : GGML_F32;
+  t->type = role == GM_MATRIX ? gm_fallback_type(type, ne0) : GGML_F32; /* as llama-quantize */
 }
 
 gm_tensor *gm_tensor_plan(const gm_params *p, size_t *n) {
   plan pl = {0};
-  uint64_t D = p->n_embd, V = p->n_vocab, F = p->n_ff, hd = p->head_dim;
-  uint64_t Dq = p->n_head * hd, Dkv = p->n_head_kv * hd;
-  bool gemma = p->arch == GM_GEMMA3, qk_norm = gemma || p->arch == GM_QWEN3;
+  const unsigned f = gm_arch_get(p->arch)->flags;
+  const uint64_t D = p->n_embd, V = p->n_vocab, F = p->n_ff, hd = p->head_dim;
+  const uint64_t Dq = p->n_head * hd, Dkv = p->n_head_kv * hd;
+  const uint64_t n_rot = p->n_rot ? p->n_rot : hd;
+  const bool layer_norm = f & GM_LAYER_NORM;
   add(&pl, GM_MATRIX, p->embd_type, D, V, "token_embd.weight", 0);
+  if (p->rope_factors) { /* LongRoPE: one pair for every layer */
+    add(&pl, GM_FACTORS, 0, n_rot / 2, 0, "rope_factors_long.weight", 0);
+    add(&pl, GM_FACTORS, 0, n_rot / 2, 0, "rope_factors_short.weight", 0);
+  }
   for (uint32_t il = 0; il < p->n_layer; il++) {
     int l = (int)il;
-    add(&pl, GM_NORM, 0, D, 0, "blk.%d.attn_norm.weight", l);
-    add(&pl, GM_MATRIX, p->type, D, Dq, "blk.%d.attn_q.weight", l);
-    add(&pl, GM_MATRIX, p->type, D, Dkv, "blk.%d.attn_k.weight", l);
-    add(&pl, GM_MATRIX, p->type, D, Dkv, "blk.%d.attn_v.weight", l);
-    if (p->arch == GM_QWEN2) {
+    if ((f & GM_CONV_LAYERS) && il % 2 == 0) { /* a short-convolution block */
+      add(&pl, GM_NORM, 0, D, 0, "blk.%d.attn_norm.weight", l);
+      add(&pl, GM_TAPS, 0, GM_CONV_TAPS, D, "blk.%d.shortconv.conv.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, 3 * D, "blk.%d.shortconv.in_proj.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, D, "blk.%d.shortconv.out_proj.weight", l);
+      add(&pl, GM_NORM, 0, D, 0, "blk.%d.ffn_norm.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, F, "blk.%d.ffn_gate.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, F, "blk.%d.ffn_up.weight", l);
+      add(&pl, GM_MATRIX, p->type, F, D, "blk.%d.ffn_down.weight", l);
+      continue;
+    }
+    if (!(f & GM_NO_PRE_NORMS)) {
+      add(&pl, GM_NORM, 0, D, 0, "blk.%d.attn_norm.weight", l);
+      if (layer_norm)
+        add(&pl, GM_BIAS, 0, D, 0, "blk.%d.attn_norm.bias", l);
+    }
+    if (f & GM_FUSED_QKV) {
+      add(&pl, GM_MATRIX, p->type, D, Dq + 2 * Dkv, "blk.%d.attn_qkv.weight", l);
+    } else {
+      add(&pl, GM_MATRIX, p->type, D, Dq, "blk.%d.attn_q.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, Dkv, "blk.%d.attn_k.weight", l);
+      add(&pl, GM_MATRIX, p->type, D, Dkv, "blk.%d.attn_v.weight", l);
+    }
+    if (f & GM_QKV_BIAS) {
       add(&pl, GM_BIAS, 0, Dq, 0, "blk.%d.attn_q.bias", l);
       add(&pl, GM_BIAS, 0, Dkv, 0, "blk.%d.attn_k.bias", l);
       add(&pl, GM_BIAS, 0, Dkv, 0, "blk.%d.attn_v.bias", l);
     }
-    if (qk_norm) {
-      add(&pl, GM_NORM, 0, hd, 0, "blk.%d.attn_q_norm.weight", l);
-      add(&pl, GM_NORM, 0, hd, 0, "blk.%d.attn_k_norm.weight", l);
+    if (f & (GM_QK_NORM_HEAD | GM_QK_NORM_FULL | GM_CONV_LAYERS)) {
+      const bool full = f & GM_QK_NORM_FULL;
+      add(&pl, GM_NORM, 0, full ? Dq : hd, 0, "blk.%d.attn_q_norm.weight", l);
+      add(&pl, GM_NORM, 0, full ? Dkv : hd, 0, "blk.%d.attn_k_norm.weight", l);
     }
     add(&pl, GM_MATRIX, p->type, Dq, D, "blk.%d.attn_output.weight", l);
-    if (gemma)
+    if (f & GM_BIASES)
+      add(&pl, GM_BIAS, 0, D, 0, "blk.%d.attn_output.bias", l);
+    if (f & GM_POST_NORMS)
       add(&pl, GM_NORM, 0, D, 0, "blk.%d.post_attention_norm.weight", l);
-    add(&pl, GM_NORM, 0, D, 0, "blk.%d.ffn_norm.weight", l);
-    add(&pl, GM_MATRIX, p->type, D, F, "blk.%d.ffn_gate.weight", l);
-    add(&pl, GM_MATRIX, p->type, D, F, "blk.%d.ffn_up.weight", l);
+    if (!(f & GM_NO_PRE_NORMS)) {
+      add(&pl, GM_NORM, 0, D, 0, "blk.%d.ffn_norm.weight", l);
+      if (layer_norm)
+        add(&pl, GM_BIAS, 0, D, 0, "blk.%d.ffn_norm.bias", l);
+    }
+    if (!(f & (GM_FUSED_UP | GM_NO_GATE)))
+      add(&pl, GM_MATRIX, p->type, D, F, "blk.%d.ffn_gate.weight", l);
+    add(&pl, GM_MATRIX, p->type, D, f & GM_FUSED_UP ? 2 * F : F, "blk.%d.ffn_up.weight", l);
+    if (f & GM_BIASES)
+      add(&pl, GM_BIAS, 0, F, 0, "blk.%d.ffn_up.bias", l);
     add(&pl, GM_MATRIX, p->type, F, D, "blk.%d.ffn_down.weight", l);
-    if (gemma)
+    if (f & GM_BIASES)
+      add(&pl, GM_BIAS, 0, D, 0, "blk.%d.ffn_down.bias", l);
+    if (f & GM_POST_NORMS)
       add(&pl, GM_NORM, 0, D, 0, "blk.%d.post_ffw_norm.weight", l);
   }
-  add(&pl, GM_NORM, 0, D, 0, "output_norm.weight", 0);
+  add(&pl, GM_NORM, 0, D, 0, f & GM_CONV_LAYERS ? "token_embd_norm.weight" : "output_norm.weight",
+      0);
+  if (layer_norm)
+    add(&pl, GM_BIAS, 0, D, 0, "output_norm.bias", 0);
   if (!p->tied)
     add(&pl, GM_MATRIX, p->type, D, V, "output.weight", 0);
   if (pl.oom) {

@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #define GQCRT_AVX2 __attribute__((target("avx2,fma,f16c")))
+/* A helper the kernels' loops must inline (a call would spill the vectors). */
+#define INLINE_AVX2 GQCRT_AVX2 static inline __attribute__((always_inline))
 
 /* Sum of the 8 lanes: (lo+hi) pairwise, then the 4 remaining lanes. */
 GQCRT_AVX2 static inline float avx2_hsum_ps(__m256 v) {

@@ -26,8 +26,6 @@
 #include "gqcrt.h"
 #include "rt_libc.h"
 
-#define INLINE_AVX2 GQCRT_AVX2 static inline __attribute__((always_inline))
-
 GQCRT_AVX2 void gqcrt_rms_norm_avx2(float *y, const float *x, const float *w, int32_t n,
                                     int32_t group, float eps) {
   if (group <= 0)
@@ -156,7 +154,8 @@ GQCRT_AVX2 void gqcrt_quantize_q8_k_avx2(void *dst, const float *x, int32_t n) {
           _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16 * g + 8), mul)), cap);
       /* 16 quants: pack to 16 bits (lanes a0..3 c0..3 a4..7 c4..7), to 8 */
       const __m256i p16 = _mm256_packs_epi32(a, c);
-      const __m128i q8 = _mm_packs_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1));
+      const __m128i q8 =
+          _mm_packs_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1));
       /* q8 holds a0..3 c0..3 a4..7 c4..7: back to element order */
       const __m128i ordered = _mm_shuffle_epi32(q8, _MM_SHUFFLE(3, 1, 2, 0));
       _mm_storeu_si128((__m128i *)(void *)(b->qs + 16 * g), ordered);

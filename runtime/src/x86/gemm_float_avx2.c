@@ -30,8 +30,6 @@
 #include "gemm_common.h"
 #include "gqcrt.h"
 
-#define INLINE_AVX2 GQCRT_AVX2 static inline __attribute__((always_inline))
-
 /* Activation rows per tile; weight rows are walked in chunks of about
  * CHUNK_BYTES, every activation tile passing over a chunk, so that a chunk
  * and a tile are in the L1 cache together. */

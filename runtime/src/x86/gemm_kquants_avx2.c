@@ -32,35 +32,15 @@
 #include <stddef.h>
 
 #include "avx2_helpers.h"
+#include "kquants_avx2.h"
 #include "blocks.h"
 #include "gemm_common.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
 
-#define INLINE_AVX2 GQCRT_AVX2 static inline __attribute__((always_inline))
-
 enum { TILE = 4, CHUNK_BYTES = 16384 };
 
-/* The 16 bsums of an activation super-block as int16 lanes. */
-INLINE_AVX2 __m256i load_bsums(const blk_q8_k *a) {
-  return avx2_loadu(a->bsums);
-}
-
 /* ---- Q4_K ------------------------------------------------------------------ */
-
-/* All 8 scales and 8 mins of a super-block as int16 lanes: scales in lanes
- * 0..7 of the low half, mins in the high half (as linear_kquants_avx2.c). */
-INLINE_AVX2 __m256i k4_scales_mins16(const uint8_t b[12]) {
-  uint32_t u[3];
-  memcpy(u, b, 12);
-  const uint32_t m6 = 0x3F3F3F3Fu, lo = 0x0F0F0F0Fu, hi = 0x03030303u;
-  const __m128i v =
-      _mm_setr_epi32((int)(u[0] & m6),                                       /* sc 0..3 */
-                     (int)((u[2] & lo) | (((u[0] >> 6) & hi) << 4)),         /* sc 4..7 */
-                     (int)(u[1] & m6),                                       /* m 0..3 */
-                     (int)(((u[2] >> 4) & lo) | (((u[1] >> 6) & hi) << 4))); /* m 4..7 */
-  return _mm256_cvtepu8_epi16(v);
-}
 
 /* 4 int32 lanes of the min term: lane k = m_2k (b_4k + b_4k+1) +
  * m_2k+1 (b_4k+2 + b_4k+3). */

@@ -47,8 +47,6 @@
 #include "gqcrt.h"
 #include "rt_libc.h"
 
-#define INLINE_AVX2 GQCRT_AVX2 static inline __attribute__((always_inline))
-
 enum { TILE = 8, MAX_BLOCKS = 128, CHUNK_BYTES = 16384 };
 /* Weight scales of one chunk: whole rows of at most CHUNK_BYTES, or one
  * longer row. */

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "avx2_helpers.h"
+#include "kquants_avx2.h"
 #include "blocks.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
@@ -27,11 +28,6 @@
  * and an int16 scale vector (per 16 or per 32 elements). */
 GQCRT_AVX2 static inline __m256i scaled_dot32(__m256i u, const int8_t *a, __m256i scales) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, avx2_loadu(a)), scales);
-}
-
-/* The 16 bsums of an activation super-block as int16 lanes. */
-GQCRT_AVX2 static inline __m256i load_bsums(const blk_q8_k *a) {
-  return avx2_loadu(a->bsums);
 }
 
 /* acc += d * lanes, the per-super-block float step of every kernel here. */
@@ -115,21 +111,6 @@ GQCRT_AVX2 void gqcrt_linear_q3_k_avx2(float *y, const void *w, const void *x, i
     }
     y[r] = avx2_hsum_ps(acc);
   }
-}
-
-/* All 8 scales and 8 mins of a q4_k/q5_k super-block at once (the rules of
- * gqcrt_k4_scale_min applied to four bytes per 32-bit word), as int16 lanes:
- * scales in lanes 0..7 of the low half, mins in the high half. */
-GQCRT_AVX2 static inline __m256i k4_scales_mins16(const uint8_t b[12]) {
-  uint32_t u[3];
-  memcpy(u, b, 12);
-  const uint32_t m6 = 0x3F3F3F3Fu, lo = 0x0F0F0F0Fu, hi = 0x03030303u;
-  const __m128i v =
-      _mm_setr_epi32((int)(u[0] & m6),                                       /* sc 0..3 */
-                     (int)((u[2] & lo) | (((u[0] >> 6) & hi) << 4)),         /* sc 4..7 */
-                     (int)(u[1] & m6),                                       /* m 0..3 */
-                     (int)(((u[2] >> 4) & lo) | (((u[1] >> 6) & hi) << 4))); /* m 4..7 */
-  return _mm256_cvtepu8_epi16(v);
 }
 
 /* 4 int32 lanes of m_j * (bsum pairs): lane k = m_2k * (b_4k + b_4k+1) +

@@ -19,8 +19,6 @@
 #include "gqcrt.h"
 #include "rt_libc.h"
 
-#define INLINE_AVX2 GQCRT_AVX2 static inline __attribute__((always_inline))
-
 /* ---- weight block -> 8 int32 partial dot products with activation quants a */
 
 INLINE_AVX2 __m256i dot_q8_0(const blk_q8_0 *b, __m256i a) {

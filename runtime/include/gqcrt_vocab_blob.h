@@ -1,4 +1,4 @@
-/* vocab_blob.h — the byte layout of a compiled vocabulary ("vocab blob").
+/* gqcrt_vocab_blob.h — the byte layout of a compiled vocabulary ("vocab blob").
  *
  * The blob is written once by the compiler (frontend/vocab_build.c) and read
  * in place by the runtime tokenizer (runtime/src/tokenizer*.c). It is one
@@ -40,7 +40,8 @@
  * partition. byte_token[b]: SPM — the token for byte b used by byte fallback
  * ("<0xXX>", else the one-byte text, else the unknown token, else -1);
  * BPE — the token whose text is the single byte b, or -1 (llama.cpp's
- * fallback for a symbol that is not a token). byte_symbol[b] (BPE only): the
+ * fallback for a symbol that is not a token); UTF-8 BPE (GQCRT_VOCAB_BPE_UTF8)
+ * — the "<0xXX>" token, or -1. byte_symbol[b] (byte-level BPE only): the
  * symbol whose text is the GPT-2 byte-map character of byte b, or -1.
  *
  * The layout is written and read as native structs, so both sides must be
@@ -63,19 +64,22 @@
 /* Tokenizer algorithm (tokenizer.ggml.model). */
 enum gqcrt_vocab_model {
   GQCRT_VOCAB_SPM = 1, /* "llama": score-ordered merges, byte fallback */
-  GQCRT_VOCAB_BPE = 2, /* "gpt2": byte-level BPE with merge ranks */
+  GQCRT_VOCAB_BPE = 2, /* "gpt2" (byte-level) and "gemma4" (UTF-8) BPE with merge ranks */
 };
 
 /* BPE pre-tokenizer (tokenizer.ggml.pre, after aliasing); NONE for SPM. */
 enum gqcrt_vocab_pre {
   GQCRT_PRE_NONE = 0,
-  GQCRT_PRE_DEFAULT = 1, /* punctuation runs, GPT-2 pattern, \p{N}+, [0-9]{3} */
-  GQCRT_PRE_GPT2 = 2,    /* the GPT-2 pattern */
-  GQCRT_PRE_LLAMA3 = 3,  /* Llama-3 pattern (\p{N}{1,3}) */
-  GQCRT_PRE_QWEN2 = 4,   /* Qwen2 pattern (single \p{N}) */
-  GQCRT_PRE_SMOLLM = 5,  /* \p{N} isolated, then the GPT-2 pattern (starcoder family) */
-  GQCRT_PRE_QWEN35 = 6,  /* Qwen2 pattern with marks joining letters */
-  GQCRT_PRE_FALCON = 7,  /* punctuation runs (with `), GPT-2 pattern, [0-9]{3} */
+  GQCRT_PRE_DEFAULT = 1,        /* punctuation runs, GPT-2 pattern, \p{N}+, [0-9]{3} */
+  GQCRT_PRE_GPT2 = 2,           /* the GPT-2 pattern */
+  GQCRT_PRE_LLAMA3 = 3,         /* Llama-3 pattern (\p{N}{1,3}) */
+  GQCRT_PRE_QWEN2 = 4,          /* Qwen2 pattern (single \p{N}) */
+  GQCRT_PRE_SMOLLM = 5,         /* \p{N} isolated, then the GPT-2 pattern (starcoder family) */
+  GQCRT_PRE_QWEN35 = 6,         /* Qwen2 pattern with marks joining letters */
+  GQCRT_PRE_FALCON = 7,         /* punctuation runs (with `), GPT-2 pattern, [0-9]{3} */
+  GQCRT_PRE_DEEPSEEK_LLM = 8,   /* newlines, Latin/Greek/... letter runs, punctuation, ... */
+  GQCRT_PRE_DEEPSEEK_CODER = 9, /* newlines, \p{L} runs, \p{P} runs, CJK, single \p{N} */
+  GQCRT_PRE_GEMMA4 = 10,        /* runs of newlines and of everything else */
   GQCRT_PRE_COUNT
 };
 
@@ -86,7 +90,11 @@ enum {
   GQCRT_VOCAB_ADD_SPACE_PREFIX = 1u << 2, /* SPM: prepend " " to the first / post-special text */
   GQCRT_VOCAB_IGNORE_MERGES = 1u << 3,    /* BPE: a pre-token that is a whole token is emitted */
   GQCRT_VOCAB_CLEAN_SPACES = 1u << 4,     /* detokeniser hint (llama.cpp clean_spaces) */
-  GQCRT_VOCAB_FLAGS_ALL = (1u << 5) - 1
+  /* BPE over UTF-8 characters (gemma4): spaces escaped as U+2581, no byte
+   * map, byte fallback through <0xXX> tokens, a piece of newlines that is a
+   * token taken whole */
+  GQCRT_VOCAB_BPE_UTF8 = 1u << 5,
+  GQCRT_VOCAB_FLAGS_ALL = (1u << 6) - 1
 };
 
 /* Per-token attribute bits (llama.cpp's token attributes after its load-time

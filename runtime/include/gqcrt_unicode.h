@@ -1,4 +1,4 @@
-/* unicode.h — the Unicode facts the tokenizers need: strict UTF-8
+/* gqcrt_unicode.h — the Unicode facts the tokenizers need: strict UTF-8
  * decoding, the character classes of llama.cpp's regex emulation, and the
  * GPT-2 byte <-> code point map.
  *

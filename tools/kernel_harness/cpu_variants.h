@@ -1,8 +1,8 @@
 /* cpu_variants.h — which kernel variants of libgqcrt this CPU can run, by
  * the variant name of the kernel tables (gqcrt_kernels.def,
  * gqcrt_attention_kernels.def, ...): `scalar` always, `avx2` on x86-64 with
- * AVX2, FMA and F16C, `avxvnni` with AVX-VNNI too, `neon` on AArch64. Shared by the runtime tests and
- * benchmarks.
+ * AVX2, FMA and F16C, `avxvnni` with AVX-VNNI too, `neon` on AArch64. Shared by the runtime tests
+ * and benchmarks.
  */
 #ifndef GQC_TESTS_CPU_VARIANTS_H
 #define GQC_TESTS_CPU_VARIANTS_H
