@@ -296,6 +296,8 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
                                            : GQCRT_KV_F32;
   ad.scale = (float)ir_attr_float(i, "scale", 1);
   ad.softcap = (float)ir_attr_float(i, "softcap", 0);
+  ad.n_prefix = (int32_t)ir_attr_int(i, "n_prefix", 0);
+  ad.prefix_first = (int32_t)ir_attr_int(i, "prefix_first", 0);
   if (ad.cache_rows < ir_meta_int(b->m, "n_ctx", INT32_MAX))
     note_ring(b, ad.cache_rows,
               ad.window > 0 && ad.window < ad.cache_rows ? ad.window : ad.cache_rows);
@@ -313,6 +315,25 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
   }
   b->p->descs[b->p->n_descs] = ad;
   *index = b->p->n_descs++;
+  return true;
+}
+
+/* The compiled prefix's K and V tables of an attention (its attributes
+ * prefix_k / prefix_v name them as weights, see passes' attach-prefix), or
+ * two NULLs. */
+static bool prefix_tables(builder *b, const ir_inst *i, gqc_call *c) {
+  if (ir_attr_int(i, "n_prefix", 0) <= 0) {
+    arg(c, (gqc_arg){.kind = GQC_ARG_NULL});
+    arg(c, (gqc_arg){.kind = GQC_ARG_NULL});
+    return true;
+  }
+  static const char *const names[2] = {"prefix_k", "prefix_v"};
+  for (int k = 0; k < 2; k++) {
+    const int64_t w = ir_attr_int(i, names[k], -1);
+    if (w < 0 || w >= b->m->n_weights || b->m->weights[w].offset < 0)
+      return gqc_error(b->d, "codegen: attention with a prefix but no planned %s table", names[k]);
+    arg(c, (gqc_arg){.kind = GQC_ARG_WEIGHT, .offset = b->m->weights[w].offset});
+  }
   return true;
 }
 
@@ -450,7 +471,7 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   }
   case IR_OP_ATTENTION: {
     /* gqcrt_attention_parallel(ex, kernel, desc, out, q, k, v, kc, vc,
-     * scratch, pos, n_rows) */
+     * prefix_k, prefix_v, scratch, pos, n_rows) */
     if (ir_attr_int(i, "scores", -1) < 0)
       return gqc_error(b->d, "codegen: attention without score scratch (run plan-memory)");
     if (!kernel || strncmp(kernel, "gqcrt_attention_", 16))
@@ -466,6 +487,8 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     arg(c, a_value(b, i));
     for (int k = 0; k < 5; k++)
       arg(c, a_value(b, i->operands[k]));
+    if (!prefix_tables(b, i, c))
+      break;
     arg(c, (gqc_arg){.kind = GQC_ARG_ARENA, .offset = ir_attr_int(i, "scores", 0)});
     arg(c, pos);
     arg(c, is_rows(i) ? a_rows() : a_i32(1));

@@ -48,7 +48,7 @@ typedef struct gqc_arg {
   const char *sym;    /* FN */
 } gqc_arg;
 
-#define GQC_MAX_ARGS 12
+#define GQC_MAX_ARGS 14
 
 typedef struct gqc_call {
   const char *fn;        /* runtime symbol */
@@ -58,9 +58,12 @@ typedef struct gqc_call {
   const ir_inst *inst;   /* for comments */
 } gqc_call;
 
+/* gqcrt_attention_desc's values (its prefix pointers are NULL in the
+ * compiled table: gqcrt_attention_parallel gets them as arguments). */
 typedef struct gqc_attn_desc {
   int32_t n_head, n_head_kv, head_dim, cache_rows, window, kv_type;
   float scale, softcap;
+  int32_t n_prefix, prefix_first;
 } gqc_attn_desc;
 
 /* One function's calls. */

@@ -55,6 +55,8 @@ typedef struct gqc_codegen_options {
                               * bare file names, found through the assembler's -I */
   const gqc_target *target;  /* what the code runs on: the header's stamp, the
                               * CPU features <name>_init checks (NULL: none) */
+  bool export_arena;         /* LLVM: <name>__arena global, for gqc's own compile-time run of
+                              * the model (driver/prefix.c reads its KV cache) */
 } gqc_codegen_options;
 
 /* The weight section's name and alignment (the header states both). */

@@ -366,7 +366,7 @@ bool gqc_emit_c(const ir_module *m, const gqc_target *t, const gqc_codegen_optio
       print_f32(f, a->scale);
       fputs(", .softcap = ", f);
       print_f32(f, a->softcap);
-      fputs("},\n", f);
+      fprintf(f, ", .n_prefix = %d, .prefix_first = %d},\n", a->n_prefix, a->prefix_first);
     }
     fputs("};\n\n", f);
   }

@@ -61,6 +61,8 @@ bool gqc_emit_header(const ir_module *m, const gqc_codegen_options *o, gqc_diag 
           P);
   fprintf(f, "#define %s_N_VOCAB %" PRId64 "\n", P, ir_meta_int(m, "n_vocab", 0));
   fprintf(f, "#define %s_N_CTX %" PRId64 "\n", P, ir_meta_int(m, "n_ctx", 0));
+  fprintf(f, "#define %s_N_PREFIX %" PRId64 " /* positions of the compiled prefix */\n", P,
+          ir_meta_int(m, "n_prefix", 0));
   if (o->target)
     fprintf(f,
             "#define %s_TARGET \"%s\" /* the target triple the code is for */\n"

@@ -440,6 +440,8 @@ static bool emit_arena(emitter *e) {
     e->arena = add_section_symbol(e, "arena", at, 64);
   } else {
     e->arena = add_global(e, "arena", at, LLVMConstNull(at), false, 64);
+    if (e->o->export_arena) /* global: gqc reads the KV cache of a JIT run (driver/prefix.c) */
+      LLVMSetLinkage(e->arena, LLVMExternalLinkage);
   }
   return true;
 }
@@ -471,11 +473,12 @@ static LLVMValueRef load_state_ptr(emitter *e, const char *name) {
 }
 
 static void emit_attention_descs(emitter *e, const gqc_program *calls) {
-  /* struct gqcrt_attention_desc { int32_t x6; float scale, softcap; } */
+  /* struct gqcrt_attention_desc { int32_t x6; float scale, softcap; int32_t x2;
+   * const void *prefix_k, *prefix_v; } (the pointers NULL: gqcrt.h) */
   e->t_desc = LLVMStructCreateNamed(e->ctx, "gqcrt_attention_desc");
-  LLVMTypeRef fields[8] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32,
-                           e->t_i32, e->t_i32, e->t_f32, e->t_f32};
-  LLVMStructSetBody(e->t_desc, fields, 8, 0);
+  LLVMTypeRef fields[12] = {e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32, e->t_i32,
+                            e->t_f32, e->t_f32, e->t_i32, e->t_i32, e->t_ptr, e->t_ptr};
+  LLVMStructSetBody(e->t_desc, fields, 12, 0);
   e->n_descs = calls->n_descs;
   if (!calls->n_descs)
     return;
@@ -484,20 +487,24 @@ static void emit_attention_descs(emitter *e, const gqc_program *calls) {
     return;
   for (int k = 0; k < calls->n_descs; k++) {
     const gqc_attn_desc *a = &calls->descs[k];
-    LLVMValueRef v[8] = {i32c(e, a->n_head),
-                         i32c(e, a->n_head_kv),
-                         i32c(e, a->head_dim),
-                         i32c(e, a->cache_rows),
-                         i32c(e, a->window),
-                         i32c(e, a->kv_type),
-                         LLVMConstReal(e->t_f32, a->scale),
-                         LLVMConstReal(e->t_f32, a->softcap)};
-    items[k] = LLVMConstNamedStruct(e->t_desc, v, 8);
+    LLVMValueRef v[12] = {i32c(e, a->n_head),
+                          i32c(e, a->n_head_kv),
+                          i32c(e, a->head_dim),
+                          i32c(e, a->cache_rows),
+                          i32c(e, a->window),
+                          i32c(e, a->kv_type),
+                          LLVMConstReal(e->t_f32, a->scale),
+                          LLVMConstReal(e->t_f32, a->softcap),
+                          i32c(e, a->n_prefix),
+                          i32c(e, a->prefix_first),
+                          LLVMConstNull(e->t_ptr),
+                          LLVMConstNull(e->t_ptr)};
+    items[k] = LLVMConstNamedStruct(e->t_desc, v, 12);
   }
   LLVMValueRef init = LLVMConstArray(e->t_desc, items, (unsigned)calls->n_descs);
   free(items);
   e->attn_type = LLVMTypeOf(init);
-  e->attn = add_global(e, "attn", e->attn_type, init, true, 4);
+  e->attn = add_global(e, "attn", e->attn_type, init, true, 8);
 }
 
 /* ---- code ----------------------------------------------------------------- */

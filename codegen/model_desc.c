@@ -79,6 +79,7 @@ static bool field_value(const ir_module *m, const gqc_program *calls, const gqc_
       {"batch", GQC_DESC_INT, calls->prefill.func ? calls->prefill.batch : 0},
       {"ring_rows", GQC_DESC_INT, calls->ring_rows},
       {"ring_window", GQC_DESC_INT, calls->ring_window},
+      {"n_prefix", GQC_DESC_INT, ir_meta_int(m, "n_prefix", 0)},
       {"vocab", GQC_DESC_VOCAB, 0},
       {"vocab_bytes", GQC_DESC_INT, (int64_t)m->vocab_bytes},
       {"lm_head_kernel", lm ? GQC_DESC_FN : GQC_DESC_NULL, 0},

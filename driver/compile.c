@@ -136,9 +136,11 @@ static bool check_context(const gqc_options *o, const gguf_file *gf, const ir_mo
   return false;
 }
 
-/* Loads, lowers and optimises o->input. On success *gf and *m are set. */
-static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **m,
-                        gqc_vocab_blob *vocab, void **grammar) {
+/* Loads, lowers and optimises o->input; with --prefix, runs the model over
+ * the prefix at compile time and attaches its KV rows. On success *gf and
+ * *m are set. */
+int gqc_build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **m,
+                     gqc_vocab_blob *vocab, void **grammar, gqc_prefix_rows *prefix_rows) {
   gqc_diag d = {0};
   if (!is_c_identifier(o->name)) {
     gqc_print_error("--name '%s' is not a C identifier", o->name);
@@ -151,6 +153,13 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
   if (ir_input && !o->weights_gguf) {
     gqc_print_error("%s: IR text has no weights", o->input);
     gqc_print_note("name the GGUF it was compiled from with --gguf MODEL.gguf");
+    return 2;
+  }
+  if (ir_input && o->prefix_file) {
+    fprintf(stderr,
+            "gqc: error: %s: --prefix needs the GGUF model as input, not IR\n"
+            "note: compile the GGUF with --prefix\n",
+            o->input);
     return 2;
   }
   gguf_error ge = {0};
@@ -188,6 +197,11 @@ static int build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module
     return fail(&d);
   if (!check_context(o, *gf, *m))
     return 1;
+  if (o->prefix_file) {
+    int rc = gqc_compile_prefix(o, t, *m, prefix_rows);
+    if (rc)
+      return rc;
+  }
   if (o->stats)
     gqc_print_stats(stdout, *m);
   return 0;
@@ -724,12 +738,14 @@ int gqc_cmd_compile(gqc_options *o) {
   ir_module *m = NULL;
   gqc_vocab_blob vocab = {0};
   void *grammar = NULL;
-  int rc = build_module(o, &t, &gf, &m, &vocab, &grammar);
+  gqc_prefix_rows prefix = {0};
+  int rc = gqc_build_module(o, &t, &gf, &m, &vocab, &grammar, &prefix);
   if (!rc && to_stdout)
     rc = write_to_stdout(o, &t, m, emit, llvm);
   else if (!rc && o->output)
     rc = write_outputs(o, &t, m, emit, llvm);
   ir_module_free(m);
+  gqc_prefix_rows_free(&prefix);
   gqc_vocab_blob_free(&vocab);
   free(grammar);
   gguf_close(gf);

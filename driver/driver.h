@@ -41,6 +41,7 @@ typedef struct gqc_options {
   bool keep_temps;          /* --keep-temps: leave the intermediate C of -o x.o */
   const char *grammar_file; /* --grammar FILE.gbnf: constrained decoding compiled in */
   const char *tools_file;   /* --tools tools.json: the grammar of a FunctionGemma call */
+  const char *prefix_file;  /* --prefix FILE: a prompt start whose KV cache is compiled in */
   gqc_pipeline_options pipe;
   /* -march=armv8.2-a+x+y as "+x,+y" (what features points at) */
   char march_features[128];
@@ -60,6 +61,26 @@ struct gqcrt_sampler_params;
 int gqc_parse_sampling_option(struct gqcrt_sampler_params *p, int argc, char **argv, int *i);
 
 int gqc_cmd_compile(gqc_options *o);
+
+/* Loads, lowers and optimises o->input for o's target (and with --prefix
+ * computes and attaches the prefix, keeping its rows in *prefix_rows until
+ * gqc_prefix_rows_free). On success *gf and *m are set; returns 0, else an
+ * exit status (message printed). */
+struct gqc_vocab_blob;
+struct gguf_file;
+typedef struct gqc_prefix_rows {
+  int64_t n_prefix;
+  int n_caches;
+  unsigned char **rows;
+  int64_t *row_bytes, *first_available;
+} gqc_prefix_rows;
+int gqc_build_module(gqc_options *o, gqc_target *t, struct gguf_file **gf, ir_module **m,
+                     struct gqc_vocab_blob *vocab, void **grammar, gqc_prefix_rows *prefix_rows);
+/* Runs the model over o->prefix_file's text at compile time (driver/prefix.c)
+ * and attaches the KV rows to the planned target module m. */
+int gqc_compile_prefix(const gqc_options *o, const gqc_target *t, ir_module *m,
+                       gqc_prefix_rows *rows);
+void gqc_prefix_rows_free(gqc_prefix_rows *rows);
 int gqc_cmd_run(int argc, char **argv);
 int gqc_cmd_tokenize(int argc, char **argv);
 int gqc_cmd_opt(int argc, char **argv);
@@ -80,6 +101,9 @@ int gqc_print_diag(const gqc_diag *d);
 /* Compiles --grammar / --tools against m's vocabulary into *blob (malloc'd,
  * also set as m->grammar); nothing without either option. */
 bool gqc_grammar_input(const gqc_options *o, ir_module *m, void **blob, gqc_diag *d);
+/* FILE whole, malloc'd and NUL-terminated, *len its bytes; NULL if it cannot be
+ * read or is over max_bytes (the message in *d names the file). driver/text_file.c */
+char *gqc_read_text_file(const char *path, size_t max_bytes, size_t *len, gqc_diag *d);
 
 /* Prints the --stats tables for a planned module. */
 void gqc_print_stats(FILE *out, const ir_module *m);

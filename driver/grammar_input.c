@@ -3,39 +3,13 @@
  * automaton the object carries; `--stats` shows its size. */
 #include "driver/driver.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "grammar/grammar.h"
 
 enum { GRAMMAR_MAX_FILE_BYTES = 1 << 24 };
-
-/* The whole file, malloc'd and NUL-terminated. */
-static char *read_file(const char *path, size_t *len, gqc_diag *d) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    gqc_error(d, "%s: cannot read: %s", path, strerror(errno));
-    return NULL;
-  }
-  char *buf = malloc(GRAMMAR_MAX_FILE_BYTES + 1);
-  size_t n = buf ? fread(buf, 1, GRAMMAR_MAX_FILE_BYTES + 1, f) : 0;
-  const bool err = ferror(f);
-  fclose(f);
-  if (!buf || err || n > GRAMMAR_MAX_FILE_BYTES) {
-    free(buf);
-    gqc_error(d, "%s: %s", path,
-              !buf  ? "out of memory"
-              : err ? "read error"
-                    : "larger than 16 MiB");
-    return NULL;
-  }
-  buf[n] = 0;
-  *len = n;
-  return buf;
-}
 
 bool gqc_grammar_input(const gqc_options *o, ir_module *m, void **blob, gqc_diag *d) {
   *blob = NULL;
@@ -45,7 +19,7 @@ bool gqc_grammar_input(const gqc_options *o, ir_module *m, void **blob, gqc_diag
   if (o->tools_file && o->grammar_file)
     return gqc_error(d, "--grammar and --tools are exclusive (the tools give the grammar)");
   size_t len = 0;
-  char *text = read_file(path, &len, d);
+  char *text = gqc_read_text_file(path, GRAMMAR_MAX_FILE_BYTES, &len, d);
   if (!text)
     return false;
   uint64_t size = 0;

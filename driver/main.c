@@ -57,6 +57,8 @@ static void usage(FILE *out) {
         "  --no-tokenizer       compile without the vocabulary\n"
         "  --grammar FILE.gbnf  constrained decoding: the grammar compiled into the object\n"
         "  --tools FILE.json    the grammar of every valid FunctionGemma call to these tools\n"
+        "  --prefix FILE        a prompt start (FILE's text) read at compile time: its KV\n"
+        "                       cache in the object, decoding starts after it\n"
         "  --stats              print weights, kernels, KV cache and memory totals\n"
         "  --print-after=PASS   print the IR after PASS (frontend, fold-transpose, ...)\n"
         "  --print-after-all    print the IR after every pass\n"

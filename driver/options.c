@@ -174,6 +174,10 @@ static bool set_tools(gqc_options *o, const char *opt, const char *v) {
   o->tools_file = v;
   return true;
 }
+static bool set_prefix(gqc_options *o, const char *opt, const char *v) {
+  o->prefix_file = v;
+  return true;
+}
 static bool set_print_after(gqc_options *o, const char *opt, const char *v) {
   o->pipe.print_after = v;
   return true;
@@ -270,6 +274,7 @@ static const option_row option_table[] = {
     {"--no-tokenizer", OPT_FLAG, set_no_tokenizer},
     {"--grammar", OPT_VALUE, set_grammar},
     {"--tools", OPT_VALUE, set_tools},
+    {"--prefix", OPT_VALUE, set_prefix},
     /* reports */
     {"--stats", OPT_FLAG, set_stats},
     {"--print-after", OPT_VALUE, set_print_after},

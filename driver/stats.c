@@ -78,6 +78,9 @@ void gqc_print_stats(FILE *out, const ir_module *m) {
   for (int e = 0; e < IR_DTYPE_COUNT; e++)
     if (by_enc[e])
       fprintf(out, "    %-6s          %12" PRId64 "\n", ir_dtype_get((ir_dtype)e)->name, by_enc[e]);
+  if (ir_meta_int(m, "n_prefix", 0)) /* among the weight bytes: read-only */
+    fprintf(out, "    prefix kv       %12" PRId64 "  (compiled prefix of %" PRId64 " positions)\n",
+            ir_meta_int(m, "prefix_bytes", 0), ir_meta_int(m, "n_prefix", 0));
   ir_bytes_str(m->arena_bytes, hb, sizeof hb);
   fprintf(out, "  arena bytes       %12" PRId64 "  (%s)\n", m->arena_bytes, hb);
   fprintf(out, "    kv cache        %12" PRId64 "  (n_ctx %" PRId64 ")\n",

@@ -36,6 +36,23 @@ typedef enum gqc_pass_id {
  * per group, for a module read back from IR text. False if none. */
 bool gqc_repack_for_storage(const char *storage, ir_repack_fn *fn, int *rows);
 
+/* A compiled prompt prefix (gqc --prefix): for every KV cache c of the
+ * module, the rows of positions 0 .. n_prefix - 1, row p at rows[c] + p *
+ * row_bytes[c] (only rows from first_available[c] on are meaningful: a
+ * ring keeps the last ones). */
+typedef struct gqc_prefix {
+  int64_t n_prefix;
+  int n_caches;
+  const unsigned char *const *rows;
+  const int64_t *row_bytes;
+  const int64_t *first_available;
+} gqc_prefix;
+/* Not a pipeline pass (it needs the rows the driver computed, driver/prefix.c):
+ * after plan-memory, appends each cache's prefix rows to the weight blob as a
+ * weight (the bytes stay the caller's until the outputs are written) and
+ * gives every attention op their place (passes/attach_prefix.c). */
+bool gqc_attach_prefix(ir_module *m, const gqc_prefix *p, gqc_diag *d);
+
 typedef struct gqc_pass_info {
   const char *name;
   gqc_pass_fn run;

@@ -41,6 +41,9 @@
  * an end-of-generation token (for timing, as llama-bench does). Prompt and
  * generation speed and peak memory go to stderr.
  *
+ * A model compiled with `gqc --prefix FILE` has read that text already
+ * (model_n_prefix() positions): the prompt, -p or --ids, continues it (the
+ * repetition penalty sees the prompt's tokens, not the prefix's).
  * A model compiled with a grammar (`gqc --grammar FILE.gbnf` or `--tools
  * tools.json`: MODEL_GRAMMAR_BYTES > 0) generates under it: every token is
  * drawn from the grammar's allowed set (model_decode_constrained), from the
@@ -454,7 +457,10 @@ int main(int argc, char **argv) {
     }
     model_set_executor(ex);
   }
-  int n_ctx = model_n_ctx(), n_vocab = model_n_vocab();
+  /* with a compiled prefix (gqc --prefix) the prompt continues it: its ids
+   * go at positions base, base + 1, ... */
+  const int base = model_n_prefix();
+  int n_ctx = model_n_ctx() - base, n_vocab = model_n_vocab();
   int32_t *ids = malloc((size_t)n_ctx * sizeof *ids);
   if (!ids)
     return 1;
@@ -514,19 +520,19 @@ int main(int argc, char **argv) {
 #ifdef MODEL_BATCH
     if (prefill) {
       k = chunk > 0 && chunk < n_prompt - pos ? chunk : n_prompt - pos;
-      logits = model_prefill(ids + pos, k, pos);
+      logits = model_prefill(ids + pos, k, base + pos);
     } else
 #endif
-      logits = model_decode(ids[pos], pos);
+      logits = model_decode(ids[pos], base + pos);
     if (!logits) {
       fprintf(stderr, "generate: %s of %d token(s) at position %d failed (error %d)\n",
-              prefill ? "prefill" : "decode", k, pos, model_last_error());
+              prefill ? "prefill" : "decode", k, base + pos, model_last_error());
       rc = 1;
       break;
     }
     pos += k;
     prompt_calls++;
-    if (emit(&out, pos - 1, ids[pos - 1], logits))
+    if (emit(&out, base + pos - 1, ids[pos - 1], logits))
       rc = 1;
   }
   double t_prompt = now() - t0;
@@ -548,7 +554,7 @@ int main(int argc, char **argv) {
   while (!rc && pos < total) {
     const int next = gqcrt_sampler_sample(&sampler, logits, n_vocab, scratch);
     if (next < 0) {
-      fprintf(stderr, "generate: no token to choose at position %d (error %d)\n", pos, next);
+      fprintf(stderr, "generate: no token to choose at position %d (error %d)\n", base + pos, next);
       rc = 1;
       break;
     }
@@ -572,15 +578,16 @@ int main(int argc, char **argv) {
       ended = 1;
       break;
     }
-    logits = constrained ? model_decode_constrained(next, pos) : model_decode(next, pos);
+    logits =
+        constrained ? model_decode_constrained(next, base + pos) : model_decode(next, base + pos);
     if (!logits) {
-      fprintf(stderr, "generate: decode of token %d at position %d failed (error %d)\n", next, pos,
-              model_last_error());
+      fprintf(stderr, "generate: decode of token %d at position %d failed (error %d)\n", next,
+              base + pos, model_last_error());
       rc = 1;
       break;
     }
     generated++;
-    if (emit(&out, pos, next, logits))
+    if (emit(&out, base + pos, next, logits))
       rc = 1;
     pos++;
   }

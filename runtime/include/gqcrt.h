@@ -38,7 +38,7 @@ extern "C" {
 
 /* The layout of the model descriptor (gqcrt_model.h) and the kernels'
  * signatures; a compiled model records the version it was compiled for. */
-#define GQCRT_ABI_VERSION 4
+#define GQCRT_ABI_VERSION 5
 
 /* Error codes returned by generated API functions and runtime helpers. */
 enum {
@@ -278,6 +278,17 @@ typedef struct gqcrt_attention_desc {
   int32_t kv_type;
   float scale;
   float softcap; /* > 0: scores soft-capped at +-softcap; 0: not */
+  /* A compiled prompt prefix (gqc --prefix): positions [0, n_prefix) are not
+   * in the cache but in read-only tables, prefix_k / prefix_v, whose row j
+   * (same layout as a cache row) holds position prefix_first + j; only
+   * positions from prefix_first on are kept (a sliding-window layer needs
+   * the last window - 1 only). Positions from n_prefix on are in the cache
+   * at row pos % cache_rows, as without a prefix. n_prefix 0: no prefix.
+   * The compiled descriptor has the counts; the pointers are NULL there and
+   * gqcrt_attention_parallel fills them in a copy (they may be in a weight
+   * file loaded at run time). */
+  int32_t n_prefix, prefix_first;
+  const void *prefix_k, *prefix_v;
 } gqcrt_attention_desc;
 void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, const float *k,
                      const float *v, void *k_cache, void *v_cache, float *scores, int32_t pos);

@@ -67,14 +67,17 @@ void gqcrt_gemm_parallel GQCRT_SIGNATURE_gemm_parallel;
  * (the compiler sizes them so); with a smaller ring the batch is attended in
  * chunks that fit, with the same result. Small attentions (few queries,
  * positions and dimensions) run on the calling thread. ex may be NULL
- * (single-threaded). */
+ * (single-threaded). A descriptor with a compiled prefix (d->n_prefix > 0)
+ * reads positions below n_prefix from prefix_k / prefix_v (gqcrt.h), which
+ * the kernels get through a copy of d; pos must then be at least n_prefix
+ * (the prefix is never written). Without one they are NULL. */
 #define GQCRT_ATTENTION_MAX_PARTS 8
 #define GQCRT_ATTENTION_SCRATCH_FLOATS(cache_rows)                                                 \
   ((int64_t)GQCRT_ATTENTION_MAX_PARTS * GQCRT_ATTENTION_BLOCK * (int64_t)(cache_rows))
 #define GQCRT_SIGNATURE_attention_parallel                                                         \
   (const gqcrt_executor *ex, gqcrt_attention_fn kernel, const gqcrt_attention_desc *d, float *out, \
-   const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float *scratch,   \
-   int32_t pos, int32_t n_rows)
+   const float *q, const float *k, const float *v, void *k_cache, void *v_cache,                   \
+   const void *prefix_k, const void *prefix_v, float *scratch, int32_t pos, int32_t n_rows)
 void gqcrt_attention_parallel GQCRT_SIGNATURE_attention_parallel;
 
 #ifdef __cplusplus

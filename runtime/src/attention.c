@@ -45,6 +45,18 @@ static float load_kv(const void *cache, int32_t kv_type, size_t idx) {
   return ((const float *)cache)[idx];
 }
 
+/* Where position p is: its row in the cache, or with a compiled prefix
+ * (p < n_prefix) in the prefix table, which then replaces *k / *v. */
+static size_t kv_row(const gqcrt_attention_desc *d, int32_t p, const void **k, const void **v) {
+  if (p >= d->n_prefix)
+    return (size_t)(p % d->cache_rows);
+  if (k)
+    *k = d->prefix_k;
+  if (v)
+    *v = d->prefix_v;
+  return (size_t)(p - d->prefix_first);
+}
+
 void gqcrt_attention_store(const gqcrt_attention_desc *d, const float *k, const float *v,
                            void *k_cache, void *v_cache, int32_t pos) {
   if (!gqcrt_attention_valid(d, pos))
@@ -83,14 +95,15 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
 
     float max = -INFINITY;
     for (int32_t j = 0; j < n_vis; ++j) {
-      const size_t base = (size_t)((first + j) % d->cache_rows) * row_len + kv_off;
+      const void *kc = k_cache;
+      const size_t base = kv_row(d, first + j, &kc, NULL) * row_len + kv_off;
       float s = 0.0f;
       if (d->kv_type == GQCRT_KV_Q8_0)
-        s = gqcrt_attention_dot_q8_0((const blk_q8_0 *)k_cache + base / GQCRT_Q8_0_ELEMS, qq,
+        s = gqcrt_attention_dot_q8_0((const blk_q8_0 *)kc + base / GQCRT_Q8_0_ELEMS, qq,
                                      hd / GQCRT_Q8_0_ELEMS);
       else
         for (int32_t i = 0; i < hd; ++i)
-          s += qh[i] * load_kv(k_cache, d->kv_type, base + (size_t)i);
+          s += qh[i] * load_kv(kc, d->kv_type, base + (size_t)i);
       s = gqcrt_attention_score(d, s);
       scores[j] = s;
       max = s > max ? s : max;
@@ -101,9 +114,10 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
     for (int32_t i = 0; i < hd; ++i)
       oh[i] = 0.0f;
     for (int32_t j = 0; j < n_vis; ++j) {
-      const size_t base = (size_t)((first + j) % d->cache_rows) * row_len + kv_off;
+      const void *vc = v_cache;
+      const size_t base = kv_row(d, first + j, NULL, &vc) * row_len + kv_off;
       for (int32_t i = 0; i < hd; ++i)
-        oh[i] += scores[j] * load_kv(v_cache, d->kv_type, base + (size_t)i);
+        oh[i] += scores[j] * load_kv(vc, d->kv_type, base + (size_t)i);
     }
   }
 }

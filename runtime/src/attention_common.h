@@ -7,7 +7,9 @@
  * row p % cache_rows, so a range of positions is at most two runs of
  * consecutive rows: up to the end of the cache, then from row 0 on (when the
  * ring has wrapped). The kernels walk runs instead of taking a modulo per
- * position.
+ * position. With a compiled prefix (gqcrt.h: n_prefix > 0) positions below
+ * n_prefix are a third run, in the prefix tables (row p - prefix_first),
+ * before the ring's; the queries themselves are all at n_prefix or later.
  */
 #ifndef GQCRT_ATTENTION_COMMON_H
 #define GQCRT_ATTENTION_COMMON_H
@@ -26,7 +28,9 @@ static inline int gqcrt_attention_valid(const gqcrt_attention_desc *d, int32_t p
          d->cache_rows > 0 && d->head_dim > 0 && d->kv_type >= GQCRT_KV_F32 &&
          d->kv_type <= GQCRT_KV_Q8_0 &&
          (d->kv_type != GQCRT_KV_Q8_0 ||
-          (d->head_dim % GQCRT_Q8_0_ELEMS == 0 && d->head_dim <= GQCRT_KV_Q8_0_MAX_HEAD_DIM));
+          (d->head_dim % GQCRT_Q8_0_ELEMS == 0 && d->head_dim <= GQCRT_KV_Q8_0_MAX_HEAD_DIM)) &&
+         (d->n_prefix <= 0 || (pos >= d->n_prefix && d->prefix_k && d->prefix_v &&
+                               d->prefix_first >= 0 && d->prefix_first <= d->n_prefix));
 }
 
 /* The same for a kernel call on queries [t0, t1) of a batch of n_rows. */

@@ -101,11 +101,35 @@ ATTN_INLINE void attn_scores_q8_0(int nh, attn_member *const *m, float *const *s
                 scale;
 }
 
-/* The cache rows of one KV head: row r at base + r * stride. */
+/* The cache rows of one KV head: row r at base + r * stride; with a
+ * compiled prefix also its table rows (pk, pv: row j holds position
+ * prefix_first + j). */
 typedef struct attn_cache {
   const uint8_t *k, *v;
+  const uint8_t *pk, *pv;
   size_t stride;
 } attn_cache;
+
+/* Phase work on n consecutive rows (k at k, v at v, stride apart): scores
+ * (weigh = 0, soft-capped when the descriptor says so) or p * v (weigh = 1). */
+ATTN_INLINE void attn_rows(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attention_desc *d, int nh,
+                           attn_member *const *m, const float *const *q, float *const *s,
+                           float *const *o, const uint8_t *k, const uint8_t *v, size_t stride,
+                           int32_t n) {
+  if (weigh) {
+    attn_weigh_nh(f, nh, (const float *const *)s, o, v, stride, n, d->head_dim);
+    return;
+  }
+  const int capped = d->softcap > 0.0f;
+  if (f == GQCRT_KV_FMT_Q8_0)
+    attn_scores_q8_0(nh, m, s, k, stride, n, d->head_dim, capped ? 1.0f : d->scale);
+  else
+    attn_scores_nh(f, nh, q, s, k, stride, n, d->head_dim, capped ? 1.0f : d->scale);
+  if (capped)
+    for (int i = 0; i < nh; i++)
+      for (int32_t j = 0; j < n; j++)
+        s[i][j] = gqcrt_attention_score(d, s[i][j]);
+}
 
 /* Phase work on positions a .. a + n - 1 for the nh members in m: scores
  * (weigh = 0) or p * v (weigh = 1), walking the ring in at most two runs. */
@@ -121,21 +145,21 @@ ATTN_INLINE void attn_range(enum gqcrt_kv_fmt f, int weigh, const gqcrt_attentio
     s[i] = m[i]->s + (a - m[i]->first);
     o[i] = m[i]->o;
   }
-  int32_t done = 0, row = a % d->cache_rows, run = gqcrt_attention_run0(d, a, n);
-  const int capped = d->softcap > 0.0f;
+  int32_t done = 0;
+  if (a < d->n_prefix) { /* the prefix's positions: one run of table rows */
+    const int32_t run = n < d->n_prefix - a ? n : d->n_prefix - a;
+    const size_t off = (size_t)(a - d->prefix_first) * c->stride;
+    attn_rows(f, weigh, d, nh, m, q, s, o, c->pk + off, c->pv + off, c->stride, run);
+    for (int i = 0; i < nh; i++)
+      s[i] += run;
+    done = run;
+  }
+  if (done == n)
+    return;
+  int32_t row = (a + done) % d->cache_rows, run = gqcrt_attention_run0(d, a + done, n - done);
   while (done < n) {
     const size_t off = (size_t)row * c->stride;
-    if (weigh)
-      attn_weigh_nh(f, nh, (const float *const *)s, o, c->v + off, c->stride, run, d->head_dim);
-    else if (f == GQCRT_KV_FMT_Q8_0)
-      attn_scores_q8_0(nh, m, s, c->k + off, c->stride, run, d->head_dim, capped ? 1.0f : d->scale);
-    else
-      attn_scores_nh(f, nh, q, s, c->k + off, c->stride, run, d->head_dim,
-                     capped ? 1.0f : d->scale);
-    if (!weigh && capped)
-      for (int i = 0; i < nh; i++)
-        for (int32_t j = 0; j < run; j++)
-          s[i][j] = gqcrt_attention_score(d, s[i][j]);
+    attn_rows(f, weigh, d, nh, m, q, s, o, c->k + off, c->v + off, c->stride, run);
     for (int i = 0; i < nh; i++)
       s[i] += run;
     done += run;
@@ -219,6 +243,8 @@ ATTN_INLINE void attn_run(enum gqcrt_kv_fmt f, const gqcrt_attention_desc *d, fl
     }
     const size_t kv_off = (size_t)id.kv_head * gqcrt_kv_bytes(f, hd);
     const attn_cache c = {(const uint8_t *)k_cache + kv_off, (const uint8_t *)v_cache + kv_off,
+                          d->n_prefix > 0 ? (const uint8_t *)d->prefix_k + kv_off : NULL,
+                          d->n_prefix > 0 ? (const uint8_t *)d->prefix_v + kv_off : NULL,
                           gqcrt_kv_bytes(f, (size_t)d->n_head_kv * hd)};
     attn_block(f, d, &c, m, nb);
     t += nb;

@@ -78,7 +78,16 @@ static int32_t chunk_rows(const gqcrt_attention_desc *d, int32_t pos, int32_t n_
 void gqcrt_attention_parallel(const gqcrt_executor *ex, gqcrt_attention_fn kernel,
                               const gqcrt_attention_desc *d, float *out, const float *q,
                               const float *k, const float *v, void *k_cache, void *v_cache,
-                              float *scratch, int32_t pos, int32_t n_rows) {
+                              const void *prefix_k, const void *prefix_v, float *scratch,
+                              int32_t pos, int32_t n_rows) {
+  gqcrt_attention_desc with_prefix;
+  if (d && d->n_prefix > 0) { /* the kernels find the tables in the descriptor */
+    with_prefix = *d;
+    with_prefix.prefix_k = prefix_k;
+    with_prefix.prefix_v = prefix_v;
+    d = &with_prefix;
+  }
+  /* (with a prefix: valid only with both tables and pos >= n_prefix) */
   if (!kernel || !gqcrt_attention_batch_valid(d, pos, n_rows, 0, 0))
     return;
   const size_t q_row = (size_t)d->n_head * (size_t)d->head_dim;

@@ -13,6 +13,13 @@
  * max(0, pos - W + 1) (R and W of the ring allowing the shortest rewind,
  * from the descriptor). Prefill checks every token of the batch against
  * the same rules before it runs anything.
+ *
+ * A compiled prompt prefix (gqc --prefix, n_prefix > 0) is positions
+ * 0 .. n_prefix - 1, read-only: init and reset set n_past to n_prefix (the
+ * state "prefix already read", nothing copied), and no position below it may
+ * be fed. The rings never hold prefix positions (the attention reads them
+ * from the prefix tables), so the rewind rule above applies to the positions
+ * from n_prefix on: lo is at least n_prefix.
  */
 #include "gqcrt_model.h"
 
@@ -79,23 +86,30 @@ int gqcrt_model_init(const gqcrt_model *m) {
     return fail_code(m, GQCRT_ERR_BAD_BLOB);
   s->grammar_mode = GQCRT_GRAMMAR_OFF;
   s->ready = 1;
-  s->n_past = 0;
+  s->n_past = m->n_prefix;
   s->last_error = 0;
   return GQCRT_OK;
 }
 
 void gqcrt_model_reset(const gqcrt_model *m) {
-  m->state->n_past = 0;
+  m->state->n_past = m->n_prefix;
+}
+
+int gqcrt_model_n_prefix(const gqcrt_model *m) {
+  return m->n_prefix;
 }
 
 /* Whether positions pos .. pos+n-1 may be fed now (see the top). */
 static int positions_ok(const gqcrt_model *m, int32_t pos, int32_t n) {
   const int32_t n_past = m->state->n_past;
-  if (n < 1 || pos < 0 || pos >= m->n_ctx || pos > n_past || n > m->n_ctx - pos)
+  if (n < 1 || pos < m->n_prefix || pos < 0 || pos >= m->n_ctx || pos > n_past ||
+      n > m->n_ctx - pos)
     return 0;
   if (m->ring_rows) {
-    const int64_t lo = (int64_t)pos - m->ring_window + 1;
-    if ((int64_t)n_past - m->ring_rows > (lo > 0 ? lo : 0))
+    int64_t lo = (int64_t)pos - m->ring_window + 1;
+    if (lo < m->n_prefix) /* (covers lo < 0) */
+      lo = m->n_prefix;
+    if ((int64_t)n_past - m->ring_rows > lo)
       return 0;
   }
   return 1;
@@ -172,8 +186,9 @@ int gqcrt_model_tokenize(const gqcrt_model *m, const char *text, int32_t *ids, i
   while (text[len])
     if ((int64_t)++len > m->max_text_bytes)
       return fail_code(m, GQCRT_ERR_TOO_LONG);
-  const int32_t r = gqcrt_tokenize(m->vocab, text, len, 1, 1, ids, max_ids, m->tok_scratch,
-                                   (size_t)m->tok_scratch_bytes);
+  const int add_special = m->n_prefix == 0; /* else the text continues the prefix */
+  const int32_t r = gqcrt_tokenize(m->vocab, text, len, add_special, 1, ids, max_ids,
+                                   m->tok_scratch, (size_t)m->tok_scratch_bytes);
   if (r < 0)
     m->state->last_error = r;
   return r;

@@ -24,6 +24,12 @@
  * static array sized from the limits below and the generated header's
  * MODEL_N_CTX / MODEL_MAX_TEXT_BYTES.
  *
+ * Tools compiled in (README section 7): `functiongemma --tools T --print-prefix`
+ * prints the developer turn with the declarations, which
+ * `gqc --prefix FILE` reads into the object at compile time. A program
+ * built against such a model (model_n_prefix() > 0) sends only the user turn,
+ * from position model_n_prefix() on: the tools cost nothing per request.
+ *
  * Exit status: 0 when the model ran (whatever it answered — a malformed
  * call is reported as {"error": ...} on stdout), 1 for an error (tools file,
  * prompt too long for the compiled context, decode failure), 2 for usage.
@@ -37,6 +43,7 @@
 #include <time.h>
 
 #include "call_parser.h"
+#include "gqcrt.h"
 #include "json.h"
 #include "prompt.h"
 
@@ -91,7 +98,7 @@ static int32_t special_id[T_COUNT];
 typedef struct options {
   const char *tools_path, *developer, *user, *parse_text;
   int max_tokens;
-  bool first_call, json_text, print_prompt, verbose;
+  bool first_call, json_text, print_prompt, print_prefix, verbose;
 } options;
 
 static double now(void) {
@@ -111,6 +118,7 @@ static void usage(FILE *f) {
         "      --first-call      stop at the first <end_function_call> (no parallel calls)\n"
         "      --json            print a text answer as {\"text\": ...}\n"
         "      --print-prompt    print the prompt text and exit\n"
+        "      --print-prefix    print the developer turn with the tools (for gqc --prefix)\n"
         "      --parse TEXT      parse TEXT as a model answer and print the result (no model)\n"
         "  -v, --verbose         token ids, counts, stop reason and speed on stderr\n"
         "Prints one JSON object per function call: {\"name\": ..., \"arguments\": {...}},\n"
@@ -146,6 +154,8 @@ static int parse_args(int argc, char **argv, options *o) {
       o->json_text = true;
     else if (!strcmp(a, "--print-prompt"))
       o->print_prompt = true;
+    else if (!strcmp(a, "--print-prefix"))
+      o->print_prefix = true;
     else if (!strcmp(a, "--parse") && has_value)
       o->parse_text = argv[++i];
     else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
@@ -164,6 +174,8 @@ static int parse_args(int argc, char **argv, options *o) {
       return 2;
     }
   }
+  if (o->print_prefix && !o->user)
+    o->user = "-"; /* (any: only the turns before it are printed) */
   if (!o->user && !o->parse_text) {
     usage(stderr);
     return 2;
@@ -282,18 +294,21 @@ static bool ends_with(const char *s, size_t n, const char *suffix) {
 /* Prefill + greedy generation into answer[]. Returns the answer length, or
  * -1 after printing an error. */
 static long generate(int n_prompt, const options *o) {
-  const int n_ctx = model_n_ctx(), n_vocab = model_n_vocab();
+  /* positions from base on: after the compiled prefix, if any */
+  const int base = model_n_prefix(), n_ctx = model_n_ctx() - base, n_vocab = model_n_vocab();
   double t0 = now();
   const float *logits = NULL;
-  for (int i = 0; i < n_prompt; i++) {
-    logits = model_decode(ids[i], i);
-    if (!logits) {
-      fprintf(stderr, "functiongemma: decode failed at position %d (error %d)\n", i,
-              model_last_error());
-      return -1;
-    }
+#ifdef MODEL_BATCH
+  logits = model_prefill(ids, n_prompt, base);
+#else
+  for (int i = 0; i < n_prompt && (i == 0 || logits); i++)
+    logits = model_decode(ids[i], base + i);
+#endif
+  if (!logits) {
+    fprintf(stderr, "functiongemma: the prompt failed (error %d)\n", model_last_error());
+    return -1;
   }
-  double t1 = now();
+  double t1 = now(), t_first = t1;
   int max_new = o->max_tokens < n_ctx - n_prompt ? o->max_tokens : n_ctx - n_prompt;
   size_t len = 0;
   int n_gen = 0;
@@ -302,6 +317,8 @@ static long generate(int n_prompt, const options *o) {
   answer[0] = '\0';
   while (n_gen < max_new) {
     int32_t tok = gqcrt_argmax(logits, n_vocab);
+    if (n_gen == 0)
+      t_first = now();
     if (model_is_eog(tok)) {
       stop = "end of turn";
       break;
@@ -342,10 +359,10 @@ static long generate(int n_prompt, const options *o) {
     }
     if (n_gen == max_new)
       break;
-    logits = model_decode(tok, n_prompt + n_gen - 1);
+    logits = model_decode(tok, base + n_prompt + n_gen - 1);
     if (!logits) {
       fprintf(stderr, "functiongemma: decode failed at position %d (error %d)\n",
-              n_prompt + n_gen - 1, model_last_error());
+              base + n_prompt + n_gen - 1, model_last_error());
       return -1;
     }
   }
@@ -358,10 +375,27 @@ static long generate(int n_prompt, const options *o) {
   }
   if (o->verbose)
     fprintf(stderr,
-            "functiongemma: prompt %d tokens in %.3f s; generated %d tokens in %.3f s "
+            "functiongemma: prompt %d tokens (after a compiled prefix of %d) in %.3f s "
+            "(first token after %.3f s); generated %d tokens in %.3f s "
             "(%.1f tokens/s); stop: %s\n",
-            n_prompt, t1 - t0, n_gen, t2 - t1, t2 > t1 ? n_gen / (t2 - t1) : 0.0, stop);
+            n_prompt, base, t1 - t0, t_first - t0, n_gen, t2 - t1,
+            t2 > t1 ? n_gen / (t2 - t1) : 0.0, stop);
   return (long)len;
+}
+
+/* --print-prefix: the prompt (plen bytes in prompt[]) up to its user turn,
+ * found as the user-only prompt's text at its end. */
+static int print_prefix(int64_t plen, const options *o, json_doc *doc) {
+  static char user_only[sizeof prompt];
+  char err[256];
+  int64_t ulen =
+      fg_prompt_build(doc, -1, NULL, o->user, user_only, sizeof user_only, err, sizeof err);
+  if (ulen < 0 || ulen >= plen || memcmp(prompt + plen - ulen, user_only, (size_t)ulen)) {
+    fprintf(stderr, "functiongemma: no developer turn to print (give --tools)\n");
+    return 1;
+  }
+  fwrite(prompt, 1, (size_t)(plen - ulen), stdout);
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -380,8 +414,15 @@ int main(int argc, char **argv) {
   if (tools == -1)
     return 1;
   char err[256];
-  int64_t plen = fg_prompt_build(&tools_doc, tools < 0 ? -1 : tools, o.developer, o.user, prompt,
-                                 sizeof prompt, err, sizeof err);
+  /* with the tools compiled in (a prefix), the prompt is the user turn only */
+  const bool prefixed = MODEL_N_PREFIX > 0 && !o.print_prefix && !o.print_prompt;
+  if (prefixed && tools >= 0)
+    fprintf(stderr, "functiongemma: the tools are compiled into the model; %s is not read\n",
+            o.tools_path);
+  int64_t plen = prefixed ? fg_prompt_build(&tools_doc, -1, NULL, o.user, prompt, sizeof prompt,
+                                            err, sizeof err)
+                          : fg_prompt_build(&tools_doc, tools < 0 ? -1 : tools, o.developer, o.user,
+                                            prompt, sizeof prompt, err, sizeof err);
   if (plen < 0) {
     fprintf(stderr,
             "functiongemma: cannot build the prompt: %s (tools: %s; text limit: %d bytes)\n", err,
@@ -392,13 +433,15 @@ int main(int argc, char **argv) {
     fwrite(prompt, 1, (size_t)plen, stdout);
     return 0;
   }
+  if (o.print_prefix) /* the whole prompt less the user-only prompt's text */
+    return print_prefix(plen, &o, &tools_doc);
 
   if (model_init() != 0) {
     fprintf(stderr, "functiongemma: model_init failed (error %d)\n", model_last_error());
     return 1;
   }
   find_special_ids(o.verbose);
-  int n_ctx = model_n_ctx();
+  int n_ctx = model_n_ctx() - model_n_prefix();
   int n = model_tokenize(prompt, ids, n_ctx);
   if (n < 0) {
     fprintf(stderr,
@@ -407,8 +450,9 @@ int main(int argc, char **argv) {
             (long long)plen, n, MODEL_MAX_TEXT_BYTES, n_ctx);
     return 1;
   }
-  /* The template starts with bos_token: make sure the ids do too. */
-  if (model_bos() >= 0 && (n == 0 || ids[0] != model_bos())) {
+  /* The template starts with bos_token: make sure the ids do too (with a
+   * compiled prefix, the prefix starts with it). */
+  if (!prefixed && model_bos() >= 0 && (n == 0 || ids[0] != model_bos())) {
     memmove(ids + 1, ids, (size_t)n * sizeof ids[0]);
     ids[0] = model_bos();
     n++;

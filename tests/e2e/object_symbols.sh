@@ -16,7 +16,7 @@ nm=${NM:-nm}
 prefill=
 grep -q "_BATCH " "$tmp/$name.h" && prefill=prefill
 for f in bos decode decode_constrained eos grammar_accept grammar_apply grammar_start init is_eog \
-  last_error n_ctx n_vocab reset set_executor token_piece token_text \
+  last_error n_ctx n_prefix n_vocab reset set_executor token_piece token_text \
   tokenize $prefill; do
   echo "${name}_$f"
 done | sort > "$tmp/expected"

@@ -116,7 +116,7 @@ static const char *const tiny_model =
 static const char *const api_names[] = {
     "model_init",       "model_reset",    "model_decode",       "model_n_vocab",    "model_n_ctx",
     "model_last_error", "model_tokenize", "model_token_piece",  "model_token_text", "model_bos",
-    "model_eos",        "model_is_eog",   "model_set_executor",
+    "model_eos",        "model_is_eog",   "model_set_executor", "model_n_prefix",
     "model_grammar_start", "model_grammar_apply", "model_grammar_accept",
     "model_decode_constrained",
 };

@@ -26,6 +26,9 @@
  *    executor), splits big attentions into one query range per part with
  *    its own scratch, and gives parts beyond GQCRT_ATTENTION_MAX_PARTS
  *    nothing.
+ *  - A compiled prefix: positions below n_prefix read from read-only tables
+ *    give the bits of reading them from the cache (full attention, GQA, f16,
+ *    sliding-window rings; one by one and batched).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +50,14 @@
  * products' summation order and fused multiply-adds; measured worst cases
  * over this file's cases are printed by test_simd_matches_scalar. */
 #define ATTN_TOL 2e-6
+
+/* The oldest position a query at pos sees (attention_common.h's rule). */
+static int32_t gqcrt_attention_first_for_test(const gqcrt_attention_desc *d, int32_t pos) {
+  int32_t first = pos - d->cache_rows + 1;
+  if (d->window > 0 && pos - d->window + 1 > first)
+    first = pos - d->window + 1;
+  return first < 0 ? 0 : first;
+}
 
 /* ---- the kernel table ------------------------------------------------------- */
 
@@ -102,8 +113,12 @@ static int without_softcap(void **state) {
 }
 
 static gqcrt_attention_desc desc_of(const attn_case *c) {
-  gqcrt_attention_desc d = {c->n_head, c->n_head_kv, c->head_dim, c->cache_rows,
-                            c->window, c->kv_type,   0.0f,        g_softcap};
+  gqcrt_attention_desc d = {c->n_head,   c->n_head_kv,
+                            c->head_dim, c->cache_rows,
+                            c->window,   c->kv_type,
+                            0.0f,        g_softcap,
+                            0,           0,
+                            NULL,        NULL};
   d.scale = 2.0f / sqrtf((float)c->head_dim); /* scores of a few units: not uniform */
   return d;
 }
@@ -173,7 +188,7 @@ static float *new_scratch(const gqcrt_attention_desc *d) {
 /* One token through a kernel: stored, then attended (n_rows = 1). */
 static void decode(const gqcrt_attention_desc *d, gqcrt_attention_fn fn, float *out, const token *t,
                    void *kc, void *vc, float *scratch, int32_t pos) {
-  gqcrt_attention_parallel(NULL, fn, d, out, t->q, t->k, t->v, kc, vc, scratch, pos, 1);
+  gqcrt_attention_parallel(NULL, fn, d, out, t->q, t->k, t->v, kc, vc, NULL, NULL, scratch, pos, 1);
 }
 
 /* ---- scalar kernel == gqcrt_attention ------------------------------------------- */
@@ -257,7 +272,7 @@ static void test_softcap_is_the_formula(void **state) {
   enum { H = 2, HD = 16, N = 9 };
   const float caps[] = {0.5f, 3.0f};
   for (size_t ci = 0; ci < 2; ci++) {
-    const gqcrt_attention_desc d = {H, 1, HD, N, 0, GQCRT_KV_F32, 0.7f, caps[ci]};
+    const gqcrt_attention_desc d = {H, 1, HD, N, 0, GQCRT_KV_F32, 0.7f, caps[ci], 0, 0, NULL, NULL};
     float kc[N * HD], vc[N * HD], scores[N], out[H * HD], q[H * HD];
     for (int32_t p = 0; p < N; p++) {
       float k[HD], v[HD];
@@ -425,7 +440,8 @@ static void check_batch(const attn_case *c, gqcrt_attention_fn fn, const gqcrt_e
     const token t = {q + r * qn, k + r * kn, v + r * kn};
     decode(&d, fn, o[0] + r * qn, &t, kc[0], vc[0], scratch, history + r);
   }
-  gqcrt_attention_parallel(ex, fn, &d, o[1], q, k, v, kc[1], vc[1], scratch, history, n_rows);
+  gqcrt_attention_parallel(ex, fn, &d, o[1], q, k, v, kc[1], vc[1], NULL, NULL, scratch, history,
+                           n_rows);
   if (memcmp(o[0], o[1], (size_t)n_rows * qn * sizeof(float)) || memcmp(kc[0], kc[1], cb) ||
       memcmp(vc[0], vc[1], cb))
     fail_msg("heads %d/%d hd %d cache %d window %d %s, %d+%d rows, %d threads: the batch "
@@ -554,7 +570,7 @@ static void test_out_aliases_q(void **state) {
 /* Invalid calls write nothing. */
 static void test_invalid_calls(void **state) {
   (void)state;
-  gqcrt_attention_desc d = {4, 1, 16, 8, 0, GQCRT_KV_F32, 0.25f, 0.0f};
+  gqcrt_attention_desc d = {4, 1, 16, 8, 0, GQCRT_KV_F32, 0.25f, 0.0f, 0, 0, NULL, NULL};
   float q[2 * 64], out[2 * 64], kc[8 * 16] = {0}, vc[8 * 16] = {0};
   float *scratch = new_scratch(&d);
   fill_uniform(q, 2 * 64, 1.0f);
@@ -581,8 +597,9 @@ static void test_invalid_calls(void **state) {
   }
   /* no kernel, or no rows: nothing stored, nothing written */
   memset(out, 0x7f, sizeof out);
-  gqcrt_attention_parallel(NULL, NULL, &d, out, q, q, q, kc, vc, scratch, 0, 1);
-  gqcrt_attention_parallel(NULL, gqcrt_attention_scalar, &d, out, q, q, q, kc, vc, scratch, 0, 0);
+  gqcrt_attention_parallel(NULL, NULL, &d, out, q, q, q, kc, vc, NULL, NULL, scratch, 0, 1);
+  gqcrt_attention_parallel(NULL, gqcrt_attention_scalar, &d, out, q, q, q, kc, vc, NULL, NULL,
+                           scratch, 0, 0);
   for (int i = 0; i < 8 * 16; i++)
     assert_true(kc[i] == 0.0f);
   assert_true(f2u(out[0]) == 0x7f7f7f7fu);
@@ -602,8 +619,8 @@ static void check_parallel(const attn_case *c, gqcrt_attention_fn fn, const gqcr
   float *o1 = malloc(qn * sizeof(float)), *o2 = malloc(qn * sizeof(float));
   for (int32_t p = 0; p < c->n_pos; p++) {
     token t = new_token(&d);
-    gqcrt_attention_parallel(NULL, fn, &d, o1, t.q, t.k, t.v, kc1, vc1, s1, p, 1);
-    gqcrt_attention_parallel(ex, fn, &d, o2, t.q, t.k, t.v, kc2, vc2, s2, p, 1);
+    gqcrt_attention_parallel(NULL, fn, &d, o1, t.q, t.k, t.v, kc1, vc1, NULL, NULL, s1, p, 1);
+    gqcrt_attention_parallel(ex, fn, &d, o2, t.q, t.k, t.v, kc2, vc2, NULL, NULL, s2, p, 1);
     if (memcmp(o1, o2, qn * sizeof(float)) || memcmp(kc1, kc2, cb) || memcmp(vc1, vc2, cb))
       fail_msg("%d threads, heads %d/%d hd %d pos %d: differs from one thread", ex->n_threads,
                d.n_head, d.n_head_kv, d.head_dim, p);
@@ -662,7 +679,7 @@ static void recording_kernel(const gqcrt_attention_desc *d, float *out, const fl
 static void test_parallel_splits_queries(void **state) {
   (void)state;
   enum { H = 8, ROWS = 256, HD = 64, BATCH = 4 };
-  const gqcrt_attention_desc d = {H, 2, HD, ROWS, 0, GQCRT_KV_F32, 0.125f, 0.0f};
+  const gqcrt_attention_desc d = {H, 2, HD, ROWS, 0, GQCRT_KV_F32, 0.125f, 0.0f, 0, 0, NULL, NULL};
   static float kc[ROWS * 2 * HD], vc[ROWS * 2 * HD], q[BATCH * H * HD], out[BATCH * H * HD],
       k[BATCH * 2 * HD];
   float *scratch = new_scratch(&d);
@@ -673,7 +690,7 @@ static void test_parallel_splits_queries(void **state) {
       const gqcrt_executor ex = {threads[ti], sequential_reverse, NULL};
       const int32_t n_q = rows[ri] * H;
       n_ranges_seen = 0;
-      gqcrt_attention_parallel(&ex, recording_kernel, &d, out, q, k, k, kc, vc, scratch,
+      gqcrt_attention_parallel(&ex, recording_kernel, &d, out, q, k, k, kc, vc, NULL, NULL, scratch,
                                ROWS - rows[ri], rows[ri]);
       int32_t covered[BATCH * H] = {0};
       int nonempty = 0;
@@ -696,11 +713,98 @@ static void test_parallel_splits_queries(void **state) {
   /* position 0: one visible row, not worth waking a thread */
   const gqcrt_executor ex = {4, sequential_reverse, NULL};
   n_ranges_seen = 0;
-  gqcrt_attention_parallel(&ex, recording_kernel, &d, out, q, k, k, kc, vc, scratch, 0, 1);
+  gqcrt_attention_parallel(&ex, recording_kernel, &d, out, q, k, k, kc, vc, NULL, NULL, scratch, 0,
+                           1);
   assert_int_equal(n_ranges_seen, 1);
   assert_int_equal(ranges_seen[0][0], 0);
   assert_int_equal(ranges_seen[0][1], H);
   free(scratch);
+}
+
+/* ---- a compiled prefix ---------------------------------------------------------------- */
+
+/* n_prefix tokens decoded into cache A; their rows from the oldest position
+ * a later query sees (gqcrt_attention_first at n_prefix) copied into
+ * read-only tables; then n_more tokens through A (no prefix) and through an
+ * empty cache B that reads positions below n_prefix from the tables (one by
+ * one, then as one batch into a third cache). Outputs must be bit-identical,
+ * and nothing may be written below n_prefix. */
+static void check_prefix(const attn_case *c, gqcrt_attention_fn fn, int32_t n_prefix,
+                         int32_t n_more) {
+  const gqcrt_attention_desc d = desc_of(c);
+  gqcrt_attention_desc dp = d;
+  dp.n_prefix = n_prefix;
+  dp.prefix_first = gqcrt_attention_first_for_test(&d, n_prefix);
+  const size_t cb = cache_bytes(&d), qn = (size_t)d.n_head * d.head_dim;
+  const size_t kn = (size_t)d.n_head_kv * d.head_dim, esize = d.kv_type == GQCRT_KV_F16 ? 2 : 4;
+  const size_t row = kn * esize, n_tab = (size_t)(n_prefix - dp.prefix_first);
+  unsigned char *kc[3], *vc[3];
+  for (int i = 0; i < 3; i++) {
+    kc[i] = calloc(1, cb);
+    vc[i] = calloc(1, cb);
+  }
+  unsigned char *pk = malloc(n_tab * row + 1), *pv = malloc(n_tab * row + 1);
+  float *scratch = new_scratch(&d), *o[3];
+  for (int i = 0; i < 3; i++)
+    o[i] = malloc((size_t)n_more * qn * sizeof(float));
+  for (int32_t p = 0; p < n_prefix; p++) {
+    token t = new_token(&d);
+    decode(&d, fn, o[0], &t, kc[0], vc[0], scratch, p);
+    free_token(&t);
+  }
+  for (size_t j = 0; j < n_tab; j++) {
+    const size_t r = (size_t)((dp.prefix_first + (int32_t)j) % d.cache_rows);
+    memcpy(pk + j * row, kc[0] + r * row, row);
+    memcpy(pv + j * row, vc[0] + r * row, row);
+  }
+  float *q = malloc((size_t)n_more * qn * sizeof(float));
+  float *k = malloc((size_t)n_more * kn * sizeof(float));
+  float *v = malloc((size_t)n_more * kn * sizeof(float));
+  fill_uniform(q, (int)(n_more * qn), 1.0f);
+  fill_uniform(k, (int)(n_more * kn), 1.0f);
+  fill_uniform(v, (int)(n_more * kn), 1.0f);
+  for (int32_t r = 0; r < n_more; r++) {
+    const token t = {q + r * qn, k + r * kn, v + r * kn};
+    decode(&d, fn, o[0] + r * qn, &t, kc[0], vc[0], scratch, n_prefix + r);
+    gqcrt_attention_parallel(NULL, fn, &dp, o[1] + r * qn, t.q, t.k, t.v, kc[1], vc[1], pk, pv,
+                             scratch, n_prefix + r, 1);
+  }
+  gqcrt_attention_parallel(NULL, fn, &dp, o[2], q, k, v, kc[2], vc[2], pk, pv, scratch, n_prefix,
+                           n_more);
+  const size_t ob = (size_t)n_more * qn * sizeof(float);
+  if (memcmp(o[0], o[1], ob) || memcmp(o[0], o[2], ob))
+    fail_msg("heads %d/%d hd %d cache %d window %d %s, prefix %d + %d: differs from reading "
+             "the prefix's rows from the cache",
+             d.n_head, d.n_head_kv, d.head_dim, d.cache_rows, d.window, d.kv_type ? "f16" : "f32",
+             n_prefix, n_more);
+  /* a position below the prefix, or no tables: nothing happens */
+  memset(o[1], 0x7f, qn * sizeof(float));
+  gqcrt_attention_parallel(NULL, fn, &dp, o[1], q, k, v, kc[1], vc[1], pk, pv, scratch,
+                           n_prefix - 1, 1);
+  gqcrt_attention_parallel(NULL, fn, &dp, o[1], q, k, v, kc[1], vc[1], NULL, pv, scratch,
+                           n_prefix + n_more, 1);
+  assert_true(f2u(o[1][0]) == 0x7f7f7f7fu);
+  for (int i = 0; i < 3; i++)
+    free(kc[i]), free(vc[i]), free(o[i]);
+  free(pk), free(pv), free(scratch), free(q), free(k), free(v);
+}
+
+static void test_prefix_tables(void **state) {
+  (void)state;
+  const attn_case cases[] = {
+      {4, 1, 64, 128, 0, GQCRT_KV_F32, 0, 0},       /* full attention */
+      {8, 2, 36, 128, 0, GQCRT_KV_F16, 0, 0},       /* GQA, f16, odd head_dim */
+      {4, 2, 64, 8 + 6 - 1, 8, GQCRT_KV_F32, 0, 0}, /* sliding window ring, batch 6 */
+      {6, 3, 32, 5 + 6 - 1, 5, GQCRT_KV_F16, 0, 0},
+  };
+  const int32_t prefixes[] = {1, 3, 7, 8, 9, 40};
+  for (int kk = 0; kk < N_KERNELS; kk++) {
+    if (!runs_here(&kernels[kk]))
+      continue;
+    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++)
+      for (size_t pi = 0; pi < sizeof prefixes / sizeof *prefixes; pi++)
+        check_prefix(&cases[ci], kernels[kk].fn, prefixes[pi], 6);
+  }
 }
 
 int main(void) {
@@ -723,6 +827,7 @@ int main(void) {
       cmocka_unit_test(test_invalid_calls),
       cmocka_unit_test(test_parallel_bit_identical),
       cmocka_unit_test(test_parallel_splits_queries),
+      cmocka_unit_test(test_prefix_tables),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -528,7 +528,8 @@ static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cach
                                  int32_t window, int32_t kv_type, int32_t pos, int32_t n_rows,
                                  int alias_out) {
   enum { HD = 32 };
-  const gqcrt_attention_desc d = {n_head, n_head_kv, HD, cache_rows, window, kv_type, 0.17f, 0.0f};
+  const gqcrt_attention_desc d = {n_head, n_head_kv, HD, cache_rows, window, kv_type,
+                                  0.17f,  0.0f,      0,  0,          NULL,   NULL};
   const size_t qn = (size_t)n_head * HD, kn = (size_t)n_head_kv * HD;
   const size_t cache_bytes = (size_t)cache_rows * kn * (kv_type == GQCRT_KV_F16 ? 2 : 4);
   uint8_t *kc1 = xalloc(cache_bytes), *vc1 = xalloc(cache_bytes);
@@ -559,8 +560,8 @@ static void check_attention_rows(int32_t n_head, int32_t n_head_kv, int32_t cach
     gqcrt_attention(&d, ref + r * qn, q + r * qn, k + r * kn, v + r * kn, kc1, vc1, scores,
                     pos + r);
   float *o = alias_out ? qcopy : out;
-  gqcrt_attention_parallel(NULL, gqcrt_attention_scalar, &d, o, qcopy, k, v, kc2, vc2, scores, pos,
-                           n_rows);
+  gqcrt_attention_parallel(NULL, gqcrt_attention_scalar, &d, o, qcopy, k, v, kc2, vc2, NULL, NULL,
+                           scores, pos, n_rows);
   if (memcmp(ref, o, 4 * qn * (size_t)n_rows))
     fail_msg("batched attention heads %d/%d cache %d window %d kv %d pos %d rows %d%s: out differs",
              n_head, n_head_kv, cache_rows, window, kv_type, pos, n_rows,

@@ -313,7 +313,7 @@ static void test_attention_hand_computed(void **state) {
   (void)state;
   /* one head, head_dim 2, two positions. q = (1, 0), k0 = (0, 1), k1 = (ln 3, 0):
    * scores 0 and ln 3 -> softmax (1/4, 3/4); v0 = (4, 0), v1 = (0, 8) -> (1, 6). */
-  gqcrt_attention_desc d = {1, 1, 2, 4, 0, GQCRT_KV_F32, 1.0f, 0.0f};
+  gqcrt_attention_desc d = {1, 1, 2, 4, 0, GQCRT_KV_F32, 1.0f, 0.0f, 0, 0, NULL, NULL};
   float kc[8], vc[8], scores[4], out[2];
   const float q[2] = {1.0f, 0.0f};
   const float k0[2] = {0.0f, 1.0f}, v0[2] = {4.0f, 0.0f};
@@ -347,7 +347,8 @@ static void test_attention_gqa_causal(void **state) {
   (void)state;
   float q[NPOS][NH * HD], k[NPOS][NKV * HD], v[NPOS][NKV * HD];
   make_tokens(q, k, v);
-  const gqcrt_attention_desc d = {NH, NKV, HD, NPOS, 0, GQCRT_KV_F32, 0.35355339f, 0.0f};
+  const gqcrt_attention_desc d = {NH,          NKV,  HD, NPOS, 0,    GQCRT_KV_F32,
+                                  0.35355339f, 0.0f, 0,  0,    NULL, NULL};
   float kc[NPOS * NKV * HD], vc[NPOS * NKV * HD], scores[NPOS], out[NH * HD];
   double ref[NH * HD];
   for (int p = 0; p < NPOS; ++p) {
@@ -373,8 +374,10 @@ static void test_attention_sliding_window_ring(void **state) {
   (void)state;
   float q[NPOS][NH * HD], k[NPOS][NKV * HD], v[NPOS][NKV * HD];
   make_tokens(q, k, v);
-  const gqcrt_attention_desc ring = {NH, NKV, HD, 3, 3, GQCRT_KV_F32, 0.35355339f, 0.0f};
-  const gqcrt_attention_desc big = {NH, NKV, HD, 16, 3, GQCRT_KV_F32, 0.35355339f, 0.0f};
+  const gqcrt_attention_desc ring = {NH,          NKV,  HD, 3, 3,    GQCRT_KV_F32,
+                                     0.35355339f, 0.0f, 0,  0, NULL, NULL};
+  const gqcrt_attention_desc big = {NH,          NKV,  HD, 16, 3,    GQCRT_KV_F32,
+                                    0.35355339f, 0.0f, 0,  0,  NULL, NULL};
   float kr[3 * NKV * HD], vr[3 * NKV * HD], kb[16 * NKV * HD], vb[16 * NKV * HD];
   float scores[16], out_r[NH * HD], out_b[NH * HD];
   double ref[NH * HD];
@@ -391,7 +394,8 @@ static void test_attention_sliding_window_ring(void **state) {
   assert_memory_equal(kr, k[9], sizeof k[9]);
   assert_memory_equal(vr + 2 * NKV * HD, v[8], sizeof v[8]);
   /* a window of 3 really differs from full causal attention */
-  const gqcrt_attention_desc full = {NH, NKV, HD, 16, 0, GQCRT_KV_F32, 0.35355339f, 0.0f};
+  const gqcrt_attention_desc full = {NH,          NKV,  HD, 16, 0,    GQCRT_KV_F32,
+                                     0.35355339f, 0.0f, 0,  0,  NULL, NULL};
   float out_f[NH * HD];
   gqcrt_attention(&full, out_f, q[9], k[9], v[9], kb, vb, scores, 9);
   assert_true(memcmp(out_f, out_r, sizeof out_f) != 0);
@@ -409,8 +413,10 @@ static void test_attention_f16_cache(void **state) {
       kr[p][i] = gqcrt_fp16_to_fp32(gqcrt_fp32_to_fp16(k[p][i]));
       vr[p][i] = gqcrt_fp16_to_fp32(gqcrt_fp32_to_fp16(v[p][i]));
     }
-  const gqcrt_attention_desc d16 = {NH, NKV, HD, NPOS, 4, GQCRT_KV_F16, 0.35355339f, 0.0f};
-  const gqcrt_attention_desc d32 = {NH, NKV, HD, NPOS, 4, GQCRT_KV_F32, 0.35355339f, 0.0f};
+  const gqcrt_attention_desc d16 = {NH,          NKV,  HD, NPOS, 4,    GQCRT_KV_F16,
+                                    0.35355339f, 0.0f, 0,  0,    NULL, NULL};
+  const gqcrt_attention_desc d32 = {NH,          NKV,  HD, NPOS, 4,    GQCRT_KV_F32,
+                                    0.35355339f, 0.0f, 0,  0,    NULL, NULL};
   uint16_t kc16[NPOS * NKV * HD], vc16[NPOS * NKV * HD];
   float kc32[NPOS * NKV * HD], vc32[NPOS * NKV * HD], scores[NPOS];
   float o16[NH * HD], o32[NH * HD];

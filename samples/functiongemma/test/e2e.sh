@@ -11,7 +11,10 @@
 #   - generation runs and stops by itself or at the -n limit;
 #   - the answer goes through the parser (stdout has a JSON object per call,
 #     an {"error": ...} object, or the text) and the exit status is 0;
-#   - --parse turns a well-formed answer into the exact JSON.
+#   - --parse turns a well-formed answer into the exact JSON;
+#   - tools compiled in: --print-prefix's developer turn compiled with
+#     gqc --prefix, the program sends only the user turn (no <bos>, no
+#     declarations) and generates exactly the ids the plain build generated.
 #
 # Environment (set by CMake): GQC, GQC_RT_INCLUDE, GQC_RT_LIB, FG_TEST_VOCAB,
 # GQC_TEST_DATA; optional CC, GQC_LDFLAGS.
@@ -82,4 +85,25 @@ got=$("$tmp/functiongemma" --parse \
   '<start_function_call>call:get_weather{location:<escape>Paris<escape>,unit:<escape>celsius<escape>}<end_function_call>')
 want='{"name": "get_weather", "arguments": {"location": "Paris", "unit": "celsius"}}'
 [ "$got" = "$want" ] || fail "--parse printed: $got"
+
+# --- tools compiled in (gqc --prefix) ------------------------------------------------
+"$tmp/functiongemma" --tools "$src/examples/tools.json" --print-prefix >"$tmp/dev.txt"
+mkdir "$tmp/pre"
+"$GQC" "$tmp/fg-test.gguf" -o "$tmp/pre/model.o" --ctx 1024 --prefix "$tmp/dev.txt"
+# shellcheck disable=SC2086
+"$cc" -std=c11 -O1 -I"$tmp/pre" -I"$GQC_RT_INCLUDE" ${GQC_LDFLAGS:-} \
+  "$src/functiongemma.c" "$src/prompt.c" "$src/call_parser.c" "$src/json.c" "$tmp/pre/model.o" \
+  "$GQC_RT_LIB" -lm -o "$tmp/functiongemma-pre"
+status=0
+"$tmp/functiongemma-pre" -v -n 24 "What's the weather in Paris?" >"$tmp/out-pre.txt" \
+  2>"$tmp/err-pre.txt" || status=$?
+[ "$status" -eq 0 ] || { cat "$tmp/err-pre.txt" >&2; fail "prefixed: exit status $status"; }
+grep -Eq 'after a compiled prefix of [1-9]' "$tmp/err-pre.txt" || fail "prefixed: no prefix used"
+ids=$(sed -n 's/^functiongemma: prompt ids ([0-9]*)://p' "$tmp/err-pre.txt")
+[ "$(echo "$ids" | awk '{print $1}')" = 105 ] || fail "prefixed: the request does not start with <start_of_turn>"
+[ "$(count 105)" -eq 2 ] && [ "$(count 46)" -eq 0 ] || fail "prefixed: the request is not the user turn only"
+gen_plain=$(grep '^functiongemma: generated ids' "$tmp/err.txt")
+gen_pre=$(grep '^functiongemma: generated ids' "$tmp/err-pre.txt")
+[ "$gen_plain" = "$gen_pre" ] || fail "prefixed generation differs: '$gen_plain' vs '$gen_pre'"
+cmp -s "$tmp/out.txt" "$tmp/out-pre.txt" || fail "prefixed answer differs"
 echo "e2e/functiongemma: ok" >&2
