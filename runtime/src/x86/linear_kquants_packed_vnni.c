@@ -280,8 +280,9 @@ VNNI_INLINE void mins_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
       for (int r = 0; r < R; r++) {
         const int32_t *P = ar[r].v[b];
         __m256i summ = _mm256_setzero_si256();
+        const int n_pairs = n_sub(f) / 2;
 #pragma GCC unroll 8
-        for (int i = 0; i < n_sub(f) / 2; i++)
+        for (int i = 0; i < n_pairs; i++)
           summ = _mm256_dpwssd_avx_epi32(summ, s[g].m[i], _mm256_set1_epi32(P[i]));
         const __m256 da = _mm256_set1_ps(ar[r].da[b]);
         const __m256 t =
