@@ -364,7 +364,8 @@ static bool closure(const nfa_csr *c, ivec *set, int32_t *mark, int32_t stamp, i
           return false;
       }
   }
-  qsort(set->v, set->n, sizeof *set->v, cmp_i32);
+  if (set->n > 1)
+    qsort(set->v, set->n, sizeof *set->v, cmp_i32);
   return true;
 }
 
@@ -707,7 +708,8 @@ bool gqc_char_dfa_build(const gqc_grammar *g, const void *vocab, const gqc_gramm
     if (ok) {
       out->start = cls[dstart];
       out->n_special = b.n_special;
-      memcpy(out->special_ids, b.special_ids, (size_t)b.n_special * sizeof *b.special_ids);
+      if (b.n_special)
+        memcpy(out->special_ids, b.special_ids, (size_t)b.n_special * sizeof *b.special_ids);
       out->nfa_states = b.n_states;
       out->dfa_states_raw = raw.n;
     }

@@ -101,7 +101,8 @@ static bool add_text(parser *p, const char *bytes, size_t n) {
   gqc_grammar *g = p->g;
   if (!GROW(g->text, g->n_text, g->cap_text, n))
     return perr(p, "out of memory");
-  memcpy(g->text + g->n_text, bytes, n);
+  if (n)
+    memcpy(g->text + g->n_text, bytes, n);
   g->n_text += (int32_t)n;
   return true;
 }
@@ -238,7 +239,8 @@ static bool normalise_class(parser *p, int32_t start, bool negated) {
   gqc_grammar *g = p->g;
   uint32_t *r = g->ranges + start;
   int32_t n = (g->n_ranges - start) / 2, k = 0;
-  qsort(r, (size_t)n, 2 * sizeof *r, cmp_pair);
+  if (n > 1)
+    qsort(r, (size_t)n, 2 * sizeof *r, cmp_pair);
   for (int32_t i = 0; i < n; i++) {
     if (k && r[2 * i] <= r[2 * k - 1] + 1) {
       if (r[2 * i + 1] > r[2 * k - 1])
@@ -262,7 +264,8 @@ static bool normalise_class(parser *p, int32_t start, bool negated) {
     if (i < k)
       at = g->ranges[start + 2 * i + 1] + 1;
   }
-  memmove(g->ranges + start, g->ranges + old, (size_t)(g->n_ranges - old) * sizeof *g->ranges);
+  if (g->n_ranges > old)
+    memmove(g->ranges + start, g->ranges + old, (size_t)(g->n_ranges - old) * sizeof *g->ranges);
   g->n_ranges = start + (g->n_ranges - old);
   return true;
 }
@@ -490,7 +493,8 @@ static int32_t list_node(parser *p, gqc_gnode_kind kind, const int32_t *items, i
   if (!GROW(g->kids, g->n_kids, g->cap_kids, n))
     return perr(p, "out of memory"), -1;
   const int32_t first = g->n_kids;
-  memcpy(g->kids + first, items, (size_t)n * sizeof *items);
+  if (n > 0)
+    memcpy(g->kids + first, items, (size_t)n * sizeof *items);
   g->n_kids += n;
   int32_t node = new_node(p, kind, line, col);
   if (node >= 0) {

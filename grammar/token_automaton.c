@@ -181,7 +181,8 @@ bool gqc_token_automaton(const gqc_char_dfa *a, const void *vocab, int32_t n_voc
   }
   if (ok) {
     sort_ctx = &v;
-    qsort(v.ids, (size_t)v.n, sizeof *v.ids, cmp_piece);
+    if (v.n > 1)
+      qsort(v.ids, (size_t)v.n, sizeof *v.ids, cmp_piece);
     n_cls = gqc_char_dfa_classes(a->next, a->n_states, a->n_symbols, 256, NULL, cls);
     ok = n_cls > 0 && (cls_bits = calloc((size_t)n_cls * bw, 4)) &&
          (mask_of = malloc((size_t)a->n_states * sizeof *mask_of));
@@ -266,7 +267,8 @@ bool gqc_token_automaton(const gqc_char_dfa *a, const void *vocab, int32_t n_voc
     unsigned char *p = out;
     memcpy(p, &h, sizeof h);
     p += sizeof h;
-    memcpy(p, a->special_ids, 4 * (size_t)a->n_special);
+    if (a->n_special)
+      memcpy(p, a->special_ids, 4 * (size_t)a->n_special);
     p += 4 * (size_t)a->n_special;
     gqcrt_grammar_state_rec *sr = (gqcrt_grammar_state_rec *)(void *)p;
     gqcrt_grammar_trans *tr = (gqcrt_grammar_trans *)(void *)(p + sizeof *sr * (size_t)a->n_states);
