@@ -16,6 +16,7 @@
 #include "driver/driver.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,24 +370,35 @@ static bool parse_seed(const char *opt, const char *s) {
   return true;
 }
 
+/* The sampling options: one row each, the field it sets and its kind. */
+static const struct sampling_row {
+  const char *name;
+  enum { SAMPLE_F32, SAMPLE_I32, SAMPLE_SEED } kind;
+  size_t field; /* offset in gqcrt_sampler_params (unused for the seed) */
+} sampling_table[] = {
+    {"--temp", SAMPLE_F32, offsetof(gqcrt_sampler_params, temp)},
+    {"--top-k", SAMPLE_I32, offsetof(gqcrt_sampler_params, top_k)},
+    {"--top-p", SAMPLE_F32, offsetof(gqcrt_sampler_params, top_p)},
+    {"--min-p", SAMPLE_F32, offsetof(gqcrt_sampler_params, min_p)},
+    {"--repeat-penalty", SAMPLE_F32, offsetof(gqcrt_sampler_params, repeat_penalty)},
+    {"--repeat-last-n", SAMPLE_I32, offsetof(gqcrt_sampler_params, repeat_last_n)},
+    {"--seed", SAMPLE_SEED, 0},
+};
+
 int gqc_parse_sampling_option(gqcrt_sampler_params *p, int argc, char **argv, int *i) {
-  static const char *const names[] = {"--temp",           "--top-k",         "--top-p", "--min-p",
-                                      "--repeat-penalty", "--repeat-last-n", "--seed"};
-  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-    const option_row r = {names[k], OPT_VALUE, NULL};
+  for (size_t k = 0; k < sizeof sampling_table / sizeof sampling_table[0]; k++) {
+    const struct sampling_row *sr = &sampling_table[k];
+    const option_row r = {sr->name, OPT_VALUE, NULL};
     const char *v;
     int hit = match(&r, argc, argv, i, &v);
     if (hit < 0)
       return -1;
     if (!hit)
       continue;
-    bool ok = k == 0   ? parse_f32(r.name, v, &p->temp)
-              : k == 1 ? parse_i32(r.name, v, &p->top_k)
-              : k == 2 ? parse_f32(r.name, v, &p->top_p)
-              : k == 3 ? parse_f32(r.name, v, &p->min_p)
-              : k == 4 ? parse_f32(r.name, v, &p->repeat_penalty)
-              : k == 5 ? parse_i32(r.name, v, &p->repeat_last_n)
-                       : parse_seed(r.name, v);
+    void *field = (char *)p + sr->field;
+    bool ok = sr->kind == SAMPLE_F32   ? parse_f32(r.name, v, field)
+              : sr->kind == SAMPLE_I32 ? parse_i32(r.name, v, field)
+                                       : parse_seed(r.name, v);
     if (!ok)
       return -1;
     const char *e = gqcrt_sampler_params_error(p);
