@@ -227,7 +227,7 @@ typedef struct emitter {
   LLVMTypeRef t_void, t_i8, t_i32, t_i64, t_f32, t_ptr, t_size, t_desc;
   LLVMAttributeRef nounwind, target_cpu, target_features; /* on every defined function */
   LLVMAttributeRef sanitize_address; /* too, when instrumenting (NULL otherwise) */
-  unsigned md_inst; /* metadata kind "gqc.inst": the IR instruction of a call */
+  unsigned md_inst;                  /* metadata kind "gqc.inst": the IR instruction of a call */
   bool has_vocab;
   /* globals, and their addresses as i8* */
   LLVMValueRef weights, vocab, grammar, arena, attn, scratch;
@@ -395,8 +395,8 @@ static LLVMValueRef rodata_blob(emitter *e, const char *name, const void *data, 
 /* The grammar's token automaton (--grammar / --tools). */
 static bool emit_grammar(emitter *e) {
   const ir_module *m = e->m;
-  return !m->grammar || (e->grammar = rodata_blob(e, "grammar", m->grammar, m->grammar_bytes,
-                                                  true)) != NULL;
+  return !m->grammar ||
+         (e->grammar = rodata_blob(e, "grammar", m->grammar, m->grammar_bytes, true)) != NULL;
 }
 
 static bool emit_vocab(emitter *e) {
@@ -982,15 +982,17 @@ static LLVMTargetMachineRef make_target_machine(const gqc_target *t, bool static
  * defined here carries sanitize_address, and the ASan passes run after the
  * optimiser. Their pipeline was renamed in LLVM 15; the first the LLVM at
  * hand accepts is used. Objects for other targets are left alone (their
- * programs would need that target's ASan runtime). */
+ * programs would need that target's ASan runtime), and so is the object gqc
+ * runs in itself (export_arena, codegen/jit.h): ORC's linker does not define
+ * the __start/__stop_asan_globals section bounds its registration needs. */
 static const char *const asan_pipelines[] = {
     "require<asan-globals-md>,asan-module", /* LLVM 14: globals and functions */
     "asan",                                 /* LLVM 15 and later */
 };
 
-static bool wants_asan(const gqc_target *t) {
+static bool wants_asan(const gqc_target *t, const gqc_codegen_options *o) {
   const char *s = getenv("GQC_LLVM_SANITIZE");
-  return t->is_host && s && !strcmp(s, "address");
+  return t->is_host && !o->export_arena && s && !strcmp(s, "address");
 }
 
 static bool run_pipeline(emitter *e, LLVMTargetMachineRef tm, const char *passes, bool report) {
@@ -1094,7 +1096,7 @@ bool gqc_emit_llvm(const ir_module *m, const gqc_target *t, const gqc_codegen_op
   e.target_cpu = LLVMCreateStringAttribute(e.ctx, "target-cpu", 10, cpu, (unsigned)strlen(cpu));
   e.target_features =
       LLVMCreateStringAttribute(e.ctx, "target-features", 15, features, (unsigned)strlen(features));
-  if (wants_asan(t))
+  if (wants_asan(t, o))
     e.sanitize_address =
         LLVMCreateEnumAttribute(e.ctx, LLVMGetEnumAttributeKindForName("sanitize_address", 16), 0);
 
