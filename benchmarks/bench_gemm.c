@@ -55,10 +55,12 @@ typedef struct {
 #define VARIANT_avx2(w, a) ENTRY(w, a, avx2)
 #define PACKED_avx2(w, a, p) PACKED_ENTRY(w, a, p, avx2)
 #define PACKED_avxvnni(w, a, p) PACKED_ENTRY(w, a, p, avxvnni)
+#define PACKED_avx512vnni(w, a, p) PACKED_ENTRY(w, a, p, avx512vnni)
 #else
 #define VARIANT_avx2(w, a)
 #define PACKED_avx2(w, a, p)
 #define PACKED_avxvnni(w, a, p)
+#define PACKED_avx512vnni(w, a, p)
 #endif
 #if defined(__aarch64__)
 #define VARIANT_neon(w, a) ENTRY(w, a, neon)

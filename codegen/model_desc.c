@@ -36,19 +36,7 @@ int gqc_state_field_index(const char *name) {
 
 /* The GQCRT_CPU_* bits of the target's features (gqcrt_cpu_features.def). */
 static int64_t cpu_feature_mask(const gqc_codegen_options *o) {
-  static const struct {
-    const char *name;
-    uint32_t bit;
-  } bits[] = {
-#define GQCRT_CPU_FEATURE(NAME, bit, name) {name, GQCRT_CPU_##NAME},
-#include "gqcrt_cpu_features.def"
-#undef GQCRT_CPU_FEATURE
-  };
-  uint32_t mask = 0;
-  for (size_t k = 0; o->target && k < sizeof bits / sizeof bits[0]; k++)
-    if (gqc_target_has_all(o->target, bits[k].name))
-      mask |= bits[k].bit;
-  return mask;
+  return o->target ? gqc_target_cpu_mask(o->target) : 0;
 }
 
 /* The value of descriptor field `name`. */
@@ -56,9 +44,8 @@ static bool field_value(const ir_module *m, const gqc_program *calls, const gqc_
                         const char *name, gqc_desc_field *f, gqc_diag *d) {
   const int64_t n_vocab = ir_meta_int(m, "n_vocab", 0);
   const gqc_arg *pr = &calls->prefill.result;
-  const gqc_call *lm = calls->decode.lm_head_call >= 0
-                           ? &calls->decode.calls[calls->decode.lm_head_call]
-                           : NULL;
+  const gqc_call *lm =
+      calls->decode.lm_head_call >= 0 ? &calls->decode.calls[calls->decode.lm_head_call] : NULL;
   struct {
     const char *name;
     gqc_desc_kind kind;

@@ -172,7 +172,7 @@ int gqc_build_module(gqc_options *o, gqc_target *t, gguf_file **gf, ir_module **
                              .module_name = o->name,
                              .n_ctx = o->n_ctx,
                              .kv_type = o->kv_type,
-                             .batch = o->batch};
+                             .batch = o->batch >= 0 ? o->batch : gqc_target_default_batch(t)};
   *m = ir_input ? gqc_load_ir_module(o->input, *gf, &d) : gqc_frontend_load(*gf, &fo, &d);
   if (!*m)
     return fail(&d);

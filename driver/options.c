@@ -29,7 +29,7 @@ void gqc_options_init(gqc_options *o) {
   o->name = "model";
   o->kv_type = IR_F32;
   o->max_text_bytes = 0; /* 0: derived from n_ctx at compile time */
-  o->batch = 32;
+  o->batch = -1;         /* the target's default (gqc_target_default_batch) */
 }
 
 static bool bad_value(const char *opt, const char *want, const char *v) {

@@ -3,9 +3,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <cpuid.h>
-#endif
+
+#include "gqcrt.h"
 
 /* The targets gqc compiles for: the one list. `triple` is what the user
  * may type; `canonical` what gqc records (header, LLVM); linux-gnu targets
@@ -52,9 +51,10 @@ static const cpu_features known_cpus[] = {
     {"x86_64", "haswell", "avx2,fma,f16c"},
     {"x86_64", "znver2", "avx2,fma,f16c"},
     {"x86_64", "znver3", "avx2,fma,f16c"},
-    {"x86_64", "znver4", "avx2,fma,f16c,avxvnni"},
+    {"x86_64", "znver4", "avx2,fma,f16c,avxvnni,avx512vnni"},
     {"x86_64", "alderlake", "avx2,fma,f16c,avxvnni"},
-    {"x86_64", "sapphirerapids", "avx2,fma,f16c,avxvnni"},
+    {"x86_64", "icelake-server", "avx2,fma,f16c,avx512vnni"},
+    {"x86_64", "sapphirerapids", "avx2,fma,f16c,avxvnni,avx512vnni"},
 };
 
 static void host_triple(char *buf, size_t n) {
@@ -67,33 +67,26 @@ static void host_triple(char *buf, size_t n) {
 #endif
 }
 
+/* gqcrt_cpu_features.def as a table: the runtime's bit of each feature name. */
+static const struct {
+  const char *name;
+  uint32_t bit;
+} cpu_feature_bits[] = {
+#define GQCRT_CPU_FEATURE(NAME, bit, name) {name, GQCRT_CPU_##NAME},
+#include "gqcrt_cpu_features.def"
+#undef GQCRT_CPU_FEATURE
+};
+enum { N_CPU_FEATURE_BITS = sizeof cpu_feature_bits / sizeof cpu_feature_bits[0] };
+
+/* The host CPU's features: those the runtime's check (gqcrt_cpu_features,
+ * the one CPUID/HWCAP reader) finds, so a model compiled for --cpu native
+ * passes its own <name>_init check. */
 static void host_features(char *buf, size_t n) {
+  const uint32_t have = gqcrt_cpu_features();
   buf[0] = 0;
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    /* F16C is CPUID.1:ECX bit 29 (clang 14's __builtin_cpu_supports does not
-     * know "f16c"). */
-    unsigned eax, ebx, ecx = 0, edx;
-    bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29));
-    /* AVX-VNNI is CPUID.(7,1):EAX bit 4 */
-    bool vnni = __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4));
-    snprintf(buf, n, "avx2,fma%s%s", f16c ? ",f16c" : "", f16c && vnni ? ",avxvnni" : "");
-  }
-#elif defined(__aarch64__)
-  snprintf(buf, n, "neon%s%s",
-#if defined(__ARM_FEATURE_DOTPROD)
-           ",dotprod",
-#else
-           "",
-#endif
-#if defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)
-           ",fp16"
-#else
-           ""
-#endif
-  );
-#endif
+  for (size_t i = 0, len = 0; i < N_CPU_FEATURE_BITS; i++)
+    if ((have & cpu_feature_bits[i].bit) && len < n)
+      len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "," : "", cpu_feature_bits[i].name);
 }
 
 static bool has_feature(const char *list, const char *f, size_t len) {
@@ -203,4 +196,23 @@ bool gqc_target_has_all(const gqc_target *t, const char *required) {
     p = comma ? comma + 1 : p + l;
   }
   return true;
+}
+
+/* Each prefill step reads every weight once, so the batch sets how often a
+ * prompt streams the whole model from memory. On an x86-64 host (large
+ * caches, fast cores, memory far slower than its VNNI/AVX-512 kernels) a
+ * batch of 32 spends most of the prompt waiting for weights; 256 cuts that
+ * eightfold (llama.cpp's default micro-batch is 512) for an arena of a few
+ * tens of MB. On AArch64 the board's in-order cores are compute-bound at 32
+ * already, and the arena there is what the firmware pays in RAM. */
+int64_t gqc_target_default_batch(const gqc_target *t) {
+  return t->arch == GQC_ARCH_X86_64 ? 256 : 32;
+}
+
+uint32_t gqc_target_cpu_mask(const gqc_target *t) {
+  uint32_t mask = 0;
+  for (size_t i = 0; i < N_CPU_FEATURE_BITS; i++)
+    if (gqc_target_has_all(t, cpu_feature_bits[i].name))
+      mask |= cpu_feature_bits[i].bit;
+  return mask;
 }

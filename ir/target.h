@@ -9,6 +9,7 @@
 #define GQC_TARGET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "ir/diag.h"
 
@@ -30,6 +31,12 @@ const char *gqc_supported_triple(int i);
  * aarch64: cortex-a55). `features` may add ("+x") or remove ("-x") features. */
 bool gqc_target_init(gqc_target *t, const char *triple, const char *cpu, const char *features,
                      gqc_diag *d);
+/* The prefill batch (tokens per NAME_prefill step) when --batch is not
+ * given: 256 on x86-64, 32 on AArch64 (see target.c). */
+int64_t gqc_target_default_batch(const gqc_target *t);
+/* The GQCRT_CPU_* bits (gqcrt_cpu_features.def) of the target's features:
+ * what <name>_init requires of the CPU. */
+uint32_t gqc_target_cpu_mask(const gqc_target *t);
 /* True when every feature of the comma-separated `required` list is present. */
 bool gqc_target_has_all(const gqc_target *t, const char *required);
 

@@ -82,6 +82,12 @@ uint32_t gqcrt_cpu_features(void) {
     f |= GQCRT_CPU_F16C;
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && ((b >> 5) & 1) && avx_state)
     f |= GQCRT_CPU_AVX2;
+  /* AVX-512 F (EBX 16), BW (EBX 30), VL (EBX 31), VNNI (ECX 11), with the
+   * OS saving the opmask and ZMM state too (XCR0 bits 5-7) */
+  const unsigned f_bw_vl = (1u << 16) | (1u << 30) | (1u << 31);
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & f_bw_vl) == f_bw_vl && ((c >> 11) & 1) &&
+      avx_state && (xcr0 & 0xE0) == 0xE0)
+    f |= GQCRT_CPU_AVX512VNNI;
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 4) & 1) && avx_state)
     f |= GQCRT_CPU_AVXVNNI;
   return f;

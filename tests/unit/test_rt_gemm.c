@@ -62,10 +62,12 @@ typedef struct {
 #define VARIANT_avx2(w, a) ENTRY(w, a, avx2)
 #define PACKED_avx2(w, a, p, rows) PACKED_ENTRY(w, a, p, avx2, rows)
 #define PACKED_avxvnni(w, a, p, rows) PACKED_ENTRY(w, a, p, avxvnni, rows)
+#define PACKED_avx512vnni(w, a, p, rows) PACKED_ENTRY(w, a, p, avx512vnni, rows)
 #else
 #define VARIANT_avx2(w, a)
 #define PACKED_avx2(w, a, p, rows)
 #define PACKED_avxvnni(w, a, p, rows)
+#define PACKED_avx512vnni(w, a, p, rows)
 #endif
 #if defined(__aarch64__)
 #define VARIANT_neon(w, a) ENTRY(w, a, neon)

@@ -69,8 +69,11 @@ typedef struct {
 #if defined(__x86_64__)
 #define VARIANT_avxvnni(w, a, p, rows)                                                             \
   {#w, #a, #p, "avxvnni", rows, gqcrt_linear_##w##_##p##_avxvnni},
+#define VARIANT_avx512vnni(w, a, p, rows)                                                          \
+  {#w, #a, #p, "avx512vnni", rows, gqcrt_linear_##w##_##p##_avx512vnni},
 #else
 #define VARIANT_avxvnni(w, a, p, rows)
+#define VARIANT_avx512vnni(w, a, p, rows)
 #endif
 #define VARIANT_avx2(w, a, p, rows)
 #define VARIANT_scalar(w, a, p, rows)

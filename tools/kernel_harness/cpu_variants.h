@@ -1,13 +1,16 @@
 /* cpu_variants.h — which kernel variants of libgqcrt this CPU can run, by
  * the variant name of the kernel tables (gqcrt_kernels.def,
  * gqcrt_attention_kernels.def, ...): `scalar` always, `avx2` on x86-64 with
- * AVX2, FMA and F16C, `avxvnni` with AVX-VNNI too, `neon` on AArch64. Shared by the runtime tests
+ * AVX2, FMA and F16C, `avxvnni` with AVX-VNNI too, `avx512vnni` with AVX-512 VNNI (as
+ * libgqcrt's gqcrt_cpu_features finds it), `neon` on AArch64. Shared by the runtime tests
  * and benchmarks.
  */
 #ifndef GQC_TESTS_CPU_VARIANTS_H
 #define GQC_TESTS_CPU_VARIANTS_H
 
 #include <string.h>
+
+#include "gqcrt.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -42,6 +45,8 @@ static inline int variant_runs_on_this_cpu(const char *variant) {
     return x86_has_avx2_fma_f16c();
   if (!strcmp(variant, "avxvnni"))
     return x86_has_avxvnni();
+  if (!strcmp(variant, "avx512vnni"))
+    return x86_has_avx2_fma_f16c() && (gqcrt_cpu_features() & GQCRT_CPU_AVX512VNNI);
 #endif
 #if defined(__aarch64__)
   if (!strcmp(variant, "neon"))

@@ -72,30 +72,30 @@ enum vnni_fmt { FMT_Q4_0, FMT_Q8_0, FMT_Q4_1, FMT_Q5_0, FMT_Q5_1 };
 enum { CHUNK = 64 };
 
 /* The bias of the unsigned weight bytes (their sum picks up bias * sum(a)). */
-VNNI_INLINE int32_t bias(enum vnni_fmt f) {
+static inline int32_t bias(enum vnni_fmt f) {
   return f == FMT_Q8_0 ? 128 : f == FMT_Q4_0 ? 8 : f == FMT_Q5_0 ? 16 : 0;
 }
 
 /* Whether the format has a min (and a Q8_1 activation). */
-VNNI_INLINE int has_min(enum vnni_fmt f) {
+static inline int has_min(enum vnni_fmt f) {
   return f == FMT_Q4_1 || f == FMT_Q5_1;
 }
 
 /* Whether it has fifth bits. */
-VNNI_INLINE int has_high(enum vnni_fmt f) {
+static inline int has_high(enum vnni_fmt f) {
   return f == FMT_Q5_0 || f == FMT_Q5_1;
 }
 
 /* Bytes of one block's quant tiles (and fifth bits) for the 8 rows. */
-VNNI_INLINE size_t tiles_bytes(enum vnni_fmt f) {
+static inline size_t tiles_bytes(enum vnni_fmt f) {
   return f == FMT_Q8_0 ? 256 : has_high(f) ? 160 : 128;
 }
 
 /* Bytes of an activation block, and where its quants start. */
-VNNI_INLINE size_t x_bytes(enum vnni_fmt f) {
+static inline size_t x_bytes(enum vnni_fmt f) {
   return has_min(f) ? GQCRT_Q8_1_BYTES : GQCRT_Q8_0_BYTES;
 }
-VNNI_INLINE size_t x_quants(enum vnni_fmt f) {
+static inline size_t x_quants(enum vnni_fmt f) {
   return has_min(f) ? 4 : 2;
 }
 
@@ -175,7 +175,8 @@ VNNI_INLINE void block_sums(enum vnni_fmt f, int G, int R, __m256i s[2][VNNI_TIL
   }
 }
 
-VNNI_INLINE void prepare(enum vnni_fmt f, void *act, const uint8_t *x, size_t x_row, int32_t n_rows,
+/* (AVX2 only: the AVX-512 kernels share it.) */
+INLINE_AVX2 void prepare(enum vnni_fmt f, void *act, const uint8_t *x, size_t x_row, int32_t n_rows,
                          int32_t b0, int32_t nbc) {
   act_row *rows = act;
   const __m256i ones = _mm256_set1_epi8(1);
@@ -190,8 +191,7 @@ VNNI_INLINE void prepare(enum vnni_fmt f, void *act, const uint8_t *x, size_t x_
         continue;
       }
       const __m256i s =
-          _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ones,
-                                  _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2)));
+          avx2_dot_u8s8(ones, _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2)));
       rows[r].aux[b].corr = bias(f) * avx2_hsum_epi32(s);
     }
 }
@@ -243,3 +243,120 @@ VNNI_DEFINE_KERNELS(q4_0, r8, FMT_Q4_0, tile, GQCRT_QK, GQCRT_Q4_0_BYTES, GQCRT_
 VNNI_DEFINE_KERNELS(q4_1, r8, FMT_Q4_1, tile, GQCRT_QK, GQCRT_Q4_1_BYTES, GQCRT_Q8_1_BYTES)
 VNNI_DEFINE_KERNELS(q5_0, r8, FMT_Q5_0, tile, GQCRT_QK, GQCRT_Q5_0_BYTES, GQCRT_Q8_0_BYTES)
 VNNI_DEFINE_KERNELS(q5_1, r8, FMT_Q5_1, tile, GQCRT_QK, GQCRT_Q5_1_BYTES, GQCRT_Q8_1_BYTES)
+
+/* ---- AVX-512 (vnni_packed.h) ------------------------------------------------ */
+
+/* The tiles of G row groups at p and p + group_bytes side by side (G = 1:
+ * the first twice). */
+VNNI512_INLINE __m512i pair_load(const uint8_t *p, int G, size_t group_bytes) {
+  const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+  const __m256i hi =
+      G == 2 ? _mm256_loadu_si256((const __m256i *)(const void *)(p + group_bytes)) : lo;
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* The eight f16 scales of each row group, as 16 floats. */
+VNNI512_INLINE __m512 pair_scales(const uint8_t *p, int G, size_t group_bytes) {
+  const __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)p);
+  const __m128i hi =
+      G == 2 ? _mm_loadu_si128((const __m128i *)(const void *)(p + group_bytes)) : lo;
+  return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+}
+
+/* Four activation quants broadcast from memory (an EVEX embedded broadcast). */
+VNNI512_INLINE __m512i bcast4_512(const uint8_t *xq, int k) {
+  int32_t v;
+  memcpy(&v, xq + k, 4);
+  return _mm512_set1_epi32(v);
+}
+
+/* vnni_nibbles and vnni_fifth_bits on zmm. */
+VNNI512_INLINE __m512i nibbles_512(__m512i w, int hi) {
+  return VNNI_NIBBLES(512, w, hi);
+}
+VNNI512_INLINE __m512i fifth_bits_512(__m512i H, int t, int hi) {
+  return VNNI_FIFTH_BITS(512, H, t, hi);
+}
+
+/* block_term on the 16 rows of a pair. */
+VNNI512_INLINE __m512 block_term_512(enum vnni_fmt f, __m512 acc, __m512i sums, __m512 dw,
+                                     __m512 mw, float da, const act_row *ar, int32_t b) {
+  if (has_min(f)) {
+    const __m512 isum = _mm512_cvtepi32_ps(sums);
+    const __m512 dd = _mm512_mul_ps(dw, _mm512_set1_ps(da));
+    return _mm512_add_ps(acc, _mm512_add_ps(_mm512_mul_ps(dd, isum),
+                                            _mm512_mul_ps(mw, _mm512_set1_ps(ar->aux[b].sa))));
+  }
+  const __m512 isum =
+      _mm512_cvtepi32_ps(_mm512_sub_epi32(sums, _mm512_set1_epi32(ar->aux[b].corr)));
+  if (f == FMT_Q4_0)
+    return _mm512_add_ps(acc, _mm512_mul_ps(_mm512_mul_ps(isum, dw), _mm512_set1_ps(da)));
+  return _mm512_add_ps(acc, _mm512_mul_ps(isum, _mm512_mul_ps(dw, _mm512_set1_ps(da))));
+}
+
+/* s[r] += block_sums of the pair's tiles at q against R activation blocks. */
+VNNI512_INLINE void block_sums_512(enum vnni_fmt f, int G, int R, __m512i s[VNNI512_TILE],
+                                   const uint8_t *q, size_t group_bytes, const uint8_t *x,
+                                   size_t x_row) {
+  if (f == FMT_Q8_0) {
+#pragma GCC unroll 8
+    for (int t = 0; t < 8; t++) {
+      const __m512i w = pair_load(q + 32 * t, G, group_bytes);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; r++)
+        s[r] = _mm512_dpbusd_epi32(s[r], w, bcast4_512(x + (size_t)r * x_row, 4 * t));
+    }
+    return;
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < 4; t++) {
+    const __m512i v = pair_load(q + 32 * t, G, group_bytes);
+    __m512i lo = nibbles_512(v, 0), hi = nibbles_512(v, 1);
+    if (has_high(f)) {
+      const __m512i H = pair_load(q + 128, G, group_bytes);
+      lo = _mm512_or_si512(lo, fifth_bits_512(H, t, 0));
+      hi = _mm512_or_si512(hi, fifth_bits_512(H, t, 1));
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+      s[r] = _mm512_dpbusd_epi32(s[r], lo, bcast4_512(x + (size_t)r * x_row, 4 * t));
+      s[r] = _mm512_dpbusd_epi32(s[r], hi, bcast4_512(x + (size_t)r * x_row, 16 + 4 * t));
+    }
+  }
+}
+
+/* The zmm tile: acc[r] (lane i = row i of the pair) kept in registers over
+ * the chunk's blocks; G = 1 loads and stores only the first eight. */
+VNNI512_INLINE void tile512(enum vnni_fmt f, int G, int R, VNNI_TILE_PARAMS) {
+  const act_row *ar = act;
+  const size_t sc_bytes = has_min(f) ? 32 : 16; /* d (and m) of the 8 rows */
+  const __mmask16 out = G == 2 ? 0xFFFF : 0x00FF;
+  const uint8_t *ws = group + sc_bytes * (size_t)b0;
+  const uint8_t *wq = group + sc_bytes * (size_t)nb + tiles_bytes(f) * (size_t)b0;
+  __m512 acc[VNNI512_TILE];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+    acc[r] = b0 ? _mm512_maskz_loadu_ps(out, y + (size_t)r * y_stride) : _mm512_setzero_ps();
+  const uint8_t *xb = x + (size_t)b0 * x_bytes(f) + x_quants(f);
+  for (int32_t b = 0; b < nbc; b++, xb += x_bytes(f), ws += sc_bytes, wq += tiles_bytes(f)) {
+    __m512i s[VNNI512_TILE];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+      s[r] = _mm512_setzero_si512();
+    block_sums_512(f, G, R, s, wq, group_bytes, xb, x_row);
+    const __m512 dw = pair_scales(ws, G, group_bytes);
+    const __m512 mw = has_min(f) ? pair_scales(ws + 16, G, group_bytes) : dw;
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+      acc[r] = block_term_512(f, acc[r], s[r], dw, mw, ar[r].da[b], &ar[r], b);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+    _mm512_mask_storeu_ps(y + (size_t)r * y_stride, out, acc[r]);
+}
+
+VNNI512_DEFINE_KERNELS(q8_0, r8u, FMT_Q8_0, tile512, GQCRT_QK, GQCRT_Q8_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI512_DEFINE_KERNELS(q4_0, r8, FMT_Q4_0, tile512, GQCRT_QK, GQCRT_Q4_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI512_DEFINE_KERNELS(q4_1, r8, FMT_Q4_1, tile512, GQCRT_QK, GQCRT_Q4_1_BYTES, GQCRT_Q8_1_BYTES)
+VNNI512_DEFINE_KERNELS(q5_0, r8, FMT_Q5_0, tile512, GQCRT_QK, GQCRT_Q5_0_BYTES, GQCRT_Q8_0_BYTES)
+VNNI512_DEFINE_KERNELS(q5_1, r8, FMT_Q5_1, tile512, GQCRT_QK, GQCRT_Q5_1_BYTES, GQCRT_Q8_1_BYTES)

@@ -18,6 +18,21 @@
  * 16 weight rows. A tile function is the format's always-inline body with
  * the row group and activation row counts as constants
  * (VNNI_DEFINE_KERNELS).
+ *
+ * AVX-512
+ *
+ * Where the CPU has AVX-512 VNNI (with F, BW and VL: Ice Lake, Sapphire
+ * Rapids, Zen 4 and later) the same layouts go through zmm registers: two
+ * row groups side by side in one register (a 32-byte tile of each), so one
+ * VPDPBUSD serves 16 weight rows, and its activation operand is a dword
+ * broadcast straight from memory (EVEX embedded broadcast: no separate
+ * broadcast instruction). A tile takes up to VNNI512_TILE activation rows
+ * against the pair, gemm and matrix-vector product alike; a last single row
+ * group (n_out not a multiple of 16) runs through the same body with the
+ * second half a copy of the first and only the first eight outputs stored.
+ * Lane i of the low half is row 8g + i as before, so every operation per
+ * row is the 256-bit kernel's, in its order: the numbers are bit for bit
+ * the same (VNNI512_DEFINE_KERNELS).
  */
 #ifndef GQCRT_X86_VNNI_PACKED_H
 #define GQCRT_X86_VNNI_PACKED_H
@@ -26,13 +41,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "avx2_helpers.h"
 #include "gemm_common.h"
 #include "rt_libc.h"
 
 #define VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
 #define VNNI_INLINE VNNI static inline __attribute__((always_inline))
+#define VNNI512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define VNNI512_INLINE VNNI512 static inline __attribute__((always_inline))
 
-enum { VNNI_TILE = 4, VNNI_ROWS_PER_PASS = 8 * VNNI_TILE };
+enum { VNNI_TILE = 4, VNNI512_TILE = 8, VNNI_ROWS_PER_PASS = 8 * VNNI_TILE };
 
 /* Four activation quants (elements k .. k+3 of the quants at xq) in every
  * dword lane. */
@@ -42,18 +60,25 @@ VNNI_INLINE __m256i vnni_bcast4(const uint8_t *xq, int k) {
   return _mm256_set1_epi32(v);
 }
 
-/* The low (hi = 0) or high nibbles of the bytes of w. */
-VNNI_INLINE __m256i vnni_nibbles(__m256i w, int hi) {
-  return _mm256_and_si256(hi ? _mm256_srli_epi16(w, 4) : w, _mm256_set1_epi8(0x0F));
-}
+/* The low (hi = 0) or high nibbles of the bytes of w, a vector of W bits
+ * (256 or 512). */
+#define VNNI_NIBBLES(W, w, hi)                                                                     \
+  _mm##W##_and_si##W((hi) ? _mm##W##_srli_epi16(w, 4) : (w), _mm##W##_set1_epi8(0x0F))
 
 /* The fifth bits of nibble tile t's low (hi = 0) or high nibbles (t =
  * 0..3), at bit 4 of each byte, from their vector H (bits t and 4 + t of
- * each byte, runtime/src/pack_common.h). The 16-bit shifts move no bit
- * that lands on bit 4 across a byte boundary. */
+ * each byte, runtime/src/pack_common.h), W bits wide. The 16-bit shifts
+ * move no bit that lands on bit 4 across a byte boundary. */
+#define VNNI_FIFTH_BITS(W, H, t, hi)                                                               \
+  _mm##W##_and_si##W((hi) ? ((t) ? _mm##W##_srli_epi16(H, t) : (H))                                \
+                          : _mm##W##_slli_epi16(H, 4 - (t)),                                       \
+                     _mm##W##_set1_epi8(0x10))
+
+VNNI_INLINE __m256i vnni_nibbles(__m256i w, int hi) {
+  return VNNI_NIBBLES(256, w, hi);
+}
 VNNI_INLINE __m256i vnni_fifth_bits(__m256i H, int t, int hi) {
-  const __m256i v = hi ? (t ? _mm256_srli_epi16(H, t) : H) : _mm256_slli_epi16(H, 4 - t);
-  return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+  return VNNI_FIFTH_BITS(256, H, t, hi);
 }
 
 /* v[0..n) = 0. */
@@ -82,9 +107,27 @@ typedef struct vnni_format {
   /* Prepares the records of n_rows activation rows for blocks [b0, b0 + nbc). */
   void (*prepare)(void *act, const uint8_t *x, size_t x_row, int32_t n_rows, int32_t b0,
                   int32_t nbc);
-  vnni_tile_fn two_groups;      /* 2 row groups x 1 activation row */
-  vnni_tile_fn rows[VNNI_TILE]; /* 1 row group x (index + 1) activation rows */
+  /* pairs[i]: 2 row groups x (i + 1) activation rows, for i < pair_rows;
+   * used for every activation row count when pair_rows > 1, else only for
+   * one activation row (matrix-vector) */
+  int32_t pair_rows;
+  vnni_tile_fn pairs[VNNI512_TILE];
+  int32_t single_rows; /* singles[i]: 1 row group x (i + 1) activation rows */
+  vnni_tile_fn singles[VNNI_TILE];
 } vnni_format;
+
+/* The nr activation rows from x through tiles of up to `tile` rows each
+ * (fns[n - 1] takes n), against the row group(s) at group. */
+static inline void vnni_tiles(const vnni_tile_fn *fns, int32_t tile, float *y, size_t y_stride,
+                              const uint8_t *group, size_t group_bytes, const uint8_t *x,
+                              size_t x_row, const void *act, size_t act_row_bytes, int32_t nr,
+                              int32_t nb, int32_t b0, int32_t nbc) {
+  for (int32_t r = 0, n; r < nr; r += n) {
+    n = gqcrt_gemm_next_tile(nr - r, tile);
+    fns[n - 1](y + (size_t)r * y_stride, y_stride, group, group_bytes, x + (size_t)r * x_row, x_row,
+               (const uint8_t *)act + (size_t)r * act_row_bytes, nb, b0, nbc);
+  }
+}
 
 /* y (rows y_stride apart) = the n_rows activation rows at x against the
  * packed weights w, every row group; act holds VNNI_ROWS_PER_PASS records. */
@@ -103,17 +146,13 @@ static inline void vnni_run(const vnni_format *f, void *act, float *y, size_t y_
       const int32_t nbc = nb - b0 < f->chunk ? nb - b0 : f->chunk;
       f->prepare(act, xr, x_row, nr, b0, nbc);
       int32_t o = 0;
-      if (nr == 1) /* the matrix-vector case: two row groups per call */
+      if (nr == 1 || f->pair_rows > 1)
         for (; o + 16 <= n_out; o += 16)
-          f->two_groups(yr + o, y_stride, wb + (size_t)(o / 8) * group_bytes, group_bytes, xr,
-                        x_row, act, nb, b0, nbc);
+          vnni_tiles(f->pairs, f->pair_rows, yr + o, y_stride, wb + (size_t)(o / 8) * group_bytes,
+                     group_bytes, xr, x_row, act, f->act_row_bytes, nr, nb, b0, nbc);
       for (; o + 8 <= n_out; o += 8)
-        for (int32_t r = 0, n; r < nr; r += n) {
-          n = gqcrt_gemm_next_tile(nr - r, VNNI_TILE);
-          f->rows[n - 1](yr + (size_t)r * y_stride + o, y_stride,
-                         wb + (size_t)(o / 8) * group_bytes, group_bytes, xr + (size_t)r * x_row,
-                         x_row, (const uint8_t *)act + (size_t)r * f->act_row_bytes, nb, b0, nbc);
-        }
+        vnni_tiles(f->singles, f->single_rows, yr + o, y_stride, wb + (size_t)(o / 8) * group_bytes,
+                   group_bytes, xr, x_row, act, f->act_row_bytes, nr, nb, b0, nbc);
     }
   }
 }
@@ -153,9 +192,16 @@ VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
   VNNI static void enc##_1x4(VNNI_TILE_PARAMS) {                                                   \
     body(fmt, 1, VNNI_TILE, VNNI_TILE_ARGS);                                                       \
   }                                                                                                \
-  static const vnni_format enc##_##packing = {                                                     \
-      elems,           w_bytes,       x_bytes,   CHUNK,                                            \
-      sizeof(act_row), enc##_prepare, enc##_2x1, {enc##_1x1, enc##_1x2, enc##_1x3, enc##_1x4}};    \
+  static const vnni_format enc##_##packing = {elems,                                               \
+                                              w_bytes,                                             \
+                                              x_bytes,                                             \
+                                              CHUNK,                                               \
+                                              sizeof(act_row),                                     \
+                                              enc##_prepare,                                       \
+                                              1,                                                   \
+                                              {enc##_2x1},                                         \
+                                              VNNI_TILE,                                           \
+                                              {enc##_1x1, enc##_1x2, enc##_1x3, enc##_1x4}};       \
   void gqcrt_linear_##enc##_##packing##_avxvnni(float *y, const void *w, const void *x,            \
                                                 int32_t n_in, int32_t n_out) {                     \
     act_row act[1];                                                                                \
@@ -166,6 +212,53 @@ VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
                                               int32_t n_rows) {                                    \
     act_row act[VNNI_ROWS_PER_PASS];                                                               \
     vnni_run(&enc##_##packing, act, y, (size_t)y_stride, w, x, n_in, n_out, n_rows);               \
+  }
+
+/* The AVX-512 kernels gqcrt_linear_<enc>_<packing>_avx512vnni and
+ * gqcrt_gemm_..., with the act_row, CHUNK and prepare of
+ * VNNI_DEFINE_KERNELS. body512(fmt, G, R, VNNI_TILE_ARGS) is the format's always-inline zmm tile, G
+ * = 2 (a pair of row groups) or 1 (one, its outputs only), R activation rows; prepare must need no
+ * more than AVX2 (it is inlined into both kinds of kernel). */
+#define VNNI512_TILE_FN(enc, fmt, body512, G, R)                                                   \
+  VNNI512 static void enc##_z##G##x##R(VNNI_TILE_PARAMS) {                                         \
+    body512(fmt, G, R, VNNI_TILE_ARGS);                                                            \
+  }
+#define VNNI512_DEFINE_KERNELS(enc, packing, fmt, body512, elems, w_bytes, x_bytes)                \
+  VNNI512_TILE_FN(enc, fmt, body512, 2, 1)                                                         \
+  VNNI512_TILE_FN(enc, fmt, body512, 2, 2)                                                         \
+  VNNI512_TILE_FN(enc, fmt, body512, 2, 3)                                                         \
+  VNNI512_TILE_FN(enc, fmt, body512, 2, 4)                                                         \
+  VNNI512_TILE_FN(enc, fmt, body512, 2, 5)                                                         \
+  VNNI512_TILE_FN(enc, fmt, body512, 2, 6)                                                         \
+  VNNI512_TILE_FN(enc, fmt, body512, 2, 7)                                                         \
+  VNNI512_TILE_FN(enc, fmt, body512, 2, 8)                                                         \
+  VNNI512_TILE_FN(enc, fmt, body512, 1, 1)                                                         \
+  VNNI512 static void enc##_prepare512(void *act, const uint8_t *x, size_t x_row, int32_t n_rows,  \
+                                       int32_t b0, int32_t nbc) {                                  \
+    prepare(fmt, act, x, x_row, n_rows, b0, nbc);                                                  \
+  }                                                                                                \
+  static const vnni_format enc##_##packing##_512 = {elems,                                         \
+                                                    w_bytes,                                       \
+                                                    x_bytes,                                       \
+                                                    CHUNK,                                         \
+                                                    sizeof(act_row),                               \
+                                                    enc##_prepare512,                              \
+                                                    VNNI512_TILE,                                  \
+                                                    {enc##_z2x1, enc##_z2x2, enc##_z2x3,           \
+                                                     enc##_z2x4, enc##_z2x5, enc##_z2x6,           \
+                                                     enc##_z2x7, enc##_z2x8},                      \
+                                                    1,                                             \
+                                                    {enc##_z1x1}};                                 \
+  void gqcrt_linear_##enc##_##packing##_avx512vnni(float *y, const void *w, const void *x,         \
+                                                   int32_t n_in, int32_t n_out) {                  \
+    act_row act[1];                                                                                \
+    vnni_run(&enc##_##packing##_512, act, y, 0, w, x, n_in, n_out, 1);                             \
+  }                                                                                                \
+  void gqcrt_gemm_##enc##_##packing##_avx512vnni(float *y, int32_t y_stride, const void *w,        \
+                                                 const void *x, int32_t n_in, int32_t n_out,       \
+                                                 int32_t n_rows) {                                 \
+    act_row act[VNNI_ROWS_PER_PASS];                                                               \
+    vnni_run(&enc##_##packing##_512, act, y, (size_t)y_stride, w, x, n_in, n_out, n_rows);         \
   }
 
 #endif
