@@ -1,6 +1,7 @@
 /* ir_test_util.h — helpers the compiler's unit tests share for IR text:
- * parse a module from a string, print one back to a malloc'd string.
- * Header-only; include it after <cmocka.h>.
+ * parse a module from a string, print one back to a malloc'd string, check
+ * that printing and parsing round-trip, and the IR text of the tiny test
+ * modules. Header-only; include it after <cmocka.h>.
  */
 #ifndef GQC_TESTS_IR_TEST_UTIL_H
 #define GQC_TESTS_IR_TEST_UTIL_H
@@ -25,5 +26,40 @@ static inline char *print_to_string(const ir_module *m) {
   fclose(f);
   return buf;
 }
+
+/* Prints m, parses the text back and prints that again: the two texts must
+ * be equal. Returns the module parsed back (ir_module_free() it) and, in
+ * *text, the printed text (free() it). */
+static inline ir_module *round_trip(const ir_module *m, char **text) {
+  gqc_diag d = {0};
+  char *once = print_to_string(m);
+  ir_module *again = parse(once, &d);
+  if (!again)
+    fail_msg("the printed module does not parse: %s", d.msg);
+  char *twice = print_to_string(again);
+  assert_string_equal(once, twice);
+  free(twice);
+  *text = once;
+  return again;
+}
+
+/* IR text of the tiny test modules (n_vocab 64, rows of 32, a q8_0 token
+ * embedding @tok tied to the output, RMS norm @norm, q projection @wq), for
+ * string concatenation. ROWS is "" in @decode and "4, " in a 4-row @prefill.
+ *
+ * IR_TINY_EMBED_NORM_WQ(ROWS): %x the embedded token(s), %h their norm, %wqt
+ * the q projection's weight transposed. */
+#define IR_TINY_EMBED_NORM_WQ(ROWS)                                                                \
+  "    %e = weight @tok : q8_0[64, 32] rowmajor\n"                                                 \
+  "    %x = embed %e, %tok : f32[" ROWS "32]\n"                                                    \
+  "    %n = weight @norm : f32[32] rowmajor\n"                                                     \
+  "    %h = rms_norm %x, %n {eps = 1e-05} : f32[" ROWS "32]\n"                                     \
+  "    %wq = weight @wq : q8_0[32, 32] rowmajor\n"                                                 \
+  "    %wqt = transpose %wq : q8_0[32, 32] rowmajor\n"
+
+/* IR_TINY_TIED_OUTPUT: %ot, the output projection (@tok) transposed. */
+#define IR_TINY_TIED_OUTPUT                                                                        \
+  "    %o = weight @tok : q8_0[64, 32] rowmajor\n"                                                 \
+  "    %ot = transpose %o : q8_0[32, 64] rowmajor\n"
 
 #endif

@@ -22,6 +22,7 @@
 #include "frontend/gguf.h"
 #include "frontend/gguf_writer.h"
 #include "gguf_blob.h"
+#include "gguf_fields.h"
 
 #define ANY_OFFSET UINT64_MAX
 
@@ -53,16 +54,6 @@ static void expect_reject(const uint8_t *buf, uint64_t size, const char *needle,
 static void expect_blob_reject(blob b, const char *needle, uint64_t offset) {
   expect_reject(b.p, b.size, needle, offset);
   free(b.p);
-}
-
-static void put32(uint8_t *p, uint64_t at, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[at + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t at, uint64_t v) {
-  put32(p, at, (uint32_t)v);
-  put32(p, at + 4, (uint32_t)(v >> 32));
 }
 
 /* ---- the valid base file and its layout --------------------------------- */
@@ -108,11 +99,7 @@ static blob build(void (*kvs)(gguf_writer *)) {
 }
 
 /* Field positions in the base file, found by reading it. */
-typedef struct layout {
-  uint64_t kv[5], kv_type[5], kv_value[5];
-  uint64_t ti[2], ti_ndims[2], ti_ne[2], ti_type[2], ti_offset[2];
-  uint64_t infos_end, data_offset, data_end;
-} layout;
+typedef gguf_fields layout;
 
 static blob base(layout *l) {
   blob b = build(NULL);
@@ -122,21 +109,7 @@ static blob base(layout *l) {
     fail_msg("base file rejected: %s", err.msg);
   assert_int_equal(f->n_kv, 5);
   assert_int_equal(f->n_tensors, 2);
-  for (int i = 0; i < 5; i++) {
-    l->kv[i] = f->kv[i].file_offset;
-    l->kv_type[i] = l->kv[i] + 8 + strlen(f->kv[i].key);
-    l->kv_value[i] = l->kv_type[i] + 4;
-  }
-  for (int i = 0; i < 2; i++) {
-    l->ti[i] = f->tensors[i].info_offset;
-    l->ti_ndims[i] = l->ti[i] + 8 + strlen(f->tensors[i].name);
-    l->ti_ne[i] = l->ti_ndims[i] + 4;
-    l->ti_type[i] = l->ti_ne[i] + 8 * f->tensors[i].n_dims;
-    l->ti_offset[i] = l->ti_type[i] + 4;
-  }
-  l->infos_end = l->ti_offset[1] + 8;
-  l->data_offset = f->data_offset;
-  l->data_end = f->data_offset + f->tensors[1].offset + f->tensors[1].nbytes;
+  assert_true(gguf_fields_find(f, l));
   assert_int_equal(f->tensors[1].offset, 256);
   gguf_close(f);
   return b;
