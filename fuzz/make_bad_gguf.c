@@ -74,18 +74,15 @@ static blob base_with(void (*kvs)(gguf_writer *)) {
   return finish(w);
 }
 
-/* The base file and the offsets of its fields, found by reading it. */
-typedef gguf_fields layout;
-
-static blob base(layout *l) {
+/* The base file, and the offsets of its fields in *l. */
+static blob base(gguf_fields *l) {
   blob b = base_with(NULL);
   gguf_error err;
-  gguf_file *f = gguf_open_memory(b.p, b.size, "base.gguf", &err);
+  gguf_file *f = gguf_fields_open(b.p, b.size, l, &err);
   if (!f || f->n_kv != 5 || f->n_tensors != 2) {
     fprintf(stderr, "make_bad_gguf: the base file is wrong: %s\n", f ? "counts" : err.msg);
     exit(1);
   }
-  gguf_fields_find(f, l);
   gguf_close(f);
   return b;
 }
@@ -202,7 +199,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   out_dir = argv[1];
-  layout l;
+  gguf_fields l;
   blob b;
 
   /* Cut short: in the header, in a KV, in a tensor info, in the data. */

@@ -1,13 +1,15 @@
 /* gguf_fields.h — where the fields of a small GGUF file are, for the
  * programs that patch one field of a valid file to make a malformed one
  * (tests/unit/test_gguf_malformed.c, fuzz/make_bad_gguf.c): gguf_fields_find
- * takes the offsets from the file as frontend/gguf.h read it; put32 and
+ * takes the offsets from the file as frontend/gguf.h read it,
+ * gguf_fields_open reads a file in memory and finds them; put32 and
  * put64 patch a little-endian field. Header-only, no test framework.
  */
 #ifndef GQC_TESTS_GGUF_FIELDS_H
 #define GQC_TESTS_GGUF_FIELDS_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "frontend/gguf.h"
@@ -47,6 +49,21 @@ static inline int gguf_fields_find(const gguf_file *f, gguf_fields *l) {
   l->data_offset = f->data_offset;
   l->data_end = f->data_offset + f->tensors[last].offset + f->tensors[last].nbytes;
   return 1;
+}
+
+/* Reads the file at p[0..size) from memory ("base.gguf" in messages) and
+ * finds its fields; the file (gguf_close() it), or NULL with the reader's
+ * error in *err or, when the file has more KVs or tensors than the fields
+ * hold, NULL with err->msg saying so. */
+static inline gguf_file *gguf_fields_open(const uint8_t *p, uint64_t size, gguf_fields *l,
+                                          gguf_error *err) {
+  gguf_file *f = gguf_open_memory(p, size, "base.gguf", err);
+  if (f && !gguf_fields_find(f, l)) {
+    snprintf(err->msg, sizeof err->msg, "base.gguf: too many KVs or tensors for gguf_fields");
+    gguf_close(f);
+    return NULL;
+  }
+  return f;
 }
 
 static inline void put32(uint8_t *p, uint64_t at, uint32_t v) {

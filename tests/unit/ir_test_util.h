@@ -27,6 +27,15 @@ static inline char *print_to_string(const ir_module *m) {
   return buf;
 }
 
+/* The module in text, parsed and verified; an error fails the test. */
+static inline ir_module *parse_verified(const char *text) {
+  gqc_diag d = {0};
+  ir_module *m = parse(text, &d);
+  if (!m || !ir_verify(m, "after parse", &d))
+    fail_msg("%s", d.msg);
+  return m;
+}
+
 /* Prints m, parses the text back and prints that again: the two texts must
  * be equal. Returns the module parsed back (ir_module_free() it) and, in
  * *text, the printed text (free() it). */

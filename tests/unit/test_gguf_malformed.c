@@ -98,18 +98,15 @@ static blob build(void (*kvs)(gguf_writer *)) {
   return finish(w);
 }
 
-/* Field positions in the base file, found by reading it. */
-typedef gguf_fields layout;
-
-static blob base(layout *l) {
+/* The base file, and the positions of its fields in *l. */
+static blob base(gguf_fields *l) {
   blob b = build(NULL);
   gguf_error err;
-  gguf_file *f = gguf_open_memory(b.p, b.size, "base.gguf", &err);
+  gguf_file *f = gguf_fields_open(b.p, b.size, l, &err);
   if (!f)
     fail_msg("base file rejected: %s", err.msg);
   assert_int_equal(f->n_kv, 5);
   assert_int_equal(f->n_tensors, 2);
-  assert_true(gguf_fields_find(f, l));
   assert_int_equal(f->tensors[1].offset, 256);
   gguf_close(f);
   return b;
@@ -124,7 +121,7 @@ static void test_empty_buffer(void **state) {
 
 static void test_truncated_header(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   expect_reject(b.p, 3, "unexpected end of file reading the magic", 0);
   expect_reject(b.p, 6, "unexpected end of file reading the version", 4);
@@ -138,7 +135,7 @@ static void test_truncated_header(void **state) {
  * padding after the last tensor lose nothing and are accepted. */
 static void test_truncated_at_every_byte(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   for (uint64_t n = 0; n < l.data_end; n++) {
     uint8_t *copy = malloc(n ? n : 1); /* exact size, so ASan sees any overread */
@@ -163,7 +160,7 @@ static void test_truncated_at_every_byte(void **state) {
 
 static void test_truncated_at_section_boundaries(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   /* Cuts early in the KVs leave too few bytes for the counts. */
   expect_reject(b.p, 24, "tensor count 2 cannot fit in the 0 bytes", 8);
@@ -198,7 +195,7 @@ static void test_truncated_at_section_boundaries(void **state) {
 
 static void test_wrong_magic(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   b.p[3] = 'G';
   expect_blob_reject(b, "bad magic 47 47 55 47", 0);
@@ -206,7 +203,7 @@ static void test_wrong_magic(void **state) {
 
 static void test_version_1(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, 4, 1);
   expect_blob_reject(b, "unsupported GGUF version 1", 4);
@@ -214,7 +211,7 @@ static void test_version_1(void **state) {
 
 static void test_version_99(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, 4, 99);
   expect_blob_reject(b, "unsupported GGUF version 99", 4);
@@ -222,7 +219,7 @@ static void test_version_99(void **state) {
 
 static void test_version_big_endian(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, 4, 0x03000000);
   expect_blob_reject(b, "big-endian", 4);
@@ -230,7 +227,7 @@ static void test_version_big_endian(void **state) {
 
 static void test_tensor_count_2_60(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, 8, UINT64_C(1) << 60);
   expect_blob_reject(b, "tensor count 1152921504606846976 cannot fit", 8);
@@ -238,7 +235,7 @@ static void test_tensor_count_2_60(void **state) {
 
 static void test_kv_count_huge(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, 16, UINT64_MAX);
   expect_blob_reject(b, "KV count 18446744073709551615 cannot fit", 16);
@@ -250,7 +247,7 @@ static void test_kv_count_huge(void **state) {
 /* Counts that each fit alone but not together. */
 static void test_counts_fit_only_separately(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   uint64_t rest = b.size - 24;
   put64(b.p, 8, rest / 32);
@@ -262,7 +259,7 @@ static void test_counts_fit_only_separately(void **state) {
 
 static void test_key_length_past_end(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.kv[2], UINT64_C(1) << 63);
   expect_blob_reject(b, "key length 9223372036854775808 runs past the end", l.kv[2]);
@@ -273,7 +270,7 @@ static void test_key_length_past_end(void **state) {
 
 static void test_string_value_past_end(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.kv_value[1], b.size);
   expect_blob_reject(b, "the value of key 'general.architecture' length", l.kv_value[1]);
@@ -306,7 +303,7 @@ static void test_empty_key(void **state) {
 
 static void test_key_with_nul(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   b.p[l.kv[2] + 8 + 2] = 0; /* "te\0t.count" */
   expect_blob_reject(b, "key contains a NUL byte", l.kv[2]);
@@ -314,7 +311,7 @@ static void test_key_with_nul(void **state) {
 
 static void test_value_type_out_of_range(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, l.kv_type[2], 13);
   expect_blob_reject(b, "key 'test.count': unknown value type 13", l.kv_type[2]);
@@ -325,7 +322,7 @@ static void test_value_type_out_of_range(void **state) {
 
 static void test_array_elem_type_out_of_range(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, l.kv_value[4], 200);
   expect_blob_reject(b, "key 'test.scores': unknown array element type 200", l.kv_value[4]);
@@ -350,7 +347,7 @@ static void test_nested_array(void **state) {
  * is merely absurd: rejected at the count, before any allocation. */
 static void test_array_count_absurd(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.kv_value[4] + 4, UINT64_C(1) << 62);
   expect_blob_reject(b, "array of 4611686018427387904 f32 elements cannot fit", l.kv_value[4] + 4);
@@ -365,7 +362,7 @@ static void test_array_count_absurd(void **state) {
 
 static void test_string_array_count_absurd(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.kv_value[3] + 4, UINT64_C(1) << 62);
   expect_blob_reject(b, "array of 4611686018427387904 string elements cannot fit",
@@ -374,7 +371,7 @@ static void test_string_array_count_absurd(void **state) {
 
 static void test_string_array_element_past_end(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   uint64_t second = l.kv_value[3] + 12 + 8 + 1; /* after count, then "a" */
   put64(b.p, second, UINT64_C(1) << 40);
@@ -450,7 +447,7 @@ static void infos_dup(gguf_writer *w) {
 
 static void test_duplicate_tensor_name(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   free(base(&l).p);
   expect_blob_reject(build_infos(infos_dup), "duplicate tensor name 'w.a'", l.ti[1]);
 }
@@ -464,7 +461,7 @@ static void infos_long_name(gguf_writer *w) {
 
 static void test_tensor_name_too_long(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   free(base(&l).p);
   expect_blob_reject(build_infos(infos_long_name), "is 64 bytes long", l.ti[0]);
 }
@@ -475,14 +472,14 @@ static void infos_empty_name(gguf_writer *w) {
 
 static void test_tensor_name_empty(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   free(base(&l).p);
   expect_blob_reject(build_infos(infos_empty_name), "tensor 0 has an empty name", l.ti[0]);
 }
 
 static void test_n_dims_zero(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, l.ti_ndims[0], 0);
   expect_blob_reject(b, "tensor 'w.a': n_dims 0 is not in 1..4", l.ti_ndims[0]);
@@ -490,7 +487,7 @@ static void test_n_dims_zero(void **state) {
 
 static void test_n_dims_five(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, l.ti_ndims[1], 5);
   expect_blob_reject(b, "tensor 'w.b': n_dims 5 is not in 1..4", l.ti_ndims[1]);
@@ -498,7 +495,7 @@ static void test_n_dims_five(void **state) {
 
 static void test_zero_dimension(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.ti_ne[0] + 8, 0);
   expect_blob_reject(b, "tensor 'w.a': dimension 1 is zero", l.ti_ne[0] + 8);
@@ -511,7 +508,7 @@ static void infos_overflow(gguf_writer *w) {
 
 static void test_dimension_product_overflows(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   free(base(&l).p);
   /* 2^32 * 2^32 = 2^64 wraps to 0 in 64-bit arithmetic. */
   expect_blob_reject(build_infos(infos_overflow), "dimension 1 = 4294967296 makes the element",
@@ -520,7 +517,7 @@ static void test_dimension_product_overflows(void **state) {
 
 static void test_single_dimension_too_large(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.ti_ne[0], UINT64_C(1) << 62);
   expect_blob_reject(b, "limit 2^62", l.ti_ne[0]);
@@ -531,7 +528,7 @@ static void test_single_dimension_too_large(void **state) {
 
 static void test_tensor_type_out_of_range(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, l.ti_type[1], GGML_TYPE_LIMIT);
   expect_blob_reject(b, "tensor 'w.b': unknown type id 64", l.ti_type[1]);
@@ -542,7 +539,7 @@ static void test_tensor_type_out_of_range(void **state) {
 
 static void test_tensor_type_q8_k(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, l.ti_type[1], GGML_Q8_K);
   expect_blob_reject(b, "tensor 'w.b': type id 15 (q8_k) is an activation-only", l.ti_type[1]);
@@ -550,7 +547,7 @@ static void test_tensor_type_q8_k(void **state) {
 
 static void test_tensor_type_q8_1(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, l.ti_type[0], GGML_Q8_1);
   expect_blob_reject(b, "tensor 'w.a': type id 9 (q8_1)", l.ti_type[0]);
@@ -558,7 +555,7 @@ static void test_tensor_type_q8_1(void **state) {
 
 static void test_tensor_type_unsupported_iq(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put32(b.p, l.ti_type[0], 20);
   expect_blob_reject(b, "tensor 'w.a': type id 20 (iq4_nl) is not supported", l.ti_type[0]);
@@ -566,7 +563,7 @@ static void test_tensor_type_unsupported_iq(void **state) {
 
 static void test_ne0_not_multiple_of_block(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.ti_ne[1], 48);
   expect_blob_reject(b, "tensor 'w.b': ne[0] = 48 is not a multiple of the q8_0 block size 32",
@@ -580,7 +577,7 @@ static void test_ne0_not_multiple_of_block(void **state) {
 
 static void test_unaligned_offset(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.ti_offset[1], 257);
   expect_blob_reject(b, "tensor 'w.b': data offset 0x101 is not a multiple of the alignment 32",
@@ -589,7 +586,7 @@ static void test_unaligned_offset(void **state) {
 
 static void test_offset_past_end(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.ti_offset[1], UINT64_C(1) << 40);
   expect_blob_reject(b, "tensor 'w.b': data [0x10000000000, +136 bytes) runs past the end",
@@ -601,7 +598,7 @@ static void test_offset_past_end(void **state) {
 
 static void test_overlapping_tensors(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   put64(b.p, l.ti_offset[1], 224); /* w.a is [0, 256) */
   expect_blob_reject(b, "tensor 'w.b': data [0xe0, 0x168) overlaps tensor 'w.a' data [0x0, 0x100)",
@@ -648,7 +645,7 @@ static void test_many_tensors_are_fast(void **state) {
  * file whose tensors all lie inside the buffer. */
 static void test_random_corruption(void **state) {
   (void)state;
-  layout l;
+  gguf_fields l;
   blob b = base(&l);
   uint8_t *copy = malloc(b.size);
   uint64_t x = 0x9e3779b97f4a7c15u;

@@ -63,10 +63,7 @@ static void test_types(void **state) {
 
 static void test_round_trip(void **state) {
   (void)state;
-  gqc_diag d = {0};
-  ir_module *m = parse(tiny_q8, &d);
-  assert_non_null(m);
-  assert_true(ir_verify(m, "after parse", &d));
+  ir_module *m = parse_verified(tiny_q8);
   char *once;
   ir_module *m2 = round_trip(m, &once);
   assert_non_null(strstr(once, "attention %q, %k, %k, %kc, %vc, %pos"));

@@ -93,11 +93,7 @@ static void run_pipeline(ir_module *m, const char *triple, const char *cpu) {
 
 static void test_two_functions_round_trip(void **state) {
   (void)state;
-  gqc_diag d = {0};
-  ir_module *m = parse(two_funcs, &d);
-  if (!m)
-    fail_msg("%s", d.msg);
-  assert_true(ir_verify(m, "after parse", &d));
+  ir_module *m = parse_verified(two_funcs);
   assert_int_equal(m->n_funcs, 2);
   ir_func *p = ir_module_find_func(m, "prefill");
   assert_non_null(p);

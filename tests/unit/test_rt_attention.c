@@ -589,7 +589,7 @@ static void test_invalid_calls(void **state) {
       memset(out, 0x7f, sizeof out);
       kernels[k].fn(&d, out, q, kc, vc, scratch, bad[b].pos, bad[b].n_rows, bad[b].t0, bad[b].t1);
       for (int i = 0; i < 2 * 64; i++)
-        if (f2u(out[i]) != 0x7f7f7f7fu)
+        if (qref_f32_bits(out[i]) != 0x7f7f7f7fu)
           fail_msg("%s: invalid call %zu wrote out[%d]", kernels[k].variant, b, i);
     }
     d.n_head_kv = 1;
@@ -602,7 +602,7 @@ static void test_invalid_calls(void **state) {
                            scratch, 0, 0);
   for (int i = 0; i < 8 * 16; i++)
     assert_true(kc[i] == 0.0f);
-  assert_true(f2u(out[0]) == 0x7f7f7f7fu);
+  assert_true(qref_f32_bits(out[0]) == 0x7f7f7f7fu);
   free(scratch);
 }
 
@@ -783,7 +783,7 @@ static void check_prefix(const attn_case *c, gqcrt_attention_fn fn, int32_t n_pr
                            n_prefix - 1, 1);
   gqcrt_attention_parallel(NULL, fn, &dp, o[1], q, k, v, kc[1], vc[1], NULL, pv, scratch,
                            n_prefix + n_more, 1);
-  assert_true(f2u(o[1][0]) == 0x7f7f7f7fu);
+  assert_true(qref_f32_bits(o[1][0]) == 0x7f7f7f7fu);
   for (int i = 0; i < 3; i++)
     free(kc[i]), free(vc[i]), free(o[i]);
   free(pk), free(pv), free(scratch), free(q), free(k), free(v);
