@@ -27,6 +27,15 @@ static inline char *print_to_string(const ir_module *m) {
   return buf;
 }
 
+/* The module in text, which must parse (its message fails the test); d is
+ * left for what the test checks next. */
+static inline ir_module *parse_ok(const char *text, gqc_diag *d) {
+  ir_module *m = parse(text, d);
+  if (!m)
+    fail_msg("%s", d->msg);
+  return m;
+}
+
 /* The module in text, parsed and verified; an error fails the test. */
 static inline ir_module *parse_verified(const char *text) {
   gqc_diag d = {0};
@@ -37,19 +46,22 @@ static inline ir_module *parse_verified(const char *text) {
 }
 
 /* Prints m, parses the text back and prints that again: the two texts must
- * be equal. Returns the module parsed back (ir_module_free() it) and, in
- * *text, the printed text (free() it). */
-static inline ir_module *round_trip(const ir_module *m, char **text) {
+ * be equal. Returns the printed text (free() it) and, unless again is NULL,
+ * the module parsed back in *again (ir_module_free() it). */
+static inline char *round_trip(const ir_module *m, ir_module **again) {
   gqc_diag d = {0};
   char *once = print_to_string(m);
-  ir_module *again = parse(once, &d);
-  if (!again)
+  ir_module *m2 = parse(once, &d);
+  if (!m2)
     fail_msg("the printed module does not parse: %s", d.msg);
-  char *twice = print_to_string(again);
+  char *twice = print_to_string(m2);
   assert_string_equal(once, twice);
   free(twice);
-  *text = once;
-  return again;
+  if (again)
+    *again = m2;
+  else
+    ir_module_free(m2);
+  return once;
 }
 
 /* IR text of the tiny test modules (n_vocab 64, rows of 32, a q8_0 token
@@ -66,9 +78,21 @@ static inline ir_module *round_trip(const ir_module *m, char **text) {
   "    %wq = weight @wq : q8_0[32, 32] rowmajor\n"                                                 \
   "    %wqt = transpose %wq : q8_0[32, 32] rowmajor\n"
 
-/* IR_TINY_TIED_OUTPUT: %ot, the output projection (@tok) transposed. */
+/* IR_TINY_DECODE_LOGITS, IR_TINY_PREFILL_LOGITS: the end of @decode and of
+ * a 4-row @prefill: the residual %y = %a + %x and the logits (of the last
+ * row) through the output projection tied to @tok, returned. */
 #define IR_TINY_TIED_OUTPUT                                                                        \
   "    %o = weight @tok : q8_0[64, 32] rowmajor\n"                                                 \
   "    %ot = transpose %o : q8_0[32, 64] rowmajor\n"
+#define IR_TINY_DECODE_LOGITS                                                                      \
+  "    %y = add %a, %x : f32[32]\n" IR_TINY_TIED_OUTPUT "    %logits = matmul %y, %ot : f32[64]\n" \
+  "    return %logits\n"                                                                           \
+  "  }\n"
+#define IR_TINY_PREFILL_LOGITS                                                                     \
+  "    %y = add %a, %x : f32[4, 32]\n" IR_TINY_TIED_OUTPUT                                         \
+  "    %l = matmul %y, %ot : f32[4, 64]\n"                                                         \
+  "    %logits = last_row %l : f32[64]\n"                                                          \
+  "    return %logits\n"                                                                           \
+  "  }\n"
 
 #endif

@@ -46,11 +46,7 @@ static const char *const two_funcs =
     "    %vc = cache @v0 : f32[16, 32]\n"
     "    %a = attention %r, %r, %q, %kc, %vc, %pos {n_head = 2, n_head_kv = 2, head_dim = 16, "
     "scale = 0.25, window = 0} : f32[32]\n"
-    "    %y = add %a, %x : f32[32]\n"
-    IR_TINY_TIED_OUTPUT
-    "    %logits = matmul %y, %ot : f32[64]\n"
-    "    return %logits\n"
-    "  }\n"
+    IR_TINY_DECODE_LOGITS
     "  func @prefill(%tok : i32[4], %pos : i32, %n_rows : i32) -> f32[64] batch 4 rows %n_rows {\n"
     IR_TINY_EMBED_NORM_WQ("4, ")
     "    %q0 = matmul %h, %wqt : f32[4, 32]\n"
@@ -62,12 +58,7 @@ static const char *const two_funcs =
     "    %vc = cache @v0 : f32[16, 32]\n"
     "    %a = attention %r, %r, %q, %kc, %vc, %pos {n_head = 2, n_head_kv = 2, head_dim = 16, "
     "scale = 0.25, window = 0} : f32[4, 32]\n"
-    "    %y = add %a, %x : f32[4, 32]\n"
-    IR_TINY_TIED_OUTPUT
-    "    %l = matmul %y, %ot : f32[4, 64]\n"
-    "    %logits = last_row %l : f32[64]\n"
-    "    return %logits\n"
-    "  }\n"
+    IR_TINY_PREFILL_LOGITS
     "}\n";
 /* clang-format on */
 
@@ -100,8 +91,8 @@ static void test_two_functions_round_trip(void **state) {
   assert_ptr_equal(m->decode, m->funcs[0]);
   assert_int_equal(p->batch, 4);
   assert_ptr_equal(p->rows, p->params[2]);
-  char *once;
-  ir_module *m2 = round_trip(m, &once);
+  ir_module *m2;
+  char *once = round_trip(m, &m2);
   assert_non_null(strstr(once, "-> f32[64] batch 4 rows %n_rows {"));
   /* a third function of an existing name is refused */
   assert_null(ir_func_new(m2, "decode"));
@@ -290,8 +281,7 @@ static void test_causal_conv_state(void **state) {
       "  }\n"
       "}\n";
   gqc_diag d = {0};
-  ir_module *m = parse(conv, &d);
-  assert_non_null(m);
+  ir_module *m = parse_ok(conv, &d);
   run_pipeline(m, "x86_64-linux-gnu", "x86-64-v3");
   assert_int_equal(count_in(ir_module_find_func(m, "prefill"), IR_OP_CAUSAL_CONV, 2), 1);
   gqc_program prog;
