@@ -1,9 +1,9 @@
 /* kernel_test_util.h — what the runtime's linear and gemm kernel tests
  * (test_rt_kernels.c, test_rt_gemm.c) share: which kernel variants run on
- * this machine, the weight encodings (the runtime's table,
- * tools/kernel_harness/encodings.h), row sizes of whole blocks, and 64-byte
- * aligned buffers as the SIMD kernels expect. Header-only; include it after
- * <cmocka.h> (a missing encoding or a failed allocation fails the test).
+ * this machine (and a loop over those of a kernel table), the weight encodings (the runtime's
+ * table, tools/kernel_harness/encodings.h), row sizes of whole blocks, and 64-byte aligned buffers
+ * as the SIMD kernels expect. Header-only; include it after <cmocka.h> (a missing encoding or a
+ * failed allocation fails the test).
  */
 #ifndef GQC_TESTS_KERNEL_TEST_UTIL_H
 #define GQC_TESTS_KERNEL_TEST_UTIL_H
@@ -22,6 +22,14 @@ static inline int variant_runs_here(const char *variant) {
     return 0;
   return variant_runs_on_this_cpu(variant);
 }
+
+/* for_each_runnable(TYPE, k, TABLE) { ... }: k (a const TYPE *) runs over
+ * the entries of the kernel table TABLE (an array of TYPE) whose variant runs
+ * here; continue and break work as in any loop. */
+#define for_each_runnable(TYPE, k, TABLE)                                                          \
+  for (const TYPE *k = (TABLE); k < (TABLE) + sizeof(TABLE) / sizeof((TABLE)[0]); k++)             \
+    if (!variant_runs_here(k->variant)) {                                                          \
+    } else
 
 typedef harness_encoding weight_encoding;
 

@@ -61,10 +61,10 @@ static void test_round_trip(void **state) {
   (void)state;
   ir_module *m = parse_verified(tiny_q8);
   char *once = round_trip(m, NULL);
+  ir_module_free(m);
   assert_non_null(strstr(once, "attention %q, %k, %k, %kc, %vc, %pos"));
   assert_non_null(strstr(once, "{eps = 1e-05}"));
   free(once);
-  ir_module_free(m);
 }
 
 static void test_parse_errors(void **state) {

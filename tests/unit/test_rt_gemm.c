@@ -209,10 +209,7 @@ static void test_gemm_matches_linear(void **state) {
   (void)state;
   static const int row_counts[] = {1, 2, 3, 4, 5, 7, 8, 16, 33};
   int n_kernels = 0;
-  for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; ++i) {
-    const gemm_entry *k = &gemms[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(gemm_entry, k, gemms) {
     n_kernels++;
     const weight_encoding *e = find_wenc(k->wenc);
     /* n_out odd for the GGUF layout, whole row groups (not a power of 2) for
@@ -240,10 +237,7 @@ static void test_gemm_matches_linear(void **state) {
 static void test_gemm_large_weights(void **state) {
   (void)state;
   static const int row_counts[] = {3, 16};
-  for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; ++i) {
-    const gemm_entry *k = &gemms[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(gemm_entry, k, gemms) {
     const weight_encoding *e = find_wenc(k->wenc);
     const int n_in = e->block_elems == 1 ? 512 : 8 * e->block_elems;
     const int n_out = k->rows > 1 ? 37 * k->rows : 149;
@@ -260,10 +254,7 @@ static void test_gemm_large_weights(void **state) {
 /* A zero activation batch gives exactly zero everywhere. */
 static void test_gemm_zero_activation(void **state) {
   (void)state;
-  for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; ++i) {
-    const gemm_entry *k = &gemms[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(gemm_entry, k, gemms) {
     const weight_encoding *e = find_wenc(k->wenc);
     const int n_in = blocks_elems(e, 2), n_out = 4 * k->rows;
     enum { ROWS = 5 };

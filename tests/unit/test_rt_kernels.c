@@ -229,10 +229,7 @@ static void check_kernel_shape(const kernel_entry *k, int n_in, int n_out, float
 static void test_linear_kernels_vs_reference(void **state) {
   (void)state;
   static const int rows[] = {1, 3, 7, 33};
-  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; ++i) {
-    const kernel_entry *k = &kernels[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(kernel_entry, k, kernels) {
     const weight_encoding *e = find_wenc(k->wenc);
     assert_non_null(e);
     ++n_checked_kernels;
@@ -259,10 +256,7 @@ static void test_linear_kernels_vs_reference(void **state) {
 /* An all-zero activation gives exactly zero (q8_k: d = 0 and zero bsums). */
 static void test_linear_zero_activation(void **state) {
   (void)state;
-  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; ++i) {
-    const kernel_entry *k = &kernels[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(kernel_entry, k, kernels) {
     const weight_encoding *e = find_wenc(k->wenc);
     const int n_in = blocks_elems(e, 2), n_out = 3;
     const size_t row_bytes = (size_t)n_in / (size_t)e->block_elems * (size_t)e->block_bytes;
