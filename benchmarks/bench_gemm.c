@@ -33,6 +33,7 @@
 
 #include "gqcrt.h"
 
+#include "bench_data.h"
 #include "tools/kernel_harness/encodings.h"
 #include "tools/kernel_harness/linear_kernels.h"
 
@@ -99,53 +100,6 @@ static int shapes[3][2] = {{640, 2048}, {2048, 640}, {640, 1024}};
 static int n_shapes = 3;
 
 /* ---- data -------------------------------------------------------------------------- */
-
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint32_t rnd32(void) {
-  rng ^= rng >> 12;
-  rng ^= rng << 25;
-  rng ^= rng >> 27;
-  return (uint32_t)((rng * 2685821657736338717ull) >> 32);
-}
-static float rnd_float(void) {
-  return (float)(rnd32() >> 8) / 16777216.0f * 2.0f - 1.0f;
-}
-
-/* Random bytes with f16 scales 0.01 in the d/dmin fields; floats in [-1, 1]. */
-static void fill_weights(const char *enc, uint8_t *w, size_t n_elems) {
-  int elems, bytes;
-  harness_encoding_geometry(enc, &elems, &bytes);
-  if (elems == 1) {
-    for (size_t i = 0; i < n_elems; ++i) {
-      const float v = rnd_float();
-      if (bytes == 4) {
-        memcpy(w + 4 * i, &v, 4);
-      } else {
-        const uint16_t h = strcmp(enc, "bf16") ? gqcrt_fp32_to_fp16(v) : gqcrt_fp32_to_bf16(v);
-        memcpy(w + 2 * i, &h, 2);
-      }
-    }
-    return;
-  }
-  const size_t total = n_elems / (size_t)elems * (size_t)bytes;
-  for (size_t i = 0; i < total; ++i)
-    w[i] = (uint8_t)rnd32();
-  const uint16_t small = gqcrt_fp32_to_fp16(0.01f);
-  int d_off = 0, dmin_off = -1;
-  if (!strcmp(enc, "q4_1") || !strcmp(enc, "q5_1") || !strcmp(enc, "q4_k") || !strcmp(enc, "q5_k"))
-    dmin_off = 2;
-  if (!strcmp(enc, "q2_k"))
-    d_off = 80, dmin_off = 82;
-  if (!strcmp(enc, "q3_k"))
-    d_off = 108;
-  if (!strcmp(enc, "q6_k"))
-    d_off = 208;
-  for (size_t b = 0; b < total; b += (size_t)bytes) {
-    memcpy(w + b + d_off, &small, 2);
-    if (dmin_off >= 0)
-      memcpy(w + b + dmin_off, &small, 2);
-  }
-}
 
 static size_t act_row_bytes(const char *aenc, int n) {
   int elems, bytes;
@@ -216,12 +170,6 @@ static void run_gemm(const problem *p, int n_rows) {
 }
 
 /* ---- timing --------------------------------------------------------------------------- */
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Best-of time of one run: repeat until ~0.1 s of work (at least 3 runs). */
 static double best_time(void (*run)(const problem *, int), const problem *p, int n_rows) {

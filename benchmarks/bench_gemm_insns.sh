@@ -19,32 +19,15 @@
 # traffic a gemm saves on the board (each weight read once per batch, not
 # once per token), so the real gain is larger. Not part of CI.
 set -eu
-if [ $# -lt 1 ]; then
-  echo "usage: $0 PLUGIN(.so or source dir) [BUILD_DIR] [FILTER] [N_ROWS...]" >&2
-  exit 2
-fi
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PLUGIN=$1
-BUILD=${2:-$ROOT/build-aarch64-bench}
-FILTER=${3:-}
+. "$(dirname "$0")/aarch64_bench.sh"
+aarch64_bench_setup "PLUGIN(.so or source dir) [BUILD_DIR] [FILTER] [N_ROWS...]" "$@"
 [ $# -ge 3 ] && shift 3 || shift $#
 ROWS=${*:-1 4 8 16 32}
-CC=aarch64-linux-gnu-gcc
-CFLAGS="-O2 -g -std=c11 -march=armv8.2-a+dotprod+fp16 -I$ROOT/runtime/include -I$ROOT"
+$CC $CFLAGS -D_POSIX_C_SOURCE=199309L "$ROOT/benchmarks/bench_gemm.c" "$LIB" -lm \
+  -o "$BUILD/bench_gemm"
 
-if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DGQC_RUNTIME_ONLY=ON -DGQC_BUILD_TESTS=OFF \
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-linux-gnu.cmake" \
-    >/dev/null
-fi
-ninja -C "$BUILD" -j "${GQC_JOBS:-2}" gqcrt >/dev/null
-$CC $CFLAGS -D_POSIX_C_SOURCE=199309L "$ROOT/benchmarks/bench_gemm.c" "$BUILD/runtime/libgqcrt.a" \
-  -lm -o "$BUILD/bench_gemm"
-
-RUN="qemu-aarch64 -cpu cortex-a76 -L /usr/aarch64-linux-gnu"
 insns() { # total instructions of one run
-  INSNCOUNT_OPTS= sh "$ROOT/scripts/qemu-insncount.sh" "$PLUGIN" "$BUILD/bench_gemm" --once "$@" \
-    2>&1 >/dev/null | awk '$2 == "insns" { print $3 }'
+  insncount "$BUILD/bench_gemm" --once "$@"
 }
 echo "== instructions per token (qemu insncount, -cpu cortex-a76) =="
 printf "%-14s %13s %6s %14s %14s %8s\n" kernel "n_in x n_out" n_rows "linear/token" "gemm/token" ratio

@@ -21,68 +21,9 @@
 
 #include "gqcrt.h"
 
+#include "bench_data.h"
 #include "tools/kernel_harness/encodings.h"
 #include "tools/kernel_harness/linear_kernels.h"
-
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint32_t rnd32(void) {
-  rng ^= rng >> 12;
-  rng ^= rng << 25;
-  rng ^= rng >> 27;
-  return (uint32_t)((rng * 2685821657736338717ull) >> 32);
-}
-static float rnd_float(void) {
-  return (float)(rnd32() >> 8) / 16777216.0f * 2.0f - 1.0f;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Valid-looking weights: random bytes with small f16 scales in the first two
- * bytes of every legacy block (d, m) and in the k-quant d/dmin fields; f16,
- * bf16 and f32 weights as converted random values. */
-static void fill_weights(const char *enc, uint8_t *w, size_t n_elems) {
-  int elems, bytes;
-  harness_encoding_geometry(enc, &elems, &bytes);
-  if (!strcmp(enc, "f32")) {
-    for (size_t i = 0; i < n_elems; ++i) {
-      const float v = rnd_float();
-      memcpy(w + 4 * i, &v, 4);
-    }
-    return;
-  }
-  if (elems == 1) {
-    for (size_t i = 0; i < n_elems; ++i) {
-      const uint16_t h =
-          strcmp(enc, "bf16") ? gqcrt_fp32_to_fp16(rnd_float()) : gqcrt_fp32_to_bf16(rnd_float());
-      memcpy(w + 2 * i, &h, 2);
-    }
-    return;
-  }
-  const size_t n_blocks = n_elems / (size_t)elems;
-  for (size_t i = 0; i < n_blocks * (size_t)bytes; i += 4) {
-    const uint32_t r = rnd32();
-    memcpy(w + i, &r, (n_blocks * (size_t)bytes - i) < 4 ? n_blocks * (size_t)bytes - i : 4);
-  }
-  const uint16_t small = gqcrt_fp32_to_fp16(0.01f);
-  int d_off = 0, dmin_off = -1;
-  if (!strcmp(enc, "q4_1") || !strcmp(enc, "q5_1") || !strcmp(enc, "q4_k") || !strcmp(enc, "q5_k"))
-    dmin_off = 2;
-  if (!strcmp(enc, "q2_k"))
-    d_off = 80, dmin_off = 82;
-  if (!strcmp(enc, "q3_k"))
-    d_off = 108;
-  if (!strcmp(enc, "q6_k"))
-    d_off = 208;
-  for (size_t b = 0; b < n_blocks; ++b) {
-    memcpy(w + b * (size_t)bytes + d_off, &small, 2);
-    if (dmin_off >= 0)
-      memcpy(w + b * (size_t)bytes + dmin_off, &small, 2);
-  }
-}
 
 /* Best-of time of one call: repeat until ~0.15 s of work (at least 2 calls). */
 static double time_kernel(const kernel_entry *k, float *y, const uint8_t *w, const void *xq,

@@ -24,22 +24,8 @@
 #     anything).
 # Not part of CI.
 set -eu
-if [ $# -lt 1 ]; then
-  echo "usage: $0 PLUGIN(.so or source dir) [BUILD_DIR] [FILTER]" >&2
-  exit 2
-fi
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PLUGIN=$1
-BUILD=${2:-$ROOT/build-aarch64-bench}
-FILTER=${3:-}
-CC=aarch64-linux-gnu-gcc
-CFLAGS="-O2 -g -std=c11 -march=armv8.2-a+dotprod+fp16 -I$ROOT/runtime/include -I$ROOT"
-
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DGQC_RUNTIME_ONLY=ON -DGQC_BUILD_TESTS=OFF \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-linux-gnu.cmake" \
-  >/dev/null
-ninja -C "$BUILD" -j "${GQC_JOBS:-2}" gqcrt >/dev/null
-LIB=$BUILD/runtime/libgqcrt.a
+. "$(dirname "$0")/aarch64_bench.sh"
+aarch64_bench_setup "PLUGIN(.so or source dir) [BUILD_DIR] [FILTER]" "$@"
 
 # ---- 1. one call per kernel and shape ---------------------------------------
 cat >"$BUILD/insns_driver.c" <<'EOF'
@@ -141,10 +127,8 @@ int main(int argc, char **argv) {
 EOF
 $CC $CFLAGS "$BUILD/insns_driver.c" "$LIB" -lm -o "$BUILD/insns_driver"
 
-RUN="qemu-aarch64 -cpu cortex-a76 -L /usr/aarch64-linux-gnu"
 insns() { # total instructions of one driver run
-  INSNCOUNT_OPTS= sh "$ROOT/scripts/qemu-insncount.sh" "$PLUGIN" "$BUILD/insns_driver" "$@" \
-    2>&1 >/dev/null | awk '$2 == "insns" { print $3 }'
+  insncount "$BUILD/insns_driver" "$@"
 }
 echo "== instructions per call (qemu insncount, -cpu cortex-a76) =="
 printf "%-12s %14s %14s %12s\n" kernel "n_in x n_out" instructions "per 32 w"

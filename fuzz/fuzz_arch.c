@@ -26,6 +26,7 @@
 
 #define FUZZ_TARGET "fuzz_arch"
 #include "fuzz_check.h"
+#include "test_models.h"
 
 enum { M_STORIES, M_QWEN2, M_QWEN3, M_GEMMA3, N_MODELS };
 static const char *const model_files[N_MODELS] = {
@@ -35,21 +36,10 @@ static gqc_target target;
 static int verbose;
 
 static void init(void) {
-  static int done;
-  if (done)
-    return;
-  done = 1;
+  RUN_ONCE();
   verbose = getenv("GQC_FUZZ_VERBOSE") != NULL;
-  for (int i = 0; i < N_MODELS; i++) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/%s", GQC_TEST_DATA, model_files[i]);
-    gguf_error err;
-    models[i] = gguf_open(path, &err);
-    if (!models[i]) {
-      fprintf(stderr, "fuzz_arch: %s\n", err.msg);
-      abort();
-    }
-  }
+  for (int i = 0; i < N_MODELS; i++)
+    models[i] = open_test_model(FUZZ_TARGET, model_files[i]);
   gqc_diag d = {0};
   CHECK(gqc_target_init(&target, NULL, "x86-64-v3", NULL, &d));
 }

@@ -24,19 +24,16 @@
 
 #define FUZZ_TARGET "fuzz_grammar"
 #include "fuzz_check.h"
+#include "test_models.h"
 
 static gqc_vocab_blob vocab;
 static int32_t n_vocab;
 
 static void init(void) {
-  static int done;
-  if (done)
-    return;
-  done = 1;
-  gguf_error err;
-  gguf_file *f = gguf_open(GQC_TEST_DATA "/models/tiny-gemma3-f32.gguf", &err);
+  RUN_ONCE();
+  gguf_file *f = open_test_model(FUZZ_TARGET, "tiny-gemma3-f32.gguf");
   gqc_diag d = {0};
-  if (!f || !gqc_vocab_build(f, &vocab, &d)) {
+  if (!gqc_vocab_build(f, &vocab, &d)) {
     fprintf(stderr, "fuzz_grammar: cannot build the vocabulary\n");
     abort();
   }

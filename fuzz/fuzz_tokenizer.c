@@ -31,19 +31,13 @@
 
 #define FUZZ_TARGET "fuzz_tokenizer"
 #include "fuzz_check.h"
+#include "test_models.h"
 
 static gqc_vocab_blob blobs[2];
 static volatile uint64_t sink;
 
 static void build_blob(const char *file, gqc_vocab_blob *out) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/models/%s", GQC_TEST_DATA, file);
-  gguf_error err;
-  gguf_file *f = gguf_open(path, &err);
-  if (!f) {
-    fprintf(stderr, "fuzz_tokenizer: %s\n", err.msg);
-    abort();
-  }
+  gguf_file *f = open_test_model(FUZZ_TARGET, file);
   gqc_diag d = {0};
   if (!gqc_vocab_build(f, out, &d)) {
     fprintf(stderr, "fuzz_tokenizer: %s\n", d.msg);
@@ -54,10 +48,7 @@ static void build_blob(const char *file, gqc_vocab_blob *out) {
 }
 
 static void init(void) {
-  static int done;
-  if (done)
-    return;
-  done = 1;
+  RUN_ONCE();
   build_blob("stories260K.gguf", &blobs[0]);
   build_blob("tiny-qwen2-Q8_0.gguf", &blobs[1]);
   /* The NULL and zero-size paths, once. */

@@ -27,6 +27,7 @@
 
 #include "frontend/gguf.h"
 #include "frontend/gguf_writer.h"
+#include "tests/unit/gguf_fields.h"
 
 typedef struct blob {
   uint8_t *p;
@@ -35,16 +36,6 @@ typedef struct blob {
 
 static const char *out_dir;
 static int failures;
-
-static void put32(uint8_t *p, uint64_t at, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[at + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t at, uint64_t v) {
-  put32(p, at, (uint32_t)v);
-  put32(p, at + 4, (uint32_t)(v >> 32));
-}
 
 static const char *const tokens[] = {"<unk>", "<s>", "</s>", "a", "b"};
 
@@ -83,34 +74,15 @@ static blob base_with(void (*kvs)(gguf_writer *)) {
   return finish(w);
 }
 
-/* The base file and the offsets of its fields, found by reading it. */
-typedef struct layout {
-  uint64_t kv[5], kv_type[5], kv_value[5];
-  uint64_t ti[2], ti_ndims[2], ti_ne[2], ti_type[2], ti_offset[2];
-  uint64_t data_offset;
-} layout;
-
-static blob base(layout *l) {
+/* The base file, and the offsets of its fields in *l. */
+static blob base(gguf_fields *l) {
   blob b = base_with(NULL);
   gguf_error err;
-  gguf_file *f = gguf_open_memory(b.p, b.size, "base.gguf", &err);
+  gguf_file *f = gguf_fields_open(b.p, b.size, l, &err);
   if (!f || f->n_kv != 5 || f->n_tensors != 2) {
     fprintf(stderr, "make_bad_gguf: the base file is wrong: %s\n", f ? "counts" : err.msg);
     exit(1);
   }
-  for (int i = 0; i < 5; i++) {
-    l->kv[i] = f->kv[i].file_offset;
-    l->kv_type[i] = l->kv[i] + 8 + strlen(f->kv[i].key);
-    l->kv_value[i] = l->kv_type[i] + 4;
-  }
-  for (int i = 0; i < 2; i++) {
-    l->ti[i] = f->tensors[i].info_offset;
-    l->ti_ndims[i] = l->ti[i] + 8 + strlen(f->tensors[i].name);
-    l->ti_ne[i] = l->ti_ndims[i] + 4;
-    l->ti_type[i] = l->ti_ne[i] + 8 * f->tensors[i].n_dims;
-    l->ti_offset[i] = l->ti_type[i] + 4;
-  }
-  l->data_offset = f->data_offset;
   gguf_close(f);
   return b;
 }
@@ -227,7 +199,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   out_dir = argv[1];
-  layout l;
+  gguf_fields l;
   blob b;
 
   /* Cut short: in the header, in a KV, in a tensor info, in the data. */

@@ -24,20 +24,9 @@
 
 #include "frontend/gguf.h"
 #include "frontend/gguf_writer.h"
+#include "test_models.h"
 
 static const char *out_dir;
-
-static gguf_file *open_model(const char *name) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/models/%s", GQC_TEST_DATA, name);
-  gguf_error err;
-  gguf_file *f = gguf_open(path, &err);
-  if (!f) {
-    fprintf(stderr, "make_seeds: %s\n", err.msg);
-    exit(1);
-  }
-  return f;
-}
 
 static void finish(gguf_writer *w, const char *sub, const char *name) {
   char path[1024];
@@ -87,7 +76,7 @@ static void copy_kv_cut(gguf_writer *w, const gguf_kv *kv, uint64_t max) {
 /* A miniature of a model: every KV (arrays cut to 16), the first n_tensors
  * tensors at the smallest shape of their type. */
 static void miniature(const char *model, const char *seed, int n_tensors) {
-  gguf_file *f = open_model(model);
+  gguf_file *f = open_test_model("make_seeds", model);
   gguf_writer *w = gguf_writer_open_memory();
   for (uint64_t i = 0; i < f->n_kv; i++)
     copy_kv_cut(w, &f->kv[i], 16);
@@ -179,7 +168,7 @@ static bool is_tokenizer_key(const char *key) {
  * BPE, the merges whose two sides are among them (at most max_merges). */
 static void vocab_seed(const char *model, const char *seed, uint64_t n_tokens,
                        uint64_t max_merges) {
-  gguf_file *f = open_model(model);
+  gguf_file *f = open_test_model("make_seeds", model);
   gguf_writer *w = gguf_writer_open_memory();
   const gguf_kv *tokens = gguf_find_kv(f, "tokenizer.ggml.tokens");
   uint64_t n = tokens ? tokens->value.v.arr.count : 0;

@@ -24,23 +24,11 @@ if(NOT GQC_AARCH64_RUNTIME_LIB OR NOT GQC_QEMU_AARCH64)
   return()
 endif()
 
-set(A64_ENV
-    GQC=$<TARGET_FILE:gqc>
-    COMPARE=$<TARGET_FILE:compare_logits>
-    GQC_RT_INCLUDE=${CMAKE_SOURCE_DIR}/runtime/include
-    GQC_SAMPLES=${CMAKE_SOURCE_DIR}/samples
-    CC=${GQC_AARCH64_CC}
-    AARCH64_CC=${GQC_AARCH64_CC}
-    GQC_RT_LIB=${GQC_AARCH64_RUNTIME_LIB}
-    GQC_RT_LIB_AARCH64=${GQC_AARCH64_RUNTIME_LIB}
-    GQC_RT_LIB_HOST=$<TARGET_FILE:gqcrt>
-    GQC_LDFLAGS=-static
-    "GQC_RUNNER=${GQC_QEMU_AARCH64} -cpu cortex-a76")
+set(A64_ENV ${E2E_AARCH64_ENV} AARCH64_CC=${GQC_AARCH64_CC}
+    GQC_RT_LIB_AARCH64=${GQC_AARCH64_RUNTIME_LIB} GQC_RT_LIB_HOST=$<TARGET_FILE:gqcrt>)
 
 function(a64_test name)
-  add_test(NAME e2e/aarch64/${name} COMMAND ${ARGN})
-  set_tests_properties(e2e/aarch64/${name} PROPERTIES ENVIRONMENT "${A64_ENV}"
-                       LABELS "e2e;aarch64")
+  e2e_test(e2e/aarch64/${name} COMMAND ${ARGN} ENV ${A64_ENV} LABELS e2e aarch64)
 endfunction()
 
 set(a64_backends c)
@@ -58,8 +46,9 @@ set_tests_properties(e2e/aarch64/run-stories260K PROPERTIES
   LABELS "e2e;aarch64"
   PASS_REGULAR_EXPRESSION "Once upon a time, there was a little")
 
-# Parity: the host's list of models and tolerances, read from the parity()
-# calls in tests/e2e/CMakeLists.txt so the two lists cannot drift apart.
+# Parity: the host's list of models, tolerances and options, as the parity()
+# calls in tests/e2e/CMakeLists.txt recorded them (PARITY_MODELS), so the two
+# lists cannot drift apart.
 #
 # Measured worst max|diff|/spread under qemu (both backends alike):
 #   f32 models 1.1e-7 .. 5.3e-6; F16 4.6e-4; BF16 2.8e-3;
@@ -72,28 +61,15 @@ set_tests_properties(e2e/aarch64/run-stories260K PROPERTIES
 # host's comments describe happen at other steps. For tiny-llama-Q8_0 that
 # is 1.07e-2 (the host's scalar kernels, --cpu x86-64, give bit-identical
 # logits and the same number), within the host's 8-bit bound of 1.5e-2.
-file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/CMakeLists.txt a64_parity_lines REGEX "^parity\\(")
-set(a64_parity_models)
-foreach(line IN LISTS a64_parity_lines)
-  if(line MATCHES "^parity\\(([^ )]+) +([^ )]+)([^)]*)\\)")
-    list(APPEND a64_parity_models ${CMAKE_MATCH_1})
-    set(a64_tolerance_host_${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
-    separate_arguments(a64_options_${CMAKE_MATCH_1} UNIX_COMMAND "${CMAKE_MATCH_3}")
-  endif()
-endforeach()
+set(a64_parity_models ${PARITY_MODELS})
 if(GQC_SANITIZE)
   set(a64_parity_models stories260K tiny-llama-Q4_K_M)
 endif()
 foreach(stem IN LISTS a64_parity_models)
-  if(DEFINED a64_tolerance_${stem})
-    set(tol ${a64_tolerance_${stem}})
-  else()
-    set(tol ${a64_tolerance_host_${stem}})
-  endif()
   foreach(backend IN LISTS a64_backends)
     a64_test(parity/${backend}/${stem} ${CMAKE_CURRENT_SOURCE_DIR}/parity.sh
-             ${DATA}/models/${stem}.gguf ${DATA}/reference/${stem} ${tol}
-             ${a64_options_${stem}} --target aarch64-linux-gnu --backend ${backend})
+             ${DATA}/models/${stem}.gguf ${DATA}/reference/${stem} ${parity_tolerance_${stem}}
+             ${parity_options_${stem}} --target aarch64-linux-gnu --backend ${backend})
   endforeach()
 endforeach()
 # --kv-type q8_0 on the NEON attention kernel, against the same reference.

@@ -29,6 +29,7 @@
 #          GQC_RUNNER (default "qemu-aarch64 -cpu cortex-a76"),
 #          PROMPT (default "Once upon a time")
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 n=$2
 shift 2
 mode=ids
@@ -38,11 +39,8 @@ case "${1:-}" in
 esac
 prompt=${PROMPT:-Once upon a time}
 runner=${GQC_RUNNER:-qemu-aarch64 -cpu cortex-a76}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-greedy-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-name=$(basename "$model" .gguf)
+e2e_tmpdir greedy
 
-. "$(dirname "$0")/build_generate.sh"
 # run DIR [RUNNER...]: text, top-5 lines, ids and logits of a greedy run
 run() {
   dir=$tmp/$1
@@ -67,17 +65,17 @@ build_generate aarch64 "${AARCH64_CC:-aarch64-linux-gnu-gcc}" "$GQC_RT_LIB_AARCH
   --target aarch64-linux-gnu "$@"
 run host
 run aarch64 $runner
-echo "$name host:    $(cat "$tmp/host/text")"
-echo "$name aarch64: $(cat "$tmp/aarch64/text")"
+echo "$who host:    $(cat "$tmp/host/text")"
+echo "$who aarch64: $(cat "$tmp/aarch64/text")"
 
 status=0
 if cmp -s "$tmp/host/ids" "$tmp/aarch64/ids"; then
-  echo "$name: host and aarch64 greedy ids agree ($(wc -l < "$tmp/host/ids") steps)"
+  echo "$who: host and aarch64 greedy ids agree ($(wc -l < "$tmp/host/ids") steps)"
 elif [ "$mode" = bitwise-only ]; then
-  echo "$name: host (default CPU) and aarch64 greedy ids differ (not checked):"
+  echo "$who: host (default CPU) and aarch64 greedy ids differ (not checked):"
   first_diff host aarch64
 else
-  echo "FAIL $name: host and aarch64 greedy ids differ"
+  echo "FAIL $who: host and aarch64 greedy ids differ"
   first_diff host aarch64
   status=1
 fi
@@ -95,17 +93,17 @@ if [ "$mode" != ids ]; then
     $r "$tmp/$d/generate" --ids "$tmp/fed.ids" --logits "$tmp/$d/fed.f32" --quiet 2> /dev/null
   done
   if cmp -s "$tmp/scalar/first.f32" "$tmp/aarch64/first.f32"; then
-    echo "$name: aarch64 (NEON) logits of the first token bit-identical to the portable kernels'"
+    echo "$who: aarch64 (NEON) logits of the first token bit-identical to the portable kernels'"
   else
-    echo "FAIL $name: aarch64 (NEON) logits of the first token differ from the portable kernels'"
+    echo "FAIL $who: aarch64 (NEON) logits of the first token differ from the portable kernels'"
     status=1
   fi
   n_vocab=$(($(wc -c < "$tmp/scalar/first.f32") / 4))
   if "$COMPARE" "$tmp/scalar/fed.f32" "$tmp/aarch64/fed.f32" "$n_vocab" "${TOL:-2e-2}"; then
-    echo "$name: aarch64 logits within ${TOL:-2e-2} of the portable kernels' ($(wc -l < \
+    echo "$who: aarch64 logits within ${TOL:-2e-2} of the portable kernels' ($(wc -l < \
       "$tmp/fed.ids") steps)"
   else
-    echo "FAIL $name: aarch64 logits, fed the same tokens, differ from the portable kernels'"
+    echo "FAIL $who: aarch64 logits, fed the same tokens, differ from the portable kernels'"
     status=1
   fi
 fi

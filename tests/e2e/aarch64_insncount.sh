@@ -16,12 +16,12 @@
 #          /work/shared/tools/qemu-insncount), SYMS=N (also print the N
 #          hottest symbols of the B run)
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 a=$2 b=$3
 shift 3
 root=$(cd "$(dirname "$0")/../.." && pwd)
 plugin=${INSNCOUNT_PLUGIN:-/work/shared/tools/qemu-insncount}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-insncount-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir insncount
 "$GQC" "$model" -o "$tmp/model.o" --target aarch64-linux-gnu --no-tokenizer "$@"
 ${AARCH64_CC:-aarch64-linux-gnu-gcc} -O2 -std=c11 -I"$tmp" -I"$GQC_RT_INCLUDE" \
   "$GQC_SAMPLES/generate.c" "$tmp/model.o" "$GQC_RT_LIB_AARCH64" -lm -static -o "$tmp/generate"

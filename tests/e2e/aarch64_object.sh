@@ -9,14 +9,10 @@
 #   env:   GQC, COMPARE, GQC_RT_INCLUDE, GQC_SAMPLES, GQC_RT_LIB_AARCH64,
 #          AARCH64_CC (default aarch64-linux-gnu-gcc), READELF (default readelf)
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 ref=$2 tol=$3
 shift 3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-aarch64-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-  echo "aarch64_object: $*"
-  exit 1
-}
+e2e_tmpdir aarch64
 "$GQC" "$model" -o "$tmp/model.o" --target aarch64-linux-gnu "$@"
 readelf=${READELF:-readelf}
 "$readelf" -h "$tmp/model.o" > "$tmp/header"

@@ -19,16 +19,11 @@
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER,
 #          GQC_LDFLAGS, READELF (default readelf), BACKENDS (default "llvm c")
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 ids=$2 sect=$3
 shift 3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-arena-section-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir arena-section
 readelf=${READELF:-readelf}
-name=$(basename "$model" .gguf)
-fail() {
-  echo "FAIL $name: $*"
-  exit 1
-}
 # sections OBJ: "index name type ... flags lk inf align" per section
 sections() {
   "$readelf" -S -W "$1" | sed -n 's/^ *\[ *\([0-9]*\)\] *\(.*\)/\1 \2/p'
@@ -42,8 +37,7 @@ bss_size() {
   echo $((0x${s:-0}))
 }
 build_run() {
-  ${CC:-cc} -O2 -std=c11 -I"$1" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" "$1/model.o" \
-    "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$1/generate"
+  link_host_generate "$1"
   ${GQC_RUNNER:-} "$1/generate" --ids "$ids" --logits "$1/logits.f32" --quiet 2> /dev/null
 }
 
@@ -88,6 +82,6 @@ for backend in ${BACKENDS:-llvm c}; do
   build_run "$def"
   build_run "$sec"
   cmp "$def/logits.f32" "$sec/logits.f32" || fail "$backend: logits differ from the .bss build"
-  echo "$name ($backend): model__arena ($arena bytes) and model__tok_scratch in $sect" \
+  echo "$who ($backend): model__arena ($arena bytes) and model__tok_scratch in $sect" \
     "(NOBITS, align $align), .bss $bss_def -> $bss_sec bytes, logits identical"
 done

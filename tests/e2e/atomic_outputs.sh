@@ -9,13 +9,9 @@
 #   usage: atomic_outputs.sh MODEL.gguf
 #   env:   GQC
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-atomic-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-  echo "atomic_outputs: $*"
-  exit 1
-}
+e2e_tmpdir atomic
 
 # Failing compiles, each failing at another stage: an option rejected
 # before anything is written; a context rejected in code generation, after

@@ -14,12 +14,8 @@
 # like with like, in a sanitizer build too.
 #   usage: compile_memory.sh        env: GQC, PEAK_RSS
 set -eu
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-memory-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-  echo "compile_memory: $*" >&2
-  exit 1
-}
+. "$(dirname "$0")/lib.sh"
+e2e_tmpdir memory
 gen() { # gen NAME EMBD FF
   "$GQC" gen-model --arch llama --layers 2 --embd "$2" --heads 4 --ff "$3" --vocab 1024 \
     --type q8_0 -o "$tmp/$1.gguf" > /dev/null

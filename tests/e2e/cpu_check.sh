@@ -8,10 +8,9 @@
 # Env: GQC, GQC_RT_INCLUDE, GQC_RT_LIB (host), GQC_RT_LIB_AARCH64, AARCH64_CC;
 # $1: the GGUF.
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1
-here=$(dirname "$0")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir cpu-check
 
 expect() { # expect WANT_STATUS WANT_TEXT COMMAND...
   want=$1 text=$2

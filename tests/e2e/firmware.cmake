@@ -26,9 +26,8 @@ endif()
 
 # fw_test(<name> <env list var> <command...>)
 function(fw_test name env)
-  add_test(NAME e2e/firmware/${name} COMMAND ${ARGN})
-  set_tests_properties(e2e/firmware/${name} PROPERTIES
-    ENVIRONMENT "${${env}};BACKENDS=${FW_BACKENDS}" LABELS "e2e;firmware")
+  e2e_test(e2e/firmware/${name} COMMAND ${ARGN} ENV ${${env}} "BACKENDS=${FW_BACKENDS}"
+           LABELS e2e firmware)
 endfunction()
 
 # stories260K: a 1.1 MiB blob, all of it in the quick check; tiny-llama-Q8_0:
@@ -48,22 +47,14 @@ fw_test(arena-section/tiny-gemma3-Q5_1 E2E_ENV ${FW_DIR}/arena_section.sh
         ${DATA}/models/tiny-gemma3-Q5_1.gguf ${DATA}/reference/tiny-gemma3-Q5_1.ids .sram)
 
 if(GQC_AARCH64_RUNTIME_LIB AND GQC_QEMU_AARCH64)
-  set(FW_A64_ENV
-      GQC=$<TARGET_FILE:gqc>
-      GQC_RT_INCLUDE=${CMAKE_SOURCE_DIR}/runtime/include
-      GQC_SAMPLES=${CMAKE_SOURCE_DIR}/samples
-      CC=${GQC_AARCH64_CC}
-      GQC_RT_LIB=${GQC_AARCH64_RUNTIME_LIB}
-      GQC_LDFLAGS=-static
-      "GQC_RUNNER=${GQC_QEMU_AARCH64} -cpu cortex-a76")
-  fw_test(aarch64/weights-file/tiny-llama-Q8_0 FW_A64_ENV ${FW_DIR}/weights_file.sh
+  fw_test(aarch64/weights-file/tiny-llama-Q8_0 E2E_AARCH64_ENV ${FW_DIR}/weights_file.sh
           ${DATA}/models/tiny-llama-Q8_0.gguf ${DATA}/reference/tiny-llama-Q8_0.ids
           --target aarch64-linux-gnu)
-  fw_test(aarch64/arena-section/tiny-qwen3-Q4_K_M FW_A64_ENV ${FW_DIR}/arena_section.sh
+  fw_test(aarch64/arena-section/tiny-qwen3-Q4_K_M E2E_AARCH64_ENV ${FW_DIR}/arena_section.sh
           ${DATA}/models/tiny-qwen3-Q4_K_M.gguf ${DATA}/reference/tiny-qwen3-Q4_K_M.ids
           .gqc.arena --target aarch64-linux-gnu)
   # both options, position-dependent code as firmware at a fixed address uses
-  fw_test(aarch64/weights-file/tiny-gemma3-Q5_1-arena-static FW_A64_ENV ${FW_DIR}/weights_file.sh
+  fw_test(aarch64/weights-file/tiny-gemma3-Q5_1-arena-static E2E_AARCH64_ENV ${FW_DIR}/weights_file.sh
           ${DATA}/models/tiny-gemma3-Q5_1.gguf ${DATA}/reference/tiny-gemma3-Q5_1.ids
           --target aarch64-linux-gnu --arena-section .sram --reloc static)
 endif()

@@ -15,12 +15,9 @@
 #   usage: freestanding_runtime.sh SOURCE_DIR BUILD_DIR TOOLCHAIN_FILE
 #   env:   NM (default: the cross compiler's nm, else nm), CMAKE (default cmake)
 set -eu
+. "$(dirname "$0")/lib.sh"
 src=$1 build=$2 toolchain=$3
 allowed="memcpy memset expf tanhf sinf cosf powf sqrtf"
-fail() {
-  echo "FAIL freestanding runtime: $*"
-  exit 1
-}
 ${CMAKE:-cmake} -S "$src" -B "$build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
   -DGQC_RUNTIME_ONLY=ON -DGQC_BUILD_TESTS=OFF -DGQC_RUNTIME_FREESTANDING=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build.configure.log" 2>&1 ||

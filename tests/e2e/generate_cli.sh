@@ -14,9 +14,9 @@
 #   usage: generate_cli.sh MODEL.gguf
 #   env:   GQC, GQC_RT_INCLUDE, GQC_SAMPLES, GQC_RT_LIB, GQC_CFLAGS, GQC_LDFLAGS
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-cli-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir cli
 "$GQC" "$model" --ctx 16 -o "$tmp/model.o"
 ${CC:-cc} -O2 -std=c11 ${GQC_CFLAGS:-} -I"$tmp" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" \
   "$tmp/model.o" "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$tmp/generate"

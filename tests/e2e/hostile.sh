@@ -17,11 +17,10 @@
 # are). The model is compiled with a small context and text limit so the
 # limits are cheap to reach.
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 backend=$2
 shift 2
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-hostile-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir hostile
 cc=${CC:-cc}
 run_opts=""
 if [ "${1:-}" = --garbage-weights ]; then

@@ -33,22 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expect.h"
 #include "gqcrt.h"
 #include "model.h"
 
-static int failures, checks;
 static int expect_finite = 1;
-
-#define EXPECT(cond, ...)                                                                          \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                       \
-      printf(__VA_ARGS__);                                                                         \
-      printf("\n");                                                                                \
-    }                                                                                              \
-  } while (0)
 
 enum { MAX_CTX = 64 }; /* hostile.sh compiles with --ctx 16 */
 
@@ -288,6 +277,5 @@ int main(int argc, char **argv) {
   test_decode();
   test_tokenize();
   test_tokens();
-  printf("hostile_api: %d checks, %d failed\n", checks, failures);
-  return failures ? 1 : 0;
+  return expect_summary("hostile_api", "");
 }

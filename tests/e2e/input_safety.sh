@@ -21,13 +21,9 @@
 #   usage: input_safety.sh MODEL.gguf ARCH_FILE IR_FILE
 #   env:   GQC
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 arch=$2 ir=$3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-inputs-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-  echo "input_safety: $*"
-  exit 1
-}
+e2e_tmpdir inputs
 
 # refused EXPECTED_MESSAGE_PART COMMAND...: exit status 1, exactly one line
 # containing the part, within 20 s.

@@ -13,8 +13,8 @@
 #      toolchain file, run under qemu-aarch64.
 # Env: BUILD (the build tree), SRC (the source tree), MODEL (stories260K.gguf).
 set -eu
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+e2e_tmpdir install
 for v in GQC_RUNTIME_LIB GQC_RUNTIME_LIB_AARCH64 GQC_RUNTIME_INCLUDE GQC_SAMPLES_DIR; do
   unset "$v"
 done

@@ -15,8 +15,7 @@ if(GQC_HAVE_LLVM)
   set(LLVM_AARCH64_RT "${GQC_AARCH64_RUNTIME_LIB}")
 
   function(llvm_e2e name)
-    add_test(NAME e2e/${name} COMMAND ${ARGN})
-    set_tests_properties(e2e/${name} PROPERTIES ENVIRONMENT "${E2E_ENV}" LABELS "e2e;llvm")
+    e2e_test(e2e/${name} COMMAND ${ARGN} LABELS e2e llvm)
   endfunction()
 
   # stem, parity tolerance (as in CMakeLists.txt: a fraction of the logit spread)

@@ -19,13 +19,9 @@
 #   usage: llvm_asan.sh MODEL.gguf
 #   env:   GQC, GQC_RT_INCLUDE, GQC_RT_LIB (CC: a compiler with -fsanitize=address)
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-llvm-asan-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-  echo "llvm_asan: $*"
-  exit 1
-}
+e2e_tmpdir llvm-asan
 cat >"$tmp/caller.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>

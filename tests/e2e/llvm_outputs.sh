@@ -9,14 +9,10 @@
 #   usage: llvm_outputs.sh MODEL.gguf [gqc options...]
 #   env:   GQC, CC (default cc), CLANG (default clang)
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1
 shift
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-llvm-outputs-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-  echo "llvm_outputs: $*"
-  exit 1
-}
+e2e_tmpdir llvm-outputs
 "$GQC" "$model" -o "$tmp/m.s" --name story "$@"
 "$GQC" "$model" -o "$tmp/out.asm" --emit asm --name story "$@"
 "$GQC" "$model" -o "$tmp/m.ll" --name story "$@"

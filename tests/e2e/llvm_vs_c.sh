@@ -8,15 +8,12 @@
 #   usage: llvm_vs_c.sh MODEL.gguf IDS_FILE [gqc options...]
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 ids=$2
 shift 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-llvm-vs-c-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir llvm-vs-c
 for backend in llvm c; do
-  mkdir "$tmp/$backend"
-  "$GQC" "$model" -o "$tmp/$backend/model.o" --backend "$backend" "$@"
-  ${CC:-cc} -O2 -std=c11 -I"$tmp/$backend" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" \
-    "$tmp/$backend/model.o" "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$tmp/$backend/generate"
+  host_generate "$backend" --backend "$backend" "$@"
   ${GQC_RUNNER:-} "$tmp/$backend/generate" --ids "$ids" --logits "$tmp/$backend/logits.f32" \
     --quiet
 done

@@ -6,10 +6,10 @@
 #   usage: object_symbols.sh MODEL.gguf NAME [gqc options...]
 #   env:   GQC, NM (default nm)
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 name=$2
 shift 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-symbols-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir symbols
 "$GQC" "$model" -o "$tmp/$name.o" --name "$name" "$@"
 nm=${NM:-nm}
 # <name>_prefill exists when the header says so (gqc's default --batch)

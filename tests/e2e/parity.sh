@@ -11,14 +11,12 @@
 #   env:   GQC, COMPARE, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES,
 #          GQC_RUNNER (e.g. "qemu-aarch64 -cpu cortex-a76" for cross runs)
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 ref=$2 tol=$3
 shift 3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-parity-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-"$GQC" "$model" -o "$tmp/model.o" "$@"
-${CC:-cc} -O2 -std=c11 -I"$tmp" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" "$tmp/model.o" \
-  "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$tmp/generate"
-${GQC_RUNNER:-} "$tmp/generate" --ids "$ref.ids" --logits "$tmp/got.f32" --quiet
+e2e_tmpdir parity
+host_generate model "$@"
+${GQC_RUNNER:-} "$tmp/model/generate" --ids "$ref.ids" --logits "$tmp/got.f32" --quiet
 n_ids=$(wc -w < "$ref.ids")
 bytes=$(wc -c < "$ref.logits.f32")
 n_vocab=$((bytes / 4 / n_ids))

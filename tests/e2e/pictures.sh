@@ -23,14 +23,10 @@
 #   usage: pictures.sh MODEL.gguf CHECK_MEMORY_MAP.py PLAN_MEMORY.ir
 #   env:   GQC, PYTHON (default python3)
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 checker=$2 golden_ir=$3
 py=${PYTHON:-python3}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-pictures-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-  echo "FAIL pictures: $*"
-  exit 1
-}
+e2e_tmpdir pictures
 wellformed() {
   "$py" -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$1" ||
     fail "$1 is not well-formed XML"

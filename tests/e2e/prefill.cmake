@@ -23,57 +23,39 @@ if(GQC_HAVE_LLVM)
   list(APPEND prefill_backends llvm)
 endif()
 
-foreach(stem IN LISTS prefill_models)
-  foreach(backend IN LISTS prefill_backends)
-    add_test(NAME e2e/prefill/${backend}/${stem}
-             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/${stem}.gguf
-                     ${DATA}/reference/${stem} --backend ${backend})
-    set_tests_properties(e2e/prefill/${backend}/${stem} PROPERTIES ENVIRONMENT "${E2E_ENV}"
-                         LABELS "e2e;prefill")
+# prefill_test(<test name> <model file stem> <reference> <env list var> <labels> <gqc options...>)
+function(prefill_test name stem ref env labels)
+  e2e_test(${name} ENV ${${env}} LABELS ${labels}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/${stem}.gguf
+                   ${DATA}/reference/${ref} ${ARGN})
+endfunction()
+
+foreach(backend IN LISTS prefill_backends)
+  foreach(stem IN LISTS prefill_models)
+    prefill_test(e2e/prefill/${backend}/${stem} ${stem} ${stem} E2E_ENV "e2e;prefill"
+                 --backend ${backend})
+  endforeach()
+  foreach(stem stories260K tiny-gemma3-Q5_1 tiny-qwen2-Q8_0)
+    e2e_test(e2e/prefill-api/${backend}/${stem} LABELS e2e prefill
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill_api.sh ${DATA}/models/${stem}.gguf
+                     --backend ${backend})
   endforeach()
 endforeach()
 
 # A q8_0 KV cache: prefill stores and attends the same q8_0 rows as decoding.
 foreach(stem tiny-gemma3-f32 tiny-qwen3-f32)
-  add_test(NAME e2e/prefill-kvq8_0/c/${stem}
-           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/${stem}.gguf
-                   ${DATA}/reference/${stem}.kvq8_0 --kv-type q8_0 --backend c)
-  set_tests_properties(e2e/prefill-kvq8_0/c/${stem} PROPERTIES ENVIRONMENT "${E2E_ENV}"
-                       LABELS "e2e;prefill")
-endforeach()
-
-foreach(stem stories260K tiny-gemma3-Q5_1 tiny-qwen2-Q8_0)
-  foreach(backend IN LISTS prefill_backends)
-    add_test(NAME e2e/prefill-api/${backend}/${stem}
-             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill_api.sh ${DATA}/models/${stem}.gguf
-                     --backend ${backend})
-    set_tests_properties(e2e/prefill-api/${backend}/${stem} PROPERTIES ENVIRONMENT "${E2E_ENV}"
-                         LABELS "e2e;prefill")
-  endforeach()
+  prefill_test(e2e/prefill-kvq8_0/c/${stem} ${stem} ${stem}.kvq8_0 E2E_ENV "e2e;prefill"
+               --kv-type q8_0 --backend c)
 endforeach()
 
 if(GQC_AARCH64_RUNTIME_LIB AND GQC_QEMU_AARCH64 AND NOT GQC_SANITIZE)
-  set(prefill_a64_env
-      GQC=$<TARGET_FILE:gqc>
-      GQC_RT_INCLUDE=${CMAKE_SOURCE_DIR}/runtime/include
-      GQC_SAMPLES=${CMAKE_SOURCE_DIR}/samples
-      CC=${GQC_AARCH64_CC}
-      GQC_RT_LIB=${GQC_AARCH64_RUNTIME_LIB}
-      GQC_LDFLAGS=-static
-      "GQC_RUNNER=${GQC_QEMU_AARCH64} -cpu cortex-a76")
   foreach(stem IN LISTS prefill_models)
     foreach(backend IN LISTS prefill_backends)
-      add_test(NAME e2e/aarch64/prefill/${backend}/${stem}
-               COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/${stem}.gguf
-                       ${DATA}/reference/${stem} --target aarch64-linux-gnu --backend ${backend})
-      set_tests_properties(e2e/aarch64/prefill/${backend}/${stem} PROPERTIES
-                           ENVIRONMENT "${prefill_a64_env}" LABELS "e2e;aarch64;prefill")
+      prefill_test(e2e/aarch64/prefill/${backend}/${stem} ${stem} ${stem} E2E_AARCH64_ENV
+                   "e2e;aarch64;prefill" --target aarch64-linux-gnu --backend ${backend})
     endforeach()
   endforeach()
-  add_test(NAME e2e/aarch64/prefill-kvq8_0/c/tiny-gemma3-f32
-           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefill.sh ${DATA}/models/tiny-gemma3-f32.gguf
-                   ${DATA}/reference/tiny-gemma3-f32.kvq8_0 --kv-type q8_0
-                   --target aarch64-linux-gnu --backend c)
-  set_tests_properties(e2e/aarch64/prefill-kvq8_0/c/tiny-gemma3-f32 PROPERTIES
-                       ENVIRONMENT "${prefill_a64_env}" LABELS "e2e;aarch64;prefill")
+  prefill_test(e2e/aarch64/prefill-kvq8_0/c/tiny-gemma3-f32 tiny-gemma3-f32 tiny-gemma3-f32.kvq8_0
+               E2E_AARCH64_ENV "e2e;aarch64;prefill" --kv-type q8_0 --target aarch64-linux-gnu
+               --backend c)
 endif()

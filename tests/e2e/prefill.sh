@@ -20,21 +20,15 @@
 #   usage: prefill.sh MODEL.gguf REF_PREFIX [gqc options...]
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER, GQC_LDFLAGS
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 ref=$2
 shift 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-prefill-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-name=$(basename "$model" .gguf)
+e2e_tmpdir prefill
 
 # build DIR [gqc options...]
 build() {
-  dir=$tmp/$1
-  shift
-  mkdir -p "$dir"
-  "$GQC" "$model" -o "$dir/model.o" "$@"
-  grep -q '_BATCH ' "$dir/model.h" || { echo "$name: no MODEL_BATCH in model.h" >&2; exit 1; }
-  ${CC:-cc} -O2 -std=c11 -I"$dir" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" "$dir/model.o" \
-    "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$dir/generate"
+  host_generate "$@"
+  grep -q '_BATCH ' "$tmp/$1/model.h" || fail "no MODEL_BATCH in model.h"
 }
 # run DIR OUT [generate options...]
 run() {
@@ -59,15 +53,15 @@ rows $((n_ids - 1)) > "$tmp/want_last.f32"
 for b in b4 b32; do
   run $b whole_$b.f32 --chunk 0
   cmp "$tmp/want_last.f32" "$tmp/whole_$b.f32" ||
-    { echo "$name: one prefill of $n_ids ids ($b) differs from decoding them" >&2; exit 1; }
+    fail "one prefill of $n_ids ids ($b) differs from decoding them"
 done
 # on 3 threads (gqcrt_gemm_parallel splits the large weights' rows)
 run b32 whole_t3.f32 --chunk 0 -t 3
 cmp "$tmp/want_last.f32" "$tmp/whole_t3.f32" ||
-  { echo "$name: prefill on 3 threads differs from decoding" >&2; exit 1; }
+  fail "prefill on 3 threads differs from decoding"
 run b32 decode32.f32
 cmp "$tmp/decode.f32" "$tmp/decode32.f32" ||
-  { echo "$name: decode differs between --batch 4 and the default batch" >&2; exit 1; }
+  fail "decode differs between --batch 4 and the default batch"
 
 run b4 chunks.f32 --chunk 5
 positions=
@@ -78,5 +72,5 @@ while [ $p -lt $((n_ids - 1)) ]; do
 done
 rows $positions $((n_ids - 1)) > "$tmp/want_chunks.f32"
 cmp "$tmp/want_chunks.f32" "$tmp/chunks.f32" ||
-  { echo "$name: prefill in calls of 5 ids (--batch 4) differs from decoding them" >&2; exit 1; }
-echo "$name: prefill of $n_ids ids (one call: --batch 4, default, 3 threads; calls of 5 with --batch 4): logits identical to decode"
+  fail "prefill in calls of 5 ids (--batch 4) differs from decoding them"
+echo "$who: prefill of $n_ids ids (one call: --batch 4, default, 3 threads; calls of 5 with --batch 4): logits identical to decode"

@@ -22,21 +22,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "expect.h"
 #include "gqcrt.h"
 #include "model.h"
-
-static int failures, checks;
-
-#define EXPECT(cond, ...)                                                                          \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                       \
-      printf(__VA_ARGS__);                                                                         \
-      printf("\n");                                                                                \
-    }                                                                                              \
-  } while (0)
 
 enum { CTX = MODEL_N_CTX };
 
@@ -156,6 +144,5 @@ int main(void) {
   }
   EXPECT(rewound > 0, "no rewind was accepted");
   printf("prefill_api: rewinds: %d accepted, %d refused (sliding window)\n", rewound, refused);
-  printf("prefill_api: %d checks, %d failed\n", checks, failures);
-  return failures ? 1 : 0;
+  return expect_summary("prefill_api", "");
 }

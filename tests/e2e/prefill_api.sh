@@ -6,11 +6,10 @@
 #   usage: prefill_api.sh MODEL.gguf [gqc options...]
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_RUNNER, GQC_LDFLAGS
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1
 shift
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-prefill-api-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir prefill-api
 "$GQC" "$model" -o "$tmp/model.o" --name model --ctx 16 --batch 4 "$@"
 ${CC:-cc} -O1 -g -std=c11 -Wall -Wextra -Werror -I"$tmp" -I"$GQC_RT_INCLUDE" \
   "$here/prefill_api.c" "$tmp/model.o" "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$tmp/prefill_api"

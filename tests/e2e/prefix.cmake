@@ -12,19 +12,21 @@
 # logits are identical (measured max |diff| 0; 1e-3 is the f32 parity bound);
 # across architectures only attention rounds differently: the tolerance is
 # the parity tests' for the encoding.
+# prefix_test(<test name> <model file stem> <tolerance> <env list var> <labels> <gqc options...>)
+function(prefix_test name stem tol env labels)
+  e2e_test(${name} ENV ${${env}} LABELS ${labels}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefix.sh ${DATA}/models/${stem}.gguf ${tol} ${ARGN})
+endfunction()
+
 set(prefix_backends c)
 if(GQC_HAVE_LLVM)
   list(APPEND prefix_backends llvm)
   foreach(backend IN LISTS prefix_backends)
     foreach(stem tiny-gemma3-Q5_1 tiny-llama-f32)
-      add_test(NAME e2e/prefix/${backend}/${stem}
-               COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefix.sh ${DATA}/models/${stem}.gguf 1e-3
-                       --backend ${backend})
-      add_test(NAME e2e/prefix/${backend}/${stem}-f16
-               COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefix.sh ${DATA}/models/${stem}.gguf 1e-3
-                       --backend ${backend} --kv-type f16)
-      set_tests_properties(e2e/prefix/${backend}/${stem} e2e/prefix/${backend}/${stem}-f16
-                           PROPERTIES ENVIRONMENT "${E2E_ENV}" LABELS "e2e;prefix")
+      prefix_test(e2e/prefix/${backend}/${stem} ${stem} 1e-3 E2E_ENV "e2e;prefix"
+                  --backend ${backend})
+      prefix_test(e2e/prefix/${backend}/${stem}-f16 ${stem} 1e-3 E2E_ENV "e2e;prefix"
+                  --backend ${backend} --kv-type f16)
     endforeach()
   endforeach()
   if(GQC_AARCH64_RUNTIME_LIB AND GQC_QEMU_AARCH64 AND NOT GQC_SANITIZE)
@@ -34,12 +36,8 @@ if(GQC_HAVE_LLVM)
         set(tol 2e-2)
       endif()
       foreach(kv f32 f16)
-        add_test(NAME e2e/aarch64/prefix/llvm/${stem}-${kv}
-                 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/prefix.sh ${DATA}/models/${stem}.gguf ${tol}
-                         --target aarch64-linux-gnu --kv-type ${kv})
-        set_tests_properties(e2e/aarch64/prefix/llvm/${stem}-${kv} PROPERTIES
-                             ENVIRONMENT "${prefill_a64_env};COMPARE=$<TARGET_FILE:compare_logits>"
-                             LABELS "e2e;aarch64;prefix")
+        prefix_test(e2e/aarch64/prefix/llvm/${stem}-${kv} ${stem} ${tol} E2E_AARCH64_ENV
+                    "e2e;aarch64;prefix" --target aarch64-linux-gnu --kv-type ${kv})
       endforeach()
     endforeach()
   endif()

@@ -22,11 +22,10 @@
 #   usage: prefix.sh MODEL.gguf TOL [gqc options...]
 #   env:   GQC, COMPARE, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER, GQC_LDFLAGS
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 tol=$2
 shift 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-prefix-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-name=$(basename "$model" .gguf)
+e2e_tmpdir prefix
 
 printf '<start_of_turn>developer\nYou are a model that can do function calling with the following functions: get_weather(city), set_alarm(time, label), send_message(to, text).<end_of_turn>\n' > "$tmp/prefix.txt"
 request='<start_of_turn>user
@@ -34,17 +33,9 @@ What is the weather in Paris today?<end_of_turn>
 <start_of_turn>model
 '
 
-build() {
-  dir=$tmp/$1
-  shift
-  mkdir -p "$dir"
-  "$GQC" "$model" -o "$dir/model.o" "$@"
-  ${CC:-cc} -O2 -std=c11 -I"$dir" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" "$dir/model.o" \
-    "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$dir/generate"
-}
-build plain "$@"
-build prefixed --prefix "$tmp/prefix.txt" "$@"
-grep -q '_N_PREFIX [1-9]' "$tmp/prefixed/model.h" || { echo "$name: no N_PREFIX" >&2; exit 1; }
+host_generate plain "$@"
+host_generate prefixed --prefix "$tmp/prefix.txt" "$@"
+grep -q '_N_PREFIX [1-9]' "$tmp/prefixed/model.h" || fail "no N_PREFIX"
 
 run() {
   dir=$1
@@ -66,16 +57,15 @@ row=$(wc -c < "$tmp/prefill.f32")
 n_vocab=$((row / 4))
 n_got=$(($(wc -c < "$tmp/prefixed.f32") / row))
 n_all=$(($(wc -c < "$tmp/plain.f32") / row))
-[ "$n_got" -eq "$(wc -l < "$tmp/request.ids")" ] && [ "$n_all" -gt "$n_got" ] || { echo "$name: $n_got/$n_all rows" >&2; exit 1; }
+[ "$n_got" -eq "$(wc -l < "$tmp/request.ids")" ] && [ "$n_all" -gt "$n_got" ] || fail "$n_got/$n_all rows"
 dd if="$tmp/plain.f32" bs="$row" skip=$((n_all - n_got)) 2> /dev/null > "$tmp/want.f32"
-echo "$name: $n_got steps after a $((n_all - n_got))-token prefix"
+echo "$who: $n_got steps after a $((n_all - n_got))-token prefix"
 "$COMPARE" "$tmp/want.f32" "$tmp/prefixed.f32" "$n_vocab" "$tol"
 # the request through model_prefill: the prefixed decode's last prompt row, exactly
 dd if="$tmp/prefixed.f32" bs="$row" skip=$((n_got - 1)) count=1 2> /dev/null > "$tmp/last.f32"
 cmp "$tmp/last.f32" "$tmp/prefill.f32"
 
 # the API of the prefixed model
-here=$(cd "$(dirname "$0")" && pwd)
 ${CC:-cc} -O1 -g -std=c11 -Wall -Wextra -Werror -I"$tmp/prefixed" -I"$GQC_RT_INCLUDE" \
   "$here/prefix_api.c" "$tmp/prefixed/model.o" "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} \
   -o "$tmp/prefix_api"
@@ -89,25 +79,25 @@ ${GQC_RUNNER:-} "$tmp/prefix_api"
 # across the seam, so the comparison needs the ids to agree first).
 if [ -z "${GQC_RUNNER:-}" ]; then
   printf 'root ::= ("ab" | "x") [0-9]{1,6} " " [a-z]{1,12}\n' > "$tmp/g.gbnf"
-  build prefixed-g --prefix "$tmp/prefix.txt" --grammar "$tmp/g.gbnf" "$@"
+  host_generate prefixed-g --prefix "$tmp/prefix.txt" --grammar "$tmp/g.gbnf" "$@"
   "$tmp/prefixed-g/generate" -n 40 -p "$request" > "$tmp/prefixed-g.txt" 2> "$tmp/prefixed-g.err" ||
     { cat "$tmp/prefixed-g.err" >&2; exit 1; }
   grep -q "(grammar complete)" "$tmp/prefixed-g.err" ||
-    { echo "$name: the prefixed grammar build did not complete the grammar" >&2; exit 1; }
+    fail "the prefixed grammar build did not complete the grammar"
   # the generated text: the last line (the prompt ends with a newline)
   got=$(tail -n 1 "$tmp/prefixed-g.txt")
   echo "$got" | grep -Eqx '(ab|x)[0-9]{1,6} [a-z]{1,12}' ||
-    { echo "$name: constrained text '$got' is not of the grammar" >&2; exit 1; }
-  echo "$name: grammar after the prefix: '$got'"
+    fail "constrained text '$got' is not of the grammar"
+  echo "$who: grammar after the prefix: '$got'"
   whole=$(cat "$tmp/prefix.txt"; printf '%sx' "$request")
   whole=${whole%x}
   "$GQC" tokenize "$model" "$whole" | ids > "$tmp/whole.ids"
   if cmp -s "$tmp/whole.ids" "$tmp/all.ids"; then
-    build plain-g --grammar "$tmp/g.gbnf" "$@"
+    host_generate plain-g --grammar "$tmp/g.gbnf" "$@"
     "$tmp/plain-g/generate" -n 40 -p "$whole" > "$tmp/plain-g.txt" 2> "$tmp/plain-g.err" ||
       { cat "$tmp/plain-g.err" >&2; exit 1; }
     want=$(tail -n 1 "$tmp/plain-g.txt")
-    [ "$want" = "$got" ] || { echo "$name: constrained text differs: '$want' / '$got'" >&2; exit 1; }
-    echo "$name: as without the prefix"
+    [ "$want" = "$got" ] || fail "constrained text differs: '$want' / '$got'"
+    echo "$who: as without the prefix"
   fi
 fi

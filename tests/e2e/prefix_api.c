@@ -18,21 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expect.h"
 #include "gqcrt.h"
 #include "model.h"
-
-static int failures, checks;
-
-#define EXPECT(cond, ...)                                                                          \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                       \
-      printf(__VA_ARGS__);                                                                         \
-      printf("\n");                                                                                \
-    }                                                                                              \
-  } while (0)
 
 static float first[MODEL_N_VOCAB], second[MODEL_N_VOCAB];
 
@@ -72,6 +60,7 @@ int main(void) {
   int32_t ids[16];
   const int k = model_tokenize("a", ids, 16);
   EXPECT(k > 0 && (model_bos() < 0 || ids[0] != model_bos()), "tokenize added BOS");
-  printf("prefix_api: %d checks, %d failed (n_prefix %d)\n", checks, failures, n);
-  return failures ? 1 : 0;
+  char detail[32];
+  snprintf(detail, sizeof detail, " (n_prefix %d)", (int)n);
+  return expect_summary("prefix_api", detail);
 }

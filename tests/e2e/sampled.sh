@@ -17,11 +17,9 @@
 #          AARCH64), AARCH64=1 with GQC_RT_LIB_AARCH64, AARCH64_CC, GQC_RUNNER,
 #          PROMPT (default "Once upon a time")
 set -eu
-. "$(dirname "$0")/build_generate.sh"
+. "$(dirname "$0")/lib.sh"
 model=$1 n=$2
-name=$(basename "$model" .gguf)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-sampled-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir sampled
 prompt=${PROMPT:-Once upon a time}
 runner=${GQC_RUNNER:-qemu-aarch64 -cpu cortex-a76}
 
@@ -36,14 +34,14 @@ ids() {
   done
   shift
   $r "$dir/generate" -p "$prompt" -n "$n" --top5 "$@" 2> "$out.err" | awk '{print $6}' > "$out"
-  [ "$(wc -l < "$out")" -gt 1 ] || { echo "FAIL $name: no tokens ($*)"; cat "$out.err"; exit 1; }
+  [ "$(wc -l < "$out")" -gt 1 ] || { echo "FAIL $who: no tokens ($*)"; cat "$out.err"; exit 1; }
 }
 status=0
 same() { # A B what
   if cmp -s "$tmp/$1" "$tmp/$2"; then
-    echo "$name: $3"
+    echo "$who: $3"
   else
-    echo "FAIL $name: not $3"
+    echo "FAIL $who: not $3"
     echo "  $1: $(tr '\n' ' ' < "$tmp/$1" | cut -c1-160)"
     echo "  $2: $(tr '\n' ' ' < "$tmp/$2" | cut -c1-160)"
     status=1
@@ -68,11 +66,11 @@ same greedy temp0 "--temp 0 gives the greedy tokens"
 same greedy topk1 "--top-k 1 at --temp 1.5 gives the greedy tokens"
 same s42 s42b "--seed 42 reproduces its tokens"
 if cmp -s "$tmp/s42" "$tmp/s43"; then
-  echo "FAIL $name: --seed 43 draws exactly what --seed 42 draws"
+  echo "FAIL $who: --seed 43 draws exactly what --seed 42 draws"
   status=1
 fi
 if cmp -s "$tmp/s42" "$tmp/greedy"; then
-  echo "FAIL $name: --temp 0.8 --seed 42 draws exactly the greedy tokens"
+  echo "FAIL $who: --temp 0.8 --seed 42 draws exactly the greedy tokens"
   status=1
 fi
 

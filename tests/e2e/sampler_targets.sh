@@ -10,10 +10,10 @@
 #          AARCH64_CC (default aarch64-linux-gnu-gcc),
 #          GQC_RUNNER (default "qemu-aarch64 -cpu cortex-a76")
 set -eu
+. "$(dirname "$0")/lib.sh"
 src=$1
 runner=${GQC_RUNNER:-qemu-aarch64 -cpu cortex-a76}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-sampler-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir sampler
 
 ${CC_HOST:-cc} -O2 -std=c11 -I"$GQC_RT_INCLUDE" "$src" "$GQC_RT_LIB_HOST" -lm -o "$tmp/host"
 ${AARCH64_CC:-aarch64-linux-gnu-gcc} -O2 -std=c11 -I"$GQC_RT_INCLUDE" "$src" \

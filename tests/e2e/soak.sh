@@ -7,11 +7,10 @@
 #   usage: soak.sh BACKEND [STEPS]     (BACKEND: llvm or c; STEPS default 100000)
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_LDFLAGS, GQC_RUNNER
 set -eu
+. "$(dirname "$0")/lib.sh"
 backend=$1
 steps=${2:-100000}
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-soak-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir soak
 window=8
 "$GQC" gen-model --arch gemma3 --layers 3 --embd 64 --heads 2 --kv-heads 1 --ff 128 \
   --vocab 300 --window $window --swa-pattern 3 --ctx 64 --type q8_0 -o "$tmp/soak.gguf" >/dev/null

@@ -8,15 +8,13 @@
 #   usage: threads.sh MODEL.gguf REF_PREFIX [gqc options...]
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER, GQC_LDFLAGS
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1 ref=$2
 shift 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-threads-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-"$GQC" "$model" -o "$tmp/model.o" "$@"
-${CC:-cc} -O2 -std=c11 -I"$tmp" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" "$tmp/model.o" \
-  "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$tmp/generate"
+e2e_tmpdir threads
+host_generate model "$@"
 for t in 1 2 3; do
-  ${GQC_RUNNER:-} "$tmp/generate" --ids "$ref.ids" --logits "$tmp/t$t.f32" --quiet -t $t
+  ${GQC_RUNNER:-} "$tmp/model/generate" --ids "$ref.ids" --logits "$tmp/t$t.f32" --quiet -t $t
 done
 cmp "$tmp/t1.f32" "$tmp/t2.f32"
 cmp "$tmp/t1.f32" "$tmp/t3.f32"

@@ -9,12 +9,11 @@
 # Env: GQC; $1: a small GGUF (stories260K); $2: a quantised one whose weights
 # are repacked (tiny-llama-Q8_0), for IR inputs.
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1
 quant=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir toolchain-options
 cd "$tmp"
-fail() { echo "FAIL: $*"; exit 1; }
 
 # expect_error STATUS TEXT args...: gqc fails with STATUS, stderr has TEXT,
 # "gqc: error:"/"gqc: warning:"/"note:" lines only, and nothing is written to the directory.

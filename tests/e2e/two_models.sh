@@ -6,11 +6,10 @@
 #                        [gqc options...]
 #   env:   GQC, COMPARE, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_RUNNER
 set -eu
+. "$(dirname "$0")/lib.sh"
 story=$1 story_ref=$2 story_tol=$3 llama=$4 llama_ref=$5 llama_tol=$6
 shift 6
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-two-models-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir two-models
 "$GQC" "$story" -o "$tmp/story.o" --name story "$@"
 "$GQC" "$llama" -o "$tmp/llama.o" --name llama "$@"
 ${CC:-cc} -O2 -std=c11 -Wall -Werror -I"$tmp" -I"$GQC_RT_INCLUDE" "$here/two_models.c" \

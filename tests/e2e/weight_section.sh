@@ -7,10 +7,10 @@
 # tensor (so no dequantised float copy and no second copy of a tied tensor).
 #   usage: weight_section.sh MODEL.gguf [gqc options]     env: GQC
 set -eu
+. "$(dirname "$0")/lib.sh"
 model=$1
 shift
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-ws-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir ws
 "$GQC" "$model" -o "$tmp/model.o" "$@" --stats > "$tmp/stats.txt"
 want=$(sed -n 's/^#define MODEL_WEIGHT_BYTES \([0-9]*\)ULL.*/\1/p' "$tmp/model.h")
 line=$(readelf -S -W "$tmp/model.o" | grep ' \.gqc\.weights ')

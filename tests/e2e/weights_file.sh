@@ -22,29 +22,17 @@
 #   env:   GQC, CC, GQC_RT_INCLUDE, GQC_RT_LIB, GQC_SAMPLES, GQC_RUNNER,
 #          GQC_LDFLAGS, READELF (default readelf), NM (default nm), BACKENDS (default "llvm c")
 set -eu
+. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/instrumentation.sh"
 model=$1 ids=$2
 shift 2
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gqc-weights-file-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+e2e_tmpdir weights-file
 readelf=${READELF:-readelf}
-name=$(basename "$model" .gguf)
-fail() {
-  echo "FAIL $name: $*"
-  exit 1
-}
 # section OBJ NAME: "offset size" of section NAME (hex), nothing if absent
 section() {
   "$readelf" -S -W "$1" | sed 's/^ *\[ *[0-9]*\] *//' |
     awk -v n="$2" '$1 == n {print $4, $5}'
 }
-# build DIR: generate (and, with --weights=file, weights_file) against DIR/model.o
-build() {
-  ${CC:-cc} -O2 -std=c11 -I"$1" -I"$GQC_RT_INCLUDE" "$GQC_SAMPLES/generate.c" "$1/model.o" \
-    "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$1/generate"
-}
-
 for backend in ${BACKENDS:-llvm c}; do
   emb=$tmp/$backend-embedded ext=$tmp/$backend-file
   mkdir "$emb" "$ext"
@@ -91,8 +79,8 @@ for backend in ${BACKENDS:-llvm c}; do
     fail "$backend: the object shrank by $((obj_emb - obj_ext)) bytes only (weights: $blob)"
 
   # same logits, bit for bit
-  build "$emb"
-  build "$ext"
+  link_host_generate "$emb"
+  link_host_generate "$ext"
   ${GQC_RUNNER:-} "$emb/generate" --ids "$ids" --logits "$emb/logits.f32" --quiet 2> /dev/null
   ${GQC_RUNNER:-} "$ext/generate" --weights "$ext/model.weights" --verify-weights --ids "$ids" \
     --logits "$ext/logits.f32" --quiet 2> /dev/null
@@ -112,11 +100,11 @@ for backend in ${BACKENDS:-llvm c}; do
     "$ext/model.o" "$GQC_RT_LIB" -lm ${GQC_LDFLAGS:-} -o "$ext/weights_file"
   ${GQC_RUNNER:-} "$ext/weights_file" "$ext/model.weights" > "$tmp/checks" ||
     { cat "$tmp/checks"; fail "$backend: weights_file.c"; }
-  echo "$name ($backend): object $obj_emb -> $obj_ext bytes, blob $blob bytes," \
+  echo "$who ($backend): object $obj_emb -> $obj_ext bytes, blob $blob bytes," \
     "logits identical, $(grep -c 'want' "$tmp/checks") run-time checks pass"
 done
 if [ -d "$tmp/llvm-file" ] && [ -d "$tmp/c-file" ]; then
   cmp "$tmp/llvm-file/model.h" "$tmp/c-file/model.h" || fail "the backends' headers differ"
   cmp "$tmp/llvm-file/model.weights" "$tmp/c-file/model.weights" || fail "the backends' blobs differ"
-  echo "$name: both backends write the same header and blob"
+  echo "$who: both backends write the same header and blob"
 fi

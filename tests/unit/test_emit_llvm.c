@@ -43,11 +43,13 @@
 #include "ir/ir.h"
 #include "ir/target.h"
 #include "passes/passes.h"
+#include "ir_test_util.h"
 #include "test_util.h"
 
 /* One layer of a llama-like model touching every runtime call the backends
  * emit: embed (q8_0 row), rms_norm, linear (q8_0, q4_0, f16, f32), rope,
  * attention (GQA), silu, mul, add, gelu, scale, softcap. */
+/* clang-format off */
 static const char *const tiny_model =
     "module @tiny {\n"
     "  meta n_vocab = 64\n"
@@ -65,12 +67,7 @@ static const char *const tiny_model =
     "  cache @k0 : f32[8, 16]\n"
     "  cache @v0 : f32[8, 16]\n"
     "  func @decode(%tok : i32, %pos : i32) -> f32[64] {\n"
-    "    %e = weight @tok : q8_0[64, 32] rowmajor\n"
-    "    %x = embed %e, %tok : f32[32]\n"
-    "    %n = weight @norm : f32[32] rowmajor\n"
-    "    %h = rms_norm %x, %n {eps = 1e-05} : f32[32]\n"
-    "    %wq = weight @wq : q8_0[32, 32] rowmajor\n"
-    "    %wqt = transpose %wq : q8_0[32, 32] rowmajor\n"
+    IR_TINY_EMBED_NORM_WQ("")
     "    %q0 = matmul %h, %wqt : f32[32]\n"
     "    %q = rope %q0, %pos {mode = 0, head_dim = 16, n_rot = 16, base = 10000.0, "
     "freq_scale = 1.0} : f32[32]\n"
@@ -112,6 +109,7 @@ static const char *const tiny_model =
     "    return %logits\n"
     "  }\n"
     "}\n";
+/* clang-format on */
 
 static const char *const api_names[] = {
     "model_init",       "model_reset",    "model_decode",       "model_n_vocab",    "model_n_ctx",

@@ -35,11 +35,18 @@ static void assert_tensors_in_range(const gguf_file *f) {
   assert_true(f->data_offset <= f->size);
 }
 
+/* The file at path, opened; the reader's message fails the test. */
+static gguf_file *open_ok(const char *path, gguf_error *err) {
+  gguf_file *f = gguf_open(path, err);
+  if (!f)
+    fail_msg("%s", err->msg);
+  return f;
+}
+
 static void test_stories260k(void **state) {
   (void)state;
   gguf_error err;
-  gguf_file *f = gguf_open(MODEL("stories260K.gguf"), &err);
-  assert_non_null(f);
+  gguf_file *f = open_ok(MODEL("stories260K.gguf"), &err);
   assert_int_equal(f->version, 3);
   assert_int_equal(f->n_tensors, 48);
   assert_int_equal(f->n_kv, 19);
@@ -117,8 +124,7 @@ static void test_stories260k(void **state) {
 static void test_tiny_llama_q4_k_m(void **state) {
   (void)state;
   gguf_error err;
-  gguf_file *f = gguf_open(MODEL("tiny-llama-Q4_K_M.gguf"), &err);
-  assert_non_null(f);
+  gguf_file *f = open_ok(MODEL("tiny-llama-Q4_K_M.gguf"), &err);
   assert_int_equal(f->n_tensors, 39);
   assert_int_equal(f->n_kv, 23);
   uint32_t u;
@@ -163,16 +169,13 @@ static void test_all_shipped_files_open(void **state) {
     char path[512];
     snprintf(path, sizeof path, "%s/models/%s", GQC_TEST_DATA, names[i]);
     gguf_error err;
-    gguf_file *f = gguf_open(path, &err);
-    if (!f)
-      fail_msg("%s", err.msg);
+    gguf_file *f = open_ok(path, &err);
     assert_tensors_in_range(f);
     gguf_close(f);
   }
   /* The vocabulary files have no tensors (and no trailing padding). */
   gguf_error err;
-  gguf_file *f = gguf_open(MODEL("ggml-vocab-qwen2.gguf"), &err);
-  assert_non_null(f);
+  gguf_file *f = open_ok(MODEL("ggml-vocab-qwen2.gguf"), &err);
   assert_int_equal(f->n_tensors, 0);
   const gguf_kv *tok = gguf_find_kv(f, "tokenizer.ggml.tokens");
   assert_int_equal(tok->value.v.arr.count, 151936);
@@ -185,8 +188,7 @@ static void test_all_shipped_files_open(void **state) {
 static void test_getter_mismatches(void **state) {
   (void)state;
   gguf_error err;
-  gguf_file *f = gguf_open(MODEL("stories260K.gguf"), &err);
-  assert_non_null(f);
+  gguf_file *f = open_ok(MODEL("stories260K.gguf"), &err);
   /* Absent: false, *out untouched, no error needed. */
   uint32_t u = 77;
   assert_false(gguf_get_u32(f, "llama.nothing", &u, &err));

@@ -166,11 +166,16 @@ static void typed_kvs(gguf_writer *w) {
   gguf_writer_add_str_array(w, "t.empty", strs, 0);
 }
 
-static void test_getters_on_wrong_types(void **state) {
-  (void)state;
+/* A file of typed_kvs. */
+static blob typed_blob(void) {
   gguf_writer *w = gguf_writer_open_memory();
   typed_kvs(w);
-  blob b = finish(w);
+  return finish(w);
+}
+
+static void test_getters_on_wrong_types(void **state) {
+  (void)state;
+  blob b = typed_blob();
   gguf_file *f = open_blob(b);
   gguf_error err;
   uint32_t u = 99;
@@ -211,9 +216,7 @@ static void test_getters_on_wrong_types(void **state) {
 
 static void test_array_accessors_out_of_range(void **state) {
   (void)state;
-  gguf_writer *w = gguf_writer_open_memory();
-  typed_kvs(w);
-  blob b = finish(w);
+  blob b = typed_blob();
   gguf_file *f = open_blob(b);
   const gguf_value *ints = &gguf_find_kv(f, "t.ints")->value;
   const gguf_value *strs = &gguf_find_kv(f, "t.strs")->value;

@@ -15,6 +15,7 @@
 #include "ir/target.h"
 #include "passes/passes.h"
 
+/* clang-format off */
 static const char *const tiny_q8 =
     "module @tiny {\n"
     "  meta n_vocab = 64\n"
@@ -26,12 +27,7 @@ static const char *const tiny_q8 =
     "  cache @k0 : f32[16, 32]\n"
     "  cache @v0 : f32[16, 32]\n"
     "  func @decode(%tok : i32, %pos : i32) -> f32[64] {\n"
-    "    %e = weight @tok : q8_0[64, 32] rowmajor\n"
-    "    %x = embed %e, %tok : f32[32]\n"
-    "    %n = weight @norm : f32[32] rowmajor\n"
-    "    %h = rms_norm %x, %n {eps = 1e-05} : f32[32]\n"
-    "    %wq = weight @wq : q8_0[32, 32] rowmajor\n"
-    "    %wqt = transpose %wq : q8_0[32, 32] rowmajor\n"
+    IR_TINY_EMBED_NORM_WQ("")
     "    %q = matmul %h, %wqt : f32[32]\n"
     "    %wk = weight @wk : q8_0[32, 32] rowmajor\n"
     "    %wkt = transpose %wk : q8_0[32, 32] rowmajor\n"
@@ -40,13 +36,9 @@ static const char *const tiny_q8 =
     "    %vc = cache @v0 : f32[16, 32]\n"
     "    %a = attention %q, %k, %k, %kc, %vc, %pos {n_head = 2, n_head_kv = 2, head_dim = 16, "
     "scale = 0.25, window = 0} : f32[32]\n"
-    "    %y = add %a, %x : f32[32]\n"
-    "    %o = weight @tok : q8_0[64, 32] rowmajor\n"
-    "    %ot = transpose %o : q8_0[32, 64] rowmajor\n"
-    "    %logits = matmul %y, %ot : f32[64]\n"
-    "    return %logits\n"
-    "  }\n"
+    IR_TINY_DECODE_LOGITS
     "}\n";
+/* clang-format on */
 
 static void test_types(void **state) {
   (void)state;
@@ -67,21 +59,12 @@ static void test_types(void **state) {
 
 static void test_round_trip(void **state) {
   (void)state;
-  gqc_diag d = {0};
-  ir_module *m = parse(tiny_q8, &d);
-  assert_non_null(m);
-  assert_true(ir_verify(m, "after parse", &d));
-  char *once = print_to_string(m);
-  ir_module *m2 = parse(once, &d);
-  assert_non_null(m2);
-  char *twice = print_to_string(m2);
-  assert_string_equal(once, twice);
+  ir_module *m = parse_verified(tiny_q8);
+  char *once = round_trip(m, NULL);
+  ir_module_free(m);
   assert_non_null(strstr(once, "attention %q, %k, %k, %kc, %vc, %pos"));
   assert_non_null(strstr(once, "{eps = 1e-05}"));
   free(once);
-  free(twice);
-  ir_module_free(m);
-  ir_module_free(m2);
 }
 
 static void test_parse_errors(void **state) {
@@ -118,8 +101,7 @@ static void test_verifier_catches_shape_errors(void **state) {
                      "  }\n"
                      "}\n";
   gqc_diag d = {0};
-  ir_module *m = parse(text, &d);
-  assert_non_null(m);
+  ir_module *m = parse_ok(text, &d);
   assert_false(ir_verify(m, "after test", &d));
   assert_non_null(strstr(d.msg, "after test"));
   assert_non_null(strstr(d.msg, "%x = embed"));
@@ -147,8 +129,7 @@ static int count_op(const ir_module *m, ir_opcode op) {
 static void test_pipeline_on_q8(void **state) {
   (void)state;
   gqc_diag d = {0};
-  ir_module *m = parse(tiny_q8, &d);
-  assert_non_null(m);
+  ir_module *m = parse_ok(tiny_q8, &d);
   run_pipeline(m, "x86-64-v3");
   assert_int_equal(count_op(m, IR_OP_MATMUL), 0);
   assert_int_equal(count_op(m, IR_OP_TRANSPOSE), 0);
@@ -213,8 +194,7 @@ static void test_unsupported_encoding_is_an_error(void **state) {
                      "  }\n"
                      "}\n";
   gqc_diag d = {0};
-  ir_module *m = parse(text, &d);
-  assert_non_null(m);
+  ir_module *m = parse_ok(text, &d);
   gqc_target t;
   assert_true(gqc_target_init(&t, "x86_64-linux-gnu", "x86-64-v3", NULL, &d));
   gqc_pass_context ctx = {&t, &d};

@@ -24,6 +24,7 @@
 
 /* @decode and @prefill of a one-layer model with a bias (a vector added to
  * every row) and a tied lm_head. */
+/* clang-format off */
 static const char *const two_funcs =
     "module @m {\n"
     "  meta n_vocab = 64\n"
@@ -35,12 +36,7 @@ static const char *const two_funcs =
     "  cache @k0 : f32[16, 32]\n"
     "  cache @v0 : f32[16, 32]\n"
     "  func @decode(%tok : i32, %pos : i32) -> f32[64] {\n"
-    "    %e = weight @tok : q8_0[64, 32] rowmajor\n"
-    "    %x = embed %e, %tok : f32[32]\n"
-    "    %n = weight @norm : f32[32] rowmajor\n"
-    "    %h = rms_norm %x, %n {eps = 1e-05} : f32[32]\n"
-    "    %wq = weight @wq : q8_0[32, 32] rowmajor\n"
-    "    %wqt = transpose %wq : q8_0[32, 32] rowmajor\n"
+    IR_TINY_EMBED_NORM_WQ("")
     "    %q0 = matmul %h, %wqt : f32[32]\n"
     "    %b = weight @bq : f32[32] rowmajor\n"
     "    %q = add %q0, %b : f32[32]\n"
@@ -50,19 +46,9 @@ static const char *const two_funcs =
     "    %vc = cache @v0 : f32[16, 32]\n"
     "    %a = attention %r, %r, %q, %kc, %vc, %pos {n_head = 2, n_head_kv = 2, head_dim = 16, "
     "scale = 0.25, window = 0} : f32[32]\n"
-    "    %y = add %a, %x : f32[32]\n"
-    "    %o = weight @tok : q8_0[64, 32] rowmajor\n"
-    "    %ot = transpose %o : q8_0[32, 64] rowmajor\n"
-    "    %logits = matmul %y, %ot : f32[64]\n"
-    "    return %logits\n"
-    "  }\n"
+    IR_TINY_DECODE_LOGITS
     "  func @prefill(%tok : i32[4], %pos : i32, %n_rows : i32) -> f32[64] batch 4 rows %n_rows {\n"
-    "    %e = weight @tok : q8_0[64, 32] rowmajor\n"
-    "    %x = embed %e, %tok : f32[4, 32]\n"
-    "    %n = weight @norm : f32[32] rowmajor\n"
-    "    %h = rms_norm %x, %n {eps = 1e-05} : f32[4, 32]\n"
-    "    %wq = weight @wq : q8_0[32, 32] rowmajor\n"
-    "    %wqt = transpose %wq : q8_0[32, 32] rowmajor\n"
+    IR_TINY_EMBED_NORM_WQ("4, ")
     "    %q0 = matmul %h, %wqt : f32[4, 32]\n"
     "    %b = weight @bq : f32[32] rowmajor\n"
     "    %q = add %q0, %b : f32[4, 32]\n"
@@ -72,14 +58,9 @@ static const char *const two_funcs =
     "    %vc = cache @v0 : f32[16, 32]\n"
     "    %a = attention %r, %r, %q, %kc, %vc, %pos {n_head = 2, n_head_kv = 2, head_dim = 16, "
     "scale = 0.25, window = 0} : f32[4, 32]\n"
-    "    %y = add %a, %x : f32[4, 32]\n"
-    "    %o = weight @tok : q8_0[64, 32] rowmajor\n"
-    "    %ot = transpose %o : q8_0[32, 64] rowmajor\n"
-    "    %l = matmul %y, %ot : f32[4, 64]\n"
-    "    %logits = last_row %l : f32[64]\n"
-    "    return %logits\n"
-    "  }\n"
+    IR_TINY_PREFILL_LOGITS
     "}\n";
+/* clang-format on */
 
 /* Replaces the first occurrence of `from` in text (a malloc'd copy). */
 static char *replace(const char *text, const char *from, const char *to) {
@@ -103,27 +84,19 @@ static void run_pipeline(ir_module *m, const char *triple, const char *cpu) {
 
 static void test_two_functions_round_trip(void **state) {
   (void)state;
-  gqc_diag d = {0};
-  ir_module *m = parse(two_funcs, &d);
-  if (!m)
-    fail_msg("%s", d.msg);
-  assert_true(ir_verify(m, "after parse", &d));
+  ir_module *m = parse_verified(two_funcs);
   assert_int_equal(m->n_funcs, 2);
   ir_func *p = ir_module_find_func(m, "prefill");
   assert_non_null(p);
   assert_ptr_equal(m->decode, m->funcs[0]);
   assert_int_equal(p->batch, 4);
   assert_ptr_equal(p->rows, p->params[2]);
-  char *once = print_to_string(m);
+  ir_module *m2;
+  char *once = round_trip(m, &m2);
   assert_non_null(strstr(once, "-> f32[64] batch 4 rows %n_rows {"));
-  ir_module *m2 = parse(once, &d);
-  assert_non_null(m2);
-  char *twice = print_to_string(m2);
-  assert_string_equal(once, twice);
   /* a third function of an existing name is refused */
   assert_null(ir_func_new(m2, "decode"));
   free(once);
-  free(twice);
   ir_module_free(m);
   ir_module_free(m2);
 }
@@ -308,8 +281,7 @@ static void test_causal_conv_state(void **state) {
       "  }\n"
       "}\n";
   gqc_diag d = {0};
-  ir_module *m = parse(conv, &d);
-  assert_non_null(m);
+  ir_module *m = parse_ok(conv, &d);
   run_pipeline(m, "x86_64-linux-gnu", "x86-64-v3");
   assert_int_equal(count_in(ir_module_find_func(m, "prefill"), IR_OP_CAUSAL_CONV, 2), 1);
   gqc_program prog;

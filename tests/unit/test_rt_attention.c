@@ -134,14 +134,16 @@ static const char *kv_name(int32_t kv_type) {
   return kv_type == GQCRT_KV_Q8_0 ? "q8_0" : kv_type == GQCRT_KV_F16 ? "f16" : "f32";
 }
 
-/* One position's q (n_head heads), k and v (n_head_kv heads), in [-1, 1). */
+/* The q (n_head heads), k and v (n_head_kv heads) of n positions, row after
+ * row, in [-1, 1): one token (n = 1) or a batch. */
 typedef struct token {
   float *q, *k, *v;
 } token;
 
-static token new_token(const gqcrt_attention_desc *d) {
+static token new_tokens(const gqcrt_attention_desc *d, int32_t n) {
   token t;
-  const size_t qn = (size_t)d->n_head * d->head_dim, kn = (size_t)d->n_head_kv * d->head_dim;
+  const size_t qn = (size_t)n * d->n_head * d->head_dim;
+  const size_t kn = (size_t)n * d->n_head_kv * d->head_dim;
   t.q = malloc(qn * sizeof(float));
   t.k = malloc(kn * sizeof(float));
   t.v = malloc(kn * sizeof(float));
@@ -150,6 +152,16 @@ static token new_token(const gqcrt_attention_desc *d) {
   fill_uniform(t.k, (int)kn, 1.0f);
   fill_uniform(t.v, (int)kn, 1.0f);
   return t;
+}
+
+static token new_token(const gqcrt_attention_desc *d) {
+  return new_tokens(d, 1);
+}
+
+/* Row r of a batch (not to be freed). */
+static token token_row(const gqcrt_attention_desc *d, const token *batch, int32_t r) {
+  const size_t qn = (size_t)d->n_head * d->head_dim, kn = (size_t)d->n_head_kv * d->head_dim;
+  return (token){batch->q + r * qn, batch->k + r * kn, batch->v + r * kn};
 }
 
 static void free_token(token *t) {
@@ -414,7 +426,6 @@ static void check_batch(const attn_case *c, gqcrt_attention_fn fn, const gqcrt_e
                         int32_t history, int32_t n_rows) {
   const gqcrt_attention_desc d = desc_of(c);
   const size_t cb = cache_bytes(&d), qn = (size_t)d.n_head * d.head_dim;
-  const size_t kn = (size_t)d.n_head_kv * d.head_dim;
   unsigned char *kc[2], *vc[2];
   for (int i = 0; i < 2; i++) {
     kc[i] = calloc(1, cb);
@@ -427,21 +438,16 @@ static void check_batch(const attn_case *c, gqcrt_attention_fn fn, const gqcrt_e
       decode(&d, fn, t.q, &t, kc[i], vc[i], scratch, p);
     free_token(&t);
   }
-  float *q = malloc((size_t)n_rows * qn * sizeof(float));
-  float *k = malloc((size_t)n_rows * kn * sizeof(float));
-  float *v = malloc((size_t)n_rows * kn * sizeof(float));
   float *o[2];
   for (int i = 0; i < 2; i++)
     o[i] = malloc((size_t)n_rows * qn * sizeof(float));
-  fill_uniform(q, (int)(n_rows * qn), 1.0f);
-  fill_uniform(k, (int)(n_rows * kn), 1.0f);
-  fill_uniform(v, (int)(n_rows * kn), 1.0f);
+  token b = new_tokens(&d, n_rows);
   for (int32_t r = 0; r < n_rows; r++) {
-    const token t = {q + r * qn, k + r * kn, v + r * kn};
+    const token t = token_row(&d, &b, r);
     decode(&d, fn, o[0] + r * qn, &t, kc[0], vc[0], scratch, history + r);
   }
-  gqcrt_attention_parallel(ex, fn, &d, o[1], q, k, v, kc[1], vc[1], NULL, NULL, scratch, history,
-                           n_rows);
+  gqcrt_attention_parallel(ex, fn, &d, o[1], b.q, b.k, b.v, kc[1], vc[1], NULL, NULL, scratch,
+                           history, n_rows);
   if (memcmp(o[0], o[1], (size_t)n_rows * qn * sizeof(float)) || memcmp(kc[0], kc[1], cb) ||
       memcmp(vc[0], vc[1], cb))
     fail_msg("heads %d/%d hd %d cache %d window %d %s, %d+%d rows, %d threads: the batch "
@@ -451,7 +457,8 @@ static void check_batch(const attn_case *c, gqcrt_attention_fn fn, const gqcrt_e
   for (int i = 0; i < 2; i++) {
     free(kc[i]), free(vc[i]), free(o[i]);
   }
-  free(scratch), free(q), free(k), free(v);
+  free(scratch);
+  free_token(&b);
 }
 
 static void test_batch_is_tokens_one_by_one(void **state) {
@@ -589,7 +596,7 @@ static void test_invalid_calls(void **state) {
       memset(out, 0x7f, sizeof out);
       kernels[k].fn(&d, out, q, kc, vc, scratch, bad[b].pos, bad[b].n_rows, bad[b].t0, bad[b].t1);
       for (int i = 0; i < 2 * 64; i++)
-        if (f2u(out[i]) != 0x7f7f7f7fu)
+        if (qref_f32_bits(out[i]) != 0x7f7f7f7fu)
           fail_msg("%s: invalid call %zu wrote out[%d]", kernels[k].variant, b, i);
     }
     d.n_head_kv = 1;
@@ -602,7 +609,7 @@ static void test_invalid_calls(void **state) {
                            scratch, 0, 0);
   for (int i = 0; i < 8 * 16; i++)
     assert_true(kc[i] == 0.0f);
-  assert_true(f2u(out[0]) == 0x7f7f7f7fu);
+  assert_true(qref_f32_bits(out[0]) == 0x7f7f7f7fu);
   free(scratch);
 }
 
@@ -757,20 +764,15 @@ static void check_prefix(const attn_case *c, gqcrt_attention_fn fn, int32_t n_pr
     memcpy(pk + j * row, kc[0] + r * row, row);
     memcpy(pv + j * row, vc[0] + r * row, row);
   }
-  float *q = malloc((size_t)n_more * qn * sizeof(float));
-  float *k = malloc((size_t)n_more * kn * sizeof(float));
-  float *v = malloc((size_t)n_more * kn * sizeof(float));
-  fill_uniform(q, (int)(n_more * qn), 1.0f);
-  fill_uniform(k, (int)(n_more * kn), 1.0f);
-  fill_uniform(v, (int)(n_more * kn), 1.0f);
+  token b = new_tokens(&d, n_more);
   for (int32_t r = 0; r < n_more; r++) {
-    const token t = {q + r * qn, k + r * kn, v + r * kn};
+    const token t = token_row(&d, &b, r);
     decode(&d, fn, o[0] + r * qn, &t, kc[0], vc[0], scratch, n_prefix + r);
     gqcrt_attention_parallel(NULL, fn, &dp, o[1] + r * qn, t.q, t.k, t.v, kc[1], vc[1], pk, pv,
                              scratch, n_prefix + r, 1);
   }
-  gqcrt_attention_parallel(NULL, fn, &dp, o[2], q, k, v, kc[2], vc[2], pk, pv, scratch, n_prefix,
-                           n_more);
+  gqcrt_attention_parallel(NULL, fn, &dp, o[2], b.q, b.k, b.v, kc[2], vc[2], pk, pv, scratch,
+                           n_prefix, n_more);
   const size_t ob = (size_t)n_more * qn * sizeof(float);
   if (memcmp(o[0], o[1], ob) || memcmp(o[0], o[2], ob))
     fail_msg("heads %d/%d hd %d cache %d window %d %s, prefix %d + %d: differs from reading "
@@ -779,14 +781,15 @@ static void check_prefix(const attn_case *c, gqcrt_attention_fn fn, int32_t n_pr
              n_prefix, n_more);
   /* a position below the prefix, or no tables: nothing happens */
   memset(o[1], 0x7f, qn * sizeof(float));
-  gqcrt_attention_parallel(NULL, fn, &dp, o[1], q, k, v, kc[1], vc[1], pk, pv, scratch,
+  gqcrt_attention_parallel(NULL, fn, &dp, o[1], b.q, b.k, b.v, kc[1], vc[1], pk, pv, scratch,
                            n_prefix - 1, 1);
-  gqcrt_attention_parallel(NULL, fn, &dp, o[1], q, k, v, kc[1], vc[1], NULL, pv, scratch,
+  gqcrt_attention_parallel(NULL, fn, &dp, o[1], b.q, b.k, b.v, kc[1], vc[1], NULL, pv, scratch,
                            n_prefix + n_more, 1);
-  assert_true(f2u(o[1][0]) == 0x7f7f7f7fu);
+  assert_true(qref_f32_bits(o[1][0]) == 0x7f7f7f7fu);
   for (int i = 0; i < 3; i++)
     free(kc[i]), free(vc[i]), free(o[i]);
-  free(pk), free(pv), free(scratch), free(q), free(k), free(v);
+  free(pk), free(pv), free(scratch);
+  free_token(&b);
 }
 
 static void test_prefix_tables(void **state) {

@@ -40,6 +40,7 @@
 #include "gqcrt_pthread.h"
 #include "tools/kernel_harness/encodings.h"
 #include "tools/kernel_harness/linear_kernels.h"
+#include "kernel_test_util.h"
 #include "test_util.h"
 
 /* ---- the kernel tables ---------------------------------------------------------- */
@@ -105,32 +106,7 @@ static const packing_entry *find_packing(const char *wenc, const char *packing) 
   return NULL;
 }
 
-/* Whether the kernels of `variant` run here (GQCRT_VARIANT=<name> in the
- * environment restricts the run to one variant). */
-static int variant_runs_here(const char *variant) {
-  const char *only = getenv("GQCRT_VARIANT");
-  if (only && *only && strcmp(only, variant) != 0)
-    return 0;
-  return variant_runs_on_this_cpu(variant);
-}
-
 /* ---- encodings and random data ------------------------------------------------------ */
-
-/* The encodings (the runtime's table, tools/kernel_harness/encodings.h). */
-typedef harness_encoding weight_encoding;
-
-static const weight_encoding *find_wenc(const char *name) {
-  const weight_encoding *e = harness_encoding_find(name);
-  if (!e)
-    fail_msg("no encoding %s", name);
-  return e;
-}
-
-static void *xalloc(size_t n) {
-  void *p = aligned_alloc(64, (n + 63) / 64 * 64);
-  assert_non_null(p);
-  return p;
-}
 
 static size_t weight_bytes(const weight_encoding *e, int n_in, int n_out) {
   return (size_t)(n_in / e->block_elems) * (size_t)e->block_bytes * (size_t)n_out;
@@ -235,10 +211,7 @@ static void test_gemm_matches_linear(void **state) {
   (void)state;
   static const int row_counts[] = {1, 2, 3, 4, 5, 7, 8, 16, 33};
   int n_kernels = 0;
-  for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; ++i) {
-    const gemm_entry *k = &gemms[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(gemm_entry, k, gemms) {
     n_kernels++;
     const weight_encoding *e = find_wenc(k->wenc);
     /* n_out odd for the GGUF layout, whole row groups (not a power of 2) for
@@ -255,8 +228,8 @@ static void test_gemm_matches_linear(void **state) {
     for (int li = 0; li < n_lengths; ++li)
       for (size_t ri = 0; ri < sizeof row_counts / sizeof row_counts[0]; ++ri)
         check_gemm(k, lengths[li], n_out, row_counts[ri], 0);
-    check_gemm(k, 2 * (e->block_elems == 1 ? 32 : e->block_elems), n_out, 7, 1);
-    check_gemm(k, 3 * (e->block_elems == 1 ? 32 : e->block_elems), k->rows, 9, 1);
+    check_gemm(k, blocks_elems(e, 2), n_out, 7, 1);
+    check_gemm(k, blocks_elems(e, 3), k->rows, 9, 1);
   }
   assert_true(n_kernels >= 13);
 }
@@ -266,10 +239,7 @@ static void test_gemm_matches_linear(void **state) {
 static void test_gemm_large_weights(void **state) {
   (void)state;
   static const int row_counts[] = {3, 16};
-  for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; ++i) {
-    const gemm_entry *k = &gemms[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(gemm_entry, k, gemms) {
     const weight_encoding *e = find_wenc(k->wenc);
     const int n_in = e->block_elems == 1 ? 512 : 8 * e->block_elems;
     const int n_out = k->rows > 1 ? 37 * k->rows : 149;
@@ -286,12 +256,9 @@ static void test_gemm_large_weights(void **state) {
 /* A zero activation batch gives exactly zero everywhere. */
 static void test_gemm_zero_activation(void **state) {
   (void)state;
-  for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; ++i) {
-    const gemm_entry *k = &gemms[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(gemm_entry, k, gemms) {
     const weight_encoding *e = find_wenc(k->wenc);
-    const int n_in = 2 * (e->block_elems == 1 ? 32 : e->block_elems), n_out = 4 * k->rows;
+    const int n_in = blocks_elems(e, 2), n_out = 4 * k->rows;
     enum { ROWS = 5 };
     uint8_t *w = xalloc(weight_bytes(e, n_in, n_out));
     uint8_t *xq = xalloc(activation_bytes(k->aenc, n_in) * ROWS);

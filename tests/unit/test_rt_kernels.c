@@ -36,16 +36,10 @@
 #include "gqcrt.h"
 #include "tools/kernel_harness/encodings.h"
 #include "tools/kernel_harness/linear_kernels.h"
+#include "kernel_test_util.h"
 #include "test_util.h"
 
 /* ---- the kernel table (linear_kernels.h) ------------------------------------ */
-
-static int variant_runs_here(const char *variant) {
-  const char *only = getenv("GQCRT_VARIANT");
-  if (only && *only && strcmp(only, variant) != 0)
-    return 0;
-  return variant_runs_on_this_cpu(variant);
-}
 
 static gqcrt_linear_fn scalar_kernel(const char *wenc) {
   for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; ++i)
@@ -56,13 +50,6 @@ static gqcrt_linear_fn scalar_kernel(const char *wenc) {
 
 /* ---- encodings --------------------------------------------------------------- */
 
-/* The encodings (the runtime's table, tools/kernel_harness/encodings.h). */
-typedef harness_encoding weight_encoding;
-
-static const weight_encoding *find_wenc(const char *name) {
-  return harness_encoding_find(name);
-}
-
 /* Relative tolerance (times the magnitude M) against the double reference. */
 static double tolerance(const char *wenc) {
   (void)wenc; /* the same bound holds for every encoding, see the file comment */
@@ -71,12 +58,6 @@ static double tolerance(const char *wenc) {
 static const double SIMD_VS_SCALAR_TOL = 2e-6;
 
 /* ---- random data ------------------------------------------------------------- */
-
-static void *xalloc(size_t n) {
-  void *p = aligned_alloc(64, (n + 63) / 64 * 64);
-  assert_non_null(p);
-  return p;
-}
 
 /* Random weight rows: random bytes with f16 scales in +-[0.001, 0.02] and
  * mins in +-0.05 for the block encodings, values in [-1, 1] for the floats. */
@@ -248,10 +229,7 @@ static void check_kernel_shape(const kernel_entry *k, int n_in, int n_out, float
 static void test_linear_kernels_vs_reference(void **state) {
   (void)state;
   static const int rows[] = {1, 3, 7, 33};
-  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; ++i) {
-    const kernel_entry *k = &kernels[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(kernel_entry, k, kernels) {
     const weight_encoding *e = find_wenc(k->wenc);
     assert_non_null(e);
     ++n_checked_kernels;
@@ -278,12 +256,9 @@ static void test_linear_kernels_vs_reference(void **state) {
 /* An all-zero activation gives exactly zero (q8_k: d = 0 and zero bsums). */
 static void test_linear_zero_activation(void **state) {
   (void)state;
-  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; ++i) {
-    const kernel_entry *k = &kernels[i];
-    if (!variant_runs_here(k->variant))
-      continue;
+  for_each_runnable(kernel_entry, k, kernels) {
     const weight_encoding *e = find_wenc(k->wenc);
-    const int n_in = 2 * (e->block_elems == 1 ? 32 : e->block_elems), n_out = 3;
+    const int n_in = blocks_elems(e, 2), n_out = 3;
     const size_t row_bytes = (size_t)n_in / (size_t)e->block_elems * (size_t)e->block_bytes;
     uint8_t *w = xalloc(row_bytes * n_out);
     float *x = xalloc(4u * (size_t)n_in), y[3];

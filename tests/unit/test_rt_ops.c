@@ -26,7 +26,7 @@
 #include "runtime/src/fused_mul_add.h" /* internal helper, tested directly */
 #include "test_util.h"
 
-#define assert_same_float(a, b) assert_int_equal(f2u(a), f2u(b))
+#define assert_same_float(a, b) assert_int_equal(qref_f32_bits(a), qref_f32_bits(b))
 #define assert_close(a, b, tol)                                                                    \
   do {                                                                                             \
     const double a_ = (a), b_ = (b);                                                               \
@@ -41,7 +41,7 @@
 
 static float rnd_exp_float(int emin, int emax) {
   const uint32_t e = (uint32_t)emin + rnd32() % (uint32_t)(emax - emin);
-  return u2f((rnd32() & 0x80000000u) | (e << 23) | (rnd32() & 0x7FFFFFu));
+  return qref_bits_f32((rnd32() & 0x80000000u) | (e << 23) | (rnd32() & 0x7FFFFFu));
 }
 
 static void test_fused_mul_add_matches_fmaf(void **state) {
@@ -59,9 +59,9 @@ static void test_fused_mul_add_matches_fmaf(void **state) {
       c = -(a * b);
       break;  /* cancellation: the result is the product's rounding error */
     case 2: { /* a few ulps around -a*b */
-      uint32_t u = f2u(-(a * b));
+      uint32_t u = qref_f32_bits(-(a * b));
       u += rnd32() % 5 - 2;
-      c = u2f(u);
+      c = qref_bits_f32(u);
       break;
     }
     default:
@@ -69,7 +69,7 @@ static void test_fused_mul_add_matches_fmaf(void **state) {
       break;
     }
     const float got = gqcrt_fused_mul_add(a, b, c), want = fmaf(a, b, c);
-    if (f2u(got) != f2u(want))
+    if (qref_f32_bits(got) != qref_f32_bits(want))
       fail_msg("fma(%a, %a, %a) = %a, want %a", (double)a, (double)b, (double)c, (double)got,
                (double)want);
   }

@@ -37,12 +37,18 @@ static void sequential_reverse(const gqcrt_executor *ex, gqcrt_task_fn fn, void 
     fn(arg, p, ex->n_threads);
 }
 
-static void test_every_row_once(void **state) {
-  (void)state;
+/* 4096 weight rows of ROW_INTS ints whose first int is the row's number. */
+static int32_t *numbered_rows(void) {
   static int32_t w[4096 * ROW_INTS];
-  static float y[4096];
   for (int32_t r = 0; r < 4096; r++)
     w[r * ROW_INTS] = r;
+  return w;
+}
+
+static void test_every_row_once(void **state) {
+  (void)state;
+  int32_t *w = numbered_rows();
+  static float y[4096];
   const int32_t threads[] = {1, 2, 3, 4, 7, 16};
   const int32_t aligns[] = {1, 4};
   const int32_t rows[] = {4096, 4092, 1000, 64};
@@ -110,10 +116,8 @@ static void test_pthread_executor_bit_identical(void **state) {
 
 static void test_null_executor_is_one_call(void **state) {
   (void)state;
-  static int32_t w[4096 * ROW_INTS];
+  int32_t *w = numbered_rows();
   static float y[4096];
-  for (int32_t r = 0; r < 4096; r++)
-    w[r * ROW_INTS] = r;
   memset(seen, 0, sizeof seen);
   align_seen = 4096; /* the only part starts at row 0 */
   gqcrt_linear_parallel(NULL, recording_kernel, y, w, NULL, 1, 4096, ROW_INTS * 4, 1);

@@ -47,11 +47,11 @@ static void test_fp16_widen_exhaustive(void **state) {
     const int e = (h >> 10) & 31, m = h & 1023;
     if (e == 31 && m != 0) {
       assert_true(isnan(f));
-      assert_int_equal(f2u(f) >> 31, h >> 15); /* sign kept */
+      assert_int_equal(qref_f32_bits(f) >> 31, h >> 15); /* sign kept */
       continue;
     }
     assert_true((double)f == half_value((uint16_t)h));
-    assert_int_equal(f2u(f) >> 31, h >> 15); /* -0 stays -0 */
+    assert_int_equal(qref_f32_bits(f) >> 31, h >> 15); /* -0 stays -0 */
     /* narrowing an f16 value gives it back */
     assert_int_equal(gqcrt_fp32_to_fp16(f), h);
   }
@@ -94,7 +94,7 @@ static void test_fp16_narrow_known(void **state) {
   assert_int_equal(qn & 0x7C00, 0x7C00);
   assert_true((qn & 0x03FF) != 0);
   assert_true((qn & 0x0200) != 0);
-  const uint16_t sn = gqcrt_fp32_to_fp16(u2f(0xFF800001u)); /* signalling, negative */
+  const uint16_t sn = gqcrt_fp32_to_fp16(qref_bits_f32(0xFF800001u)); /* signalling, negative */
   assert_int_equal(sn & 0xFC00, 0xFC00);
   assert_true((sn & 0x0200) != 0);
 }
@@ -107,7 +107,7 @@ static void test_fp16_narrow_is_nearest_even(void **state) {
     /* exponents from 2^-27 to 2^16, random mantissa and sign */
     const uint32_t e = 100 + rnd32() % 44;
     const uint32_t bits = (rnd32() & 0x80000000u) | (e << 23) | (rnd32() & 0x7FFFFFu);
-    const float f = u2f(bits);
+    const float f = qref_bits_f32(bits);
     const uint16_t h = gqcrt_fp32_to_fp16(f);
     const double v = half_value(h), x = f;
     if (fabs(x) >= 65520.0) {
@@ -140,7 +140,7 @@ static void test_fp16_vs_compiler_float16(void **state) {
   for (uint32_t it = 0; it < 2000000; ++it) {
     /* a strided sweep of all bit patterns plus random ones */
     const uint32_t bits = (it & 1) ? it * 2147u : rnd32();
-    const float f = u2f(bits);
+    const float f = qref_bits_f32(bits);
     if (isnan(f))
       continue;
     const _Float16 h = (_Float16)f;
@@ -159,23 +159,24 @@ static void test_bf16_conversions(void **state) {
   (void)state;
   for (uint32_t h = 0; h < 65536; ++h) {
     const float f = gqcrt_bf16_to_fp32((uint16_t)h);
-    assert_int_equal(f2u(f), h << 16);
+    assert_int_equal(qref_f32_bits(f), h << 16);
     if (!isnan(f))
       assert_int_equal(gqcrt_fp32_to_bf16(f), h);
   }
   assert_int_equal(gqcrt_fp32_to_bf16(1.0f), 0x3F80);
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0x3F808000u)), 0x3F80); /* tie, even stays */
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0x3F818000u)), 0x3F82); /* tie, odd rounds up */
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0x3F808001u)), 0x3F81);
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0x3F807FFFu)), 0x3F80);
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0x7F7FFFFFu)), 0x7F80); /* max float -> inf */
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0x3F808000u)), 0x3F80); /* tie, even stays */
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0x3F818000u)), 0x3F82); /* tie, odd rounds up */
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0x3F808001u)), 0x3F81);
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0x3F807FFFu)), 0x3F80);
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0x7F7FFFFFu)), 0x7F80); /* max float -> inf */
   assert_int_equal(gqcrt_fp32_to_bf16(INFINITY), 0x7F80);
   assert_int_equal(gqcrt_fp32_to_bf16(-INFINITY), 0xFF80);
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0x00008000u)), 0x0000); /* subnormal tie -> even */
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0x00018000u)), 0x0002);
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0x00008000u)),
+                   0x0000); /* subnormal tie -> even */
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0x00018000u)), 0x0002);
   /* NaN: quiet bit forced, stays NaN even if the payload sits in the low bits */
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0x7F800001u)), 0x7FC0);
-  assert_int_equal(gqcrt_fp32_to_bf16(u2f(0xFFC00000u)), 0xFFC0);
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0x7F800001u)), 0x7FC0);
+  assert_int_equal(gqcrt_fp32_to_bf16(qref_bits_f32(0xFFC00000u)), 0xFFC0);
 }
 
 /* ---- activation quantisers --------------------------------------------------- */
@@ -292,7 +293,7 @@ static void check_q8_k_row(const float *x, int n) {
       continue;
     }
     const float iscale = -127.0f / max;
-    assert_int_equal(f2u(d), f2u(1.0f / iscale));
+    assert_int_equal(qref_f32_bits(d), qref_f32_bits(1.0f / iscale));
     int bs[16] = {0};
     for (int j = 0; j < 256; ++j) {
       long v = lrintf(iscale * xb[j]);
@@ -520,7 +521,7 @@ static void test_dequant_kquants_random(void **state) {
       for (int b = 0; b < 3; ++b) {
         ref_dequant_kquant(K[t].enc, row + b * K[t].bytes, want);
         for (int e = 0; e < 256; ++e)
-          assert_int_equal(f2u(got[256 * b + e]), f2u(want[e]));
+          assert_int_equal(qref_f32_bits(got[256 * b + e]), qref_f32_bits(want[e]));
       }
     }
   }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gqcrt.h"
+#include "tools/genmodel/half.h"
 
 /* ---- random numbers ------------------------------------------------------- */
 
@@ -46,17 +47,7 @@ static inline void fill_uniform(float *x, int n, float s) {
 
 /* ---- bits ------------------------------------------------------------------- */
 
-static inline uint32_t f2u(float f) {
-  uint32_t u;
-  memcpy(&u, &f, 4);
-  return u;
-}
-
-static inline float u2f(uint32_t u) {
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
+/* A float's bits and back: qref_f32_bits, qref_bits_f32 (tools/genmodel/half.h). */
 
 static inline uint16_t rd16(const uint8_t *p) {
   return (uint16_t)(p[0] | (p[1] << 8));
