@@ -605,17 +605,12 @@ static bool eval_index(arch_interp *in, arch_frame *fr, const arch_expr *e, arch
     if (d && d->kind == AD_WEIGHT) {
       arch_value h = {.kind = AV_WEIGHT, .w = d};
       for (const arch_expr *i = e->index; i; i = i->next) {
-        arch_value v;
-        if (!arch_eval(in, fr, i, &v))
+        int64_t v;
+        if (!arch_eval_int(in, fr, i, "a weight index", &v))
           return false;
-        if (v.kind != AV_INT) {
-          char k[128];
-          return arch_fail(in, i->loc, "a weight index must be an int, got %s",
-                           arch_value_kind_str(&v, k, sizeof k));
-        }
         if (h.n_idx >= ARCH_MAX_INDEX)
           return arch_fail(in, i->loc, "too many indices");
-        h.idx[h.n_idx++] = v.i;
+        h.idx[h.n_idx++] = v;
       }
       *out = h;
       return true;
@@ -637,6 +632,20 @@ static bool eval_expr(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_
 
 bool arch_eval(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {
   return enter(in, e->loc) && leave(in, eval_expr(in, fr, e, out));
+}
+
+bool arch_eval_int(arch_interp *in, arch_frame *fr, const arch_expr *e, const char *what,
+                   int64_t *out) {
+  arch_value v;
+  if (!arch_eval(in, fr, e, &v))
+    return false;
+  if (v.kind != AV_INT) {
+    char k[128];
+    return arch_fail(in, e->loc, "%s must be an int, got %s", what,
+                     arch_value_kind_str(&v, k, sizeof k));
+  }
+  *out = v.i;
+  return true;
 }
 
 static bool eval_expr(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {

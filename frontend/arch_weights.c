@@ -127,19 +127,14 @@ static bool bind_tensor(arch_interp *in, const arch_value *h, arch_frame *fr, co
       want[want_rank] = -1;
       continue;
     }
-    arch_value v;
-    if (!arch_eval(in, fr, dim, &v))
+    int64_t v;
+    if (!arch_eval_int(in, fr, dim, "a dimension", &v))
       return false;
-    if (v.kind != AV_INT) {
-      char k[128];
-      return arch_fail(in, dim->loc, "a dimension must be an int, got %s",
-                       arch_value_kind_str(&v, k, sizeof k));
-    }
-    if (v.i <= 0)
+    if (v <= 0)
       return arch_fail(in, dim->loc,
                        "dimension %d of weight '%s' is %" PRId64 " (must be positive)",
-                       want_rank + 1, wname, v.i);
-    want[want_rank] = v.i;
+                       want_rank + 1, wname, v);
+    want[want_rank] = v;
   }
   if (want_rank != rank)
     match = false;

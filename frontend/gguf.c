@@ -51,6 +51,7 @@
 
 #include "support/escape.h"
 #include "support/input_file.h"
+#include "support/name_map.h"
 #include "support/xalloc.h"
 
 enum {
@@ -77,6 +78,7 @@ static const type_info type_table[] = {
 #define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
   [ggml_type] = {#name, elems, bytes},
 #include "runtime/include/gqcrt_encodings.def"
+#include "support/printf_format.h"
 #undef GQCRT_ENCODING
 };
 
@@ -129,56 +131,44 @@ static const char *unsupported_type_name(uint32_t type) {
   return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
 
+/* What a metadata value type is: its name in messages, its size in bytes
+ * (0: a string or an array), and which member of gguf_value it decodes to. */
+typedef enum { VT_OTHER, VT_UNSIGNED, VT_SIGNED, VT_FLOAT, VT_BOOL } vtype_kind;
+static const struct vtype_info {
+  const char *name;
+  uint8_t size, kind;
+} vtypes[GGUF_VTYPE_COUNT] = {
+    [GGUF_U8] = {"u8", 1, VT_UNSIGNED},      [GGUF_I8] = {"i8", 1, VT_SIGNED},
+    [GGUF_U16] = {"u16", 2, VT_UNSIGNED},    [GGUF_I16] = {"i16", 2, VT_SIGNED},
+    [GGUF_U32] = {"u32", 4, VT_UNSIGNED},    [GGUF_I32] = {"i32", 4, VT_SIGNED},
+    [GGUF_F32] = {"f32", 4, VT_FLOAT},       [GGUF_BOOL] = {"bool", 1, VT_BOOL},
+    [GGUF_STRING] = {"string", 0, VT_OTHER}, [GGUF_ARRAY] = {"array", 0, VT_OTHER},
+    [GGUF_U64] = {"u64", 8, VT_UNSIGNED},    [GGUF_I64] = {"i64", 8, VT_SIGNED},
+    [GGUF_F64] = {"f64", 8, VT_FLOAT},
+};
+
 static const char *vtype_name(uint32_t t) {
-  static const char *names[] = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
-                                "bool", "string", "array", "u64", "i64", "f64"};
-  return t < GGUF_VTYPE_COUNT ? names[t] : "unknown";
+  return t < GGUF_VTYPE_COUNT ? vtypes[t].name : "unknown";
 }
 
 uint32_t gguf_vtype_size(uint32_t t) {
-  switch (t) {
-  case GGUF_U8:
-  case GGUF_I8:
-  case GGUF_BOOL:
-    return 1;
-  case GGUF_U16:
-  case GGUF_I16:
-    return 2;
-  case GGUF_U32:
-  case GGUF_I32:
-  case GGUF_F32:
-    return 4;
-  case GGUF_U64:
-  case GGUF_I64:
-  case GGUF_F64:
-    return 8;
-  default:
-    return 0;
-  }
+  return t < GGUF_VTYPE_COUNT ? vtypes[t].size : 0;
 }
 
 /* ---- little-endian loads ---------------------------------------------- */
 
-static uint16_t load_u16(const uint8_t *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
-}
 static uint32_t load_u32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 static uint64_t load_u64(const uint8_t *p) {
   return (uint64_t)load_u32(p) | ((uint64_t)load_u32(p + 4) << 32);
 }
-static float load_f32(const uint8_t *p) {
-  uint32_t u = load_u32(p);
-  float f;
-  memcpy(&f, &u, sizeof f);
-  return f;
-}
-static double load_f64(const uint8_t *p) {
-  uint64_t u = load_u64(p);
-  double d;
-  memcpy(&d, &u, sizeof d);
-  return d;
+/* The size-byte little-endian integer at p (size 1, 2, 4 or 8). */
+static uint64_t load_le(const uint8_t *p, unsigned size) {
+  uint64_t v = 0;
+  for (unsigned k = 0; k < size; k++)
+    v |= (uint64_t)p[k] << (8 * k);
+  return v;
 }
 
 /* ---- errors ------------------------------------------------------------ */
@@ -199,10 +189,7 @@ static void set_error(gguf_error *err, const char *path, uint64_t offset, const 
 }
 
 static void report(gguf_error *err, const char *path, uint64_t offset, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+    GQC_PRINTF(4, 5);
 static void report(gguf_error *err, const char *path, uint64_t offset, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -217,21 +204,9 @@ typedef struct name_table {
   uint64_t *slot; /* index + 1; 0 = empty */
 } name_table;
 
-static uint64_t hash_bytes(const char *p, uint64_t n) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (uint64_t i = 0; i < n; i++) {
-    h ^= (uint8_t)p[i];
-    h *= 0x100000001b3u;
-  }
-  return h;
-}
-
 static bool table_init(name_table *t, uint64_t n) {
-  uint64_t cap = 16;
-  while (cap < 2 * n)
-    cap *= 2;
-  t->mask = cap - 1;
-  t->slot = calloc(cap, sizeof *t->slot);
+  t->mask = gqc_name_table_slots(n) - 1;
+  t->slot = calloc(t->mask + 1, sizeof *t->slot);
   return t->slot != NULL;
 }
 
@@ -241,7 +216,7 @@ static bool table_init(name_table *t, uint64_t n) {
 typedef gguf_str (*name_of_fn)(const void *ctx, uint64_t i);
 static uint64_t table_insert(name_table *t, gguf_str name, uint64_t idx, name_of_fn get,
                              const void *ctx) {
-  uint64_t h = hash_bytes(name.ptr, name.len) & t->mask;
+  uint64_t h = gqc_name_hash_bytes(name.ptr, name.len) & t->mask;
   for (;; h = (h + 1) & t->mask) {
     uint64_t s = t->slot[h];
     if (s == 0) {
@@ -369,39 +344,31 @@ static bool read_str(cursor *c, gguf_str *out, const char *what) {
  * Shared by scalar KVs and array elements. */
 static void decode_fixed(uint32_t t, const uint8_t *p, gguf_value *v) {
   v->type = (gguf_vtype)t;
-  switch (t) {
-  case GGUF_U8:
-    v->v.u = p[0];
+  if (t >= GGUF_VTYPE_COUNT)
+    return;
+  const unsigned size = vtypes[t].size;
+  const uint64_t bits = load_le(p, size);
+  switch (vtypes[t].kind) {
+  case VT_UNSIGNED:
+    v->v.u = bits;
     break;
-  case GGUF_I8:
-    v->v.i = (int8_t)p[0];
+  case VT_BOOL:
+    v->v.u = bits != 0;
     break;
-  case GGUF_BOOL:
-    v->v.u = p[0] != 0;
+  case VT_SIGNED: {
+    const uint64_t sign = (uint64_t)1 << (8 * size - 1);
+    v->v.i = size == 8 ? (int64_t)bits : (int64_t)(bits ^ sign) - (int64_t)sign;
     break;
-  case GGUF_U16:
-    v->v.u = load_u16(p);
-    break;
-  case GGUF_I16:
-    v->v.i = (int16_t)load_u16(p);
-    break;
-  case GGUF_U32:
-    v->v.u = load_u32(p);
-    break;
-  case GGUF_I32:
-    v->v.i = (int32_t)load_u32(p);
-    break;
-  case GGUF_F32:
-    v->v.f = load_f32(p);
-    break;
-  case GGUF_U64:
-    v->v.u = load_u64(p);
-    break;
-  case GGUF_I64:
-    v->v.i = (int64_t)load_u64(p);
-    break;
-  case GGUF_F64:
-    v->v.f = load_f64(p);
+  }
+  case VT_FLOAT:
+    if (size == 4) {
+      const uint32_t u = (uint32_t)bits;
+      float f;
+      memcpy(&f, &u, sizeof f);
+      v->v.f = f;
+    } else {
+      memcpy(&v->v.f, &bits, sizeof v->v.f);
+    }
     break;
   default:
     break;
@@ -891,7 +858,7 @@ static uint64_t table_find(const name_table *t, const char *name, name_of_fn get
   if (!t->slot)
     return UINT64_MAX;
   uint64_t len = strlen(name);
-  for (uint64_t h = hash_bytes(name, len) & t->mask;; h = (h + 1) & t->mask) {
+  for (uint64_t h = gqc_name_hash_bytes(name, len) & t->mask;; h = (h + 1) & t->mask) {
     uint64_t s = t->slot[h];
     if (s == 0)
       return UINT64_MAX;

@@ -1,9 +1,10 @@
 /* ir.c — construction, types and rewriting helpers for the tensor IR.
  *
- * Everything a module owns comes from its pool: a chain of large chunks that
- * is freed in one go by ir_module_free(). Instructions are never freed
- * individually — a pass that removes one just unlinks it — which keeps
- * passes simple and makes dangling pointers between instructions harmless.
+ * Everything a module owns comes from its pool: a chain of large chunks
+ * (support/bump_alloc.h) that is freed in one go by ir_module_free().
+ * Instructions are never freed individually — a pass that removes one just
+ * unlinks it — which keeps passes simple and makes dangling pointers between
+ * instructions harmless.
  */
 #include "ir/ir.h"
 
@@ -13,36 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/bump_alloc.h"
 #include "support/xalloc.h"
 
 /* ---- pool --------------------------------------------------------------- */
-struct ir_pool {
-  struct ir_pool *next;
-  size_t used, cap;
-  max_align_t data[];
-};
-
-static ir_pool *pool_chunk(size_t min) {
-  size_t cap = min > (1u << 16) ? min : (1u << 16);
-  ir_pool *p = gqc_xmalloc(sizeof *p + cap, "the IR module");
-  p->next = NULL;
-  p->used = 0;
-  p->cap = cap;
-  return p;
-}
-
 void *ir_alloc(ir_module *m, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  ir_pool *p = m->pool;
-  if (p->cap - p->used < size) {
-    ir_pool *c = pool_chunk(size);
-    c->next = p;
-    m->pool = p = c;
-  }
-  void *r = (char *)p->data + p->used;
-  p->used += size;
-  m->pool_bytes += size;
-  memset(r, 0, size);
+  size_t taken;
+  void *r = gqc_bump_alloc(&m->pool, size, 1u << 16, "the IR module", &taken);
+  m->pool_bytes += taken;
   return r;
 }
 
@@ -261,8 +240,7 @@ char *ir_type_str(const ir_type *t, char *buf, size_t size) {
 
 /* ---- module ------------------------------------------------------------- */
 ir_module *ir_module_new(const char *name) {
-  ir_pool *p = pool_chunk(0);
-  ir_module tmp = {.pool = p};
+  ir_module tmp = {0};
   ir_module *m = ir_alloc(&tmp, sizeof *m);
   m->pool = tmp.pool;
   m->name = ir_strdup(m, name ? name : "model");
@@ -275,12 +253,7 @@ ir_module *ir_module_new(const char *name) {
 void ir_module_free(ir_module *m) {
   if (!m)
     return;
-  ir_pool *p = m->pool;
-  while (p) {
-    ir_pool *n = p->next;
-    free(p);
-    p = n;
-  }
+  gqc_bump_free(m->pool);
 }
 
 static ir_attr *meta_slot(ir_module *m, const char *key) {
