@@ -485,6 +485,59 @@ static bool parse_header(cursor *c, gguf_file *f) {
   return true;
 }
 
+/* A name read by read_name, a KV's key or a tensor's name, as messages call
+ * it: "KV 3 has an empty key", "duplicate tensor name '...'". */
+typedef struct name_kind {
+  const char *entry, *part, *what; /* "KV", "key", "key"; "tensor", "name", "tensor name" */
+  int shown;                       /* bytes of it messages show (then "...") */
+  uint64_t max_len;                /* 0: no limit */
+  name_of_fn raw;                  /* entry i's name */
+  uint64_t (*offset)(const gguf_file *f, uint64_t i); /* entry i's offset */
+} name_kind;
+
+static uint64_t key_offset(const gguf_file *f, uint64_t i) {
+  return f->kv[i].file_offset;
+}
+static uint64_t tname_offset(const gguf_file *f, uint64_t i) {
+  return f->tensors[i].info_offset;
+}
+static const name_kind key_name = {"KV", "key", "key", 100, 0, key_at, key_offset};
+static const name_kind tensor_name = {"tensor",        "name",   "tensor name", 64,
+                                      MAX_TENSOR_NAME, tname_at, tname_offset};
+
+/* Reads entry i's name (the entry at offset `at`) at the cursor into *s, and
+ * a printable prefix of it into shown; enters it into the names seen so far
+ * (`seen`). False, reported, when it is empty, too long, holds a NUL byte,
+ * or an earlier entry has it. */
+static bool read_name(cursor *c, const gguf_file *f, const gguf_priv *p, const name_kind *k,
+                      name_table *seen, uint64_t i, uint64_t at, gguf_str *s, char *shown,
+                      size_t n) {
+  if (!read_str(c, s, k->what))
+    return false;
+  snprintf(shown, n, "%.*s%s", (int)(s->len < (uint64_t)k->shown ? s->len : (uint64_t)k->shown),
+           s->ptr, s->len > (uint64_t)k->shown ? "..." : "");
+  if (s->len == 0) {
+    report(c->err, c->path, at, "%s %" PRIu64 " has an empty %s", k->entry, i, k->part);
+    return false;
+  }
+  if (k->max_len && s->len > k->max_len) {
+    report(c->err, c->path, at, "%s '%s' is %" PRIu64 " bytes long; ggml's limit is %d", k->what,
+           shown, s->len, (int)k->max_len);
+    return false;
+  }
+  if (memchr(s->ptr, 0, s->len)) {
+    report(c->err, c->path, at, "%s %" PRIu64 ": %s contains a NUL byte", k->entry, i, k->part);
+    return false;
+  }
+  uint64_t dup = table_insert(seen, *s, i, k->raw, p);
+  if (dup != UINT64_MAX) {
+    report(c->err, c->path, at, "duplicate %s '%s' (first defined at offset 0x%" PRIx64 ")",
+           k->what, shown, k->offset(f, dup));
+    return false;
+  }
+  return true;
+}
+
 static bool parse_kvs(cursor *c, gguf_file *f, gguf_priv *p) {
   f->kv = calloc(f->n_kv ? f->n_kv : 1, sizeof *f->kv);
   p->key_raw = calloc(f->n_kv ? f->n_kv : 1, sizeof *p->key_raw);
@@ -497,26 +550,9 @@ static bool parse_kvs(cursor *c, gguf_file *f, gguf_priv *p) {
     gguf_kv *kv = &f->kv[i];
     kv->file_offset = c->pos;
     gguf_str k;
-    if (!read_str(c, &k, "key"))
+    if (!read_name(c, f, p, &key_name, &p->keys, i, kv->file_offset, &k, key, sizeof key))
       return false;
-    if (k.len == 0) {
-      report(c->err, c->path, kv->file_offset, "KV %" PRIu64 " has an empty key", i);
-      return false;
-    }
-    if (memchr(k.ptr, 0, k.len)) {
-      report(c->err, c->path, kv->file_offset, "KV %" PRIu64 ": key contains a NUL byte", i);
-      return false;
-    }
-    snprintf(key, sizeof key, "%.*s%s", (int)(k.len < 100 ? k.len : 100), k.ptr,
-             k.len > 100 ? "..." : "");
     p->key_raw[i] = k;
-    uint64_t dup = table_insert(&p->keys, k, i, key_at, p);
-    if (dup != UINT64_MAX) {
-      report(c->err, c->path, kv->file_offset,
-             "duplicate key '%s' (first defined at offset 0x%" PRIx64 ")", key,
-             f->kv[dup].file_offset);
-      return false;
-    }
     uint64_t type_at = c->pos;
     uint32_t t;
     if (!read_u32(c, &t, "value type"))
@@ -573,32 +609,9 @@ static bool parse_tensor_infos(cursor *c, gguf_file *f, gguf_priv *p) {
     gguf_tensor *t = &f->tensors[i];
     t->info_offset = c->pos;
     gguf_str s;
-    if (!read_str(c, &s, "tensor name"))
+    if (!read_name(c, f, p, &tensor_name, &p->tnames, i, t->info_offset, &s, name, sizeof name))
       return false;
-    snprintf(name, sizeof name, "%.*s%s", (int)(s.len < 64 ? s.len : 64), s.ptr,
-             s.len > 64 ? "..." : "");
-    if (s.len == 0) {
-      report(c->err, c->path, t->info_offset, "tensor %" PRIu64 " has an empty name", i);
-      return false;
-    }
-    if (s.len > MAX_TENSOR_NAME) {
-      report(c->err, c->path, t->info_offset,
-             "tensor name '%s' is %" PRIu64 " bytes long; ggml's limit is %d", name, s.len,
-             MAX_TENSOR_NAME);
-      return false;
-    }
-    if (memchr(s.ptr, 0, s.len)) {
-      report(c->err, c->path, t->info_offset, "tensor %" PRIu64 ": name contains a NUL byte", i);
-      return false;
-    }
     p->tname_raw[i] = s;
-    uint64_t dup = table_insert(&p->tnames, s, i, tname_at, p);
-    if (dup != UINT64_MAX) {
-      report(c->err, c->path, t->info_offset,
-             "duplicate tensor name '%s' (first defined at offset 0x%" PRIx64 ")", name,
-             f->tensors[dup].info_offset);
-      return false;
-    }
 
     uint64_t nd_at = c->pos;
     if (!read_u32(c, &t->n_dims, "tensor n_dims"))
@@ -885,10 +898,10 @@ const gguf_tensor *gguf_find_tensor(const gguf_file *f, const char *name) {
 /* ---- typed getters ---------------------------------------------------- */
 
 static bool is_unsigned(gguf_vtype t) {
-  return t == GGUF_U8 || t == GGUF_U16 || t == GGUF_U32 || t == GGUF_U64;
+  return (unsigned)t < GGUF_VTYPE_COUNT && vtypes[t].kind == VT_UNSIGNED;
 }
 static bool is_signed(gguf_vtype t) {
-  return t == GGUF_I8 || t == GGUF_I16 || t == GGUF_I32 || t == GGUF_I64;
+  return (unsigned)t < GGUF_VTYPE_COUNT && vtypes[t].kind == VT_SIGNED;
 }
 
 static bool mismatch(const gguf_file *f, const gguf_kv *kv, const char *want, gguf_error *err) {
@@ -907,71 +920,67 @@ static bool out_of_range(const gguf_file *f, const gguf_kv *kv, const char *want
   return false;
 }
 
-bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out, gguf_error *err) {
+/* An integer KV, of any integer type, whose value is in [lo, hi]; `name`
+ * ("u32") says the range in messages. */
+static bool get_integer(const gguf_file *f, const char *key, int64_t lo, int64_t hi,
+                        const char *name, int64_t *out, gguf_error *err) {
   const gguf_kv *kv = gguf_find_kv(f, key);
   if (!kv)
     return false;
   if (is_unsigned(kv->value.type)) {
-    if (kv->value.v.u > UINT32_MAX)
-      return out_of_range(f, kv, "u32", err);
-    *out = (uint32_t)kv->value.v.u;
-    return true;
-  }
-  if (is_signed(kv->value.type)) {
-    if (kv->value.v.i < 0 || kv->value.v.i > (int64_t)UINT32_MAX)
-      return out_of_range(f, kv, "u32", err);
-    *out = (uint32_t)kv->value.v.i;
-    return true;
-  }
-  return mismatch(f, kv, "an integer (u32)", err);
-}
-
-bool gguf_get_i64(const gguf_file *f, const char *key, int64_t *out, gguf_error *err) {
-  const gguf_kv *kv = gguf_find_kv(f, key);
-  if (!kv)
-    return false;
-  if (is_unsigned(kv->value.type)) {
-    if (kv->value.v.u > (uint64_t)INT64_MAX)
-      return out_of_range(f, kv, "i64", err);
+    if (kv->value.v.u > (uint64_t)hi)
+      return out_of_range(f, kv, name, err);
     *out = (int64_t)kv->value.v.u;
     return true;
   }
   if (is_signed(kv->value.type)) {
+    if (kv->value.v.i < lo || kv->value.v.i > hi)
+      return out_of_range(f, kv, name, err);
     *out = kv->value.v.i;
     return true;
   }
-  return mismatch(f, kv, "an integer (i64)", err);
+  char want[32];
+  snprintf(want, sizeof want, "an integer (%s)", name);
+  return mismatch(f, kv, want, err);
 }
 
-bool gguf_get_f32(const gguf_file *f, const char *key, float *out, gguf_error *err) {
-  const gguf_kv *kv = gguf_find_kv(f, key);
-  if (!kv)
+bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out, gguf_error *err) {
+  int64_t v;
+  if (!get_integer(f, key, 0, UINT32_MAX, "u32", &v, err))
     return false;
-  if (kv->value.type != GGUF_F32 && kv->value.type != GGUF_F64)
-    return mismatch(f, kv, "f32", err);
-  *out = (float)kv->value.v.f;
+  *out = (uint32_t)v;
   return true;
 }
 
-bool gguf_get_bool(const gguf_file *f, const char *key, bool *out, gguf_error *err) {
-  const gguf_kv *kv = gguf_find_kv(f, key);
-  if (!kv)
-    return false;
-  if (kv->value.type != GGUF_BOOL)
-    return mismatch(f, kv, "bool", err);
-  *out = kv->value.v.u != 0;
-  return true;
+bool gguf_get_i64(const gguf_file *f, const char *key, int64_t *out, gguf_error *err) {
+  return get_integer(f, key, INT64_MIN, INT64_MAX, "i64", out, err);
 }
 
-bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out, gguf_error *err) {
+/* The KV `key` when its type is a or b; NULL when it is absent or (reported)
+ * of another type. */
+static const gguf_kv *find_typed(const gguf_file *f, const char *key, gguf_vtype a, gguf_vtype b,
+                                 const char *want, gguf_error *err) {
   const gguf_kv *kv = gguf_find_kv(f, key);
-  if (!kv)
-    return false;
-  if (kv->value.type != GGUF_STRING)
-    return mismatch(f, kv, "string", err);
-  *out = kv->value.v.s;
-  return true;
+  if (kv && kv->value.type != a && kv->value.type != b) {
+    mismatch(f, kv, want, err);
+    return NULL;
+  }
+  return kv;
 }
+
+/* The getters of the other types: the KV's type (a or b), its name in
+ * messages, and the value. */
+#define GGUF_GETTER(fn, ctype, a, b, want, value)                                                  \
+  bool gguf_get_##fn(const gguf_file *f, const char *key, ctype *out, gguf_error *err) {           \
+    const gguf_kv *kv = find_typed(f, key, a, b, want, err);                                       \
+    if (kv)                                                                                        \
+      *out = value;                                                                                \
+    return kv != NULL;                                                                             \
+  }
+GGUF_GETTER(f32, float, GGUF_F32, GGUF_F64, "f32", (float)kv->value.v.f)
+GGUF_GETTER(bool, bool, GGUF_BOOL, GGUF_BOOL, "bool", kv->value.v.u != 0)
+GGUF_GETTER(str, gguf_str, GGUF_STRING, GGUF_STRING, "string", kv->value.v.s)
+#undef GGUF_GETTER
 
 /* ---- array elements ------------------------------------------------------ */
 
@@ -992,30 +1001,24 @@ gguf_str gguf_arr_str(const gguf_value *arr, uint64_t i) {
   return s;
 }
 
-double gguf_arr_f64(const gguf_value *arr, uint64_t i) {
+/* Element i of a numeric array, decoded; all zero (a u8 0) when there is
+ * none, and with v all zero when the array is not numeric. */
+static gguf_value arr_elem(const gguf_value *arr, uint64_t i) {
+  gguf_value e = {0};
   const uint8_t *p = elem_ptr(arr, i);
-  if (!p)
-    return 0.0;
-  gguf_value e;
-  decode_fixed(arr->v.arr.elem_type, p, &e);
-  if (is_unsigned(e.type) || e.type == GGUF_BOOL)
-    return (double)e.v.u;
-  if (is_signed(e.type))
-    return (double)e.v.i;
-  if (e.type == GGUF_F32 || e.type == GGUF_F64)
-    return e.v.f;
-  return 0.0;
+  if (p)
+    decode_fixed(arr->v.arr.elem_type, p, &e);
+  return e;
+}
+
+double gguf_arr_f64(const gguf_value *arr, uint64_t i) {
+  const gguf_value e = arr_elem(arr, i);
+  const int kind = e.type < GGUF_VTYPE_COUNT ? vtypes[e.type].kind : VT_OTHER;
+  return kind == VT_FLOAT ? e.v.f : kind == VT_SIGNED ? (double)e.v.i : (double)e.v.u;
 }
 
 int64_t gguf_arr_i64(const gguf_value *arr, uint64_t i) {
-  const uint8_t *p = elem_ptr(arr, i);
-  if (!p)
-    return 0;
-  gguf_value e;
-  decode_fixed(arr->v.arr.elem_type, p, &e);
-  if (is_unsigned(e.type) || e.type == GGUF_BOOL)
-    return (int64_t)e.v.u;
-  if (is_signed(e.type))
-    return e.v.i;
-  return 0;
+  const gguf_value e = arr_elem(arr, i);
+  const int kind = e.type < GGUF_VTYPE_COUNT ? vtypes[e.type].kind : VT_OTHER;
+  return kind == VT_FLOAT ? 0 : kind == VT_SIGNED ? e.v.i : (int64_t)e.v.u;
 }

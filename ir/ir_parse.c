@@ -474,23 +474,42 @@ static bool parse_func(parser *ps) {
   return next(ps);
 }
 
-/* The rest of a "weight" or "cache" declaration's head, the keyword being
- * the current token: "@name : type", a name not declared before. */
-static bool parse_decl_head(parser *ps, const char *keyword, char *name, size_t n, ir_type *t) {
+/* An optional "offset N" at the end of a declaration. */
+static bool parse_offset(parser *ps, int64_t *offset) {
+  return !is_ident(ps, "offset") || (next(ps) && parse_int(ps, offset));
+}
+
+/* "weight @name : type STORAGE [offset N]" or "cache @name : type
+ * [offset N]", the keyword being the current token. */
+static bool parse_weight_or_cache(parser *ps) {
+  const bool weight = is_ident(ps, "weight");
+  const char *keyword = weight ? "weight" : "cache";
   if (!next(ps))
     return false;
   if (ps->tok.kind != T_SYMBOL)
     return perr(ps, "expected @name after '%s'", keyword);
-  snprintf(name, n, "%s", ps->tok.text);
-  const bool weight = !strcmp(keyword, "weight");
+  char name[512];
+  snprintf(name, sizeof name, "%s", ps->tok.text);
   if ((weight ? ir_module_find_weight(ps->m, name) : ir_module_find_cache(ps->m, name)) >= 0)
     return perr(ps, "%s @%s declared twice", keyword, name);
-  return next(ps) && expect_punct(ps, ':') && parse_type(ps, t, false);
-}
-
-/* An optional "offset N" at the end of a declaration. */
-static bool parse_offset(parser *ps, int64_t *offset) {
-  return !is_ident(ps, "offset") || (next(ps) && parse_int(ps, offset));
+  ir_type t;
+  if (!next(ps) || !expect_punct(ps, ':') || !parse_type(ps, &t, false))
+    return false;
+  if (!weight) {
+    int c = ir_module_add_cache(ps->m, name, t);
+    return parse_offset(ps, &ps->m->caches[c].offset);
+  }
+  int64_t bytes = ir_type_bytes(&t);
+  int64_t block = ir_dtype_get(t.dtype)->block_elems;
+  if (bytes < 0 && t.rank > 0 && t.dims[t.rank - 1] % block != 0)
+    return perr(ps, "weight @%s: the row length is not a multiple of the block size", name);
+  if (bytes < 0)
+    return perr(ps, "weight @%s: the size in bytes does not fit in 64 bits", name);
+  int w = ir_module_add_weight(ps->m, name, t, NULL, (uint64_t)bytes);
+  if (ps->tok.kind != T_IDENT)
+    return perr(ps, "expected the weight's storage (e.g. gguf)");
+  ps->m->weights[w].storage = ir_strdup(ps->m, ps->tok.text);
+  return next(ps) && parse_offset(ps, &ps->m->weights[w].offset);
 }
 
 static bool parse_module_body(parser *ps) {
@@ -515,30 +534,8 @@ static bool parse_module_body(parser *ps) {
       int64_t *dst = is_ident(ps, "arena_bytes") ? &ps->m->arena_bytes : &ps->m->weight_bytes;
       if (!next(ps) || !parse_int(ps, dst))
         return false;
-    } else if (is_ident(ps, "weight")) {
-      char name[512];
-      ir_type t;
-      if (!parse_decl_head(ps, "weight", name, sizeof name, &t))
-        return false;
-      int64_t bytes = ir_type_bytes(&t);
-      int64_t block = ir_dtype_get(t.dtype)->block_elems;
-      if (bytes < 0 && t.rank > 0 && t.dims[t.rank - 1] % block != 0)
-        return perr(ps, "weight @%s: the row length is not a multiple of the block size", name);
-      if (bytes < 0)
-        return perr(ps, "weight @%s: the size in bytes does not fit in 64 bits", name);
-      int w = ir_module_add_weight(ps->m, name, t, NULL, (uint64_t)bytes);
-      if (ps->tok.kind != T_IDENT)
-        return perr(ps, "expected the weight's storage (e.g. gguf)");
-      ps->m->weights[w].storage = ir_strdup(ps->m, ps->tok.text);
-      if (!next(ps) || !parse_offset(ps, &ps->m->weights[w].offset))
-        return false;
-    } else if (is_ident(ps, "cache")) {
-      char name[512];
-      ir_type t;
-      if (!parse_decl_head(ps, "cache", name, sizeof name, &t))
-        return false;
-      int c = ir_module_add_cache(ps->m, name, t);
-      if (!parse_offset(ps, &ps->m->caches[c].offset))
+    } else if (is_ident(ps, "weight") || is_ident(ps, "cache")) {
+      if (!parse_weight_or_cache(ps))
         return false;
     } else if (is_ident(ps, "func")) {
       if (!next(ps) || !parse_func(ps))
