@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "gqcrt_parallel.h"
+#include "support/xalloc.h"
 
 typedef struct builder {
   gqc_program *p;
@@ -38,13 +39,10 @@ typedef struct builder {
 } builder;
 
 static gqc_call *new_call(builder *b, const char *fn, const ir_inst *i) {
-  if (b->l->n_calls == b->cap) {
-    b->cap = b->cap ? b->cap * 2 : 256;
-    gqc_call *n = realloc(b->l->calls, (size_t)b->cap * sizeof *n);
-    if (!n)
-      return NULL;
-    b->l->calls = n;
-  }
+  gqc_call *calls = gqc_grow(b->l->calls, sizeof *calls, &b->cap, b->l->n_calls + 1, 256);
+  if (!calls)
+    return NULL;
+  b->l->calls = calls;
   gqc_call *c = &b->l->calls[b->l->n_calls++];
   memset(c, 0, sizeof *c);
   c->fn = fn;
@@ -296,13 +294,10 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
       *index = k;
       return true;
     }
-  if (b->p->n_descs == b->desc_cap) {
-    b->desc_cap = b->desc_cap ? b->desc_cap * 2 : 32;
-    gqc_attn_desc *n = realloc(b->p->descs, (size_t)b->desc_cap * sizeof *n);
-    if (!n)
-      return false;
-    b->p->descs = n;
-  }
+  gqc_attn_desc *descs = gqc_grow(b->p->descs, sizeof *descs, &b->desc_cap, b->p->n_descs + 1, 32);
+  if (!descs)
+    return false;
+  b->p->descs = descs;
   b->p->descs[b->p->n_descs] = ad;
   *index = b->p->n_descs++;
   return true;

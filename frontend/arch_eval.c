@@ -144,11 +144,8 @@ static arch_var *frame_find(arch_frame *fr, const char *name) {
 void arch_frame_set(arch_frame *fr, const char *name, arch_value v) {
   arch_var *var = frame_find(fr, name);
   if (!var) {
-    if (fr->n_vars == fr->cap_vars) {
-      fr->cap_vars = fr->cap_vars ? fr->cap_vars * 2 : 16;
-      fr->vars = gqc_xrealloc(fr->vars, (size_t)fr->cap_vars * sizeof *fr->vars,
-                              "the description's variables");
-    }
+    fr->vars = gqc_xgrow(fr->vars, sizeof *fr->vars, &fr->cap_vars, fr->n_vars + 1, 16,
+                         "the description's variables");
     var = &fr->vars[fr->n_vars++];
     var->name = name;
     if (fr->n_vars == FRAME_SCAN_VARS + 1) /* index the ones searched in order so far */

@@ -62,12 +62,8 @@ static arch_binding *find_binding(arch_interp *in, const arch_value *h) {
 }
 
 static void add_binding(arch_interp *in, const arch_value *h, int weight) {
-  if (in->n_bindings == in->cap_bindings) {
-    in->cap_bindings = in->cap_bindings ? in->cap_bindings * 2 : 64;
-    arch_binding *nb = gqc_xrealloc(in->bindings, (size_t)in->cap_bindings * sizeof *nb,
-                                    "the description's weight bindings");
-    in->bindings = nb;
-  }
+  in->bindings = gqc_xgrow(in->bindings, sizeof *in->bindings, &in->cap_bindings,
+                           in->n_bindings + 1, 64, "the description's weight bindings");
   arch_binding *b = &in->bindings[in->n_bindings];
   b->decl = h->w;
   b->n_idx = h->n_idx;
