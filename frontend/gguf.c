@@ -505,33 +505,41 @@ static const name_kind key_name = {"KV", "key", "key", 100, 0, key_at, key_offse
 static const name_kind tensor_name = {"tensor",        "name",   "tensor name", 64,
                                       MAX_TENSOR_NAME, tname_at, tname_offset};
 
-/* Reads entry i's name (the entry at offset `at`) at the cursor into *s, and
- * a printable prefix of it into shown; enters it into the names seen so far
- * (`seen`). False, reported, when it is empty, too long, holds a NUL byte,
- * or an earlier entry has it. */
+/* The names of n entries as they appear in the file, and their table. */
+static bool names_init(gguf_str **raw, name_table *t, uint64_t n) {
+  *raw = calloc(n ? n : 1, sizeof **raw);
+  return *raw && table_init(t, n);
+}
+
+/* Reads entry i's name, which starts the entry (its offset into *at), at the
+ * cursor into raw[i] and a printable prefix of it into shown; enters it into
+ * the names seen so far (`seen`). False, reported, when it is empty, too
+ * long, holds a NUL byte, or an earlier entry has it. */
 static bool read_name(cursor *c, const gguf_file *f, const gguf_priv *p, const name_kind *k,
-                      name_table *seen, uint64_t i, uint64_t at, gguf_str *s, char *shown,
+                      name_table *seen, gguf_str *raw, uint64_t i, uint64_t *at, char *shown,
                       size_t n) {
+  *at = c->pos;
+  gguf_str *s = &raw[i];
   if (!read_str(c, s, k->what))
     return false;
   snprintf(shown, n, "%.*s%s", (int)(s->len < (uint64_t)k->shown ? s->len : (uint64_t)k->shown),
            s->ptr, s->len > (uint64_t)k->shown ? "..." : "");
   if (s->len == 0) {
-    report(c->err, c->path, at, "%s %" PRIu64 " has an empty %s", k->entry, i, k->part);
+    report(c->err, c->path, *at, "%s %" PRIu64 " has an empty %s", k->entry, i, k->part);
     return false;
   }
   if (k->max_len && s->len > k->max_len) {
-    report(c->err, c->path, at, "%s '%s' is %" PRIu64 " bytes long; ggml's limit is %d", k->what,
+    report(c->err, c->path, *at, "%s '%s' is %" PRIu64 " bytes long; ggml's limit is %d", k->what,
            shown, s->len, (int)k->max_len);
     return false;
   }
   if (memchr(s->ptr, 0, s->len)) {
-    report(c->err, c->path, at, "%s %" PRIu64 ": %s contains a NUL byte", k->entry, i, k->part);
+    report(c->err, c->path, *at, "%s %" PRIu64 ": %s contains a NUL byte", k->entry, i, k->part);
     return false;
   }
   uint64_t dup = table_insert(seen, *s, i, k->raw, p);
   if (dup != UINT64_MAX) {
-    report(c->err, c->path, at, "duplicate %s '%s' (first defined at offset 0x%" PRIx64 ")",
+    report(c->err, c->path, *at, "duplicate %s '%s' (first defined at offset 0x%" PRIx64 ")",
            k->what, shown, k->offset(f, dup));
     return false;
   }
@@ -540,19 +548,15 @@ static bool read_name(cursor *c, const gguf_file *f, const gguf_priv *p, const n
 
 static bool parse_kvs(cursor *c, gguf_file *f, gguf_priv *p) {
   f->kv = calloc(f->n_kv ? f->n_kv : 1, sizeof *f->kv);
-  p->key_raw = calloc(f->n_kv ? f->n_kv : 1, sizeof *p->key_raw);
-  if (!f->kv || !p->key_raw || !table_init(&p->keys, f->n_kv)) {
+  if (!f->kv || !names_init(&p->key_raw, &p->keys, f->n_kv)) {
     report(c->err, c->path, 16, "out of memory for %" PRIu64 " KVs", f->n_kv);
     return false;
   }
   char key[128]; /* a printable prefix of the key, for messages */
   for (uint64_t i = 0; i < f->n_kv; i++) {
     gguf_kv *kv = &f->kv[i];
-    kv->file_offset = c->pos;
-    gguf_str k;
-    if (!read_name(c, f, p, &key_name, &p->keys, i, kv->file_offset, &k, key, sizeof key))
+    if (!read_name(c, f, p, &key_name, &p->keys, p->key_raw, i, &kv->file_offset, key, sizeof key))
       return false;
-    p->key_raw[i] = k;
     uint64_t type_at = c->pos;
     uint32_t t;
     if (!read_u32(c, &t, "value type"))
@@ -598,20 +602,17 @@ static bool check_alignment(cursor *c, gguf_file *f, gguf_priv *p) {
 static bool parse_tensor_infos(cursor *c, gguf_file *f, gguf_priv *p) {
   uint64_t n = f->n_tensors ? f->n_tensors : 1;
   f->tensors = calloc(n, sizeof *f->tensors);
-  p->tname_raw = calloc(n, sizeof *p->tname_raw);
   p->toff_field = calloc(n, sizeof *p->toff_field);
-  if (!f->tensors || !p->tname_raw || !p->toff_field || !table_init(&p->tnames, f->n_tensors)) {
+  if (!f->tensors || !p->toff_field || !names_init(&p->tname_raw, &p->tnames, f->n_tensors)) {
     report(c->err, c->path, 8, "out of memory for %" PRIu64 " tensors", f->n_tensors);
     return false;
   }
   char name[80];
   for (uint64_t i = 0; i < f->n_tensors; i++) {
     gguf_tensor *t = &f->tensors[i];
-    t->info_offset = c->pos;
-    gguf_str s;
-    if (!read_name(c, f, p, &tensor_name, &p->tnames, i, t->info_offset, &s, name, sizeof name))
+    if (!read_name(c, f, p, &tensor_name, &p->tnames, p->tname_raw, i, &t->info_offset, name,
+                   sizeof name))
       return false;
-    p->tname_raw[i] = s;
 
     uint64_t nd_at = c->pos;
     if (!read_u32(c, &t->n_dims, "tensor n_dims"))
