@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "gqcrt_parallel.h"
+#include "support/xalloc.h"
 
 typedef struct builder {
   gqc_program *p;
@@ -38,13 +39,10 @@ typedef struct builder {
 } builder;
 
 static gqc_call *new_call(builder *b, const char *fn, const ir_inst *i) {
-  if (b->l->n_calls == b->cap) {
-    b->cap = b->cap ? b->cap * 2 : 256;
-    gqc_call *n = realloc(b->l->calls, (size_t)b->cap * sizeof *n);
-    if (!n)
-      return NULL;
-    b->l->calls = n;
-  }
+  gqc_call *calls = gqc_grow(b->l->calls, sizeof *calls, &b->cap, b->l->n_calls + 1, 256);
+  if (!calls)
+    return NULL;
+  b->l->calls = calls;
   gqc_call *c = &b->l->calls[b->l->n_calls++];
   memset(c, 0, sizeof *c);
   c->fn = fn;
@@ -222,49 +220,39 @@ static bool lower_embed(builder *b, const ir_inst *i, const char *kernel) {
     return gqc_error(b->d, "codegen: @%s: embed must read the token parameter", b->f->name);
   if (!b->p->embed_rows || w->type.dims[0] < b->p->embed_rows)
     b->p->embed_rows = w->type.dims[0];
-  if (table->storage && strcmp(table->storage, "gguf")) {
-    /* A packed table (repack-weights): its rows are not contiguous, so
-     * the kernel (gqcrt_embed_<storage>) gets the table and the token. */
-    if (strncmp(kernel, "gqcrt_embed_", 12) || strcmp(kernel + 12, table->storage))
-      return gqc_error(b->d,
-                       "codegen: embed of weight @%s, stored as %s, has kernel %s (expected "
-                       "gqcrt_embed_%s)",
-                       table->name, table->storage, kernel, table->storage);
-    if (rows) { /* gqcrt_embed_rows_packed(kernel, y, table, tokens, n, n_in) */
-      if (!(c = new_call(b, "gqcrt_embed_rows_packed", i)))
-        return false;
-      arg(c, a_fn(kernel));
-      arg(c, a_value(b, i));
-      arg(c, a_value(b, w));
-      arg(c, tok);
-      arg(c, a_rows());
-      arg(c, a_i32(w->type.dims[1]));
-      return true;
-    }
-    if (!(c = new_call(b, kernel, i)))
-      return false;
-    arg(c, a_value(b, i));
-    arg(c, a_value(b, w));
-    arg(c, tok);
-    arg(c, a_i32(w->type.dims[1]));
-    return true;
-  }
-  if (rows) { /* gqcrt_embed_rows(dequantize, y, table, row_bytes, tokens, n, n_in) */
-    if (!(c = new_call(b, "gqcrt_embed_rows", i)))
+  /* A packed table (repack-weights): its rows are not contiguous, so the
+   * kernel (gqcrt_embed_<storage>) gets the table and the token. */
+  const bool packed = table->storage && strcmp(table->storage, "gguf");
+  if (packed && (strncmp(kernel, "gqcrt_embed_", 12) || strcmp(kernel + 12, table->storage)))
+    return gqc_error(b->d,
+                     "codegen: embed of weight @%s, stored as %s, has kernel %s (expected "
+                     "gqcrt_embed_%s)",
+                     table->name, table->storage, kernel, table->storage);
+  if (rows) {
+    /* gqcrt_embed_rows_packed(kernel, y, table, tokens, n, n_in) or
+     * gqcrt_embed_rows(dequantize, y, table, row_bytes, tokens, n, n_in) */
+    if (!(c = new_call(b, packed ? "gqcrt_embed_rows_packed" : "gqcrt_embed_rows", i)))
       return false;
     arg(c, a_fn(kernel));
     arg(c, a_value(b, i));
     arg(c, a_value(b, w));
-    arg(c, a_i64(row));
+    if (!packed)
+      arg(c, a_i64(row));
     arg(c, tok);
     arg(c, a_rows());
     arg(c, a_i32(w->type.dims[1]));
     return true;
   }
+  /* kernel(y, table, token, n_in) packed, else kernel(y, the token's row, n_in) */
   if (!(c = new_call(b, kernel, i)))
     return false;
   arg(c, a_value(b, i));
-  arg(c, (gqc_arg){.kind = GQC_ARG_WEIGHT_ROW, .offset = table->offset, .row_bytes = row});
+  if (packed) {
+    arg(c, a_value(b, w));
+    arg(c, tok);
+  } else {
+    arg(c, (gqc_arg){.kind = GQC_ARG_WEIGHT_ROW, .offset = table->offset, .row_bytes = row});
+  }
   arg(c, a_i32(w->type.dims[1]));
   return true;
 }
@@ -306,13 +294,10 @@ static bool attention_desc(builder *b, const ir_inst *i, int64_t *index) {
       *index = k;
       return true;
     }
-  if (b->p->n_descs == b->desc_cap) {
-    b->desc_cap = b->desc_cap ? b->desc_cap * 2 : 32;
-    gqc_attn_desc *n = realloc(b->p->descs, (size_t)b->desc_cap * sizeof *n);
-    if (!n)
-      return false;
-    b->p->descs = n;
-  }
+  gqc_attn_desc *descs = gqc_grow(b->p->descs, sizeof *descs, &b->desc_cap, b->p->n_descs + 1, 32);
+  if (!descs)
+    return false;
+  b->p->descs = descs;
   b->p->descs[b->p->n_descs] = ad;
   *index = b->p->n_descs++;
   return true;

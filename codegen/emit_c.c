@@ -49,8 +49,21 @@ static void print_f32(FILE *f, float v) {
     fprintf(f, "%af", (double)v);
 }
 
+/* The arguments that are one fixed C expression. */
+static const char *const fixed_arg[] = {
+    [GQC_ARG_NULL] = "NULL",
+    [GQC_ARG_POS] = "pos",
+    [GQC_ARG_TOKEN] = "token",
+    [GQC_ARG_TOKENS] = "tokens",
+    [GQC_ARG_EXECUTOR] = "state.executor",
+};
+
 /* An argument as C; `per_row`: inside the loop over the live rows (r). */
 static void print_arg(FILE *f, const gqc_arg *a, bool per_row) {
+  if ((size_t)a->kind < sizeof fixed_arg / sizeof fixed_arg[0] && fixed_arg[a->kind]) {
+    fputs(fixed_arg[a->kind], f);
+    return;
+  }
   switch (a->kind) {
   case GQC_ARG_ARENA:
     if (per_row && a->row_bytes)
@@ -65,9 +78,6 @@ static void print_arg(FILE *f, const gqc_arg *a, bool per_row) {
     fprintf(f, "(const unsigned char *)W(%" PRId64 ") + (size_t)token * %" PRId64 "u", a->offset,
             a->row_bytes);
     break;
-  case GQC_ARG_NULL:
-    fputs("NULL", f);
-    break;
   case GQC_ARG_I32:
     fprintf(f, "%" PRId64, a->i);
     break;
@@ -76,15 +86,6 @@ static void print_arg(FILE *f, const gqc_arg *a, bool per_row) {
     break;
   case GQC_ARG_F32:
     print_f32(f, a->f);
-    break;
-  case GQC_ARG_POS:
-    fputs("pos", f);
-    break;
-  case GQC_ARG_TOKEN:
-    fputs("token", f);
-    break;
-  case GQC_ARG_TOKENS:
-    fputs("tokens", f);
     break;
   case GQC_ARG_ROWS:
     if (a->i == 1)
@@ -98,11 +99,10 @@ static void print_arg(FILE *f, const gqc_arg *a, bool per_row) {
   case GQC_ARG_ATTN_DESC:
     fprintf(f, "&attn[%" PRId64 "]", a->i);
     break;
-  case GQC_ARG_EXECUTOR:
-    fputs("state.executor", f);
-    break;
   case GQC_ARG_FN:
     fputs(a->sym, f);
+    break;
+  default: /* fixed_arg */
     break;
   }
 }
@@ -161,43 +161,31 @@ static void emit_step(FILE *f, const gqc_call_list *l, const char *head, bool vi
   fputs("}\n\n", f);
 }
 
+/* The descriptor's fields that are one fixed C expression, and those that
+ * are a symbol of the model (<name>__weights). */
+static const char *const fixed_desc[] = {
+    [GQC_DESC_NULL] = "NULL", [GQC_DESC_TOK_SCRATCH] = "TOK_SCRATCH",   [GQC_DESC_STATE] = "&state",
+    [GQC_DESC_STEP] = "step", [GQC_DESC_PREFILL_STEP] = "prefill_step",
+};
+static const char *const model_symbol_desc[] = {
+    [GQC_DESC_WEIGHTS] = "weights",
+    [GQC_DESC_VOCAB] = "vocab",
+    [GQC_DESC_GRAMMAR] = "grammar",
+};
+
 /* The descriptor's field `f` as a C initialiser (model_desc.h). */
 static void print_desc_value(FILE *f, const gqc_desc_field *d, const char *n) {
-  switch (d->kind) {
-  case GQC_DESC_INT:
+  const size_t k = (size_t)d->kind;
+  if (k < sizeof fixed_desc / sizeof fixed_desc[0] && fixed_desc[k])
+    fputs(fixed_desc[k], f);
+  else if (k < sizeof model_symbol_desc / sizeof model_symbol_desc[0] && model_symbol_desc[k])
+    fprintf(f, "%s__%s", n, model_symbol_desc[k]);
+  else if (d->kind == GQC_DESC_INT)
     fprintf(f, gqc_c_type_kind(d->c_type) == 'l' ? "INT64_C(%" PRId64 ")" : "%" PRId64, d->i);
-    break;
-  case GQC_DESC_NULL:
-    fputs("NULL", f);
-    break;
-  case GQC_DESC_ARENA:
+  else if (d->kind == GQC_DESC_ARENA)
     fprintf(f, "(const float *)A(%" PRId64 ")", d->i);
-    break;
-  case GQC_DESC_WEIGHTS:
-    fprintf(f, "%s__weights", n);
-    break;
-  case GQC_DESC_VOCAB:
-    fprintf(f, "%s__vocab", n);
-    break;
-  case GQC_DESC_GRAMMAR:
-    fprintf(f, "%s__grammar", n);
-    break;
-  case GQC_DESC_FN:
+  else /* GQC_DESC_FN */
     fputs(d->sym, f);
-    break;
-  case GQC_DESC_TOK_SCRATCH:
-    fputs("TOK_SCRATCH", f);
-    break;
-  case GQC_DESC_STATE:
-    fputs("&state", f);
-    break;
-  case GQC_DESC_STEP:
-    fputs("step", f);
-    break;
-  case GQC_DESC_PREFILL_STEP:
-    fputs("prefill_step", f);
-    break;
-  }
 }
 
 /* The decoder state, the descriptor, and the API as one-line wrappers

@@ -324,11 +324,16 @@ static LLVMValueRef byte_ptr(emitter *e, LLVMValueRef global, int64_t offset) {
   return LLVMConstInBoundsGEP2(e->t_i8, byte_base(e, global), &idx, 1);
 }
 
+/* The model's symbol <name>__<suffix> ("model__arena"). */
+static const char *model_symbol(const emitter *e, const char *suffix, char *buf, size_t n) {
+  snprintf(buf, n, "%s__%s", e->o->name, suffix);
+  return buf;
+}
+
 static LLVMValueRef add_global(emitter *e, const char *suffix, LLVMTypeRef type, LLVMValueRef init,
                                bool constant, unsigned align) {
   char name[256];
-  snprintf(name, sizeof name, "%s__%s", e->o->name, suffix);
-  LLVMValueRef g = LLVMAddGlobal(e->mod, type, name);
+  LLVMValueRef g = LLVMAddGlobal(e->mod, type, model_symbol(e, suffix, name, sizeof name));
   LLVMSetInitializer(g, init);
   LLVMSetLinkage(g, LLVMInternalLinkage);
   LLVMSetGlobalConstant(g, constant);
@@ -342,8 +347,7 @@ static LLVMValueRef add_global(emitter *e, const char *suffix, LLVMTypeRef type,
 static LLVMValueRef add_section_symbol(emitter *e, const char *suffix, LLVMTypeRef type,
                                        unsigned align) {
   char name[256];
-  snprintf(name, sizeof name, "%s__%s", e->o->name, suffix);
-  LLVMValueRef g = LLVMAddGlobal(e->mod, type, name);
+  LLVMValueRef g = LLVMAddGlobal(e->mod, type, model_symbol(e, suffix, name, sizeof name));
   LLVMSetLinkage(g, LLVMExternalLinkage);
   LLVMSetVisibility(g, LLVMHiddenVisibility);
   LLVMSetAlignment(g, align);
@@ -710,7 +714,7 @@ static bool emit_step(emitter *e, const gqc_call_list *calls, bool batched) {
   LLVMTypeRef params[4] = {batched ? e->t_ptr : e->t_i32, e->t_i32, e->t_i32, e->t_i32};
   LLVMTypeRef type = LLVMFunctionType(e->t_void, params, batched ? 4 : 3, 0);
   char name[256];
-  snprintf(name, sizeof name, "%s__%s", e->o->name, batched ? "prefill_step" : "step");
+  model_symbol(e, batched ? "prefill_step" : "step", name, sizeof name);
   LLVMValueRef f = begin_function(e, name, false, type);
   step_values sv = {0};
   sv.pos = LLVMGetParam(f, 1);

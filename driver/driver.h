@@ -8,6 +8,7 @@
 #include "driver/pipeline.h"
 #include "frontend/gguf.h"
 #include "ir/ir.h"
+#include "support/printf_format.h"
 
 #define GQC_VERSION "0.1.0"
 
@@ -89,11 +90,6 @@ int gqc_cmd_stats_only(int argc, char **argv);
 /* Prints one error line, escaped, as "gqc: error: LOCATION: message"
  * (diagnostics.c); a message that reads "LOCATION: error: message" is
  * reshaped. gqc_print_note adds a "note: hint" line. */
-#if defined(__GNUC__)
-#define GQC_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define GQC_PRINTF(f, a)
-#endif
 void gqc_print_error(const char *fmt, ...) GQC_PRINTF(1, 2);
 void gqc_print_note(const char *fmt, ...) GQC_PRINTF(1, 2);
 /* gqc_print_error for a diagnostic; returns 1 (the exit status). */

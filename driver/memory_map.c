@@ -36,37 +36,13 @@
 #include <string.h>
 
 #include "driver/outputs.h"
+#include "support/markup_text.h"
 #include "passes/arena_plan.h"
 
 #define WIDTH 1200.0 /* drawing width, px */
 #define LEFT 90.0    /* room for the offset axis */
 #define RIGHT 20.0
 #define PLOT (WIDTH - LEFT - RIGHT)
-
-static void put_xml(FILE *out, const char *s) {
-  for (; *s; s++) {
-    switch (*s) {
-    case '&':
-      fputs("&amp;", out);
-      break;
-    case '<':
-      fputs("&lt;", out);
-      break;
-    case '>':
-      fputs("&gt;", out);
-      break;
-    case '"':
-      fputs("&quot;", out);
-      break;
-    case '\'':
-      fputs("&apos;", out);
-      break;
-    default:
-      if ((unsigned char)*s >= 0x20)
-        fputc(*s, out);
-    }
-  }
-}
 
 static const char *color_of(const gqc_arena_buffer *b) {
   if (b->kind == GQC_ARENA_CACHE)
@@ -106,7 +82,7 @@ static void total(FILE *out, double x, double y, const char *key, const char *la
           "<text class=\"total\" data-key=\"%s\" data-bytes=\"%" PRId64 "\" x=\"%.1f\" y=\"%.1f\""
           "%s>",
           key, bytes, x, y, bold ? " font-weight=\"bold\"" : "");
-  put_xml(out, label);
+  gqc_put_markup_text(out, label, true);
   fprintf(out, " %" PRId64 " B (%s)</text>\n", bytes, hb);
 }
 
@@ -127,19 +103,19 @@ static void buffer_rect(FILE *out, const ir_module *m, const gqc_arena_buffer *b
   static const char *const kinds[] = {"cache", "value", "scratch"};
   ir_bytes_str(b->bytes, hb, sizeof hb);
   fprintf(out, "<rect class=\"buf %s\" data-func=\"%s\" data-name=\"", kinds[b->kind], func);
-  put_xml(out, name);
+  gqc_put_markup_text(out, name, true);
   fprintf(out,
           "\" data-offset=\"%" PRId64 "\" data-bytes=\"%" PRId64 "\" data-first=\"%d\" "
           "data-last=\"%d\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
           "stroke=\"#ffffff\" stroke-width=\"0.3\"><title>",
           b->offset, b->bytes, b->first, b->last, x, y, w, h, color_of(b));
-  put_xml(out, name);
+  gqc_put_markup_text(out, name, true);
   if (b->kind != GQC_ARENA_CACHE)
     fprintf(out, " = %s",
             b->kind == GQC_ARENA_SCRATCH ? "attention scores" : ir_op_get(b->inst->op)->name);
   if (*type) {
     fprintf(out, " : ");
-    put_xml(out, type);
+    gqc_put_markup_text(out, type, true);
   }
   fprintf(out, "\noffset %" PRId64 ", %s", b->offset, hb);
   if (b->kind == GQC_ARENA_CACHE)
@@ -173,7 +149,7 @@ static double draw(FILE *out, const ir_module *m, const gqc_arena_buffer *b, int
   /* title and totals */
   if (o) {
     fprintf(o, "<text x=\"%.1f\" y=\"22\" font-size=\"16\" font-weight=\"bold\">", LEFT);
-    put_xml(o, m->name ? m->name : "model");
+    gqc_put_markup_text(o, m->name ? m->name : "model", true);
     fprintf(o, ": arena plan (n_ctx %" PRId64 ")</text>\n", ir_meta_int(m, "n_ctx", 0));
     total(o, LEFT, 42, "arena", "arena", m->arena_bytes, true);
     total(o, LEFT + 20, 58, "kv", "= KV cache", kv, false);
@@ -215,7 +191,7 @@ static double draw(FILE *out, const ir_module *m, const gqc_arena_buffer *b, int
           ir_bytes_str(b[k].bytes, hb, sizeof hb);
           fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\" fill=\"#08306b\">@", LEFT + 4,
                   by + bh / 2 + 3, bh >= 11 ? 9.0 : 7.0);
-          put_xml(o, m->caches[b[k].cache].name);
+          gqc_put_markup_text(o, m->caches[b[k].cache].name, true);
           fprintf(o, " %s</text>\n", hb);
         }
       }
@@ -236,7 +212,7 @@ static double draw(FILE *out, const ir_module *m, const gqc_arena_buffer *b, int
       ir_bytes_str(act, hb, sizeof hb);
       fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" font-weight=\"bold\">@", LEFT,
               y + 12);
-      put_xml(o, fn->name);
+      gqc_put_markup_text(o, fn->name, true);
       fprintf(o,
               " activations: %s at offsets %" PRId64 "..%" PRId64
               ", %d instructions (x: instruction index, y: offset from %" PRId64 ")</text>\n",
@@ -287,7 +263,7 @@ static bool write_map(FILE *out, const ir_module *m, bool html) {
   if (html) {
     fprintf(out, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">\n<head>\n"
                  "<meta charset=\"utf-8\"/>\n<title>");
-    put_xml(out, m->name ? m->name : "model");
+    gqc_put_markup_text(out, m->name ? m->name : "model", true);
     fprintf(out, " arena plan</title>\n<style>body{font-family:sans-serif;margin:16px}"
                  "rect.buf:hover{stroke:#000;stroke-width:1}</style>\n</head>\n<body>\n"
                  "<p>Hover a bar for the buffer's name, type, offset, size and lifetime. "

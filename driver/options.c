@@ -8,8 +8,9 @@
  *   -O2, -O                             OPT_JOINED (the value is attached)
  *   -S, --stats                         OPT_FLAG
  *
- * Each row names the function that stores its value; aliases (-mcpu=,
- * --cpu) are rows with the same function. An error names the option as the
+ * Each row says where its value goes: a string field of gqc_options, a flag
+ * set true, or a function that checks and stores it; aliases (-mcpu=,
+ * --cpu) are rows with the same destination. An error names the option as the
  * user typed it. To add an option: a row here, a field in gqc_options
  * (driver.h), a usage line (main.c).
  */
@@ -52,30 +53,6 @@ static bool parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, in
 
 /* ---- the setters: (options, the option as typed, its value) ------------- */
 
-static bool set_output(gqc_options *o, const char *opt, const char *v) {
-  o->output = v;
-  return true;
-}
-static bool set_name(gqc_options *o, const char *opt, const char *v) {
-  o->name = v;
-  return true;
-}
-static bool set_weights_gguf(gqc_options *o, const char *opt, const char *v) {
-  o->weights_gguf = v;
-  return true;
-}
-static bool set_arch(gqc_options *o, const char *opt, const char *v) {
-  o->arch_file = v;
-  return true;
-}
-static bool set_target(gqc_options *o, const char *opt, const char *v) {
-  o->triple = v;
-  return true;
-}
-static bool set_cpu(gqc_options *o, const char *opt, const char *v) {
-  o->cpu = v;
-  return true;
-}
 /* -march=armv8.2-a+dotprod+fp16 (an architecture and extensions: the generic
  * CPU plus features) or -march=x86-64-v3 / haswell (a CPU name, as GCC's). */
 static bool set_march(gqc_options *o, const char *opt, const char *v) {
@@ -99,10 +76,6 @@ static bool set_march(gqc_options *o, const char *opt, const char *v) {
   o->march_features[w] = '\0';
   if (!o->features)
     o->features = o->march_features;
-  return true;
-}
-static bool set_features(gqc_options *o, const char *opt, const char *v) {
-  o->features = v;
   return true;
 }
 static bool set_emit(gqc_options *o, const char *opt, const char *v) {
@@ -167,61 +140,9 @@ static bool set_kv_type(gqc_options *o, const char *opt, const char *v) {
     return bad_value(opt, "f32, f16 or q8_0", v);
   return true;
 }
-static bool set_grammar(gqc_options *o, const char *opt, const char *v) {
-  o->grammar_file = v;
-  return true;
-}
-static bool set_tools(gqc_options *o, const char *opt, const char *v) {
-  o->tools_file = v;
-  return true;
-}
-static bool set_prefix(gqc_options *o, const char *opt, const char *v) {
-  o->prefix_file = v;
-  return true;
-}
-static bool set_print_after(gqc_options *o, const char *opt, const char *v) {
-  o->pipe.print_after = v;
-  return true;
-}
-static bool set_graph(gqc_options *o, const char *opt, const char *v) {
-  o->pipe.graph = v;
-  return true;
-}
-static bool set_graph_after(gqc_options *o, const char *opt, const char *v) {
-  o->pipe.graph_after = v;
-  return true;
-}
-static bool set_memory_map(gqc_options *o, const char *opt, const char *v) {
-  o->pipe.memory_map = v;
-  return true;
-}
-static bool set_print_after_all(gqc_options *o, const char *opt, const char *v) {
-  o->pipe.print_after_all = true;
-  return true;
-}
-static bool set_stats(gqc_options *o, const char *opt, const char *v) {
-  o->stats = true;
-  return true;
-}
-static bool set_no_tokenizer(gqc_options *o, const char *opt, const char *v) {
-  o->no_tokenizer = true;
-  return true;
-}
-static bool set_keep_temps(gqc_options *o, const char *opt, const char *v) {
-  o->keep_temps = true;
-  return true;
-}
-static bool set_depfile_on(gqc_options *o, const char *opt, const char *v) {
-  o->write_depfile = true;
-  return true;
-}
 static bool set_depfile(gqc_options *o, const char *opt, const char *v) {
   o->write_depfile = true;
   o->depfile = v;
-  return true;
-}
-static bool set_header(gqc_options *o, const char *opt, const char *v) {
-  o->header = v;
   return true;
 }
 /* -O, -O0 .. -O3, -Os, -Oz: accepted for build systems that pass them; gqc
@@ -235,54 +156,64 @@ static bool set_opt_level(gqc_options *o, const char *opt, const char *v) {
 
 typedef enum option_arg { OPT_FLAG, OPT_VALUE, OPT_VALUE_JOINABLE, OPT_JOINED } option_arg;
 
+/* Where a row's value goes: into a string field as it is, true into a
+ * flag, or through a function that checks it. */
+typedef enum option_store { STORE_VALUE, STORE_TRUE, STORE_CALL } option_store;
+
 typedef struct option_row {
   const char *name;
   option_arg arg;
-  bool (*set)(gqc_options *o, const char *opt, const char *value);
+  option_store store;
+  size_t field; /* STORE_VALUE: of a const char *; STORE_TRUE: of a bool */
+  bool (*set)(gqc_options *o, const char *opt, const char *value); /* STORE_CALL */
 } option_row;
+
+#define VALUE_INTO(f) STORE_VALUE, offsetof(gqc_options, f), NULL
+#define TRUE_INTO(f) STORE_TRUE, offsetof(gqc_options, f), NULL
+#define CALL(fn) STORE_CALL, 0, fn
 
 static const option_row option_table[] = {
     /* outputs */
-    {"-o", OPT_VALUE_JOINABLE, set_output},
-    {"--output", OPT_VALUE, set_output},
-    {"--emit", OPT_VALUE, set_emit},
-    {"-S", OPT_FLAG, set_emit_asm},
-    {"-c", OPT_FLAG, set_emit_obj},
-    {"--header", OPT_VALUE, set_header},
-    {"-MD", OPT_FLAG, set_depfile_on},
-    {"-MF", OPT_VALUE_JOINABLE, set_depfile},
-    {"--name", OPT_VALUE, set_name},
-    {"--backend", OPT_VALUE, set_backend},
-    {"--reloc", OPT_VALUE, set_reloc},
-    {"--weights", OPT_VALUE, set_weights},
-    {"--arena-section", OPT_VALUE, set_arena_section},
-    {"--keep-temps", OPT_FLAG, set_keep_temps},
-    {"-O", OPT_JOINED, set_opt_level},
+    {"-o", OPT_VALUE_JOINABLE, VALUE_INTO(output)},
+    {"--output", OPT_VALUE, VALUE_INTO(output)},
+    {"--emit", OPT_VALUE, CALL(set_emit)},
+    {"-S", OPT_FLAG, CALL(set_emit_asm)},
+    {"-c", OPT_FLAG, CALL(set_emit_obj)},
+    {"--header", OPT_VALUE, VALUE_INTO(header)},
+    {"-MD", OPT_FLAG, TRUE_INTO(write_depfile)},
+    {"-MF", OPT_VALUE_JOINABLE, CALL(set_depfile)},
+    {"--name", OPT_VALUE, VALUE_INTO(name)},
+    {"--backend", OPT_VALUE, CALL(set_backend)},
+    {"--reloc", OPT_VALUE, CALL(set_reloc)},
+    {"--weights", OPT_VALUE, CALL(set_weights)},
+    {"--arena-section", OPT_VALUE, CALL(set_arena_section)},
+    {"--keep-temps", OPT_FLAG, TRUE_INTO(keep_temps)},
+    {"-O", OPT_JOINED, CALL(set_opt_level)},
     /* the target */
-    {"--target", OPT_VALUE, set_target},
-    {"-target", OPT_VALUE, set_target},
-    {"--cpu", OPT_VALUE, set_cpu},
-    {"-mcpu", OPT_VALUE, set_cpu},
-    {"-march", OPT_VALUE, set_march},
-    {"--features", OPT_VALUE, set_features},
+    {"--target", OPT_VALUE, VALUE_INTO(triple)},
+    {"-target", OPT_VALUE, VALUE_INTO(triple)},
+    {"--cpu", OPT_VALUE, VALUE_INTO(cpu)},
+    {"-mcpu", OPT_VALUE, VALUE_INTO(cpu)},
+    {"-march", OPT_VALUE, CALL(set_march)},
+    {"--features", OPT_VALUE, VALUE_INTO(features)},
     /* the model */
-    {"--arch", OPT_VALUE, set_arch},
-    {"--gguf", OPT_VALUE, set_weights_gguf},
-    {"--ctx", OPT_VALUE, set_ctx},
-    {"--batch", OPT_VALUE, set_batch},
-    {"--kv-type", OPT_VALUE, set_kv_type},
-    {"--max-text", OPT_VALUE, set_max_text},
-    {"--no-tokenizer", OPT_FLAG, set_no_tokenizer},
-    {"--grammar", OPT_VALUE, set_grammar},
-    {"--tools", OPT_VALUE, set_tools},
-    {"--prefix", OPT_VALUE, set_prefix},
+    {"--arch", OPT_VALUE, VALUE_INTO(arch_file)},
+    {"--gguf", OPT_VALUE, VALUE_INTO(weights_gguf)},
+    {"--ctx", OPT_VALUE, CALL(set_ctx)},
+    {"--batch", OPT_VALUE, CALL(set_batch)},
+    {"--kv-type", OPT_VALUE, CALL(set_kv_type)},
+    {"--max-text", OPT_VALUE, CALL(set_max_text)},
+    {"--no-tokenizer", OPT_FLAG, TRUE_INTO(no_tokenizer)},
+    {"--grammar", OPT_VALUE, VALUE_INTO(grammar_file)},
+    {"--tools", OPT_VALUE, VALUE_INTO(tools_file)},
+    {"--prefix", OPT_VALUE, VALUE_INTO(prefix_file)},
     /* reports */
-    {"--stats", OPT_FLAG, set_stats},
-    {"--print-after", OPT_VALUE, set_print_after},
-    {"--print-after-all", OPT_FLAG, set_print_after_all},
-    {"--graph", OPT_VALUE, set_graph},
-    {"--graph-after", OPT_VALUE, set_graph_after},
-    {"--memory-map", OPT_VALUE, set_memory_map},
+    {"--stats", OPT_FLAG, TRUE_INTO(stats)},
+    {"--print-after", OPT_VALUE, VALUE_INTO(pipe.print_after)},
+    {"--print-after-all", OPT_FLAG, TRUE_INTO(pipe.print_after_all)},
+    {"--graph", OPT_VALUE, VALUE_INTO(pipe.graph)},
+    {"--graph-after", OPT_VALUE, VALUE_INTO(pipe.graph_after)},
+    {"--memory-map", OPT_VALUE, VALUE_INTO(pipe.memory_map)},
 };
 
 /* Whether argv[*i] is the row's option; *value is its value (argv[*i] or the
@@ -331,8 +262,15 @@ int gqc_parse_compile_option(gqc_options *o, int argc, char **argv, int *i) {
     int hit = match(r, argc, argv, i, &v);
     if (hit < 0)
       return -1;
-    if (hit)
-      return r->set(o, r->name, v) ? 1 : -1;
+    if (!hit)
+      continue;
+    if (r->store == STORE_VALUE)
+      *(const char **)((char *)o + r->field) = v;
+    else if (r->store == STORE_TRUE)
+      *(bool *)((char *)o + r->field) = true;
+    else if (!r->set(o, r->name, v))
+      return -1;
+    return 1;
   }
   return 0;
 }
@@ -388,7 +326,7 @@ static const struct sampling_row {
 int gqc_parse_sampling_option(gqcrt_sampler_params *p, int argc, char **argv, int *i) {
   for (size_t k = 0; k < sizeof sampling_table / sizeof sampling_table[0]; k++) {
     const struct sampling_row *sr = &sampling_table[k];
-    const option_row r = {sr->name, OPT_VALUE, NULL};
+    const option_row r = {.name = sr->name, .arg = OPT_VALUE};
     const char *v;
     int hit = match(&r, argc, argv, i, &v);
     if (hit < 0)

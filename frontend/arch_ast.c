@@ -7,27 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/bump_alloc.h"
 #include "support/xalloc.h"
-
-/* A bump allocator: chunks chained together, freed in one go. */
-struct arch_arena {
-  arch_arena *next;
-  size_t used, cap;
-  max_align_t data[];
-};
-
-static arch_arena *arena_chunk(size_t min) {
-  size_t cap = min > (1u << 15) ? min : (1u << 15);
-  arch_arena *a = gqc_xmalloc(sizeof *a + cap, "the description's syntax tree");
-  a->next = NULL;
-  a->used = 0;
-  a->cap = cap;
-  return a;
-}
 
 arch_program *arch_program_new(const char *file) {
   arch_program *p = gqc_xcalloc(1, sizeof *p, "the description's syntax tree");
-  p->arena = arena_chunk(0);
   p->file = arch_strndup(p, file ? file : "<arch>", strlen(file ? file : "<arch>"));
   return p;
 }
@@ -35,27 +19,14 @@ arch_program *arch_program_new(const char *file) {
 void arch_program_free(arch_program *p) {
   if (!p)
     return;
-  for (arch_arena *a = p->arena, *n; a; a = n) {
-    n = a->next;
-    free(a);
-  }
+  gqc_bump_free(p->arena);
   gqc_name_map_free(&p->names);
   free(p->decl_at);
   free(p);
 }
 
 void *arch_alloc(arch_program *p, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  arch_arena *a = p->arena;
-  if (a->cap - a->used < size) {
-    arch_arena *c = arena_chunk(size);
-    c->next = a;
-    p->arena = a = c;
-  }
-  void *r = (char *)a->data + a->used;
-  a->used += size;
-  memset(r, 0, size);
-  return r;
+  return gqc_bump_alloc(&p->arena, size, 1u << 15, "the description's syntax tree", NULL);
 }
 
 char *arch_strndup(arch_program *p, const char *s, size_t n) {

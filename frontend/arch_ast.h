@@ -19,7 +19,9 @@
 #include <stdint.h>
 
 #include "ir/diag.h"
+#include "support/bump_alloc.h"
 #include "support/name_map.h"
+#include "support/printf_format.h"
 
 typedef struct arch_loc {
   int line, col; /* 1-based */
@@ -175,12 +177,10 @@ struct arch_decl {
 };
 
 /* ---- the program -------------------------------------------------------- */
-typedef struct arch_arena arch_arena;
-
 typedef struct arch_program {
   const char *file; /* name used in diagnostics ("llama.arch") */
   arch_decl *decls;
-  arch_arena *arena;
+  gqc_bump_chunk *arena;
   /* set by arch_program_index: the declarations by ordinal, and the
    * ordinal of the first hparam, let, weight or fn of each name */
   const arch_decl **decl_at;
@@ -197,10 +197,7 @@ char *arch_strndup(arch_program *p, const char *s, size_t n);
 /* Records "file:line:col: error: <message>" in d (first error wins) and
  * returns false. */
 bool arch_error(const arch_program *p, arch_loc loc, gqc_diag *d, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+    GQC_PRINTF(4, 5);
 
 /* Node constructors used by the parser. */
 arch_expr *arch_expr_new(arch_program *p, arch_expr_kind kind, arch_loc loc);

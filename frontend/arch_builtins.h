@@ -1,6 +1,6 @@
 /* arch_builtins.h — the functions and names every description can use.
  *
- * One table serves the checker (argument counts, keyword names) and the
+ * One table (arch_builtins.def) serves the checker (argument counts, keyword names) and the
  * interpreter (dispatch). Two families:
  *   - compile-time functions on numbers, strings and arrays (sqrt, min, len,
  *     has, ...), evaluated while the description runs;
@@ -15,39 +15,11 @@
 #include <stdbool.h>
 
 typedef enum arch_builtin_id {
-  /* compile-time functions */
-  ABI_SQRT,
-  ABI_MIN,
-  ABI_MAX,
-  ABI_ABS,
-  ABI_FLOOR,
-  ABI_CEIL,
-  ABI_POW,
-  ABI_EXP,
-  ABI_LOG,
-  ABI_INT,
-  ABI_FLOAT,
-  ABI_F32,
-  ABI_LEN,
-  ABI_HAS,
-  ABI_IS_ARRAY,
-  /* tensor operations */
-  ABI_EMBED,
-  ABI_RMS_NORM,
-  ABI_LAYER_NORM,
-  ABI_MATMUL,
-  ABI_TRANSPOSE,
-  ABI_ADD,
-  ABI_MUL,
-  ABI_SCALE,
-  ABI_ROPE,
-  ABI_ATTENTION,
-  ABI_CAUSAL_CONV,
-  ABI_SILU,
-  ABI_GELU,
-  ABI_SOFTCAP,
-  ABI_SOFTMAX,
-  ABI_SLICE,
+#define ARCH_FUNCTION(id, name, min_args, max_args, usage) ABI_##id,
+#define ARCH_OP(id, name, min_args, max_args, usage, ...) ABI_##id,
+#include "frontend/arch_builtins.def"
+#undef ARCH_FUNCTION
+#undef ARCH_OP
   ABI_COUNT
 } arch_builtin_id;
 

@@ -22,6 +22,7 @@
 #include "frontend/arch_ast.h"
 #include "frontend/arch_builtins.h"
 #include "ir/ir.h"
+#include "support/printf_format.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,11 +51,7 @@ typedef struct checker {
   gqc_name_map metas;    /* meta name -> ordinal of its first declaration */
 } checker;
 
-static bool err(checker *c, arch_loc loc, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+static bool err(checker *c, arch_loc loc, const char *fmt, ...) GQC_PRINTF(3, 4);
 
 static bool err(checker *c, arch_loc loc, const char *fmt, ...) {
   char msg[800];
@@ -66,12 +63,8 @@ static bool err(checker *c, arch_loc loc, const char *fmt, ...) {
 }
 
 static void push_name(checker *c, const char *name, scope_kind kind, arch_loc loc) {
-  if (c->n_names == c->cap_names) {
-    c->cap_names = c->cap_names ? c->cap_names * 2 : 32;
-    scope_name *n = gqc_xrealloc(c->names, (size_t)c->cap_names * sizeof *n,
-                                 "the description checker's names");
-    c->names = n;
-  }
+  c->names = gqc_xgrow(c->names, sizeof *c->names, &c->cap_names, c->n_names + 1, 32,
+                       "the description checker's names");
   gqc_name_map_put(&c->local_at, name, c->n_names);
   c->names[c->n_names++] = (scope_name){name, kind, loc};
 }

@@ -144,11 +144,8 @@ static arch_var *frame_find(arch_frame *fr, const char *name) {
 void arch_frame_set(arch_frame *fr, const char *name, arch_value v) {
   arch_var *var = frame_find(fr, name);
   if (!var) {
-    if (fr->n_vars == fr->cap_vars) {
-      fr->cap_vars = fr->cap_vars ? fr->cap_vars * 2 : 16;
-      fr->vars = gqc_xrealloc(fr->vars, (size_t)fr->cap_vars * sizeof *fr->vars,
-                              "the description's variables");
-    }
+    fr->vars = gqc_xgrow(fr->vars, sizeof *fr->vars, &fr->cap_vars, fr->n_vars + 1, 16,
+                         "the description's variables");
     var = &fr->vars[fr->n_vars++];
     var->name = name;
     if (fr->n_vars == FRAME_SCAN_VARS + 1) /* index the ones searched in order so far */
@@ -605,17 +602,12 @@ static bool eval_index(arch_interp *in, arch_frame *fr, const arch_expr *e, arch
     if (d && d->kind == AD_WEIGHT) {
       arch_value h = {.kind = AV_WEIGHT, .w = d};
       for (const arch_expr *i = e->index; i; i = i->next) {
-        arch_value v;
-        if (!arch_eval(in, fr, i, &v))
+        int64_t v;
+        if (!arch_eval_int(in, fr, i, "a weight index", &v))
           return false;
-        if (v.kind != AV_INT) {
-          char k[128];
-          return arch_fail(in, i->loc, "a weight index must be an int, got %s",
-                           arch_value_kind_str(&v, k, sizeof k));
-        }
         if (h.n_idx >= ARCH_MAX_INDEX)
           return arch_fail(in, i->loc, "too many indices");
-        h.idx[h.n_idx++] = v.i;
+        h.idx[h.n_idx++] = v;
       }
       *out = h;
       return true;
@@ -637,6 +629,20 @@ static bool eval_expr(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_
 
 bool arch_eval(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {
   return enter(in, e->loc) && leave(in, eval_expr(in, fr, e, out));
+}
+
+bool arch_eval_int(arch_interp *in, arch_frame *fr, const arch_expr *e, const char *what,
+                   int64_t *out) {
+  arch_value v;
+  if (!arch_eval(in, fr, e, &v))
+    return false;
+  if (v.kind != AV_INT) {
+    char k[128];
+    return arch_fail(in, e->loc, "%s must be an int, got %s", what,
+                     arch_value_kind_str(&v, k, sizeof k));
+  }
+  *out = v.i;
+  return true;
 }
 
 static bool eval_expr(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out) {

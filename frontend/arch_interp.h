@@ -19,6 +19,7 @@
 #include "frontend/frontend.h"
 #include "frontend/gguf.h"
 #include "ir/ir.h"
+#include "support/printf_format.h"
 
 /* ---- values ------------------------------------------------------------- */
 typedef enum arch_vkind {
@@ -67,7 +68,7 @@ typedef struct arch_frame {
   arch_var *vars;
   int n_vars, cap_vars;
   gqc_name_map var_at; /* name -> index in vars, once there are many */
-  bool names_values; /* the graph's own body: assignments name IR values */
+  bool names_values;   /* the graph's own body: assignments name IR values */
 } arch_frame;
 
 typedef struct arch_binding {
@@ -96,7 +97,7 @@ typedef struct arch_interp {
   /* weights bound so far */
   arch_binding *bindings;
   int n_bindings, cap_bindings;
-  gqc_name_map binding_at; /* binding key (arch_weights.c) -> index in bindings */
+  gqc_name_map binding_at;           /* binding key (arch_weights.c) -> index in bindings */
   const arch_decl *binding_stack[8]; /* fallback chain being resolved */
   int n_binding_stack;
   /* naming: the graph's loop indices, the set of names in use */
@@ -104,20 +105,16 @@ typedef struct arch_interp {
   int n_loops;
   const char **names;
   size_t names_cap, n_names;
-  int seq;              /* creation number of the next instruction (stored in ir_inst.id) */
-  int depth;            /* function call depth */
-  int nesting;          /* expressions, statements and calls being evaluated inside each other */
-  int64_t steps;        /* the evaluation budget spent so far (arch_eval.c) */
+  int seq;       /* creation number of the next instruction (stored in ir_inst.id) */
+  int depth;     /* function call depth */
+  int nesting;   /* expressions, statements and calls being evaluated inside each other */
+  int64_t steps; /* the evaluation budget spent so far (arch_eval.c) */
   int64_t n_ctx;
   int64_t vocab_size; /* -1 until asked for */
 } arch_interp;
 
 /* Reports at a description location. */
-bool arch_fail(arch_interp *in, arch_loc loc, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+bool arch_fail(arch_interp *in, arch_loc loc, const char *fmt, ...) GQC_PRINTF(3, 4);
 
 /* arch_eval.c */
 /* Charges `cost` steps of the evaluation budget (work other than one
@@ -125,6 +122,10 @@ bool arch_fail(arch_interp *in, arch_loc loc, const char *fmt, ...)
  * memory limit; false (reported at loc) when either is exceeded. */
 bool arch_charge(arch_interp *in, arch_loc loc, int64_t cost);
 bool arch_eval(arch_interp *in, arch_frame *fr, const arch_expr *e, arch_value *out);
+/* arch_eval of an expression that must give an int: "WHAT must be an int,
+ * got ..." at e when it does not. */
+bool arch_eval_int(arch_interp *in, arch_frame *fr, const arch_expr *e, const char *what,
+                   int64_t *out);
 bool arch_eval_string(arch_interp *in, arch_frame *fr, const arch_str *s, const char **out);
 /* Runs a body. *returned is set when a `return` ran (its value in *ret). */
 bool arch_exec(arch_interp *in, arch_frame *fr, const arch_stmt *s, bool *returned,

@@ -200,10 +200,8 @@ static bool set_metadata(arch_interp *in, int64_t n_vocab, const meta_value *met
     const char *key = metas[k].decl->name;
     switch (v->kind) {
     case AV_INT:
-      ir_meta_set_int(in->m, key, v->i);
-      break;
-    case AV_BOOL:
-      ir_meta_set_int(in->m, key, v->b);
+    case AV_BOOL: /* a bool is the int 0 or 1 */
+      ir_meta_set_int(in->m, key, v->kind == AV_INT ? v->i : v->b);
       break;
     case AV_FLOAT:
       ir_meta_set_float(in->m, key, v->f);

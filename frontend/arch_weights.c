@@ -62,12 +62,8 @@ static arch_binding *find_binding(arch_interp *in, const arch_value *h) {
 }
 
 static void add_binding(arch_interp *in, const arch_value *h, int weight) {
-  if (in->n_bindings == in->cap_bindings) {
-    in->cap_bindings = in->cap_bindings ? in->cap_bindings * 2 : 64;
-    arch_binding *nb = gqc_xrealloc(in->bindings, (size_t)in->cap_bindings * sizeof *nb,
-                                    "the description's weight bindings");
-    in->bindings = nb;
-  }
+  in->bindings = gqc_xgrow(in->bindings, sizeof *in->bindings, &in->cap_bindings,
+                           in->n_bindings + 1, 64, "the description's weight bindings");
   arch_binding *b = &in->bindings[in->n_bindings];
   b->decl = h->w;
   b->n_idx = h->n_idx;
@@ -127,19 +123,14 @@ static bool bind_tensor(arch_interp *in, const arch_value *h, arch_frame *fr, co
       want[want_rank] = -1;
       continue;
     }
-    arch_value v;
-    if (!arch_eval(in, fr, dim, &v))
+    int64_t v;
+    if (!arch_eval_int(in, fr, dim, "a dimension", &v))
       return false;
-    if (v.kind != AV_INT) {
-      char k[128];
-      return arch_fail(in, dim->loc, "a dimension must be an int, got %s",
-                       arch_value_kind_str(&v, k, sizeof k));
-    }
-    if (v.i <= 0)
+    if (v <= 0)
       return arch_fail(in, dim->loc,
                        "dimension %d of weight '%s' is %" PRId64 " (must be positive)",
-                       want_rank + 1, wname, v.i);
-    want[want_rank] = v.i;
+                       want_rank + 1, wname, v);
+    want[want_rank] = v;
   }
   if (want_rank != rank)
     match = false;

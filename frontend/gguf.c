@@ -51,6 +51,7 @@
 
 #include "support/escape.h"
 #include "support/input_file.h"
+#include "support/name_map.h"
 #include "support/xalloc.h"
 
 enum {
@@ -77,6 +78,7 @@ static const type_info type_table[] = {
 #define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
   [ggml_type] = {#name, elems, bytes},
 #include "runtime/include/gqcrt_encodings.def"
+#include "support/printf_format.h"
 #undef GQCRT_ENCODING
 };
 
@@ -129,56 +131,44 @@ static const char *unsupported_type_name(uint32_t type) {
   return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
 
+/* What a metadata value type is: its name in messages, its size in bytes
+ * (0: a string or an array), and which member of gguf_value it decodes to. */
+typedef enum { VT_OTHER, VT_UNSIGNED, VT_SIGNED, VT_FLOAT, VT_BOOL } vtype_kind;
+static const struct vtype_info {
+  const char *name;
+  uint8_t size, kind;
+} vtypes[GGUF_VTYPE_COUNT] = {
+    [GGUF_U8] = {"u8", 1, VT_UNSIGNED},      [GGUF_I8] = {"i8", 1, VT_SIGNED},
+    [GGUF_U16] = {"u16", 2, VT_UNSIGNED},    [GGUF_I16] = {"i16", 2, VT_SIGNED},
+    [GGUF_U32] = {"u32", 4, VT_UNSIGNED},    [GGUF_I32] = {"i32", 4, VT_SIGNED},
+    [GGUF_F32] = {"f32", 4, VT_FLOAT},       [GGUF_BOOL] = {"bool", 1, VT_BOOL},
+    [GGUF_STRING] = {"string", 0, VT_OTHER}, [GGUF_ARRAY] = {"array", 0, VT_OTHER},
+    [GGUF_U64] = {"u64", 8, VT_UNSIGNED},    [GGUF_I64] = {"i64", 8, VT_SIGNED},
+    [GGUF_F64] = {"f64", 8, VT_FLOAT},
+};
+
 static const char *vtype_name(uint32_t t) {
-  static const char *names[] = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
-                                "bool", "string", "array", "u64", "i64", "f64"};
-  return t < GGUF_VTYPE_COUNT ? names[t] : "unknown";
+  return t < GGUF_VTYPE_COUNT ? vtypes[t].name : "unknown";
 }
 
 uint32_t gguf_vtype_size(uint32_t t) {
-  switch (t) {
-  case GGUF_U8:
-  case GGUF_I8:
-  case GGUF_BOOL:
-    return 1;
-  case GGUF_U16:
-  case GGUF_I16:
-    return 2;
-  case GGUF_U32:
-  case GGUF_I32:
-  case GGUF_F32:
-    return 4;
-  case GGUF_U64:
-  case GGUF_I64:
-  case GGUF_F64:
-    return 8;
-  default:
-    return 0;
-  }
+  return t < GGUF_VTYPE_COUNT ? vtypes[t].size : 0;
 }
 
 /* ---- little-endian loads ---------------------------------------------- */
 
-static uint16_t load_u16(const uint8_t *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
-}
 static uint32_t load_u32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 static uint64_t load_u64(const uint8_t *p) {
   return (uint64_t)load_u32(p) | ((uint64_t)load_u32(p + 4) << 32);
 }
-static float load_f32(const uint8_t *p) {
-  uint32_t u = load_u32(p);
-  float f;
-  memcpy(&f, &u, sizeof f);
-  return f;
-}
-static double load_f64(const uint8_t *p) {
-  uint64_t u = load_u64(p);
-  double d;
-  memcpy(&d, &u, sizeof d);
-  return d;
+/* The size-byte little-endian integer at p (size 1, 2, 4 or 8). */
+static uint64_t load_le(const uint8_t *p, unsigned size) {
+  uint64_t v = 0;
+  for (unsigned k = 0; k < size; k++)
+    v |= (uint64_t)p[k] << (8 * k);
+  return v;
 }
 
 /* ---- errors ------------------------------------------------------------ */
@@ -199,10 +189,7 @@ static void set_error(gguf_error *err, const char *path, uint64_t offset, const 
 }
 
 static void report(gguf_error *err, const char *path, uint64_t offset, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+    GQC_PRINTF(4, 5);
 static void report(gguf_error *err, const char *path, uint64_t offset, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -217,21 +204,9 @@ typedef struct name_table {
   uint64_t *slot; /* index + 1; 0 = empty */
 } name_table;
 
-static uint64_t hash_bytes(const char *p, uint64_t n) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (uint64_t i = 0; i < n; i++) {
-    h ^= (uint8_t)p[i];
-    h *= 0x100000001b3u;
-  }
-  return h;
-}
-
 static bool table_init(name_table *t, uint64_t n) {
-  uint64_t cap = 16;
-  while (cap < 2 * n)
-    cap *= 2;
-  t->mask = cap - 1;
-  t->slot = calloc(cap, sizeof *t->slot);
+  t->mask = gqc_name_table_slots(n) - 1;
+  t->slot = calloc(t->mask + 1, sizeof *t->slot);
   return t->slot != NULL;
 }
 
@@ -241,7 +216,7 @@ static bool table_init(name_table *t, uint64_t n) {
 typedef gguf_str (*name_of_fn)(const void *ctx, uint64_t i);
 static uint64_t table_insert(name_table *t, gguf_str name, uint64_t idx, name_of_fn get,
                              const void *ctx) {
-  uint64_t h = hash_bytes(name.ptr, name.len) & t->mask;
+  uint64_t h = gqc_name_hash_bytes(name.ptr, name.len) & t->mask;
   for (;; h = (h + 1) & t->mask) {
     uint64_t s = t->slot[h];
     if (s == 0) {
@@ -369,39 +344,31 @@ static bool read_str(cursor *c, gguf_str *out, const char *what) {
  * Shared by scalar KVs and array elements. */
 static void decode_fixed(uint32_t t, const uint8_t *p, gguf_value *v) {
   v->type = (gguf_vtype)t;
-  switch (t) {
-  case GGUF_U8:
-    v->v.u = p[0];
+  if (t >= GGUF_VTYPE_COUNT)
+    return;
+  const unsigned size = vtypes[t].size;
+  const uint64_t bits = load_le(p, size);
+  switch (vtypes[t].kind) {
+  case VT_UNSIGNED:
+    v->v.u = bits;
     break;
-  case GGUF_I8:
-    v->v.i = (int8_t)p[0];
+  case VT_BOOL:
+    v->v.u = bits != 0;
     break;
-  case GGUF_BOOL:
-    v->v.u = p[0] != 0;
+  case VT_SIGNED: {
+    const uint64_t sign = (uint64_t)1 << (8 * size - 1);
+    v->v.i = size == 8 ? (int64_t)bits : (int64_t)(bits ^ sign) - (int64_t)sign;
     break;
-  case GGUF_U16:
-    v->v.u = load_u16(p);
-    break;
-  case GGUF_I16:
-    v->v.i = (int16_t)load_u16(p);
-    break;
-  case GGUF_U32:
-    v->v.u = load_u32(p);
-    break;
-  case GGUF_I32:
-    v->v.i = (int32_t)load_u32(p);
-    break;
-  case GGUF_F32:
-    v->v.f = load_f32(p);
-    break;
-  case GGUF_U64:
-    v->v.u = load_u64(p);
-    break;
-  case GGUF_I64:
-    v->v.i = (int64_t)load_u64(p);
-    break;
-  case GGUF_F64:
-    v->v.f = load_f64(p);
+  }
+  case VT_FLOAT:
+    if (size == 4) {
+      const uint32_t u = (uint32_t)bits;
+      float f;
+      memcpy(&f, &u, sizeof f);
+      v->v.f = f;
+    } else {
+      memcpy(&v->v.f, &bits, sizeof v->v.f);
+    }
     break;
   default:
     break;
@@ -518,38 +485,78 @@ static bool parse_header(cursor *c, gguf_file *f) {
   return true;
 }
 
+/* A name read by read_name, a KV's key or a tensor's name, as messages call
+ * it: "KV 3 has an empty key", "duplicate tensor name '...'". */
+typedef struct name_kind {
+  const char *entry, *part, *what; /* "KV", "key", "key"; "tensor", "name", "tensor name" */
+  int shown;                       /* bytes of it messages show (then "...") */
+  uint64_t max_len;                /* 0: no limit */
+  name_of_fn raw;                  /* entry i's name */
+  uint64_t (*offset)(const gguf_file *f, uint64_t i); /* entry i's offset */
+} name_kind;
+
+static uint64_t key_offset(const gguf_file *f, uint64_t i) {
+  return f->kv[i].file_offset;
+}
+static uint64_t tname_offset(const gguf_file *f, uint64_t i) {
+  return f->tensors[i].info_offset;
+}
+static const name_kind key_name = {"KV", "key", "key", 100, 0, key_at, key_offset};
+static const name_kind tensor_name = {"tensor",        "name",   "tensor name", 64,
+                                      MAX_TENSOR_NAME, tname_at, tname_offset};
+
+/* The names of n entries as they appear in the file, and their table. */
+static bool names_init(gguf_str **raw, name_table *t, uint64_t n) {
+  *raw = calloc(n ? n : 1, sizeof **raw);
+  return *raw && table_init(t, n);
+}
+
+/* Reads entry i's name, which starts the entry (its offset into *at), at the
+ * cursor into raw[i] and a printable prefix of it into shown; enters it into
+ * the names seen so far (`seen`). False, reported, when it is empty, too
+ * long, holds a NUL byte, or an earlier entry has it. */
+static bool read_name(cursor *c, const gguf_file *f, const gguf_priv *p, const name_kind *k,
+                      name_table *seen, gguf_str *raw, uint64_t i, uint64_t *at, char *shown,
+                      size_t n) {
+  *at = c->pos;
+  gguf_str *s = &raw[i];
+  if (!read_str(c, s, k->what))
+    return false;
+  snprintf(shown, n, "%.*s%s", (int)(s->len < (uint64_t)k->shown ? s->len : (uint64_t)k->shown),
+           s->ptr, s->len > (uint64_t)k->shown ? "..." : "");
+  if (s->len == 0) {
+    report(c->err, c->path, *at, "%s %" PRIu64 " has an empty %s", k->entry, i, k->part);
+    return false;
+  }
+  if (k->max_len && s->len > k->max_len) {
+    report(c->err, c->path, *at, "%s '%s' is %" PRIu64 " bytes long; ggml's limit is %d", k->what,
+           shown, s->len, (int)k->max_len);
+    return false;
+  }
+  if (memchr(s->ptr, 0, s->len)) {
+    report(c->err, c->path, *at, "%s %" PRIu64 ": %s contains a NUL byte", k->entry, i, k->part);
+    return false;
+  }
+  uint64_t dup = table_insert(seen, *s, i, k->raw, p);
+  if (dup != UINT64_MAX) {
+    report(c->err, c->path, *at, "duplicate %s '%s' (first defined at offset 0x%" PRIx64 ")",
+           k->what, shown, k->offset(f, dup));
+    return false;
+  }
+  return true;
+}
+
 static bool parse_kvs(cursor *c, gguf_file *f, gguf_priv *p) {
   f->kv = calloc(f->n_kv ? f->n_kv : 1, sizeof *f->kv);
-  p->key_raw = calloc(f->n_kv ? f->n_kv : 1, sizeof *p->key_raw);
-  if (!f->kv || !p->key_raw || !table_init(&p->keys, f->n_kv)) {
+  if (!f->kv || !names_init(&p->key_raw, &p->keys, f->n_kv)) {
     report(c->err, c->path, 16, "out of memory for %" PRIu64 " KVs", f->n_kv);
     return false;
   }
   char key[128]; /* a printable prefix of the key, for messages */
   for (uint64_t i = 0; i < f->n_kv; i++) {
     gguf_kv *kv = &f->kv[i];
-    kv->file_offset = c->pos;
-    gguf_str k;
-    if (!read_str(c, &k, "key"))
+    if (!read_name(c, f, p, &key_name, &p->keys, p->key_raw, i, &kv->file_offset, key, sizeof key))
       return false;
-    if (k.len == 0) {
-      report(c->err, c->path, kv->file_offset, "KV %" PRIu64 " has an empty key", i);
-      return false;
-    }
-    if (memchr(k.ptr, 0, k.len)) {
-      report(c->err, c->path, kv->file_offset, "KV %" PRIu64 ": key contains a NUL byte", i);
-      return false;
-    }
-    snprintf(key, sizeof key, "%.*s%s", (int)(k.len < 100 ? k.len : 100), k.ptr,
-             k.len > 100 ? "..." : "");
-    p->key_raw[i] = k;
-    uint64_t dup = table_insert(&p->keys, k, i, key_at, p);
-    if (dup != UINT64_MAX) {
-      report(c->err, c->path, kv->file_offset,
-             "duplicate key '%s' (first defined at offset 0x%" PRIx64 ")", key,
-             f->kv[dup].file_offset);
-      return false;
-    }
     uint64_t type_at = c->pos;
     uint32_t t;
     if (!read_u32(c, &t, "value type"))
@@ -595,43 +602,17 @@ static bool check_alignment(cursor *c, gguf_file *f, gguf_priv *p) {
 static bool parse_tensor_infos(cursor *c, gguf_file *f, gguf_priv *p) {
   uint64_t n = f->n_tensors ? f->n_tensors : 1;
   f->tensors = calloc(n, sizeof *f->tensors);
-  p->tname_raw = calloc(n, sizeof *p->tname_raw);
   p->toff_field = calloc(n, sizeof *p->toff_field);
-  if (!f->tensors || !p->tname_raw || !p->toff_field || !table_init(&p->tnames, f->n_tensors)) {
+  if (!f->tensors || !p->toff_field || !names_init(&p->tname_raw, &p->tnames, f->n_tensors)) {
     report(c->err, c->path, 8, "out of memory for %" PRIu64 " tensors", f->n_tensors);
     return false;
   }
   char name[80];
   for (uint64_t i = 0; i < f->n_tensors; i++) {
     gguf_tensor *t = &f->tensors[i];
-    t->info_offset = c->pos;
-    gguf_str s;
-    if (!read_str(c, &s, "tensor name"))
+    if (!read_name(c, f, p, &tensor_name, &p->tnames, p->tname_raw, i, &t->info_offset, name,
+                   sizeof name))
       return false;
-    snprintf(name, sizeof name, "%.*s%s", (int)(s.len < 64 ? s.len : 64), s.ptr,
-             s.len > 64 ? "..." : "");
-    if (s.len == 0) {
-      report(c->err, c->path, t->info_offset, "tensor %" PRIu64 " has an empty name", i);
-      return false;
-    }
-    if (s.len > MAX_TENSOR_NAME) {
-      report(c->err, c->path, t->info_offset,
-             "tensor name '%s' is %" PRIu64 " bytes long; ggml's limit is %d", name, s.len,
-             MAX_TENSOR_NAME);
-      return false;
-    }
-    if (memchr(s.ptr, 0, s.len)) {
-      report(c->err, c->path, t->info_offset, "tensor %" PRIu64 ": name contains a NUL byte", i);
-      return false;
-    }
-    p->tname_raw[i] = s;
-    uint64_t dup = table_insert(&p->tnames, s, i, tname_at, p);
-    if (dup != UINT64_MAX) {
-      report(c->err, c->path, t->info_offset,
-             "duplicate tensor name '%s' (first defined at offset 0x%" PRIx64 ")", name,
-             f->tensors[dup].info_offset);
-      return false;
-    }
 
     uint64_t nd_at = c->pos;
     if (!read_u32(c, &t->n_dims, "tensor n_dims"))
@@ -891,7 +872,7 @@ static uint64_t table_find(const name_table *t, const char *name, name_of_fn get
   if (!t->slot)
     return UINT64_MAX;
   uint64_t len = strlen(name);
-  for (uint64_t h = hash_bytes(name, len) & t->mask;; h = (h + 1) & t->mask) {
+  for (uint64_t h = gqc_name_hash_bytes(name, len) & t->mask;; h = (h + 1) & t->mask) {
     uint64_t s = t->slot[h];
     if (s == 0)
       return UINT64_MAX;
@@ -918,10 +899,10 @@ const gguf_tensor *gguf_find_tensor(const gguf_file *f, const char *name) {
 /* ---- typed getters ---------------------------------------------------- */
 
 static bool is_unsigned(gguf_vtype t) {
-  return t == GGUF_U8 || t == GGUF_U16 || t == GGUF_U32 || t == GGUF_U64;
+  return (unsigned)t < GGUF_VTYPE_COUNT && vtypes[t].kind == VT_UNSIGNED;
 }
 static bool is_signed(gguf_vtype t) {
-  return t == GGUF_I8 || t == GGUF_I16 || t == GGUF_I32 || t == GGUF_I64;
+  return (unsigned)t < GGUF_VTYPE_COUNT && vtypes[t].kind == VT_SIGNED;
 }
 
 static bool mismatch(const gguf_file *f, const gguf_kv *kv, const char *want, gguf_error *err) {
@@ -940,71 +921,67 @@ static bool out_of_range(const gguf_file *f, const gguf_kv *kv, const char *want
   return false;
 }
 
-bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out, gguf_error *err) {
+/* An integer KV, of any integer type, whose value is in [lo, hi]; `name`
+ * ("u32") says the range in messages. */
+static bool get_integer(const gguf_file *f, const char *key, int64_t lo, int64_t hi,
+                        const char *name, int64_t *out, gguf_error *err) {
   const gguf_kv *kv = gguf_find_kv(f, key);
   if (!kv)
     return false;
   if (is_unsigned(kv->value.type)) {
-    if (kv->value.v.u > UINT32_MAX)
-      return out_of_range(f, kv, "u32", err);
-    *out = (uint32_t)kv->value.v.u;
-    return true;
-  }
-  if (is_signed(kv->value.type)) {
-    if (kv->value.v.i < 0 || kv->value.v.i > (int64_t)UINT32_MAX)
-      return out_of_range(f, kv, "u32", err);
-    *out = (uint32_t)kv->value.v.i;
-    return true;
-  }
-  return mismatch(f, kv, "an integer (u32)", err);
-}
-
-bool gguf_get_i64(const gguf_file *f, const char *key, int64_t *out, gguf_error *err) {
-  const gguf_kv *kv = gguf_find_kv(f, key);
-  if (!kv)
-    return false;
-  if (is_unsigned(kv->value.type)) {
-    if (kv->value.v.u > (uint64_t)INT64_MAX)
-      return out_of_range(f, kv, "i64", err);
+    if (kv->value.v.u > (uint64_t)hi)
+      return out_of_range(f, kv, name, err);
     *out = (int64_t)kv->value.v.u;
     return true;
   }
   if (is_signed(kv->value.type)) {
+    if (kv->value.v.i < lo || kv->value.v.i > hi)
+      return out_of_range(f, kv, name, err);
     *out = kv->value.v.i;
     return true;
   }
-  return mismatch(f, kv, "an integer (i64)", err);
+  char want[32];
+  snprintf(want, sizeof want, "an integer (%s)", name);
+  return mismatch(f, kv, want, err);
 }
 
-bool gguf_get_f32(const gguf_file *f, const char *key, float *out, gguf_error *err) {
-  const gguf_kv *kv = gguf_find_kv(f, key);
-  if (!kv)
+bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out, gguf_error *err) {
+  int64_t v;
+  if (!get_integer(f, key, 0, UINT32_MAX, "u32", &v, err))
     return false;
-  if (kv->value.type != GGUF_F32 && kv->value.type != GGUF_F64)
-    return mismatch(f, kv, "f32", err);
-  *out = (float)kv->value.v.f;
+  *out = (uint32_t)v;
   return true;
 }
 
-bool gguf_get_bool(const gguf_file *f, const char *key, bool *out, gguf_error *err) {
-  const gguf_kv *kv = gguf_find_kv(f, key);
-  if (!kv)
-    return false;
-  if (kv->value.type != GGUF_BOOL)
-    return mismatch(f, kv, "bool", err);
-  *out = kv->value.v.u != 0;
-  return true;
+bool gguf_get_i64(const gguf_file *f, const char *key, int64_t *out, gguf_error *err) {
+  return get_integer(f, key, INT64_MIN, INT64_MAX, "i64", out, err);
 }
 
-bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out, gguf_error *err) {
+/* The KV `key` when its type is a or b; NULL when it is absent or (reported)
+ * of another type. */
+static const gguf_kv *find_typed(const gguf_file *f, const char *key, gguf_vtype a, gguf_vtype b,
+                                 const char *want, gguf_error *err) {
   const gguf_kv *kv = gguf_find_kv(f, key);
-  if (!kv)
-    return false;
-  if (kv->value.type != GGUF_STRING)
-    return mismatch(f, kv, "string", err);
-  *out = kv->value.v.s;
-  return true;
+  if (kv && kv->value.type != a && kv->value.type != b) {
+    mismatch(f, kv, want, err);
+    return NULL;
+  }
+  return kv;
 }
+
+/* The getters of the other types: the KV's type (a or b), its name in
+ * messages, and the value. */
+#define GGUF_GETTER(fn, ctype, a, b, want, value)                                                  \
+  bool gguf_get_##fn(const gguf_file *f, const char *key, ctype *out, gguf_error *err) {           \
+    const gguf_kv *kv = find_typed(f, key, a, b, want, err);                                       \
+    if (kv)                                                                                        \
+      *out = value;                                                                                \
+    return kv != NULL;                                                                             \
+  }
+GGUF_GETTER(f32, float, GGUF_F32, GGUF_F64, "f32", (float)kv->value.v.f)
+GGUF_GETTER(bool, bool, GGUF_BOOL, GGUF_BOOL, "bool", kv->value.v.u != 0)
+GGUF_GETTER(str, gguf_str, GGUF_STRING, GGUF_STRING, "string", kv->value.v.s)
+#undef GGUF_GETTER
 
 /* ---- array elements ------------------------------------------------------ */
 
@@ -1025,30 +1002,24 @@ gguf_str gguf_arr_str(const gguf_value *arr, uint64_t i) {
   return s;
 }
 
-double gguf_arr_f64(const gguf_value *arr, uint64_t i) {
+/* Element i of a numeric array, decoded; all zero (a u8 0) when there is
+ * none, and with v all zero when the array is not numeric. */
+static gguf_value arr_elem(const gguf_value *arr, uint64_t i) {
+  gguf_value e = {0};
   const uint8_t *p = elem_ptr(arr, i);
-  if (!p)
-    return 0.0;
-  gguf_value e;
-  decode_fixed(arr->v.arr.elem_type, p, &e);
-  if (is_unsigned(e.type) || e.type == GGUF_BOOL)
-    return (double)e.v.u;
-  if (is_signed(e.type))
-    return (double)e.v.i;
-  if (e.type == GGUF_F32 || e.type == GGUF_F64)
-    return e.v.f;
-  return 0.0;
+  if (p)
+    decode_fixed(arr->v.arr.elem_type, p, &e);
+  return e;
+}
+
+double gguf_arr_f64(const gguf_value *arr, uint64_t i) {
+  const gguf_value e = arr_elem(arr, i);
+  const int kind = e.type < GGUF_VTYPE_COUNT ? vtypes[e.type].kind : VT_OTHER;
+  return kind == VT_FLOAT ? e.v.f : kind == VT_SIGNED ? (double)e.v.i : (double)e.v.u;
 }
 
 int64_t gguf_arr_i64(const gguf_value *arr, uint64_t i) {
-  const uint8_t *p = elem_ptr(arr, i);
-  if (!p)
-    return 0;
-  gguf_value e;
-  decode_fixed(arr->v.arr.elem_type, p, &e);
-  if (is_unsigned(e.type) || e.type == GGUF_BOOL)
-    return (int64_t)e.v.u;
-  if (is_signed(e.type))
-    return e.v.i;
-  return 0;
+  const gguf_value e = arr_elem(arr, i);
+  const int kind = e.type < GGUF_VTYPE_COUNT ? vtypes[e.type].kind : VT_OTHER;
+  return kind == VT_FLOAT ? 0 : kind == VT_SIGNED ? e.v.i : (int64_t)e.v.u;
 }

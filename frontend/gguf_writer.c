@@ -8,6 +8,7 @@
  * streamed bytes fill them in order, with zero padding inserted whenever a
  * tensor is complete and the next one starts at a higher aligned offset.
  */
+#include "support/printf_format.h"
 #include "frontend/gguf_writer.h"
 
 #include <errno.h>
@@ -44,11 +45,7 @@ struct gguf_writer {
   uint64_t cur_done; /* bytes of it written */
 };
 
-static void fail(gguf_writer *w, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+static void fail(gguf_writer *w, const char *fmt, ...) GQC_PRINTF(2, 3);
 static void fail(gguf_writer *w, const char *fmt, ...) {
   if (w->failed)
     return;
@@ -224,18 +221,21 @@ static void kv_scalar(gguf_writer *w, const char *key, uint32_t type, uint64_t b
     put_le(w, &w->kvs, bits, size);
 }
 
-void gguf_writer_add_u8(gguf_writer *w, const char *key, uint8_t v) {
-  kv_scalar(w, key, GGUF_U8, v, 1);
-}
-void gguf_writer_add_i8(gguf_writer *w, const char *key, int8_t v) {
-  kv_scalar(w, key, GGUF_I8, (uint8_t)v, 1);
-}
-void gguf_writer_add_u16(gguf_writer *w, const char *key, uint16_t v) {
-  kv_scalar(w, key, GGUF_U16, v, 2);
-}
-void gguf_writer_add_i16(gguf_writer *w, const char *key, int16_t v) {
-  kv_scalar(w, key, GGUF_I16, (uint16_t)v, 2);
-}
+/* The integer adders but u32 (below): the value's bits, little-endian. */
+#define ADD_INTEGER(name, ctype, utype, gtype)                                                     \
+  void gguf_writer_add_##name(gguf_writer *w, const char *key, ctype v) {                          \
+    kv_scalar(w, key, gtype, (utype)v, sizeof(ctype));                                             \
+  }
+ADD_INTEGER(u8, uint8_t, uint8_t, GGUF_U8)
+ADD_INTEGER(i8, int8_t, uint8_t, GGUF_I8)
+ADD_INTEGER(u16, uint16_t, uint16_t, GGUF_U16)
+ADD_INTEGER(i16, int16_t, uint16_t, GGUF_I16)
+ADD_INTEGER(i32, int32_t, uint32_t, GGUF_I32)
+ADD_INTEGER(u64, uint64_t, uint64_t, GGUF_U64)
+ADD_INTEGER(i64, int64_t, uint64_t, GGUF_I64)
+#undef ADD_INTEGER
+
+/* general.alignment, a power of two, also sets the writer's tensor alignment. */
 void gguf_writer_add_u32(gguf_writer *w, const char *key, uint32_t v) {
   if (w && !w->failed && strcmp(key, "general.alignment") == 0 && v != 0 && (v & (v - 1)) == 0) {
     if (w->n_tensors > 0) {
@@ -245,15 +245,6 @@ void gguf_writer_add_u32(gguf_writer *w, const char *key, uint32_t v) {
     w->alignment = v;
   }
   kv_scalar(w, key, GGUF_U32, v, 4);
-}
-void gguf_writer_add_i32(gguf_writer *w, const char *key, int32_t v) {
-  kv_scalar(w, key, GGUF_I32, (uint32_t)v, 4);
-}
-void gguf_writer_add_u64(gguf_writer *w, const char *key, uint64_t v) {
-  kv_scalar(w, key, GGUF_U64, v, 8);
-}
-void gguf_writer_add_i64(gguf_writer *w, const char *key, int64_t v) {
-  kv_scalar(w, key, GGUF_I64, (uint64_t)v, 8);
 }
 void gguf_writer_add_f32(gguf_writer *w, const char *key, float v) {
   uint32_t u;

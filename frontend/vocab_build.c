@@ -48,6 +48,7 @@
 
 #include "gqcrt_unicode.h"
 #include "gqcrt_vocab_blob.h"
+#include "support/printf_format.h"
 
 /* ---- diagnostics ---------------------------------------------------------- */
 
@@ -93,11 +94,7 @@ struct builder {
   int32_t fim_pre, fim_suf, fim_mid, fim_pad, fim_rep, fim_sep;
 };
 
-static bool fail(builder *b, const gguf_kv *kv, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+static bool fail(builder *b, const gguf_kv *kv, const char *fmt, ...) GQC_PRINTF(3, 4);
 
 static bool fail(builder *b, const gguf_kv *kv, const char *fmt, ...) {
   char msg[768];

@@ -510,11 +510,26 @@ typedef struct ilist {
   int32_t n, cap;
 } ilist;
 
-static bool ilist_push(parser *p, ilist *l, int32_t x) {
-  if (!GROW(l->v, l->n, l->cap, 1))
-    return perr(p, "out of memory");
+/* Appends node x, the result of parsing an item (-1: it failed, reported);
+ * false, with the list freed, when it failed or there is no memory. */
+static bool ilist_add(parser *p, ilist *l, int32_t x) {
+  if (x >= 0 && !GROW(l->v, l->n, l->cap, 1)) {
+    perr(p, "out of memory");
+    x = -1;
+  }
+  if (x < 0) {
+    free(l->v);
+    return false;
+  }
   l->v[l->n++] = x;
   return true;
+}
+
+/* The node of `kind` over the list's nodes (list_node); frees the list. */
+static int32_t ilist_node(parser *p, ilist *l, gqc_gnode_kind kind, int32_t line, int32_t col) {
+  const int32_t n = list_node(p, kind, l->v, l->n, line, col);
+  free(l->v);
+  return n;
 }
 
 static int32_t parse_seq(parser *p) {
@@ -528,34 +543,25 @@ static int32_t parse_seq(parser *p) {
     int32_t it = parse_item(p);
     if (it >= 0)
       it = parse_postfix(p, it);
-    if (it < 0 || !ilist_push(p, &items, it)) {
-      free(items.v);
+    if (!ilist_add(p, &items, it))
       return -1;
-    }
     skip_space(p, nested);
   }
-  int32_t n = list_node(p, GQC_G_SEQ, items.v, items.n, line, col);
-  free(items.v);
-  return n;
+  return ilist_node(p, &items, GQC_G_SEQ, line, col);
 }
 
 static int32_t parse_alts(parser *p) {
   const int32_t line = p->line, col = p->col;
   ilist alts = {0};
   for (;;) {
-    int32_t s = parse_seq(p);
-    if (s < 0 || !ilist_push(p, &alts, s)) {
-      free(alts.v);
+    if (!ilist_add(p, &alts, parse_seq(p)))
       return -1;
-    }
     if (peek(p) != '|')
       break;
     advance(p);
     skip_space(p, true);
   }
-  int32_t n = list_node(p, GQC_G_ALT, alts.v, alts.n, line, col);
-  free(alts.v);
-  return n;
+  return ilist_node(p, &alts, GQC_G_ALT, line, col);
 }
 
 static bool parse_rule(parser *p) {

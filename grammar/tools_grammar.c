@@ -27,55 +27,23 @@
 #include "grammar/grammar.h"
 #include "json.h"
 #include "prompt.h"
+#include "support/strbuf.h"
 
 enum { TOOLS_MAX_NODES = 1 << 16, TOOLS_ARENA = 1 << 20, TOOLS_MAX_PROPS = 64 };
 
-typedef struct out {
-  char *s;
-  size_t n, cap;
-  bool oom;
-} out;
-
-static void put(out *o, const char *fmt, ...) {
-  va_list ap;
-  for (;;) {
-    va_start(ap, fmt);
-    const int k = vsnprintf(o->s ? o->s + o->n : NULL, o->s ? o->cap - o->n : 0, fmt, ap);
-    va_end(ap);
-    if (k < 0) {
-      o->oom = true;
-      return;
-    }
-    if (o->s && o->n + (size_t)k < o->cap) {
-      o->n += (size_t)k;
-      return;
-    }
-    size_t c = o->cap ? o->cap * 2 : 4096;
-    while (c < o->n + (size_t)k + 1)
-      c *= 2;
-    char *q = realloc(o->s, c);
-    if (!q) {
-      o->oom = true;
-      return;
-    }
-    o->s = q;
-    o->cap = c;
-  }
-}
-
 /* s[0..n) as a GBNF literal. */
-static void put_literal(out *o, const char *s, size_t n) {
-  put(o, "\"");
+static void put_literal(gqc_strbuf *o, const char *s, size_t n) {
+  gqc_strbuf_printf(o, "\"");
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c == '"' || c == '\\')
-      put(o, "\\%c", c);
+      gqc_strbuf_printf(o, "\\%c", c);
     else if (c < 0x20 || c == 0x7F)
-      put(o, "\\x%02X", c);
+      gqc_strbuf_printf(o, "\\x%02X", c);
     else
-      put(o, "%c", c);
+      gqc_strbuf_printf(o, "%c", c);
   }
-  put(o, "\"");
+  gqc_strbuf_printf(o, "\"");
 }
 
 typedef struct ctx {
@@ -83,7 +51,7 @@ typedef struct ctx {
   size_t len;
   json_doc doc;
   gqc_diag *d;
-  out o;
+  gqc_strbuf o;
 } ctx;
 
 static bool at_error(ctx *c, const json_value *v, const char *fmt, ...) {
@@ -112,6 +80,22 @@ static bool count_of(ctx *c, const json_value *schema, const char *key, int64_t 
   if (m->type != JSON_NUMBER || !m->is_integer || m->number < 0 || m->number > (double)hi)
     return at_error(c, m, "'%s' must be an integer in [0, %lld]", key, (long long)hi);
   *v = (int64_t)m->number;
+  return true;
+}
+
+/* The bounds "min<what>" (default 0) and "max<what>" (default dflt_max) of
+ * a string's length or an array's items: each in [0, limit], max not below
+ * min. */
+static bool count_range(ctx *c, const json_value *schema, const char *what, int64_t dflt_max,
+                        int64_t limit, int64_t *lo, int64_t *hi) {
+  char min_key[32], max_key[32];
+  snprintf(min_key, sizeof min_key, "min%s", what);
+  snprintf(max_key, sizeof max_key, "max%s", what);
+  if (!count_of(c, schema, min_key, 0, limit, lo) ||
+      !count_of(c, schema, max_key, dflt_max, limit, hi))
+    return false;
+  if (*hi < *lo)
+    return at_error(c, schema, "%s is below %s", max_key, min_key);
   return true;
 }
 
@@ -176,30 +160,30 @@ static bool object_expr(ctx *c, const json_value *schema, int depth) {
   int first_required = 0;
   while (first_required < n && !required[first_required])
     first_required++;
-  put(&c->o, "\"{\" (");
+  gqc_strbuf_printf(&c->o, "\"{\" (");
   bool any = false;
   if (first_required == n) { /* no required property: nothing at all is fine */
-    put(&c->o, "\"\"");
+    gqc_strbuf_printf(&c->o, "\"\"");
     any = true;
   }
   /* the first property written is k (none before it is required), then
    * every later one: required ones always, optional ones optionally */
   for (int k = 0; k < n && k <= first_required; k++) {
-    put(&c->o, "%s(", any ? " | " : "");
+    gqc_strbuf_printf(&c->o, "%s(", any ? " | " : "");
     any = true;
     for (int j = k; j < n; j++) {
       if (j > k)
-        put(&c->o, required[j] ? " \",\" " : " (\",\" ");
+        gqc_strbuf_printf(&c->o, required[j] ? " \",\" " : " (\",\" ");
       put_literal(&c->o, p[j]->key, p[j]->key_len);
-      put(&c->o, " \":\" ");
+      gqc_strbuf_printf(&c->o, " \":\" ");
       if (!value_expr(c, p[j], depth + 1))
         return false;
       if (j > k && !required[j])
-        put(&c->o, ")?");
+        gqc_strbuf_printf(&c->o, ")?");
     }
-    put(&c->o, ")");
+    gqc_strbuf_printf(&c->o, ")");
   }
-  put(&c->o, ") \"}\"");
+  gqc_strbuf_printf(&c->o, ") \"}\"");
   return true;
 }
 
@@ -220,53 +204,48 @@ static bool value_expr(ctx *c, const json_value *schema, int depth) {
       return at_error(c, en, "'enum' is supported on strings only");
     if (en->type != JSON_ARRAY || !en->count)
       return at_error(c, en, "'enum' must be a non-empty array of strings");
-    put(&c->o, "<escape> (");
+    gqc_strbuf_printf(&c->o, "<escape> (");
     for (const json_value *e = json_first(&c->doc, en); e; e = json_next(&c->doc, e)) {
       if (e->type != JSON_STRING || memchr(e->str, '<', e->len) || !e->len)
         return at_error(c, e, "an enum value must be a non-empty string without '<'");
-      put(&c->o, "%s", e == json_first(&c->doc, en) ? "" : " | ");
+      gqc_strbuf_printf(&c->o, "%s", e == json_first(&c->doc, en) ? "" : " | ");
       put_literal(&c->o, e->str, e->len);
     }
-    put(&c->o, ") <escape>");
+    gqc_strbuf_printf(&c->o, ") <escape>");
     return true;
   }
   if (!strcmp(t, "string")) {
     int64_t lo, hi;
-    if (!count_of(c, schema, "minLength", 0, 4096, &lo) ||
-        !count_of(c, schema, "maxLength", GQC_TOOLS_DEFAULT_MAX_LENGTH, 4096, &hi))
+    if (!count_range(c, schema, "Length", GQC_TOOLS_DEFAULT_MAX_LENGTH, 4096, &lo, &hi))
       return false;
-    if (hi < lo)
-      return at_error(c, schema, "maxLength is below minLength");
-    put(&c->o, "<escape> [^<\\x00-\\x1F\\x7F]{%lld,%lld} <escape>", (long long)lo, (long long)hi);
+    gqc_strbuf_printf(&c->o, "<escape> [^<\\x00-\\x1F\\x7F]{%lld,%lld} <escape>", (long long)lo,
+                      (long long)hi);
   } else if (!strcmp(t, "integer")) {
-    put(&c->o, "(\"-\"? ([0-9] | [1-9] [0-9]{1,%d}))", GQC_TOOLS_MAX_DIGITS - 1);
+    gqc_strbuf_printf(&c->o, "(\"-\"? ([0-9] | [1-9] [0-9]{1,%d}))", GQC_TOOLS_MAX_DIGITS - 1);
   } else if (!strcmp(t, "number")) {
-    put(&c->o, "(\"-\"? ([0-9] | [1-9] [0-9]{1,%d}) (\".\" [0-9]{1,6})?)",
-        GQC_TOOLS_MAX_DIGITS - 1);
+    gqc_strbuf_printf(&c->o, "(\"-\"? ([0-9] | [1-9] [0-9]{1,%d}) (\".\" [0-9]{1,6})?)",
+                      GQC_TOOLS_MAX_DIGITS - 1);
   } else if (!strcmp(t, "boolean")) {
-    put(&c->o, "(\"true\" | \"false\")");
+    gqc_strbuf_printf(&c->o, "(\"true\" | \"false\")");
   } else if (!strcmp(t, "array")) {
     const json_value *items = json_get(&c->doc, schema, "items");
     if (!items)
       return at_error(c, schema, "an array schema needs 'items'");
     int64_t lo, hi;
-    if (!count_of(c, schema, "minItems", 0, 64, &lo) ||
-        !count_of(c, schema, "maxItems", GQC_TOOLS_DEFAULT_MAX_ITEMS, 64, &hi))
+    if (!count_range(c, schema, "Items", GQC_TOOLS_DEFAULT_MAX_ITEMS, 64, &lo, &hi))
       return false;
-    if (hi < lo)
-      return at_error(c, schema, "maxItems is below minItems");
-    put(&c->o, "\"[\" ");
+    gqc_strbuf_printf(&c->o, "\"[\" ");
     if (hi > 0) {
-      put(&c->o, "(");
+      gqc_strbuf_printf(&c->o, "(");
       if (!value_expr(c, items, depth + 1))
         return false;
-      put(&c->o, " (\",\" ");
+      gqc_strbuf_printf(&c->o, " (\",\" ");
       if (!value_expr(c, items, depth + 1))
         return false;
-      put(&c->o, "){%lld,%lld})%s", (long long)(lo > 1 ? lo - 1 : 0), (long long)(hi - 1),
-          lo == 0 ? "?" : "");
+      gqc_strbuf_printf(&c->o, "){%lld,%lld})%s", (long long)(lo > 1 ? lo - 1 : 0),
+                        (long long)(hi - 1), lo == 0 ? "?" : "");
     }
-    put(&c->o, " \"]\"");
+    gqc_strbuf_printf(&c->o, " \"]\"");
   } else if (!strcmp(t, "object")) {
     return object_expr(c, schema, depth);
   } else {
@@ -287,7 +266,7 @@ static bool tools_expr(ctx *c, int32_t tools) {
   const json_value *arr = json_at(&c->doc, tools);
   if (!arr->count)
     return at_error(c, arr, "no tools are declared");
-  put(&c->o, "root ::= <start_function_call> \"call:\" (\n");
+  gqc_strbuf_printf(&c->o, "root ::= <start_function_call> \"call:\" (\n");
   for (const json_value *tool = json_first(&c->doc, arr); tool; tool = json_next(&c->doc, tool)) {
     const json_value *fn = tool->type == JSON_OBJECT ? json_get(&c->doc, tool, "function") : NULL;
     if (!fn || fn->type != JSON_OBJECT)
@@ -300,18 +279,18 @@ static bool tools_expr(ctx *c, int32_t tools) {
         return at_error(c, name, "function name '%s': only letters, digits, '_', '-' and '.'",
                         name->str);
     const json_value *params = json_get(&c->doc, fn, "parameters");
-    put(&c->o, "    %s", tool == json_first(&c->doc, arr) ? "  " : "| ");
+    gqc_strbuf_printf(&c->o, "    %s", tool == json_first(&c->doc, arr) ? "  " : "| ");
     put_literal(&c->o, name->str, name->len);
-    put(&c->o, " ");
+    gqc_strbuf_printf(&c->o, " ");
     if (params) {
       if (!object_expr(c, params, 0))
         return false;
     } else {
-      put(&c->o, "\"{}\"");
+      gqc_strbuf_printf(&c->o, "\"{}\"");
     }
-    put(&c->o, "\n");
+    gqc_strbuf_printf(&c->o, "\n");
   }
-  put(&c->o, ") <end_function_call>\n");
+  gqc_strbuf_printf(&c->o, ") <end_function_call>\n");
   return true;
 }
 

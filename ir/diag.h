@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 
+#include "support/printf_format.h"
+
 typedef struct gqc_diag {
   bool failed;
   char msg[1024];
@@ -19,10 +21,6 @@ typedef struct gqc_diag {
 
 /* Records an error (the first one wins) and returns false, so callers can
  * write `return gqc_error(d, ...)`. */
-bool gqc_error(gqc_diag *d, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+bool gqc_error(gqc_diag *d, const char *fmt, ...) GQC_PRINTF(2, 3);
 
 #endif

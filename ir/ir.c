@@ -1,9 +1,10 @@
 /* ir.c — construction, types and rewriting helpers for the tensor IR.
  *
- * Everything a module owns comes from its pool: a chain of large chunks that
- * is freed in one go by ir_module_free(). Instructions are never freed
- * individually — a pass that removes one just unlinks it — which keeps
- * passes simple and makes dangling pointers between instructions harmless.
+ * Everything a module owns comes from its pool: a chain of large chunks
+ * (support/bump_alloc.h) that is freed in one go by ir_module_free().
+ * Instructions are never freed individually — a pass that removes one just
+ * unlinks it — which keeps passes simple and makes dangling pointers between
+ * instructions harmless.
  */
 #include "ir/ir.h"
 
@@ -13,36 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/bump_alloc.h"
 #include "support/xalloc.h"
 
 /* ---- pool --------------------------------------------------------------- */
-struct ir_pool {
-  struct ir_pool *next;
-  size_t used, cap;
-  max_align_t data[];
-};
-
-static ir_pool *pool_chunk(size_t min) {
-  size_t cap = min > (1u << 16) ? min : (1u << 16);
-  ir_pool *p = gqc_xmalloc(sizeof *p + cap, "the IR module");
-  p->next = NULL;
-  p->used = 0;
-  p->cap = cap;
-  return p;
-}
-
 void *ir_alloc(ir_module *m, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  ir_pool *p = m->pool;
-  if (p->cap - p->used < size) {
-    ir_pool *c = pool_chunk(size);
-    c->next = p;
-    m->pool = p = c;
-  }
-  void *r = (char *)p->data + p->used;
-  p->used += size;
-  m->pool_bytes += size;
-  memset(r, 0, size);
+  size_t taken;
+  void *r = gqc_bump_alloc(&m->pool, size, 1u << 16, "the IR module", &taken);
+  m->pool_bytes += taken;
   return r;
 }
 
@@ -82,6 +61,18 @@ static void *grow(ir_module *m, void *arr, int *cap, int need, size_t elem) {
 }
 
 /* ---- dtypes, layouts, ops ----------------------------------------------- */
+/* The index of the entry named `name` among n entries, the first entry's
+ * name at `first`, each next one `stride` bytes further; -1 if none. */
+static int index_by_name(const char *const *first, size_t stride, int n, const char *name) {
+  for (int i = 0; i < n; i++) {
+    const char *const *entry = (const char *const *)((const char *)first + (size_t)i * stride);
+    if (!strcmp(*entry, name))
+      return i;
+  }
+  return -1;
+}
+#define INDEX_BY_NAME(table, n, name) index_by_name(&(table)[0].name, sizeof(table)[0], n, name)
+
 static const ir_dtype_info dtype_table[] = {
 #define IR_DTYPE(id, name, be, bb, g, vd) {#name, be, bb, g},
 #include "ir/ir_dtypes.def"
@@ -93,12 +84,10 @@ const ir_dtype_info *ir_dtype_get(ir_dtype t) {
 }
 
 bool ir_dtype_from_name(const char *name, ir_dtype *out) {
-  for (int i = 0; i < IR_DTYPE_COUNT; i++)
-    if (!strcmp(dtype_table[i].name, name)) {
-      *out = (ir_dtype)i;
-      return true;
-    }
-  return false;
+  const int i = INDEX_BY_NAME(dtype_table, IR_DTYPE_COUNT, name);
+  if (i >= 0)
+    *out = (ir_dtype)i;
+  return i >= 0;
 }
 
 bool ir_dtype_from_ggml(int ggml_id, ir_dtype *out) {
@@ -137,12 +126,11 @@ const char *ir_layout_name(ir_layout l) {
 }
 
 bool ir_layout_from_name(const char *name, ir_layout *out) {
-  for (int i = 1; i < IR_LAYOUT_COUNT; i++)
-    if (!strcmp(layout_names[i], name)) {
-      *out = (ir_layout)i;
-      return true;
-    }
-  return false;
+  /* layout_names[0] is "", no layout's name */
+  const int i = index_by_name(&layout_names[1], sizeof layout_names[0], IR_LAYOUT_COUNT - 1, name);
+  if (i >= 0)
+    *out = (ir_layout)(i + 1);
+  return i >= 0;
 }
 
 static const ir_op_info op_table[] = {
@@ -156,12 +144,10 @@ const ir_op_info *ir_op_get(ir_opcode op) {
 }
 
 bool ir_op_from_name(const char *name, ir_opcode *out) {
-  for (int i = 0; i < IR_OP_COUNT; i++)
-    if (!strcmp(op_table[i].name, name)) {
-      *out = (ir_opcode)i;
-      return true;
-    }
-  return false;
+  const int i = INDEX_BY_NAME(op_table, IR_OP_COUNT, name);
+  if (i >= 0)
+    *out = (ir_opcode)i;
+  return i >= 0;
 }
 
 /* ---- types -------------------------------------------------------------- */
@@ -261,8 +247,7 @@ char *ir_type_str(const ir_type *t, char *buf, size_t size) {
 
 /* ---- module ------------------------------------------------------------- */
 ir_module *ir_module_new(const char *name) {
-  ir_pool *p = pool_chunk(0);
-  ir_module tmp = {.pool = p};
+  ir_module tmp = {0};
   ir_module *m = ir_alloc(&tmp, sizeof *m);
   m->pool = tmp.pool;
   m->name = ir_strdup(m, name ? name : "model");
@@ -275,18 +260,36 @@ ir_module *ir_module_new(const char *name) {
 void ir_module_free(ir_module *m) {
   if (!m)
     return;
-  ir_pool *p = m->pool;
-  while (p) {
-    ir_pool *n = p->next;
-    free(p);
-    p = n;
-  }
+  gqc_bump_free(m->pool);
+}
+
+/* The index of the attribute `key` in list[0..n) (a module's metadata, an
+ * instruction's attributes), or -1. */
+static int find_attr(const ir_attr *list, int n, const char *key) {
+  for (int k = 0; k < n; k++)
+    if (!strcmp(list[k].key, key))
+      return k;
+  return -1;
+}
+
+/* Sets the slot's value to v's (a string copied into m's pool); no slot: an
+ * instruction with no room for one more attribute, nothing is set. */
+static void store_attr(ir_module *m, ir_attr *slot, ir_attr v) {
+  if (!slot)
+    return;
+  slot->kind = v.kind;
+  if (v.kind == IR_ATTR_INT)
+    slot->i = v.i;
+  else if (v.kind == IR_ATTR_FLOAT)
+    slot->f = v.f;
+  else
+    slot->s = ir_strdup(m, v.s);
 }
 
 static ir_attr *meta_slot(ir_module *m, const char *key) {
-  for (int i = 0; i < m->n_meta; i++)
-    if (!strcmp(m->meta[i].key, key))
-      return &m->meta[i];
+  const int k = find_attr(m->meta, m->n_meta, key);
+  if (k >= 0)
+    return &m->meta[k];
   m->meta = grow(m, m->meta, &m->meta_cap, m->n_meta + 1, sizeof *m->meta);
   ir_attr *a = &m->meta[m->n_meta++];
   a->key = ir_strdup(m, key);
@@ -294,28 +297,20 @@ static ir_attr *meta_slot(ir_module *m, const char *key) {
 }
 
 void ir_meta_set_int(ir_module *m, const char *key, int64_t v) {
-  ir_attr *a = meta_slot(m, key);
-  a->kind = IR_ATTR_INT;
-  a->i = v;
+  store_attr(m, meta_slot(m, key), (ir_attr){.kind = IR_ATTR_INT, .i = v});
 }
 
 void ir_meta_set_float(ir_module *m, const char *key, double v) {
-  ir_attr *a = meta_slot(m, key);
-  a->kind = IR_ATTR_FLOAT;
-  a->f = v;
+  store_attr(m, meta_slot(m, key), (ir_attr){.kind = IR_ATTR_FLOAT, .f = v});
 }
 
 void ir_meta_set_str(ir_module *m, const char *key, const char *v) {
-  ir_attr *a = meta_slot(m, key);
-  a->kind = IR_ATTR_STR;
-  a->s = ir_strdup(m, v);
+  store_attr(m, meta_slot(m, key), (ir_attr){.kind = IR_ATTR_STR, .s = v});
 }
 
 const ir_attr *ir_meta_get(const ir_module *m, const char *key) {
-  for (int i = 0; i < m->n_meta; i++)
-    if (!strcmp(m->meta[i].key, key))
-      return &m->meta[i];
-  return NULL;
+  const int k = find_attr(m->meta, m->n_meta, key);
+  return k < 0 ? NULL : &m->meta[k];
 }
 
 int64_t ir_meta_int(const ir_module *m, const char *key, int64_t dflt) {
@@ -448,9 +443,9 @@ void ir_inst_remove(ir_func *f, ir_inst *i) {
 }
 
 static ir_attr *attr_slot(ir_module *m, ir_inst *i, const char *key) {
-  for (int k = 0; k < i->n_attrs; k++)
-    if (!strcmp(i->attrs[k].key, key))
-      return &i->attrs[k];
+  const int k = find_attr(i->attrs, i->n_attrs, key);
+  if (k >= 0)
+    return &i->attrs[k];
   if (i->n_attrs >= IR_MAX_ATTRS)
     return NULL;
   ir_attr *a = &i->attrs[i->n_attrs++];
@@ -459,34 +454,20 @@ static ir_attr *attr_slot(ir_module *m, ir_inst *i, const char *key) {
 }
 
 void ir_attr_set_int(ir_module *m, ir_inst *i, const char *key, int64_t v) {
-  ir_attr *a = attr_slot(m, i, key);
-  if (a) {
-    a->kind = IR_ATTR_INT;
-    a->i = v;
-  }
+  store_attr(m, attr_slot(m, i, key), (ir_attr){.kind = IR_ATTR_INT, .i = v});
 }
 
 void ir_attr_set_float(ir_module *m, ir_inst *i, const char *key, double v) {
-  ir_attr *a = attr_slot(m, i, key);
-  if (a) {
-    a->kind = IR_ATTR_FLOAT;
-    a->f = v;
-  }
+  store_attr(m, attr_slot(m, i, key), (ir_attr){.kind = IR_ATTR_FLOAT, .f = v});
 }
 
 void ir_attr_set_str(ir_module *m, ir_inst *i, const char *key, const char *v) {
-  ir_attr *a = attr_slot(m, i, key);
-  if (a) {
-    a->kind = IR_ATTR_STR;
-    a->s = ir_strdup(m, v);
-  }
+  store_attr(m, attr_slot(m, i, key), (ir_attr){.kind = IR_ATTR_STR, .s = v});
 }
 
 const ir_attr *ir_attr_get(const ir_inst *i, const char *key) {
-  for (int k = 0; k < i->n_attrs; k++)
-    if (!strcmp(i->attrs[k].key, key))
-      return &i->attrs[k];
-  return NULL;
+  const int k = find_attr(i->attrs, i->n_attrs, key);
+  return k < 0 ? NULL : &i->attrs[k];
 }
 
 int64_t ir_attr_int(const ir_inst *i, const char *key, int64_t dflt) {

@@ -45,6 +45,7 @@
 #include <stdio.h>
 
 #include "ir/diag.h"
+#include "support/bump_alloc.h"
 
 /* ---- element types ------------------------------------------------------ */
 typedef enum ir_dtype {
@@ -121,6 +122,7 @@ typedef struct ir_attr {
 typedef enum ir_opcode {
 #define IR_OP(id, name, min_operands, max_operands, attrs) IR_OP_##id,
 #include "ir/ir_ops.def"
+#include "support/printf_format.h"
 #undef IR_OP
   IR_OP_COUNT
 } ir_opcode;
@@ -199,11 +201,9 @@ typedef struct ir_func {
 
 #define IR_MAX_FUNCS 4
 
-typedef struct ir_pool ir_pool;
-
 typedef struct ir_module {
   const char *name;
-  ir_pool *pool;
+  gqc_bump_chunk *pool;
   uint64_t pool_bytes; /* taken from the pool so far (what the module's contents cost) */
   int n_meta;
   ir_attr *meta; /* module metadata, in insertion order */
@@ -237,11 +237,7 @@ void ir_module_free(ir_module *m);
 
 void *ir_alloc(ir_module *m, size_t size); /* zeroed, freed with the module */
 const char *ir_strdup(ir_module *m, const char *s);
-const char *ir_strfmt(ir_module *m, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+const char *ir_strfmt(ir_module *m, const char *fmt, ...) GQC_PRINTF(2, 3);
 
 /* Module metadata (replaces an existing key). */
 void ir_meta_set_int(ir_module *m, const char *key, int64_t v);

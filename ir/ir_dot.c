@@ -30,54 +30,15 @@
 #include "ir/ir.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "support/markup_text.h"
+#include "support/strbuf.h"
 
 #define PART_HEAD (-1)
 #define PART_GLOBAL (-2) /* a weight or cache that names no layer */
 #define PART_TAIL (1 << 30)
-
-/* A growable string. */
-typedef struct strbuf {
-  char *s;
-  size_t n, cap;
-  bool oom;
-} strbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void
-sb_add(strbuf *b, const char *fmt, ...) {
-  if (b->oom)
-    return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = b->cap - b->n;
-    int len = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? room : 0, fmt, ap);
-    va_end(ap);
-    if (len < 0) {
-      b->oom = true;
-      return;
-    }
-    if (b->s && (size_t)len < room) {
-      b->n += (size_t)len;
-      return;
-    }
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->n + (size_t)len + 1)
-      cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
-      b->oom = true;
-      return;
-    }
-    b->s = s;
-    b->cap = cap;
-  }
-}
 
 /* The layer a weight or cache name gives: "blk.12.attn_q.weight",
  * "kv.12.k" -> 12; PART_GLOBAL when it names none. */
@@ -99,29 +60,6 @@ static const char *inst_symbol(const ir_module *m, const ir_inst *i) {
   if (i->op == IR_OP_CACHE)
     return m->caches[i->ref].name;
   return NULL;
-}
-
-/* Text safe inside a Graphviz HTML label. */
-static void put_html(FILE *out, const char *s) {
-  for (; *s; s++) {
-    switch (*s) {
-    case '&':
-      fputs("&amp;", out);
-      break;
-    case '<':
-      fputs("&lt;", out);
-      break;
-    case '>':
-      fputs("&gt;", out);
-      break;
-    case '"':
-      fputs("&quot;", out);
-      break;
-    default:
-      if ((unsigned char)*s >= 0x20)
-        fputc(*s, out);
-    }
-  }
 }
 
 static void attr_value(const ir_attr *a, char *buf, size_t n) {
@@ -157,28 +95,28 @@ typedef struct drawing {
   int *run_of_layer; /* per layer after base: its run; -1 for base and empty layers */
   int n_runs;
   int *run_first, *run_last;
-  strbuf *sig; /* per layer */
+  gqc_strbuf *sig; /* per layer */
 } drawing;
 
-static void sig_of(const drawing *g, const ir_inst *i, const int *local, strbuf *b) {
+static void sig_of(const drawing *g, const ir_inst *i, const int *local, gqc_strbuf *b) {
   char t[96], v[96];
   ir_type_str(&i->type, t, sizeof t);
-  sb_add(b, "%s:%s", ir_op_get(i->op)->name, t);
+  gqc_strbuf_printf(b, "%s:%s", ir_op_get(i->op)->name, t);
   if (i->op == IR_OP_WEIGHT)
-    sb_add(b, "/%s", g->m->weights[i->ref].storage ? g->m->weights[i->ref].storage : "");
+    gqc_strbuf_printf(b, "/%s", g->m->weights[i->ref].storage ? g->m->weights[i->ref].storage : "");
   for (int k = 0; k < i->n_attrs; k++)
     if (attr_shown(&i->attrs[k])) {
       attr_value(&i->attrs[k], v, sizeof v);
-      sb_add(b, ",%s=%s", i->attrs[k].key, v);
+      gqc_strbuf_printf(b, ",%s=%s", i->attrs[k].key, v);
     }
   for (int k = 0; k < i->n_operands; k++) {
     const ir_inst *o = i->operands[k];
     if (g->part[o->id] == g->part[i->id])
-      sb_add(b, " #%d", local[o->id]);
+      gqc_strbuf_printf(b, " #%d", local[o->id]);
     else
-      sb_add(b, " ^");
+      gqc_strbuf_printf(b, " ^");
   }
-  sb_add(b, ";");
+  gqc_strbuf_printf(b, ";");
 }
 
 /* Parts, signatures and runs. False when out of memory. */
@@ -293,13 +231,13 @@ static void draw_inst(FILE *out, const drawing *g, int k) {
     ir_bytes_str((int64_t)w->nbytes, hb, sizeof hb);
     fprintf(out, "shape=note, style=filled, fillcolor=\"%s\", label=<<B>",
             dtype_color(w->type.dtype));
-    put_html(out, w->name);
+    gqc_put_markup_text(out, w->name, false);
     fprintf(out, "</B><BR/>");
-    put_html(out, t);
+    gqc_put_markup_text(out, t, false);
     fprintf(out, "<BR/>%s", hb);
     if (w->storage && strcmp(w->storage, "gguf")) {
       fprintf(out, " · ");
-      put_html(out, w->storage);
+      gqc_put_markup_text(out, w->storage, false);
     }
     fprintf(out, ">];\n");
     return;
@@ -309,18 +247,18 @@ static void draw_inst(FILE *out, const drawing *g, int k) {
     ir_type_str(&c->type, t, sizeof t);
     ir_bytes_str(ir_type_bytes(&c->type), hb, sizeof hb);
     fprintf(out, "shape=cylinder, style=filled, fillcolor=\"#e8e8f8\", label=<<B>");
-    put_html(out, c->name);
+    gqc_put_markup_text(out, c->name, false);
     fprintf(out, "</B><BR/>");
-    put_html(out, t);
+    gqc_put_markup_text(out, t, false);
     fprintf(out, "<BR/>%s>];\n", hb);
     return;
   }
   if (i->op == IR_OP_PARAM) {
     ir_type_str(&i->type, t, sizeof t);
     fprintf(out, "shape=ellipse, label=<%%");
-    put_html(out, i->name ? i->name : "param");
+    gqc_put_markup_text(out, i->name ? i->name : "param", false);
     fprintf(out, " : ");
-    put_html(out, t);
+    gqc_put_markup_text(out, t, false);
     fprintf(out, ">];\n");
     return;
   }
@@ -330,7 +268,7 @@ static void draw_inst(FILE *out, const drawing *g, int k) {
   const char *kern = kernel_short(i);
   if (kern) {
     fprintf(out, "<BR/><FONT COLOR=\"#1f4e79\">");
-    put_html(out, kern);
+    gqc_put_markup_text(out, kern, false);
     fprintf(out, "</FONT>");
   }
   int shown = 0;
@@ -341,16 +279,16 @@ static void draw_inst(FILE *out, const drawing *g, int k) {
     char v[64];
     attr_value(at, v, sizeof v);
     fprintf(out, "%s", shown++ ? " " : "<BR/><FONT POINT-SIZE=\"9\">");
-    put_html(out, at->key);
+    gqc_put_markup_text(out, at->key, false);
     fputc('=', out);
-    put_html(out, v);
+    gqc_put_markup_text(out, v, false);
   }
   if (shown)
     fprintf(out, "</FONT>");
   if (i->has_result) {
     ir_type_str(&i->type, t, sizeof t);
     fprintf(out, "<BR/><FONT POINT-SIZE=\"9\">→ ");
-    put_html(out, t);
+    gqc_put_markup_text(out, t, false);
     fprintf(out, "</FONT>");
   }
   fprintf(out, ">];\n");
@@ -450,7 +388,7 @@ static void draw_run(FILE *out, const drawing *g, int r) {
       const char *semi = strstr(p, "; ");
       char part[256];
       snprintf(part, sizeof part, "%.*s", (int)(semi ? semi - p : (long)strlen(p)), p);
-      put_html(out, part);
+      gqc_put_markup_text(out, part, false);
       if (semi)
         fprintf(out, "<BR/>");
       p = semi ? semi + 2 : p + strlen(p);
@@ -495,7 +433,7 @@ static bool draw_func(FILE *out, const ir_module *m, const ir_func *f, int fn) {
   bool ok = g.insts && g.part && es.keys && analyse(&g);
   if (ok) {
     fprintf(out, "  subgraph cluster_f%d {\n    label=<<B>@", fn);
-    put_html(out, f->name);
+    gqc_put_markup_text(out, f->name, false);
     fprintf(out, "</B>");
     if (f->batch > 0)
       fprintf(out, " (batch %" PRId64 ")", f->batch);
@@ -545,16 +483,16 @@ bool ir_print_dot(FILE *out, const ir_module *m, const char *stage) {
                "  node [fontname=\"Helvetica\", fontsize=10, margin=\"0.08,0.03\"];\n"
                "  edge [color=\"#555555\", arrowsize=0.6];\n"
                "  graph [fontname=\"Helvetica\", fontsize=12, labelloc=t, label=<<B>@");
-  put_html(out, m->name ? m->name : "module");
+  gqc_put_markup_text(out, m->name ? m->name : "module", false);
   fprintf(out, "</B>");
   if (stage && *stage) {
     fprintf(out, "&#160;— ");
-    put_html(out, stage);
+    gqc_put_markup_text(out, stage, false);
   }
   const ir_attr *arch = ir_meta_get(m, "arch");
   if (arch && arch->kind == IR_ATTR_STR) {
     fprintf(out, "&#160;— ");
-    put_html(out, arch->s);
+    gqc_put_markup_text(out, arch->s, false);
   }
   if (m->weight_bytes >= 0 && m->arena_bytes >= 0) {
     ir_bytes_str(m->weight_bytes, wb, sizeof wb);

@@ -10,6 +10,7 @@
  * problem; the parser then stops and returns NULL.
  */
 #include "ir/ir.h"
+#include "support/printf_format.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,7 +26,7 @@ typedef enum tok_kind {
   T_INT,
   T_FLOAT,
   T_STRING,
-  T_PUNCT,  /* { } ( ) [ ] , : = and "->" (as '>') */
+  T_PUNCT, /* { } ( ) [ ] , : = and "->" (as '>') */
 } tok_kind;
 
 typedef struct token {
@@ -50,11 +51,7 @@ typedef struct parser {
   int n_vals, cap_vals;
 } parser;
 
-static bool perr(parser *ps, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+static bool perr(parser *ps, const char *fmt, ...) GQC_PRINTF(2, 3);
 
 #include <stdarg.h>
 static bool perr(parser *ps, const char *fmt, ...) {
@@ -66,7 +63,9 @@ static bool perr(parser *ps, const char *fmt, ...) {
   return gqc_error(ps->d, "%s:%d:%d: error: %s", ps->file, ps->tok.line, ps->tok.col, msg);
 }
 
-static int peekc(parser *ps) { return ps->p < ps->end ? (unsigned char)*ps->p : -1; }
+static int peekc(parser *ps) {
+  return ps->p < ps->end ? (unsigned char)*ps->p : -1;
+}
 
 static void advance(parser *ps) {
   if (ps->p >= ps->end)
@@ -80,7 +79,9 @@ static void advance(parser *ps) {
   ps->p++;
 }
 
-static bool is_name_char(int c) { return isalnum(c) || c == '_' || c == '.' || c == '-'; }
+static bool is_name_char(int c) {
+  return isalnum(c) || c == '_' || c == '.' || c == '-';
+}
 
 static bool lex_string(parser *ps, char *out, size_t size) {
   advance(ps); /* opening quote */
@@ -218,7 +219,9 @@ static bool next(parser *ps) {
   return perr(ps, "unexpected character '%c'", c);
 }
 
-static bool is_punct(parser *ps, char c) { return ps->tok.kind == T_PUNCT && ps->tok.punct == c; }
+static bool is_punct(parser *ps, char c) {
+  return ps->tok.kind == T_PUNCT && ps->tok.punct == c;
+}
 static bool is_ident(parser *ps, const char *s) {
   return ps->tok.kind == T_IDENT && !strcmp(ps->tok.text, s);
 }
@@ -471,6 +474,44 @@ static bool parse_func(parser *ps) {
   return next(ps);
 }
 
+/* An optional "offset N" at the end of a declaration. */
+static bool parse_offset(parser *ps, int64_t *offset) {
+  return !is_ident(ps, "offset") || (next(ps) && parse_int(ps, offset));
+}
+
+/* "weight @name : type STORAGE [offset N]" or "cache @name : type
+ * [offset N]", the keyword being the current token. */
+static bool parse_weight_or_cache(parser *ps) {
+  const bool weight = is_ident(ps, "weight");
+  const char *keyword = weight ? "weight" : "cache";
+  if (!next(ps))
+    return false;
+  if (ps->tok.kind != T_SYMBOL)
+    return perr(ps, "expected @name after '%s'", keyword);
+  char name[512];
+  snprintf(name, sizeof name, "%s", ps->tok.text);
+  if ((weight ? ir_module_find_weight(ps->m, name) : ir_module_find_cache(ps->m, name)) >= 0)
+    return perr(ps, "%s @%s declared twice", keyword, name);
+  ir_type t;
+  if (!next(ps) || !expect_punct(ps, ':') || !parse_type(ps, &t, false))
+    return false;
+  if (!weight) {
+    int c = ir_module_add_cache(ps->m, name, t);
+    return parse_offset(ps, &ps->m->caches[c].offset);
+  }
+  int64_t bytes = ir_type_bytes(&t);
+  int64_t block = ir_dtype_get(t.dtype)->block_elems;
+  if (bytes < 0 && t.rank > 0 && t.dims[t.rank - 1] % block != 0)
+    return perr(ps, "weight @%s: the row length is not a multiple of the block size", name);
+  if (bytes < 0)
+    return perr(ps, "weight @%s: the size in bytes does not fit in 64 bits", name);
+  int w = ir_module_add_weight(ps->m, name, t, NULL, (uint64_t)bytes);
+  if (ps->tok.kind != T_IDENT)
+    return perr(ps, "expected the weight's storage (e.g. gguf)");
+  ps->m->weights[w].storage = ir_strdup(ps->m, ps->tok.text);
+  return next(ps) && parse_offset(ps, &ps->m->weights[w].offset);
+}
+
 static bool parse_module_body(parser *ps) {
   while (!is_punct(ps, '}')) {
     if (is_ident(ps, "meta")) {
@@ -493,49 +534,9 @@ static bool parse_module_body(parser *ps) {
       int64_t *dst = is_ident(ps, "arena_bytes") ? &ps->m->arena_bytes : &ps->m->weight_bytes;
       if (!next(ps) || !parse_int(ps, dst))
         return false;
-    } else if (is_ident(ps, "weight")) {
-      if (!next(ps))
+    } else if (is_ident(ps, "weight") || is_ident(ps, "cache")) {
+      if (!parse_weight_or_cache(ps))
         return false;
-      if (ps->tok.kind != T_SYMBOL)
-        return perr(ps, "expected @name after 'weight'");
-      char name[512];
-      snprintf(name, sizeof name, "%s", ps->tok.text);
-      if (ir_module_find_weight(ps->m, name) >= 0)
-        return perr(ps, "weight @%s declared twice", name);
-      ir_type t;
-      if (!next(ps) || !expect_punct(ps, ':') || !parse_type(ps, &t, false))
-        return false;
-      int64_t bytes = ir_type_bytes(&t);
-      int64_t block = ir_dtype_get(t.dtype)->block_elems;
-      if (bytes < 0 && t.rank > 0 && t.dims[t.rank - 1] % block != 0)
-        return perr(ps, "weight @%s: the row length is not a multiple of the block size", name);
-      if (bytes < 0)
-        return perr(ps, "weight @%s: the size in bytes does not fit in 64 bits", name);
-      int w = ir_module_add_weight(ps->m, name, t, NULL, (uint64_t)bytes);
-      if (ps->tok.kind != T_IDENT)
-        return perr(ps, "expected the weight's storage (e.g. gguf)");
-      ps->m->weights[w].storage = ir_strdup(ps->m, ps->tok.text);
-      if (!next(ps))
-        return false;
-      if (is_ident(ps, "offset"))
-        if (!next(ps) || !parse_int(ps, &ps->m->weights[w].offset))
-          return false;
-    } else if (is_ident(ps, "cache")) {
-      if (!next(ps))
-        return false;
-      if (ps->tok.kind != T_SYMBOL)
-        return perr(ps, "expected @name after 'cache'");
-      char name[512];
-      snprintf(name, sizeof name, "%s", ps->tok.text);
-      if (ir_module_find_cache(ps->m, name) >= 0)
-        return perr(ps, "cache @%s declared twice", name);
-      ir_type t;
-      if (!next(ps) || !expect_punct(ps, ':') || !parse_type(ps, &t, false))
-        return false;
-      int c = ir_module_add_cache(ps->m, name, t);
-      if (is_ident(ps, "offset"))
-        if (!next(ps) || !parse_int(ps, &ps->m->caches[c].offset))
-          return false;
     } else if (is_ident(ps, "func")) {
       if (!next(ps) || !parse_func(ps))
         return false;
@@ -549,8 +550,13 @@ static bool parse_module_body(parser *ps) {
 }
 
 ir_module *ir_parse_module(const char *text, size_t len, const char *file, gqc_diag *d) {
-  parser ps = {.src = text, .end = text + len, .p = text, .file = file ? file : "<input>",
-               .line = 1, .col = 1, .d = d};
+  parser ps = {.src = text,
+               .end = text + len,
+               .p = text,
+               .file = file ? file : "<input>",
+               .line = 1,
+               .col = 1,
+               .d = d};
   if (!next(&ps))
     return NULL;
   if (!expect_ident(&ps, "module"))

@@ -22,6 +22,7 @@
  *     gqcrt_embed_* kernel.
  */
 #include "ir/ir.h"
+#include "support/printf_format.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -35,11 +36,7 @@ typedef struct verifier {
   const ir_func *f; /* the function being checked */
 } verifier;
 
-static bool fail(verifier *v, const ir_inst *i, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+static bool fail(verifier *v, const ir_inst *i, const char *fmt, ...) GQC_PRINTF(3, 4);
 
 static bool fail(verifier *v, const ir_inst *i, const char *fmt, ...) {
   char msg[640];

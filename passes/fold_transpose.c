@@ -44,8 +44,5 @@ static bool fold(ir_module *m, ir_func *f, const gqc_pass_context *ctx) {
 }
 
 bool pass_fold_transpose(ir_module *m, const gqc_pass_context *ctx) {
-  for (int k = 0; k < m->n_funcs; k++)
-    if (!fold(m, m->funcs[k], ctx))
-      return false;
-  return true;
+  return gqc_pass_each_func(m, ctx, fold);
 }

@@ -19,6 +19,11 @@ typedef struct gqc_pass_context {
 
 typedef bool (*gqc_pass_fn)(ir_module *m, const gqc_pass_context *ctx);
 
+/* A pass that works on one function at a time, run on each function of m
+ * in order; false at the first that fails. */
+typedef bool (*gqc_func_pass_fn)(ir_module *m, ir_func *f, const gqc_pass_context *ctx);
+bool gqc_pass_each_func(ir_module *m, const gqc_pass_context *ctx, gqc_func_pass_fn fn);
+
 /* The passes (passes.def): bool pass_<fn>(ir_module *, const gqc_pass_context *)
  * and their ids GQC_PASS_<fn>, in pipeline order. */
 #define GQC_PASS(fn, name, summary) bool pass_##fn(ir_module *m, const gqc_pass_context *ctx);

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "passes/arena_plan.h" /* which values take blocks, lifetimes, sizes */
+#include "support/xalloc.h"
 
 typedef struct block {
   int64_t offset, size;
@@ -86,13 +87,10 @@ static bool free_block(allocator *a, int64_t offset, int64_t size) {
       a->free[k--] = a->free[--a->n_free];
     }
   }
-  if (a->n_free == a->cap) {
-    a->cap = a->cap ? a->cap * 2 : 32;
-    block *nb = realloc(a->free, (size_t)a->cap * sizeof *nb);
-    if (!nb)
-      return false;
-    a->free = nb;
-  }
+  block *nb = gqc_grow(a->free, sizeof *nb, &a->cap, a->n_free + 1, 32);
+  if (!nb)
+    return false;
+  a->free = nb;
   a->free[a->n_free++] = (block){offset, size};
   return true;
 }

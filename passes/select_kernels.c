@@ -19,9 +19,9 @@
  * the first attention kernel of runtime/include/gqcrt_attention_kernels.def
  * the target can run; converters, norms and GELU take the first SIMD variant
  * of runtime/include/gqcrt_op_kernels.def the target can run (bit for bit
- * the portable function), or the portable one. An encoding without a kernel is a compile error naming the
- * tensor; there is no silent fallback to a dequantised copy. A `matmul` left
- * over (one not of the form matmul(x, transpose(weight))) is an error too.
+ * the portable function), or the portable one. An encoding without a kernel is a compile error
+ * naming the tensor; there is no silent fallback to a dequantised copy. A `matmul` left over (one
+ * not of the form matmul(x, transpose(weight))) is an error too.
  */
 #include "passes/passes.h"
 
@@ -133,8 +133,9 @@ static bool select_in(ir_module *m, ir_func *f, const gqc_pass_context *ctx) {
       continue;
     }
     if (i->op == IR_OP_RMS_NORM || i->op == IR_OP_GELU) {
-      ir_attr_set_str(m, i, "kernel",
-                      op_kernel(m, i->op == IR_OP_RMS_NORM ? "rms_norm" : "gelu_tanh", ctx->target));
+      ir_attr_set_str(
+          m, i, "kernel",
+          op_kernel(m, i->op == IR_OP_RMS_NORM ? "rms_norm" : "gelu_tanh", ctx->target));
       continue;
     }
     if (i->op == IR_OP_ATTENTION) {
@@ -158,8 +159,10 @@ static bool select_in(ir_module *m, ir_func *f, const gqc_pass_context *ctx) {
                        ctx->target->cpu, ctx->target->features);
     ir_dtype act = ir_dtype_vec_dot(w->type.dtype);
     if (strcmp(k->aenc, ir_dtype_get(act)->name))
-      return gqc_error(ctx->d, "select-kernels: kernel table and IR disagree on the activation "
-                               "encoding of %s", k->wenc);
+      return gqc_error(ctx->d,
+                       "select-kernels: kernel table and IR disagree on the activation "
+                       "encoding of %s",
+                       k->wenc);
     ir_inst *x = i->operands[0];
     if (x->type.dtype == IR_F32 && act != IR_F32)
       i->operands[0] = converted(m, f, x, act, ctx->target);
@@ -171,8 +174,5 @@ static bool select_in(ir_module *m, ir_func *f, const gqc_pass_context *ctx) {
 }
 
 bool pass_select_kernels(ir_module *m, const gqc_pass_context *ctx) {
-  for (int k = 0; k < m->n_funcs; k++)
-    if (!select_in(m, m->funcs[k], ctx))
-      return false;
-  return true;
+  return gqc_pass_each_func(m, ctx, select_in);
 }

@@ -11,10 +11,21 @@ static const char gone_marker;
 #define GONE (&gone_marker)
 
 uint64_t gqc_name_hash(const char *s) {
+  return gqc_name_hash_bytes(s, strlen(s));
+}
+
+uint64_t gqc_name_hash_bytes(const char *p, uint64_t n) {
   uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
-  for (; *s; s++)
-    h = (h ^ (uint8_t)*s) * 0x100000001b3u;
+  for (uint64_t i = 0; i < n; i++)
+    h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
   return h;
+}
+
+uint64_t gqc_name_table_slots(uint64_t n) {
+  uint64_t cap = 16;
+  while (cap < 2 * n)
+    cap *= 2;
+  return cap;
 }
 
 static size_t hash_name(const char *s) {

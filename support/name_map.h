@@ -30,5 +30,10 @@ void gqc_name_map_remove(gqc_name_map *m, const char *name);
 void gqc_name_map_free(gqc_name_map *m);
 /* The hash the map uses (64-bit FNV-1a of the bytes), for other tables. */
 uint64_t gqc_name_hash(const char *name);
+/* The same hash of n bytes that need not end in a NUL (GGUF strings). */
+uint64_t gqc_name_hash_bytes(const char *p, uint64_t n);
+/* The slot count of a fixed-size table of the same kind (open addressing,
+ * linear probing) for n entries: a power of two, at least 16 and 2n. */
+uint64_t gqc_name_table_slots(uint64_t n);
 
 #endif

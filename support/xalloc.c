@@ -2,6 +2,7 @@
 #include "support/xalloc.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -47,4 +48,35 @@ void *gqc_xrealloc(void *p, size_t n, const char *what) {
   if (!q)
     gqc_out_of_memory(n, what);
   return q;
+}
+
+/* The capacity gqc_grow grows to, or -1 when it would pass INT_MAX. */
+static int grown_cap(int cap, int need, int first) {
+  if (need > INT_MAX / 2)
+    return -1;
+  int c = cap ? cap * 2 : first;
+  while (c < need)
+    c *= 2;
+  return c;
+}
+
+void *gqc_grow(void *arr, size_t size, int *cap, int need, int first) {
+  if (need <= *cap)
+    return arr;
+  const int c = grown_cap(*cap, need, first);
+  void *q = c < 0 || (size_t)c > SIZE_MAX / size ? NULL : realloc(arr, (size_t)c * size);
+  if (q)
+    *cap = c;
+  return q;
+}
+
+void *gqc_xgrow(void *arr, size_t size, int *cap, int need, int first, const char *what) {
+  if (need <= *cap)
+    return arr;
+  const int c = grown_cap(*cap, need, first);
+  if (c < 0)
+    gqc_out_of_memory((uint64_t)need * size, what);
+  arr = gqc_xrealloc(arr, (size_t)c * size, what);
+  *cap = c;
+  return arr;
 }

@@ -16,6 +16,13 @@
 void *gqc_xmalloc(size_t n, const char *what);
 void *gqc_xcalloc(size_t count, size_t size, const char *what);
 void *gqc_xrealloc(void *p, size_t n, const char *what);
+/* Room for `need` elements of `size` bytes in the growable array arr, which
+ * has room for *cap: arr itself when it has, else arr reallocated to the
+ * first of first, 2 first, 4 first, ... (or of 2 *cap, 4 *cap, ...) that
+ * holds need, *cap set to it. gqc_grow returns NULL when that fails (arr
+ * and *cap unchanged); gqc_xgrow then stops the process, as gqc_xrealloc. */
+void *gqc_grow(void *arr, size_t size, int *cap, int need, int first);
+void *gqc_xgrow(void *arr, size_t size, int *cap, int need, int first, const char *what);
 /* Stops the process with the out-of-memory message for n bytes of `what`. */
 _Noreturn void gqc_out_of_memory(uint64_t n, const char *what);
 /* "4.0 GiB (4294967296 bytes)", "512 bytes": a size for a message. */

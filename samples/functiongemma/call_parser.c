@@ -199,13 +199,19 @@ static bool escaped_text(parser *p, size_t *b, size_t *e, const char *what) {
   return true;
 }
 
+/* Skips white space, then `close` when it comes next; whether it did. */
+static bool skip_to_close(parser *p, char close) {
+  skip_ws(p);
+  if (at_end(p) || p->s[p->pos] != close)
+    return false;
+  p->pos++;
+  return true;
+}
+
 /* members "}" — p->pos is just after the "{". */
 static bool parse_members(parser *p, int32_t obj, int depth) {
-  skip_ws(p);
-  if (!at_end(p) && p->s[p->pos] == '}') {
-    p->pos++;
+  if (skip_to_close(p, '}'))
     return true;
-  }
   for (;;) {
     skip_ws(p);
     if (at_end(p))
@@ -242,11 +248,8 @@ static bool parse_members(parser *p, int32_t obj, int depth) {
     char c = p->s[p->pos];
     if (c == ',') {
       p->pos++;
-      skip_ws(p);
-      if (!at_end(p) && p->s[p->pos] == '}') { /* tolerate a trailing comma */
-        p->pos++;
+      if (skip_to_close(p, '}')) /* tolerate a trailing comma */
         return true;
-      }
       continue;
     }
     if (c == '}') {
@@ -259,11 +262,8 @@ static bool parse_members(parser *p, int32_t obj, int depth) {
 
 /* [value ("," value)*] "]" — p->pos is just after the "[". */
 static bool parse_items(parser *p, int32_t arr, int depth) {
-  skip_ws(p);
-  if (!at_end(p) && p->s[p->pos] == ']') {
-    p->pos++;
+  if (skip_to_close(p, ']'))
     return true;
-  }
   for (;;) {
     if (!parse_value(p, arr, NULL, 0, depth + 1))
       return false;

@@ -9,9 +9,9 @@
  * Strings are decoded while they are validated: escapes become their UTF-8
  * bytes, surrogate pairs are joined (a lone surrogate is an error), and raw
  * bytes must form well-formed UTF-8 (no overlong forms, no encoded
- * surrogates, nothing above U+10FFFF). Numbers keep their source text next
- * to their double value, so an integer like 12345678901234567890 can be
- * written back exactly.
+ * surrogates, nothing above U+10FFFF: the runtime's gqcrt_utf8_decode). Numbers keep their source
+ * text next to their double value, so an integer like 12345678901234567890 can be written back
+ * exactly.
  *
  * The writer produces Python json.dumps-style text (", " and ": "
  * separators) with UTF-8 left unescaped; that is the output format of the
@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "gqcrt_unicode.h"
 
 /* ---- document storage ---------------------------------------------------- */
 
@@ -237,60 +239,20 @@ int json_format_double(double x, char *buf, size_t cap) {
   return o;
 }
 
-/* ---- UTF-8 --------------------------------------------------------------- */
+/* ---- escapes ------------------------------------------------------------ */
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if ill-formed. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  if (c < 0x80)
-    return 1;
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF)
-    len = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0)
-      lo = 0xA0;
-    if (c == 0xED)
-      hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0)
-      lo = 0x90;
-    if (c == 0xF4)
-      hi = 0x8F;
-  } else
-    return 0;
-  if (n < len || s[1] < lo || s[1] > hi)
-    return 0;
-  for (size_t i = 2; i < len; i++)
-    if (s[i] < 0x80 || s[i] > 0xBF)
-      return 0;
-  return len;
-}
+/* JSON's two-character escapes: the letter after the backslash, and the
+ * byte it stands for. */
+static const char short_escapes[][2] = {{'"', '"'},  {'\\', '\\'}, {'/', '/'},  {'b', '\b'},
+                                        {'f', '\f'}, {'n', '\n'},  {'r', '\r'}, {'t', '\t'}};
 
-static int put_utf8(char *out, uint32_t cp) {
-  if (cp < 0x80) {
-    out[0] = (char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = (char)(0xC0 | (cp >> 6));
-    out[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = (char)(0xE0 | (cp >> 12));
-    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = (char)(0xF0 | (cp >> 18));
-  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-  out[3] = (char)(0x80 | (cp & 0x3F));
-  return 4;
+/* The byte that escape letter c stands for (from_letter), or the letter
+ * that escapes byte c ('/' is written as it is); 0 when there is none. */
+static char short_escape(char c, bool from_letter) {
+  for (size_t k = 0; k < sizeof short_escapes / sizeof short_escapes[0]; k++)
+    if (short_escapes[k][!from_letter] == c && (from_letter || c != '/'))
+      return short_escapes[k][from_letter];
+  return 0;
 }
 
 /* ---- reader -------------------------------------------------------------- */
@@ -386,7 +348,8 @@ static bool read_string(reader *r, const char **out, uint32_t *out_len) {
       return false;
     }
     if (c != '\\') {
-      size_t k = utf8_seq((const unsigned char *)r->s + r->pos, r->len - r->pos);
+      uint32_t ucp;
+      size_t k = gqcrt_utf8_decode((const uint8_t *)r->s + r->pos, r->len - r->pos, &ucp);
       if (!k) {
         fail(r, r->pos, "invalid UTF-8 in a string");
         return false;
@@ -399,26 +362,6 @@ static bool read_string(reader *r, const char **out, uint32_t *out_len) {
     size_t esc = r->pos++;
     char e = r->s[r->pos++];
     switch (e) {
-    case '"':
-    case '\\':
-    case '/':
-      buf[n++] = e;
-      break;
-    case 'b':
-      buf[n++] = '\b';
-      break;
-    case 'f':
-      buf[n++] = '\f';
-      break;
-    case 'n':
-      buf[n++] = '\n';
-      break;
-    case 'r':
-      buf[n++] = '\r';
-      break;
-    case 't':
-      buf[n++] = '\t';
-      break;
     case 'u': {
       int32_t cp = read_hex4(r, r->pos);
       if (cp < 0) {
@@ -441,12 +384,17 @@ static bool read_string(reader *r, const char **out, uint32_t *out_len) {
         r->pos += 6;
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
       }
-      n += (size_t)put_utf8(buf + n, (uint32_t)cp);
+      n += gqcrt_utf8_encode((uint32_t)cp, (uint8_t *)buf + n);
       break;
     }
-    default:
-      fail(r, esc, "invalid escape in a string");
-      return false;
+    default: {
+      const char byte = short_escape(e, true);
+      if (!byte) {
+        fail(r, esc, "invalid escape in a string");
+        return false;
+      }
+      buf[n++] = byte;
+    }
     }
   }
   r->pos++; /* closing quote */
@@ -713,27 +661,20 @@ static void put_string(writer *w, const char *s, size_t n) {
   while (i < n) {
     unsigned char c = (unsigned char)s[i];
     char esc[8];
-    if (c == '"' || c == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)c;
-      put(w, esc, 2);
-      i++;
-    } else if (c < 0x20) {
-      const char *named = c == '\n'   ? "\\n"
-                          : c == '\r' ? "\\r"
-                          : c == '\t' ? "\\t"
-                          : c == '\b' ? "\\b"
-                          : c == '\f' ? "\\f"
-                                      : NULL;
-      if (named)
-        puts_(w, named);
-      else {
+    if (c == '"' || c == '\\' || c < 0x20) {
+      const char letter = short_escape((char)c, false);
+      if (letter) {
+        esc[0] = '\\';
+        esc[1] = letter;
+        put(w, esc, 2);
+      } else {
         snprintf(esc, sizeof esc, "\\u%04x", c);
         puts_(w, esc);
       }
       i++;
     } else {
-      size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+      uint32_t ucp;
+      size_t k = gqcrt_utf8_decode((const uint8_t *)s + i, n - i, &ucp);
       if (k) {
         put(w, s + i, k);
         i += k;

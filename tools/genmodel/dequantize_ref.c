@@ -132,21 +132,10 @@ static void dq_q6_k(const uint8_t *b, float *y) {
   const int8_t *scales = (const int8_t *)(b + 192);
   float d = f16_at(b + 208);
   for (int e = 0; e < 256; e++) {
-    int n = e / 128, r = e % 128, k = r / 32, l = r % 32, low4;
-    switch (k) {
-    case 0:
-      low4 = ql[64 * n + l] & 0xF;
-      break;
-    case 1:
-      low4 = ql[64 * n + l + 32] & 0xF;
-      break;
-    case 2:
-      low4 = ql[64 * n + l] >> 4;
-      break;
-    default:
-      low4 = ql[64 * n + l + 32] >> 4;
-      break;
-    }
+    int n = e / 128, r = e % 128, k = r / 32, l = r % 32;
+    /* quarter k: the low (k < 2) or high nibbles of ql's first (k even) or
+     * second 32 bytes of the half */
+    int low4 = (ql[64 * n + l + 32 * (k & 1)] >> (4 * (k >> 1))) & 0xF;
     int high2 = (qh[32 * n + l] >> (2 * k)) & 3;
     int q = (low4 | (high2 << 4)) - 32;
     y[e] = (d * (float)scales[e / 16]) * (float)q;

@@ -250,35 +250,31 @@ static void pack_k_scales(const int *sc, const int *mq, uint8_t *p) {
   }
 }
 
-static void q4_k_block(const float *x, uint8_t *b) {
+/* q4_k (bits 4) and q5_k (bits 5): d, dmin, the packed scales, for q5_k the
+ * fifth bits (qh, 32 bytes), then the low four bits (qs, 128 bytes). */
+static void q45_k_block(const float *x, uint8_t *b, int bits) {
   int sc[8], mq[8], q[256];
   float d, dmin;
-  kquant_affine(x, 8, 32, 15, 63, &d, &dmin, sc, mq, q);
-  memset(b, 0, 144);
+  kquant_affine(x, 8, 32, (1 << bits) - 1, 63, &d, &dmin, sc, mq, q);
+  memset(b, 0, bits == 4 ? 144 : 176);
   put_f16(b, d);
   put_f16(b + 2, dmin);
   pack_k_scales(sc, mq, b + 4);
-  uint8_t *qs = b + 16;
-  for (int e = 0; e < 256; e++) {
-    int c = e / 64, hi = (e % 64) / 32, l = e % 32;
-    qs[32 * c + l] |= (uint8_t)(q[e] << (4 * hi));
-  }
-}
-
-static void q5_k_block(const float *x, uint8_t *b) {
-  int sc[8], mq[8], q[256];
-  float d, dmin;
-  kquant_affine(x, 8, 32, 31, 63, &d, &dmin, sc, mq, q);
-  memset(b, 0, 176);
-  put_f16(b, d);
-  put_f16(b + 2, dmin);
-  pack_k_scales(sc, mq, b + 4);
-  uint8_t *qh = b + 16, *qs = b + 48;
+  uint8_t *qh = b + 16, *qs = bits == 4 ? b + 16 : b + 48;
   for (int e = 0; e < 256; e++) {
     int c = e / 64, hi = (e % 64) / 32, l = e % 32;
     qs[32 * c + l] |= (uint8_t)((q[e] & 15) << (4 * hi));
-    qh[l] |= (uint8_t)((q[e] >> 4) << (2 * c + hi));
+    if (bits == 5)
+      qh[l] |= (uint8_t)((q[e] >> 4) << (2 * c + hi));
   }
+}
+
+static void q4_k_block(const float *x, uint8_t *b) {
+  q45_k_block(x, b, 4);
+}
+
+static void q5_k_block(const float *x, uint8_t *b) {
+  q45_k_block(x, b, 5);
 }
 
 static void q6_k_block(const float *x, uint8_t *b) {

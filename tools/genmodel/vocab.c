@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/name_map.h"
+
 enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_BYTE = 6 };
 
 static const char SPACE_MARK[] = "\xe2\x96\x81"; /* U+2581 */
@@ -137,25 +139,15 @@ typedef struct str_set {
   uint64_t mask;
 } str_set;
 
-static uint64_t hash_str(const char *p, uint64_t n) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (uint64_t i = 0; i < n; i++)
-    h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
-  return h;
-}
-
 static bool set_init(str_set *s, uint64_t n) {
-  uint64_t cap = 16;
-  while (cap < 2 * n)
-    cap *= 2;
-  s->mask = cap - 1;
-  s->slot = calloc(cap, sizeof *s->slot);
+  s->mask = gqc_name_table_slots(n) - 1;
+  s->slot = calloc(s->mask + 1, sizeof *s->slot);
   return s->slot != NULL;
 }
 
 /* Adds (or, with add == false, looks up) a string; true if present before. */
 static bool set_has(str_set *s, const char *p, uint64_t n, bool add) {
-  for (uint64_t h = hash_str(p, n) & s->mask;; h = (h + 1) & s->mask) {
+  for (uint64_t h = gqc_name_hash_bytes(p, n) & s->mask;; h = (h + 1) & s->mask) {
     gguf_str *e = &s->slot[h];
     if (!e->ptr) {
       if (add) {

@@ -8,25 +8,17 @@
 # must stop by itself when the call is complete, and bad tools files and
 # grammars must fail with file:line:col messages.
 #
-# Environment (set by CMake): GQC, GQC_RT_INCLUDE, GQC_RT_LIB, FG_TEST_VOCAB,
-# GQC_TEST_DATA; optional CC, GQC_LDFLAGS, RUNS (default 200).
+# Environment (set by CMake): as common.sh says; optional RUNS (default 200).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
-: "${GQC:?}" "${GQC_RT_INCLUDE:?}" "${GQC_RT_LIB:?}" "${FG_TEST_VOCAB:?}" "${GQC_TEST_DATA:?}"
-cc=${CC:-cc}
+test_name=e2e/functiongemma-constrained
+tmp_prefix=fg-constrained
+# shellcheck source=common.sh
+. "$here/common.sh"
 runs=${RUNS:-200}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fg-constrained.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 
-fail() {
-  echo "e2e/functiongemma-constrained: FAIL: $*" >&2
-  exit 1
-}
-
-"$FG_TEST_VOCAB" "$GQC_TEST_DATA/models/tiny-gemma3-f32.gguf" "$tmp/vocab.gguf"
-"$GQC" gen-model --arch gemma3 --vocab-from "$tmp/vocab.gguf" --layers 2 --swa-pattern 2 \
-  --embd 64 --heads 2 --kv-heads 1 --ff 128 --window 16 --ctx 4096 -o "$tmp/fg.gguf" >/dev/null
+make_fg_model 4096 "$tmp/fg.gguf"
 tools="$src/examples/twelve_tools.json"
 "$GQC" "$tmp/fg.gguf" --tools "$tools" -o "$tmp/model.o" --ctx 4096 --max-text 16384
 # shellcheck disable=SC2086

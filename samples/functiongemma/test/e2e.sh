@@ -16,24 +16,16 @@
 #     gqc --prefix, the program sends only the user turn (no <bos>, no
 #     declarations) and generates exactly the ids the plain build generated.
 #
-# Environment (set by CMake): GQC, GQC_RT_INCLUDE, GQC_RT_LIB, FG_TEST_VOCAB,
-# GQC_TEST_DATA; optional CC, GQC_LDFLAGS.
+# Environment (set by CMake): as common.sh says.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
-: "${GQC:?}" "${GQC_RT_INCLUDE:?}" "${GQC_RT_LIB:?}" "${FG_TEST_VOCAB:?}" "${GQC_TEST_DATA:?}"
-cc=${CC:-cc}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fg-e2e.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+test_name=e2e/functiongemma
+tmp_prefix=fg-e2e
+# shellcheck source=common.sh
+. "$here/common.sh"
 
-fail() {
-  echo "e2e/functiongemma: FAIL: $*" >&2
-  exit 1
-}
-
-"$FG_TEST_VOCAB" "$GQC_TEST_DATA/models/tiny-gemma3-f32.gguf" "$tmp/vocab.gguf"
-"$GQC" gen-model --arch gemma3 --vocab-from "$tmp/vocab.gguf" --layers 2 --swa-pattern 2 \
-  --embd 64 --heads 2 --kv-heads 1 --ff 128 --window 16 --ctx 1024 -o "$tmp/fg-test.gguf" >/dev/null
+make_fg_model 1024 "$tmp/fg-test.gguf"
 "$GQC" "$tmp/fg-test.gguf" -o "$tmp/model.o" --ctx 1024
 # shellcheck disable=SC2086
 "$cc" -std=c11 -O1 -I"$tmp" -I"$GQC_RT_INCLUDE" ${GQC_LDFLAGS:-} \
