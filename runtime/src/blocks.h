@@ -92,18 +92,16 @@ typedef struct {
   int16_t bsums[16]; /* sum of each group of 16 quants */
 } blk_q8_k;
 
-_Static_assert(sizeof(blk_q4_0) == GQCRT_Q4_0_BYTES, "q4_0 layout");
-_Static_assert(sizeof(blk_q4_1) == GQCRT_Q4_1_BYTES, "q4_1 layout");
-_Static_assert(sizeof(blk_q5_0) == GQCRT_Q5_0_BYTES, "q5_0 layout");
-_Static_assert(sizeof(blk_q5_1) == GQCRT_Q5_1_BYTES, "q5_1 layout");
-_Static_assert(sizeof(blk_q8_0) == GQCRT_Q8_0_BYTES, "q8_0 layout");
-_Static_assert(sizeof(blk_q8_1) == GQCRT_Q8_1_BYTES, "q8_1 layout");
-_Static_assert(sizeof(blk_q2_k) == GQCRT_Q2_K_BYTES, "q2_k layout");
-_Static_assert(sizeof(blk_q3_k) == GQCRT_Q3_K_BYTES, "q3_k layout");
-_Static_assert(sizeof(blk_q4_k) == GQCRT_Q4_K_BYTES, "q4_k layout");
-_Static_assert(sizeof(blk_q5_k) == GQCRT_Q5_K_BYTES, "q5_k layout");
-_Static_assert(sizeof(blk_q6_k) == GQCRT_Q6_K_BYTES, "q6_k layout");
-_Static_assert(sizeof(blk_q8_k) == GQCRT_Q8_K_BYTES, "q8_k layout");
+/* A float encoding's block is one element. */
+typedef float blk_f32;
+typedef uint16_t blk_f16;
+typedef uint16_t blk_bf16;
+
+/* Every block struct has the size the encoding table gives. */
+#define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, scale, min)                         \
+  _Static_assert(sizeof(blk_##name) == GQCRT_##ID##_BYTES, #name " layout");
+#include "gqcrt_encodings.def"
+#undef GQCRT_ENCODING
 
 /* The kernel tables name each weight encoding's activation encoding as the
  * encoding table does (gqcrt_encodings.def is the source; the tables repeat

@@ -41,6 +41,19 @@
 #define GQCRT_ACT_ROW_BYTES(aenc, n) gqcrt_row_bytes_##aenc(n)
 #define GQCRT_WEIGHT_ROW_BYTES(wenc, n) gqcrt_row_bytes_##wenc(n)
 
+/* gqcrt_gemm_<enc>_<variant>, with the target attribute ATTR (may be
+ * empty): one activation row goes to the matrix-vector kernel (nothing to
+ * share), more to body(FMT, y, y_stride, w, x, n_in, n_out, n_rows). */
+#define GQCRT_DEFINE_GEMM(enc, variant, ATTR, body, FMT)                                           \
+  ATTR void gqcrt_gemm_##enc##_##variant(float *y, int32_t y_stride, const void *w, const void *x, \
+                                         int32_t n_in, int32_t n_out, int32_t n_rows) {            \
+    if (n_rows == 1) {                                                                             \
+      gqcrt_linear_##enc##_##variant(y, w, x, n_in, n_out);                                        \
+      return;                                                                                      \
+    }                                                                                              \
+    body(FMT, y, y_stride, w, x, n_in, n_out, n_rows);                                             \
+  }
+
 /* Register tiles: a kernel taking up to `tile` activation rows at once walks
  * n_rows rows in tiles as even as possible (9 rows in tiles of 8: 5 + 4,
  * not 8 + 1, since a one-row tile shares nothing). The size of the next

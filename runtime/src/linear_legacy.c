@@ -46,23 +46,25 @@ static float block_dot_q4_1(const blk_q4_1 *b, const blk_q8_1 *a) {
 }
 GQCRT_SCALAR_LINEAR(q4_1, q8_1, GQCRT_QK)
 
-static float block_dot_q5_0(const blk_q5_0 *b, const blk_q8_0 *a) {
+/* The integer dot product of a 5-bit block's quants, less `offset`, with
+ * 32 activation quants. */
+static int32_t q5_isum(const uint8_t qs[16], const uint8_t qh[4], const int8_t a[32], int offset) {
   int q[32];
-  unpack_q5(q, b->qs, b->qh);
+  unpack_q5(q, qs, qh);
   int32_t isum = 0;
   for (int j = 0; j < 32; ++j)
-    isum += (q[j] - 16) * a->qs[j];
-  return (gqcrt_h2f(b->d) * gqcrt_h2f(a->d)) * (float)isum;
+    isum += (q[j] - offset) * a[j];
+  return isum;
+}
+
+static float block_dot_q5_0(const blk_q5_0 *b, const blk_q8_0 *a) {
+  return (gqcrt_h2f(b->d) * gqcrt_h2f(a->d)) * (float)q5_isum(b->qs, b->qh, a->qs, 16);
 }
 GQCRT_SCALAR_LINEAR(q5_0, q8_0, GQCRT_QK)
 
 static float block_dot_q5_1(const blk_q5_1 *b, const blk_q8_1 *a) {
-  int q[32];
-  unpack_q5(q, b->qs, b->qh);
-  int32_t isum = 0;
-  for (int j = 0; j < 32; ++j)
-    isum += q[j] * a->qs[j];
-  return (gqcrt_h2f(b->d) * gqcrt_h2f(a->d)) * (float)isum + gqcrt_h2f(b->m) * gqcrt_h2f(a->s);
+  return (gqcrt_h2f(b->d) * gqcrt_h2f(a->d)) * (float)q5_isum(b->qs, b->qh, a->qs, 0) +
+         gqcrt_h2f(b->m) * gqcrt_h2f(a->s);
 }
 GQCRT_SCALAR_LINEAR(q5_1, q8_1, GQCRT_QK)
 

@@ -150,16 +150,6 @@ NEON_INLINE void gemm_float(enum float_fmt f, float *y, int32_t y_stride, const 
   }
 }
 
-#define DEFINE_GEMM_FLOAT(enc, FMT)                                                                \
-  void gqcrt_gemm_##enc##_neon(float *y, int32_t y_stride, const void *w, const void *x,           \
-                               int32_t n_in, int32_t n_out, int32_t n_rows) {                      \
-    if (n_rows == 1) { /* nothing to share: the matrix-vector kernel */                            \
-      gqcrt_linear_##enc##_neon(y, w, x, n_in, n_out);                                             \
-      return;                                                                                      \
-    }                                                                                              \
-    gemm_float(FMT, y, y_stride, w, x, n_in, n_out, n_rows);                                       \
-  }
-
-DEFINE_GEMM_FLOAT(f32, FMT_F32)
-DEFINE_GEMM_FLOAT(f16, FMT_F16)
-DEFINE_GEMM_FLOAT(bf16, FMT_BF16)
+GQCRT_DEFINE_GEMM(f32, neon, , gemm_float, FMT_F32)
+GQCRT_DEFINE_GEMM(f16, neon, , gemm_float, FMT_F16)
+GQCRT_DEFINE_GEMM(bf16, neon, , gemm_float, FMT_BF16)

@@ -111,7 +111,6 @@ INLINE_AVX2 void q4_k_chunk(int R, float *y, size_t y_stride, const blk_q4_k *w,
 
 INLINE_AVX2 void q6_k_chunk(int R, float *y, size_t y_stride, const blk_q6_k *w, int32_t n_out,
                             const uint8_t *x, size_t x_row, int32_t nb) {
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
   for (int32_t o = 0; o < n_out; ++o) {
     const blk_q6_k *b = w + (size_t)o * (size_t)nb;
     __m256 acc[TILE];
@@ -136,12 +135,8 @@ INLINE_AVX2 void q6_k_chunk(int R, float *y, size_t y_stride, const blk_q6_k *w,
         const __m256i qh = avx2_loadu(b[i].qh + 32 * n);
         const __m256i half = avx2_half_scales(sc16, n);
 #pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) { /* elements 128n + 32k .. +32 */
-          const __m256i src = (k & 1) ? ql_b : ql_a;
-          const __m256i low4 =
-              k < 2 ? _mm256_and_si256(src, m4) : _mm256_and_si256(_mm256_srli_epi16(src, 4), m4);
-          const __m256i high2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m3);
-          const __m256i u = _mm256_or_si256(low4, _mm256_slli_epi16(high2, 4)); /* q + 32 */
+        for (int k = 0; k < 4; ++k) {                       /* elements 128n + 32k .. +32 */
+          const __m256i u = q6_k_quants(ql_a, ql_b, qh, k); /* q + 32 */
           const __m256i scales = avx2_scale_pair(half, k);
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r)
@@ -205,16 +200,5 @@ INLINE_AVX2 void gemm_kquant(enum kquant_fmt f, float *y, int32_t y_stride, cons
   }
 }
 
-#define DEFINE_GEMM_K(enc, FMT)                                                                    \
-  GQCRT_AVX2 void gqcrt_gemm_##enc##_avx2(float *y, int32_t y_stride, const void *w,               \
-                                          const void *x, int32_t n_in, int32_t n_out,              \
-                                          int32_t n_rows) {                                        \
-    if (n_rows == 1) { /* nothing to share: the matrix-vector kernel */                            \
-      gqcrt_linear_##enc##_avx2(y, w, x, n_in, n_out);                                             \
-      return;                                                                                      \
-    }                                                                                              \
-    gemm_kquant(FMT, y, y_stride, w, x, n_in, n_out, n_rows);                                      \
-  }
-
-DEFINE_GEMM_K(q4_k, FMT_Q4_K)
-DEFINE_GEMM_K(q6_k, FMT_Q6_K)
+GQCRT_DEFINE_GEMM(q4_k, avx2, GQCRT_AVX2, gemm_kquant, FMT_Q4_K)
+GQCRT_DEFINE_GEMM(q6_k, avx2, GQCRT_AVX2, gemm_kquant, FMT_Q6_K)

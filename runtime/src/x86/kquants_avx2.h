@@ -28,4 +28,16 @@ INLINE_AVX2 __m256i k4_scales_mins16(const uint8_t b[12]) {
   return _mm256_cvtepu8_epi16(v);
 }
 
+/* The 32 quants of Q6_K elements 128n + 32k .. +32, plus 32 (0..63), from
+ * the n-th half's ql bytes (ql_a: k = 0, 2; ql_b: k = 1, 3; low nibbles for
+ * k < 2) and its qh bytes (2 bits at 2k). */
+INLINE_AVX2 __m256i q6_k_quants(__m256i ql_a, __m256i ql_b, __m256i qh, int k) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
+  const __m256i src = (k & 1) ? ql_b : ql_a;
+  const __m256i low4 =
+      k < 2 ? _mm256_and_si256(src, m4) : _mm256_and_si256(_mm256_srli_epi16(src, 4), m4);
+  const __m256i high2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m3);
+  return _mm256_or_si256(low4, _mm256_slli_epi16(high2, 4));
+}
+
 #endif

@@ -197,7 +197,6 @@ GQCRT_AVX2 void gqcrt_linear_q6_k_avx2(float *y, const void *w, const void *x, i
                                        int32_t n_out) {
   const int32_t nb = n_in / GQCRT_QK_K;
   const blk_q8_k *a = x;
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
   for (int32_t r = 0; r < n_out; ++r) {
     const blk_q6_k *b = (const blk_q6_k *)w + (size_t)r * (size_t)nb;
     __m256 acc = _mm256_setzero_ps();
@@ -211,12 +210,8 @@ GQCRT_AVX2 void gqcrt_linear_q6_k_avx2(float *y, const void *w, const void *x, i
         const __m256i ql_b = avx2_loadu(b[i].ql + 64 * n + 32); /* k = 1 (low), 3 (high) */
         const __m256i qh = avx2_loadu(b[i].qh + 32 * n);
         const __m256i half = avx2_half_scales(sc16, n);
-        for (int k = 0; k < 4; ++k) { /* elements 128n + 32k .. +32 */
-          const __m256i src = (k & 1) ? ql_b : ql_a;
-          const __m256i low4 =
-              k < 2 ? _mm256_and_si256(src, m4) : _mm256_and_si256(_mm256_srli_epi16(src, 4), m4);
-          const __m256i high2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m3);
-          const __m256i u = _mm256_or_si256(low4, _mm256_slli_epi16(high2, 4)); /* q + 32 */
+        for (int k = 0; k < 4; ++k) {                       /* elements 128n + 32k .. +32 */
+          const __m256i u = q6_k_quants(ql_a, ql_b, qh, k); /* q + 32 */
           sumi = _mm256_add_epi32(
               sumi, scaled_dot32(u, a[i].qs + 128 * n + 32 * k, avx2_scale_pair(half, k)));
         }

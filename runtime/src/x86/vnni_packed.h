@@ -165,6 +165,13 @@ VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
   _mm256_storeu_ps(y, _mm256_add_ps(acc, t));
 }
 
+/* A tile function `name`: the always-inline body(fmt, G, R, ...) with the
+ * row group and activation row counts as constants, target attribute ATTR. */
+#define VNNI_TILE_FN(ATTR, name, fmt, body, G, R)                                                  \
+  ATTR static void name(VNNI_TILE_PARAMS) {                                                        \
+    body(fmt, G, R, VNNI_TILE_ARGS);                                                               \
+  }
+
 /* gqcrt_linear_<enc>_<packing>_avxvnni and gqcrt_gemm_..., for weight
  * blocks of `elems` elements and w_bytes bytes against activation blocks of
  * x_bytes. The including file provides, for its format constant fmt:
@@ -177,21 +184,11 @@ VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
                                  int32_t b0, int32_t nbc) {                                        \
     prepare(fmt, act, x, x_row, n_rows, b0, nbc);                                                  \
   }                                                                                                \
-  VNNI static void enc##_2x1(VNNI_TILE_PARAMS) {                                                   \
-    body(fmt, 2, 1, VNNI_TILE_ARGS);                                                               \
-  }                                                                                                \
-  VNNI static void enc##_1x1(VNNI_TILE_PARAMS) {                                                   \
-    body(fmt, 1, 1, VNNI_TILE_ARGS);                                                               \
-  }                                                                                                \
-  VNNI static void enc##_1x2(VNNI_TILE_PARAMS) {                                                   \
-    body(fmt, 1, 2, VNNI_TILE_ARGS);                                                               \
-  }                                                                                                \
-  VNNI static void enc##_1x3(VNNI_TILE_PARAMS) {                                                   \
-    body(fmt, 1, 3, VNNI_TILE_ARGS);                                                               \
-  }                                                                                                \
-  VNNI static void enc##_1x4(VNNI_TILE_PARAMS) {                                                   \
-    body(fmt, 1, VNNI_TILE, VNNI_TILE_ARGS);                                                       \
-  }                                                                                                \
+  VNNI_TILE_FN(VNNI, enc##_2x1, fmt, body, 2, 1)                                                   \
+  VNNI_TILE_FN(VNNI, enc##_1x1, fmt, body, 1, 1)                                                   \
+  VNNI_TILE_FN(VNNI, enc##_1x2, fmt, body, 1, 2)                                                   \
+  VNNI_TILE_FN(VNNI, enc##_1x3, fmt, body, 1, 3)                                                   \
+  VNNI_TILE_FN(VNNI, enc##_1x4, fmt, body, 1, VNNI_TILE)                                           \
   static const vnni_format enc##_##packing = {elems,                                               \
                                               w_bytes,                                             \
                                               x_bytes,                                             \
@@ -219,20 +216,16 @@ VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
  * VNNI_DEFINE_KERNELS. body512(fmt, G, R, VNNI_TILE_ARGS) is the format's always-inline zmm tile, G
  * = 2 (a pair of row groups) or 1 (one, its outputs only), R activation rows; prepare must need no
  * more than AVX2 (it is inlined into both kinds of kernel). */
-#define VNNI512_TILE_FN(enc, fmt, body512, G, R)                                                   \
-  VNNI512 static void enc##_z##G##x##R(VNNI_TILE_PARAMS) {                                         \
-    body512(fmt, G, R, VNNI_TILE_ARGS);                                                            \
-  }
 #define VNNI512_DEFINE_KERNELS(enc, packing, fmt, body512, elems, w_bytes, x_bytes)                \
-  VNNI512_TILE_FN(enc, fmt, body512, 2, 1)                                                         \
-  VNNI512_TILE_FN(enc, fmt, body512, 2, 2)                                                         \
-  VNNI512_TILE_FN(enc, fmt, body512, 2, 3)                                                         \
-  VNNI512_TILE_FN(enc, fmt, body512, 2, 4)                                                         \
-  VNNI512_TILE_FN(enc, fmt, body512, 2, 5)                                                         \
-  VNNI512_TILE_FN(enc, fmt, body512, 2, 6)                                                         \
-  VNNI512_TILE_FN(enc, fmt, body512, 2, 7)                                                         \
-  VNNI512_TILE_FN(enc, fmt, body512, 2, 8)                                                         \
-  VNNI512_TILE_FN(enc, fmt, body512, 1, 1)                                                         \
+  VNNI_TILE_FN(VNNI512, enc##_z2x1, fmt, body512, 2, 1)                                            \
+  VNNI_TILE_FN(VNNI512, enc##_z2x2, fmt, body512, 2, 2)                                            \
+  VNNI_TILE_FN(VNNI512, enc##_z2x3, fmt, body512, 2, 3)                                            \
+  VNNI_TILE_FN(VNNI512, enc##_z2x4, fmt, body512, 2, 4)                                            \
+  VNNI_TILE_FN(VNNI512, enc##_z2x5, fmt, body512, 2, 5)                                            \
+  VNNI_TILE_FN(VNNI512, enc##_z2x6, fmt, body512, 2, 6)                                            \
+  VNNI_TILE_FN(VNNI512, enc##_z2x7, fmt, body512, 2, 7)                                            \
+  VNNI_TILE_FN(VNNI512, enc##_z2x8, fmt, body512, 2, 8)                                            \
+  VNNI_TILE_FN(VNNI512, enc##_z1x1, fmt, body512, 1, 1)                                            \
   VNNI512 static void enc##_prepare512(void *act, const uint8_t *x, size_t x_row, int32_t n_rows,  \
                                        int32_t b0, int32_t nbc) {                                  \
     prepare(fmt, act, x, x_row, n_rows, b0, nbc);                                                  \
