@@ -1,7 +1,8 @@
 /* test_support.c — support/: escaping untrusted text for messages, opening
  * inputs (regular files only, never blocking, bounded reads), the list of
- * inputs no output may replace (also at commit time, driver/outputs.c), and
- * the sizes in out-of-memory messages.
+ * inputs no output may replace (also at commit time, driver/outputs.c), the
+ * sizes in out-of-memory messages, and the small building blocks (the
+ * growable string, markup escaping, the bump allocator, growable arrays).
  */
 #define _XOPEN_SOURCE 700
 
@@ -19,8 +20,11 @@
 
 #include "driver/outputs.h"
 #include "ir/diag.h"
+#include "support/bump_alloc.h"
 #include "support/escape.h"
 #include "support/input_file.h"
+#include "support/markup_text.h"
+#include "support/strbuf.h"
 #include "support/xalloc.h"
 
 static char tmpdir[256];
@@ -61,11 +65,11 @@ static void test_escape(void **state) {
   assert_string_equal(esc("\xf0\x9f\x98\x80", 4), "\\u{1f600}");
   assert_string_equal(esc("\xc2\x9b", 2), "\\u{9b}"); /* C1 CSI */
   assert_string_equal(esc("\xff\xfe", 2), "\\xff\\xfe");
-  assert_string_equal(esc("\xc0\xaf", 2), "\\xc0\\xaf");               /* overlong '/' */
-  assert_string_equal(esc("\xed\xa0\x80", 3), "\\xed\\xa0\\x80");      /* surrogate */
+  assert_string_equal(esc("\xc0\xaf", 2), "\\xc0\\xaf");                   /* overlong '/' */
+  assert_string_equal(esc("\xed\xa0\x80", 3), "\\xed\\xa0\\x80");          /* surrogate */
   assert_string_equal(esc("\xf4\x90\x80\x80", 4), "\\xf4\\x90\\x80\\x80"); /* > U+10FFFF */
-  assert_string_equal(esc("\xc3", 1), "\\xc3");                         /* truncated */
-  assert_string_equal(esc("\x9b", 1), "\\x9b");                         /* stray */
+  assert_string_equal(esc("\xc3", 1), "\\xc3");                            /* truncated */
+  assert_string_equal(esc("\x9b", 1), "\\x9b");                            /* stray */
   /* idempotent: the result is printable ASCII */
   char once[64], twice[64];
   gqc_escape_str(once, sizeof once, "x\n\x1b\xff\xc3\xa9");
@@ -214,7 +218,9 @@ static void test_format_bytes(void **state) {
 /* Under AddressSanitizer, an impossible allocation returns NULL (as it
  * does without it) instead of aborting, so the test sees gqc's message. */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+const char *__asan_default_options(void) {
+  return "allocator_may_return_null=1";
+}
 
 /* An allocation that cannot succeed ends the process with status 1 and one
  * line naming what and how much (run in a child, stderr through a pipe). */
@@ -258,6 +264,84 @@ static int teardown(void **state) {
   return rmdir(tmpdir);
 }
 
+/* Appends grow the string past its first allocation, keep it terminated and
+ * keep every earlier byte. */
+static void test_strbuf(void **state) {
+  (void)state;
+  gqc_strbuf b = {0};
+  assert_null(b.s);
+  gqc_strbuf_printf(&b, "%s", "");
+  assert_non_null(b.s);
+  assert_string_equal(b.s, "");
+  for (int i = 0; i < 1000; i++)
+    gqc_strbuf_printf(&b, "%d,", i);
+  assert_false(b.oom);
+  assert_int_equal(b.n, strlen(b.s));
+  assert_true(b.cap > b.n);
+  assert_int_equal(strncmp(b.s, "0,1,2,3,", 8), 0);
+  assert_string_equal(b.s + b.n - 8, "998,999,");
+  free(b.s);
+}
+
+/* Markup text: the four entities, the apostrophe only when asked, control
+ * characters dropped, UTF-8 kept. */
+static void test_markup_text(void **state) {
+  (void)state;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_non_null(f);
+  gqc_put_markup_text(f, "a<b>&\"c'\x01\n\xc3\xa9", false);
+  fputc('|', f);
+  gqc_put_markup_text(f, "'", true);
+  assert_int_equal(fclose(f), 0);
+  assert_string_equal(text, "a&lt;b&gt;&amp;&quot;c'\xc3\xa9|&apos;");
+  free(text);
+}
+
+/* Blocks are zeroed, 16-byte aligned, distinct, and survive the chain
+ * growing; a block larger than a chunk gets a chunk of its own. */
+static void test_bump_alloc(void **state) {
+  (void)state;
+  gqc_bump_chunk *chain = NULL;
+  unsigned char *blocks[100];
+  for (int i = 0; i < 100; i++) {
+    size_t taken = 0;
+    blocks[i] = gqc_bump_alloc(&chain, (size_t)i + 1, 256, "test blocks", &taken);
+    assert_int_equal((uintptr_t)blocks[i] % 16, 0);
+    assert_int_equal(taken, ((size_t)i + 1 + 15) / 16 * 16);
+    for (int k = 0; k <= i; k++)
+      assert_int_equal(blocks[i][k], 0);
+    memset(blocks[i], i + 1, (size_t)i + 1);
+  }
+  unsigned char *big = gqc_bump_alloc(&chain, 4096, 256, "test blocks", NULL);
+  memset(big, 0xEE, 4096);
+  for (int i = 0; i < 100; i++)
+    for (int k = 0; k <= i; k++)
+      assert_int_equal(blocks[i][k], i + 1);
+  gqc_bump_free(chain);
+}
+
+/* gqc_grow: unchanged when there is room, else the first power-of-two
+ * multiple of `first` (or of the capacity) that holds `need`, contents kept. */
+static void test_grow(void **state) {
+  (void)state;
+  int cap = 0;
+  int *a = gqc_grow(NULL, sizeof *a, &cap, 3, 4);
+  assert_non_null(a);
+  assert_int_equal(cap, 4);
+  for (int i = 0; i < 4; i++)
+    a[i] = i;
+  assert_ptr_equal(gqc_grow(a, sizeof *a, &cap, 4, 4), a);
+  assert_int_equal(cap, 4);
+  a = gqc_grow(a, sizeof *a, &cap, 9, 4);
+  assert_non_null(a);
+  assert_int_equal(cap, 16);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(a[i], i);
+  free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape),
@@ -269,6 +353,10 @@ int main(void) {
       cmocka_unit_test(test_planned_outputs_distinct),
       cmocka_unit_test(test_format_bytes),
       cmocka_unit_test(test_out_of_memory_message),
+      cmocka_unit_test(test_strbuf),
+      cmocka_unit_test(test_markup_text),
+      cmocka_unit_test(test_bump_alloc),
+      cmocka_unit_test(test_grow),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
