@@ -22,6 +22,17 @@
 #include "gqcrt.h"
 #include "rt_libc.h"
 
+/* The attention driver's functions (attention_driver.h) are forced inline
+ * in optimised builds, where every constant block size and format becomes
+ * its own straight-line code. Unoptimised (Debug) builds call them instead:
+ * forced inlining of all those instances made one function so large that
+ * gcc -O0 spent over 30 minutes and 4.5 GB on attention_neon.c. */
+#if defined(__OPTIMIZE__)
+#define GQCRT_ATTN_FORCE_INLINE __attribute__((always_inline))
+#else
+#define GQCRT_ATTN_FORCE_INLINE
+#endif
+
 /* The checks gqcrt_attention has always made (an invalid call does nothing). */
 static inline int gqcrt_attention_valid(const gqcrt_attention_desc *d, int32_t pos) {
   return d && pos >= 0 && d->n_head_kv > 0 && d->n_head > 0 && d->n_head % d->n_head_kv == 0 &&

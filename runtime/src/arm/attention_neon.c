@@ -42,7 +42,7 @@
 #include "arm/neon_util.h"
 #include "gqcrt.h"
 
-#define ATTN_INLINE NEON_INLINE
+#define ATTN_INLINE static inline GQCRT_ATTN_FORCE_INLINE
 
 /* Elements i .. i+3 of a cache row, as f32. */
 /* d * q of elements i .. i+7 of a q8_0 row (i % 8 == 0: one block). */

@@ -36,7 +36,7 @@
 #include "gqcrt.h"
 #include "rt_libc.h"
 
-#define ATTN_INLINE GQCRT_AVX2 static inline __attribute__((always_inline))
+#define ATTN_INLINE GQCRT_AVX2 static inline GQCRT_ATTN_FORCE_INLINE
 
 /* Elements i .. i+7 of a cache row, as f32. */
 ATTN_INLINE __m256 load8(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i) {
