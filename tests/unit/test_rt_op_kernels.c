@@ -1,7 +1,7 @@
 /* test_rt_op_kernels.c — every SIMD variant of gqcrt_op_kernels.def that
  * this CPU runs gives, bit for bit, what its portable function gives: on
  * random data of many lengths (tails of every size), on values around the
- * rules' edges (GELU's +-10, zero blocks for the quantisers, ties between
+ * rules' edges (SiLU's exp clamps, GELU's +-10, zero blocks for the quantisers, ties between
  * the largest |x| of a Q8_K block), with GELU's NaN (whose result the
  * portable function defines), and with the output aliasing the input. The
  * quantisers are compared on finite inputs: a NaN activation has no defined
@@ -68,6 +68,23 @@ static void check_norm(const op_variant *v) {
   }
 }
 
+static void check_silu(const op_variant *v) {
+  const vec_fn fn = (vec_fn)v->fn;
+  for (int32_t n = 1; n < 600; n += n < 70 ? 1 : 97) {
+    random_x(n, n % 2 ? 100.0f : 8.0f);
+    if (n > 8) { /* exp's clamps */
+      x[0] = -87.33654f, x[1] = -87.34f, x[2] = 88.72283f, x[3] = 88.73f;
+      x[4] = 0.0f, x[5] = -0.0f, x[6] = 1e-30f, x[7] = -200.0f;
+    }
+    gqcrt_silu(y1, x, n);
+    fn(y2, x, n);
+    if (memcmp(y1, y2, (size_t)n * 4))
+      fail_msg("silu_%s n %d differs", v->variant, n);
+    fn(x, x, n); /* in place */
+    assert_memory_equal(y1, x, (size_t)n * 4);
+  }
+}
+
 static void check_gelu(const op_variant *v) {
   const vec_fn fn = (vec_fn)v->fn;
   for (int32_t n = 1; n < 70; n++) {
@@ -126,6 +143,8 @@ static void test_variants_match_portable(void **state) {
       continue;
     if (!strcmp(v->op, "rms_norm"))
       check_norm(v);
+    else if (!strcmp(v->op, "silu"))
+      check_silu(v);
     else if (!strcmp(v->op, "gelu_tanh"))
       check_gelu(v);
     else if (!strncmp(v->op, "quantize_", 9))

@@ -1,11 +1,12 @@
 /* elementwise_avx2.c — AVX2 variants of element-wise ops
- * (gqcrt_op_kernels.def): RMSNorm, GELU and the activation quantisers.
+ * (gqcrt_op_kernels.def): RMSNorm, SiLU, GELU and the activation quantisers.
  *
  * Each gives bit for bit what its portable twin gives (norm.c,
  * elementwise.c, quantize_activations.c), eight lanes at a time:
  *  - RMSNorm: the squares are f32 products either way, and the double sum
  *    still adds them one by one in element order; the scaling is two f32
  *    multiplies per element.
+ *  - SiLU: silu.h's f32 operations in its order, one instruction each.
  *  - GELU: VCVTPS2PH rounds to nearest even like gqcrt_f2h (F16C is what
  *    fp16.h was written to match), the table is looked up lane by lane, and
  *    |x| >= 10 selected in as the portable branches do.
@@ -25,6 +26,7 @@
 #include "gelu.h"
 #include "gqcrt.h"
 #include "rt_libc.h"
+#include "silu.h"
 
 GQCRT_AVX2 void gqcrt_rms_norm_avx2(float *y, const float *x, const float *w, int32_t n,
                                     int32_t group, float eps) {
@@ -75,6 +77,41 @@ GQCRT_AVX2 void gqcrt_gelu_tanh_avx2(float *y, const float *x, int32_t n) {
   }
   if (i < n)
     gqcrt_gelu_tanh(y + i, x + i, n - i);
+}
+
+/* SiLU (silu.h): the portable operations on eight lanes, the out-of-range
+ * lanes selected in. */
+GQCRT_AVX2 void gqcrt_silu_avx2(float *y, const float *x, int32_t n) {
+  const __m256 lo = _mm256_set1_ps(SILU_EXP_LO), hi = _mm256_set1_ps(SILU_EXP_HI);
+  const __m256 round = _mm256_set1_ps(SILU_ROUND), one = _mm256_set1_ps(1.0f);
+  const __m256i bias = _mm256_set1_epi32(127);
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    const __m256 v = _mm256_xor_ps(xv, _mm256_set1_ps(-0.0f));
+    const __m256 under = _mm256_cmp_ps(v, lo, _CMP_LT_OQ), over = _mm256_cmp_ps(v, hi, _CMP_GT_OQ);
+    const __m256 vc = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    const __m256 nf =
+        _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(vc, _mm256_set1_ps(SILU_LOG2E)), round), round);
+    __m256 r = _mm256_sub_ps(vc, _mm256_mul_ps(nf, _mm256_set1_ps(SILU_C1)));
+    r = _mm256_sub_ps(r, _mm256_mul_ps(nf, _mm256_set1_ps(SILU_C2)));
+    __m256 p = _mm256_set1_ps(SILU_P0);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(SILU_P1));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(SILU_P2));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(SILU_P3));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(SILU_P4));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(SILU_P5));
+    __m256 e = _mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), _mm256_add_ps(r, one));
+    const __m256i ni = _mm256_cvttps_epi32(nf), h = _mm256_srai_epi32(ni, 1);
+    e = _mm256_mul_ps(e, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, bias), 23)));
+    e = _mm256_mul_ps(e, _mm256_castsi256_ps(_mm256_slli_epi32(
+                             _mm256_add_epi32(_mm256_sub_epi32(ni, h), bias), 23)));
+    e = _mm256_blendv_ps(e, _mm256_setzero_ps(), under);
+    e = _mm256_blendv_ps(e, _mm256_set1_ps(__builtin_inff()), over);
+    _mm256_storeu_ps(y + i, _mm256_div_ps(xv, _mm256_add_ps(one, e)));
+  }
+  if (i < n)
+    gqcrt_silu(y + i, x + i, n - i);
 }
 
 /* max |x[0..n)| as the portable loop finds it: from 0, NaNs passed over
