@@ -416,9 +416,9 @@ static bool lower_inst(builder *b, const ir_inst *i) {
   case IR_OP_SILU:
   case IR_OP_GELU:
     if (!a_count(b, i, &count) || !(c = new_call(b,
-                                                 i->op == IR_OP_SILU ? "gqcrt_silu"
-                                                 : kernel            ? kernel
-                                                                     : "gqcrt_gelu_tanh",
+                                                 kernel                ? kernel
+                                                 : i->op == IR_OP_SILU ? "gqcrt_silu"
+                                                                       : "gqcrt_gelu_tanh",
                                                  i)))
       break;
     arg(c, a_value(b, i));

@@ -95,7 +95,7 @@ static gqc_options host_options(const gqc_options *o, const gqc_target *t, size_
   h.static_reloc = false;
   h.weights_external = true;
   h.arena_section = NULL;
-  h.batch = o->batch > 0 ? o->batch : 32;
+  h.batch = o->batch > 0 ? o->batch : -1; /* else the host's default (gqc_target_default_batch) */
   h.max_text_bytes = (int64_t)text_len + 1;
   h.stats = false;
   h.no_tokenizer = false;

@@ -15,9 +15,9 @@
  * converts every row.
  *
  * `embed` gets the row dequantiser of its table's encoding, `quantize` its
- * converter, `rms_norm` and `gelu` their runtime functions, and `attention`
+ * converter, `rms_norm`, `silu` and `gelu` their runtime functions, and `attention`
  * the first attention kernel of runtime/include/gqcrt_attention_kernels.def
- * the target can run; converters, norms and GELU take the first SIMD variant
+ * the target can run; converters, norms, SiLU and GELU take the first SIMD variant
  * of runtime/include/gqcrt_op_kernels.def the target can run (bit for bit
  * the portable function), or the portable one. An encoding without a kernel is a compile error
  * naming the tensor; there is no silent fallback to a dequantised copy. A `matmul` left over (one
@@ -132,10 +132,11 @@ static bool select_in(ir_module *m, ir_func *f, const gqc_pass_context *ctx) {
       ir_attr_set_str(m, i, "kernel", ir_strfmt(m, "gqcrt_dequantize_%s", ir_dtype_get(enc)->name));
       continue;
     }
-    if (i->op == IR_OP_RMS_NORM || i->op == IR_OP_GELU) {
-      ir_attr_set_str(
-          m, i, "kernel",
-          op_kernel(m, i->op == IR_OP_RMS_NORM ? "rms_norm" : "gelu_tanh", ctx->target));
+    if (i->op == IR_OP_RMS_NORM || i->op == IR_OP_GELU || i->op == IR_OP_SILU) {
+      const char *op = i->op == IR_OP_RMS_NORM ? "rms_norm"
+                       : i->op == IR_OP_GELU   ? "gelu_tanh"
+                                               : "silu";
+      ir_attr_set_str(m, i, "kernel", op_kernel(m, op, ctx->target));
       continue;
     }
     if (i->op == IR_OP_ATTENTION) {
