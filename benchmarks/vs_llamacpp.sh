@@ -27,8 +27,10 @@
 # aarch64 figures come from qemu-aarch64 -cpu cortex-a76 with the insncount
 # TCG plugin (instructions are time on an in-order Cortex-A55), for gqc
 # objects built for cortex-a55 and llama.cpp cross-built for
-# armv8.2-a+dotprod+fp16 (llama-simple). Then a per-op profile of gqc's
-# aarch64 prompt run: instructions per prompt token by runtime function.
+# armv8.2-a+dotprod+fp16 (llama-completion, one thread, greedy, no
+# warm-up: an idle thread's spinning would count as instructions). Then a
+# per-op profile of gqc's aarch64 prompt run: instructions per prompt token
+# by runtime function.
 #
 # BENCH_AARCH64=0 leaves out the aarch64 figures (qemu: most of the time).
 #
@@ -37,10 +39,10 @@
 # the cache bytes per decoded token at depth).
 #
 # llama.cpp is built from the source node-llama-cpp ships (never copied into
-# gqc): LLAMA_CPP_BUILD (x86, with bin/llama-bench, llama-simple,
-# llama-quantize) and LLAMA_CPP_BUILD_ARM64 (cross, bin/llama-simple) name
-# existing builds, or the script fetches (npm, network) and builds both under
-# benchmarks/.llama.cpp (about 30 minutes on 2 cores; needs
+# gqc): LLAMA_CPP_BUILD and LLAMA_CPP_BUILD_ARM64 name existing builds
+# (x86: bin/llama-bench, llama-simple, llama-quantize; cross:
+# bin/llama-completion), or the script fetches (npm, network) and builds
+# both under benchmarks/.llama.cpp (about 30 minutes on 2 cores; needs
 # g++-aarch64-linux-gnu). INSNCOUNT is the insncount plugin's source
 # directory (default ../shared/tools/qemu-insncount beside the checkout).
 # Takes an hour or more: not part of CI; figures depend on the machine and
@@ -72,7 +74,7 @@ llama_cmake() { # build-dir [extra args]
     -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF "$@" \
     >/dev/null
 }
-if [ ! -x "$llama/bin/llama-bench" ] || [ ! -x "$llama_a64/bin/llama-simple" ]; then
+if [ ! -x "$llama/bin/llama-bench" ] || [ ! -x "$llama_a64/bin/llama-completion" ]; then
   mkdir -p "$src"
   (cd "$src" && [ -d llama.cpp ] || { npm pack node-llama-cpp@3.22.1 >/dev/null &&
     tar xzf node-llama-cpp-*.tgz && git clone -q package/llama/gitRelease.bundle llama.cpp; })
@@ -81,7 +83,7 @@ if [ ! -x "$llama/bin/llama-bench" ] || [ ! -x "$llama/bin/llama-quantize" ]; th
   llama_cmake "$llama" -DGGML_NATIVE=ON
   ninja -C "$llama" llama-bench llama-simple llama-quantize
 fi
-if [ ! -x "$llama_a64/bin/llama-simple" ]; then
+if [ ! -x "$llama_a64/bin/llama-completion" ]; then
   cat >"$src/aarch64.cmake" <<'EOF'
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
@@ -94,7 +96,7 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 EOF
   llama_cmake "$llama_a64" -DCMAKE_TOOLCHAIN_FILE="$src/aarch64.cmake" -DGGML_NATIVE=OFF \
     -DGGML_CPU_ARM_ARCH=armv8.2-a+dotprod+fp16 -DGGML_OPENMP=OFF
-  ninja -C "$llama_a64" llama-simple
+  ninja -C "$llama_a64" llama-completion
 fi
 
 # ---- helpers --------------------------------------------------------------
@@ -212,17 +214,20 @@ bench() {
   n481=$(prompt_words "$m" "$work/p481.txt" 481)
   n5=$(prompt_words "$m" "$work/p5.txt" 5)
   ga=$work/a64/generate
-  ls=$llama_a64/bin/llama-simple
+  lc() { # llama-completion ARGS...
+    insns "$llama_a64/bin/llama-completion" -m "$m" -t 1 -tb 1 --temp 0 -no-cnv --no-warmup \
+      -c 1024 "$@"
+  }
   g20=$(insns "$ga" -p "Once upon a time" -n 20 --ignore-eos --quiet)
   g4=$(insns "$ga" -p "Once upon a time" -n 4 --ignore-eos --quiet)
-  l20=$(insns "$ls" -m "$m" -n 20 "Once upon a time")
-  l4=$(insns "$ls" -m "$m" -n 4 "Once upon a time")
+  l20=$(lc -n 20 -p "Once upon a time" --ignore-eos)
+  l4=$(lc -n 4 -p "Once upon a time" --ignore-eos)
   row "aarch64 Minsns per decoded token" "$(per "$g20" "$g4" 16)" "$(per "$l20" "$l4" 16)"
   g5=$(insns "$ga" -p "$(cat "$work/p5.txt")" -n 1 --quiet)
-  l5=$(insns "$ls" -m "$m" -n 1 "$(cat "$work/p5.txt")")
+  l5=$(lc -n 1 -p "$(cat "$work/p5.txt")")
   g481=$(INSNCOUNT_OPTS=sym=40 insns "$ga" -p "$(cat "$work/p481.txt")" -n 1 --quiet)
   cp "$work/insns.log" "$work/$key.profile.log"
-  l481=$(insns "$ls" -m "$m" -n 1 "$(cat "$work/p481.txt")")
+  l481=$(lc -n 1 -p "$(cat "$work/p481.txt")")
   d=$((n481 - n5))
   row "aarch64 Minsns per prompt token ($n481 vs $n5)" "$(per "$g481" "$g5" $d)" \
     "$(per "$l481" "$l5" $d)"

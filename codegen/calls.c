@@ -7,7 +7,9 @@
  * rows (@prefill) becomes:
  *   - for row-wise ops whose runtime form takes any length (rms_norm, add,
  *     mul, scale, silu, gelu, softcap, quantize): the same call on n * N
- *     elements, the rows being back to back;
+ *     elements, the rows being back to back; for add, mul, silu, gelu and
+ *     quantize through gqcrt_{binary,unary,quantize}_parallel, which splits
+ *     the rows over the executor's threads;
  *   - embed, rope: their _rows forms (gqcrt_embed_rows, ...); attention:
  *     gqcrt_attention_parallel with n_rows (1 for a vector); linear: the
  *     gemm kernel select-kernels chose (gqcrt_gemm_*), through
@@ -131,6 +133,32 @@ static bool a_count(builder *b, const ir_inst *v, gqc_arg *out) {
                      v->type.dims[0], n);
   *out = (gqc_arg){.kind = GQC_ARG_ROWS, .i = n};
   return true;
+}
+
+/* The call of element-wise function fn on all of i: on a batch, through
+ * gqcrt_<kind>_parallel (gqcrt_parallel.h), which splits it by rows over the
+ * executor's threads (the executor and fn its first arguments; rows_args
+ * adds the row length, and a quantiser's row bytes, after fn's own). */
+static gqc_call *new_elementwise(builder *b, const char *fn, const char *kind, const ir_inst *i) {
+  if (!is_rows(i))
+    return new_call(b, fn, i);
+  gqc_call *c = new_call(b,
+                         !strcmp(kind, "unary")    ? "gqcrt_unary_parallel"
+                         : !strcmp(kind, "binary") ? "gqcrt_binary_parallel"
+                                                   : "gqcrt_quantize_parallel",
+                         i);
+  if (c) {
+    arg(c, (gqc_arg){.kind = GQC_ARG_EXECUTOR});
+    arg(c, a_fn(fn));
+  }
+  return c;
+}
+static void rows_args(gqc_call *c, const ir_inst *i, int64_t out_row_bytes) {
+  if (!is_rows(i))
+    return;
+  arg(c, a_i32(row_len(i->operands[0])));
+  if (out_row_bytes)
+    arg(c, a_i32(out_row_bytes));
 }
 
 static gqc_arg a_rows(void) {
@@ -375,11 +403,12 @@ static bool lower_inst(builder *b, const ir_inst *i) {
                        ir_op_get(i->op)->name);
     if (i->op == IR_OP_LINEAR)
       return lower_linear(b, i, kernel);
-    if (!a_count(b, i, &count) || !(c = new_call(b, kernel, i)))
+    if (!a_count(b, i, &count) || !(c = new_elementwise(b, kernel, "quantize", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
     arg(c, count);
+    rows_args(c, i, row_bytes(i));
     return true;
   case IR_OP_ADD:
   case IR_OP_MUL: {
@@ -395,12 +424,13 @@ static bool lower_inst(builder *b, const ir_inst *i) {
       arg(c, a_i32(row_len(i)));
       return true;
     }
-    if (!a_count(b, i, &count) || !(c = new_call(b, fn, i)))
+    if (!a_count(b, i, &count) || !(c = new_elementwise(b, fn, "binary", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
     arg(c, a_value(b, i->operands[1]));
     arg(c, count);
+    rows_args(c, i, 0);
     return true;
   }
   case IR_OP_SCALE:
@@ -415,15 +445,16 @@ static bool lower_inst(builder *b, const ir_inst *i) {
     return true;
   case IR_OP_SILU:
   case IR_OP_GELU:
-    if (!a_count(b, i, &count) || !(c = new_call(b,
-                                                 kernel                ? kernel
-                                                 : i->op == IR_OP_SILU ? "gqcrt_silu"
-                                                                       : "gqcrt_gelu_tanh",
-                                                 i)))
+    if (!a_count(b, i, &count) || !(c = new_elementwise(b,
+                                                        kernel                ? kernel
+                                                        : i->op == IR_OP_SILU ? "gqcrt_silu"
+                                                                              : "gqcrt_gelu_tanh",
+                                                        "unary", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
     arg(c, count);
+    rows_args(c, i, 0);
     return true;
   case IR_OP_SOFTMAX: /* over each row on its own */
     if (!(c = new_call(b, "gqcrt_softmax", i)))

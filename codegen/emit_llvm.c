@@ -162,7 +162,8 @@ static const runtime_proto runtime_protos[] = {
     FN(rms_norm) FN(layer_norm) FN(causal_conv) FN(add) FN(mul) FN(scale) FN(silu) FN(gelu_tanh)
         FN(softcap) FN(softmax) FN(copy) FN(rope) FN(embed_rows) FN(embed_rows_packed) FN(rope_rows)
     /* gqcrt_parallel.h */
-    FN(linear_parallel) FN(gemm_parallel) FN(attention_parallel)
+    FN(linear_parallel) FN(gemm_parallel) FN(attention_parallel) FN(unary_parallel)
+        FN(binary_parallel) FN(quantize_parallel)
 #define GQCRT_OP_KERNEL(op, variant, features)                                                     \
   {"gqcrt_" #op "_" #variant, SIGNATURE(GQCRT_SIGNATURE_##op)},
 #include "gqcrt_op_kernels.def"
@@ -172,7 +173,7 @@ static const runtime_proto runtime_protos[] = {
 #include "gqcrt_attention_kernels.def"
 #undef GQCRT_ATTENTION_KERNEL
 #define QUANTIZE(enc) {"gqcrt_quantize_" #enc, SIGNATURE(GQCRT_SIGNATURE_QUANTIZE)},
-        QUANTIZE(f16) QUANTIZE(bf16) QUANTIZE(q8_0) QUANTIZE(q8_1) QUANTIZE(q8_k)
+            QUANTIZE(f16) QUANTIZE(bf16) QUANTIZE(q8_0) QUANTIZE(q8_1) QUANTIZE(q8_k)
 #undef QUANTIZE
 #define GQCRT_ENCODING(ID, name, ggml_type, elems, bytes, act, d_off, m_off)                       \
   {"gqcrt_dequantize_" #name, SIGNATURE(GQCRT_SIGNATURE_DEQUANTIZE)},

@@ -4,9 +4,10 @@
  * The runtime never creates threads. The application hands the compiled
  * model an executor (<name>_set_executor): something that can run a task on
  * n parts at once and return when every part is done. Generated code then
- * splits each linear layer's output rows into one range per part, and each
- * attention's queries (heads, and in a batch also tokens); rows and queries
- * are independent, so the result is bit-identical to a single-threaded step.
+ * splits each linear layer's output rows into one range per part, each
+ * attention's queries (heads, and in a batch also tokens), and a batch's
+ * element-wise work by rows; rows and queries are independent, so the result
+ * is bit-identical to a single-threaded step.
  *
  * A Linux/POSIX executor comes with the hosted runtime
  * (runtime/hosted/executor_pthread.c, header gqcrt_pthread.h). Firmware on bare metal or an RTOS
@@ -79,6 +80,28 @@ void gqcrt_gemm_parallel GQCRT_SIGNATURE_gemm_parallel;
    const float *q, const float *k, const float *v, void *k_cache, void *v_cache,                   \
    const void *prefix_k, const void *prefix_v, float *scratch, int32_t pos, int32_t n_rows)
 void gqcrt_attention_parallel GQCRT_SIGNATURE_attention_parallel;
+
+/* Element-wise work of a batch (prefill), split over ex's threads by whole
+ * rows: fn on n = n_rows * row elements, each part a contiguous run of rows
+ * (for a quantiser, row_bytes of output per row). Every element (every
+ * quant block) is computed as in one call, so the result is bit-identical
+ * for any thread count. Below GQCRT_PARALLEL_MIN_ELEMS elements, or with
+ * one row, the caller runs fn itself. ex may be NULL (single-threaded). */
+#define GQCRT_PARALLEL_MIN_ELEMS 32768
+typedef void(*gqcrt_unary_fn) GQCRT_SIGNATURE_silu;
+typedef void(*gqcrt_binary_fn) GQCRT_SIGNATURE_add;
+typedef void(*gqcrt_quantize_fn) GQCRT_SIGNATURE_QUANTIZE;
+#define GQCRT_SIGNATURE_unary_parallel                                                             \
+  (const gqcrt_executor *ex, gqcrt_unary_fn fn, float *y, const float *x, int32_t n, int32_t row)
+void gqcrt_unary_parallel GQCRT_SIGNATURE_unary_parallel;
+#define GQCRT_SIGNATURE_binary_parallel                                                            \
+  (const gqcrt_executor *ex, gqcrt_binary_fn fn, float *y, const float *a, const float *b,         \
+   int32_t n, int32_t row)
+void gqcrt_binary_parallel GQCRT_SIGNATURE_binary_parallel;
+#define GQCRT_SIGNATURE_quantize_parallel                                                          \
+  (const gqcrt_executor *ex, gqcrt_quantize_fn fn, void *y, const float *x, int32_t n,             \
+   int32_t row, int32_t row_bytes)
+void gqcrt_quantize_parallel GQCRT_SIGNATURE_quantize_parallel;
 
 #ifdef __cplusplus
 }

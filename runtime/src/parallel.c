@@ -1,6 +1,7 @@
 /* parallel.c — splitting a linear layer's rows over an executor's threads
  * (gqcrt_parallel.h), for matrix-vector (linear) and matrix-matrix (gemm)
- * kernels alike. Portable: the threads are the executor's business. */
+ * kernels alike, and a batch's element-wise work by rows. Portable: the
+ * threads are the executor's business. */
 #include "gqcrt_parallel.h"
 
 typedef struct linear_task {
@@ -76,4 +77,85 @@ void gqcrt_gemm_parallel(const gqcrt_executor *ex, gqcrt_gemm_fn kernel, float *
   }
   gemm_task t = {kernel, y, w, x, y_stride, n_in, n_out, n_rows, row_bytes, row_align};
   ex->parallel(ex, run_gemm_part, &t);
+}
+
+/* ---- element-wise ops on a batch -------------------------------------------
+ * One task type for the three signatures: part p takes rows [lo, hi) of
+ * n / row, so an output element (or quant block) is always computed by the
+ * same call on the same inputs. */
+
+typedef struct rows_task {
+  gqcrt_unary_fn unary;
+  gqcrt_binary_fn binary;
+  gqcrt_quantize_fn quantize;
+  void *y;
+  const float *a, *b;
+  int32_t rows, row, y_row_bytes;
+} rows_task;
+
+static void run_rows_part(void *arg, int32_t part, int32_t n_parts) {
+  const rows_task *t = arg;
+  if (n_parts <= 0 || part < 0 || part >= n_parts) /* a broken executor */
+    return;
+  int32_t lo, hi;
+  part_rows(t->rows, 1, part, n_parts, &lo, &hi);
+  if (hi <= lo)
+    return;
+  const int64_t x0 = (int64_t)lo * t->row;
+  const int32_t n = (hi - lo) * t->row;
+  unsigned char *y = (unsigned char *)t->y + (int64_t)lo * t->y_row_bytes;
+  if (t->quantize)
+    t->quantize(y, t->a + x0, n);
+  else if (t->binary)
+    t->binary((float *)(void *)y, t->a + x0, t->b + x0, n);
+  else
+    t->unary((float *)(void *)y, t->a + x0, n);
+}
+
+/* Whether a batch of n elements in rows of `row` is worth splitting. */
+static int split_rows(const gqcrt_executor *ex, int32_t n, int32_t row) {
+  return ex && ex->parallel && ex->n_threads > 1 && row > 0 && n % row == 0 && n / row >= 2 &&
+         n >= GQCRT_PARALLEL_MIN_ELEMS;
+}
+
+void gqcrt_unary_parallel(const gqcrt_executor *ex, gqcrt_unary_fn fn, float *y, const float *x,
+                          int32_t n, int32_t row) {
+  if (!split_rows(ex, n, row)) {
+    fn(y, x, n);
+    return;
+  }
+  rows_task t = {.unary = fn,
+                 .y = y,
+                 .a = x,
+                 .rows = n / row,
+                 .row = row,
+                 .y_row_bytes = row * (int32_t)sizeof(float)};
+  ex->parallel(ex, run_rows_part, &t);
+}
+
+void gqcrt_binary_parallel(const gqcrt_executor *ex, gqcrt_binary_fn fn, float *y, const float *a,
+                           const float *b, int32_t n, int32_t row) {
+  if (!split_rows(ex, n, row)) {
+    fn(y, a, b, n);
+    return;
+  }
+  rows_task t = {.binary = fn,
+                 .y = y,
+                 .a = a,
+                 .b = b,
+                 .rows = n / row,
+                 .row = row,
+                 .y_row_bytes = row * (int32_t)sizeof(float)};
+  ex->parallel(ex, run_rows_part, &t);
+}
+
+void gqcrt_quantize_parallel(const gqcrt_executor *ex, gqcrt_quantize_fn fn, void *y,
+                             const float *x, int32_t n, int32_t row, int32_t row_bytes) {
+  if (!split_rows(ex, n, row)) {
+    fn(y, x, n);
+    return;
+  }
+  rows_task t = {
+      .quantize = fn, .y = y, .a = x, .rows = n / row, .row = row, .y_row_bytes = row_bytes};
+  ex->parallel(ex, run_rows_part, &t);
 }

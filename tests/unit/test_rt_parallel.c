@@ -1,7 +1,8 @@
 /* test_rt_parallel.c — splitting linear layers over threads: every output row
  * is computed exactly once, by the same kernel, so results are bit-identical
- * to a single call; row groups of packed layouts are never split; the POSIX
- * executor runs every part of every task. */
+ * to a single call; row groups of packed layouts are never split; a batch's
+ * element-wise work split by rows gives the same bytes; the POSIX executor
+ * runs every part of every task. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,8 +64,8 @@ static void test_every_row_once(void **state) {
                               aligns[a]);
         for (int32_t r = 0; r < rows[n]; r++) {
           if (seen[r] != 1)
-            fail_msg("threads %d align %d rows %d: row %d computed %d times", threads[t],
-                     aligns[a], rows[n], r, seen[r]);
+            fail_msg("threads %d align %d rows %d: row %d computed %d times", threads[t], aligns[a],
+                     rows[n], r, seen[r]);
           assert_true(y[r] == (float)r);
         }
       }
@@ -114,6 +115,48 @@ static void test_pthread_executor_bit_identical(void **state) {
   assert_null(gqcrt_pthread_executor_start(GQCRT_PTHREAD_MAX_THREADS + 1));
 }
 
+/* A batch's element-wise work split by rows gives the single call's bytes:
+ * SiLU, add and the Q8_0 quantiser over 1..16 threads (the sequential
+ * executor, last part first, and the POSIX one), batches above and below
+ * GQCRT_PARALLEL_MIN_ELEMS, row counts that do not divide evenly. */
+static void test_elementwise_rows_bit_identical(void **state) {
+  (void)state;
+  enum { ROW = 1024, MAX_ROWS = 67 };
+  static float a[ROW * MAX_ROWS], b[ROW * MAX_ROWS], y1[ROW * MAX_ROWS], y2[ROW * MAX_ROWS + 1];
+  static uint8_t q1[MAX_ROWS * ROW / 32 * 34], q2[MAX_ROWS * ROW / 32 * 34];
+  for (int32_t i = 0; i < ROW * MAX_ROWS; i++) {
+    a[i] = (float)((int64_t)i * 7919 % 2001 - 1000) * 0.013f;
+    b[i] = (float)((int64_t)i * 104729 % 1999 - 999) * 0.007f;
+  }
+  const int32_t threads[] = {1, 2, 3, 4, 7, 16};
+  const int32_t rows[] = {1, 2, 31, 32, 33, 67};
+  const int32_t row_bytes = ROW / 32 * 34;
+  for (int e = 0; e < 2; e++)
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+      gqcrt_executor seq = {threads[t], sequential_reverse, NULL};
+      const gqcrt_executor *ex = &seq;
+      if (e == 1 && !(ex = gqcrt_pthread_executor_start(threads[t])))
+        fail_msg("no POSIX executor of %d threads", threads[t]);
+      for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+        const int32_t n = rows[r] * ROW;
+        gqcrt_silu(y1, a, n);
+        memset(y2, 0xAB, sizeof y2);
+        gqcrt_unary_parallel(ex, gqcrt_silu, y2, a, n, ROW);
+        assert_memory_equal(y1, y2, (size_t)n * sizeof(float));
+        assert_true(((uint32_t *)(void *)y2)[n] == 0xABABABABu); /* nothing past the end */
+        gqcrt_add(y1, a, b, n);
+        gqcrt_binary_parallel(ex, gqcrt_add, y2, a, b, n, ROW);
+        assert_memory_equal(y1, y2, (size_t)n * sizeof(float));
+        gqcrt_quantize_q8_0(q1, a, n);
+        memset(q2, 0xAB, sizeof q2);
+        gqcrt_quantize_parallel(ex, gqcrt_quantize_q8_0, q2, a, n, ROW, row_bytes);
+        assert_memory_equal(q1, q2, (size_t)rows[r] * row_bytes);
+      }
+      if (e == 1)
+        gqcrt_pthread_executor_stop();
+    }
+}
+
 static void test_null_executor_is_one_call(void **state) {
   (void)state;
   int32_t *w = numbered_rows();
@@ -130,6 +173,7 @@ int main(void) {
       cmocka_unit_test(test_every_row_once),
       cmocka_unit_test(test_null_executor_is_one_call),
       cmocka_unit_test(test_pthread_executor_bit_identical),
+      cmocka_unit_test(test_elementwise_rows_bit_identical),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
