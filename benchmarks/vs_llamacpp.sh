@@ -32,7 +32,9 @@
 # per-op profile of gqc's aarch64 prompt run: instructions per prompt token
 # by runtime function.
 #
-# BENCH_AARCH64=0 leaves out the aarch64 figures (qemu: most of the time).
+# BENCH_AARCH64=0 leaves out the aarch64 figures (qemu: most of the time),
+# BENCH_HOST=0 the host ones (instruction counts do not depend on the
+# machine's load: they can run beside other work).
 #
 # Both sides use one thread unless stated and an F16 KV cache (llama.cpp's
 # default; gqc's default is F32, the parity configuration, which reads twice
@@ -187,6 +189,13 @@ bench() {
   echo
   printf '| %-44s | %12s | %12s | %6s |\n' figure gqc llama.cpp ratio
   echo "|---|---:|---:|---:|"
+  [ "${BENCH_HOST:-1}" = 0 ] || host_figures
+  [ "$key" = qwen3-8b ] || [ "${BENCH_AARCH64:-1}" = 0 ] && return 0
+  aarch64_figures
+}
+
+# Host speeds and memory of model $m (key $key).
+host_figures() {
   for t in 1 2; do
     row "host decode tg64, $t thread(s), tok/s" \
       "$(gqc_speed generation -p 'Once upon a time' -n 64 --ignore-eos -t $t)" \
@@ -205,9 +214,10 @@ bench() {
   g=$(peak_rss "$work/x86/generate" -p "Once upon a time" -n 16)
   l=$(peak_rss "$llama/bin/llama-simple" -m "$m" -c 1024 -n 16 "Once upon a time")
   row "peak RSS, host, ctx 1024, MiB" "$((g / 1024))" "$((l / 1024))"
-  [ "$key" = qwen3-8b ] || [ "${BENCH_AARCH64:-1}" = 0 ] && return 0
+}
 
-  # aarch64 under qemu
+# aarch64 instruction counts under qemu, and gqc's profile.
+aarch64_figures() {
   "$gqc" "$m" -o "$work/a64/model.o" --target aarch64-linux-gnu --ctx 1024 --kv-type f16 >/dev/null
   aarch64-linux-gnu-gcc -O2 -static -I"$work/a64" -Iruntime/include samples/generate.c \
     "$work/a64/model.o" "$rt_a64" -lm -o "$work/a64/generate"
