@@ -169,7 +169,7 @@ gqc_speed() { # what(prompt|generation) generate-args...
 }
 llama_speed() { # llama-bench args
   "$llama/bin/llama-bench" -r 3 -o csv "$@" 2>/dev/null |
-    awk -F, 'NR > 1 {gsub(/"/, "", $0); v = $(NF-1)} END {print v}'
+    awk -F, 'NR > 1 {gsub(/"/, "", $0); v = $(NF-1)} END {if (v != "") printf "%.1f\n", v}'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (a - b) / n / 1e6 }'; }

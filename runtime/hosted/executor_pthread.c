@@ -10,14 +10,13 @@
  * the caller. A worker holding a stale generation cannot claim a part of a
  * newer task, since the generation is part of the compare-and-swap.
  *
- * Workers poll the ticket for a new generation — pausing for a few
- * microseconds, then yielding the core, a decode step issues ~100 tasks a
- * few microseconds apart — and after ~100 us of nothing they sleep on a
- * condition variable. The caller takes the mutex to wake them only when some
- * sleep (a Dekker-style handshake on sequentially consistent atomics: the
- * caller publishes the ticket then reads `sleeping`; a worker increments
- * `sleeping` then re-reads the ticket under the mutex; one always sees the
- * other).
+ * Workers poll the ticket for a new generation — re-reading it for a few
+ * microseconds, then yielding the core between polls, a decode step issues
+ * ~100 tasks a few microseconds apart — and after SPIN_LIMIT polls (some
+ * milliseconds of yields) of nothing they sleep on a condition variable.
+ * The caller takes the mutex to wake them only when some sleep (a Dekker-style handshake on
+ * sequentially consistent atomics: the caller publishes the ticket then reads `sleeping`; a worker
+ * increments `sleeping` then re-reads the ticket under the mutex; one always sees the other).
  *
  * Hosted only (pthreads, C11 atomics); not part of the freestanding libgqcrt.
  */
@@ -29,24 +28,25 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#define SPIN_FAST 2000   /* pause instructions before yielding the core */
+#define SPIN_FAST 2000   /* plain polls before yielding the core */
 #define SPIN_LIMIT 20000 /* polls before a worker sleeps */
 #define PART_BITS 16
 #define PART_MASK ((UINT64_C(1) << PART_BITS) - 1)
 
-/* One poll of a busy wait: a pause for the first SPIN_FAST polls, then
- * sched_yield, so that when more threads than cores are runnable the thread
- * being waited for gets to run. */
+/* One poll of a busy wait: a plain re-read for the first SPIN_FAST polls
+ * (a few microseconds), then sched_yield, so that when more threads than
+ * cores are runnable the thread being waited for gets to run. No PAUSE (or
+ * YIELD) hint: in a virtual machine a loop of them traps to the hypervisor
+ * (pause-loop exiting), which deschedules the waiting vCPU just when the
+ * next task is published. Measured on a 2-core KVM guest (farm-bench, 12
+ * paired runs): 2-thread Qwen2.5-0.5B Q4_0 decode 15% faster (median ratio
+ * 0.85) than 2000 PAUSEs before yielding; 1-thread runs and 2-thread
+ * prompts unchanged. */
 static inline void wait_a_little(int polls) {
-  if (polls < SPIN_FAST) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield" ::: "memory");
-#endif
-  } else {
+  if (polls < SPIN_FAST)
+    __asm__ volatile("" ::: "memory"); /* the caller's atomic load is the poll */
+  else
     sched_yield();
-  }
 }
 
 static struct {
