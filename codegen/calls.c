@@ -136,17 +136,15 @@ static bool a_count(builder *b, const ir_inst *v, gqc_arg *out) {
 }
 
 /* The call of element-wise function fn on all of i: on a batch, through
- * gqcrt_<kind>_parallel (gqcrt_parallel.h), which splits it by rows over the
- * executor's threads (the executor and fn its first arguments; rows_args
- * adds the row length, and a quantiser's row bytes, after fn's own). */
-static gqc_call *new_elementwise(builder *b, const char *fn, const char *kind, const ir_inst *i) {
+ * `parallel` (gqcrt_{unary,binary,quantize}_parallel, gqcrt_parallel.h),
+ * which splits it by rows over the executor's threads (the executor and fn
+ * its first arguments; rows_args adds the row length, and a quantiser's row
+ * bytes, after fn's own). */
+static gqc_call *new_elementwise(builder *b, const char *fn, const char *parallel,
+                                 const ir_inst *i) {
   if (!is_rows(i))
     return new_call(b, fn, i);
-  gqc_call *c = new_call(b,
-                         !strcmp(kind, "unary")    ? "gqcrt_unary_parallel"
-                         : !strcmp(kind, "binary") ? "gqcrt_binary_parallel"
-                                                   : "gqcrt_quantize_parallel",
-                         i);
+  gqc_call *c = new_call(b, parallel, i);
   if (c) {
     arg(c, (gqc_arg){.kind = GQC_ARG_EXECUTOR});
     arg(c, a_fn(fn));
@@ -403,7 +401,7 @@ static bool lower_inst(builder *b, const ir_inst *i) {
                        ir_op_get(i->op)->name);
     if (i->op == IR_OP_LINEAR)
       return lower_linear(b, i, kernel);
-    if (!a_count(b, i, &count) || !(c = new_elementwise(b, kernel, "quantize", i)))
+    if (!a_count(b, i, &count) || !(c = new_elementwise(b, kernel, "gqcrt_quantize_parallel", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
@@ -424,7 +422,7 @@ static bool lower_inst(builder *b, const ir_inst *i) {
       arg(c, a_i32(row_len(i)));
       return true;
     }
-    if (!a_count(b, i, &count) || !(c = new_elementwise(b, fn, "binary", i)))
+    if (!a_count(b, i, &count) || !(c = new_elementwise(b, fn, "gqcrt_binary_parallel", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));
@@ -449,7 +447,7 @@ static bool lower_inst(builder *b, const ir_inst *i) {
                                                         kernel                ? kernel
                                                         : i->op == IR_OP_SILU ? "gqcrt_silu"
                                                                               : "gqcrt_gelu_tanh",
-                                                        "unary", i)))
+                                                        "gqcrt_unary_parallel", i)))
       break;
     arg(c, a_value(b, i));
     arg(c, a_value(b, i->operands[0]));

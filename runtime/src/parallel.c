@@ -112,50 +112,36 @@ static void run_rows_part(void *arg, int32_t part, int32_t n_parts) {
     t->unary((float *)(void *)y, t->a + x0, n);
 }
 
-/* Whether a batch of n elements in rows of `row` is worth splitting. */
-static int split_rows(const gqcrt_executor *ex, int32_t n, int32_t row) {
-  return ex && ex->parallel && ex->n_threads > 1 && row > 0 && n % row == 0 && n / row >= 2 &&
-         n >= GQCRT_PARALLEL_MIN_ELEMS;
+/* Runs t on n elements in rows of `row`: split over ex's threads when that
+ * is worth it (whole rows, at least two, GQCRT_PARALLEL_MIN_ELEMS in all),
+ * else as one part of one row holding everything — a single call of fn. */
+static void run_rows(const gqcrt_executor *ex, rows_task *t, int32_t n, int32_t row) {
+  if (ex && ex->parallel && ex->n_threads > 1 && row > 0 && n % row == 0 && n / row >= 2 &&
+      n >= GQCRT_PARALLEL_MIN_ELEMS) {
+    t->rows = n / row;
+    t->row = row;
+    ex->parallel(ex, run_rows_part, t);
+  } else {
+    t->rows = 1;
+    t->row = n;
+    run_rows_part(t, 0, 1);
+  }
 }
 
 void gqcrt_unary_parallel(const gqcrt_executor *ex, gqcrt_unary_fn fn, float *y, const float *x,
                           int32_t n, int32_t row) {
-  if (!split_rows(ex, n, row)) {
-    fn(y, x, n);
-    return;
-  }
-  rows_task t = {.unary = fn,
-                 .y = y,
-                 .a = x,
-                 .rows = n / row,
-                 .row = row,
-                 .y_row_bytes = row * (int32_t)sizeof(float)};
-  ex->parallel(ex, run_rows_part, &t);
+  rows_task t = {.unary = fn, .y = y, .a = x, .y_row_bytes = row * (int32_t)sizeof(float)};
+  run_rows(ex, &t, n, row);
 }
 
 void gqcrt_binary_parallel(const gqcrt_executor *ex, gqcrt_binary_fn fn, float *y, const float *a,
                            const float *b, int32_t n, int32_t row) {
-  if (!split_rows(ex, n, row)) {
-    fn(y, a, b, n);
-    return;
-  }
-  rows_task t = {.binary = fn,
-                 .y = y,
-                 .a = a,
-                 .b = b,
-                 .rows = n / row,
-                 .row = row,
-                 .y_row_bytes = row * (int32_t)sizeof(float)};
-  ex->parallel(ex, run_rows_part, &t);
+  rows_task t = {.binary = fn, .y = y, .a = a, .b = b, .y_row_bytes = row * (int32_t)sizeof(float)};
+  run_rows(ex, &t, n, row);
 }
 
 void gqcrt_quantize_parallel(const gqcrt_executor *ex, gqcrt_quantize_fn fn, void *y,
                              const float *x, int32_t n, int32_t row, int32_t row_bytes) {
-  if (!split_rows(ex, n, row)) {
-    fn(y, x, n);
-    return;
-  }
-  rows_task t = {
-      .quantize = fn, .y = y, .a = x, .rows = n / row, .row = row, .y_row_bytes = row_bytes};
-  ex->parallel(ex, run_rows_part, &t);
+  rows_task t = {.quantize = fn, .y = y, .a = x, .y_row_bytes = row_bytes};
+  run_rows(ex, &t, n, row);
 }
