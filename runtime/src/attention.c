@@ -125,6 +125,7 @@ void gqcrt_attention(const gqcrt_attention_desc *d, float *out, const float *q, 
 /* ---- gqcrt_attention_scalar: the same arithmetic through the driver -------- */
 
 #define ATTN_INLINE static inline GQCRT_ATTN_FORCE_INLINE
+#define ATTN_OUT_OF_LINE static __attribute__((noinline))
 
 ATTN_INLINE float attn_load(enum gqcrt_kv_fmt f, const uint8_t *row, int32_t i) {
   if (f == GQCRT_KV_FMT_Q8_0)

@@ -32,7 +32,7 @@
  *    element sums its terms in position order, like attention.c, but each
  *    term is fused (FMA) where attention.c rounds the product first.
  *  - The two loops above are out-of-line functions, one per cache format
- *    and block size (ATTN_OUT_OF_LINE below), compiled without GCC's
+ *    and block size (attention_driver.h), compiled without GCC's
  *    pre-allocation scheduling, so that their accumulators, k/v rows and
  *    query pointers stay in registers: for an f16 cache and four heads,
  *    57 instructions per 32 FMAs for the scores and 97 per 64 for the
@@ -49,6 +49,7 @@
 #include "gqcrt.h"
 
 #define ATTN_INLINE static inline GQCRT_ATTN_FORCE_INLINE
+#define ATTN_OUT_OF_LINE static __attribute__((noinline))
 
 /* GCC's scheduling before register allocation hoists every query and key
  * load of the score loop ahead of its FMAs and spills them (see above). */
@@ -170,7 +171,7 @@ NEON_INLINE void score_rows(enum gqcrt_kv_fmt f, int nh, int nk, const float *co
   }
 }
 
-NEON_INLINE void scores_body(enum gqcrt_kv_fmt f, int nh, const float *const *q, float *const *s,
+NEON_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q, float *const *s,
                              const uint8_t *k, size_t stride, int32_t n, int32_t hd, float scale) {
   float *sc[GQCRT_ATTENTION_BLOCK];
   int32_t c = 0;
@@ -258,7 +259,7 @@ NEON_INLINE void weigh_dims(enum gqcrt_kv_fmt f, int nh, int nw, const float *co
       vst1q_f32(o[h] + i0 + 4 * (size_t)w, acc[h][w]);
 }
 
-NEON_INLINE void weigh_body(enum gqcrt_kv_fmt f, int nh, const float *const *p, float *const *o,
+NEON_INLINE void attn_weigh(enum gqcrt_kv_fmt f, int nh, const float *const *p, float *const *o,
                             const uint8_t *v, size_t stride, int32_t n, int32_t hd) {
   size_t i = 0;
   for (; i + 16 <= (size_t)hd; i += 16)
@@ -272,60 +273,6 @@ NEON_INLINE void weigh_body(enum gqcrt_kv_fmt f, int nh, const float *const *p, 
         acc += p[h][c] * load1(f, v + (size_t)c * stride, i);
       o[h][i] = acc;
     }
-}
-
-/* attn_scores and attn_weigh: one out-of-line function per cache format
- * and block size (inlined into the driver, one large function, GCC kept the
- * inner loops' query pointers on the stack and moved accumulators between
- * registers every few FMAs). */
-#define ATTN_OUT_OF_LINE(fmt, nh)                                                                  \
-  static __attribute__((noinline)) void scores_##fmt##_##nh(                                       \
-      const float *const *q, float *const *s, const uint8_t *k, size_t stride, int32_t n,          \
-      int32_t hd, float scale) {                                                                   \
-    scores_body(GQCRT_KV_FMT_##fmt, nh, q, s, k, stride, n, hd, scale);                            \
-  }                                                                                                \
-  static __attribute__((noinline)) void weigh_##fmt##_##nh(const float *const *p, float *const *o, \
-                                                           const uint8_t *v, size_t stride,        \
-                                                           int32_t n, int32_t hd) {                \
-    weigh_body(GQCRT_KV_FMT_##fmt, nh, p, o, v, stride, n, hd);                                    \
-  }
-#define ATTN_OUT_OF_LINE_NH(fmt)                                                                   \
-  ATTN_OUT_OF_LINE(fmt, 1)                                                                         \
-  ATTN_OUT_OF_LINE(fmt, 2) ATTN_OUT_OF_LINE(fmt, 3) ATTN_OUT_OF_LINE(fmt, 4)
-ATTN_OUT_OF_LINE_NH(F32)
-ATTN_OUT_OF_LINE_NH(F16)
-ATTN_OUT_OF_LINE_NH(Q8_0)
-#undef ATTN_OUT_OF_LINE_NH
-#undef ATTN_OUT_OF_LINE
-
-/* The instance for (f, nh), both constants where the driver calls. */
-#define ATTN_PICK(fn, f, nh, ...)                                                                  \
-  do {                                                                                             \
-    if ((f) == GQCRT_KV_FMT_F16)                                                                   \
-      ((nh) == 1   ? fn##_F16_1                                                                    \
-       : (nh) == 2 ? fn##_F16_2                                                                    \
-       : (nh) == 3 ? fn##_F16_3                                                                    \
-                   : fn##_F16_4)(__VA_ARGS__);                                                     \
-    else if ((f) == GQCRT_KV_FMT_Q8_0)                                                             \
-      ((nh) == 1   ? fn##_Q8_0_1                                                                   \
-       : (nh) == 2 ? fn##_Q8_0_2                                                                   \
-       : (nh) == 3 ? fn##_Q8_0_3                                                                   \
-                   : fn##_Q8_0_4)(__VA_ARGS__);                                                    \
-    else                                                                                           \
-      ((nh) == 1   ? fn##_F32_1                                                                    \
-       : (nh) == 2 ? fn##_F32_2                                                                    \
-       : (nh) == 3 ? fn##_F32_3                                                                    \
-                   : fn##_F32_4)(__VA_ARGS__);                                                     \
-  } while (0)
-
-NEON_INLINE void attn_scores(enum gqcrt_kv_fmt f, int nh, const float *const *q, float *const *s,
-                             const uint8_t *k, size_t stride, int32_t n, int32_t hd, float scale) {
-  ATTN_PICK(scores, f, nh, q, s, k, stride, n, hd, scale);
-}
-
-NEON_INLINE void attn_weigh(enum gqcrt_kv_fmt f, int nh, const float *const *p, float *const *o,
-                            const uint8_t *v, size_t stride, int32_t n, int32_t hd) {
-  ATTN_PICK(weigh, f, nh, p, o, v, stride, n, hd);
 }
 
 /* Softmax of n > 0 scores in place: the maximum, exp(s - max) four at a

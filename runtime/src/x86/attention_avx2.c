@@ -37,6 +37,7 @@
 #include "rt_libc.h"
 
 #define ATTN_INLINE GQCRT_AVX2 static inline GQCRT_ATTN_FORCE_INLINE
+#define ATTN_OUT_OF_LINE GQCRT_AVX2 static __attribute__((noinline))
 
 /* Elements i .. i+7 of a cache row, as f32. */
 ATTN_INLINE __m256 load8(enum gqcrt_kv_fmt f, const uint8_t *row, size_t i) {
