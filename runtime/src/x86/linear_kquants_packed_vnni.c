@@ -90,6 +90,23 @@
 #include "gqcrt.h"
 #include "x86/vnni_packed.h"
 
+/* Compiled a second time by linear_kquants_packed_vnni512.c with
+ * GQCRT_KQ_EVEX defined: the same kernels for CPUs with AVX-512 VNNI (and
+ * VL) but not AVX-VNNI (Ice Lake and Cascade Lake servers): VPDPBUSD and
+ * VPDPWSSD on ymm registers in their EVEX encoding, every other instruction
+ * the same, so the numbers are the same too. */
+#ifdef GQCRT_KQ_EVEX
+#undef VNNI
+#undef VNNI_INLINE
+#define VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define VNNI_INLINE VNNI static inline __attribute__((always_inline))
+#define KQ_DPBUSD _mm256_dpbusd_epi32
+#define KQ_DPWSSD _mm256_dpwssd_epi32
+#else
+#define KQ_DPBUSD _mm256_dpbusd_avx_epi32
+#define KQ_DPWSSD _mm256_dpwssd_avx_epi32
+#endif
+
 enum { CHUNK = 8 }; /* super-blocks prepared per activation row at a time */
 
 /* What a tile needs of an activation super-block besides its quants: its
@@ -262,7 +279,7 @@ VNNI_INLINE void mins_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
             const __m256i a = vnni_bcast4(xq + (size_t)r * x_row, E * (j0 + h) + 4 * t);
 #pragma GCC unroll 2
             for (int g = 0; g < G; g++)
-              S[g][h][r] = _mm256_dpbusd_avx_epi32(S[g][h][r], u[g][h], a);
+              S[g][h][r] = KQ_DPBUSD(S[g][h][r], u[g][h], a);
           }
       }
 #pragma GCC unroll 2
@@ -283,7 +300,7 @@ VNNI_INLINE void mins_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
         const int n_pairs = n_sub(f) / 2;
 #pragma GCC unroll 8
         for (int i = 0; i < n_pairs; i++)
-          summ = _mm256_dpwssd_avx_epi32(summ, s[g].m[i], _mm256_set1_epi32(P[i]));
+          summ = KQ_DPWSSD(summ, s[g].m[i], _mm256_set1_epi32(P[i]));
         const __m256 da = _mm256_set1_ps(ar[r].da[b]);
         const __m256 t =
             _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(s[g].d, da), _mm256_cvtepi32_ps(isum[g][r])),
@@ -337,7 +354,7 @@ VNNI_INLINE void q6_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
           const __m256i a = vnni_bcast4(xq + (size_t)r * x_row, 16 * s + 4 * k);
 #pragma GCC unroll 2
           for (int g = 0; g < G; g++)
-            S[g] = _mm256_dpbusd_avx_epi32(S[g], t4[g][k], a);
+            S[g] = KQ_DPBUSD(S[g], t4[g][k], a);
         }
 #pragma GCC unroll 2
         for (int g = 0; g < G; g++) {
@@ -362,7 +379,12 @@ VNNI_INLINE void q6_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
 
 /* ---- the kernels ------------------------------------------------------------- */
 
-VNNI_DEFINE_KERNELS(q2_k, r8, FMT_Q2_K, mins_tile, GQCRT_QK_K, GQCRT_Q2_K_BYTES, GQCRT_Q8_K_BYTES)
-VNNI_DEFINE_KERNELS(q4_k, r8, FMT_Q4_K, mins_tile, GQCRT_QK_K, GQCRT_Q4_K_BYTES, GQCRT_Q8_K_BYTES)
-VNNI_DEFINE_KERNELS(q5_k, r8, FMT_Q5_K, mins_tile, GQCRT_QK_K, GQCRT_Q5_K_BYTES, GQCRT_Q8_K_BYTES)
-VNNI_DEFINE_KERNELS(q6_k, r8, FMT_Q6_K, q6_k_tile, GQCRT_QK_K, GQCRT_Q6_K_BYTES, GQCRT_Q8_K_BYTES)
+#ifdef GQCRT_KQ_EVEX
+#define KQ_DEFINE_KERNELS(...) VNNI_DEFINE_KERNELS_AS(VNNI, avx512vnni, __VA_ARGS__)
+#else
+#define KQ_DEFINE_KERNELS(...) VNNI_DEFINE_KERNELS_AS(VNNI, avxvnni, __VA_ARGS__)
+#endif
+KQ_DEFINE_KERNELS(q2_k, r8, FMT_Q2_K, mins_tile, GQCRT_QK_K, GQCRT_Q2_K_BYTES, GQCRT_Q8_K_BYTES)
+KQ_DEFINE_KERNELS(q4_k, r8, FMT_Q4_K, mins_tile, GQCRT_QK_K, GQCRT_Q4_K_BYTES, GQCRT_Q8_K_BYTES)
+KQ_DEFINE_KERNELS(q5_k, r8, FMT_Q5_K, mins_tile, GQCRT_QK_K, GQCRT_Q5_K_BYTES, GQCRT_Q8_K_BYTES)
+KQ_DEFINE_KERNELS(q6_k, r8, FMT_Q6_K, q6_k_tile, GQCRT_QK_K, GQCRT_Q6_K_BYTES, GQCRT_Q8_K_BYTES)

@@ -49,12 +49,17 @@
 #define VNNI_INLINE VNNI static inline __attribute__((always_inline))
 #define VNNI512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define VNNI512_INLINE VNNI512 static inline __attribute__((always_inline))
+/* The helpers below need only AVX2, so they inline into kernels of either
+ * target (and into the K-quant kernels compiled a second time for EVEX,
+ * linear_kquants_packed_vnni512.c). */
+#define VNNI_BASE_INLINE                                                                           \
+  __attribute__((target("avx2,fma,f16c"))) static inline __attribute__((always_inline))
 
 enum { VNNI_TILE = 4, VNNI512_TILE = 8, VNNI_ROWS_PER_PASS = 8 * VNNI_TILE };
 
 /* Four activation quants (elements k .. k+3 of the quants at xq) in every
  * dword lane. */
-VNNI_INLINE __m256i vnni_bcast4(const uint8_t *xq, int k) {
+VNNI_BASE_INLINE __m256i vnni_bcast4(const uint8_t *xq, int k) {
   int32_t v;
   memcpy(&v, xq + k, 4);
   return _mm256_set1_epi32(v);
@@ -74,15 +79,15 @@ VNNI_INLINE __m256i vnni_bcast4(const uint8_t *xq, int k) {
                           : _mm##W##_slli_epi16(H, 4 - (t)),                                       \
                      _mm##W##_set1_epi8(0x10))
 
-VNNI_INLINE __m256i vnni_nibbles(__m256i w, int hi) {
+VNNI_BASE_INLINE __m256i vnni_nibbles(__m256i w, int hi) {
   return VNNI_NIBBLES(256, w, hi);
 }
-VNNI_INLINE __m256i vnni_fifth_bits(__m256i H, int t, int hi) {
+VNNI_BASE_INLINE __m256i vnni_fifth_bits(__m256i H, int t, int hi) {
   return VNNI_FIFTH_BITS(256, H, t, hi);
 }
 
 /* v[0..n) = 0. */
-VNNI_INLINE void vnni_zero(__m256i *v, int n) {
+VNNI_BASE_INLINE void vnni_zero(__m256i *v, int n) {
 #pragma GCC unroll 8
   for (int i = 0; i < n; i++)
     v[i] = _mm256_setzero_si256();
@@ -160,7 +165,7 @@ static inline void vnni_run(const vnni_format *f, void *act, float *y, size_t y_
 /* y[0..8) = (first ? 0 : y[0..8)) + t: a kernel's acc += t with the
  * accumulator kept in y between blocks (0 + t, not t: -0 becomes +0 as in
  * the portable kernels' sum = 0.0f; sum += t). */
-VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
+VNNI_BASE_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
   const __m256 acc = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y);
   _mm256_storeu_ps(y, _mm256_add_ps(acc, t));
 }
@@ -172,23 +177,25 @@ VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
     body(fmt, G, R, VNNI_TILE_ARGS);                                                               \
   }
 
-/* gqcrt_linear_<enc>_<packing>_avxvnni and gqcrt_gemm_..., for weight
+/* gqcrt_linear_<enc>_<packing>_<variant> and gqcrt_gemm_..., target
+ * attribute ATTR: VNNI_DEFINE_KERNELS_AS(VNNI, avxvnni, ...), the AVX-VNNI
+ * kernels, is VNNI_DEFINE_KERNELS below. For weight
  * blocks of `elems` elements and w_bytes bytes against activation blocks of
  * x_bytes. The including file provides, for its format constant fmt:
  *   act_row    the type of one activation row's record, CHUNK blocks;
  *   prepare(fmt, act, x, x_row, n_rows, b0, nbc)   fills the records;
  *   body(fmt, G, R, VNNI_TILE_ARGS)   the always-inline tile, G row groups
  *              against R activation rows (G = 2 with R = 1, or G = 1). */
-#define VNNI_DEFINE_KERNELS(enc, packing, fmt, body, elems, w_bytes, x_bytes)                      \
-  VNNI static void enc##_prepare(void *act, const uint8_t *x, size_t x_row, int32_t n_rows,        \
+#define VNNI_DEFINE_KERNELS_AS(ATTR, variant, enc, packing, fmt, body, elems, w_bytes, x_bytes)    \
+  ATTR static void enc##_prepare(void *act, const uint8_t *x, size_t x_row, int32_t n_rows,        \
                                  int32_t b0, int32_t nbc) {                                        \
     prepare(fmt, act, x, x_row, n_rows, b0, nbc);                                                  \
   }                                                                                                \
-  VNNI_TILE_FN(VNNI, enc##_2x1, fmt, body, 2, 1)                                                   \
-  VNNI_TILE_FN(VNNI, enc##_1x1, fmt, body, 1, 1)                                                   \
-  VNNI_TILE_FN(VNNI, enc##_1x2, fmt, body, 1, 2)                                                   \
-  VNNI_TILE_FN(VNNI, enc##_1x3, fmt, body, 1, 3)                                                   \
-  VNNI_TILE_FN(VNNI, enc##_1x4, fmt, body, 1, VNNI_TILE)                                           \
+  VNNI_TILE_FN(ATTR, enc##_2x1, fmt, body, 2, 1)                                                   \
+  VNNI_TILE_FN(ATTR, enc##_1x1, fmt, body, 1, 1)                                                   \
+  VNNI_TILE_FN(ATTR, enc##_1x2, fmt, body, 1, 2)                                                   \
+  VNNI_TILE_FN(ATTR, enc##_1x3, fmt, body, 1, 3)                                                   \
+  VNNI_TILE_FN(ATTR, enc##_1x4, fmt, body, 1, VNNI_TILE)                                           \
   static const vnni_format enc##_##packing = {elems,                                               \
                                               w_bytes,                                             \
                                               x_bytes,                                             \
@@ -199,17 +206,19 @@ VNNI_INLINE void vnni_accumulate(float *y, int first, __m256 t) {
                                               {enc##_2x1},                                         \
                                               VNNI_TILE,                                           \
                                               {enc##_1x1, enc##_1x2, enc##_1x3, enc##_1x4}};       \
-  void gqcrt_linear_##enc##_##packing##_avxvnni(float *y, const void *w, const void *x,            \
-                                                int32_t n_in, int32_t n_out) {                     \
+  void gqcrt_linear_##enc##_##packing##_##variant(float *y, const void *w, const void *x,          \
+                                                  int32_t n_in, int32_t n_out) {                   \
     act_row act[1];                                                                                \
     vnni_run(&enc##_##packing, act, y, 0, w, x, n_in, n_out, 1);                                   \
   }                                                                                                \
-  void gqcrt_gemm_##enc##_##packing##_avxvnni(float *y, int32_t y_stride, const void *w,           \
-                                              const void *x, int32_t n_in, int32_t n_out,          \
-                                              int32_t n_rows) {                                    \
+  void gqcrt_gemm_##enc##_##packing##_##variant(float *y, int32_t y_stride, const void *w,         \
+                                                const void *x, int32_t n_in, int32_t n_out,        \
+                                                int32_t n_rows) {                                  \
     act_row act[VNNI_ROWS_PER_PASS];                                                               \
     vnni_run(&enc##_##packing, act, y, (size_t)y_stride, w, x, n_in, n_out, n_rows);               \
   }
+#define VNNI_DEFINE_KERNELS(enc, packing, fmt, body, elems, w_bytes, x_bytes)                      \
+  VNNI_DEFINE_KERNELS_AS(VNNI, avxvnni, enc, packing, fmt, body, elems, w_bytes, x_bytes)
 
 /* The AVX-512 kernels gqcrt_linear_<enc>_<packing>_avx512vnni and
  * gqcrt_gemm_..., with the act_row, CHUNK and prepare of
