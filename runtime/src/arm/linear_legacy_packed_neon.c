@@ -46,17 +46,6 @@
 
 enum packed_fmt { FMT_Q4_0, FMT_Q8_0 };
 
-/* A zero vector materialised where it is used. GCC keeps vdupq_n_s32(0)
- * in one register and copies it into each block's SDOT accumulator, and with
- * the Q4_0 tiles' four consecutive registers (LD1 x4) that cost one more
- * MOV per block (Q4_0: 6.43 -> 6.33 instructions per 32 weights; Q8_0's loop
- * is better with the copy, 4.58 against 4.61). */
-NEON_INLINE int32x4_t zero_s32(void) {
-  int32x4_t z;
-  __asm__ volatile("movi %0.4s, #0" : "=w"(z));
-  return z;
-}
-
 /* The four rows' exact sums of one block (times 16 for Q4_0): tiles at *q
  * (advanced past them, so that the loads post-increment one pointer),
  * activation quants xl (elements 0..15) and xh (16..31). */
@@ -64,8 +53,6 @@ NEON_INLINE int32x4_t block_isum(enum packed_fmt f, const uint8_t **qp, int8x16_
                                  int8x16_t xh) {
   const uint8_t *q = *qp;
   int32x4_t s = vdupq_n_s32(0);
-  if (f == FMT_Q4_0) /* a MOVI of its own (see zero_s32) */
-    s = zero_s32();
   if (f == FMT_Q8_0) {
     const int8x16x4_t lo = vld1q_s8_x4((const int8_t *)q);
     NEON_STREAM_ADVANCE(q, 64);

@@ -98,13 +98,15 @@
 #ifdef GQCRT_KQ_EVEX
 #undef VNNI
 #undef VNNI_INLINE
-#define VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
-#define VNNI_INLINE VNNI static inline __attribute__((always_inline))
+#define VNNI VNNI512
+#define VNNI_INLINE VNNI512_INLINE
 #define KQ_DPBUSD _mm256_dpbusd_epi32
 #define KQ_DPWSSD _mm256_dpwssd_epi32
+#define KQ_DEFINE_KERNELS(...) VNNI_DEFINE_KERNELS_AS(VNNI, avx512vnni, __VA_ARGS__)
 #else
 #define KQ_DPBUSD _mm256_dpbusd_avx_epi32
 #define KQ_DPWSSD _mm256_dpwssd_avx_epi32
+#define KQ_DEFINE_KERNELS(...) VNNI_DEFINE_KERNELS_AS(VNNI, avxvnni, __VA_ARGS__)
 #endif
 
 enum { CHUNK = 8 }; /* super-blocks prepared per activation row at a time */
@@ -379,11 +381,6 @@ VNNI_INLINE void q6_k_tile(enum kq_fmt f, int G, int R, VNNI_TILE_PARAMS) {
 
 /* ---- the kernels ------------------------------------------------------------- */
 
-#ifdef GQCRT_KQ_EVEX
-#define KQ_DEFINE_KERNELS(...) VNNI_DEFINE_KERNELS_AS(VNNI, avx512vnni, __VA_ARGS__)
-#else
-#define KQ_DEFINE_KERNELS(...) VNNI_DEFINE_KERNELS_AS(VNNI, avxvnni, __VA_ARGS__)
-#endif
 KQ_DEFINE_KERNELS(q2_k, r8, FMT_Q2_K, mins_tile, GQCRT_QK_K, GQCRT_Q2_K_BYTES, GQCRT_Q8_K_BYTES)
 KQ_DEFINE_KERNELS(q4_k, r8, FMT_Q4_K, mins_tile, GQCRT_QK_K, GQCRT_Q4_K_BYTES, GQCRT_Q8_K_BYTES)
 KQ_DEFINE_KERNELS(q5_k, r8, FMT_Q5_K, mins_tile, GQCRT_QK_K, GQCRT_Q5_K_BYTES, GQCRT_Q8_K_BYTES)
